@@ -1,0 +1,81 @@
+/** Runtime helpers used by compiled expressions. Pure functions; no prototype access anywhere. */
+export type Value = string | number | boolean | null;
+
+export class ExprRuntimeError extends Error {
+  readonly code = 'INVALID_FIELD';
+  readonly retriable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExprRuntimeError';
+  }
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** Safe path access into parsed structured records: own properties only. */
+export function get(obj: unknown, path: readonly string[]): Value {
+  let cur: unknown = obj;
+  for (const k of path) {
+    if (cur == null || typeof cur !== 'object') return null;
+    if (Array.isArray(cur)) {
+      const i = Number(k);
+      cur = Number.isInteger(i) ? cur[i] : undefined;
+    } else {
+      if (!hasOwn.call(cur, k)) return null;
+      cur = (cur as Record<string, unknown>)[k];
+    }
+  }
+  if (cur === undefined || cur === null) return null;
+  if (typeof cur === 'object') return JSON.stringify(cur);
+  return cur as Value;
+}
+
+export function num(v: Value, what = 'value'): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (v === null || v === '') throw new ExprRuntimeError(`${what} is empty, expected a number`);
+  const s = v.trim();
+  const n = Number(s);
+  if (s === '' || !Number.isFinite(n)) throw new ExprRuntimeError(`${what} ${JSON.stringify(v)} is not a number`);
+  return n;
+}
+
+export function str(v: Value): string {
+  return v === null ? '' : typeof v === 'string' ? v : String(v);
+}
+
+export function truthy(v: Value): boolean {
+  return !(v === null || v === false || v === '' || v === 0);
+}
+
+function numLike(v: Value): boolean {
+  if (typeof v === 'number') return true;
+  if (typeof v !== 'string') return false;
+  const s = v.trim();
+  return s !== '' && Number.isFinite(Number(s));
+}
+
+/** Equality: numeric when either side is a number literal and the other is numeric; otherwise textual. */
+export function eq(a: Value, b: Value): boolean {
+  if (a === b) return true;
+  if (a === null || b === null) return (a === null || a === '') && (b === null || b === '');
+  if ((typeof a === 'number' || typeof b === 'number') && numLike(a) && numLike(b)) return Number(a) === Number(b);
+  if (typeof a === 'boolean' || typeof b === 'boolean') return truthy(a) === truthy(b);
+  return str(a) === str(b);
+}
+
+export function cmp(a: Value, b: Value): number {
+  if (numLike(a) && numLike(b)) {
+    const x = Number(a), y = Number(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  const x = str(a), y = str(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+export function inList(a: Value, list: readonly Value[]): boolean {
+  for (const b of list) if (eq(a, b)) return true;
+  return false;
+}
+
+export const H = { get, num, str, truthy, eq, cmp, inList };

@@ -1,0 +1,25 @@
+/** Explicit registry of rule functions. A test fails when a file in this folder exports a spec not listed here. */
+import type { FunctionSpec } from '../expr/compile.ts';
+import * as text from './text.ts';
+import * as regex from './regex.ts';
+import * as math from './math.ts';
+import * as phone from './phone.ts';
+import * as datetime from './datetime.ts';
+import * as units from './units.ts';
+import * as lookup from './lookup.ts';
+import * as hash from './hash.ts';
+
+export const FUNCTION_MODULES = { text, regex, math, phone, datetime, units, lookup, hash } as const;
+
+export const FUNCTIONS: readonly FunctionSpec[] = [
+  text.lower, text.upper, text.trim, text.substr, text.concat, text.coalesce, text.padLeft,
+  regex.replace, regex.matches, regex.extract,
+  math.sum, math.multiply, math.divide, math.round, math.toNumber,
+  phone.e164, phone.country, phone.countryCode,
+  datetime.time, datetime.formatTime,
+  units.duration, units.bytes, units.convert,
+  lookup.lookup, lookup.prefixLookup,
+  hash.hash,
+];
+
+export const FUNCTION_REGISTRY: ReadonlyMap<string, FunctionSpec> = new Map(FUNCTIONS.map((f) => [f.name, f]));

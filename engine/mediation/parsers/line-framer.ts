@@ -1,0 +1,68 @@
+/** Line framing shared by line-oriented parsers: splits on \n (\r\n tolerated), numbers lines from 1. */
+import type { RawRecord } from '../../core/types.ts';
+import type { Framer, FramerOutput } from './types.ts';
+
+export interface LineFramerOptions {
+  /** lines to skip at the top (header rows), counted as ignored 'header' */
+  skipLines?: number;
+  /** lines starting with this prefix are comments, counted as ignored 'comment' */
+  commentPrefix?: string;
+  /** classify a line as a control line (header/trailer): return the reason or undefined for a record */
+  control?: (line: string, lineNo: number) => string | undefined;
+  /** called for each header line (e.g. to learn column names) */
+  onHeader?: (line: string) => void;
+}
+
+export function createLineFramer(file: string, feed: string, opts: LineFramerOptions = {}): Framer {
+  let buf = '';
+  let lineNo = 0;
+  const skip = opts.skipLines ?? 0;
+  const comment = opts.commentPrefix;
+  const control = opts.control;
+
+  function take(text: string, last: boolean): FramerOutput {
+    const records: RawRecord[] = [];
+    const ignored = new Map<string, number>();
+    let start = 0;
+    const all = buf + text;
+    buf = '';
+    while (true) {
+      const nl = all.indexOf('\n', start);
+      if (nl < 0) {
+        if (last && start < all.length) handle(all.slice(start));
+        else buf = all.slice(start);
+        break;
+      }
+      handle(all.slice(start, nl));
+      start = nl + 1;
+    }
+    return { records, ignored };
+
+    function handle(rawLine: string) {
+      lineNo++;
+      const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+      if (lineNo <= skip) {
+        opts.onHeader?.(line);
+        ignored.set('header', (ignored.get('header') ?? 0) + 1);
+        return;
+      }
+      if (line.length === 0) return; // blank lines are not records
+      if (comment && line.startsWith(comment)) {
+        ignored.set('comment', (ignored.get('comment') ?? 0) + 1);
+        return;
+      }
+      if (control) {
+        const reason = control(line, lineNo);
+        if (reason) {
+          ignored.set(reason, (ignored.get(reason) ?? 0) + 1);
+          return;
+        }
+      }
+      records.push({ feed, source: `${file}:${lineNo}`, text: line });
+    }
+  }
+  return {
+    push: (chunk) => take(chunk, false),
+    end: () => take('', true),
+  };
+}
