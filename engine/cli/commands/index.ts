@@ -1,0 +1,11 @@
+/** Explicit registry of CLI commands: one file per command, each exporting `register(program)`. */
+import type { Command } from 'commander';
+
+export type CommandModule = { register(program: Command): void };
+
+/** Lazy imports keep `ratestream --help` fast and avoid loading chDB for commands that do not need it. */
+export const COMMANDS: readonly (() => Promise<CommandModule>)[] = [
+  () => import('./run.ts'),
+  () => import('./query.ts'),
+  () => import('./demo.ts'),
+];

@@ -1,0 +1,53 @@
+/**
+ * Explicit registry of YAML kinds (`kind:` at the top of every rule/pipeline/catalog file). `lint`, JSON Schema
+ * generation and `ratestream list` are driven from here: add a kind by adding one entry.
+ */
+import type { z } from 'zod';
+import { ConfigError, type ConfigProblem, readYamlFile, validate } from './yaml-loader.ts';
+import { pipelineSchema } from '../pipeline/schema.ts';
+import { mediationSchema } from '../mediation/schema.ts';
+import { compileMediationFile } from '../mediation/compiler.ts';
+import { catalogSchema, loadCatalogFile } from '../rating/catalog.ts';
+import { loadPipeline } from '../pipeline/load.ts';
+
+export interface YamlKind {
+  kind: string;
+  description: string;
+  schema: z.ZodType;
+  /** full check (schema + compile: expressions, references, tables); returns every problem */
+  check(file: string): ConfigProblem[];
+}
+
+function compiled(f: (file: string) => unknown): (file: string) => ConfigProblem[] {
+  return (file) => {
+    try {
+      f(file);
+      return [];
+    } catch (e) {
+      if (e instanceof ConfigError) return e.problems;
+      return [{ file, line: 1, col: 1, message: (e as Error).message }];
+    }
+  };
+}
+
+export const KINDS: readonly YamlKind[] = [
+  { kind: 'pipeline', description: 'a runnable pipeline: feed, mediation rules, catalog', schema: pipelineSchema, check: compiled(loadPipeline) },
+  { kind: 'mediation', description: 'mediation rules: parser, filters, usage classes, mappings', schema: mediationSchema, check: compiled(compileMediationFile) },
+  { kind: 'catalog', description: 'rating catalog: products, plans, rates, accounts', schema: catalogSchema, check: compiled(loadCatalogFile) },
+];
+
+export const KIND_REGISTRY: ReadonlyMap<string, YamlKind> = new Map(KINDS.map((k) => [k.kind, k]));
+
+/** Read `kind:` of a YAML file and run that kind's check. */
+export function checkFile(file: string): ConfigProblem[] {
+  const parsed = readYamlFile(file);
+  if (parsed.problems.length && parsed.value === undefined) return parsed.problems;
+  const v = parsed.value as Record<string, unknown> | null;
+  const kind = v && typeof v === 'object' ? v.kind : undefined;
+  const k = typeof kind === 'string' ? KIND_REGISTRY.get(kind) : undefined;
+  if (!k) {
+    return [{ file, line: 1, col: 1, message: `unknown or missing "kind" (one of: ${KINDS.map((x) => x.kind).join(', ')})` }];
+  }
+  const base = validate(parsed, k.schema).problems;
+  return base.length ? base : k.check(file);
+}
