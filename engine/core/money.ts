@@ -76,3 +76,12 @@ export function sumMoney(values: Iterable<bigint>): bigint {
   for (const v of values) s += v;
   return s;
 }
+
+/** For display: the exact value with trailing zeros removed, keeping at least `minDecimals` places. */
+export function displayMoney(v: bigint, minDecimals = 2): string {
+  const s = formatMoney(v);
+  const [w, f = ''] = s.split('.');
+  let frac = f.replace(/0+$/, '');
+  if (frac.length < minDecimals) frac = frac.padEnd(minDecimals, '0');
+  return frac ? `${w}.${frac}` : w!;
+}

@@ -1,0 +1,56 @@
+/**
+ * `ratestream demo` (npm start): generate the demo feeds deterministically, run the demo pipelines into the
+ * in-process ClickHouse, print each summary and a per-account table. Running it again changes no total.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { generateDemoFeeds } from '../../demo/generate.ts';
+import { queryRows, table as qtable } from '../../store/client.ts';
+import { fmtInt, table } from '../format.ts';
+import { addStoreOptions, openMigratedStore, type StoreFlags } from '../store-options.ts';
+import { runPipeline } from './run.ts';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+export const DEMO_PIPELINES = ['pipelines/demo-carrier.yaml', 'pipelines/demo-iot.yaml'];
+
+export function register(program: Command): void {
+  addStoreOptions(
+    program
+      .command('demo')
+      .description('generate sample feeds, run the demo pipelines into the in-process ClickHouse, print the summary and per-account totals')
+      .option('--out <dir>', 'where the generated feeds go', 'demo-data')
+      .option('--no-progress', 'no progress bar'),
+  ).action(async (flags: StoreFlags & { out: string; progress?: boolean }) => {
+    const out = resolve(flags.out);
+    const gen = generateDemoFeeds(out);
+    const log = (s: string) => process.stdout.write(`${s}\n`);
+    log(`ratestream demo: generated ${fmtInt(gen.stats.carrierLines)} carrier CDR lines and ${fmtInt(gen.stats.iotLines)} IoT session records in ${flags.out}/`);
+    const store = await openMigratedStore(flags);
+    try {
+      for (const p of DEMO_PIPELINES) {
+        const file = join(ROOT, p);
+        if (!existsSync(file)) continue;
+        const feedDir = p.includes('iot') ? join(out, 'iot') : join(out, 'carrier');
+        log('');
+        await runPipeline(file, { ...flags, input: feedDir }, store, log);
+      }
+      const rows = await queryRows(store,
+        `SELECT account, count() AS charges, sumIf(quantity, unit = 'ms') / 1000 AS voice_seconds, countIf(usage_class = 'sms') AS sms,
+                round(sumIf(quantity, unit = 'byte') / 1e6, 1) AS data_mb, currency, toString(sum(amount)) AS amount
+         FROM ${qtable(store, 'charges')} FINAL GROUP BY account, currency ORDER BY account`);
+      log('\nper account (all charges in the store)');
+      log(table(rows.map((r) => ({ ...r, amount: trimMoney(String(r.amount)) }))));
+      log(`\nquery it: npx ratestream query "SELECT usage_class, count(), sum(amount) FROM charges FINAL GROUP BY usage_class"`);
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+function trimMoney(s: string): string {
+  if (!s.includes('.')) return `${s}.00`;
+  const [w, f] = s.split('.');
+  const t = f!.replace(/0+$/, '').padEnd(2, '0');
+  return `${w}.${t}`;
+}

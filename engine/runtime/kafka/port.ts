@@ -1,0 +1,267 @@
+/**
+ * Our own Kafka port: the only Kafka surface the engine may use. kafkajs (unmaintained since 2023) sits behind it in
+ * `kafkajs-adapter.ts`; another client can replace it without touching sources, sinks or the streaming runtime.
+ *
+ * Conventions
+ * - Offsets are int64 decimal strings (never JS numbers).
+ * - A committed offset is the NEXT offset to consume (last processed offset + 1), as in Kafka itself.
+ * - Timestamps are epoch-millisecond decimal strings.
+ * - Keys are bytes or strings; values are bytes, or null for a tombstone (compacted topics).
+ * - Exactly-once consume→produce→commit: one TransactionalProducer per input partition (transactional id derived
+ *   from group + topic + partition), `sendOffsets` inside the transaction, consumers read_committed. kafkajs cannot
+ *   fence by consumer generation (KIP-447), so fencing relies on the per-partition transactional id: a new owner of
+ *   the partition initialises the same id and the old owner's transaction fails on commit.
+ */
+
+// ------------------------------------------------------------------------------------------------------------------
+// connection
+
+export interface KafkaTlsOptions {
+  /** PEM CA bundle(s); omit to use the system CAs. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** PEM client certificate for mutual TLS. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  passphrase?: string;
+  /** Default true. Only turn off against a test broker. */
+  rejectUnauthorized?: boolean;
+  servername?: string;
+}
+
+export interface KafkaSaslOptions {
+  mechanism: 'scram-sha-256' | 'scram-sha-512' | 'plain';
+  username: string;
+  password: string;
+}
+
+export interface KafkaConnectionOptions {
+  /** host:port bootstrap list. */
+  brokers: string[];
+  clientId?: string;
+  /** true = TLS with system CAs; an object for custom CAs or mutual TLS. */
+  tls?: boolean | KafkaTlsOptions;
+  /** SASL over the connection (use together with tls outside a trusted network). */
+  sasl?: KafkaSaslOptions;
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  retry?: { retries?: number; initialRetryTimeMs?: number; maxRetryTimeMs?: number };
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// records
+
+/** Headers to send. */
+export type KafkaHeadersIn = Record<string, Buffer | string>;
+/** Headers received. A key repeated in one record keeps its last value. */
+export type KafkaHeadersOut = Record<string, Buffer>;
+
+export interface ProducerRecord {
+  topic: string;
+  key: Buffer | string | null;
+  /** null = tombstone */
+  value: Buffer | null;
+  headers?: KafkaHeadersIn;
+  /** Explicit partition; otherwise the Java-compatible murmur2 partitioner on the key. */
+  partition?: number;
+  /** Epoch ms; default: now (producer side). */
+  timestamp?: string;
+}
+
+export interface RecordMetadata {
+  topic: string;
+  partition: number;
+  /** Offset of the first record written to this partition by the call (absent if the broker did not say). */
+  baseOffset?: string;
+}
+
+export interface ConsumedMessage {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: KafkaHeadersOut;
+  timestamp: string;
+}
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface TopicPartitionOffset extends TopicPartition {
+  /** The next offset to consume. */
+  offset: string;
+}
+
+export interface PartitionOffset {
+  partition: number;
+  offset: string;
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// admin
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  /** Default: the broker's default.replication.factor. */
+  replicationFactor?: number;
+  /** Shorthand for config['cleanup.policy'] = 'compact'. */
+  compact?: boolean;
+  /** Topic configs, e.g. { 'retention.ms': '604800000', 'min.insync.replicas': '2' }. */
+  config?: Record<string, string>;
+}
+
+export interface EnsureTopicsResult {
+  created: string[];
+  existing: string[];
+}
+
+export interface KafkaAdmin {
+  connect(): Promise<void>;
+  /**
+   * Creates the missing topics and waits for their leaders. An existing topic with fewer partitions than asked is
+   * an error (per-partition state would be split differently); configs of existing topics are not altered.
+   */
+  ensureTopics(topics: readonly TopicSpec[]): Promise<EnsureTopicsResult>;
+  deleteTopics(topics: readonly string[]): Promise<void>;
+  listTopics(): Promise<string[]>;
+  /** Log-end offsets (high watermarks) per partition. */
+  endOffsets(topic: string): Promise<PartitionOffset[]>;
+  /** Committed offsets of a group for a topic; '-1' where nothing is committed. */
+  committedOffsets(groupId: string, topic: string): Promise<PartitionOffset[]>;
+  disconnect(): Promise<void>;
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// producers
+
+export interface ProducerOptions {
+  /** No duplicates when a send is retried (acks=all). Default false: at-least-once with acks=all. */
+  idempotent?: boolean;
+}
+
+export interface SendOptions {
+  /** -1 = all in-sync replicas (default), 1 = leader, 0 = none. */
+  acks?: -1 | 0 | 1;
+  timeoutMs?: number;
+  compression?: 'none' | 'gzip';
+}
+
+export interface KafkaProducer {
+  connect(): Promise<void>;
+  /** Sends a batch (any mix of topics and partitions) and resolves once acknowledged. */
+  send(records: readonly ProducerRecord[], options?: SendOptions): Promise<RecordMetadata[]>;
+  disconnect(): Promise<void>;
+}
+
+export interface TransactionalProducerOptions {
+  /** Stable per unit of work, e.g. `${groupId}.${topic}.${partition}`; reusing it fences the previous holder. */
+  transactionalId: string;
+  /** Broker aborts a transaction left open longer than this. Default 60000. */
+  transactionTimeoutMs?: number;
+}
+
+export interface KafkaTransaction {
+  send(records: readonly ProducerRecord[], options?: Omit<SendOptions, 'acks'>): Promise<RecordMetadata[]>;
+  /** Commits consumer-group offsets as part of this transaction (offset = next offset to consume). */
+  sendOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+  isActive(): boolean;
+}
+
+export interface TransactionalProducer {
+  readonly transactionalId: string;
+  connect(): Promise<void>;
+  /**
+   * Starts a transaction (one at a time per producer). If commit or abort fails (e.g. fenced by a newer holder of
+   * the same transactional id), discard this producer: disconnect it and create a new one.
+   */
+  begin(): Promise<KafkaTransaction>;
+  disconnect(): Promise<void>;
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// consumer-group member
+
+export interface ConsumerOptions {
+  groupId: string;
+  /** Default 'read_committed': records of open or aborted transactions are never delivered. */
+  isolation?: 'read_committed' | 'read_uncommitted';
+  /** Where to start when the group has no committed offset for a partition: earliest (true, default) or latest. */
+  fromBeginning?: boolean;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  rebalanceTimeoutMs?: number;
+  maxWaitTimeMs?: number;
+  minBytes?: number;
+  maxBytes?: number;
+  maxBytesPerPartition?: number;
+  /** How many partitions' batches may be handled at the same time. Default 1. */
+  partitionsConsumedConcurrently?: number;
+}
+
+export interface ConsumedBatch {
+  topic: string;
+  partition: number;
+  /** Log-end offset of the partition when fetched (lag = highWatermark - last offset - 1). */
+  highWatermark: string;
+  /** Never empty. */
+  messages: ConsumedMessage[];
+}
+
+export interface BatchContext {
+  /** Call during long work so the group does not consider this member dead. */
+  heartbeat(): Promise<void>;
+  /** False once disconnect() was called: finish quickly. */
+  isRunning(): boolean;
+  /** True when this partition was seeked/reassigned meanwhile: drop the rest of the batch. */
+  isStale(): boolean;
+}
+
+/**
+ * Handles one partition's batch. Returning = the batch is done and the member's position moves past it (nothing is
+ * committed: use commitOffsets or a transaction's sendOffsets). Throwing = the batch is delivered again after a
+ * back-off (and, after the retries, the member restarts; see onCrash).
+ */
+export type BatchHandler = (batch: ConsumedBatch, context: BatchContext) => Promise<void>;
+
+export type PartitionsListener = (partitions: TopicPartition[]) => Promise<void> | void;
+
+export interface KafkaConsumer {
+  connect(): Promise<void>;
+  /** Call before run(). */
+  subscribe(topics: readonly string[]): Promise<void>;
+  /** Joins the group and resolves once the first assignment is known; batches are then handed to the handler. */
+  run(handler: BatchHandler): Promise<void>;
+  pause(partitions: readonly TopicPartition[]): void;
+  resume(partitions: readonly TopicPartition[]): void;
+  /** Moves this member's position (does not commit). */
+  seek(position: TopicPartitionOffset): void;
+  /** Commits offsets for this group outside any transaction. */
+  commitOffsets(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  /**
+   * Newly assigned partitions. A partition's batches reach the handler only after its listeners have resolved, so
+   * this is the place to restore per-partition state.
+   */
+  onPartitionsAssigned(listener: PartitionsListener): void;
+  /**
+   * Partitions no longer assigned. kafkajs uses eager rebalancing with no revocation callback: they are reported
+   * once the new assignment is known, and on disconnect. Correctness must come from transactional fencing, not from
+   * this hook.
+   */
+  onPartitionsRevoked(listener: PartitionsListener): void;
+  /** The member failed (after retries); restart tells whether it restarts by itself. */
+  onCrash(listener: (error: Error, restart: boolean) => void): void;
+  assignment(): TopicPartition[];
+  disconnect(): Promise<void>;
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+
+export interface KafkaPort {
+  admin(): KafkaAdmin;
+  producer(options?: ProducerOptions): KafkaProducer;
+  transactionalProducer(options: TransactionalProducerOptions): TransactionalProducer;
+  consumer(options: ConsumerOptions): KafkaConsumer;
+}

@@ -1,0 +1,86 @@
+/**
+ * One ClickHouse client, two transports: the in-process engine (chDB through @clickhouse/client's pluggable
+ * connection; data under ./data/ by default) or a ClickHouse server over HTTP (CLICKHOUSE_URL / --clickhouse-url).
+ * The same SQL and migrations serve both.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+
+export interface StoreOptions {
+  /** folder for the in-process engine (default ./data/clickhouse) */
+  dbDir?: string;
+  /** ClickHouse server URL (http://user:pass@host:8123); wins over dbDir */
+  url?: string;
+  database?: string;
+}
+
+export interface StoreClient {
+  client: ClickHouseClient;
+  database: string;
+  mode: 'embedded' | 'server';
+  where: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_DATABASE = 'ratestream';
+
+/** chDB allows one engine per process: share it between callers of the same folder. */
+const embedded = new Map<string, { client: ClickHouseClient; refs: number }>();
+
+export async function openStore(opts: StoreOptions = {}): Promise<StoreClient> {
+  const database = opts.database ?? DEFAULT_DATABASE;
+  const url = opts.url ?? process.env.CLICKHOUSE_URL;
+  if (url) {
+    const boot = createClient({ url, request_timeout: 60_000 });
+    await boot.command({ query: `CREATE DATABASE IF NOT EXISTS ${ident(database)}` });
+    await boot.close();
+    const client = createClient({ url, database, request_timeout: 120_000, clickhouse_settings: { date_time_output_format: 'iso' } });
+    const safe = new URL(url);
+    safe.password = '';
+    return { client, database, mode: 'server', where: safe.toString(), close: () => client.close() };
+  }
+  const dir = resolve(opts.dbDir ?? 'data/clickhouse');
+  let entry = embedded.get(dir);
+  if (!entry) {
+    mkdirSync(dir, { recursive: true });
+    const { createChdbConnection } = await import('chdb/connection');
+    const client = createClient({ connection: createChdbConnection({ path: dir }) } as never);
+    await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${ident(database)}` });
+    // the chDB session keeps its current database: `FROM charges` works in `ratestream query`
+    await client.command({ query: `USE ${ident(database)}` });
+    entry = { client, refs: 0 };
+    embedded.set(dir, entry);
+  }
+  entry.refs++;
+  const e = entry;
+  return {
+    client: e.client,
+    database,
+    mode: 'embedded',
+    where: dir,
+    close: async () => {
+      if (--e.refs === 0) {
+        embedded.delete(dir);
+        await e.client.close();
+      }
+    },
+  };
+}
+
+/** Quote an identifier we generate (database/table names); refuses anything but [A-Za-z0-9_]. */
+export function ident(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`invalid identifier ${JSON.stringify(name)}`);
+  return `\`${name}\``;
+}
+
+/** Fully qualified table name. */
+export function table(s: Pick<StoreClient, 'database'>, name: string): string {
+  return `${ident(s.database)}.${ident(name)}`;
+}
+
+/** Run a query and return rows as objects. */
+export async function queryRows<T = Record<string, unknown>>(s: StoreClient, sql: string, params?: Record<string, unknown>): Promise<T[]> {
+  const r = await s.client.query({ query: sql, format: 'JSONEachRow', query_params: params });
+  return (await r.json()) as T[];
+}

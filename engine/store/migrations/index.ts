@@ -1,0 +1,13 @@
+/**
+ * Versioned migrations, applied in order once each and recorded in schema_migrations. Never edit a released
+ * migration: add the next one. `{db}` is replaced by the quoted database name.
+ */
+import m001 from './001-core-tables.ts';
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [m001];
