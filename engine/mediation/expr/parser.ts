@@ -41,7 +41,9 @@ function lex(src: string): Tok[] {
       while (j < src.length && src[j] !== c) {
         if (src[j] === '\\' && j + 1 < src.length) {
           const n = src[j + 1]!;
-          s += n === 'n' ? '\n' : n === 't' ? '\t' : n; j += 2; continue;
+          // \n \t \\ \' \" are escapes; any other backslash is kept (so regexes like '^\+31' read naturally)
+          s += n === 'n' ? '\n' : n === 't' ? '\t' : n === '\\' || n === "'" || n === '"' ? n : `\\${n}`;
+          j += 2; continue;
         }
         s += src[j]; j++;
       }
