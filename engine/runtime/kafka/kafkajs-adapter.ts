@@ -92,6 +92,11 @@ function toKafkaConfig(o: KafkaConnectionOptions, logger: Logger): KafkaConfig {
 function logEntry(logger: Logger, { namespace, level, log }: LogEntry): void {
   const { message, timestamp: _timestamp, logger: _logger, ...extra } = log;
   const fields = { kafkajs: namespace, ...extra };
+  // kafkajs logs every error code in a broker response at ERROR, including retriable ones it then retries
+  // (coordinator loading, concurrent transactions…); the operation's own failure is logged by its component.
+  if (namespace === 'Connection' && message.startsWith('Response ')) level = logLevel.DEBUG;
+  // an attempt that will be retried is not an error yet
+  else if (level === logLevel.ERROR && typeof extra.retryCount === 'number') level = logLevel.WARN;
   if (level === logLevel.ERROR) logger.error(fields, message);
   else if (level === logLevel.WARN) logger.warn(fields, message);
   else if (level === logLevel.INFO) logger.info(fields, message);

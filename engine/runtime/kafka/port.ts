@@ -238,7 +238,7 @@ export interface KafkaConsumer {
   resume(partitions: readonly TopicPartition[]): void;
   /** Moves this member's position (does not commit). */
   seek(position: TopicPartitionOffset): void;
-  /** Commits offsets for this group outside any transaction. */
+  /** Commits offsets for this group outside any transaction. Only while running (after run()). */
   commitOffsets(offsets: readonly TopicPartitionOffset[]): Promise<void>;
   /**
    * Newly assigned partitions. A partition's batches reach the handler only after its listeners have resolved, so
