@@ -1,0 +1,42 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Two projects:
+ * - unit: everything under engine/ and test/ except the integration suites; needs nothing but Node.
+ * - integration: real Kafka + schema registry (+ ClickHouse engine) through test/setup/global-setup.ts, which runs
+ *   only when an integration file is selected. Files: test/integration/, test/reliability/, and *.int.test.ts anywhere.
+ * `npm test` runs both. 2-core machines: at most 2 forked workers.
+ */
+const integrationFiles = ['test/integration/**/*.test.ts', 'test/reliability/**/*.test.ts', '{engine,test}/**/*.int.test.ts'];
+
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    maxWorkers: 2,
+    fileParallelism: true,
+    // the global teardown may stop Kafka (controlled shutdown takes a few seconds)
+    teardownTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['engine/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['**/node_modules/**', ...integrationFiles],
+          testTimeout: 10_000,
+          hookTimeout: 10_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: integrationFiles,
+          globalSetup: ['test/setup/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
