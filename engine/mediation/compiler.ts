@@ -11,10 +11,11 @@ import { ConfigError, type ConfigProblem, positionOf, readYamlFile, validate, ty
 import { compileExpr, ExprCompileError, type CompiledExpr, type CompileContext, type ReferenceTable } from './expr/compile.ts';
 import { ExprSyntaxError } from './expr/ast.ts';
 import { FUNCTION_REGISTRY } from './functions/index.ts';
+import { parseDuration } from './functions/units.ts';
 import { PARSER_REGISTRY } from './parsers/index.ts';
-import type { FeedParser } from './parsers/types.ts';
+import type { FeedParser, SchemaResolver } from './parsers/types.ts';
 import { loadReferenceTable } from './reference.ts';
-import { type MediationConfig, mediationSchema } from './schema.ts';
+import { type MediationConfig, mediationSchema, parseOrdinalList, UDR_CORE_FIELDS, usageClassLibrarySchema } from './schema.ts';
 
 export interface CompiledField {
   name: string;
@@ -27,6 +28,25 @@ export interface CompiledMapping {
   name: string;
   when?: CompiledExpr;
   fields: CompiledField[];
+  /** mapped fields that are not UDR core fields: they go to attrs */
+  attrFields: string[];
+  /** keep-fields: [0-based source index, attr name] */
+  keep: [number, string][];
+}
+
+export interface CompiledPairing {
+  key: CompiledExpr;
+  start: CompiledExpr;
+  stop: CompiledExpr;
+  update?: CompiledExpr;
+  time?: CompiledExpr;
+  windowMs?: number;
+  maxPending: number;
+}
+
+export interface CompileOptions {
+  /** Avro feeds: how schema ids are resolved (the runtime's schema registry client) */
+  schemaResolver?: SchemaResolver;
 }
 
 export interface CompiledMediation {
@@ -39,17 +59,24 @@ export interface CompiledMediation {
   classes: { name: string; test: CompiledExpr }[];
   mappings: CompiledMapping[];
   dedupWindow: number;
+  pairing?: CompiledPairing;
   tables: ReadonlyMap<string, ReferenceTable>;
+  /** every file whose content is part of the version (rule file, tables, libraries, schemas): hot reload watches them */
+  files: string[];
+  /** rule functions the expressions call (static), for coverage reports */
+  functionsUsed: ReadonlySet<string>;
 }
 
 const ALWAYS_REQUIRED = new Set(['id', 'account', 'startTime', 'quantity', 'unit']);
 
-export function compileMediationFile(file: string): CompiledMediation {
+const CORE = new Set<string>(UDR_CORE_FIELDS);
+
+export function compileMediationFile(file: string, opts: CompileOptions = {}): CompiledMediation {
   const parsed = readYamlFile(resolve(file));
-  return compileMediation(parsed);
+  return compileMediation(parsed, opts);
 }
 
-export function compileMediation(parsed: ParsedYaml): CompiledMediation {
+export function compileMediation(parsed: ParsedYaml, opts: CompileOptions = {}): CompiledMediation {
   const { value: cfg, problems } = validate(parsed, mediationSchema);
   if (!cfg) throw new ConfigError(problems);
   const errs: ConfigProblem[] = [];
@@ -60,21 +87,52 @@ export function compileMediation(parsed: ParsedYaml): CompiledMediation {
     errs.push({ file, line: p.line, col: p.col + (offset ? offset + 1 : 0), message });
   };
 
+  const dir = dirname(file);
+  const files = [file];
   const hash = createHash('sha256').update(readFileSync(file));
   const tables = new Map<string, ReferenceTable>();
   for (const [name, ref] of Object.entries(cfg.reference ?? {})) {
     try {
-      const path = resolve(dirname(file), ref.file);
+      const path = resolve(dir, ref.file);
       tables.set(name, loadReferenceTable(name, path, ref.key));
       hash.update(readFileSync(path));
+      files.push(path);
     } catch (e) {
       at(['reference', name, 'file'], (e as Error).message);
     }
   }
   const parserSpec = PARSER_REGISTRY.get(cfg.parser.type as string)!;
-  const parser = parserSpec.create(cfg.parser);
+  let parser: FeedParser;
+  try {
+    parser = parserSpec.create(cfg.parser, { baseDir: dir, schemaResolver: opts.schemaResolver });
+    const schemaFile = (cfg.parser as { schema?: unknown }).schema;
+    if (typeof schemaFile === 'string') {
+      const path = resolve(dir, schemaFile);
+      hash.update(readFileSync(path));
+      files.push(path);
+    }
+  } catch (e) {
+    throw new ConfigError([{ file, ...positionOf(parsed, ['parser']), message: `parser: ${(e as Error).message}` }]);
+  }
   const columns = parser.columns ? new Map(parser.columns.map((c, i) => [c, i])) : undefined;
-  const ctx: CompileContext = { ordinal: parser.ordinal, columns, functions: FUNCTION_REGISTRY, tables };
+  const used = new Set<string>();
+  const ctx: CompileContext = { ordinal: parser.ordinal, columns, functions: FUNCTION_REGISTRY, tables, pairing: !!cfg.pairing, used };
+
+  // usage-class libraries
+  const library = new Map<string, { when: string; file: string }>();
+  cfg.libraries.forEach((lib, i) => {
+    const path = resolve(dir, lib);
+    const lp = readYamlFile(path);
+    const { value, problems } = validate(lp, usageClassLibrarySchema);
+    if (!value) {
+      errs.push(...problems);
+      if (!problems.length) at(['libraries', i], `cannot read usage-class library ${lib}`);
+      return;
+    }
+    hash.update(readFileSync(path));
+    files.push(path);
+    for (const c of value.classes) library.set(c.name, { when: c.when, file: path });
+  });
 
   const comp = (src: string, path: (string | number)[]): CompiledExpr => {
     try {
@@ -93,7 +151,39 @@ export function compileMediation(parsed: ParsedYaml): CompiledMediation {
     keep: !!f.keep,
     test: comp((f.keep ?? f.ignore)!, ['filters', i, f.keep ? 'keep' : 'ignore']),
   }));
-  const classes = cfg['usage-classes'].map((c, i) => ({ name: c.name, test: comp(c.when, ['usage-classes', i, 'when']) }));
+  const classes = cfg['usage-classes'].map((c, i) => {
+    if ('use' in c) {
+      const lib = library.get(c.use);
+      if (!lib) {
+        at(['usage-classes', i, 'use'], `no usage class ${JSON.stringify(c.use)} in the libraries (${[...library.keys()].join(', ') || 'none loaded'})`);
+        return { name: c.as ?? c.use, test: (() => null) as CompiledExpr };
+      }
+      try {
+        return { name: c.as ?? c.use, test: compileExpr(lib.when, ctx) };
+      } catch (e) {
+        if (e instanceof ExprSyntaxError || e instanceof ExprCompileError) {
+          at(['usage-classes', i, 'use'], `class ${c.use} from ${lib.file}: ${e.message} (in its expression at character ${e.at + 1})`);
+          return { name: c.as ?? c.use, test: (() => null) as CompiledExpr };
+        }
+        throw e;
+      }
+    }
+    return { name: c.name, test: comp(c.when, ['usage-classes', i, 'when']) };
+  });
+  let pairing: CompiledPairing | undefined;
+  if (cfg.pairing) {
+    const p = cfg.pairing;
+    pairing = {
+      key: comp(p.key, ['pairing', 'key']),
+      start: comp(p.start, ['pairing', 'start']),
+      stop: comp(p.stop, ['pairing', 'stop']),
+      update: p.update ? comp(p.update, ['pairing', 'update']) : undefined,
+      time: p.time ? comp(p.time, ['pairing', 'time']) : undefined,
+      windowMs: p.window ? parseDuration(p.window, 's') : undefined,
+      maxPending: p['max-pending'],
+    };
+    if (pairing.windowMs !== undefined && !pairing.time) at(['pairing', 'window'], 'a pairing window needs `time` (the event time of each half)');
+  }
   const mappings: CompiledMapping[] = cfg.mappings.map((m, i) => {
     const merged = { ...cfg.defaults, ...m.fields };
     const fields: CompiledField[] = [];
@@ -111,7 +201,21 @@ export function compileMediation(parsed: ParsedYaml): CompiledMediation {
     if (!('usageClass' in merged) && classes.length === 0) {
       at(['mappings', i, 'fields'], `mapping "${m.name}" sets no usageClass and the file has no usage-classes`);
     }
-    return { name: m.name, when: m.when ? comp(m.when, ['mappings', i, 'when']) : undefined, fields };
+    const keep: [number, string][] = [];
+    if (m['keep-fields']) {
+      if (!parser.ordinal) at(['mappings', i, 'keep-fields'], 'keep-fields needs an ordinal feed (delimited or fixed-width)');
+      for (const n of parseOrdinalList(m['keep-fields'])) {
+        if (n < 1) { at(['mappings', i, 'keep-fields'], 'field ordinals start at 1'); break; }
+        keep.push([n - 1, parser.columns?.[n - 1] ?? `f${n}`]);
+      }
+    }
+    return {
+      name: m.name,
+      when: m.when ? comp(m.when, ['mappings', i, 'when']) : undefined,
+      fields,
+      attrFields: fields.map((f) => f.name).filter((n) => !CORE.has(n)),
+      keep,
+    };
   });
 
   if (errs.length) throw new ConfigError(errs.sort((a, b) => a.line - b.line || a.col - b.col));
@@ -125,6 +229,9 @@ export function compileMediation(parsed: ParsedYaml): CompiledMediation {
     classes,
     mappings,
     dedupWindow: cfg.dedup?.window ?? 0,
+    pairing,
     tables,
+    files,
+    functionsUsed: used,
   };
 }

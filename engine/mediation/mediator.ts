@@ -1,45 +1,123 @@
 /**
  * The mediation core: a batch of raw records → UDRs, rejects and ignored counts. Synchronous, no I/O, no promise
- * or closure per record. Every record ends in exactly one of the three outcomes (in = udrs + ignored + rejects).
+ * or closure per record. Every record ends in exactly one of the outcomes:
+ *
+ *   records in = udrs + Σ ignored + rejects + (pending after − pending before)
+ *
+ * `pending` is only non-zero with start/stop pairing: a half waiting for its partner is held by the Mediator (state
+ * across batches of a run) and is counted when its pair completes (the UDR counts the start, the stop and updates
+ * count as ignored "paired"), or when it expires or the input ends (`flush()`: UNPAIRED rejects). After `flush()`
+ * nothing is pending, so over a whole run in = udrs + ignored + rejects exactly.
  */
 import type { MediationResult, RawRecord, Reject, RejectReason, Udr } from '../core/types.ts';
+import type { ExprMeta } from './expr/compile.ts';
 import { ExprRuntimeError, type Value } from './expr/runtime.ts';
-import type { CompiledMediation } from './compiler.ts';
-import { ParseError } from './parsers/types.ts';
-import { UDR_CORE_FIELDS } from './schema.ts';
+import type { CompiledMediation, CompiledMapping } from './compiler.ts';
+import { FRAMING_FAULTS, ParseError } from './parsers/types.ts';
 
-const CORE = new Set<string>(UDR_CORE_FIELDS);
+export interface MediationBatchResult extends MediationResult {
+  /** halves held for pairing after this batch (0 without pairing) */
+  pending: number;
+}
+
+interface Half {
+  raw: RawRecord;
+  rec: unknown;
+}
+
+interface PairEntry {
+  key: string;
+  start: Half | null;
+  stop: Half | null;
+  update: Half | null;
+  /** every held record of this entry (start, stop, updates) in arrival order */
+  held: RawRecord[];
+  time: number;
+}
+
+const MAX_REJECT_RAW = 65_536;
+
+function rawText(raw: RawRecord): string {
+  if (raw.text || !raw.binary) return raw.text.length > MAX_REJECT_RAW ? raw.text.slice(0, MAX_REJECT_RAW) : raw.text;
+  // binary messages (Avro from Kafka): keep replayable bytes as base64 (the avro parser reads this form)
+  return `base64:${Buffer.from(raw.binary.buffer, raw.binary.byteOffset, raw.binary.byteLength).toString('base64')}`;
+}
+
+function truthy(v: Value): boolean {
+  return !(v === null || v === false || v === '' || v === 0);
+}
 
 export class Mediator {
   /** recent record ids (insertion-ordered) for in-run dedup */
   private readonly seen = new Set<string>();
+  private readonly pairs = new Map<string, PairEntry>();
+  private heldCount = 0;
+  private newestTime = -Infinity;
+  // the batch being built (set by mediate/flush)
+  private udrs: Udr[] = [];
+  private rejects: Reject[] = [];
+  private ignored = new Map<string, number>();
+  /** reused per record: no allocation for the meta context */
+  private readonly meta: ExprMeta = { feed: '', source: '', stop: null, update: null };
 
   constructor(readonly rules: CompiledMediation) {}
 
-  mediate(batch: readonly RawRecord[]): MediationResult {
-    const udrs: Udr[] = [];
-    const rejects: Reject[] = [];
-    const ignored = new Map<string, number>();
-    const r = this.rules;
-    const maxBytes = r.parser.maxRecordBytes;
+  /** halves currently held for pairing */
+  get pending(): number {
+    return this.heldCount;
+  }
+
+  mediate(batch: readonly RawRecord[]): MediationBatchResult {
+    this.begin();
+    const maxBytes = this.rules.parser.maxRecordBytes;
     for (let i = 0; i < batch.length; i++) {
       const raw = batch[i]!;
-      const outcome = this.one(raw, maxBytes);
-      if (typeof outcome === 'string') ignored.set(outcome, (ignored.get(outcome) ?? 0) + 1);
-      else if ('reason' in outcome) rejects.push(outcome);
-      else udrs.push(outcome);
+      try {
+        this.one(raw, maxBytes);
+      } catch (e) {
+        // a bug must not fail the batch: the record is rejected with the error
+        this.reject(raw, 'RULE_ERROR', `internal error: ${(e as Error).message}`);
+      }
     }
-    return { udrs, rejects, ignored };
+    return this.end();
   }
 
-  private reject(raw: RawRecord, reason: RejectReason, message: string): Reject {
-    return { feed: raw.feed, source: raw.source, reason, message, raw: raw.text.length > 65_536 ? raw.text.slice(0, 65_536) : raw.text, rulesVersion: this.rules.version };
+  /** End of input: every pending half becomes an UNPAIRED reject. */
+  flush(): MediationBatchResult {
+    this.begin();
+    for (const e of this.pairs.values()) this.expire(e, 'end of input');
+    this.pairs.clear();
+    return this.end();
   }
 
-  /** returns an ignored reason (string), a Reject or a Udr */
-  private one(raw: RawRecord, maxBytes: number): string | Reject | Udr {
+  private begin(): void {
+    this.udrs = [];
+    this.rejects = [];
+    this.ignored = new Map();
+  }
+
+  private end(): MediationBatchResult {
+    const out = { udrs: this.udrs, rejects: this.rejects, ignored: this.ignored, pending: this.heldCount };
+    this.udrs = [];
+    this.rejects = [];
+    this.ignored = new Map();
+    return out;
+  }
+
+  private ignore(reason: string, n = 1): void {
+    this.ignored.set(reason, (this.ignored.get(reason) ?? 0) + n);
+  }
+
+  private reject(raw: RawRecord, reason: RejectReason, message: string): void {
+    this.rejects.push({ feed: raw.feed, source: raw.source, reason, message, raw: rawText(raw), rulesVersion: this.rules.version });
+  }
+
+  private one(raw: RawRecord, maxBytes: number): void {
     const r = this.rules;
-    if (raw.text.length > maxBytes) return this.reject(raw, 'OVERSIZE', `record is ${raw.text.length} characters, limit ${maxBytes}`);
+    const fault = FRAMING_FAULTS.get(raw);
+    if (fault !== undefined) return this.reject(raw, fault.reason, fault.message);
+    const len = raw.binary ? raw.binary.byteLength : raw.text.length;
+    if (len > maxBytes) return this.reject(raw, 'OVERSIZE', `record is ${len} ${raw.binary ? 'bytes' : 'characters'}, limit ${maxBytes}`);
     let rec: unknown;
     try {
       rec = r.parser.parse(raw);
@@ -47,79 +125,219 @@ export class Mediator {
       if (e instanceof ParseError) return this.reject(raw, 'PARSE_ERROR', e.message);
       return this.reject(raw, 'PARSE_ERROR', `unexpected parser failure: ${(e as Error).message}`);
     }
+    const m = this.meta;
+    m.feed = raw.feed;
+    m.source = raw.source;
+    m.stop = null;
+    m.update = null;
     const v: Record<string, Value> = Object.create(null);
     let stage = 'filter';
     let current = '';
     try {
-      for (let i = 0; i < r.filters.length; i++) {
-        const f = r.filters[i]!;
+      const filters = r.filters;
+      for (let i = 0; i < filters.length; i++) {
+        const f = filters[i]!;
         current = f.name;
-        const t = truthy(f.test(rec, v));
-        if (f.keep ? !t : t) return f.name;
+        const t = truthy(f.test(rec, v, m));
+        if (f.keep ? !t : t) return this.ignore(f.name);
       }
-      stage = 'usage-class';
-      for (let i = 0; i < r.classes.length; i++) {
-        const c = r.classes[i]!;
+      if (r.pairing) {
+        stage = 'pairing';
+        current = '';
+        const done = this.pair(raw, rec, v);
+        if (done === null) return; // held (pending) or the half was handled
+        this.mapAndEmit(done.start!.raw, done.start!.rec, v, done);
+        return;
+      }
+    } catch (e) {
+      return this.ruleFailure([raw], e, stage, current);
+    }
+    this.mapAndEmit(raw, rec, v, null);
+  }
+
+  /**
+   * Pairing: returns the completed entry (start and stop present) to be mapped, or null when the record was held
+   * or passed through (records that are neither start, stop nor update are mediated as they are).
+   */
+  private pair(raw: RawRecord, rec: unknown, v: Record<string, Value>): PairEntry | null {
+    const p = this.rules.pairing!;
+    const m = this.meta;
+    const isStart = truthy(p.start(rec, v, m));
+    const isStop = !isStart && truthy(p.stop(rec, v, m));
+    const isUpdate = !isStart && !isStop && p.update !== undefined && truthy(p.update(rec, v, m));
+    if (!isStart && !isStop && !isUpdate) {
+      this.mapAndEmit(raw, rec, v, null); // a complete record (e.g. a missed call)
+      return null;
+    }
+    const key = String(p.key(rec, v, m) ?? '');
+    const time = p.time ? Number(p.time(rec, v, m)) : 0;
+    if (p.windowMs !== undefined && Number.isFinite(time)) {
+      if (time > this.newestTime) this.newestTime = time;
+      this.expireOlderThan(this.newestTime - p.windowMs);
+    }
+    let e = this.pairs.get(key);
+    if (e === undefined) {
+      e = { key, start: null, stop: null, update: null, held: [], time: Number.isFinite(time) ? time : 0 };
+      this.pairs.set(key, e);
+    }
+    const half: Half = { raw, rec };
+    if (isStart) {
+      if (e.start) { this.expire(e, 'a second start with the same key arrived'); e = this.fresh(key, time); }
+      e.start = half;
+    } else if (isStop) {
+      if (e.stop) { this.expire(e, 'a second stop with the same key arrived'); e = this.fresh(key, time); }
+      e.stop = half;
+    } else e.update = half;
+    e.held.push(raw);
+    this.heldCount++;
+    if (e.start && e.stop) {
+      this.pairs.delete(key);
+      this.heldCount -= e.held.length;
+      return e;
+    }
+    while (this.pairs.size > p.maxPending) {
+      const first = this.pairs.values().next().value as PairEntry;
+      this.pairs.delete(first.key);
+      this.expire(first, `more than ${p.maxPending} pending`);
+    }
+    return null;
+  }
+
+  private fresh(key: string, time: number): PairEntry {
+    const e: PairEntry = { key, start: null, stop: null, update: null, held: [], time: Number.isFinite(time) ? time : 0 };
+    this.pairs.set(key, e);
+    return e;
+  }
+
+  private expireOlderThan(limit: number): void {
+    for (const e of this.pairs.values()) {
+      if (e.time >= limit) break;
+      this.pairs.delete(e.key);
+      this.expire(e, 'outside the pairing window');
+    }
+  }
+
+  /** every held half of the entry becomes an UNPAIRED reject */
+  private expire(e: PairEntry, why: string): void {
+    const missing = e.start ? 'stop' : e.stop ? 'start' : 'start and stop';
+    for (const raw of e.held) this.reject(raw, 'UNPAIRED', `no ${missing} for pairing key ${JSON.stringify(e.key)} (${why})`);
+    this.heldCount -= e.held.length;
+    e.held = [];
+  }
+
+  private ruleFailure(held: readonly RawRecord[], e: unknown, stage: string, current: string): void {
+    const where = current ? `${stage} ${current}` : stage;
+    const [reason, msg]: [RejectReason, string] = e instanceof ExprRuntimeError ? ['INVALID_FIELD', e.message] : ['RULE_ERROR', (e as Error).message];
+    for (const raw of held) this.reject(raw, reason, `${where}: ${msg}`);
+  }
+
+  /** usage class, mapping, fields, checks → a UDR, or rejects (every half of a pair gets the reject) */
+  private mapAndEmit(raw: RawRecord, rec: unknown, v: Record<string, Value>, pair: PairEntry | null): void {
+    const r = this.rules;
+    const m = this.meta;
+    const held = pair ? pair.held : [raw];
+    if (pair) {
+      m.source = raw.source;
+      m.stop = pair.stop!.rec;
+      m.update = pair.update ? pair.update.rec : null;
+    }
+    let stage = 'usage-class';
+    let current = '';
+    let mapping: CompiledMapping | undefined;
+    try {
+      const classes = r.classes;
+      for (let i = 0; i < classes.length; i++) {
+        const c = classes[i]!;
         current = c.name;
-        if (truthy(c.test(rec, v))) { v.usageClass = c.name; break; }
+        if (truthy(c.test(rec, v, m))) { v.usageClass = c.name; break; }
       }
       stage = 'mapping';
-      let mapping;
-      for (let i = 0; i < r.mappings.length; i++) {
-        const m = r.mappings[i]!;
-        if (!m.when || truthy(m.when(rec, v))) { mapping = m; break; }
+      current = '';
+      const mappings = r.mappings;
+      for (let i = 0; i < mappings.length; i++) {
+        const mp = mappings[i]!;
+        if (mp.when === undefined || truthy(mp.when(rec, v, m))) { mapping = mp; break; }
       }
-      if (!mapping) return this.reject(raw, 'NO_MAPPING', `no mapping matched${v.usageClass ? ` (usageClass ${v.usageClass})` : ''}`);
+      if (mapping === undefined) {
+        const msg = `no mapping matched${v.usageClass ? ` (usageClass ${v.usageClass})` : ''}`;
+        for (const h of held) this.reject(h, 'NO_MAPPING', msg);
+        return;
+      }
       stage = 'field';
-      for (let i = 0; i < mapping.fields.length; i++) {
-        const f = mapping.fields[i]!;
+      const fields = mapping.fields;
+      for (let i = 0; i < fields.length; i++) {
+        const f = fields[i]!;
         current = f.name;
-        const val = f.fn(rec, v);
+        const val = f.fn(rec, v, m);
         if (val === null || val === '') {
-          if (f.required) return this.reject(raw, f.rejectAs, `${f.name} is empty (mapping "${mapping.name}")`);
+          if (f.required) {
+            const msg = `${f.name} is empty (mapping "${mapping.name}")`;
+            for (const h of held) this.reject(h, f.rejectAs, msg);
+            return;
+          }
           v[f.name] = null;
         } else v[f.name] = val;
       }
     } catch (e) {
-      if (e instanceof ExprRuntimeError) return this.reject(raw, 'INVALID_FIELD', `${stage} ${current}: ${e.message}`);
-      return this.reject(raw, 'RULE_ERROR', `${stage} ${current}: ${(e as Error).message}`);
+      return this.ruleFailure(held, e, stage, current);
     }
     const id = String(v.id);
+    const partners = held.length - 1;
     if (r.dedupWindow > 0) {
-      if (this.seen.has(id)) return 'duplicate';
+      if (this.seen.has(id)) return this.ignore('duplicate', held.length);
       this.seen.add(id);
       if (this.seen.size > r.dedupWindow) this.seen.delete(this.seen.values().next().value as string);
     }
-    const quantity = Number(v.quantity);
+    const quantity = typeof v.quantity === 'number' ? v.quantity : Number(v.quantity);
     if (!Number.isInteger(quantity) || quantity < 0) {
-      return this.reject(raw, 'INVALID_FIELD', `quantity ${JSON.stringify(v.quantity)} is not a non-negative integer in base unit ${v.unit} (round it explicitly)`);
+      const msg = `quantity ${JSON.stringify(v.quantity)} is not a non-negative integer in base unit ${v.unit} (round it explicitly)`;
+      for (const h of held) this.reject(h, 'INVALID_FIELD', msg);
+      return;
     }
-    const startTime = Number(v.startTime);
-    if (!Number.isFinite(startTime)) return this.reject(raw, 'INVALID_FIELD', `startTime ${JSON.stringify(v.startTime)} is not a time (use time())`);
+    const startTime = typeof v.startTime === 'number' ? v.startTime : Number(v.startTime);
+    if (!Number.isFinite(startTime)) {
+      for (const h of held) this.reject(h, 'INVALID_FIELD', `startTime ${JSON.stringify(v.startTime)} is not a time (use time())`);
+      return;
+    }
     const usageClass = v.usageClass == null ? '' : String(v.usageClass);
-    if (!usageClass) return this.reject(raw, 'MISSING_FIELD', 'usageClass is empty (no usage-class rule matched)');
+    if (!usageClass) {
+      for (const h of held) this.reject(h, 'MISSING_FIELD', 'usageClass is empty (no usage-class rule matched)');
+      return;
+    }
     const attrs: Record<string, string> = {};
-    for (const k in v) if (!CORE.has(k) && v[k] !== null) attrs[k] = String(v[k]);
+    const af = mapping.attrFields;
+    for (let i = 0; i < af.length; i++) {
+      const x = v[af[i]!];
+      if (x !== null && x !== undefined) attrs[af[i]!] = typeof x === 'string' ? x : String(x);
+    }
+    const keep = mapping.keep;
+    if (keep.length) {
+      const arr = rec as string[];
+      for (let i = 0; i < keep.length; i++) {
+        const [idx, name] = keep[i]!;
+        const x = arr[idx];
+        if (x !== undefined && !(name in attrs)) attrs[name] = x;
+      }
+    }
+    if (pair) attrs.stopSource = pair.stop!.raw.source;
     const account = String(v.account);
-    return {
+    const s = v.service, rk = v.ratingKey, o = v.origin, d = v.destination;
+    this.udrs.push({
       id,
       feed: raw.feed,
       usageClass,
       account,
-      service: v.service == null ? '' : String(v.service),
-      ratingKey: v.ratingKey == null ? account : String(v.ratingKey),
+      service: s == null ? '' : String(s),
+      ratingKey: rk == null ? account : String(rk),
       startTime,
       quantity,
       unit: String(v.unit),
-      origin: v.origin == null ? '' : String(v.origin),
-      destination: v.destination == null ? '' : String(v.destination),
+      origin: o == null ? '' : String(o),
+      destination: d == null ? '' : String(d),
       attrs,
       source: raw.source,
       rulesVersion: r.version,
-    };
+    });
+    if (partners > 0) this.ignore('paired', partners);
   }
-}
-
-function truthy(v: Value): boolean {
-  return !(v === null || v === false || v === '' || v === 0);
 }

@@ -41,15 +41,34 @@ export const mediationSchema = z
         ignore: expr.optional().describe('ignore (count, do not reject) the record when true'),
       }).strict().refine((f) => (f.keep ? 1 : 0) + (f.ignore ? 1 : 0) === 1, 'a filter needs exactly one of keep / ignore'))
       .default([]),
+    libraries: z.array(z.string()).default([])
+      .describe('usage-class libraries (`kind: usage-classes` files, relative to this file) whose classes `use:` can name'),
     'usage-classes': z
-      .array(z.object({ name: z.string(), when: expr, description: z.string().optional() }).strict())
+      .array(z.union([
+        z.object({ name: z.string(), when: expr, description: z.string().optional() }).strict(),
+        z.object({ use: z.string().describe('name of a class in one of the libraries'), as: z.string().optional().describe('usageClass to set (default: the class name)') }).strict(),
+      ]))
       .default([])
-      .describe('named, reusable usage-class rules; the first that matches sets usageClass'),
+      .describe('named, reusable usage-class rules (on the record or meta.source/meta.file); the first that matches sets usageClass'),
+    pairing: z.object({
+      key: expr.describe('the key both halves share, e.g. "$4 & \'|\' & $2 & \'|\' & $3" (Call-ID, from tag, to tag)'),
+      start: expr.describe('the record is a start half (e.g. an answered INVITE)'),
+      stop: expr.describe('the record is a stop half (e.g. BYE)'),
+      update: expr.optional().describe('the record updates a pending pair (e.g. ACK carrying the answer time); read with update($N)'),
+      time: expr.optional().describe('event time (epoch ms) of a half, for `window`'),
+      window: z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration such as 90s, 30m, 2h').optional()
+        .describe('pending halves older than this (event time, against the newest half seen) become UNPAIRED rejects'),
+      'max-pending': z.coerce.number().int().positive().default(1_000_000)
+        .describe('when more halves are pending, the oldest becomes an UNPAIRED reject'),
+    }).strict().optional()
+      .describe('start/stop pairing: both halves become one UDR, mapped from the start record with stop($N) / update($N) for the others; records that are neither pass through (e.g. missed calls); unpaired halves become UNPAIRED rejects at end of input'),
     mappings: z
       .array(z.object({
         name: z.string(),
         when: expr.optional().describe('condition on the raw record ($…) or usageClass; omitted = always'),
         fields: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), fieldSpec),
+        'keep-fields': z.string().regex(/^\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*$/, 'ordinals and ranges, e.g. "1-6, 10, 14, 19"').optional()
+          .describe('ordinal feeds: copy these source fields into the UDR attrs (named by column, else f<N>); the rest are dropped'),
       }).strict())
       .min(1)
       .describe('conditional mappings: the first whose `when` holds maps the record'),
@@ -61,3 +80,25 @@ export const mediationSchema = z
   .strict();
 
 export type MediationConfig = z.output<typeof mediationSchema>;
+
+/** `kind: usage-classes`: a library of named usage-class rules that mediation files `use:`. */
+export const usageClassLibrarySchema = z
+  .object({
+    kind: z.literal('usage-classes'),
+    name: z.string(),
+    description: z.string().optional(),
+    classes: z.array(z.object({ name: z.string(), when: expr, description: z.string().optional() }).strict()).min(1),
+  })
+  .strict();
+
+export type UsageClassLibrary = z.output<typeof usageClassLibrarySchema>;
+
+/** "1-6, 10, 14" → [1,2,3,4,5,6,10,14] */
+export function parseOrdinalList(s: string): number[] {
+  const out: number[] = [];
+  for (const part of s.split(',')) {
+    const [a, b] = part.split('-').map((x) => Number(x.trim()));
+    for (let i = a!; i <= (b ?? a)!; i++) out.push(i);
+  }
+  return out;
+}

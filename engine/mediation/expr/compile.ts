@@ -33,7 +33,28 @@ export interface CompileContext {
   tables: ReadonlyMap<string, ReferenceTable>;
   /** named values available as bare identifiers (e.g. `vars.x`); the rest resolve into the output object */
   varRoots?: ReadonlySet<string>;
+  /** the rule file pairs start/stop records: `stop($N)` and `update($N)` read the other halves */
+  pairing?: boolean;
+  /** filled with the names of the functions the compiled expressions call (coverage, `list`) */
+  used?: Set<string>;
 }
+
+/**
+ * Per-record context of a compiled expression, besides the parsed record and the mapped values. The Mediator reuses
+ * one object (no allocation per record). `meta.feed`, `meta.source`, `meta.file`, `meta.line` in expressions.
+ */
+export interface ExprMeta {
+  feed: string;
+  source: string;
+  /** pairing: the stop record and the last update record merged into this one (or null) */
+  stop: unknown;
+  update: unknown;
+}
+
+/** `stop(x)` / `update(x)`: read field x of the paired stop / update record */
+const PAIR_REFS = new Set(['stop', 'update']);
+/** meta.<key> available in expressions */
+export const META_KEYS = ['feed', 'source', 'file', 'line'] as const;
 
 export interface ReferenceTable {
   name: string;
@@ -41,8 +62,8 @@ export interface ReferenceTable {
   rows: Map<string, Record<string, string>>;
 }
 
-/** f(record, vars) → value */
-export type CompiledExpr = (r: unknown, v: Record<string, unknown>) => Value;
+/** f(record, vars, meta) → value */
+export type CompiledExpr = (r: unknown, v: Record<string, unknown>, m?: ExprMeta) => Value;
 
 export class ExprCompileError extends Error {
   constructor(message: string, readonly at: number) {
@@ -67,9 +88,9 @@ export function literalString(e: Expr | undefined, what: string): string {
 export function compileExpr(src: string, ctx: CompileContext): CompiledExpr {
   const ast = parseExpr(src);
   const consts: unknown[] = [];
-  const code = gen(ast, ctx, consts);
+  const code = gen(ast, ctx, consts, 'r');
   // eslint-disable-next-line no-new-func
-  const f = new Function('H', 'F', 'P', `"use strict"; return function(r, v) { return ${code}; };`);
+  const f = new Function('H', 'F', 'P', `"use strict"; return function(r, v, m) { return ${code}; };`);
   const fns: Record<string, Function> = Object.create(null);
   for (const [k, s] of ctx.functions) fns[k] = s.fn;
   return f(H, fns, consts) as CompiledExpr;
@@ -86,15 +107,29 @@ export function checkExpr(src: string, ctx: CompileContext): ExprSyntaxError | E
   }
 }
 
-function gen(e: Expr, ctx: CompileContext, P: unknown[]): string {
-  const g = (x: Expr) => gen(x, ctx, P);
+/** Function names an expression calls (static), for coverage reports. */
+export function functionsIn(e: Expr, out: Set<string>): Set<string> {
+  switch (e.k) {
+    case 'list': e.items.forEach((x) => functionsIn(x, out)); break;
+    case 'unary': functionsIn(e.arg, out); break;
+    case 'bin': functionsIn(e.l, out); functionsIn(e.r, out); break;
+    case 'cond': functionsIn(e.test, out); functionsIn(e.then, out); functionsIn(e.else, out); break;
+    case 'call': out.add(e.name); e.args.forEach((x) => functionsIn(x, out)); break;
+    default:
+  }
+  return out;
+}
+
+/** `rv`: the JS expression of the record fields are read from (`r`, or `m.stop` inside stop(...)) */
+function gen(e: Expr, ctx: CompileContext, P: unknown[], rv: string): string {
+  const g = (x: Expr) => gen(x, ctx, P, rv);
   switch (e.k) {
     case 'lit':
       return JSON.stringify(e.v);
     case 'field': {
       if (e.ordinal !== undefined) {
         if (!ctx.ordinal) throw new ExprCompileError(`$${e.ordinal}: ordinal fields need a delimited or fixed-width feed; use $name.path for structured feeds`, e.at);
-        return `(r[${e.ordinal - 1}] ?? null)`;
+        return rv === 'r' ? `(r[${e.ordinal - 1}] ?? null)` : `(${rv} ? (${rv}[${e.ordinal - 1}] ?? null) : null)`;
       }
       const path = e.path!;
       if (ctx.ordinal) {
@@ -102,12 +137,19 @@ function gen(e: Expr, ctx: CompileContext, P: unknown[]): string {
         if (idx === undefined) {
           throw new ExprCompileError(`unknown column $${path.join('.')}${ctx.columns?.size ? ` (columns: ${[...ctx.columns.keys()].join(', ')})` : ' (declare `columns` on the parser to use names)'}`, e.at);
         }
-        return `(r[${idx}] ?? null)`;
+        return rv === 'r' ? `(r[${idx}] ?? null)` : `(${rv} ? (${rv}[${idx}] ?? null) : null)`;
       }
       P.push(path);
-      return `H.get(r, P[${P.length - 1}])`;
+      return `H.get(${rv}, P[${P.length - 1}])`;
     }
     case 'var': {
+      if (e.path[0] === 'meta') {
+        const key = e.path[1];
+        if (e.path.length !== 2 || !(META_KEYS as readonly string[]).includes(key!)) {
+          throw new ExprCompileError(`meta.${e.path.slice(1).join('.')}: use one of ${META_KEYS.map((k) => `meta.${k}`).join(', ')}`, e.at);
+        }
+        return `H.meta(m, ${JSON.stringify(key)})`;
+      }
       P.push(e.path);
       return `H.get(v, P[${P.length - 1}])`;
     }
@@ -146,12 +188,19 @@ function gen(e: Expr, ctx: CompileContext, P: unknown[]): string {
       throw new ExprCompileError(`unknown operator ${(e as { op: string }).op}`, (e as { at: number }).at);
     }
     case 'call': {
+      if (PAIR_REFS.has(e.name)) {
+        if (!ctx.pairing) throw new ExprCompileError(`${e.name}() reads the paired record: it needs a \`pairing\` block in the rule file`, e.at);
+        const a = e.args[0];
+        if (e.args.length !== 1 || !a || a.k !== 'field') throw new ExprCompileError(`${e.name}() takes one field reference, e.g. ${e.name}($7)`, e.at);
+        return gen(a, ctx, P, `m.${e.name}`);
+      }
       const spec = ctx.functions.get(e.name);
       if (!spec) throw new ExprCompileError(`unknown function ${e.name}() (see \`ratestream list functions\`)`, e.at);
       if (e.args.length < spec.minArgs || e.args.length > spec.maxArgs) {
         const n = spec.minArgs === spec.maxArgs ? `${spec.minArgs}` : `${spec.minArgs}..${spec.maxArgs}`;
         throw new ExprCompileError(`${e.name}() takes ${n} argument(s), got ${e.args.length}`, e.at);
       }
+      ctx.used?.add(e.name);
       const args = e.args.map(g);
       if (spec.prepare) {
         let prepared: unknown;

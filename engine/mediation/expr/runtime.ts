@@ -78,4 +78,24 @@ export function inList(a: Value, list: readonly Value[]): boolean {
   return false;
 }
 
-export const H = { get, num, str, truthy, eq, cmp, inList };
+/** meta.<key> of the record being mediated (see ExprMeta); null outside mediation (e.g. function examples) */
+export function meta(m: { feed: string; source: string } | undefined, key: string): Value {
+  if (!m) return null;
+  switch (key) {
+    case 'feed': return m.feed;
+    case 'source': return m.source;
+    case 'file': case 'line': {
+      // coordinates are `path:line` (files), `path#/pointer` (JSON documents) or `topic/partition/offset` (Kafka)
+      const s = m.source;
+      const hash = s.lastIndexOf('#');
+      const colon = s.lastIndexOf(':');
+      const cut = hash >= 0 ? hash : colon >= 0 && /^\d+$/.test(s.slice(colon + 1)) ? colon : s.length;
+      if (key === 'line') return cut < s.length && s[cut] === ':' ? s.slice(cut + 1) : null;
+      const path = s.slice(0, cut);
+      return path.slice(path.lastIndexOf('/') + 1);
+    }
+    default: return null;
+  }
+}
+
+export const H = { get, num, str, truthy, eq, cmp, inList, meta };

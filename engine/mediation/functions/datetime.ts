@@ -1,5 +1,11 @@
-/** Date/time normalisation to epoch milliseconds (UTC) with explicit formats and time zones (luxon). */
-import { DateTime } from 'luxon';
+/**
+ * Date/time normalisation to epoch milliseconds (UTC) with explicit formats and time zones (luxon).
+ * Hot path: when format and zone are literals and the format is made of fixed-width numeric tokens (yyyy MM dd HH
+ * mm ss SSS and separators, including 'sql'), the text is read by position and the zone offset is cached per local
+ * hour; any other input falls back to luxon, so results are identical.
+ */
+import { DateTime, FixedOffsetZone, IANAZone } from 'luxon';
+import type { Expr } from '../expr/ast.ts';
 import type { FunctionSpec } from '../expr/compile.ts';
 import { ExprRuntimeError, str, type Value } from '../expr/runtime.ts';
 
@@ -30,14 +36,120 @@ export function parseTime(v: Value, format: string, zone: string): number {
   return dt.toMillis();
 }
 
+type Slot = 'y' | 'M' | 'd' | 'H' | 'm' | 's' | 'S';
+interface FastTime {
+  len: number;
+  /** [slot, start, length] */
+  parts: [Slot, number, number][];
+  /** [position, char] literal separators */
+  lits: [number, number][];
+  zone: string;
+  fixedOffset: number | undefined; // minutes, when the zone is fixed
+  cache: Map<number, number>;
+}
+
+const TOKENS: [string, Slot][] = [['yyyy', 'y'], ['SSS', 'S'], ['MM', 'M'], ['dd', 'd'], ['HH', 'H'], ['mm', 'm'], ['ss', 's']];
+
+/** A fixed-position reader for numeric luxon patterns, or undefined when the pattern is not one. */
+export function compileFastTime(format: string, zone: string): FastTime | undefined {
+  const fmt = format === 'sql' ? 'yyyy-MM-dd HH:mm:ss' : format;
+  if (fmt === 'iso' || fmt === 'epoch' || fmt === 'epoch_ms') return undefined;
+  const parts: FastTime['parts'] = [];
+  const lits: FastTime['lits'] = [];
+  let i = 0;
+  outer: while (i < fmt.length) {
+    for (const [tok, slot] of TOKENS) {
+      if (fmt.startsWith(tok, i)) { parts.push([slot, i, tok.length]); i += tok.length; continue outer; }
+    }
+    const c = fmt[i]!;
+    if (/[A-Za-z']/.test(c)) return undefined; // another token (e.g. MMM, a, ZZ) or quoting: leave it to luxon
+    lits.push([i, c.charCodeAt(0)]);
+    i++;
+  }
+  const need: Slot[] = ['y', 'M', 'd'];
+  if (!need.every((n) => parts.some((p) => p[0] === n))) return undefined;
+  let fixedOffset: number | undefined;
+  if (/^utc$/i.test(zone) || zone === 'Z') fixedOffset = 0;
+  else {
+    const fz = FixedOffsetZone.parseSpecifier(zone);
+    if (fz) fixedOffset = fz.offset(0);
+    else if (!IANAZone.isValidZone(zone)) return undefined;
+  }
+  return { len: fmt.length, parts, lits, zone, fixedOffset, cache: new Map() };
+}
+
+const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** epoch ms, or NaN when the text does not fit the pattern exactly (the caller falls back to luxon) */
+export function fastTime(p: FastTime, s: string): number {
+  if (s.length !== p.len) return NaN;
+  for (let i = 0; i < p.lits.length; i++) if (s.charCodeAt(p.lits[i]![0]) !== p.lits[i]![1]) return NaN;
+  let y = 0, M = 1, d = 1, H = 0, m = 0, sec = 0, ms = 0;
+  for (let i = 0; i < p.parts.length; i++) {
+    const [slot, start, n] = p.parts[i]!;
+    let x = 0;
+    for (let j = start; j < start + n; j++) {
+      const c = s.charCodeAt(j) - 48;
+      if (c < 0 || c > 9) return NaN;
+      x = x * 10 + c;
+    }
+    switch (slot) {
+      case 'y': y = x; break;
+      case 'M': M = x; break;
+      case 'd': d = x; break;
+      case 'H': H = x; break;
+      case 'm': m = x; break;
+      case 's': sec = x; break;
+      case 'S': ms = x; break;
+    }
+  }
+  if (M < 1 || M > 12 || d < 1 || d > DAYS[M - 1]! || H > 23 || m > 59 || sec > 59) return NaN;
+  if (M === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) return NaN;
+  const local = Date.UTC(y, M - 1, d, H, m, sec, ms);
+  let off = p.fixedOffset;
+  if (off === undefined) {
+    const hourKey = Math.floor(local / 3_600_000);
+    off = p.cache.get(hourKey);
+    if (off === undefined) {
+      const dt = DateTime.fromObject({ year: y, month: M, day: d, hour: H }, { zone: p.zone });
+      if (!dt.isValid) return NaN;
+      // only cache when the offset is the same over the whole local hour (no transition inside it)
+      const end = DateTime.fromObject({ year: y, month: M, day: d, hour: H, minute: 59, second: 59 }, { zone: p.zone });
+      off = dt.offset;
+      if (end.isValid && end.offset === off && dt.hour === H) {
+        if (p.cache.size > 50_000) p.cache.clear();
+        p.cache.set(hourKey, off);
+      } else return NaN;
+    }
+  }
+  return local - off * 60_000;
+}
+
+function literal(e: Expr | undefined): string | undefined {
+  return e && e.k === 'lit' && typeof e.v === 'string' ? e.v : undefined;
+}
+
 export const time: FunctionSpec = {
   name: 'time', description: "time(text, format, zone?): epoch milliseconds. Formats: iso, sql, epoch, epoch_ms or a luxon pattern; zone default UTC.",
   minArgs: 2, maxArgs: 3,
   examples: [
     { expr: "time('2013-02-03 19:54:00', 'sql', 'Europe/Berlin')", result: 1359917640000 },
     { expr: "time('20120708181506', 'yyyyMMddHHmmss', 'UTC')", result: 1341771306000 },
+    { expr: "time('2016-04-19 21:00:06.813', 'yyyy-MM-dd HH:mm:ss.SSS', 'UTC+2')", result: 1461092406813 },
   ],
-  fn: (v: Value, f: Value, z?: Value) => parseTime(v, str(f), z == null ? 'UTC' : str(z)),
+  prepare: (args) => {
+    const f = literal(args[1]);
+    const z = args[2] === undefined ? 'UTC' : literal(args[2]);
+    if (f === undefined || z === undefined) return null;
+    return compileFastTime(f, z) ?? null;
+  },
+  fn: (p: FastTime | null, v: Value, f: Value, z?: Value) => {
+    if (p !== null && typeof v === 'string') {
+      const t = fastTime(p, v);
+      if (t === t) return t; // not NaN
+    }
+    return parseTime(v, str(f), z == null ? 'UTC' : str(z));
+  },
 };
 export const formatTime: FunctionSpec = {
   name: 'format_time', description: "format_time(epochMs, format, zone?): render epoch milliseconds (luxon pattern or 'iso').",

@@ -8,8 +8,10 @@ import * as datetime from './datetime.ts';
 import * as units from './units.ts';
 import * as lookup from './lookup.ts';
 import * as hash from './hash.ts';
+import * as identifiers from './identifiers.ts';
+import * as network from './network.ts';
 
-export const FUNCTION_MODULES = { text, regex, math, phone, datetime, units, lookup, hash } as const;
+export const FUNCTION_MODULES = { text, regex, math, phone, datetime, units, lookup, hash, identifiers, network } as const;
 
 export const FUNCTIONS: readonly FunctionSpec[] = [
   text.lower, text.upper, text.trim, text.substr, text.concat, text.coalesce, text.padLeft,
@@ -17,9 +19,11 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   math.sum, math.multiply, math.divide, math.round, math.toNumber,
   phone.e164, phone.country, phone.countryCode,
   datetime.time, datetime.formatTime,
-  units.duration, units.bytes, units.convert,
+  units.duration, units.bytes, units.convert, units.clock,
   lookup.lookup, lookup.prefixLookup,
   hash.hash,
+  identifiers.digits, identifiers.imsi, identifiers.iccid, identifiers.mac, identifiers.uuid,
+  network.mccMnc,
 ];
 
 export const FUNCTION_REGISTRY: ReadonlyMap<string, FunctionSpec> = new Map(FUNCTIONS.map((f) => [f.name, f]));

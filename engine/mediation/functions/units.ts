@@ -62,3 +62,27 @@ export const convert: FunctionSpec = {
     return exactDivRound(num(v), f, d == null ? 0 : num(d), (m == null ? 'half-up' : str(m)) as never);
   },
 };
+
+/** HHMMSS / HHMMSScc (hours any number of digits) or HH:MM:SS(.fff) clock-style durations → milliseconds. */
+export function parseClock(v: Value, format: string): number {
+  const s = str(v).trim();
+  if (format === 'hh:mm:ss') {
+    const m = /^(\d+):([0-5]\d):([0-5]\d)(?:\.(\d{1,3}))?$/.exec(s);
+    if (!m) throw new ExprRuntimeError(`${JSON.stringify(s)} is not hh:mm:ss`);
+    return ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000 + Number((m[4] ?? '').padEnd(3, '0'));
+  }
+  const cc = format === 'hhmmsscc';
+  if (!cc && format !== 'hhmmss') throw new ExprRuntimeError(`unknown clock format ${JSON.stringify(format)} (hhmmss, hhmmsscc, hh:mm:ss)`);
+  if (!/^\d+$/.test(s) || s.length < (cc ? 6 : 4)) throw new ExprRuntimeError(`${JSON.stringify(s)} is not ${format}`);
+  const t = cc ? s.slice(0, -2) : s;
+  const ss = Number(t.slice(-2)), mm = Number(t.slice(-4, -2)), hh = Number(t.slice(0, -4) || '0');
+  if (ss > 59 || mm > 59) throw new ExprRuntimeError(`${JSON.stringify(s)} is not ${format}: minutes/seconds above 59`);
+  return ((hh * 60 + mm) * 60 + ss) * 1000 + (cc ? Number(s.slice(-2)) * 10 : 0);
+}
+
+export const clock: FunctionSpec = {
+  name: 'clock', description: "clock(text, format): milliseconds from a clock-style duration: 'hhmmss', 'hhmmsscc' (hundredths) or 'hh:mm:ss'.",
+  minArgs: 2, maxArgs: 2,
+  examples: [{ expr: "clock('00001800', 'hhmmsscc')", result: 18000 }, { expr: "clock('01:02:03', 'hh:mm:ss')", result: 3723000 }],
+  fn: (v: Value, f: Value) => parseClock(v, str(f)),
+};

@@ -6,7 +6,7 @@
  * Kafka and HTTP sources skip framing: each message is one raw record.
  */
 import type { z } from 'zod';
-import type { ParsedRecord, RawRecord } from '../../core/types.ts';
+import type { ParsedRecord, RawRecord, RejectReason } from '../../core/types.ts';
 
 export class ParseError extends Error {
   readonly code = 'PARSE_ERROR';
@@ -47,10 +47,19 @@ export interface FeedParser {
   /** parse one raw record; throw ParseError for malformed input */
   parse(rec: RawRecord): ParsedRecord;
   /**
-   * optional: what a record contributes to the trailer check (fixed-width), called for every framed record that
-   * parsed; `check` in Framer.end() uses the accumulated values.
+   * Optional async preparation of a batch before the synchronous parse (Avro: fetch unknown schema ids from the
+   * schema registry once, so parse() never waits). Sources call it before Mediator.mediate when present.
    */
+  prepare?(batch: readonly RawRecord[]): Promise<void>;
 }
+
+/**
+ * Records a framer has condemned as a whole (fixed-width trailer mismatch with `on-trailer-mismatch: reject-file`).
+ * The framer still hands them out as ordinary raw records (so every runtime that streams framer output keeps them),
+ * and the Mediator turns each marked record into a reject with this reason instead of mediating it.
+ * A WeakMap keeps RawRecord (a core type) unchanged and costs nothing for records that are not marked.
+ */
+export const FRAMING_FAULTS = new WeakMap<RawRecord, { reason: RejectReason; message: string }>();
 
 export interface ParserSpec<S extends z.ZodObject = z.ZodObject> {
   type: string;
@@ -59,5 +68,21 @@ export interface ParserSpec<S extends z.ZodObject = z.ZodObject> {
   options: S;
   /** example `parser:` blocks (YAML-ready objects) */
   examples: Record<string, unknown>[];
-  create(options: z.output<S>): FeedParser;
+  create(options: z.output<S>, ctx?: ParserContext): FeedParser;
+}
+
+/** What a parser may need from its surroundings when it is created. */
+export interface ParserContext {
+  /** folder of the rule file: relative paths in parser options (e.g. an Avro schema) resolve against it */
+  baseDir: string;
+  /** Avro: resolves Confluent schema ids (a schema registry client); injected by the runtime or tests */
+  schemaResolver?: SchemaResolver;
+}
+
+/**
+ * Resolves a schema id of the Confluent wire format to the writer's Avro type (an avsc Type). The runtime's
+ * `SchemaRegistry` (engine/runtime/kafka/schema-registry.ts) satisfies it as is; tests pass a map.
+ */
+export interface SchemaResolver {
+  typeById(id: number): Promise<{ fromBuffer(b: Buffer): unknown }>;
 }
