@@ -89,14 +89,25 @@ export class EmbeddedRunner {
         stdinHash!.update(bh);
         token = `${name}:stdin:${bh}`;
       }
-      await writeBatch(this.store, { udrs: m.udrs, charges: r.charges, mediationRejects: m.rejects, ratingRejects: r.rejects, feed }, token);
+      // one insert in flight while the next batch is mediated and rated (the engine works while JS computes)
+      await drain();
+      const write = writeBatch(this.store, { udrs: m.udrs, charges: r.charges, mediationRejects: m.rejects, ratingRejects: r.rejects, feed }, token);
+      inflight = write.then(() => undefined, (e: unknown) => { failed = e; });
       this.dlq?.write(m.rejects, 'mediation');
       this.dlq?.write(r.rejects, 'rating');
+    };
+    let inflight: Promise<void> | undefined;
+    let failed: unknown;
+    const drain = async () => {
+      if (inflight) await inflight;
+      inflight = undefined;
+      if (failed) throw failed;
     };
     const { check } = await streamInput(input, feed, p.mediation.parser, p.config['batch-size'], sink, (n) => {
       c.bytes += n;
       this.hooks.onBytes?.(n);
     }, stdin);
+    await drain();
     if (check) c.fileCheck = `${check.ok ? 'ok' : 'FAILED'}: ${check.message}`;
     if (!sha) {
       sha = `stdin-${stdinHash!.digest('hex')}`;

@@ -3,7 +3,32 @@ import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/
 import type { FunctionSpec } from '../expr/compile.ts';
 import { ExprRuntimeError, str, type Value } from '../expr/runtime.ts';
 
-function parse(v: Value, country?: Value) {
+type Parsed = NonNullable<ReturnType<typeof parsePhoneNumberFromString>>;
+
+/**
+ * Subscriber numbers repeat heavily in real feeds and libphonenumber parsing costs microseconds: memoise parses in
+ * a bounded map (cleared when full), keyed by default country and text. Failures are cached too.
+ */
+const CACHE_MAX = 200_000;
+const cache = new Map<string, Parsed | string>();
+
+function parse(v: Value, country?: Value): Parsed {
+  const key = `${country ?? ''}|${str(v)}`;
+  let hit = cache.get(key);
+  if (hit === undefined) {
+    try {
+      hit = parseUncached(v, country);
+    } catch (e) {
+      hit = (e as Error).message;
+    }
+    if (cache.size >= CACHE_MAX) cache.clear();
+    cache.set(key, hit);
+  }
+  if (typeof hit === 'string') throw new ExprRuntimeError(hit);
+  return hit;
+}
+
+function parseUncached(v: Value, country?: Value): Parsed {
   let s = str(v).trim();
   if (s.startsWith('00')) s = `+${s.slice(2)}`;
   const p = parsePhoneNumberFromString(s, (country ? str(country).toUpperCase() : undefined) as CountryCode | undefined);
