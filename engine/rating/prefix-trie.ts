@@ -1,0 +1,48 @@
+/**
+ * Longest-prefix index for destination matching. Built once per (plan, usage class); lookup walks the destination's
+ * characters without allocating and reports matching nodes deepest first.
+ */
+interface Node {
+  children?: Map<number, Node>;
+  items?: number[];
+  depth: number;
+  prefix: string;
+}
+
+export class PrefixTrie {
+  private readonly root: Node = { depth: 0, prefix: '' };
+  size = 0;
+
+  insert(prefix: string, item: number): void {
+    let n = this.root;
+    for (let i = 0; i < prefix.length; i++) {
+      const c = prefix.charCodeAt(i);
+      n.children ??= new Map();
+      let next = n.children.get(c);
+      if (!next) {
+        next = { depth: i + 1, prefix: prefix.slice(0, i + 1) };
+        n.children.set(c, next);
+      }
+      n = next;
+    }
+    (n.items ??= []).push(item);
+    this.size++;
+  }
+
+  /** Fill `out` with the nodes along `dest` that carry items, deepest first; returns their count. */
+  matches(dest: string, out: { items: number[]; prefix: string }[]): number {
+    let n = this.root;
+    let k = 0;
+    const stack = STACK;
+    for (let i = 0; i < dest.length; i++) {
+      const next = n.children?.get(dest.charCodeAt(i));
+      if (!next) break;
+      n = next;
+      if (n.items) stack[k++] = n;
+    }
+    for (let j = 0; j < k; j++) out[j] = stack[k - 1 - j] as { items: number[]; prefix: string };
+    return k;
+  }
+}
+
+const STACK: Node[] = [];

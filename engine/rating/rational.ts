@@ -1,0 +1,67 @@
+/**
+ * Exact cost accumulation. A cost is a rational n/d in scaled money units (10^-10, see core/money.ts): n and d are
+ * bigints, d > 0. Prices are scaled bigints and quantities integers, so `price × quantity / per` is exact; rounding
+ * happens only at the explicit points named by the catalog (see rounding in rates, proration, penalties).
+ */
+import { divRound, type RoundingMode, SCALE } from '../core/money.ts';
+
+export interface Cost {
+  n: bigint;
+  d: bigint;
+}
+
+export const ZERO: Cost = { n: 0n, d: 1n };
+
+export function cost(n: bigint, d: bigint = 1n): Cost {
+  return { n, d };
+}
+
+function gcd(a: bigint, b: bigint): bigint {
+  if (a < 0n) a = -a;
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+export function add(a: Cost, b: Cost): Cost {
+  if (a.d === b.d) return { n: a.n + b.n, d: a.d };
+  const n = a.n * b.d + b.n * a.d;
+  const d = a.d * b.d;
+  if (d > 1_000_000_000_000n) {
+    const g = gcd(n, d);
+    return g > 1n ? { n: n / g, d: d / g } : { n, d };
+  }
+  return { n, d };
+}
+
+/** a × k / m (k, m integers, m > 0) */
+export function scale(a: Cost, k: bigint, m: bigint = 1n): Cost {
+  return { n: a.n * k, d: a.d * m };
+}
+
+export function cmp(a: Cost, b: Cost): number {
+  const x = a.n * b.d, y = b.n * a.d;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+export function isZero(a: Cost): boolean {
+  return a.n === 0n;
+}
+
+/** Round to `decimals` places with `mode`, returning a scaled bigint (10^10). The single rounding point. */
+export function roundCost(a: Cost, decimals: number, mode: RoundingMode): bigint {
+  const step = 10n ** BigInt(SCALE - Math.min(decimals, SCALE));
+  return divRound(a.n, a.d * step, mode) * step;
+}
+
+/** Decimal text of an exact cost (for lineage): exact when it terminates within 16 places, else marked "≈". */
+export function costText(a: Cost): string {
+  const neg = a.n < 0n;
+  const n = neg ? -a.n : a.n;
+  const f = 10n ** 6n;
+  const q = (n * f) / a.d;
+  const exact = (n * f) % a.d === 0n;
+  const whole = q / (10n ** BigInt(SCALE + 6));
+  let frac = (q % 10n ** BigInt(SCALE + 6)).toString().padStart(SCALE + 6, '0').replace(/0+$/, '');
+  const s = `${neg ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`;
+  return exact ? s : `≈${s}…`;
+}

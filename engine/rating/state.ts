@@ -1,0 +1,105 @@
+/**
+ * Rating state: an explicit, JSON-serialisable object (no bigint, no Map) so the streaming runtime can write it to a
+ * compacted changelog (one record per key) and the embedded runner can persist it. Every mutation goes through
+ * `touch(key)` so a batch reports exactly the keys it changed (`stateChanges`).
+ */
+export interface ServiceLogEntry {
+  state: string;
+  at: number;
+  /** event (or UDR) that caused the transition */
+  cause: string;
+}
+
+export interface ServiceStateEntry {
+  account: string;
+  type: string;
+  plan: string;
+  state: string;
+  since: number;
+  log: ServiceLogEntry[];
+}
+
+export interface FirstUseCounter {
+  total: number;
+  /** [eventTime, quantity] of recent counted usage (rolling window only) */
+  recent: [number, number][];
+}
+
+export interface PoolState {
+  size: number;
+  used: number;
+  start: number;
+  end: number;
+  /** thresholds (percent) already reported */
+  fired: number[];
+}
+
+export interface ContractCounters {
+  /** scaled money as decimal text of the bigint */
+  spend: string;
+  usage: Record<string, string>;
+  volume: Record<string, number>;
+}
+
+export interface RatingState {
+  v: 1;
+  services: Record<string, ServiceStateEntry>;
+  firstUse: Record<string, FirstUseCounter>;
+  pools: Record<string, PoolState>;
+  /** cumulative quantities for period-basis tiers: `${plan}/${rate}|${subject}|${period}` */
+  tiers: Record<string, number>;
+  /** `${contract}|${month}` */
+  contracts: Record<string, ContractCounters>;
+}
+
+export function emptyState(): RatingState {
+  return { v: 1, services: Object.create(null), firstUse: Object.create(null), pools: Object.create(null), tiers: Object.create(null), contracts: Object.create(null) };
+}
+
+export function cloneState(s: RatingState): RatingState {
+  return restoreState(JSON.stringify(s));
+}
+
+export function restoreState(json: string | object): RatingState {
+  const o = (typeof json === 'string' ? JSON.parse(json) : JSON.parse(JSON.stringify(json))) as RatingState;
+  if (o.v !== 1) throw new Error(`unsupported rating state version ${String(o.v)}`);
+  const base = emptyState();
+  for (const k of ['services', 'firstUse', 'pools', 'tiers', 'contracts'] as const) Object.assign(base[k], o[k] ?? {});
+  return base;
+}
+
+export type StateArea = 'services' | 'firstUse' | 'pools' | 'tiers' | 'contracts';
+
+/** One changelog record: `area/key` → the value after the batch (null = deleted). */
+export interface StateChange {
+  key: string;
+  value: unknown;
+}
+
+export function stateKey(area: StateArea, key: string): string {
+  return `${area}/${key}`;
+}
+
+export function collectChanges(s: RatingState, touched: Set<string>): StateChange[] {
+  const out: StateChange[] = [];
+  for (const k of [...touched].sort()) {
+    const slash = k.indexOf('/');
+    const area = k.slice(0, slash) as StateArea;
+    const key = k.slice(slash + 1);
+    const v = (s[area] as Record<string, unknown>)[key];
+    out.push({ key: k, value: v === undefined ? null : JSON.parse(JSON.stringify(v)) });
+  }
+  return out;
+}
+
+/** Apply changelog records (e.g. replayed from the compacted topic on partition assignment). */
+export function applyChanges(s: RatingState, changes: readonly StateChange[]): void {
+  for (const c of changes) {
+    const slash = c.key.indexOf('/');
+    const area = c.key.slice(0, slash) as StateArea;
+    const key = c.key.slice(slash + 1);
+    const m = s[area] as Record<string, unknown>;
+    if (c.value === null) delete m[key];
+    else m[key] = JSON.parse(JSON.stringify(c.value));
+  }
+}
