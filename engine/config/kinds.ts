@@ -9,6 +9,23 @@ import { mediationSchema } from '../mediation/schema.ts';
 import { compileMediationFile } from '../mediation/compiler.ts';
 import { catalogSchema, loadCatalogFile } from '../rating/catalog.ts';
 import { loadPipeline } from '../pipeline/load.ts';
+import { usageClassLibrarySchema } from '../mediation/schema.ts';
+import { TEST_KINDS, type TestKind } from '../testing/kinds.ts';
+
+/** a rule-test kind (engine/testing/kinds.ts) as a YAML kind: schema + its optional extra check */
+function testKind(t: TestKind): YamlKind {
+  return {
+    kind: t.kind,
+    description: t.description,
+    schema: t.schema,
+    check: (file) => {
+      if (!t.check) return [];
+      const parsed = readYamlFile(file);
+      const { value } = validate(parsed, t.schema);
+      return value === undefined ? [] : t.check(file, value, parsed);
+    },
+  };
+}
 
 export interface YamlKind {
   kind: string;
@@ -34,6 +51,8 @@ export const KINDS: readonly YamlKind[] = [
   { kind: 'pipeline', description: 'a runnable pipeline: feed, mediation rules, catalog', schema: pipelineSchema, check: compiled(loadPipeline) },
   { kind: 'mediation', description: 'mediation rules: parser, filters, usage classes, mappings', schema: mediationSchema, check: compiled(compileMediationFile) },
   { kind: 'catalog', description: 'rating catalog: products, plans, rates, accounts', schema: catalogSchema, check: compiled(loadCatalogFile) },
+  { kind: 'usage-classes', description: 'a library of named usage-class rules that mediation files `use:`', schema: usageClassLibrarySchema, check: () => [] },
+  ...TEST_KINDS.map(testKind),
 ];
 
 export const KIND_REGISTRY: ReadonlyMap<string, YamlKind> = new Map(KINDS.map((k) => [k.kind, k]));

@@ -8,4 +8,10 @@ export const COMMANDS: readonly (() => Promise<CommandModule>)[] = [
   () => import('./run.ts'),
   () => import('./query.ts'),
   () => import('./demo.ts'),
+  () => import('./lint.ts'),
+  () => import('./test.ts'),
+  () => import('./dry-run.ts'),
+  () => import('./replay-dlq.ts'),
+  () => import('./list.ts'),
+  () => import('./schemas.ts'),
 ];

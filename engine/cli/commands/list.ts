@@ -1,0 +1,33 @@
+/** `ratestream list [parsers|functions|kinds]`: what the registries hold (generated from the specs). */
+import type { Command } from 'commander';
+import { KINDS } from '../../config/kinds.ts';
+import { FUNCTIONS } from '../../mediation/functions/index.ts';
+import { PARSERS } from '../../mediation/parsers/index.ts';
+
+export function listText(what?: string): string {
+  const out: string[] = [];
+  if (!what || what === 'parsers') {
+    out.push(`parsers (${PARSERS.length}):`);
+    for (const p of PARSERS) out.push(`  ${p.type.padEnd(12)} ${p.description}`);
+  }
+  if (!what || what === 'functions') {
+    out.push(`functions (${FUNCTIONS.length}):`);
+    for (const f of FUNCTIONS) out.push(`  ${f.name.padEnd(14)} ${f.description}`);
+  }
+  if (!what || what === 'kinds') {
+    out.push(`YAML kinds (${KINDS.length}):`);
+    for (const k of KINDS) out.push(`  ${k.kind.padEnd(16)} ${k.description}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+export function register(program: Command): void {
+  program
+    .command('list')
+    .description('list feed parsers, rule functions and YAML kinds from the registries')
+    .argument('[what]', 'parsers | functions | kinds (default: all)')
+    .action((what?: string) => {
+      if (what && !['parsers', 'functions', 'kinds'].includes(what)) throw new Error(`unknown list ${JSON.stringify(what)} (parsers, functions, kinds)`);
+      process.stdout.write(listText(what));
+    });
+}
