@@ -177,8 +177,10 @@ describe('kafka port (kafkajs adapter) against a real broker', () => {
     for (const tp of txProducers.values()) await tp.disconnect();
     expect(got.messages).toHaveLength(30);
 
-    // the transaction committed the group's offsets: = end of input
-    expect(await admin.committedOffsets(groupId, input)).toEqual(await admin.endOffsets(input));
+    // the transactions committed the group's offsets up to the end of the input (visible once the brokers wrote
+    // the commit markers, which commit() does not wait for)
+    const end = await admin.endOffsets(input);
+    await expect.poll(() => admin.committedOffsets(groupId, input), { timeout: 10_000, interval: 100 }).toEqual(end);
 
     // a read_committed reader sees every transformed record exactly once
     const out = await consume(output, { groupId: uniqueName('g-tx-check') }, 30);
@@ -186,6 +188,34 @@ describe('kafka port (kafkajs adapter) against a real broker', () => {
       Array.from({ length: 30 }, (_, i) => `x${i}`).sort(),
     );
     await admin.deleteTopics([input, output]);
+  });
+
+  it('an assignment listener can seek; batches fetched before the seek are dropped', async () => {
+    const topic = uniqueName('smoke-seek');
+    await admin.ensureTopics([{ topic, partitions: 1 }]);
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send(Array.from({ length: 10 }, (_, i) => ({ topic, key: null, value: Buffer.from(String(i)) })));
+    await producer.disconnect();
+
+    const consumer = kafka.consumer({ groupId: uniqueName('g-seek'), maxWaitTimeMs: 200 });
+    consumer.onPartitionsAssigned(async (tps) => {
+      await new Promise((r) => setTimeout(r, 300)); // let kafkajs fetch from offset 0 meanwhile
+      for (const tp of tps) consumer.seek({ ...tp, offset: '6' });
+    });
+    const seen: string[] = [];
+    let done!: () => void;
+    const finished = new Promise<void>((r) => (done = r));
+    await consumer.connect();
+    await consumer.subscribe([topic]);
+    await consumer.run(async (batch) => {
+      seen.push(...batch.messages.map((m) => m.offset));
+      if (seen.includes('9')) done();
+    });
+    await Promise.race([finished, new Promise((r) => setTimeout(r, 20_000))]);
+    await consumer.disconnect();
+    expect(seen).toEqual(['6', '7', '8', '9']);
+    await admin.deleteTopics([topic]);
   });
 
   it('an aborted transaction is invisible to read_committed consumers', async () => {

@@ -164,6 +164,23 @@ function byTopic(tps: readonly TopicPartition[]): Array<{ topic: string; partiti
   return [...m].map(([topic, partitions]) => ({ topic, partitions }));
 }
 
+/**
+ * Retries kafkajs errors marked retriable (NOT_LEADER…, LEADER_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PARTITION) for a
+ * while. Needed right after topic creation: the leader may not serve the new partitions yet, and kafkajs' admin
+ * calls do not always retry that themselves.
+ */
+async function retrying<T>(fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+    try {
+      return await fn();
+    } catch (err) {
+      if ((err as { retriable?: boolean }).retriable !== true || Date.now() + delay > deadline) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
 const compression = (c: SendOptions['compression']) => (c === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None);
 
 // ------------------------------------------------------------------------------------------------------------------
@@ -200,7 +217,9 @@ class KjsAdmin implements KafkaAdmin {
         if (!missing.every((s) => now.has(s.topic))) throw err;
       }
     }
-    const metadata = await this.admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
+    // new partitions are usable once their leader answers ListOffsets for them
+    for (const s of missing) await retrying(() => this.admin.fetchTopicOffsets(s.topic));
+    const metadata = await retrying(() => this.admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) }));
     for (const s of specs) {
       const t = metadata.topics.find((m) => m.name === s.topic);
       const n = t?.partitions.length ?? 0;
@@ -223,12 +242,12 @@ class KjsAdmin implements KafkaAdmin {
   }
 
   async endOffsets(topic: string): Promise<PartitionOffset[]> {
-    const offsets = await this.admin.fetchTopicOffsets(topic);
+    const offsets = await retrying(() => this.admin.fetchTopicOffsets(topic));
     return offsets.map((o) => ({ partition: o.partition, offset: o.high })).sort((a, b) => a.partition - b.partition);
   }
 
   async committedOffsets(groupId: string, topic: string): Promise<PartitionOffset[]> {
-    const res = await this.admin.fetchOffsets({ groupId, topics: [topic] });
+    const res = await retrying(() => this.admin.fetchOffsets({ groupId, topics: [topic] }));
     const t = res.find((r) => r.topic === topic);
     return (t?.partitions ?? [])
       .map((p) => ({ partition: p.partition, offset: p.offset }))
@@ -443,6 +462,9 @@ class KjsConsumer implements KafkaConsumer {
         if (!settled) await heartbeat();
       }
       await wait; // rethrows a listener failure: the batch is retried, the member eventually restarts
+      // the listener seeked (e.g. to the offset committed by the transaction it just fenced): this batch was fetched
+      // from the old position; kafkajs applies the seek on the next fetch
+      if (isStale()) return;
     }
     if (batch.messages.length === 0) return;
     await handler(

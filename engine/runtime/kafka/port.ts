@@ -242,7 +242,10 @@ export interface KafkaConsumer {
   commitOffsets(offsets: readonly TopicPartitionOffset[]): Promise<void>;
   /**
    * Newly assigned partitions. A partition's batches reach the handler only after its listeners have resolved, so
-   * this is the place to restore per-partition state.
+   * this is the place to restore per-partition state. A listener may seek(): batches fetched before are dropped.
+   * Exactly-once: create the partition's transactional producer and begin() once here (that fences the previous
+   * owner and settles its open transaction), then read committedOffsets and seek to them; kafkajs' own offset fetch
+   * may predate that settlement (it cannot ask for stable offsets, KIP-447).
    */
   onPartitionsAssigned(listener: PartitionsListener): void;
   /**
