@@ -14,4 +14,8 @@ export const COMMANDS: readonly (() => Promise<CommandModule>)[] = [
   () => import('./replay-dlq.ts'),
   () => import('./list.ts'),
   () => import('./schemas.ts'),
+  () => import('./rate.ts'),
+  () => import('./explain.ts'),
+  () => import('./import-cgrates.ts'),
+  () => import('./what-if.ts'),
 ];

@@ -1,0 +1,255 @@
+/**
+ * CGRateS tariff plan (TP CSV: Timings, Destinations, Rates, DestinationRates, RatingPlans, RatingProfiles) → our
+ * catalog, keeping CGRateS semantics with exact decimal arithmetic:
+ *  - Rates rows of one ID = rate slots → per-unit `steps` (GroupIntervalStart → from, Rate per RateUnit, RateIncrement);
+ *    ConnectFee of the first slot (CGRateS GetRateInterval takes RateSlots[0].ConnectFee); RateUnit/RateIncrement
+ *    0 → 1s (GetRateParameters); bare numbers are units (ns in CGRateS = bytes / events for data and sms).
+ *  - DestinationRates → rates with destinations (longest prefix wins; `*any` = no destination), RoundingMethod
+ *    (*up → up, *down → down, *middle → half-up) and RoundingDecimals, MaxCost with *free (cap) / *disconnect.
+ *  - Timings → windows from StartTime to the end of the day (days, months, monthdays, years); RatingPlans bindings
+ *    → rate window + weight (equal weights: the window that started most recently wins, as CGRateS' closest left
+ *    margin).
+ *  - RatingProfiles → time-activated assignments `tenant:subject` per category (usage class), FallbackSubjects →
+ *    fallback accounts; subject *any → pattern `tenant:*any`, used when the subject has no profile or no rate.
+ * Differences (documented in IMPORT.md): costs are exact (CGRateS rounds each increment to 6 decimals in float64
+ * before the final rounding); a call crossing a RatingProfile activation time is rated with the plan active at its
+ * start.
+ */
+import { mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+
+interface Slot { connectFee: string; rate: string; unit: string; increment: string; gis: string }
+
+function readCsv(dir: string, name: string): string[][] {
+  const f = join(dir, `${name}.csv`);
+  if (!existsSync(f)) return [];
+  return readFileSync(f, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(',').map((x) => x.trim()));
+}
+
+function dec(s: string | undefined): string {
+  const t = (s ?? '').trim();
+  if (t === '') return '0';
+  if (!/^-?\d*(\.\d+)?$/.test(t)) throw new Error(`not a decimal: ${JSON.stringify(s)}`);
+  const v = t.startsWith('.') ? `0${t}` : t.startsWith('-.') ? `-0${t.slice(1)}` : t;
+  return v;
+}
+
+const CATEGORY_UNITS: Record<string, string> = { data: 'byte', sms: 'event', mms: 'event', generic: 'event' };
+
+/** CGRateS duration text → quantity text in our unit ("60s" stays time, "1024" is units) */
+function qty(text: string, unit: string, what: string, dflt: string): string {
+  const t = text.trim();
+  if (t === '' || /^0+(s|ms|m|h|ns)?$/.test(t)) return dflt;
+  const m = /^(\d+)(ns|us|ms|s|m|h)?$/.exec(t);
+  if (!m) throw new Error(`${what}: unsupported duration ${JSON.stringify(text)}`);
+  const n = Number(m[1]);
+  const u = m[2];
+  if (unit === 'ms') {
+    if (!u || u === 'ns') {
+      if (n % 1_000_000) throw new Error(`${what}: ${text} is ${n} ns, not a whole number of milliseconds`);
+      return `${n / 1_000_000}ms`;
+    }
+    return u === 'm' ? `${n}min` : u === 'us' ? (() => { if (n % 1000) throw new Error(`${what}: ${text} is not whole ms`); return `${n / 1000}ms`; })() : `${n}${u}`;
+  }
+  // data / sms: CGRateS counts units as nanoseconds of a Duration: bare numbers are units
+  if (!u || u === 'ns') return `${n}`;
+  const f = { us: 1e3, ms: 1e6, s: 1e9, m: 6e10, h: 3.6e12 }[u]!;
+  return `${n * f}`;
+}
+
+function roundingOf(method: string, decimals: string): { mode: string; decimals: string } {
+  const m = method.trim();
+  const mode = m === '*up' ? 'up' : m === '*down' ? 'down' : m === '*middle' ? 'half-up' : undefined;
+  if (!mode) throw new Error(`unsupported RoundingMethod ${JSON.stringify(method)} (*up, *down, *middle)`);
+  return { mode, decimals: String(Number(decimals || '0')) };
+}
+
+const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+function list(s: string): string[] | undefined {
+  const t = (s ?? '').trim();
+  if (t === '' || t === '*any') return undefined;
+  return t.split(';').map((x) => x.trim()).filter(Boolean);
+}
+
+export interface ImportResult {
+  catalogFile: string;
+  reportFile: string;
+  stats: Record<string, number>;
+  notes: string[];
+}
+
+export function importCgrates(dir: string, outDir: string, opts: { currency?: string; timezone?: string; name?: string } = {}): ImportResult {
+  const notes: string[] = [];
+  const timings = new Map<string, Record<string, unknown>>();
+  for (const r of readCsv(dir, 'Timings')) {
+    const [id, years, months, monthdays, weekdays, time] = r;
+    if (!id) continue;
+    const w: Record<string, unknown> = {};
+    const y = list(years!), mo = list(months!), md = list(monthdays!), wd = list(weekdays!);
+    if (y) w.years = y;
+    if (mo) w.months = mo;
+    if (md) w.monthdays = md;
+    if (wd) w.days = [...new Set(wd.map((d) => WEEKDAYS[Number(d)]!))];
+    let start = (time ?? '').trim();
+    if (start === '*asap' || start === '' || start === '*any') {
+      if (start === '*asap') notes.push(`timing ${id}: StartTime *asap (an action-plan notion) rated as 00:00:00`);
+      start = '00:00:00';
+    }
+    w.from = start;
+    w.to = '24:00';
+    w.description = `CGRateS timing ${id}: from ${start} to the end of the day`;
+    timings.set(id, w);
+  }
+  const destinations = new Map<string, string[]>();
+  for (const [id, prefix] of readCsv(dir, 'Destinations')) {
+    if (!id || !prefix) continue;
+    const l = destinations.get(id) ?? [];
+    l.push(prefix);
+    destinations.set(id, l);
+  }
+  const rates = new Map<string, Slot[]>();
+  for (const [id, cf, rate, unit, inc, gis] of readCsv(dir, 'Rates')) {
+    if (!id) continue;
+    const l = rates.get(id) ?? [];
+    l.push({ connectFee: dec(cf), rate: dec(rate), unit: unit ?? '', increment: inc ?? '', gis: gis ?? '' });
+    rates.set(id, l);
+  }
+  const destRates = new Map<string, { dest: string; rate: string; method: string; decimals: string; maxCost: string; strategy: string }[]>();
+  for (const [id, dest, rate, method, decimals, maxCost, strategy] of readCsv(dir, 'DestinationRates')) {
+    if (!id) continue;
+    const l = destRates.get(id) ?? [];
+    l.push({ dest: dest!, rate: rate!, method: method ?? '*up', decimals: decimals ?? '4', maxCost: maxCost ?? '', strategy: strategy ?? '' });
+    destRates.set(id, l);
+  }
+  const ratingPlans = new Map<string, { dr: string; timing: string; weight: string }[]>();
+  for (const [id, dr, timing, weight] of readCsv(dir, 'RatingPlans')) {
+    if (!id) continue;
+    const l = ratingPlans.get(id) ?? [];
+    l.push({ dr: dr!, timing: timing ?? '*any', weight: weight ?? '0' });
+    ratingPlans.set(id, l);
+  }
+  const profiles = readCsv(dir, 'RatingProfiles').filter((r) => r[0]).map(([tenant, category, subject, activation, plan, fallback]) =>
+    ({ tenant: tenant!, category: category!, subject: subject!, activation: activation!, plan: plan!, fallback: fallback ?? '' }));
+
+  // categories per rating plan (each rate exists once per usage class that uses the plan)
+  const categories = new Map<string, Set<string>>();
+  for (const p of profiles) {
+    const s = categories.get(p.plan) ?? new Set<string>();
+    s.add(p.category);
+    categories.set(p.plan, s);
+  }
+  const usedWindows = new Set<string>();
+  const usedDest = new Set<string>();
+  const plans: Record<string, unknown>[] = [];
+  let rateCount = 0;
+  for (const [planId, bindings] of ratingPlans) {
+    const cats = [...(categories.get(planId) ?? new Set(['call']))].sort();
+    if (!categories.has(planId)) notes.push(`rating plan ${planId} is not used by any rating profile; imported for usage class "call"`);
+    const out: Record<string, unknown>[] = [];
+    for (const cat of cats) {
+      const unit = CATEGORY_UNITS[cat] ?? 'ms';
+      for (const b of bindings) {
+        const drs = destRates.get(b.dr);
+        if (!drs) throw new Error(`RatingPlans ${planId}: unknown DestinationRates ${b.dr}`);
+        if (b.timing !== '*any' && !timings.has(b.timing)) throw new Error(`RatingPlans ${planId}: unknown timing ${b.timing}`);
+        if (b.timing !== '*any') usedWindows.add(b.timing);
+        for (const dr of drs) {
+          const slots = rates.get(dr.rate);
+          if (!slots) throw new Error(`DestinationRates ${b.dr}: unknown rate ${dr.rate}`);
+          const dflt = unit === 'ms' ? '1s' : '1';
+          const where = `${b.dr}/${dr.rate}`;
+          const steps = slots.map((s) => ({ from: qty(s.gis, unit, `${where} GroupIntervalStart`, '0'), price: s.rate, per: qty(s.unit, unit, `${where} RateUnit`, dflt), increment: qty(s.increment, unit, `${where} RateIncrement`, dflt) }));
+          if (!steps.some((s) => s.from === '0')) {
+            const first = steps.reduce((a, b) => (parseInt(a.from, 10) <= parseInt(b.from, 10) ? a : b));
+            steps.unshift({ from: '0', price: '0', per: first.per, increment: first.from });
+            notes.push(`${where}: no rate slot starts at 0 (CGRateS has no rate there); usage before ${first.from} is imported as one free increment`);
+          }
+          const rate: Record<string, unknown> = {
+            id: `${b.dr}.${dr.dest === '*any' ? 'ANY' : dr.dest}.${b.timing === '*any' ? 'ANY' : b.timing}.${cat}`.replace(/[^A-Za-z0-9._:@+-]/g, '_'),
+            description: `CGRateS ${planId}: ${b.dr} (${dr.dest} → ${dr.rate}) timing ${b.timing} weight ${b.weight}`,
+            'usage-class': cat,
+            unit,
+          };
+          if (dr.dest !== '*any') {
+            if (!destinations.has(dr.dest)) throw new Error(`DestinationRates ${b.dr}: unknown destination ${dr.dest}`);
+            rate.destinations = [dr.dest];
+            usedDest.add(dr.dest);
+          }
+          if (b.timing !== '*any') rate.window = b.timing;
+          rate.weight = String(Number(b.weight || '0'));
+          rate['connect-fee'] = slots[0]!.connectFee;
+          rate.rounding = roundingOf(dr.method, dr.decimals);
+          const mc = dec(dr.maxCost);
+          if (Number(mc) > 0) {
+            if (dr.strategy === '*free') rate['max-cost'] = { amount: mc, strategy: 'free' };
+            else if (dr.strategy === '*disconnect') rate['max-cost'] = { amount: mc, strategy: 'disconnect' };
+            else notes.push(`${b.dr}: MaxCost ${mc} without a strategy has no effect in CGRateS; not imported`);
+          }
+          rate.model = 'per-unit';
+          rate.per = steps[0]!.per;
+          rate.steps = steps;
+          out.push(rate);
+          rateCount++;
+        }
+      }
+    }
+    plans.push({ id: planId, name: `CGRateS rating plan ${planId}`, rates: out });
+  }
+  const assignments = profiles.map((p) => {
+    const account = p.subject === '*any' ? `${p.tenant}:*any` : `${p.tenant}:${p.subject}`;
+    const fb = (p.fallback || '').split(';').map((x) => x.trim()).filter(Boolean).map((s) => (s === '*any' ? `${p.tenant}:*any` : `${p.tenant}:${s}`));
+    const a: Record<string, unknown> = { account, 'usage-class': p.category, from: p.activation, plan: p.plan };
+    if (fb.length) a.fallback = fb;
+    if (!ratingPlans.has(p.plan)) throw new Error(`RatingProfiles ${p.tenant}:${p.category}:${p.subject}: unknown rating plan ${p.plan}`);
+    return a;
+  });
+  for (const f of ['SharedGroups', 'Actions', 'ActionPlans', 'AccountActions', 'ActionTriggers']) {
+    if (existsSync(join(dir, `${f}.csv`))) notes.push(`${f}.csv is balance/action data, not rating data: not imported`);
+  }
+  const catalog = {
+    kind: 'catalog',
+    name: opts.name ?? `cgrates-${dir.replace(/\/+$/, '').split('/').pop()}`,
+    description: `Imported from the CGRateS tariff plan in ${dir} by ratestream import-cgrates. Accounts are "tenant:subject"; usage classes are CGRateS categories.`,
+    currency: opts.currency ?? 'XXX',
+    timezone: opts.timezone ?? 'UTC',
+    destinations: Object.fromEntries([...destinations].filter(([k]) => usedDest.has(k))),
+    windows: Object.fromEntries([...timings].filter(([k]) => usedWindows.has(k))),
+    products: [{ id: 'cgrates', name: 'CGRateS rating plans', plans }],
+    assignments,
+  };
+  mkdirSync(outDir, { recursive: true });
+  const catalogFile = join(outDir, 'catalog.yaml');
+  writeFileSync(catalogFile, `# Generated by: ratestream import-cgrates ${dir}\n${stringify(catalog, { lineWidth: 0 })}`);
+  const stats = { destinations: destinations.size, timings: timings.size, rates: rates.size, destinationRates: destRates.size, ratingPlans: ratingPlans.size, ratingProfiles: profiles.length, catalogRates: rateCount };
+  const report = [
+    `# CGRateS import of ${dir}`,
+    '',
+    '| CGRateS | rows/ids | catalog |',
+    '|---|---|---|',
+    `| Destinations | ${destinations.size} ids | destinations: (${usedDest.size} used) |`,
+    `| Timings | ${timings.size} | windows: (${usedWindows.size} used), StartTime → end of day |`,
+    `| Rates | ${rates.size} ids | per-unit steps (GroupIntervalStart, Rate/RateUnit, RateIncrement); ConnectFee of the first slot |`,
+    `| DestinationRates | ${destRates.size} ids | rates: destinations, rounding, max-cost |`,
+    `| RatingPlans | ${ratingPlans.size} | plans (one rate per binding × destination × category) = ${rateCount} rates |`,
+    `| RatingProfiles | ${profiles.length} | assignments (account tenant:subject, usage class = category, from = ActivationTime, fallback) |`,
+    '',
+    '## Semantics kept',
+    '- longest destination prefix first, then the time window; equal weights: the window that started most recently (CGRateS closest left margin).',
+    '- usage split where windows change (and at midnight); each increment priced by the window it starts in; the last increment of a part may run into the next (CGRateS roundTimeSpansToIncrement).',
+    '- connect fee once per call, MaxCost *free caps the cost, *disconnect bills up to the increment where the cap is reached.',
+    '- subject without a profile, or without a rate for the destination and no FallbackSubjects → the tenant\'s *any profile.',
+    '',
+    '## Differences',
+    '- exact decimal arithmetic: CGRateS divides each timespan\'s float cost over its increments rounded to 6 decimals (globalRoundingDecimals) before the final rounding; we round once, exactly.',
+    '- a call crossing a RatingProfile ActivationTime is rated entirely with the plan active at its start.',
+    '- rounding: CGRateS rounds with the method of the timespan with the most decimals (GetLongestRounding); we do the same.',
+    ...(notes.length ? ['', '## Notes', ...notes.map((n) => `- ${n}`)] : []),
+    '',
+  ].join('\n');
+  const reportFile = join(outDir, 'IMPORT.md');
+  writeFileSync(reportFile, report);
+  return { catalogFile, reportFile, stats, notes };
+}
