@@ -170,16 +170,19 @@ export class Mediator {
       return null;
     }
     const key = String(p.key(rec, v, m) ?? '');
-    const time = p.time ? Number(p.time(rec, v, m)) : 0;
-    if (p.windowMs !== undefined && Number.isFinite(time)) {
+    // event time of this half; unknown (null, empty) → the newest time seen so far
+    const tv = p.time ? p.time(rec, v, m) : null;
+    let time = tv === null || tv === '' ? NaN : Number(tv);
+    if (p.windowMs !== undefined && time === time) {
       if (time > this.newestTime) this.newestTime = time;
       this.expireOlderThan(this.newestTime - p.windowMs);
     }
+    if (time !== time) time = this.newestTime === -Infinity ? Infinity : this.newestTime;
     let e = this.pairs.get(key);
     if (e === undefined) {
-      e = { key, start: null, stop: null, update: null, held: [], time: Number.isFinite(time) ? time : 0 };
+      e = { key, start: null, stop: null, update: null, held: [], time };
       this.pairs.set(key, e);
-    }
+    } else if (e.time === Infinity) e.time = time;
     const half: Half = { raw, rec };
     if (isStart) {
       if (e.start) { this.expire(e, 'a second start with the same key arrived'); e = this.fresh(key, time); }
@@ -204,7 +207,7 @@ export class Mediator {
   }
 
   private fresh(key: string, time: number): PairEntry {
-    const e: PairEntry = { key, start: null, stop: null, update: null, held: [], time: Number.isFinite(time) ? time : 0 };
+    const e: PairEntry = { key, start: null, stop: null, update: null, held: [], time };
     this.pairs.set(key, e);
     return e;
   }

@@ -11,7 +11,9 @@ import { yamlFiles } from './lint.ts';
 export interface TestRunSummary {
   files: number;
   cases: number;
+  /** failed cases + test files that could not run */
   failed: number;
+  failedCases: number;
   coverage: Record<string, { covered: string[]; missing: string[] }>;
   lines: string[];
 }
@@ -19,7 +21,7 @@ export interface TestRunSummary {
 export async function runTests(paths: readonly string[]): Promise<TestRunSummary> {
   const files = yamlFiles(paths, /\.test\.ya?ml$/).filter((f) => /\.test\.ya?ml$/.test(f));
   const lines: string[] = [];
-  let cases = 0, failed = 0;
+  let cases = 0, failed = 0, failedCases = 0;
   const covered = new Map<string, Set<string>>();
   const universe = new Map<string, Set<string>>();
   for (const k of TEST_KINDS) for (const [area, all] of Object.entries(k.coverageUniverse?.() ?? {})) {
@@ -50,7 +52,8 @@ export async function runTests(paths: readonly string[]): Promise<TestRunSummary
         cases++;
         if (c.ok) continue;
         failed++;
-        lines.push(`FAIL ${relative(process.cwd(), c.name.replace(/\(([^)]*)\)$/, '$1'))} ${c.name}`);
+        failedCases++;
+        lines.push(`FAIL ${c.name}`);
         for (const f of c.failures) lines.push(`    ${f}`);
       }
       for (const [area, names] of Object.entries(res.coverage ?? {})) {
@@ -69,7 +72,7 @@ export async function runTests(paths: readonly string[]): Promise<TestRunSummary
     const c = covered.get(area) ?? new Set<string>();
     coverage[area] = { covered: [...all].filter((x) => c.has(x)), missing: [...all].filter((x) => !c.has(x)) };
   }
-  return { files: files.length, cases, failed, coverage, lines };
+  return { files: files.length, cases, failed, failedCases, coverage, lines };
 }
 
 export function register(program: Command): void {
@@ -87,7 +90,7 @@ export function register(program: Command): void {
         if (c.missing.length) incomplete = true;
         process.stdout.write(`coverage ${area}: ${c.covered.length}/${n}${c.missing.length ? ` (not covered: ${c.missing.join(', ')})` : ''}\n`);
       }
-      process.stdout.write(`${s.files} test file(s), ${s.cases} case(s): ${s.cases - Math.min(s.failed, s.cases)} passed, ${s.failed} failed\n`);
+      process.stdout.write(`${s.files} test file(s), ${s.cases} case(s): ${s.cases - s.failedCases} passed, ${s.failed} failed\n`);
       if (s.failed || s.files === 0 || (flags.requireCoverage && incomplete)) process.exitCode = 1;
     });
 }
