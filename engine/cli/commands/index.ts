@@ -8,6 +8,7 @@ export const COMMANDS: readonly (() => Promise<CommandModule>)[] = [
   () => import('./run.ts'),
   () => import('./query.ts'),
   () => import('./demo.ts'),
+  () => import('./invoice.ts'),
   () => import('./lint.ts'),
   () => import('./test.ts'),
   () => import('./dry-run.ts'),

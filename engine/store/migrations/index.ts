@@ -3,6 +3,8 @@
  * migration: add the next one. `{db}` is replaced by the quoted database name.
  */
 import m001 from './001-core-tables.ts';
+import m002 from './002-billing.ts';
+import m003 from './003-finance-views.ts';
 
 export interface Migration {
   version: number;
@@ -10,4 +12,4 @@ export interface Migration {
   statements: string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003];

@@ -1,0 +1,74 @@
+/**
+ * Finance views over the ledger (created by migration 003; documented in the README's "Finance queries").
+ * Views that bucket time take the time zone as a parameter, e.g. `SELECT * FROM usage_by_day(tz = 'Europe/Amsterdam')`,
+ * so days and months match the billing periods of the operator's zone. Amounts stay Decimal(38, 10).
+ * `{db}` is replaced by the quoted database name, `{tz:String}` is a ClickHouse view parameter.
+ */
+
+/** Names of the views, for docs and tests. */
+export const FINANCE_VIEWS = [
+  'usage_by_day',
+  'revenue_by_month',
+  'pool_utilisation',
+  'service_state_timeline',
+  'rejects_by_reason',
+  'ingest_reconciliation',
+  'invoice_register',
+  'unbilled_charges',
+] as const;
+
+export const VIEW_STATEMENTS: readonly string[] = [
+  // usage by account, day, product and usage class (usage charges only)
+  `CREATE OR REPLACE VIEW {db}.usage_by_day AS
+   SELECT account, toDate(event_time, {tz:String}) AS day, product, usage_class, unit, currency,
+          count() AS charges, sum(quantity) AS quantity, sum(amount) AS amount
+   FROM {db}.charges FINAL WHERE kind = 'usage'
+   GROUP BY account, day, product, usage_class, unit, currency`,
+  // revenue (rated, whether invoiced or not) by product, kind and month
+  `CREATE OR REPLACE VIEW {db}.revenue_by_month AS
+   SELECT formatDateTime(event_time, '%Y-%m', {tz:String}) AS month, product, kind, currency,
+          count() AS charges, sum(amount) AS amount
+   FROM {db}.charges FINAL
+   GROUP BY month, product, kind, currency`,
+  `CREATE OR REPLACE VIEW {db}.pool_utilisation AS
+   SELECT period, owner, pool_id, share_plan, bucket_class, unit, size, used, overage, participants,
+          if(size = 0, NULL, round(100 * used / size, 2)) AS utilisation_pct, as_of
+   FROM {db}.pool_balances FINAL`,
+  // each state of a service with the time it held it (valid_to NULL = still in that state)
+  `CREATE OR REPLACE VIEW {db}.service_state_timeline AS
+   SELECT account, service, service_type, to_state AS state, core_state, transition, effective_time AS valid_from,
+          nullIf(leadInFrame(effective_time, 1, toDateTime64(0, 3, 'UTC')) OVER (PARTITION BY account, service
+            ORDER BY effective_time, event_id ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING), toDateTime64(0, 3, 'UTC')) AS valid_to
+   FROM {db}.service_states FINAL`,
+  `CREATE OR REPLACE VIEW {db}.rejects_by_reason AS
+   SELECT feed, stage, reason, count() AS rejects, min(rejected_at) AS first_seen, max(rejected_at) AS last_seen
+   FROM {db}.rejects FINAL
+   GROUP BY feed, stage, reason`,
+  // per ingested file: records in = UDRs + ignored + rejected; UDRs = charged + rating rejects (counters at ingest)
+  `CREATE OR REPLACE VIEW {db}.ingest_reconciliation AS
+   SELECT pipeline, feed, file, records, udrs,
+          arraySum(mapValues(ignored)) AS ignored_total,
+          arraySum(mapValues(mapFilter((k, v) -> NOT startsWith(k, 'rating:'), rejected))) AS rejected_total,
+          arraySum(mapValues(mapFilter((k, v) -> startsWith(k, 'rating:'), rejected))) AS rating_rejected,
+          charges,
+          toInt64(records) - toInt64(udrs) - toInt64(ignored_total) - toInt64(rejected_total) AS unaccounted,
+          toInt64(udrs) - toInt64(charges) - toInt64(rating_rejected) AS unrated,
+          finished_at
+   FROM {db}.ingest_files FINAL`,
+  `CREATE OR REPLACE VIEW {db}.invoice_register AS
+   SELECT period, invoice_no, account, issue_date, due_date, currency, net, tax, total, lines
+   FROM {db}.invoices FINAL`,
+  // rated amounts not (or not fully) invoiced yet, per account, period and kind: accruals and pending adjustments
+  `CREATE OR REPLACE VIEW {db}.unbilled_charges AS
+   SELECT account, formatDateTime(event_time, '%Y-%m', {tz:String}) AS period, kind, currency,
+          count() AS charges, sum(amount - billed) AS unbilled
+   FROM (
+     SELECT c.account AS account, c.charge_id AS charge_id, c.kind AS kind, c.currency AS currency,
+            c.event_time AS event_time, c.amount AS amount, b.billed AS billed, b.charge_id != '' AS is_billed
+     FROM {db}.charges AS c FINAL
+     LEFT JOIN (SELECT account, charge_id, sum(amount) AS billed FROM {db}.invoice_items FINAL GROUP BY account, charge_id) AS b
+       ON c.account = b.account AND c.charge_id = b.charge_id
+   )
+   WHERE NOT is_billed OR amount != billed
+   GROUP BY account, period, kind, currency`,
+];
