@@ -57,6 +57,8 @@ const rateBase = {
   rounding: roundingSchema.optional().describe('default: the catalog rounding'),
   'min-cost': money.optional(),
   'max-cost': maxCostSchema.optional(),
+  allocate: z.array(z.object({ account: id, share: z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'a fraction such as "0.25"') }).strict()).min(2).optional()
+    .describe('asset sharing: split each charge of this rate between accounts by share (shares sum to 1; the last takes the rounding remainder)'),
 };
 
 const rateVariants = PRICE_MODELS.map((m) => z.object({ ...rateBase, ...m.fields.shape, model: z.literal(m.model) }).strict());
@@ -247,6 +249,8 @@ export interface CompiledRate {
   minCost?: bigint;
   maxCost?: { amount: bigint; strategy: 'free' | 'reject' | 'disconnect' };
   model: PriceModel;
+  /** asset sharing: shares as exact fractions (numerator over 10^k) */
+  allocate?: { account: string; num: bigint; den: bigint; text: string }[];
   /** a human summary of the conditions, used as Charge.matched */
   matchedText: string;
 }
@@ -519,6 +523,7 @@ export function compileCatalog(parsed: ParsedYaml): CompiledCatalog {
           minCost: r['min-cost'] !== undefined ? parseMoney(r['min-cost']) : undefined,
           maxCost: r['max-cost'] ? { amount: parseMoney(r['max-cost'].amount), strategy: r['max-cost'].strategy } : undefined,
           model,
+          allocate: r.allocate ? compileShares(r.allocate) : undefined,
           matchedText: cond.length ? cond.join(', ') : '*any',
         };
         const key = `${rate.usageClass}\u0000${rate.measure}`;
@@ -756,3 +761,15 @@ export function rootOf(cat: CompiledCatalog, account: string): string {
 }
 
 
+
+function compileShares(list: { account: string; share: string }[]): NonNullable<CompiledRate['allocate']> {
+  const out = list.map((x) => {
+    const [w, f = ''] = x.share.split('.');
+    const den = 10n ** BigInt(f.length);
+    return { account: x.account, num: BigInt(w! + f), den, text: x.share };
+  });
+  const lcm = out.reduce((m, x) => (x.den > m ? x.den : m), 1n);
+  const sum = out.reduce((s, x) => s + x.num * (lcm / x.den), 0n);
+  if (sum !== lcm) throw new Error(`allocate: shares must sum to 1 (they sum to ${Number(sum) / Number(lcm)})`);
+  return out;
+}

@@ -459,6 +459,21 @@ export class Rater {
       const amount = roundCost(out.cost, out.rounding.decimals, out.rounding.mode);
       this.step(`round ${costText(out.cost)} ${out.rounding.mode} to ${out.rounding.decimals} decimals = ${formatMoney(amount, out.rounding.decimals)}`);
       const matched = `${out.rate.matchedText}${out.prefix !== '*any' ? ` [prefix ${out.prefix}]` : ''}`;
+      if (out.rate.allocate) {
+        let left = amount;
+        const al = out.rate.allocate;
+        for (let ai = 0; ai < al.length; ai++) {
+          const a = al[ai]!;
+          const part = ai === al.length - 1 ? left : roundCost({ n: amount * a.num, d: a.den }, out.rounding.decimals, out.rounding.mode);
+          left -= part;
+          this.step(`allocate ${a.text} of ${formatMoney(amount, out.rounding.decimals)} to ${a.account} = ${formatMoney(part, out.rounding.decimals)}${ai === al.length - 1 ? ' (remainder)' : ''}`);
+          const ch = this.makeCharge(u, seqBase++, plan.id, plan.product, out.rate.id, `${matched} [share ${a.text} of ${u.account}]`, out.billed, part,
+            { via, quantity: rest, billed: out.billed, model: out.rate.model.model, detail: out.detail, cost: costText(out.cost), total: formatMoney(amount), share: a.text, allocatedFrom: u.account });
+          ch.account = a.account;
+          charges.push(ch);
+        }
+        continue;
+      }
       charges.push(this.makeCharge(u, seqBase++, plan.id, plan.product, out.rate.id, matched, out.billed, amount, {
         via, measure: measure || undefined, quantity: rest, billed: out.billed, prefix: out.prefix, window: out.rate.windowId,
         segments: out.segments.length > 1 || out.segments[0]?.window !== '*any' ? out.segments : undefined,

@@ -19,4 +19,5 @@ export const COMMANDS: readonly (() => Promise<CommandModule>)[] = [
   () => import('./explain.ts'),
   () => import('./import-cgrates.ts'),
   () => import('./what-if.ts'),
+  () => import('./rating-golden.ts'),
 ];
