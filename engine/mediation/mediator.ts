@@ -60,7 +60,22 @@ export class Mediator {
   /** reused per record: no allocation for the meta context */
   private readonly meta: ExprMeta = { feed: '', source: '', stop: null, update: null };
 
-  constructor(readonly rules: CompiledMediation) {}
+  constructor(private _rules: CompiledMediation) {}
+
+  get rules(): CompiledMediation {
+    return this._rules;
+  }
+
+  /**
+   * Hot reload: later records use the new rules. Dedup and pairing state are kept (a pending half is completed
+   * under the new rules); the parser must read the same format, which a changed parser type cannot promise.
+   */
+  swapRules(rules: CompiledMediation): void {
+    if (rules.config.parser.type !== this._rules.config.parser.type) {
+      throw new Error(`hot reload cannot change the parser type (${this._rules.config.parser.type} → ${rules.config.parser.type}); restart instead`);
+    }
+    this._rules = rules;
+  }
 
   /** halves currently held for pairing */
   get pending(): number {

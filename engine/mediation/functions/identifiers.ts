@@ -34,7 +34,7 @@ export const imsi: FunctionSpec = {
 export const iccid: FunctionSpec = {
   name: 'iccid', description: "iccid(text): the SIM's ICCID (18-22 digits starting 89, trailing F padding removed, Luhn-checked when 19+ digits).",
   minArgs: 1, maxArgs: 1,
-  examples: [{ expr: "iccid('8931440400000000004F')", result: '8931440400000000004' }],
+  examples: [{ expr: "iccid('8931440400000000008F')", result: '8931440400000000008' }],
   fn: (v: Value) => {
     const s = str(v).trim().replace(/[Ff]+$/, '');
     if (!/^89\d{16,20}$/.test(s)) throw new ExprRuntimeError(`${JSON.stringify(str(v))} is not an ICCID (18-22 digits starting with 89)`);
