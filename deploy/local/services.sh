@@ -16,7 +16,9 @@
 #   RATESTREAM_KAFKA_PORT [9092]  RATESTREAM_KAFKA_CONTROLLER_PORT [9093]
 #   RATESTREAM_REGISTRY_PORT [8081]  RATESTREAM_REGISTRY_MGMT_PORT [8091] (Quarkus management interface)
 #   RATESTREAM_KAFKA_HEAP [512m]  RATESTREAM_REGISTRY_HEAP [384m]  RATESTREAM_SERVICES_TIMEOUT [180] seconds
-#   RATESTREAM_SERVICES_RUN_DIR [deploy/local/.run]  JAVA_HOME (else `java` on PATH)  MVN [mvn]
+#   RATESTREAM_SERVICES_RUN_DIR [deploy/local/.run]: PID files, configs, data, logs of what this checkout starts
+#   RATESTREAM_SERVICES_SHARED_DIR [/tmp/ratestream-services-<kafka port>-<registry port>]: lock + leases, shared by
+#     every checkout on the machine  JAVA_HOME (else `java` on PATH)  MVN [mvn]
 #   MAVEN_REPO_LOCAL [~/.m2/repository]  RATESTREAM_REGISTRY_JAVA (a Java 21+ binary for Apicurio)
 set -euo pipefail
 
@@ -42,6 +44,7 @@ TIMEOUT="${RATESTREAM_SERVICES_TIMEOUT:-180}"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 MVN="${MVN:-mvn}"
 
+SHARED="${RATESTREAM_SERVICES_SHARED_DIR:-${TMPDIR:-/tmp}/ratestream-services-$KAFKA_PORT-$REGISTRY_PORT}"
 KAFKA_BROKERS="$HOST:$KAFKA_PORT"
 REGISTRY_URL="http://$HOST:$REGISTRY_PORT/apis/ccompat/v7"
 
@@ -95,9 +98,9 @@ svc_port() { case "$1" in kafka) echo "$KAFKA_PORT" ;; registry) echo "$REGISTRY
 svc_log() { case "$1" in kafka) echo "$RUN/kafka/server.log" ;; registry) echo "$RUN/registry/stdout.log" ;; esac; }
 svc_marker() { case "$1" in kafka) echo "kafka.Kafka" ;; registry) echo "quarkus-run.jar" ;; esac; }
 
-# PID from our PID file if that process is alive and is really ours (guards against PID reuse).
+# PID from the PID file in run dir $2 (default ours) if that process is alive and really the service (PID reuse).
 live_pid() {
-  local f="$RUN/$1.pid" pid
+  local f="${2:-$RUN}/$1.pid" pid
   [[ -f "$f" ]] || return 1
   pid="$(cat "$f" 2>/dev/null || true)"
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
@@ -132,16 +135,17 @@ resolve() {
   local m2="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}"
   local args=(-q -B -f "$POM" package "-DmarkersDirectory=$CACHE/.markers" -Dmdep.overWriteReleases=true -Dstyle.color=never)
   [[ -n "${MAVEN_REPO_LOCAL:-}" ]] && args+=("-Dmaven.repo.local=$MAVEN_REPO_LOCAL")
-  local t0=$SECONDS
+  local t0=$SECONDS mvnlog="$CACHE/mvn.log"
+  mkdir -p "$CACHE"
   if [[ -d "$m2/org/apache/kafka/kafka_2.13/$KAFKA_VERSION" && -d "$m2/io/apicurio/apicurio-registry-app/$APICURIO_VERSION" ]]; then
     log "resolving Kafka $KAFKA_VERSION + Apicurio $APICURIO_VERSION from ~/.m2 (offline)"
-    if ! "$MVN" -o "${args[@]}" >&2; then
+    if ! "$MVN" -o "${args[@]}" >"$mvnlog" 2>&1; then
       log "offline resolution failed; retrying online (Maven Central)"
-      "$MVN" "${args[@]}" >&2 || die "mvn could not resolve the artifacts (see above)"
+      "$MVN" "${args[@]}" >"$mvnlog" 2>&1 || { tail -n 30 "$mvnlog" >&2; die "mvn could not resolve the artifacts (log: $mvnlog)"; }
     fi
   else
     log "downloading Kafka $KAFKA_VERSION + Apicurio $APICURIO_VERSION from Maven Central (~210 MB, once)"
-    "$MVN" "${args[@]}" >&2 || die "mvn could not resolve the artifacts (see above)"
+    "$MVN" "${args[@]}" >"$mvnlog" 2>&1 || { tail -n 30 "$mvnlog" >&2; die "mvn could not resolve the artifacts (log: $mvnlog)"; }
   fi
   artifacts_present || die "mvn finished but $KAFKA_LIBS or $APICURIO_HOME/quarkus-run.jar is missing"
   log "artifacts ready in $((SECONDS - t0))s"
@@ -315,41 +319,54 @@ wait_ready() { # service start_seconds
   done
 }
 
-stop_one() { # service
-  local svc="$1" pid i
-  if pid="$(live_pid "$svc")"; then
+stop_one() { # service [run dir]
+  local svc="$1" dir="${2:-$RUN}" pid i
+  if pid="$(live_pid "$svc" "$dir")"; then
     log "stopping $svc (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
     for i in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
     if kill -0 "$pid" 2>/dev/null; then log "$svc did not stop in 30s, killing"; kill -KILL "$pid" 2>/dev/null || true; fi
   fi
-  rm -f "$RUN/$svc.pid" "$RUN/$svc.mode"
+  rm -f "$dir/$svc.pid" "$dir/$svc.mode"
+  [[ "$(owner_of "$svc")" == "$dir" ]] && rm -f "$SHARED/$svc.owner"
+  return 0
 }
 
 # ---------------------------------------------------------------------------------------------------------------
 # locking and leases
 
+# Lock, leases and "who started it" are per machine and port pair, not per checkout: several clones of the repo
+# (or worktrees) on one machine share the same services on the same ports.
 with_lock() {
-  mkdir -p "$RUN"
-  exec 9>"$RUN/.lock"
-  flock -w "$((TIMEOUT + 60))" 9 || die "another services.sh holds $RUN/.lock for too long"
+  mkdir -p "$SHARED/leases"
+  exec 9>"$SHARED/lock"
+  flock -w "$((TIMEOUT + 60))" 9 || die "another services.sh holds $SHARED/lock for too long"
 }
 
 proc_start() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null || true; }
 
 add_lease() { # pid
   [[ "$1" =~ ^[0-9]+$ ]] || die "lease holder must be a pid, got '$1'"
-  mkdir -p "$RUN/leases"
-  proc_start "$1" >"$RUN/leases/$1"
+  proc_start "$1" >"$SHARED/leases/$1"
 }
 
 live_leases() { # prints live lease holders
   local f pid
-  for f in "$RUN"/leases/*; do
+  for f in "$SHARED"/leases/*; do
     [[ -e "$f" ]] || continue
     pid="${f##*/}"
     if kill -0 "$pid" 2>/dev/null && [[ "$(proc_start "$pid")" == "$(cat "$f")" ]]; then echo "$pid"; else rm -f "$f"; fi
   done
+}
+
+owner_of() { cat "$SHARED/$1.owner" 2>/dev/null || true; } # run dir of the checkout that started the service
+
+# the run dir holding a live PID file for the service: ours, else the starting checkout's
+svc_dir() {
+  if live_pid "$1" >/dev/null; then echo "$RUN"; return 0; fi
+  local o; o="$(owner_of "$1")"
+  [[ -n "$o" ]] && live_pid "$1" "$o" >/dev/null && { echo "$o"; return 0; }
+  return 1
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -369,17 +386,19 @@ cmd_up() {
   with_lock
 
   local svc to_start=() t0=$SECONDS
+  local dir
   for svc in "${svcs[@]}"; do
     if answers "$svc"; then
-      if live_pid "$svc" >/dev/null; then
-        log "$svc already running (ours, pid $(live_pid "$svc")) — reusing"
-        [[ "$mode" == manual ]] && echo manual >"$RUN/$svc.mode"
+      if dir="$(svc_dir "$svc")"; then
+        log "$svc already running (pid $(live_pid "$svc" "$dir"), started from ${dir%/deploy/local/.run}) — reusing"
+        # a plain `up` keeps them: the last lease released then leaves them running
+        [[ "$mode" == manual ]] && echo manual >"$dir/$svc.mode"
       else
-        log "$svc already answers on $HOST:$(svc_port "$svc") (not started here) — reusing"
+        log "$svc already answers on $HOST:$(svc_port "$svc") (not started by services.sh) — reusing"
       fi
-    elif live_pid "$svc" >/dev/null; then
+    elif dir="$(svc_dir "$svc")"; then
       log "$svc process exists but does not answer yet — waiting"
-      wait_ready "$svc" "$t0"
+      (RUN="$dir"; wait_ready "$svc" "$t0")
     else
       port_open "$HOST" "$(svc_port "$svc")" && die "port $HOST:$(svc_port "$svc") is taken by something that is not $svc; free it or set RATESTREAM_$( [[ $svc == kafka ]] && echo KAFKA || echo REGISTRY )_PORT"
       to_start+=("$svc")
@@ -393,7 +412,9 @@ cmd_up() {
     STARTED=()
     trap 'rc=$?; if ((rc)); then for s in "${STARTED[@]}"; do stop_one "$s"; done; fi' EXIT
     t0=$SECONDS
-    for svc in "${to_start[@]}"; do "start_$svc"; STARTED+=("$svc"); echo "$mode" >"$RUN/$svc.mode"; done
+    for svc in "${to_start[@]}"; do
+      "start_$svc"; STARTED+=("$svc"); echo "$mode" >"$RUN/$svc.mode"; echo "$RUN" >"$SHARED/$svc.owner"
+    done
     for svc in "${to_start[@]}"; do wait_ready "$svc" "$t0"; done
     trap - EXIT
   fi
@@ -404,37 +425,46 @@ cmd_up() {
 cmd_release() {
   local holder="${1:?release needs the lease holder pid}"
   with_lock
-  rm -f "$RUN/leases/$holder"
+  rm -f "$SHARED/leases/$holder"
   local others
   others="$(live_leases | tr '\n' ' ')"
   if [[ -n "$others" ]]; then log "services still leased by pid(s) $others— leaving them running"; return 0; fi
-  local svc stopped=0
+  local svc dir dirs=()
   for svc in kafka registry; do
-    if [[ "$(cat "$RUN/$svc.mode" 2>/dev/null || true)" == leased ]]; then stop_one "$svc"; stopped=1; fi
+    dir="$(svc_dir "$svc")" || continue
+    if [[ "$(cat "$dir/$svc.mode" 2>/dev/null || true)" == leased ]]; then stop_one "$svc" "$dir"; dirs+=("$dir"); fi
   done
-  if ((stopped)) && ! live_pid kafka >/dev/null && ! live_pid registry >/dev/null; then clean_run_data; fi
+  for dir in "${dirs[@]}"; do
+    live_pid kafka "$dir" >/dev/null || live_pid registry "$dir" >/dev/null || clean_run_data "$dir"
+  done
 }
 
-clean_run_data() {
-  # keep the lock file (others may be waiting on it); everything else is disposable
-  rm -rf "$RUN/kafka" "$RUN/registry" "$RUN/leases" "$RUN"/*.pid "$RUN"/*.mode
+clean_run_data() { # [run dir]
+  local dir="${1:-$RUN}"
+  rm -rf "$dir/kafka" "$dir/registry" "$dir"/*.pid "$dir"/*.mode
 }
 
 cmd_down() {
   with_lock
-  stop_one kafka
-  stop_one registry
+  local svc dir
+  for svc in kafka registry; do
+    if ! live_pid "$svc" >/dev/null && dir="$(svc_dir "$svc")"; then
+      log "$svc was started from ${dir%/deploy/local/.run}; stop it there (leaving it running)"
+    fi
+    stop_one "$svc"
+  done
   clean_run_data
   log "stopped; run data removed"
 }
 
 cmd_status() {
-  local rc=0 svc pid where
+  local rc=0 svc pid where dir
   for svc in kafka registry; do
     where="$KAFKA_BROKERS"; [[ $svc == registry ]] && where="$REGISTRY_URL"
-    pid="$(live_pid "$svc" || true)"
+    pid="" dir="$(svc_dir "$svc" || true)"
+    [[ -n "$dir" ]] && pid="$(live_pid "$svc" "$dir")"
     if answers "$svc"; then
-      printf '%-9s up    %s%s\n' "$svc" "$where" "${pid:+  (pid $pid, $(cat "$RUN/$svc.mode" 2>/dev/null || echo '?'))}"
+      printf '%-9s up    %s%s\n' "$svc" "$where" "${pid:+  (pid $pid, $(cat "$dir/$svc.mode" 2>/dev/null || echo '?'), from ${dir%/deploy/local/.run})}"
     elif [[ -n "$pid" ]]; then
       printf '%-9s start %s  (pid %s, not answering yet)\n' "$svc" "$where" "$pid"; rc=3
     else
@@ -451,5 +481,5 @@ case "${1:-}" in
   status) cmd_status ;;
   env) printf 'KAFKA_BROKERS=%s\nSCHEMA_REGISTRY_URL=%s\n' "$KAFKA_BROKERS" "$REGISTRY_URL" ;;
   resolve) resolve ;;
-  *) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -95,8 +95,9 @@ function logEntry(logger: Logger, { namespace, level, log }: LogEntry): void {
   // kafkajs logs every error code in a broker response at ERROR, including retriable ones it then retries
   // (coordinator loading, concurrent transactions…); the operation's own failure is logged by its component.
   if (namespace === 'Connection' && message.startsWith('Response ')) level = logLevel.DEBUG;
-  // an attempt that will be retried is not an error yet
-  else if (level === logLevel.ERROR && typeof extra.retryCount === 'number') level = logLevel.WARN;
+  // an attempt that kafkajs retries is not a problem yet (CONCURRENT_TRANSACTIONS after every commit -> begin is
+  // normal): below warn, so normal operation stays quiet; a final failure reaches the caller as an exception
+  else if (level === logLevel.ERROR && typeof extra.retryCount === 'number') level = logLevel.INFO;
   if (level === logLevel.ERROR) logger.error(fields, message);
   else if (level === logLevel.WARN) logger.warn(fields, message);
   else if (level === logLevel.INFO) logger.info(fields, message);
