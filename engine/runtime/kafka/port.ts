@@ -232,7 +232,10 @@ export interface KafkaConsumer {
   connect(): Promise<void>;
   /** Call before run(). */
   subscribe(topics: readonly string[]): Promise<void>;
-  /** Joins the group and resolves once the first assignment is known; batches are then handed to the handler. */
+  /**
+   * Joins the group and resolves once the first assignment is known; batches are then handed to the handler. If the
+   * join fails, run() still resolves and onCrash listeners are told (the member restarts when the error is retriable).
+   */
   run(handler: BatchHandler): Promise<void>;
   pause(partitions: readonly TopicPartition[]): void;
   resume(partitions: readonly TopicPartition[]): void;
