@@ -577,7 +577,7 @@ export class Rater {
     if (maxC?.strategy === 'disconnect' && first.model.steps && q > 0) {
       return this.disconnect(cands, first, u, q, prefix, maxC.amount);
     }
-    if (q === 0) {
+    if (q === 0 && first.model.steps) {
       detail = 'zero usage: no charge';
     } else if (u.unit === 'ms' && !measure && ix.windowed && ix.splittable && cands.length > 0) {
       // split across windows: each increment is priced by the rate in force where it starts
