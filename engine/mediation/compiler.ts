@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { RejectReason } from '../core/types.ts';
+import { isScalar, type Scalar } from 'yaml';
 import { ConfigError, type ConfigProblem, positionOf, readYamlFile, validate, type ParsedYaml } from '../config/yaml-loader.ts';
 import { compileExpr, ExprCompileError, type CompiledExpr, type CompileContext, type ReferenceTable } from './expr/compile.ts';
 import { ExprSyntaxError } from './expr/ast.ts';
@@ -70,6 +71,25 @@ export interface CompiledMediation {
 const ALWAYS_REQUIRED = new Set(['id', 'account', 'startTime', 'quantity', 'unit']);
 
 const CORE = new Set<string>(UDR_CORE_FIELDS);
+
+/**
+ * line:col of character `at` of the expression at `path`: exact for one-line plain or quoted scalars without
+ * escapes before that character; otherwise the start of the scalar.
+ */
+function exprPosition(parsed: ParsedYaml, path: (string | number)[], at: number): { line: number; col: number } {
+  const node = parsed.doc.getIn(path, true) as Scalar | undefined;
+  const p = positionOf(parsed, path);
+  if (!node || !isScalar(node) || !node.range) return p;
+  const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
+  if (node.type !== 'PLAIN' && !quoted) return p;
+  const text = String(node.value);
+  if (text.includes('\n')) return p;
+  const before = text.slice(0, at);
+  if (node.type === 'QUOTE_DOUBLE' && /[\\"]/.test(before)) return p; // escapes shift the columns
+  if (node.type === 'QUOTE_SINGLE' && before.includes("'")) return p; // '' is one quote
+  const start = parsed.lines.linePos(node.range[0]);
+  return { line: start.line, col: start.col + (quoted ? 1 : 0) + at };
+}
 
 export function compileMediationFile(file: string, opts: CompileOptions = {}): CompiledMediation {
   const parsed = readYamlFile(resolve(file));
@@ -139,7 +159,7 @@ export function compileMediation(parsed: ParsedYaml, opts: CompileOptions = {}):
       return compileExpr(src, ctx);
     } catch (e) {
       if (e instanceof ExprSyntaxError || e instanceof ExprCompileError) {
-        at(path, `${e.message} (in expression at character ${e.at + 1})`, 0);
+        errs.push({ file, ...exprPosition(parsed, path, e.at), message: `${e.message} (in expression at character ${e.at + 1})` });
         return () => null;
       }
       throw e;
