@@ -2,7 +2,8 @@
 # Local Kafka 3.9.1 (KRaft, single node) + Apicurio Registry 3.x for dev, tests and CI — no Docker.
 #
 #   services.sh up [kafka|registry]...   start (or reuse) the services; exit 0 once they answer
-#   services.sh down                     stop what our PID files name (TERM, wait, KILL) and remove run data
+#   services.sh down [--force]           stop what our PID files name (TERM, wait, KILL) and remove run data;
+#                                        refuses while a test run holds a lease, unless --force
 #   services.sh status                   say what answers; exit 0 only if both answer
 #   services.sh env                      print KAFKA_BROKERS=... and SCHEMA_REGISTRY_URL=...
 #   services.sh resolve                  only fetch the jars (Maven) into deploy/local/.cache
@@ -446,7 +447,11 @@ clean_run_data() { # [run dir]
 
 cmd_down() {
   with_lock
-  local svc dir
+  local svc dir leases
+  leases="$(live_leases | tr '\n' ' ')"
+  if [[ -n "$leases" && "${1:-}" != --force ]]; then
+    die "test runs (pids ${leases% }) are using the services; wait for them or use: services.sh down --force"
+  fi
   for svc in kafka registry; do
     if ! live_pid "$svc" >/dev/null && dir="$(svc_dir "$svc")"; then
       log "$svc was started from ${dir%/deploy/local/.run}; stop it there (leaving it running)"
@@ -476,7 +481,7 @@ cmd_status() {
 
 case "${1:-}" in
   up) shift; cmd_up "$@" ;;
-  down) cmd_down ;;
+  down) shift; cmd_down "$@" ;;
   release) shift; cmd_release "$@" ;;
   status) cmd_status ;;
   env) printf 'KAFKA_BROKERS=%s\nSCHEMA_REGISTRY_URL=%s\n' "$KAFKA_BROKERS" "$REGISTRY_URL" ;;
