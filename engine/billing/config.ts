@@ -64,6 +64,8 @@ export interface NamedAccount {
 export interface BillingConfig {
   file: string;
   name: string;
+  /** the rating catalog named by `catalog:` (absolute), if any */
+  catalogFile?: string;
   timezone: string;
   currency: string;
   issuer: { name: string; address: string[]; vatId?: string; iban?: string };
@@ -94,6 +96,7 @@ export function loadBillingConfig(file: string = DEFAULT_BILLING_FILE): BillingC
   return {
     file: abs,
     name: cfg.name,
+    catalogFile: cfg.catalog ? resolve(dir, cfg.catalog) : undefined,
     timezone: cfg.timezone,
     currency: cfg.currency,
     issuer: { name: cfg.issuer.name, address: cfg.issuer.address, vatId: cfg.issuer['vat-id'], iban: cfg.issuer.iban },

@@ -5,6 +5,7 @@
  * never through a JS number.
  */
 import { formatMoney, parseMoney } from '../core/money.ts';
+import type { Udr } from '../core/types.ts';
 import { queryRows, table, type StoreClient } from './client.ts';
 import { insertTsv, tsvString, tsvTime } from './tsv.ts';
 
@@ -15,6 +16,7 @@ export interface ServiceStateChange {
   account: string;
   service: string;
   serviceType: string;
+  plan: string;
   /** deterministic id of this change (dedup key) */
   eventId: string;
   fromState: string;
@@ -61,8 +63,8 @@ const s = tsvString;
 
 export async function writeStateChanges(st: StoreClient, rows: readonly ServiceStateChange[], token?: string): Promise<void> {
   if (!rows.length) return;
-  const cols = ['account', 'service', 'service_type', 'event_id', 'from_state', 'to_state', 'core_state', 'transition', 'effective_time', 'reason', 'source', 'catalog_version'];
-  const tsv = rows.map((r) => [s(r.account), s(r.service), s(r.serviceType), s(r.eventId), s(r.fromState), s(r.toState), s(r.coreState), s(r.transition),
+  const cols = ['account', 'service', 'service_type', 'plan', 'event_id', 'from_state', 'to_state', 'core_state', 'transition', 'effective_time', 'reason', 'source', 'catalog_version'];
+  const tsv = rows.map((r) => [s(r.account), s(r.service), s(r.serviceType), s(r.plan), s(r.eventId), s(r.fromState), s(r.toState), s(r.coreState), s(r.transition),
     tsvTime(r.effectiveTime), s(r.reason), s(r.source), s(r.catalogVersion)].join('\t'));
   await command(st, insertTsv(table(st, 'service_states'), cols, tsv), token);
 }
@@ -114,12 +116,17 @@ export interface LedgerCharge {
   eventTime: number;
   feed: string;
   lineage: string;
+  ratingKey: string;
+  source: string;
+  rulesVersion: string;
+  catalogVersion: string;
 }
 
 /** The charge columns the billing layer reads (money and UInt64 as text), optionally from a table alias. */
 function chargeSelect(alias = ''): string {
   const a = alias ? `${alias}.` : '';
-  const plain = ['charge_id', 'version', 'udr_id', 'account', 'service', 'usage_class', 'kind', 'product', 'plan', 'rate_id', 'matched', 'unit', 'currency', 'feed', 'lineage'];
+  const plain = ['charge_id', 'version', 'udr_id', 'account', 'rating_key', 'service', 'usage_class', 'kind', 'product', 'plan', 'rate_id', 'matched', 'unit', 'currency',
+    'feed', 'lineage', 'source', 'rules_version', 'catalog_version'];
   return [...plain.map((c) => `${a}${c} AS ${c}`), `toString(${a}quantity) AS quantity`, `toString(${a}amount) AS amount`,
     `toUnixTimestamp64Milli(${a}event_time) AS event_ms`].join(', ');
 }
@@ -142,6 +149,7 @@ function toLedgerCharge(r: Record<string, any>): LedgerCharge {
     chargeId: r.charge_id, version: Number(r.version), udrId: r.udr_id, account: r.account, service: r.service, usageClass: r.usage_class,
     kind: r.kind, product: r.product, plan: r.plan, rateId: r.rate_id, matched: r.matched, quantity: BigInt(r.quantity), unit: r.unit,
     amount: parseMoney(r.amount), currency: r.currency, eventTime: Number(r.event_ms), feed: r.feed, lineage: r.lineage,
+    ratingKey: r.rating_key, source: r.source, rulesVersion: r.rules_version, catalogVersion: r.catalog_version,
   };
 }
 
@@ -352,7 +360,7 @@ export async function recordDeliveries(st: StoreClient, rows: readonly { sink: s
 /** The service-state log (optionally of some accounts) with effective time before `before`, in time order. */
 export async function stateLog(st: StoreClient, opts: { accounts?: readonly string[]; from?: number; before: number }): Promise<ServiceStateChange[]> {
   const rows = await queryRows<Record<string, any>>(st,
-    `SELECT account, service, service_type, event_id, from_state, to_state, core_state, transition,
+    `SELECT account, service, service_type, plan, event_id, from_state, to_state, core_state, transition,
             toUnixTimestamp64Milli(effective_time) AS effective_ms, reason, source, catalog_version
      FROM ${table(st, 'service_states')} FINAL
      WHERE effective_time < fromUnixTimestamp64Milli({before:Int64})
@@ -360,7 +368,7 @@ export async function stateLog(st: StoreClient, opts: { accounts?: readonly stri
        ${opts.accounts ? 'AND account IN {accounts:Array(String)}' : ''}
      ORDER BY account, service, effective_time, event_id`, { before: opts.before, from: opts.from, accounts: opts.accounts });
   return rows.map((r) => ({
-    account: r.account, service: r.service, serviceType: r.service_type, eventId: r.event_id, fromState: r.from_state, toState: r.to_state,
+    account: r.account, service: r.service, serviceType: r.service_type, plan: r.plan, eventId: r.event_id, fromState: r.from_state, toState: r.to_state,
     coreState: r.core_state, transition: r.transition, effectiveTime: Number(r.effective_ms), reason: r.reason, source: r.source, catalogVersion: r.catalog_version,
   }));
 }
@@ -384,4 +392,46 @@ export async function termsEnding(st: StoreClient, from: number, to: number): Pr
      WHERE term_end >= fromUnixTimestamp64Milli({from:Int64}) AND term_end < fromUnixTimestamp64Milli({to:Int64})
      ORDER BY term_end, account, service, contract`, { from, to });
   return rows.map((r) => ({ account: r.account, service: r.service, contract: r.contract, termStart: Number(r.ts), termEnd: Number(r.te), autoRenew: Number(r.auto_renew) === 1, version: BigInt(r.version) }));
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// UDRs of a period (re-rating, reconciliation)
+
+export async function udrsInWindow(st: StoreClient, w: Window): Promise<Udr[]> {
+  const rows = await queryRows<Record<string, any>>(st,
+    `SELECT udr_id, feed, usage_class, account, service, rating_key, toUnixTimestamp64Milli(start_time) AS start_ms, toString(quantity) AS quantity, unit,
+            origin, destination, attrs, source, rules_version
+     FROM ${table(st, 'udrs')} FINAL
+     WHERE start_time >= fromUnixTimestamp64Milli({from:Int64}) AND start_time < fromUnixTimestamp64Milli({to:Int64})
+     ORDER BY rating_key, start_time, udr_id`, { from: w.from, to: w.to });
+  return rows.map((r) => ({
+    id: r.udr_id, feed: r.feed, usageClass: r.usage_class, account: r.account, service: r.service, ratingKey: r.rating_key, startTime: Number(r.start_ms),
+    quantity: Number(r.quantity), unit: r.unit, origin: r.origin, destination: r.destination, attrs: r.attrs as Record<string, string>, source: r.source,
+    rulesVersion: r.rules_version,
+  }));
+}
+
+export interface RerateDiffRow {
+  period: string;
+  chargeId: string;
+  newVersion: number;
+  oldVersion: number;
+  change: 'changed' | 'new' | 'void';
+  udrId: string;
+  account: string;
+  feed: string;
+  usageClass: string;
+  oldRate: string;
+  newRate: string;
+  oldAmount: bigint;
+  newAmount: bigint;
+  catalogVersion: string;
+}
+
+export async function writeRerateDiffs(st: StoreClient, rows: readonly RerateDiffRow[], token: string): Promise<void> {
+  if (!rows.length) return;
+  const cols = ['period', 'charge_id', 'new_version', 'old_version', 'change', 'udr_id', 'account', 'feed', 'usage_class', 'old_rate', 'new_rate', 'old_amount', 'new_amount', 'delta', 'catalog_version'];
+  await command(st, insertTsv(table(st, 'rerate_diffs'), cols, rows.map((r) => [s(r.period), s(r.chargeId), String(r.newVersion), String(r.oldVersion), r.change, s(r.udrId),
+    s(r.account), s(r.feed), s(r.usageClass), s(r.oldRate), s(r.newRate), formatMoney(r.oldAmount), formatMoney(r.newAmount), formatMoney(r.newAmount - r.oldAmount),
+    s(r.catalogVersion)].join('\t'))), token);
 }

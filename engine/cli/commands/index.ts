@@ -9,6 +9,8 @@ export const COMMANDS: readonly (() => Promise<CommandModule>)[] = [
   () => import('./query.ts'),
   () => import('./demo.ts'),
   () => import('./invoice.ts'),
+  () => import('./gl.ts'),
+  () => import('./rerate.ts'),
   () => import('./lint.ts'),
   () => import('./test.ts'),
   () => import('./dry-run.ts'),
