@@ -101,6 +101,7 @@ interface PriceOutcome {
 
 const SCRATCH: { items: number[]; prefix: string }[] = [];
 const CANDS: CompiledRate[] = [];
+const WINDOWS: TimeWindow[] = [];
 
 export class Rater {
   readonly state: RatingState;
@@ -282,7 +283,7 @@ export class Rater {
     if (u.startTime < cur.since) return null;
     if (fu.period && u.startTime >= cur.since + fu.period) {
       this.transition(v, fu.to, cur.since + fu.period, `first-use-period:${v.id}`, charges, 'period');
-      this.step(`bill on first use: the waiting period ended at ${new Date(cur.since + fu.period).toISOString()} → ${fu.to}`);
+      if (this.steps) this.step(`bill on first use: the waiting period ended at ${new Date(cur.since + fu.period).toISOString()} → ${fu.to}`);
       return null;
     }
     if (fu.usageClass && fu.usageClass !== u.usageClass) return `not billed: ${v.id} is ${fu.from} (bill on first use counts ${fu.usageClass} only)`;
@@ -300,7 +301,7 @@ export class Rater {
     }
     if (fu.threshold !== undefined && counted >= fu.threshold) {
       this.transition(v, fu.to, u.startTime, `first-use:${u.id}`, charges, 'threshold');
-      this.step(`bill on first use: counted ${counted} ≥ threshold ${fu.threshold}${fu.window ? ` within ${fu.window} ms` : ''} → ${fu.to}; this record is billed`);
+      if (this.steps) this.step(`bill on first use: counted ${counted} ≥ threshold ${fu.threshold}${fu.window ? ` within ${fu.window} ms` : ''} → ${fu.to}; this record is billed`);
       return null;
     }
     return `not billed: ${v.id} is ${fu.from} (bill on first use: counted ${counted} of ${fu.threshold ?? '-'}${fu.window ? ` within the last ${fu.window / 3_600_000} h` : ''})`;
@@ -362,16 +363,16 @@ export class Rater {
   private rateOne(u: Udr, charges: Charge[], rejects: Reject[]): void {
     const cat = this.catalog;
     this.steps = this.trace ? [] : null;
-    this.step(`UDR ${u.id}: ${u.usageClass} ${u.quantity} ${u.unit} at ${new Date(u.startTime).toISOString()} account ${u.account}${u.service ? ` service ${u.service}` : ''}${u.destination ? ` → ${u.destination}` : ''}`);
+    if (this.steps) this.step(`UDR ${u.id}: ${u.usageClass} ${u.quantity} ${u.unit} at ${new Date(u.startTime).toISOString()} account ${u.account}${u.service ? ` service ${u.service}` : ''}${u.destination ? ` → ${u.destination}` : ''}`);
     const svc = u.service ? this.serviceView(u.service) : undefined;
     let svcState = '';
     if (svc) {
       const unbilled = this.firstUse(svc, u, charges);
       svcState = this.stateAt(svc, u.startTime);
       const core = svc.typeDef?.states.get(svcState);
-      this.step(`service ${svc.id} (${svc.type}, plan ${svc.plan}) is ${svcState}${core ? ` (core ${core})` : ''} at the usage time`);
+      if (this.steps) this.step(`service ${svc.id} (${svc.type}, plan ${svc.plan}) is ${svcState}${core ? ` (core ${core})` : ''} at the usage time`);
       if (unbilled) {
-        this.step(unbilled);
+        if (this.steps) this.step(unbilled);
         charges.push(this.makeCharge(u, 0, svc.plan, cat.plans.get(svc.plan)?.product ?? '', 'first-use', unbilled, u.quantity, 0n, { note: unbilled }));
         return;
       }
@@ -397,7 +398,7 @@ export class Rater {
       const ms = p.plan.measures.get(u.usageClass);
       if (ms) {
         // with fallbacks, a plan counts only if some rate matches the destination
-        if (plans.length > 1 && !this.anyRate(p.plan, u, ms, svcState)) { this.step(`plan ${p.plan.id} (${p.via}) has no rate for ${u.destination || 'this usage'}; trying the next`); continue; }
+        if (plans.length > 1 && !this.anyRate(p.plan, u, ms, svcState)) { if (this.steps) this.step(`plan ${p.plan.id} (${p.via}) has no rate for ${u.destination || 'this usage'}; trying the next`); continue; }
         plan = p.plan; measures = ms; via = p.via; break;
       }
     }
@@ -405,7 +406,7 @@ export class Rater {
       rejects.push(this.reject(u, 'NO_RATE', `plan ${plans.map((p) => p.plan.id).join(' / ')} has no rate for usage class ${u.usageClass}`));
       return;
     }
-    this.step(`plan ${plan.id} (product ${plan.product}) via ${via}`);
+    if (this.steps) this.step(`plan ${plan.id} (product ${plan.product}) via ${via}`);
     const before = charges.length;
     for (let mi = 0; mi < measures.length; mi++) {
       const measure = measures[mi]!;
@@ -418,7 +419,7 @@ export class Rater {
           charges.length = before;
           return;
         }
-        this.step(`measure ${measure}: quantity ${q}`);
+        if (this.steps) this.step(`measure ${measure}: quantity ${q}`);
       }
       const ix = plan.index.get(`${u.usageClass}\u0000${measure}`)!;
       // share-plan pools (quantity of the UDR itself only)
@@ -434,14 +435,14 @@ export class Rater {
           debits.push(d.lineage);
           if (d.debit > 0) {
             const amt = roundCost({ n: sp.poolPrice.price * BigInt(d.debit), d: BigInt(sp.poolPrice.per) }, cat.rounding.decimals, cat.rounding.mode);
-            this.step(`pool ${sp.id} (${d.lineage.owner}, ${d.lineage.period}): debit ${d.debit} of ${q - inside + d.debit}, ${d.lineage.before} → ${d.lineage.after} used of ${d.lineage.size}; priced at pool price ${formatMoney(sp.poolPrice.price)} per ${sp.poolPrice.per} = ${formatMoney(amt)}`);
+            if (this.steps) this.step(`pool ${sp.id} (${d.lineage.owner}, ${d.lineage.period}): debit ${d.debit} of ${q - inside + d.debit}, ${d.lineage.before} → ${d.lineage.after} used of ${d.lineage.size}; priced at pool price ${formatMoney(sp.poolPrice.price)} per ${sp.poolPrice.per} = ${formatMoney(amt)}`);
             charges.push(this.makeCharge(u, seqBase++, plan.id, plan.product, `pool:${sp.id}`, `pool ${sp.id} (${sp.level} ${d.lineage.owner})`, d.debit, amt,
               { via, pool: sp.id, debits: [d.lineage], price: formatMoney(sp.poolPrice.price), per: sp.poolPrice.per }));
           }
           if (q - inside > 0 && sp.overagePrice) {
             const over = q - inside;
             const amt = roundCost({ n: sp.overagePrice.price * BigInt(over), d: BigInt(sp.overagePrice.per) }, cat.rounding.decimals, cat.rounding.mode);
-            this.step(`overage beyond pool ${sp.id}: ${over} at ${formatMoney(sp.overagePrice.price)} per ${sp.overagePrice.per} = ${formatMoney(amt)}`);
+            if (this.steps) this.step(`overage beyond pool ${sp.id}: ${over} at ${formatMoney(sp.overagePrice.price)} per ${sp.overagePrice.per} = ${formatMoney(amt)}`);
             charges.push(this.makeCharge(u, seqBase++, plan.id, plan.product, `overage:${sp.id}`, `beyond pool ${sp.id}`, over, amt,
               { via, pool: sp.id, debits, price: formatMoney(sp.overagePrice.price), per: sp.overagePrice.per, overage: over }));
             inside = q;
@@ -457,7 +458,7 @@ export class Rater {
         return;
       }
       const amount = roundCost(out.cost, out.rounding.decimals, out.rounding.mode);
-      this.step(`round ${costText(out.cost)} ${out.rounding.mode} to ${out.rounding.decimals} decimals = ${formatMoney(amount, out.rounding.decimals)}`);
+      if (this.steps) this.step(`round ${costText(out.cost)} ${out.rounding.mode} to ${out.rounding.decimals} decimals = ${formatMoney(amount, out.rounding.decimals)}`);
       const matched = `${out.rate.matchedText}${out.prefix !== '*any' ? ` [prefix ${out.prefix}]` : ''}`;
       if (out.rate.allocate) {
         let left = amount;
@@ -466,7 +467,7 @@ export class Rater {
           const a = al[ai]!;
           const part = ai === al.length - 1 ? left : roundCost({ n: amount * a.num, d: a.den }, out.rounding.decimals, out.rounding.mode);
           left -= part;
-          this.step(`allocate ${a.text} of ${formatMoney(amount, out.rounding.decimals)} to ${a.account} = ${formatMoney(part, out.rounding.decimals)}${ai === al.length - 1 ? ' (remainder)' : ''}`);
+          if (this.steps) this.step(`allocate ${a.text} of ${formatMoney(amount, out.rounding.decimals)} to ${a.account} = ${formatMoney(part, out.rounding.decimals)}${ai === al.length - 1 ? ' (remainder)' : ''}`);
           const ch = this.makeCharge(u, seqBase++, plan.id, plan.product, out.rate.id, `${matched} [share ${a.text} of ${u.account}]`, out.billed, part,
             { via, quantity: rest, billed: out.billed, model: out.rate.model.model, detail: out.detail, cost: costText(out.cost), total: formatMoney(amount), share: a.text, allocatedFrom: u.account });
           ch.account = a.account;
@@ -567,7 +568,7 @@ export class Rater {
     if (prefix === null) return `no rate for ${u.usageClass}${measure ? `/${measure}` : ''} in ${u.unit}${u.destination ? ` to ${u.destination}` : ''} at ${new Date(t0).toISOString()}`;
     const cands = CANDS.slice();
     const first = this.chooseAt(cands, t0)!;
-    this.step(`rate ${first.id}: ${first.matchedText}${prefix !== '*any' ? ` (longest prefix ${prefix})` : ''}, ${first.model.describe()}`);
+    if (this.steps) this.step(`rate ${first.id}: ${first.matchedText}${prefix !== '*any' ? ` (longest prefix ${prefix})` : ''}, ${first.model.describe()}`);
     const segments: PriceOutcome['segments'] = [];
     let c: Cost = ZERO;
     let billed = 0;
@@ -583,7 +584,9 @@ export class Rater {
       // split across windows: each increment is priced by the rate in force where it starts
       const acc = { cost: ZERO, units: 0 };
       let pos = 0;
-      const windows: TimeWindow[] = cands.map((r) => r.window);
+      const windows: TimeWindow[] = WINDOWS;
+      WINDOWS.length = 0;
+      for (let i = 0; i < cands.length; i++) WINDOWS.push(cands[i]!.window);
       while (pos < q) {
         const t = t0 + pos;
         const r = pos === 0 ? first : this.chooseAt(cands, t);
@@ -598,7 +601,7 @@ export class Rater {
         if (last && last.rate === r.id) { last.to = end; last.billed += acc.units - u0; }
         else segments.push({ rate: r.id, window: r.windowId, from, to: end, billed: acc.units - u0 });
         if (r.rounding.decimals > rounding.decimals) rounding = r.rounding;
-        this.step(`  ${from}–${end} ms in window ${r.windowId} (rate ${r.id}): billed ${acc.units - u0} ms = ${costText(sub(acc.cost, c0))}`);
+        if (this.steps) this.step(`  ${from}–${end} ms in window ${r.windowId} (rate ${r.id}): billed ${acc.units - u0} ms = ${costText(sub(acc.cost, c0))}`);
       }
       c = acc.cost;
       billed = acc.units;
@@ -611,23 +614,23 @@ export class Rater {
       detail = r.detail;
       if (first.model.basis === 'period') this.tierAdd(first, u, svc, q);
       segments.push({ rate: first.id, window: first.windowId, from: 0, to: q, billed });
-      this.step(`  ${r.detail} = ${costText(r.cost)}`);
+      if (this.steps) this.step(`  ${r.detail} = ${costText(r.cost)}`);
     }
     if (q > 0 && first.connectFee !== 0n) {
       c = add(c, { n: first.connectFee, d: 1n });
-      this.step(`connect fee ${formatMoney(first.connectFee)} → ${costText(c)}`);
+      if (this.steps) this.step(`connect fee ${formatMoney(first.connectFee)} → ${costText(c)}`);
     }
     let capped: string | undefined;
     if (q > 0 && first.minCost !== undefined && cmp(c, { n: first.minCost, d: 1n }) < 0) {
       capped = `raised to minimum cost ${formatMoney(first.minCost)}`;
       c = { n: first.minCost, d: 1n };
-      this.step(capped);
+      if (this.steps) this.step(capped);
     }
     if (maxC && cmp(c, { n: maxC.amount, d: 1n }) > 0) {
       if (maxC.strategy === 'reject') return `max cost ${formatMoney(maxC.amount)} exceeded (${costText(c)}): strategy reject`;
       capped = `capped at maximum cost ${formatMoney(maxC.amount)} (was ${costText(c)}; the rest is free)`;
       c = { n: maxC.amount, d: 1n };
-      this.step(capped);
+      if (this.steps) this.step(capped);
     }
     return { cost: c, billed, rate: first, prefix, segments, detail, rounding, capped };
   }
@@ -646,7 +649,7 @@ export class Rater {
       pos += s.inc;
     }
     const capped = pos < q ? `disconnected at ${pos} of ${q} (max cost ${formatMoney(max)} reached: ${costText(c)})` : undefined;
-    if (capped) this.step(capped);
+    if (capped) if (this.steps) this.step(capped);
     return { cost: c, billed: pos, rate: first, prefix, segments: [{ rate: first.id, window: first.windowId, from: 0, to: Math.min(pos, q), billed: pos }], detail: capped ?? `billed ${pos}`, rounding: first.rounding, capped };
   }
 
@@ -725,7 +728,7 @@ export class Rater {
       }
       pool = { size, used: 0, start: period.start, end: period.end, fired: [] };
       this.state.pools[key] = pool;
-      this.step(`pool ${sp.id} opened for ${owner} ${period.key}: size ${size} (${sp.growth}${sp.growth === 'variable' ? `: base ${sp.size} + contributions of ${live.length} active service(s)` : ''})`);
+      if (this.steps) this.step(`pool ${sp.id} opened for ${owner} ${period.key}: size ${size} (${sp.growth}${sp.growth === 'variable' ? `: base ${sp.size} + contributions of ${live.length} active service(s)` : ''})`);
     }
     const before = pool.used;
     const debit = Math.max(0, Math.min(want, pool.size - pool.used));
