@@ -11,6 +11,7 @@ export const COMMANDS: readonly (() => Promise<CommandModule>)[] = [
   () => import('./invoice.ts'),
   () => import('./gl.ts'),
   () => import('./rerate.ts'),
+  () => import('./reconcile.ts'),
   () => import('./lint.ts'),
   () => import('./test.ts'),
   () => import('./dry-run.ts'),

@@ -1,0 +1,50 @@
+/** `ratestream reconcile [--period YYYY-MM] [--feed F]`: records in = UDRs + ignored + rejected; UDRs = rated; differences listed. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { DEFAULT_BILLING_FILE, loadBillingConfig } from '../../billing/config.ts';
+import { reconcile } from '../../billing/reconcile.ts';
+import { csv, table } from '../format.ts';
+import { addStoreOptions, openMigratedStore, type StoreFlags } from '../store-options.ts';
+
+export function register(program: Command): void {
+  addStoreOptions(
+    program
+      .command('reconcile')
+      .description('reconcile per feed and period: records in = UDRs + ignored + rejected, UDRs = rated; lists every difference (exit code 2 when unbalanced)')
+      .option('-p, --period <YYYY-MM>', 'only this period')
+      .option('--feed <feed>', 'only this feed')
+      .option('--billing <file>', 'billing settings (time zone of the periods)', DEFAULT_BILLING_FILE)
+      .option('--limit <n>', 'list at most this many unrated UDRs / orphan charges', '1000')
+      .option('-o, --out <dir>', 'also write reconciliation.csv, differences.csv and reconciliation.json here'),
+  ).action(async (flags: StoreFlags & { period?: string; feed?: string; billing?: string; limit: string; out?: string }) => {
+    const cfg = loadBillingConfig(flags.billing);
+    const store = await openMigratedStore(flags);
+    try {
+      const r = await reconcile(store, { timezone: cfg.timezone, period: flags.period, feed: flags.feed, limit: Number(flags.limit) });
+      const log = (s: string) => process.stdout.write(`${s}\n`);
+      const rows = r.rows.map((x) => ({
+        feed: x.feed, period: x.period, files: x.files, records: x.records, 'udrs (ingest)': x.udrsCounted, ignored: x.ignored, rejected: x.rejected,
+        unaccounted: x.unaccounted, missing: x.missingUdrs, 'udrs (store)': x.udrs, rated: x.rated, 'rating rejects': x.ratingRejected, unrated: x.unrated,
+        orphans: x.orphanCharges, balanced: x.balanced ? 'yes' : 'NO',
+      }));
+      log(`reconciliation${flags.period ? ` ${flags.period}` : ''} (${cfg.timezone}): records = UDRs + ignored + rejected; UDRs = rated + rating rejects`);
+      log(table(rows));
+      if (r.differences.length) {
+        log(`\n${r.differences.length} difference(s):`);
+        log(table(r.differences.map((d) => ({ feed: d.feed, period: d.period, kind: d.kind, subject: d.subject, count: d.count, detail: d.detail, source: d.source }))));
+      } else log('\nbalanced: no differences');
+      if (flags.out) {
+        const out = resolve(flags.out);
+        mkdirSync(out, { recursive: true });
+        writeFileSync(join(out, 'reconciliation.csv'), `${csv(rows)}\n`);
+        writeFileSync(join(out, 'differences.csv'), `${csv(r.differences.map((d) => ({ ...d })), ['feed', 'period', 'kind', 'subject', 'count', 'detail', 'source'])}\n`);
+        writeFileSync(join(out, 'reconciliation.json'), `${JSON.stringify(r, null, 2)}\n`);
+        log(`→ ${out}`);
+      }
+      if (!r.balanced) process.exitCode = 2;
+    } finally {
+      await store.close();
+    }
+  });
+}
