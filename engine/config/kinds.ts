@@ -8,6 +8,7 @@ import { pipelineSchema } from '../pipeline/schema.ts';
 import { mediationSchema } from '../mediation/schema.ts';
 import { compileMediationFile } from '../mediation/compiler.ts';
 import { catalogSchema, loadCatalogFile } from '../rating/catalog.ts';
+import { scenarioSchema as ratingScenarioSchema } from '../rating/scenario.ts';
 import { loadPipeline } from '../pipeline/load.ts';
 import { usageClassLibrarySchema } from '../mediation/schema.ts';
 import { TEST_KINDS, type TestKind } from '../testing/kinds.ts';
@@ -52,6 +53,7 @@ export const KINDS: readonly YamlKind[] = [
   { kind: 'mediation', description: 'mediation rules: parser, filters, usage classes, mappings', schema: mediationSchema, check: compiled(compileMediationFile) },
   { kind: 'catalog', description: 'rating catalog: products, plans, rates, accounts', schema: catalogSchema, check: compiled(loadCatalogFile) },
   { kind: 'usage-classes', description: 'a library of named usage-class rules that mediation files `use:`', schema: usageClassLibrarySchema, check: () => [] },
+  { kind: 'rating-scenario', description: 'rating scenario with golden output: catalog + events, UDRs, recurring, contracts', schema: ratingScenarioSchema, check: () => [] },
   ...TEST_KINDS.map(testKind),
 ];
 
