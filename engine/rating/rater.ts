@@ -113,6 +113,9 @@ export class Rater {
   private readonly periodCache = new Map<string, Period>();
   private readonly contractsByAccount = new Map<string, string[]>();
   private steps: string[] | null = null;
+  /** trace: steps common to all charges of the UDR, and where the current measure's steps start */
+  private stepHead = 0;
+  private stepMark = 0;
 
   constructor(readonly catalog: CompiledCatalog, state?: RatingState | string, opts: RaterOptions = {}) {
     this.state = state === undefined ? emptyState() : typeof state === 'string' ? restoreState(state) : state;
@@ -363,6 +366,7 @@ export class Rater {
   private rateOne(u: Udr, charges: Charge[], rejects: Reject[]): void {
     const cat = this.catalog;
     this.steps = this.trace ? [] : null;
+    this.stepHead = this.stepMark = 0;
     if (this.steps) this.step(`UDR ${u.id}: ${u.usageClass} ${u.quantity} ${u.unit} at ${new Date(u.startTime).toISOString()} account ${u.account}${u.service ? ` service ${u.service}` : ''}${u.destination ? ` → ${u.destination}` : ''}`);
     const svc = u.service ? this.serviceView(u.service) : undefined;
     let svcState = '';
@@ -408,8 +412,10 @@ export class Rater {
     }
     if (this.steps) this.step(`plan ${plan.id} (product ${plan.product}) via ${via}`);
     const before = charges.length;
+    if (this.steps) this.stepHead = this.stepMark = this.steps.length;
     for (let mi = 0; mi < measures.length; mi++) {
       const measure = measures[mi]!;
+      if (this.steps) this.stepMark = this.steps.length;
       let q = u.quantity;
       if (measure) {
         const raw = u.attrs[measure];
@@ -497,7 +503,7 @@ export class Rater {
   private makeCharge(u: Udr, seq: number, plan: string, product: string, rateId: string, matched: string, quantity: number, amount: bigint, extra: Record<string, unknown>): Charge {
     const lineage: Record<string, unknown> = { v: 1, udr: u.id, source: u.source, plan, rate: rateId, matched, amount: formatMoney(amount), catalog: this.catalog.version, rules: u.rulesVersion };
     for (const k in extra) if (extra[k] !== undefined) lineage[k] = extra[k];
-    if (this.steps) lineage.steps = [...this.steps];
+    if (this.steps) lineage.steps = this.stepMark > this.stepHead ? [...this.steps.slice(0, this.stepHead), ...this.steps.slice(this.stepMark)] : [...this.steps];
     return {
       id: chargeId(u.id, 'usage', seq), udrId: u.id, account: u.account, ratingKey: u.ratingKey, service: u.service, usageClass: u.usageClass,
       kind: 'usage', product, plan, rateId, matched, quantity, unit: u.unit, amount, currency: this.catalog.currency, eventTime: u.startTime,
