@@ -12,6 +12,8 @@ export const COMMANDS: readonly (() => Promise<CommandModule>)[] = [
   () => import('./gl.ts'),
   () => import('./rerate.ts'),
   () => import('./reconcile.ts'),
+  () => import('./events.ts'),
+  () => import('./finance-role.ts'),
   () => import('./lint.ts'),
   () => import('./test.ts'),
   () => import('./dry-run.ts'),
