@@ -43,6 +43,14 @@ function rawText(raw: RawRecord): string {
   return `base64:${Buffer.from(raw.binary.buffer, raw.binary.byteOffset, raw.binary.byteLength).toString('base64')}`;
 }
 
+/**
+ * The mapped values of one record (filters, classes and fields read them as bare identifiers). A constructor whose
+ * prototype has no prototype: instances are fast-mode objects, and no name (toString, __proto__, constructor)
+ * resolves to anything inherited, so compiled expressions may read `v[name]` directly.
+ */
+const MappedValues = function MappedValues(this: object) {} as unknown as { new (): Record<string, Value> };
+MappedValues.prototype = Object.create(null);
+
 function truthy(v: Value): boolean {
   return !(v === null || v === false || v === '' || v === 0);
 }
@@ -145,7 +153,7 @@ export class Mediator {
     m.source = raw.source;
     m.stop = null;
     m.update = null;
-    const v: Record<string, Value> = Object.create(null);
+    const v = new MappedValues();
     let stage = 'filter';
     let current = '';
     try {

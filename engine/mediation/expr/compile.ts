@@ -80,6 +80,21 @@ export function compileRegex(pattern: string, at = 0): RE2JS {
   }
 }
 
+/**
+ * Patterns that are plain text with optional ^ / $ anchors (the common '^0900', '^SMS-', 'foo$') are matched with
+ * startsWith / endsWith / includes: the same result as RE2, without the regex engine on the hot path.
+ */
+export function literalMatcher(pattern: string): { test(s: string): boolean } | undefined {
+  const m = /^(\^?)((?:[^\\.^$|?*+()[\]{}]|\\[.^$|?*+()[\]{}\\/-])*)(\$?)$/.exec(pattern);
+  if (!m) return undefined;
+  const lit = m[2]!.replace(/\\(.)/g, '$1');
+  const start = m[1] === '^', end = m[3] === '$';
+  if (start && end) return { test: (s) => s === lit };
+  if (start) return { test: (s) => s.startsWith(lit) };
+  if (end) return { test: (s) => s.endsWith(lit) };
+  return { test: (s) => s.includes(lit) };
+}
+
 export function literalString(e: Expr | undefined, what: string): string {
   if (!e || e.k !== 'lit' || typeof e.v !== 'string') throw new ExprCompileError(`${what} must be a string literal`, e?.at ?? 0);
   return e.v;
@@ -150,10 +165,19 @@ function gen(e: Expr, ctx: CompileContext, P: unknown[], rv: string): string {
         }
         return `H.meta(m, ${JSON.stringify(key)})`;
       }
+      if (e.path.length === 1 && !(e.path[0]! in Object.prototype)) {
+        // mapped values live in a null-prototype object (see MappedValues): a direct read is safe and fast
+        return `(v[${JSON.stringify(e.path[0])}] ?? null)`;
+      }
       P.push(e.path);
       return `H.get(v, P[${P.length - 1}])`;
     }
     case 'list':
+      if (e.items.every((x) => x.k === 'lit')) {
+        // constant list: built once, not per evaluation
+        P.push(e.items.map((x) => (x as { v: unknown }).v));
+        return `P[${P.length - 1}]`;
+      }
       return `[${e.items.map(g).join(', ')}]`;
     case 'unary':
       return e.op === '!' ? `!H.truthy(${g(e.arg)})` : `(-H.num(${g(e.arg)}))`;
@@ -179,8 +203,9 @@ function gen(e: Expr, ctx: CompileContext, P: unknown[], rv: string): string {
           return e.op === 'in' ? c : `!${c}`;
         }
         case '~': case '!~': {
-          const re = compileRegex(literalString(e.r, `the right side of '${e.op}'`), e.r.at);
-          P.push(re);
+          const pattern = literalString(e.r, `the right side of '${e.op}'`);
+          const re = compileRegex(pattern, e.r.at);
+          P.push(literalMatcher(pattern) ?? re);
           const c = `P[${P.length - 1}].test(H.str(${g(e.l)}))`;
           return e.op === '~' ? c : `!${c}`;
         }

@@ -11,14 +11,31 @@ function table(args: readonly { k: string }[], ctx: { tables: ReadonlyMap<string
   return t;
 }
 
+/** key → value of one column, built once per (table, column) at compile time (no row object on the hot path) */
+const columnMaps = new WeakMap<ReferenceTable, Map<string, Map<string, string>>>();
+export function columnMap(t: ReferenceTable, col: string): Map<string, string> {
+  let byCol = columnMaps.get(t);
+  if (!byCol) columnMaps.set(t, (byCol = new Map()));
+  let m = byCol.get(col);
+  if (!m) {
+    m = new Map();
+    for (const [k, row] of t.rows) if (row[col] !== undefined) m.set(k, row[col]!);
+    byCol.set(col, m);
+  }
+  return m;
+}
+
 export const lookup: FunctionSpec = {
   name: 'lookup', description: "lookup('table', key, 'column'?): the row's column (default: the table's second column) for an exact key, or null.",
   minArgs: 2, maxArgs: 3, examples: [],
-  prepare: (args, ctx) => table(args, ctx, 'lookup'),
-  fn: (t: ReferenceTable, _n: Value, key: Value, col?: Value) => {
-    const row = t.rows.get(str(key));
-    if (!row) return null;
-    return row[col == null ? t.columns[1]! : str(col)] ?? null;
+  prepare: (args, ctx) => {
+    const t = table(args, ctx, 'lookup');
+    const col = args[2] ? literalString(args[2] as never, 'lookup() column') : t.columns[1]!;
+    return columnMap(t, col);
+  },
+  fn: (m: Map<string, string>, _n: Value, key: Value) => {
+    const v = m.get(typeof key === 'string' ? key : str(key));
+    return v === undefined ? null : v;
   },
 };
 

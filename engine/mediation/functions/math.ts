@@ -14,6 +14,13 @@ function mode(v: Value | undefined): RoundingMode {
 
 /** Decimal-exact a/b rounded to `decimals` places, via scaled bigints (no float rounding surprises). */
 export function exactDivRound(a: number, b: number, decimals: number, m: RoundingMode): number {
+  if (decimals === 0 && Number.isSafeInteger(a) && Number.isSafeInteger(b) && b !== 0) {
+    // integers: exact with plain numbers (the common bytes → kB, seconds → minutes case)
+    const q = Math.trunc(a / b);
+    const r = a - q * b;
+    if (r === 0) return q;
+    return intRound(q, r, b, m);
+  }
   const pa = decimalParts(a), pb = decimalParts(b);
   // a/b = (ia/10^sa) / (ib/10^sb); scaled to 10^decimals
   const n = pa.i * 10n ** BigInt(pb.s + decimals);
@@ -61,3 +68,18 @@ export const toNumber: FunctionSpec = {
   examples: [{ expr: "number(' 0042 ')", result: 42 }],
   fn: (x: Value) => num(x),
 };
+
+/** round the integer quotient q (remainder r ≠ 0 of a / b) by mode, without floats */
+function intRound(q: number, r: number, b: number, m: RoundingMode): number {
+  const neg = (r < 0) !== (b < 0); // sign of the exact quotient
+  const away = neg ? q - 1 : q + 1;
+  const twice = Math.abs(r) * 2, ab = Math.abs(b);
+  switch (m) {
+    case 'up': return away;
+    case 'down': return q;
+    case 'half-up': return twice >= ab ? away : q;
+    case 'half-down': return twice > ab ? away : q;
+    case 'half-even': return twice > ab || (twice === ab && q % 2 !== 0) ? away : q;
+    default: return Number(divRound(BigInt(q * b + r), BigInt(b), m));
+  }
+}

@@ -10,19 +10,29 @@ type Parsed = NonNullable<ReturnType<typeof parsePhoneNumberFromString>>;
  * a bounded map (cleared when full), keyed by default country and text. Failures are cached too.
  */
 const CACHE_MAX = 200_000;
-const cache = new Map<string, Parsed | string>();
+/** default country → text → parse (two levels: no key concatenation per call) */
+const cache = new Map<string, Map<string, Parsed | string>>();
+let cached = 0;
 
 function parse(v: Value, country?: Value): Parsed {
-  const key = `${country ?? ''}|${str(v)}`;
-  let hit = cache.get(key);
+  const c = country == null ? '' : typeof country === 'string' ? country : str(country);
+  const text = typeof v === 'string' ? v : str(v);
+  let byText = cache.get(c);
+  if (byText === undefined) cache.set(c, (byText = new Map()));
+  let hit = byText.get(text);
   if (hit === undefined) {
     try {
       hit = parseUncached(v, country);
     } catch (e) {
       hit = (e as Error).message;
     }
-    if (cache.size >= CACHE_MAX) cache.clear();
-    cache.set(key, hit);
+    if (cached >= CACHE_MAX) {
+      cache.clear();
+      cached = 0;
+      cache.set(c, (byText = new Map()));
+    }
+    byText.set(text, hit);
+    cached++;
   }
   if (typeof hit === 'string') throw new ExprRuntimeError(hit);
   return hit;

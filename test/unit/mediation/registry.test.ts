@@ -21,7 +21,7 @@ describe('registries', () => {
       const mod = await import(join(root, 'functions', f));
       for (const [name, v] of Object.entries(mod)) {
         if (v && typeof v === 'object' && 'fn' in v && 'minArgs' in v) {
-          expect(FUNCTIONS, `functions/${f} exports ${name} (${(v as { name: string }).name}) that is not registered`).toContain(v);
+          expect(FUNCTIONS, `functions/${f} exports ${name} (${(v as unknown as { name: string }).name}) that is not registered`).toContain(v);
         }
       }
     }
