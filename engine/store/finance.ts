@@ -63,9 +63,10 @@ const s = tsvString;
 
 export async function writeStateChanges(st: StoreClient, rows: readonly ServiceStateChange[], token?: string): Promise<void> {
   if (!rows.length) return;
-  const cols = ['account', 'service', 'service_type', 'plan', 'event_id', 'from_state', 'to_state', 'core_state', 'transition', 'effective_time', 'reason', 'source', 'catalog_version'];
+  // the last column is never empty: the statement text may be trimmed, which would eat a trailing empty field
+  const cols = ['account', 'service', 'service_type', 'plan', 'event_id', 'from_state', 'to_state', 'core_state', 'transition', 'reason', 'source', 'catalog_version', 'effective_time'];
   const tsv = rows.map((r) => [s(r.account), s(r.service), s(r.serviceType), s(r.plan), s(r.eventId), s(r.fromState), s(r.toState), s(r.coreState), s(r.transition),
-    tsvTime(r.effectiveTime), s(r.reason), s(r.source), s(r.catalogVersion)].join('\t'));
+    s(r.reason), s(r.source), s(r.catalogVersion), tsvTime(r.effectiveTime)].join('\t'));
   await command(st, insertTsv(table(st, 'service_states'), cols, tsv), token);
 }
 
