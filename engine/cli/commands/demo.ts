@@ -8,8 +8,9 @@ import type { Command } from 'commander';
 import { generateDemoFeeds } from '../../demo/generate.ts';
 import { queryRows, table as qtable } from '../../store/client.ts';
 import { fmtInt, table } from '../format.ts';
-import { addStoreOptions, openMigratedStore, type StoreFlags } from '../store-options.ts';
+import { addStoreOptions, dataDir, openMigratedStore, type StoreFlags } from '../store-options.ts';
 import { runPipeline } from './run.ts';
+import { demoInvoiceSummary } from '../../billing/demo-summary.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 export const DEMO_PIPELINES = ['pipelines/demo-carrier.yaml', 'pipelines/demo-iot.yaml'];
@@ -42,6 +43,7 @@ export function register(program: Command): void {
       log('\nper account (all charges in the store)');
       log(table(rows.map((r) => ({ ...r, amount: trimMoney(String(r.amount)) }))));
       log(`\nquery it: npx ratestream query "SELECT usage_class, count(), sum(amount) FROM charges FINAL GROUP BY usage_class"`);
+      log(`\n${await demoInvoiceSummary(store, dataDir(flags))}`);
     } finally {
       await store.close();
     }
