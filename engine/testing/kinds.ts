@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { ConfigProblem, ParsedYaml } from '../config/yaml-loader.ts';
 import { mediationTestKind } from './mediation-test.ts';
+import { catalogTestKind } from '../rating/testing.ts';
 
 export interface TestCaseResult {
   name: string;
@@ -38,6 +39,6 @@ export interface TestKind<S extends z.ZodType = z.ZodType> {
   coverageUniverse?(): Record<string, string[]>;
 }
 
-export const TEST_KINDS: readonly TestKind[] = [mediationTestKind as unknown as TestKind];
+export const TEST_KINDS: readonly TestKind[] = [mediationTestKind as unknown as TestKind, catalogTestKind as unknown as TestKind];
 
 export const TEST_KIND_REGISTRY: ReadonlyMap<string, TestKind> = new Map(TEST_KINDS.map((k) => [k.kind, k]));
