@@ -11,7 +11,7 @@ import { Mediator } from '../mediation/mediator.ts';
 import type { LoadedPipeline } from '../pipeline/load.ts';
 import { Rater } from '../rating/rater.ts';
 import type { StoreClient } from '../store/client.ts';
-import { findCheckpoint, saveCheckpoint, type FileCounters } from '../store/checkpoints.ts';
+import { findCheckpoint, latestRatingState, saveCheckpoint, type FileCounters } from '../store/checkpoints.ts';
 import { writeBatch } from '../store/ledger.ts';
 import type { FileDlq } from './sinks/dlq-file.ts';
 import { type InputFile, streamInput } from './sources/file-source.ts';
@@ -41,11 +41,25 @@ function add(m: Record<string, number>, k: string, n: number) {
 
 export class EmbeddedRunner {
   readonly mediator: Mediator;
-  readonly rater?: Rater;
+  private rater?: Rater;
+  private stateLoaded = false;
 
   constructor(readonly pipeline: LoadedPipeline, readonly store: StoreClient, readonly dlq?: FileDlq, readonly hooks: RunHooks = {}) {
     this.mediator = new Mediator(pipeline.mediation);
-    this.rater = pipeline.catalog ? new Rater(pipeline.catalog) : undefined;
+  }
+
+  /**
+   * The rater, with the rating state (pools, service states, first-use counters) the last completed file left for
+   * this catalog, so consecutive runs — and the pipelines sharing a catalog — continue one state.
+   */
+  private async raterFor(): Promise<Rater | undefined> {
+    const cat = this.pipeline.catalog;
+    if (!cat) return undefined;
+    if (!this.stateLoaded) {
+      this.rater = new Rater(cat, await latestRatingState(this.store, cat.name));
+      this.stateLoaded = true;
+    }
+    return this.rater;
   }
 
   async runFile(input: InputFile, stdin?: Readable): Promise<FileRunResult> {
@@ -63,6 +77,7 @@ export class EmbeddedRunner {
       }
     }
     this.hooks.onFileStart?.(input, false);
+    const rater = await this.raterFor();
     const c: FileCounters = {
       pipeline: name, feed, file: input.name, sha256: sha, bytes: 0, records: 0, udrs: 0, ignored: {}, rejected: {}, charges: 0,
       amounts: {}, rulesVersion: p.mediation.version, catalogVersion: p.catalog?.version ?? '', fileCheck: '',
@@ -71,7 +86,7 @@ export class EmbeddedRunner {
     let batchNo = 0;
     const sink = async (records: RawRecord[], ignored: Map<string, number>) => {
       const m = this.mediator.mediate(records);
-      const r = this.rater ? this.rater.rate(m.udrs) : { charges: [], rejects: [] };
+      const r = rater ? rater.rate(m.udrs) : { charges: [], rejects: [] };
       c.records += records.length;
       for (const [k, v] of ignored) { add(c.ignored, k, v); c.records += v; }
       for (const [k, v] of m.ignored) add(c.ignored, k, v);
@@ -112,6 +127,10 @@ export class EmbeddedRunner {
     if (!sha) {
       sha = `stdin-${stdinHash!.digest('hex')}`;
       c.sha256 = sha;
+    }
+    if (rater) {
+      c.catalog = p.catalog!.name;
+      c.ratingState = rater.snapshot();
     }
     await saveCheckpoint(this.store, c);
     this.hooks.onFileEnd?.(c, false);

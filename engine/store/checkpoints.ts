@@ -22,6 +22,9 @@ export interface FileCounters {
   rulesVersion: string;
   catalogVersion: string;
   fileCheck: string;
+  /** catalog name and the rating state after this file (embedded mode), '' when not rated */
+  catalog?: string;
+  ratingState?: string;
 }
 
 export async function findCheckpoint(s: StoreClient, pipeline: string, sha256: string): Promise<FileCounters | undefined> {
@@ -50,6 +53,15 @@ export async function saveCheckpoint(s: StoreClient, c: FileCounters): Promise<v
       ignored: c.ignored, rejected: c.rejected, charges: c.charges,
       amounts: Object.fromEntries(Object.entries(c.amounts).map(([k, v]) => [k, formatMoney(v)])),
       rules_version: c.rulesVersion, catalog_version: c.catalogVersion, file_check: c.fileCheck,
+      catalog: c.catalog ?? '', rating_state: c.ratingState ?? '',
     }],
   });
+}
+
+/** The rating state left by the last completed file rated against `catalog` (any pipeline), if any. */
+export async function latestRatingState(s: StoreClient, catalog: string): Promise<string | undefined> {
+  const rows = await queryRows<{ rating_state: string }>(s,
+    `SELECT rating_state FROM ${table(s, 'ingest_files')} FINAL
+     WHERE catalog = {c:String} AND rating_state != '' ORDER BY finished_at DESC LIMIT 1`, { c: catalog });
+  return rows[0]?.rating_state;
 }

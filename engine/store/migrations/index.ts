@@ -6,6 +6,7 @@ import m001 from './001-core-tables.ts';
 import m002 from './002-billing.ts';
 import m003 from './003-finance-views.ts';
 import m004 from './004-state-plan.ts';
+import m005 from './005-rating-state.ts';
 
 export interface Migration {
   version: number;
@@ -13,4 +14,4 @@ export interface Migration {
   statements: string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005];
