@@ -25,4 +25,5 @@ export const COMMANDS: readonly (() => Promise<CommandModule>)[] = [
   () => import('./import-cgrates.ts'),
   () => import('./what-if.ts'),
   () => import('./rating-golden.ts'),
+  () => import('./serve.ts'),
 ];

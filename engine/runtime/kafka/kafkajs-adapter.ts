@@ -251,7 +251,7 @@ class KjsAdmin implements KafkaAdmin {
     const res = await retrying(() => this.admin.fetchOffsets({ groupId, topics: [topic] }));
     const t = res.find((r) => r.topic === topic);
     return (t?.partitions ?? [])
-      .map((p) => ({ partition: p.partition, offset: p.offset }))
+      .map((p) => ({ partition: p.partition, offset: p.offset, ...(p.metadata ? { metadata: p.metadata } : {}) }))
       .sort((a, b) => a.partition - b.partition);
   }
 
@@ -492,7 +492,9 @@ class KjsConsumer implements KafkaConsumer {
   }
 
   commitOffsets(offsets: readonly TopicPartitionOffset[]): Promise<void> {
-    return this.consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
+    return this.consumer.commitOffsets(
+      offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, ...(o.metadata !== undefined && { metadata: o.metadata }) })),
+    );
   }
 
   onPartitionsAssigned(listener: PartitionsListener): void {

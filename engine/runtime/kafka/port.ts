@@ -90,11 +90,18 @@ export interface TopicPartition {
 export interface TopicPartitionOffset extends TopicPartition {
   /** The next offset to consume. */
   offset: string;
+  /**
+   * Committed with the offset (consumer commits only; at most a few hundred characters). The sink uses it to record
+   * the end of the batch it is about to insert, so a restart cuts the same batch again (same dedup token).
+   */
+  metadata?: string;
 }
 
 export interface PartitionOffset {
   partition: number;
   offset: string;
+  /** Metadata committed with the offset (absent when none). */
+  metadata?: string;
 }
 
 // ------------------------------------------------------------------------------------------------------------------

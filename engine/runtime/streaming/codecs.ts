@@ -1,0 +1,57 @@
+/**
+ * Wire formats of the streaming topics.
+ * - `udr` and `rated`: Avro (schemas/udr.avsc, schemas/charge.avsc) in the Confluent wire format, schemas registered
+ *   in the schema registry (TopicNameStrategy subjects `<topic>-value`); encoded/decoded on the avsc hot path.
+ * - service events travel on the `udr` topic too (same key, same partition, same order as the usage they affect),
+ *   as JSON with the header `rs-kind: service-event`.
+ * - DLQ topics, the rating-state changelog and rating events: JSON (small, for humans and replay tools).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatMoney, parseMoney } from '../../core/money.ts';
+import type { Charge, Udr } from '../../core/types.ts';
+import type { AvroCodec, SchemaRegistry } from '../kafka/schema-registry.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const UDR_SCHEMA_FILE = join(ROOT, 'schemas', 'udr.avsc');
+export const CHARGE_SCHEMA_FILE = join(ROOT, 'schemas', 'charge.avsc');
+
+/** Header naming what a record on the `udr` topic carries (absent = a UDR). */
+export const KIND_HEADER = 'rs-kind';
+export const KIND_SERVICE_EVENT = 'service-event';
+
+/** A charge as it travels on `rated`: the core Charge plus the feed it came from (the ledger's `feed` column). */
+export interface ChargeRecord extends Charge {
+  feed: string;
+}
+
+interface ChargeWire extends Omit<ChargeRecord, 'amount'> {
+  amount: string;
+}
+
+export interface StreamCodecs {
+  udr: AvroCodec<Udr>;
+  charge: {
+    readonly schemaId: number;
+    encode(c: ChargeRecord): Buffer;
+    decode(b: Buffer): Promise<ChargeRecord>;
+  };
+}
+
+/** Registers the UDR and charge schemas for the given topics and returns hot-path codecs. */
+export async function createCodecs(registry: SchemaRegistry, topics: { udr: string; rated: string }): Promise<StreamCodecs> {
+  const udr = await registry.codec<Udr>(topics.udr, readFileSync(UDR_SCHEMA_FILE, 'utf8'));
+  const ch = await registry.codec<ChargeWire>(topics.rated, readFileSync(CHARGE_SCHEMA_FILE, 'utf8'));
+  return {
+    udr,
+    charge: {
+      schemaId: ch.schemaId,
+      encode: (c) => ch.encode({ ...c, amount: formatMoney(c.amount) }),
+      decode: async (b) => {
+        const w = await ch.decode(b);
+        return { ...w, amount: parseMoney(w.amount) } as ChargeRecord;
+      },
+    },
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * `ratestream serve --config FILE`: the streaming deployment (kind: serve). Secrets (SASL password, registry
+ * password, ingest token, TLS key) are given as `{ env: NAME }` or `{ file: PATH }` (or, discouraged, inline) and are
+ * resolved once at start; they are never logged (see redactConfig).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { loadYaml } from '../../config/yaml-loader.ts';
+
+export const ROLES = ['mediate', 'rate', 'sink'] as const;
+export type Role = (typeof ROLES)[number];
+
+const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((s) => s === 'true')]);
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** A secret: `{ env: NAME }`, `{ file: PATH }` (trailing newline dropped) or inline text. */
+const secret = z.union([
+  z.string(),
+  z.object({ env: z.string() }).strict(),
+  z.object({ file: z.string() }).strict(),
+]);
+export type SecretRef = z.output<typeof secret>;
+
+export const serveSchema = z
+  .object({
+    kind: z.literal('serve'),
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/).default('ratestream').describe('consumer-group and transactional-id prefix'),
+    pipelines: z.array(z.string()).min(1).describe('pipeline files (relative to this file): raw.<feed> topics are consumed for these feeds'),
+    roles: z.array(z.enum(ROLES)).min(1).default([...ROLES]),
+    kafka: z
+      .object({
+        brokers: z.union([z.array(z.string()), z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))]).optional()
+          .describe('bootstrap servers; default KAFKA_BROKERS'),
+        'client-id': z.string().optional(),
+        tls: z.union([bool, z.object({
+          ca: z.string().optional().describe('PEM file'),
+          cert: z.string().optional().describe('PEM file (mutual TLS)'),
+          key: secret.optional().describe('PEM private key: { file: ... } or { env: ... }'),
+          'reject-unauthorized': bool.default(true),
+          servername: z.string().optional(),
+        }).strict()]).optional(),
+        sasl: z.object({
+          mechanism: z.enum(['scram-sha-256', 'scram-sha-512', 'plain']),
+          username: secret,
+          password: secret,
+        }).strict().optional(),
+      })
+      .strict()
+      .default({}),
+    registry: z
+      .object({
+        url: z.string().optional().describe('Confluent-compatible registry API; default SCHEMA_REGISTRY_URL'),
+        username: secret.optional(),
+        password: secret.optional(),
+      })
+      .strict()
+      .default({}),
+    clickhouse: z
+      .object({
+        url: secret.optional().describe('ClickHouse server URL (may hold a password: use { env } or { file }); default CLICKHOUSE_URL, else the in-process engine'),
+        'data-dir': z.string().default('data').describe('in-process engine folder (relative to this file) when no URL is given'),
+        'insert-timeout-ms': int(100, 3_600_000).default(30_000),
+      })
+      .strict()
+      .default({ 'data-dir': 'data', 'insert-timeout-ms': 30_000 }),
+    topics: z
+      .object({
+        prefix: z.string().regex(/^[A-Za-z0-9._-]*$/).default(''),
+        partitions: int(1, 10_000).default(6),
+        'replication-factor': int(1, 16).optional(),
+        'raw-retention-ms': z.string().optional(),
+      })
+      .strict()
+      .default({ prefix: '', partitions: 6 }),
+    mediate: z.object({ 'max-bytes-per-partition': int(1024, 1 << 30).default(1 << 20) }).strict().default({ 'max-bytes-per-partition': 1 << 20 }),
+    rate: z
+      .object({
+        'dedup-window': int(0, 50_000_000).default(200_000).describe('UDR ids remembered per partition (duplicates across restarts)'),
+        'max-bytes-per-partition': int(1024, 1 << 30).default(1 << 20),
+      })
+      .strict()
+      .default({ 'dedup-window': 200_000, 'max-bytes-per-partition': 1 << 20 }),
+    sink: z
+      .object({
+        'batch-rows': int(1, 10_000_000).default(20_000),
+        'linger-ms': int(0, 600_000).default(500),
+        'max-buffered-rows': int(1, 100_000_000).default(200_000).describe('per process: partitions pause above this'),
+        'retry-max-ms': int(10, 600_000).default(5_000),
+      })
+      .strict()
+      .default({ 'batch-rows': 20_000, 'linger-ms': 500, 'max-buffered-rows': 200_000, 'retry-max-ms': 5_000 }),
+    http: z
+      .object({
+        host: z.string().default('0.0.0.0'),
+        port: int(0, 65_535).default(8080),
+      })
+      .strict()
+      .default({ host: '0.0.0.0', port: 8080 }),
+    ingest: z
+      .object({
+        enabled: bool.default(true),
+        token: secret.optional().describe('bearer token gateways must send; required when ingest is enabled'),
+        'max-body-bytes': int(1024, 1 << 30).default(16 << 20),
+        'max-records': int(1, 10_000_000).default(100_000),
+      })
+      .strict()
+      .optional(),
+    watch: z
+      .array(z.object({
+        dir: z.string(),
+        feed: z.string(),
+        'poll-ms': int(50, 3_600_000).default(1000),
+        'batch-records': int(1, 1_000_000).default(5000),
+      }).strict())
+      .default([]),
+  })
+  .strict();
+
+export type ServeConfig = z.output<typeof serveSchema>;
+
+export interface LoadedServeConfig {
+  file: string;
+  dir: string;
+  config: ServeConfig;
+}
+
+export function loadServeConfig(file: string): LoadedServeConfig {
+  const abs = resolve(file);
+  const { value } = loadYaml(abs, serveSchema);
+  return { file: abs, dir: dirname(abs), config: value };
+}
+
+export function resolveSecret(ref: SecretRef | undefined, baseDir: string, what: string): string | undefined {
+  if (ref === undefined) return undefined;
+  if (typeof ref === 'string') return ref;
+  if ('env' in ref) {
+    const v = process.env[ref.env];
+    if (v === undefined || v === '') throw new Error(`${what}: environment variable ${ref.env} is not set`);
+    return v;
+  }
+  return readFileSync(resolve(baseDir, ref.file), 'utf8').replace(/\r?\n$/, '');
+}
+
+/** The config with every secret replaced by where it comes from (for logs). */
+export function redactConfig(c: ServeConfig): unknown {
+  const show = (s: SecretRef | undefined) => (s === undefined ? undefined : typeof s === 'string' ? '[inline secret]' : 'env' in s ? `[env ${s.env}]` : `[file ${s.file}]`);
+  return {
+    ...c,
+    kafka: { ...c.kafka, sasl: c.kafka.sasl && { mechanism: c.kafka.sasl.mechanism, username: show(c.kafka.sasl.username), password: show(c.kafka.sasl.password) },
+      tls: typeof c.kafka.tls === 'object' ? { ...c.kafka.tls, key: show(c.kafka.tls.key) } : c.kafka.tls },
+    registry: { url: c.registry.url, username: show(c.registry.username), password: show(c.registry.password) },
+    clickhouse: { ...c.clickhouse, url: show(c.clickhouse.url) },
+    ingest: c.ingest && { ...c.ingest, token: show(c.ingest.token) },
+  };
+}

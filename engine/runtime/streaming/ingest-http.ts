@@ -1,0 +1,137 @@
+/**
+ * HTTP ingest for gateways: POST /v1/ingest/<feed> with a batch of usage → raw.<feed>; POST /v1/service-events →
+ * service-events-in. Bodies: `application/json` (an array of records, or { "records": [...] }), `application/x-ndjson`
+ * (one JSON record per line), `text/csv` / `text/plain` (one raw line per record; a header line is sent on as a
+ * line and handled by the feed's rules). JSON records are sent as one JSON line each (the JSON feed parser's input).
+ *
+ * Auth: `Authorization: Bearer <token>` (config ingest.token; compared in constant time). Limits: body bytes (413),
+ * records per request (413). Errors are 4xx with { error, message }; 202 { accepted } once Kafka acknowledged
+ * (acks=all, idempotent producer). Optional `?key=<field>` (JSON) keys records by that field, keeping a device's or
+ * account's records in one raw partition (their order then holds through mediation and rating).
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { StreamMetrics } from '../../telemetry/metrics.ts';
+import type { KafkaProducer, ProducerRecord } from '../kafka/port.ts';
+
+export interface IngestOptions {
+  token: string;
+  maxBodyBytes: number;
+  maxRecords: number;
+  /** feed → raw topic (only configured feeds are accepted) */
+  rawTopic: (feed: string) => string | undefined;
+  serviceEventsTopic: string;
+  producer: KafkaProducer;
+  metrics: StreamMetrics;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+function authorised(header: string | undefined, token: string): boolean {
+  if (!header?.startsWith('Bearer ')) return false;
+  const a = Buffer.from(header.slice(7));
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function records(req: FastifyRequest, maxRecords: number, keyField?: string): Array<{ key: string | null; value: string }> {
+  const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const body = req.body;
+  let out: Array<{ key: string | null; value: string }>;
+  const keyOf = (o: unknown): string | null => {
+    if (!keyField || o === null || typeof o !== 'object') return null;
+    const v = (o as Record<string, unknown>)[keyField];
+    return v === undefined || v === null ? null : String(v);
+  };
+  if (ct === 'application/json') {
+    const list = Array.isArray(body) ? body : body && typeof body === 'object' && Array.isArray((body as { records?: unknown }).records) ? (body as { records: unknown[] }).records : undefined;
+    if (!list) throw new HttpError(400, 'BAD_BODY', 'a JSON body must be an array of records or { "records": [...] }');
+    if (list.length > maxRecords) throw new HttpError(413, 'TOO_MANY_RECORDS', `${list.length} records, at most ${maxRecords} per request`);
+    out = list.map((r) => ({ key: keyOf(r), value: typeof r === 'string' ? r : JSON.stringify(r) }));
+  } else if (ct === 'application/x-ndjson' || ct === 'text/csv' || ct === 'text/plain') {
+    const text = typeof body === 'string' ? body : '';
+    const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+    if (lines.length > maxRecords) throw new HttpError(413, 'TOO_MANY_RECORDS', `${lines.length} records, at most ${maxRecords} per request`);
+    out = lines.map((l, i) => {
+      if (ct !== 'application/x-ndjson') return { key: null, value: l };
+      try {
+        return { key: keyOf(JSON.parse(l)), value: l };
+      } catch {
+        throw new HttpError(400, 'BAD_JSON', `line ${i + 1} is not JSON`);
+      }
+    });
+  } else throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `content-type ${ct || '(none)'}: use application/json, application/x-ndjson, text/csv or text/plain`);
+  if (out.length === 0) throw new HttpError(400, 'EMPTY', 'no records in the body');
+  return out;
+}
+
+export function registerIngest(app: FastifyInstance, o: IngestOptions): void {
+  const asText = (_req: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void) => done(null, body);
+  app.addContentTypeParser(['text/csv', 'application/x-ndjson'], { parseAs: 'string', bodyLimit: o.maxBodyBytes }, asText);
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('text/plain', { parseAs: 'string', bodyLimit: o.maxBodyBytes }, asText);
+
+  const fail = (reply: FastifyReply, e: HttpError) => {
+    o.metrics.ingestErrors.inc({ source: 'http', status: String(e.status) });
+    return reply.code(e.status).send({ error: e.code, message: e.message });
+  };
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/v1/')) return;
+    if (!authorised(req.headers.authorization, o.token)) {
+      o.metrics.ingestErrors.inc({ source: 'http', status: '401' });
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'UNAUTHORIZED', message: 'missing or wrong bearer token' });
+    }
+  });
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    o.metrics.ingestErrors.inc({ source: 'http', status: String(status) });
+    const code = status === 413 ? 'BODY_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : status === 400 ? 'BAD_BODY' : 'INTERNAL';
+    return reply.code(status).send({ error: code, message: status === 500 ? 'internal error' : err.message });
+  });
+
+  const produce = async (topic: string, recs: Array<{ key: string | null; value: string }>) => {
+    const list: ProducerRecord[] = recs.map((r) => ({ topic, key: r.key, value: Buffer.from(r.value) }));
+    for (let i = 0; i < list.length; i += 5000) await o.producer.send(list.slice(i, i + 5000), { acks: -1 });
+  };
+
+  app.post<{ Params: { feed: string }; Querystring: { key?: string } }>('/v1/ingest/:feed', { bodyLimit: o.maxBodyBytes }, async (req, reply) => {
+    const topic = o.rawTopic(req.params.feed);
+    if (!topic) return fail(reply, new HttpError(404, 'UNKNOWN_FEED', `feed ${req.params.feed} is not served here`));
+    let recs;
+    try {
+      recs = records(req, o.maxRecords, req.query.key);
+    } catch (e) {
+      if (e instanceof HttpError) return fail(reply, e);
+      throw e;
+    }
+    await produce(topic, recs);
+    o.metrics.ingestRecords.inc({ source: 'http', feed: req.params.feed }, recs.length);
+    return reply.code(202).send({ accepted: recs.length, topic });
+  });
+
+  app.post('/v1/service-events', { bodyLimit: o.maxBodyBytes }, async (req, reply) => {
+    let recs;
+    try {
+      recs = records(req, o.maxRecords);
+      for (const [i, r] of recs.entries()) {
+        let ev: { id?: unknown; service?: unknown; to?: unknown; at?: unknown; account?: unknown };
+        try { ev = JSON.parse(r.value) as typeof ev; } catch { throw new HttpError(400, 'BAD_JSON', `event ${i + 1} is not JSON`); }
+        if (typeof ev.id !== 'string' || typeof ev.service !== 'string' || typeof ev.to !== 'string' || (typeof ev.at !== 'string' && typeof ev.at !== 'number')) {
+          throw new HttpError(400, 'BAD_EVENT', `event ${i + 1} needs id, service, to (strings) and at (epoch ms or ISO time)`);
+        }
+        r.key = ev.service; // one partition per service: its events stay in order
+      }
+    } catch (e) {
+      if (e instanceof HttpError) return fail(reply, e);
+      throw e;
+    }
+    await produce(o.serviceEventsTopic, recs);
+    o.metrics.ingestRecords.inc({ source: 'http', feed: 'service-events' }, recs.length);
+    return reply.code(202).send({ accepted: recs.length, topic: o.serviceEventsTopic });
+  });
+}

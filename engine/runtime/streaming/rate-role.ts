@@ -1,0 +1,169 @@
+/**
+ * Role `rate`: udr (UDRs and service events, keyed by rating key) → rated (Avro charges) + dlq.rating + rating-events
+ * + the rating-state changelog, in one transaction per udr partition.
+ *
+ * Per-partition state (per catalog: pools, service states, bill-on-first-use counters, period tiers, contract
+ * counters — the Rater's serialisable RatingState — plus the dedup window of rated ids) is written to the compacted
+ * `rating-state` topic, partition = the udr partition, in the same transaction as the charges and the offsets. On
+ * assignment the fencing transaction writes a barrier to that changelog partition; the state is rebuilt by reading
+ * the partition up to the barrier, i.e. exactly what the previous owner committed.
+ */
+import type { Charge, Udr } from '../../core/types.ts';
+import type { CompiledCatalog } from '../../rating/catalog.ts';
+import { Rater, type RateBatchResult, type ServiceEvent } from '../../rating/rater.ts';
+import { applyChanges, emptyState } from '../../rating/state.ts';
+import type { ConsumedMessage, ProducerRecord, TopicPartition, TransactionalProducer } from '../kafka/port.ts';
+import { KIND_HEADER, KIND_SERVICE_EVENT } from './codecs.ts';
+import type { RoleContext } from './context.ts';
+import { DEDUP_PREFIX, DedupWindow, idHash } from './dedup-window.ts';
+import { barrierRecord, readUntilBarriers } from './kafka-util.ts';
+import { dlqRecord } from './mediate-role.ts';
+import { TxnRole, type TxnPartition } from './txn-role.ts';
+
+interface RatePartition extends TxnPartition {
+  raters: Map<string, Rater>;
+  dedup: DedupWindow;
+}
+
+/** changelog key of a rating state entry: `<catalog>|<area>/<key>` */
+const SEP = '|';
+
+export class RateRole extends TxnRole<RatePartition> {
+  readonly role = 'rate' as const;
+  private readonly catalogByFeed = new Map<string, CompiledCatalog>();
+  private readonly barriers = new Map<number, string>();
+
+  constructor(ctx: RoleContext) {
+    super(ctx);
+    for (const p of ctx.pipelines.byFeed.values()) if (p.catalog) this.catalogByFeed.set(p.feed, p.catalog);
+  }
+
+  protected inputTopics(): string[] {
+    return [this.ctx.topics.udr];
+  }
+
+  protected maxBytesPerPartition(): number {
+    return this.ctx.config.rate['max-bytes-per-partition'];
+  }
+
+  protected override fenceRecords(tp: TopicPartition): ProducerRecord[] {
+    const b = barrierRecord(this.ctx.topics.ratingState, tp.partition);
+    this.barriers.set(tp.partition, b.id);
+    return [b.record];
+  }
+
+  protected async createPartitions(opened: Array<{ tp: TopicPartition; producer: TransactionalProducer; next: bigint }>): Promise<RatePartition[]> {
+    const parts = new Map<number, RatePartition>();
+    const states = new Map<number, Map<string, ReturnType<typeof emptyState>>>();
+    const barriers = new Map<number, string>();
+    for (const { tp, producer, next } of opened) {
+      parts.set(tp.partition, { ...tp, producer, next, raters: new Map(), dedup: new DedupWindow(this.ctx.config.rate['dedup-window']) });
+      states.set(tp.partition, new Map());
+      barriers.set(tp.partition, this.barriers.get(tp.partition)!);
+    }
+    let n = 0;
+    await readUntilBarriers(this.ctx.port, this.ctx.topics.ratingState, barriers, (partition, m) => {
+      n++;
+      const k = m.key?.toString() ?? '';
+      const part = parts.get(partition)!;
+      if (k.startsWith(DEDUP_PREFIX)) return part.dedup.restore(k, m.value?.toString() ?? null);
+      const i = k.indexOf(SEP);
+      if (i < 0) return;
+      const cat = k.slice(0, i);
+      const byCat = states.get(partition)!;
+      let st = byCat.get(cat);
+      if (!st) byCat.set(cat, (st = emptyState()));
+      applyChanges(st, [{ key: k.slice(i + 1), value: m.value === null ? null : JSON.parse(m.value.toString()) }]);
+    }, { groupPrefix: this.groupId, log: this.log });
+    this.ctx.metrics.restoredKeys.inc({ role: 'rate' }, n);
+    for (const [p, part] of parts) {
+      const byCat = states.get(p)!;
+      for (const c of this.ctx.pipelines.catalogs.values()) part.raters.set(c.name, new Rater(c, byCat.get(c.name) ?? emptyState()));
+    }
+    return [...parts.values()];
+  }
+
+  protected async transform(part: RatePartition, msgs: ConsumedMessage[]): Promise<{ records: ProducerRecord[]; onCommitted?: () => void }> {
+    const t = this.ctx.topics;
+    const m = this.ctx.metrics;
+    const codecs = this.ctx.codecs;
+    const out: ProducerRecord[] = [];
+    const hashes: string[] = [];
+    const batchSeen = new Set<string>();
+    // consecutive UDRs of one catalog are rated together; a service event is applied where it stands in the order
+    let run: Udr[] = [];
+    let runCat: string | undefined;
+    const keys: (Buffer | null)[] = [];
+    const emit = (catName: string, res: RateBatchResult, feedOf: (c: Charge) => string, keyOf: (i: number, c: Charge) => Buffer | string | null) => {
+      res.charges.forEach((c, i) => out.push({ topic: t.rated, key: keyOf(i, c), value: codecs.charge.encode({ ...c, feed: feedOf(c) }) }));
+      for (const r of res.rejects) {
+        out.push(dlqRecord(t.dlqRating, r));
+        m.rejected.inc({ stage: 'rating', feed: r.feed, reason: r.reason });
+      }
+      for (const e of res.events) out.push({ topic: t.ratingEvents, key: e.key, value: Buffer.from(JSON.stringify({ catalog: catName, ...e })) });
+      m.recordsOut.inc({ role: 'rate', topic: t.rated }, res.charges.length);
+    };
+    const flushRun = () => {
+      if (!run.length) return;
+      const rater = part.raters.get(runCat!)!;
+      const udrs = run;
+      const udrKeys = keys.slice();
+      run = [];
+      keys.length = 0;
+      const res = rater.rate(udrs);
+      // a charge's key is its UDR's key (the charge ids root at the UDR id)
+      const keyByUdr = new Map<string, Buffer | null>();
+      udrs.forEach((u, i) => keyByUdr.set(u.id, udrKeys[i] ?? null));
+      const feedByUdr = new Map(udrs.map((u) => [u.id, u.feed] as const));
+      emit(runCat!, res, (c) => feedByUdr.get(c.udrId) ?? udrs[0]!.feed, (_i, c) => keyByUdr.get(c.udrId) ?? c.ratingKey);
+      applyStateChanges(runCat!, res);
+    };
+    const applyStateChanges = (catName: string, res: RateBatchResult) => {
+      for (const ch of res.stateChanges) {
+        out.push({ topic: t.ratingState, partition: part.partition, key: `${catName}${SEP}${ch.key}`, value: ch.value === null ? null : Buffer.from(JSON.stringify(ch.value)) });
+      }
+    };
+    for (const msg of msgs) {
+      const isEvent = msg.headers[KIND_HEADER]?.toString() === KIND_SERVICE_EVENT;
+      if (isEvent) {
+        flushRun();
+        const ev = JSON.parse(msg.value!.toString()) as ServiceEvent;
+        const h = idHash(`event\u0000${ev.id}`);
+        if (part.dedup.has(h) || batchSeen.has(h)) { m.ignored.inc({ role: 'rate', feed: 'service-events', reason: 'duplicate' }); continue; }
+        batchSeen.add(h);
+        hashes.push(h);
+        m.recordsIn.inc({ role: 'rate', feed: 'service-events' });
+        const catName = this.catalogForEvent(part, ev);
+        const rater = part.raters.get(catName)!;
+        const res = rater.applyServiceEvent(ev);
+        emit(catName, res, () => 'service-events', () => msg.key);
+        applyStateChanges(catName, res);
+        continue;
+      }
+      const u = await codecs.udr.decode(msg.value!);
+      m.recordsIn.inc({ role: 'rate', feed: u.feed });
+      const h = idHash(u.id);
+      if (part.dedup.has(h) || batchSeen.has(h)) { m.ignored.inc({ role: 'rate', feed: u.feed, reason: 'duplicate' }); continue; }
+      batchSeen.add(h);
+      hashes.push(h);
+      const cat = this.catalogByFeed.get(u.feed);
+      if (!cat) { m.ignored.inc({ role: 'rate', feed: u.feed, reason: 'no-catalog' }); continue; }
+      if (runCat !== cat.name) flushRun();
+      runCat = cat.name;
+      run.push(u);
+      keys.push(msg.key);
+    }
+    flushRun();
+    const dedupKey = `${DEDUP_PREFIX}${msgs[0]!.offset}`;
+    // the in-memory window (like the raters' state) already holds this batch; if the transaction fails, the partition
+    // is rebuilt from the changelog, which does not
+    const dedupRecords = part.dedup.add(dedupKey, hashes);
+    for (const d of dedupRecords) out.push({ topic: t.ratingState, partition: part.partition, key: d.key, value: d.value === null ? null : Buffer.from(d.value) });
+    return { records: out };
+  }
+
+  private catalogForEvent(part: RatePartition, ev: ServiceEvent): string {
+    for (const [name, r] of part.raters) if (r.catalog.services.has(ev.service) || r.state.services[ev.service] || (ev.plan && r.catalog.plans.has(ev.plan))) return name;
+    return part.raters.keys().next().value!;
+  }
+}

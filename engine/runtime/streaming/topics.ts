@@ -1,0 +1,45 @@
+/** Topic names of the streaming data path and their specs (created when missing). */
+import type { TopicSpec } from '../kafka/port.ts';
+
+export interface StreamTopics {
+  raw(feed: string): string;
+  udr: string;
+  rated: string;
+  dlqMediation: string;
+  dlqRating: string;
+  /** compacted per-partition rating state (same partition count as `udr`) */
+  ratingState: string;
+  /** rating events out (service state changed, pool thresholds, first use) */
+  ratingEvents: string;
+  /** service-state events in (provisioning / CRM / HTTP), JSON, keyed by rating key */
+  serviceEventsIn: string;
+}
+
+export function streamTopics(prefix = ''): StreamTopics {
+  const p = (s: string) => `${prefix}${s}`;
+  return {
+    raw: (feed) => p(`raw.${feed}`),
+    udr: p('udr'),
+    rated: p('rated'),
+    dlqMediation: p('dlq.mediation'),
+    dlqRating: p('dlq.rating'),
+    ratingState: p('rating-state'),
+    ratingEvents: p('rating-events'),
+    serviceEventsIn: p('service-events-in'),
+  };
+}
+
+export function topicSpecs(t: StreamTopics, feeds: readonly string[], partitions: number, replicationFactor?: number): TopicSpec[] {
+  const rf = replicationFactor === undefined ? {} : { replicationFactor };
+  const specs: TopicSpec[] = [
+    ...feeds.map((f) => ({ topic: t.raw(f), partitions, ...rf })),
+    { topic: t.udr, partitions, ...rf },
+    { topic: t.rated, partitions, ...rf },
+    { topic: t.dlqMediation, partitions, ...rf },
+    { topic: t.dlqRating, partitions, ...rf },
+    { topic: t.ratingState, partitions, compact: true, ...rf, config: { 'min.cleanable.dirty.ratio': '0.1', 'segment.ms': '600000' } },
+    { topic: t.ratingEvents, partitions, ...rf },
+    { topic: t.serviceEventsIn, partitions, ...rf },
+  ];
+  return specs;
+}

@@ -1,0 +1,171 @@
+/**
+ * Consume → transform → produce → commit in one Kafka transaction, per input partition (the base of the mediate and
+ * rate roles). kafkajs cannot fence by consumer generation (KIP-447), so every input partition has its own
+ * transactional id `<name>.<role>.<topic>.<partition>`:
+ *  - on assignment the new owner initialises that id (fencing the previous owner and settling its open transaction),
+ *    optionally writes fence records (the rate role's changelog barrier) in a first transaction, restores its state,
+ *    reads the committed offset and seeks to it;
+ *  - per batch: transform, send the output, sendOffsets(next offset), commit;
+ *  - on failure: the transaction is aborted (or was fenced), the partition's in-memory state is thrown away and
+ *    rebuilt as on assignment, and the batch is delivered again; records below the committed offset are skipped, so a
+ *    commit whose acknowledgement was lost is not applied twice.
+ */
+import type { Logger } from 'pino';
+import type { BatchContext, ConsumedBatch, ConsumedMessage, KafkaConsumer, ProducerRecord, TopicPartition, TransactionalProducer } from '../kafka/port.ts';
+import type { RoleContext, StreamRole } from './context.ts';
+import { sendChunked } from './kafka-util.ts';
+
+export interface TxnPartition {
+  topic: string;
+  partition: number;
+  producer: TransactionalProducer;
+  /** next offset to process: records below it were committed already */
+  next: bigint;
+}
+
+const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
+  abstract readonly role: 'mediate' | 'rate';
+  protected consumer!: KafkaConsumer;
+  protected readonly parts = new Map<string, P>();
+  private opening = 0;
+  private running = false;
+  private stopping = false;
+  protected readonly log: Logger;
+
+  constructor(protected readonly ctx: RoleContext) {
+    this.log = ctx.log;
+  }
+
+  get groupId(): string {
+    return `${this.ctx.name}.${this.role}`;
+  }
+
+  protected abstract inputTopics(): string[];
+  protected abstract maxBytesPerPartition(): number;
+  /** records to write in the fencing transaction (e.g. a changelog barrier); none = the fence transaction is aborted */
+  protected fenceRecords(_tp: TopicPartition): ProducerRecord[] {
+    return [];
+  }
+  /** build the partition's in-memory state (after fencing); `fenced` holds what fenceRecords returned per partition */
+  protected abstract createPartitions(opened: Array<{ tp: TopicPartition; producer: TransactionalProducer; next: bigint; fence: ProducerRecord[] }>): Promise<P[]>;
+  /** transform a batch: the records to produce (state changes included) and a commit hook for in-memory bookkeeping */
+  protected abstract transform(part: P, messages: ConsumedMessage[], batch: ConsumedBatch): Promise<{ records: ProducerRecord[]; onCommitted?: () => void }>;
+  protected dropPartition(_part: P): void {}
+
+  async start(): Promise<void> {
+    const lg = this.log.child({ role: this.role });
+    this.consumer = this.ctx.port.consumer({
+      groupId: this.groupId,
+      maxBytesPerPartition: this.maxBytesPerPartition(),
+      maxWaitTimeMs: 250,
+      partitionsConsumedConcurrently: 2,
+      sessionTimeoutMs: 30_000,
+      heartbeatIntervalMs: 3_000,
+    });
+    this.consumer.onPartitionsAssigned((tps) => this.open(tps));
+    this.consumer.onPartitionsRevoked((tps) => this.close(tps, 'revoked'));
+    this.consumer.onCrash((error, restart) => lg.error({ err: error, restart }, 'consumer crashed'));
+    await this.consumer.connect();
+    await this.consumer.subscribe(this.inputTopics());
+    await this.consumer.run((b, c) => this.handle(b, c));
+    this.running = true;
+    lg.info({ topics: this.inputTopics(), group: this.groupId }, 'role started');
+  }
+
+  ready(): boolean {
+    return this.running && !this.stopping && this.opening === 0;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    // kafkajs lets the batch in hand finish (its transaction commits), then leaves the group; revocation closes producers
+    await this.consumer?.disconnect();
+    this.running = false;
+  }
+
+  private async open(tps: TopicPartition[]): Promise<void> {
+    this.opening++;
+    const t0 = performance.now();
+    try {
+      const opened = await Promise.all(tps.map(async (tp) => {
+        const producer = this.ctx.port.transactionalProducer({ transactionalId: `${this.ctx.name}.${this.role}.${tp.topic}.${tp.partition}`, transactionTimeoutMs: 60_000 });
+        await producer.connect();
+        // initialising the transactional id fences the previous owner and settles its open transaction
+        const tx = await producer.begin();
+        const fence = this.fenceRecords(tp);
+        if (fence.length) {
+          await tx.send(fence);
+          await tx.commit();
+        } else await tx.abort();
+        return { tp, producer, fence };
+      }));
+      // committed offsets are read after the fence: they include everything the previous owner committed
+      const byTopic = new Map<string, Map<number, string>>();
+      for (const t of new Set(tps.map((x) => x.topic))) {
+        byTopic.set(t, new Map((await this.ctx.admin.committedOffsets(this.groupId, t)).map((o) => [o.partition, o.offset])));
+      }
+      const withOffsets = opened.map((o) => {
+        const c = byTopic.get(o.tp.topic)?.get(o.tp.partition) ?? '-1';
+        if (c !== '-1') this.consumer.seek({ ...o.tp, offset: c });
+        return { ...o, next: c === '-1' ? -1n : BigInt(c) };
+      });
+      const parts = await this.createPartitions(withOffsets);
+      for (const p of parts) this.parts.set(key(p.topic, p.partition), p);
+      this.ctx.metrics.assigned.set({ role: this.role }, this.parts.size);
+      this.ctx.metrics.restoreSeconds.observe({ role: this.role }, (performance.now() - t0) / 1000);
+      this.log.info({ role: this.role, partitions: tps.map((t) => `${t.topic}/${t.partition}`), ms: Math.round(performance.now() - t0) }, 'partitions assigned');
+    } finally {
+      this.opening--;
+    }
+  }
+
+  private async close(tps: TopicPartition[], why: string): Promise<void> {
+    for (const tp of tps) {
+      const p = this.parts.get(key(tp.topic, tp.partition));
+      if (!p) continue;
+      this.parts.delete(key(tp.topic, tp.partition));
+      this.dropPartition(p);
+      this.ctx.metrics.lag.remove({ role: this.role, topic: tp.topic, partition: String(tp.partition) });
+      await p.producer.disconnect().catch(() => undefined);
+    }
+    this.ctx.metrics.assigned.set({ role: this.role }, this.parts.size);
+    if (tps.length) this.log.info({ role: this.role, partitions: tps.map((t) => `${t.topic}/${t.partition}`), why }, 'partitions released');
+  }
+
+  private async handle(batch: ConsumedBatch, c: BatchContext): Promise<void> {
+    const k = key(batch.topic, batch.partition);
+    const part = this.parts.get(k);
+    if (!part) throw new Error(`${this.role}: batch for unassigned partition ${batch.topic}/${batch.partition}`);
+    if (c.isStale()) return;
+    const t0 = performance.now();
+    const msgs = part.next < 0n ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= part.next);
+    const last = batch.messages[batch.messages.length - 1]!;
+    this.ctx.metrics.lag.set({ role: this.role, topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)));
+    if (msgs.length === 0) return;
+    const nextOffset = (BigInt(last.offset) + 1n).toString();
+    let tx: Awaited<ReturnType<TransactionalProducer['begin']>> | undefined;
+    try {
+      const { records, onCommitted } = await this.transform(part, msgs, batch);
+      tx = await part.producer.begin();
+      await sendChunked(tx, records);
+      await tx.sendOffsets(this.groupId, [{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]);
+      await tx.commit();
+      part.next = BigInt(nextOffset);
+      onCommitted?.();
+      this.ctx.metrics.txCommits.inc({ role: this.role });
+      this.ctx.metrics.batchSeconds.observe({ role: this.role }, (performance.now() - t0) / 1000);
+    } catch (err) {
+      this.ctx.metrics.txAborts.inc({ role: this.role, reason: (err as { type?: string }).type ?? (err as Error).name ?? 'error' });
+      this.log.warn({ role: this.role, err, topic: batch.topic, partition: batch.partition }, 'transaction failed: rebuilding the partition and retrying the batch');
+      if (tx?.isActive()) await tx.abort().catch(() => undefined);
+      // in-memory state may hold the failed batch: rebuild it exactly as on assignment (fence, restore, committed offset)
+      await this.close([{ topic: batch.topic, partition: batch.partition }], 'transaction failed');
+      if (!this.stopping && this.consumer.assignment().some((t) => t.topic === batch.topic && t.partition === batch.partition)) {
+        await this.open([{ topic: batch.topic, partition: batch.partition }]);
+      }
+      throw err;
+    }
+  }
+}
