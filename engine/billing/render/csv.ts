@@ -3,8 +3,7 @@
  * (engine/cli/format.ts csvCell); amounts are plain decimal numbers, so spreadsheets keep them numeric.
  */
 import { csv } from '../../cli/format.ts';
-import type { InvoiceDocument } from '../invoice.ts';
-import { summaryRows } from '../invoice.ts';
+import { type InvoiceDocument, summaryRows } from '../document.ts';
 
 export const LINE_COLUMNS = ['invoice_no', 'account', 'period', 'line', 'section', 'description', 'product', 'plan', 'usage_class', 'rate', 'service',
   'quantity', 'unit', 'charges', 'net', 'tax_code', 'tax_rate', 'tax', 'gross', 'currency', 'origin_invoice'];

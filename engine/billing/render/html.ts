@@ -1,5 +1,5 @@
 /** HTML invoice: one self-contained page (inline CSS, no scripts, no external assets), deterministic bytes. */
-import { type InvoiceDocument, SECTION_TITLES, SECTIONS } from '../invoice.ts';
+import { type InvoiceDocument, SECTION_TITLES, SECTIONS } from '../document.ts';
 import { escapeHtml as e, groupDigits as m, rateText } from './format.ts';
 
 export function renderInvoiceHtml(d: InvoiceDocument): string {

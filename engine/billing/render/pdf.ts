@@ -3,7 +3,7 @@
  * document id and bytes depend only on the invoice.
  */
 import PDFDocument from 'pdfkit';
-import { type InvoiceDocument, SECTION_TITLES, SECTIONS } from '../invoice.ts';
+import { type InvoiceDocument, SECTION_TITLES, SECTIONS } from '../document.ts';
 import { groupDigits as m, rateText } from './format.ts';
 
 const LEFT = 48;
