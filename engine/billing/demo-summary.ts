@@ -11,7 +11,7 @@ export async function demoInvoiceSummary(store: StoreClient, dataDir: string): P
   const period = `${DEMO_PERIOD.year}-${String(DEMO_PERIOD.month).padStart(2, '0')}`;
   const config = loadBillingConfig();
   const out = join(dataDir, 'invoices', period);
-  const r = await runInvoices(store, { period, config, out, providers: ratingPeriodChargeProviders(config) });
+  const r = await runInvoices(store, { period, config, out, providers: await ratingPeriodChargeProviders(config, store) });
   return [
     `invoices ${period} (issued ${r.invoices[0]?.doc.issueDate ?? '-'}; HTML, PDF, CSV, JSON in ${out})`,
     invoiceSummary(r),

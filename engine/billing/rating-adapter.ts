@@ -3,8 +3,7 @@
  * - recurring: `recurringCharges(catalog, stateLog, period)` — state-based prices prorated over the service-state
  *   timeline, fed from the service_states log in ClickHouse (plus the catalog's initial service states);
  * - contract penalties: `closeContractMonth(rater, contract, month)` for contract months ending in the period. It
- *   needs the rater's live counters (rating state), so it is available where a Rater is (a rating process, tests);
- *   the embedded CLI has no persisted rating state yet, so `ratestream invoice` bills penalties the ledger holds.
+ *   needs the rater's counters: a live Rater, or the rating state the embedded runner persists with each file.
  * Also the mapping between rating's StateLogRow and the store's service-state log.
  */
 import { createHash } from 'node:crypto';
@@ -12,8 +11,10 @@ import { resolve } from 'node:path';
 import { type CompiledCatalog, loadCatalogFile } from '../rating/catalog.ts';
 import { closeContractMonth } from '../rating/contracts.ts';
 import { addMonths } from '../rating/durations.ts';
-import type { Rater, StateLogRow } from '../rating/rater.ts';
+import { Rater, type StateLogRow } from '../rating/rater.ts';
 import { recurringCharges } from '../rating/recurring.ts';
+import { latestRatingState } from '../store/checkpoints.ts';
+import type { StoreClient } from '../store/client.ts';
 import type { ServiceStateChange } from '../store/finance.ts';
 import type { BillingConfig } from './config.ts';
 import type { PeriodChargeProvider } from './period-charges.ts';
@@ -31,14 +32,21 @@ export function storeToStateRow(s: ServiceStateChange): StateLogRow {
     core: s.coreState as StateLogRow['core'], at: s.effectiveTime, cause: s.reason };
 }
 
-export function recurringProvider(catalog: CompiledCatalog): PeriodChargeProvider {
+/**
+ * Recurring charges from the service-state log in ClickHouse; `fallback` rows (e.g. the timeline of a persisted rating
+ * state) serve the services the store's log does not have.
+ */
+export function recurringProvider(catalog: CompiledCatalog, fallback: readonly StateLogRow[] = []): PeriodChargeProvider {
   return {
     name: 'recurring',
     periodCharges(ctx) {
       if (catalog.timezone !== ctx.period.timezone) {
         throw new Error(`catalog ${catalog.name} prorates in ${catalog.timezone} but billing periods are in ${ctx.period.timezone}`);
       }
-      const charges = recurringCharges(catalog, ctx.stateLog.map(storeToStateRow), ctx.period.id);
+      const rows = ctx.stateLog.map(storeToStateRow);
+      const logged = new Set(rows.map((r) => r.service));
+      for (const r of fallback) if (!logged.has(r.service)) rows.push(r);
+      const charges = recurringCharges(catalog, rows, ctx.period.id);
       const accounts = new Set(ctx.accounts);
       return charges.filter((c) => accounts.has(c.account) || !ctx.accounts.length);
     },
@@ -65,8 +73,16 @@ export function contractPenaltyProvider(rater: Rater): PeriodChargeProvider {
   };
 }
 
-/** Providers for `ratestream invoice`: recurring charges from the billing catalog. */
-export function ratingPeriodChargeProviders(cfg: BillingConfig): PeriodChargeProvider[] {
+/**
+ * Providers for `ratestream invoice`: recurring charges of the billing catalog (state log from the store, else the
+ * timeline of the rating state the embedded runner persisted), and contract penalties from that persisted state.
+ */
+export async function ratingPeriodChargeProviders(cfg: BillingConfig, store: StoreClient): Promise<PeriodChargeProvider[]> {
   if (!cfg.catalogFile) return [];
-  return [recurringProvider(loadCatalogFile(resolve(cfg.catalogFile)))];
+  const catalog = loadCatalogFile(resolve(cfg.catalogFile));
+  const state = await latestRatingState(store, catalog.name);
+  const rater = state ? new Rater(catalog, state) : undefined;
+  const providers = [recurringProvider(catalog, rater?.stateLog() ?? [])];
+  if (rater && catalog.contracts.size) providers.push(contractPenaltyProvider(rater));
+  return providers;
 }

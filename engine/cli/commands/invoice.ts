@@ -60,7 +60,7 @@ export function register(program: Command): void {
     const out = resolve(flags.out ?? join(dataDir(flags), 'invoices', flags.period));
     const store = await openMigratedStore(flags);
     try {
-      const r = await runInvoices(store, { period: flags.period, account: flags.account, config, taxHook, providers: ratingPeriodChargeProviders(config), out, formats });
+      const r = await runInvoices(store, { period: flags.period, account: flags.account, config, taxHook, providers: await ratingPeriodChargeProviders(config, store), out, formats });
       process.stdout.write(`invoices ${r.period.id} (${r.period.firstDay} – ${r.period.lastDay}, ${r.period.timezone}) → ${out}\n${invoiceSummary(r)}\n`);
     } finally {
       await store.close();
