@@ -12,6 +12,9 @@ import { scenarioSchema as ratingScenarioSchema } from '../rating/scenario.ts';
 import { loadPipeline } from '../pipeline/load.ts';
 import { usageClassLibrarySchema } from '../mediation/schema.ts';
 import { TEST_KINDS, type TestKind } from '../testing/kinds.ts';
+import { billingSchema, loadBillingConfig } from '../billing/config.ts';
+import { loadTaxTable, taxTableSchema } from '../billing/tax.ts';
+import { glMappingSchema, loadGlMapping } from '../billing/gl-mapping.ts';
 
 /** a rule-test kind (engine/testing/kinds.ts) as a YAML kind: schema + its optional extra check */
 function testKind(t: TestKind): YamlKind {
@@ -53,6 +56,9 @@ export const KINDS: readonly YamlKind[] = [
   { kind: 'mediation', description: 'mediation rules: parser, filters, usage classes, mappings', schema: mediationSchema, check: compiled(compileMediationFile) },
   { kind: 'catalog', description: 'rating catalog: products, plans, rates, accounts', schema: catalogSchema, check: compiled(loadCatalogFile) },
   { kind: 'usage-classes', description: 'a library of named usage-class rules that mediation files `use:`', schema: usageClassLibrarySchema, check: () => [] },
+  { kind: 'billing', description: 'billing settings: invoice numbering and terms, issuer, tax jurisdictions, GL mapping, event thresholds', schema: billingSchema, check: compiled(loadBillingConfig) },
+  { kind: 'tax-table', description: 'tax rates by jurisdiction and invoice line item', schema: taxTableSchema, check: compiled(loadTaxTable) },
+  { kind: 'gl-mapping', description: 'general-ledger account mapping for journal exports', schema: glMappingSchema, check: compiled(loadGlMapping) },
   { kind: 'rating-scenario', description: 'rating scenario with golden output: catalog + events, UDRs, recurring, contracts', schema: ratingScenarioSchema, check: () => [] },
   ...TEST_KINDS.map(testKind),
 ];
