@@ -15,7 +15,8 @@ import { Rater, type StateLogRow } from '../rating/rater.ts';
 import { recurringCharges } from '../rating/recurring.ts';
 import { latestRatingState } from '../store/checkpoints.ts';
 import type { StoreClient } from '../store/client.ts';
-import type { ServiceStateChange } from '../store/finance.ts';
+import type { PoolBalance, ServiceStateChange } from '../store/finance.ts';
+import type { PoolState } from '../rating/state.ts';
 import type { BillingConfig } from './config.ts';
 import type { PeriodChargeProvider } from './period-charges.ts';
 
@@ -85,4 +86,20 @@ export async function ratingPeriodChargeProviders(cfg: BillingConfig, store: Sto
   const providers = [recurringProvider(catalog, rater?.stateLog() ?? [])];
   if (rater && catalog.contracts.size) providers.push(contractPenaltyProvider(rater));
   return providers;
+}
+
+/**
+ * A pool of the rating state (`pools/<share plan>|<owner>|<period key>` in its changelog) as a pool-balance row.
+ * `version` is the pool's use, which only grows within a period, so the latest balance wins in the store.
+ */
+export function poolBalanceOf(catalog: CompiledCatalog, changeKey: string, value: unknown, asOf: number): PoolBalance | undefined {
+  if (!changeKey.startsWith('pools/') || value === null || typeof value !== 'object') return undefined;
+  const [planId, owner, period] = changeKey.slice('pools/'.length).split('|');
+  const sp = catalog.sharePlans.find((p) => p.id === planId);
+  const pool = value as PoolState;
+  if (!sp || owner === undefined || period === undefined) return undefined;
+  return {
+    period, periodStart: pool.start, periodEnd: pool.end, owner, poolId: `${planId}|${owner}`, sharePlan: sp.id, bucketClass: sp.bucketClass,
+    unit: sp.unit, size: BigInt(pool.size), used: BigInt(pool.used), overage: 0n, participants: 0, asOf, version: BigInt(pool.used),
+  };
 }

@@ -13,6 +13,8 @@ import { Rater } from '../rating/rater.ts';
 import type { StoreClient } from '../store/client.ts';
 import { findCheckpoint, latestRatingState, saveCheckpoint, type FileCounters } from '../store/checkpoints.ts';
 import { writeBatch } from '../store/ledger.ts';
+import { writePoolBalances, writeStateChanges, type PoolBalance } from '../store/finance.ts';
+import { poolBalanceOf, stateRowToStore } from '../billing/rating-adapter.ts';
 import type { FileDlq } from './sinks/dlq-file.ts';
 import { type InputFile, streamInput } from './sources/file-source.ts';
 
@@ -86,7 +88,7 @@ export class EmbeddedRunner {
     let batchNo = 0;
     const sink = async (records: RawRecord[], ignored: Map<string, number>) => {
       const m = this.mediator.mediate(records);
-      const r = rater ? rater.rate(m.udrs) : { charges: [], rejects: [] };
+      const r = rater ? rater.rate(m.udrs) : { charges: [], rejects: [], stateChanges: [], stateLog: [], events: [] };
       c.records += records.length;
       for (const [k, v] of ignored) { add(c.ignored, k, v); c.records += v; }
       for (const [k, v] of m.ignored) add(c.ignored, k, v);
@@ -106,7 +108,12 @@ export class EmbeddedRunner {
       }
       // one insert in flight while the next batch is mediated and rated (the engine works while JS computes)
       await drain();
-      const write = writeBatch(this.store, { udrs: m.udrs, charges: r.charges, mediationRejects: m.rejects, ratingRejects: r.rejects, feed }, token);
+      const write = Promise.all([
+        writeBatch(this.store, { udrs: m.udrs, charges: r.charges, mediationRejects: m.rejects, ratingRejects: r.rejects, feed }, token),
+        // the service-state timeline and pool balances feed invoices (prorated recurring charges) and billing events
+        writeStateChanges(this.store, r.stateLog.map((x) => stateRowToStore(x, c.catalogVersion)), `${token}:states`),
+        writePoolBalances(this.store, poolBalances(p, r.stateChanges, m.udrs), `${token}:pools`),
+      ]);
       inflight = write.then(() => undefined, (e: unknown) => { failed = e; });
       this.dlq?.write(m.rejects, 'mediation');
       this.dlq?.write(r.rejects, 'rating');
@@ -136,4 +143,16 @@ export class EmbeddedRunner {
     this.hooks.onFileEnd?.(c, false);
     return { counters: c, skipped: false };
   }
+}
+
+function poolBalances(p: LoadedPipeline, changes: readonly { key: string; value: unknown }[], udrs: readonly { startTime: number }[]): PoolBalance[] {
+  if (!p.catalog || !changes.length) return [];
+  let asOf = 0;
+  for (const u of udrs) if (u.startTime > asOf) asOf = u.startTime;
+  const out: PoolBalance[] = [];
+  for (const ch of changes) {
+    const b = poolBalanceOf(p.catalog, ch.key, ch.value, asOf);
+    if (b) out.push(b);
+  }
+  return out;
 }

@@ -71,5 +71,9 @@ describe('embedded rating state across runs', () => {
     expect(split.total).toBe(one.total);
     // pool = 250 + 100 + 100 = 450 SMS; 475 sent → 25 over the pool at 0.05
     expect(parseMoney(split.total)).toBe(parseMoney('1.25'));
+    // the pool balance reaches the finance tables (invoices, bucket.threshold_reached events read them)
+    const pools = await queryRows<{ owner: string; period: string; size: string; used: string }>(split.store,
+      `SELECT owner, period, toString(size) AS size, toString(used) AS used FROM pool_balances FINAL ORDER BY owner`);
+    expect(pools).toEqual([{ owner: 'corp', period: '2025-03', size: '450', used: '450' }]);
   });
 });
