@@ -67,6 +67,7 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
     this.consumer.onPartitionsAssigned((tps) => this.open(tps));
     this.consumer.onPartitionsRevoked((tps) => this.close(tps, 'revoked'));
     this.consumer.onCrash((error, restart) => lg.error({ err: error, restart }, 'consumer crashed'));
+    for (const reason of ['fenced', 'error']) this.ctx.metrics.txAborts.inc({ role: this.role, reason }, 0);
     await this.consumer.connect();
     await this.consumer.subscribe(this.inputTopics());
     await this.consumer.run((b, c) => this.handle(b, c));
@@ -157,7 +158,8 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
       this.ctx.metrics.txCommits.inc({ role: this.role });
       this.ctx.metrics.batchSeconds.observe({ role: this.role }, (performance.now() - t0) / 1000);
     } catch (err) {
-      this.ctx.metrics.txAborts.inc({ role: this.role, reason: (err as { type?: string }).type ?? (err as Error).name ?? 'error' });
+      const fenced = /fenc|INVALID_PRODUCER_EPOCH|PRODUCER_FENCED/i.test(`${(err as { type?: string }).type ?? ''} ${(err as Error).message}`);
+      this.ctx.metrics.txAborts.inc({ role: this.role, reason: fenced ? 'fenced' : 'error' });
       this.log.warn({ role: this.role, err, topic: batch.topic, partition: batch.partition }, 'transaction failed: rebuilding the partition and retrying the batch');
       if (tx?.isActive()) await tx.abort().catch(() => undefined);
       // in-memory state may hold the failed batch: rebuild it exactly as on assignment (fence, restore, committed offset)

@@ -1,0 +1,224 @@
+/**
+ * Helpers for the streaming integration and reliability tests: serve configs, `serve` child processes
+ * (`node engine/cli/bin.mjs serve ...`), demo input keyed by rating key, the embedded `run` on the same input, and
+ * store queries through the CLI (each chDB data dir belongs to one process at a time).
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createWriteStream, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import { generateDemoFeeds } from '../../engine/demo/generate.ts';
+import { loadCatalogFile, rootOf } from '../../engine/rating/catalog.ts';
+import { createKafkajsPort } from '../../engine/runtime/kafka/kafkajs-adapter.ts';
+import type { KafkaPort, ProducerRecord } from '../../engine/runtime/kafka/port.ts';
+import { readUntilBarriers, barrierRecord } from '../../engine/runtime/streaming/kafka-util.ts';
+import { kafkaBrokers, schemaRegistryUrl } from '../setup/env.ts';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'engine', 'cli', 'bin.mjs');
+const run = promisify(execFile);
+
+export function kafkaPort(): KafkaPort {
+  return createKafkajsPort({ brokers: kafkaBrokers(), clientId: 'streaming-test' }, { logger: pino({ level: 'error' }) });
+}
+
+export interface ServeConfigOptions {
+  name: string;
+  prefix: string;
+  pipelines: string[];
+  partitions: number;
+  dataDir?: string;
+  extra?: string[];
+}
+
+export function writeServeConfig(file: string, o: ServeConfigOptions): string {
+  writeFileSync(file, [
+    'kind: serve',
+    `name: ${o.name}`,
+    'pipelines:',
+    ...o.pipelines.map((p) => `  - ${resolve(ROOT, p)}`),
+    `topics: { prefix: "${o.prefix}", partitions: ${o.partitions} }`,
+    `clickhouse: { data-dir: ${o.dataDir ?? 'data'} }`,
+    'http: { host: 127.0.0.1, port: 0 }',
+    ...(o.extra ?? []),
+  ].join('\n'));
+  return file;
+}
+
+export interface ServeProcess {
+  child: ChildProcess;
+  port: number;
+  log: string;
+  exited: Promise<number | null>;
+}
+
+/** Spawns `serve` and resolves once its HTTP server listens (readiness is separate: see waitReady). */
+export async function spawnServe(config: string, opts: { roles?: string; port: number; log: string; env?: Record<string, string> }): Promise<ServeProcess> {
+  const args = [BIN, 'serve', '--config', config, '--http-port', String(opts.port), ...(opts.roles ? ['--roles', opts.roles] : [])];
+  const out = createWriteStream(opts.log, { flags: 'a' });
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, KAFKA_BROKERS: kafkaBrokers().join(','), SCHEMA_REGISTRY_URL: schemaRegistryUrl(), LOG_LEVEL: 'info', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}; see ${opts.log}`);
+    try {
+      await fetch(`http://127.0.0.1:${opts.port}/healthz`);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`serve did not listen on ${opts.port}; see ${opts.log}`);
+      await sleep(100);
+    }
+  }
+  return { child, port: opts.port, log: opts.log, exited };
+}
+
+export async function readyz(port: number): Promise<{ status: number; body: Record<string, unknown> } | undefined> {
+  try {
+    const r = await fetch(`http://127.0.0.1:${port}/readyz`);
+    return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function waitReady(port: number, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await readyz(port))?.status !== 200) {
+    if (Date.now() > deadline) throw new Error(`serve on ${port} not ready in ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+export async function stopServe(p: ServeProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return p.child.exitCode;
+  p.child.kill(signal);
+  return p.exited;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let nextPort = 18_000 + Math.floor(Math.random() * 20_000);
+export function freePort(): number {
+  return nextPort++;
+}
+
+/** Demo carrier CDR lines (headers dropped: a gateway sends records) with their Kafka key: the rating key's root. */
+export function demoCarrierInput(dir: string, days: number, perDay: number): { files: string[]; lines: { key: string | null; line: string }[] } {
+  const { carrierFiles } = generateDemoFeeds(dir, { days, perDay });
+  const catalog = loadCatalogFile(join(ROOT, 'rules/demo/pooled.catalog.yaml'));
+  const byMsisdn = new Map<string, string>();
+  for (const row of readFileSync(join(ROOT, 'rules/demo/msisdn.csv'), 'utf8').trim().split('\n').slice(1)) {
+    const [msisdn, account] = row.split(',');
+    byMsisdn.set(msisdn!, rootOf(catalog, account!));
+  }
+  const e164 = (s: string) => (s.startsWith('+') ? s : `+31${s.replace(/\s/g, '').slice(1)}`);
+  const lines: { key: string | null; line: string }[] = [];
+  for (const f of carrierFiles) {
+    for (const line of readFileSync(f, 'utf8').split('\n').slice(1)) {
+      if (!line) continue;
+      const calling = line.split(',')[3] ?? '';
+      lines.push({ key: calling ? (byMsisdn.get(e164(calling)) ?? null) : null, line });
+    }
+  }
+  return { files: carrierFiles, lines };
+}
+
+export async function produceLines(port: KafkaPort, topic: string, lines: readonly { key: string | null; line: string }[]): Promise<void> {
+  const producer = port.producer({ idempotent: true });
+  await producer.connect();
+  try {
+    for (let i = 0; i < lines.length; i += 5000) {
+      const chunk: ProducerRecord[] = lines.slice(i, i + 5000).map((l) => ({ topic, key: l.key, value: Buffer.from(l.line) }));
+      await producer.send(chunk);
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** `ratestream query` against a chDB data dir (a separate process: the dir must not be open elsewhere). */
+export async function queryDb<T = Record<string, unknown>>(db: string, sql: string): Promise<T[]> {
+  const { stdout } = await run(process.execPath, [BIN, 'query', '--db', db, '--format', 'json', sql], { cwd: ROOT, maxBuffer: 256 << 20, env: { ...process.env, CLICKHOUSE_URL: '' } });
+  return stdout.trim() ? stdout.trim().split('\n').map((l) => JSON.parse(l) as T) : [];
+}
+
+/** The embedded `run` over the same files, in its own data dir. */
+export async function embeddedRun(pipeline: string, inputDir: string, db: string): Promise<string> {
+  const { stdout } = await run(process.execPath, [BIN, 'run', pipeline, '--input', inputDir, '--db', db, '--no-progress'], { cwd: ROOT, maxBuffer: 64 << 20, env: { ...process.env, CLICKHOUSE_URL: '' } });
+  return stdout;
+}
+
+/** Store summary to compare two runs: counts, totals, a content hash of (charge id, amount), pool debits. */
+export const SUMMARY_SQL = {
+  charges: `SELECT count() AS final_rows, uniqExact(charge_id) AS ids, uniqExact(udr_id) AS udrs, toString(sum(amount)) AS total,
+    toString(groupBitXor(cityHash64(charge_id, toString(amount), quantity))) AS content FROM charges FINAL`,
+  rawRows: 'SELECT count() AS raw_rows FROM charges',
+  perCurrency: 'SELECT currency, toString(sum(amount)) AS total, count() AS n FROM charges FINAL GROUP BY currency ORDER BY currency',
+  pools: `SELECT rate_id, matched, sum(quantity) AS used FROM charges FINAL WHERE rate_id LIKE 'pool:%' GROUP BY rate_id, matched ORDER BY rate_id, matched`,
+  udrs: 'SELECT count() AS n FROM udrs FINAL',
+  perUdr: 'SELECT count() AS bad FROM (SELECT udr_id, countIf(rate_id NOT LIKE \'pool:%\') AS c FROM charges FINAL GROUP BY udr_id HAVING c > 1)',
+};
+
+/** Reads a compacted changelog to its current end (a barrier is written to every partition first). */
+export async function readChangelog(port: KafkaPort, topic: string, partitions: number): Promise<Map<string, string | null>> {
+  const producer = port.producer({ idempotent: true });
+  await producer.connect();
+  const barriers = new Map<number, string>();
+  const recs: ProducerRecord[] = [];
+  for (let p = 0; p < partitions; p++) {
+    const b = barrierRecord(topic, p);
+    barriers.set(p, b.id);
+    recs.push(b.record);
+  }
+  await producer.send(recs);
+  await producer.disconnect();
+  const out = new Map<string, string | null>();
+  await readUntilBarriers(port, topic, barriers, (_p, m) => out.set(m.key?.toString() ?? '', m.value?.toString() ?? null), { groupPrefix: 'test', log: pino({ level: 'error' }) });
+  return out;
+}
+
+export function logTail(file: string, n = 40): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-n).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+export function listDir(dir: string): string[] {
+  return readdirSync(dir);
+}
+
+/** Parses Prometheus text into { 'name{labels}': value }. */
+export async function scrape(port: number): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const m = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    m.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return m;
+}
+
+export function metric(m: Map<string, number>, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const [k, v] of m) {
+    if (!(k === name || k.startsWith(`${name}{`))) continue;
+    if (Object.entries(labels).every(([l, val]) => k.includes(`${l}="${val}"`))) sum += v;
+  }
+  return sum;
+}
+
+/** Counts the embedded run stored, to know when the streaming sink has everything. */
+export async function expectedCounts(db: string): Promise<{ charges: number; udrs: number; rejects: number }> {
+  const [c] = await queryDb<{ c: number; u: number; r: number }>(db, 'SELECT (SELECT count() FROM charges FINAL) AS c, (SELECT count() FROM udrs FINAL) AS u, (SELECT count() FROM rejects FINAL) AS r');
+  return { charges: Number(c!.c), udrs: Number(c!.u), rejects: Number(c!.r) };
+}
