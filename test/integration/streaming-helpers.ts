@@ -222,3 +222,45 @@ export async function expectedCounts(db: string): Promise<{ charges: number; udr
   const [c] = await queryDb<{ c: number; u: number; r: number }>(db, 'SELECT (SELECT count() FROM charges FINAL) AS c, (SELECT count() FROM udrs FINAL) AS u, (SELECT count() FROM rejects FINAL) AS r');
   return { charges: Number(c!.c), udrs: Number(c!.u), rejects: Number(c!.r) };
 }
+
+/**
+ * True when every group of `name` has committed everything its inputs hold: raw topics exactly (plain producers),
+ * transactional topics up to their final commit marker (end − 1).
+ */
+export async function caughtUp(port: KafkaPort, name: string, prefix: string, feeds: string[]): Promise<boolean> {
+  const admin = port.admin();
+  await admin.connect();
+  try {
+    const check = async (group: string, topic: string, transactional: boolean) => {
+      const end = await admin.endOffsets(topic);
+      const committed = new Map((await admin.committedOffsets(group, topic)).map((o) => [o.partition, BigInt(o.offset)]));
+      return end.every((e) => {
+        const c = committed.get(e.partition) ?? -1n;
+        const eo = BigInt(e.offset);
+        if (eo === 0n) return true;
+        return transactional ? c >= eo - 1n : c >= eo;
+      });
+    };
+    for (const f of feeds) if (!(await check(`${name}.mediate`, `${prefix}raw.${f}`, false))) return false;
+    if (!(await check(`${name}.rate`, `${prefix}udr`, true))) return false;
+    for (const t of ['udr', 'rated', 'dlq.mediation', 'dlq.rating']) if (!(await check(`${name}.sink`, `${prefix}${t}`, true))) return false;
+    return true;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Final pool balances of one uninterrupted in-memory run of the core (mediate + rate) over the lines in order. */
+export async function coreRunPools(pipelineFile: string, lines: readonly { line: string }[]): Promise<Record<string, unknown>> {
+  const { loadPipeline } = await import('../../engine/pipeline/load.ts');
+  const { Mediator } = await import('../../engine/mediation/mediator.ts');
+  const { Rater } = await import('../../engine/rating/rater.ts');
+  const p = loadPipeline(resolve(ROOT, pipelineFile));
+  const med = new Mediator(p.mediation);
+  const rater = new Rater(p.catalog!);
+  for (let i = 0; i < lines.length; i += 8192) {
+    const batch = lines.slice(i, i + 8192).map((l, j) => ({ feed: p.config.feed, source: `core:${i + j}`, text: l.line }));
+    rater.rate(med.mediate(batch).udrs);
+  }
+  return JSON.parse(JSON.stringify(rater.state.pools)) as Record<string, unknown>;
+}

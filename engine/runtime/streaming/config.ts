@@ -33,6 +33,8 @@ export const serveSchema = z
         brokers: z.union([z.array(z.string()), z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))]).optional()
           .describe('bootstrap servers; default KAFKA_BROKERS'),
         'client-id': z.string().optional(),
+        'session-timeout-ms': int(6_000, 300_000).default(30_000)
+          .describe('group session timeout: how long a killed member holds its partitions (broker minimum 6000)'),
         tls: z.union([bool, z.object({
           ca: z.string().optional().describe('PEM file'),
           cert: z.string().optional().describe('PEM file (mutual TLS)'),
@@ -47,7 +49,7 @@ export const serveSchema = z
         }).strict().optional(),
       })
       .strict()
-      .default({}),
+      .default({ 'session-timeout-ms': 30_000 }),
     registry: z
       .object({
         url: z.string().optional().describe('Confluent-compatible registry API; default SCHEMA_REGISTRY_URL'),

@@ -77,7 +77,8 @@ export class SinkRole implements StreamRole {
 
   async start(): Promise<void> {
     const t = this.ctx.topics;
-    this.consumer = this.ctx.port.consumer({ groupId: this.groupId, maxWaitTimeMs: 250, maxBytesPerPartition: 1 << 20, sessionTimeoutMs: 30_000, partitionsConsumedConcurrently: 4 });
+    this.consumer = this.ctx.port.consumer({ groupId: this.groupId, maxWaitTimeMs: 250, maxBytesPerPartition: 1 << 20, partitionsConsumedConcurrently: 4,
+      sessionTimeoutMs: this.ctx.config.kafka['session-timeout-ms'], heartbeatIntervalMs: Math.max(500, Math.floor(this.ctx.config.kafka['session-timeout-ms'] / 10)) });
     this.consumer.onPartitionsAssigned((tps) => this.open(tps));
     this.consumer.onPartitionsRevoked((tps) => this.close(tps));
     this.consumer.onCrash((err, restart) => this.ctx.log.error({ role: 'sink', err, restart }, 'consumer crashed'));

@@ -61,8 +61,8 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
       maxBytesPerPartition: this.maxBytesPerPartition(),
       maxWaitTimeMs: 250,
       partitionsConsumedConcurrently: 2,
-      sessionTimeoutMs: 30_000,
-      heartbeatIntervalMs: 3_000,
+      sessionTimeoutMs: this.ctx.config.kafka['session-timeout-ms'],
+      heartbeatIntervalMs: Math.max(500, Math.floor(this.ctx.config.kafka['session-timeout-ms'] / 10)),
     });
     this.consumer.onPartitionsAssigned((tps) => this.open(tps));
     this.consumer.onPartitionsRevoked((tps) => this.close(tps, 'revoked'));
