@@ -224,27 +224,40 @@ export async function expectedCounts(db: string): Promise<{ charges: number; udr
 }
 
 /**
- * True when every group of `name` has committed everything its inputs hold: raw topics exactly (plain producers),
- * transactional topics up to their final commit marker (end − 1).
+ * True when every group of `name` has committed everything its inputs hold and nothing moves any more: raw topics
+ * exactly (plain producers); transactional topics up to their trailing control markers (commit/abort markers take
+ * offsets after the last record, a few per partition), with end and committed offsets unchanged over `settleMs`.
  */
-export async function caughtUp(port: KafkaPort, name: string, prefix: string, feeds: string[]): Promise<boolean> {
+export async function caughtUp(port: KafkaPort, name: string, prefix: string, feeds: string[], settleMs = 1500): Promise<boolean> {
   const admin = port.admin();
   await admin.connect();
   try {
-    const check = async (group: string, topic: string, transactional: boolean) => {
-      const end = await admin.endOffsets(topic);
-      const committed = new Map((await admin.committedOffsets(group, topic)).map((o) => [o.partition, BigInt(o.offset)]));
-      return end.every((e) => {
-        const c = committed.get(e.partition) ?? -1n;
-        const eo = BigInt(e.offset);
-        if (eo === 0n) return true;
-        return transactional ? c >= eo - 1n : c >= eo;
-      });
+    const pairs: [string, string, boolean][] = [
+      ...feeds.map((f) => [`${name}.mediate`, `${prefix}raw.${f}`, false] as [string, string, boolean]),
+      [`${name}.rate`, `${prefix}udr`, true],
+      ...['udr', 'rated', 'dlq.mediation', 'dlq.rating'].map((t) => [`${name}.sink`, `${prefix}${t}`, true] as [string, string, boolean]),
+    ];
+    const snapshot = async () => {
+      let ok = true;
+      const parts: string[] = [];
+      for (const [group, topic, transactional] of pairs) {
+        const end = await admin.endOffsets(topic);
+        const committed = new Map((await admin.committedOffsets(group, topic)).map((o) => [o.partition, BigInt(o.offset)]));
+        for (const e of end) {
+          const c = committed.get(e.partition) ?? -1n;
+          const eo = BigInt(e.offset);
+          parts.push(`${group}/${topic}/${e.partition}:${eo}:${c}`);
+          if (eo === 0n) continue;
+          if (transactional ? c < 0n || eo - c > 8n : c < eo) ok = false;
+        }
+      }
+      return { ok, key: parts.join(' ') };
     };
-    for (const f of feeds) if (!(await check(`${name}.mediate`, `${prefix}raw.${f}`, false))) return false;
-    if (!(await check(`${name}.rate`, `${prefix}udr`, true))) return false;
-    for (const t of ['udr', 'rated', 'dlq.mediation', 'dlq.rating']) if (!(await check(`${name}.sink`, `${prefix}${t}`, true))) return false;
-    return true;
+    const a = await snapshot();
+    if (!a.ok) return false;
+    await sleep(settleMs);
+    const b = await snapshot();
+    return b.ok && a.key === b.key;
   } finally {
     await admin.disconnect();
   }
