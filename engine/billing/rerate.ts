@@ -167,18 +167,25 @@ export function catalogResolver(pipelinesDir: string, override?: string): (feed:
     const file = statSync(abs).isDirectory() ? join(abs, 'catalog.yaml') : abs;
     return () => load(file);
   }
-  const byFeed = new Map<string, string>();
+  const byFeed = new Map<string, Map<string, string>>(); // feed → catalog file → pipeline file
   for (const f of readdirSync(pipelinesDir).filter((x) => /\.ya?ml$/.test(x)).sort()) {
     try {
       const doc = parse(readFileSync(join(pipelinesDir, f), 'utf8')) as { kind?: string; feed?: string; catalog?: string };
-      if (doc?.kind === 'pipeline' && doc.feed && doc.catalog && !byFeed.has(doc.feed)) byFeed.set(doc.feed, resolve(dirname(join(pipelinesDir, f)), doc.catalog));
+      if (doc?.kind !== 'pipeline' || !doc.feed || !doc.catalog) continue;
+      const cat = resolve(dirname(join(pipelinesDir, f)), doc.catalog);
+      const m = byFeed.get(doc.feed) ?? new Map<string, string>();
+      if (!m.has(cat)) m.set(cat, f);
+      byFeed.set(doc.feed, m);
     } catch {
       // not a pipeline file
     }
   }
   return (feed) => {
-    const file = byFeed.get(feed);
-    if (!file) throw new Error(`no pipeline in ${pipelinesDir} rates feed ${feed}: pass --catalog`);
-    return load(file);
+    const found = byFeed.get(feed);
+    if (!found) throw new Error(`no pipeline in ${pipelinesDir} rates feed ${feed}: pass --catalog`);
+    if (found.size > 1) {
+      throw new Error(`feed ${feed} is rated by several catalogs (${[...found].map(([c, p]) => `${p} → ${c}`).join('; ')}): pass --catalog`);
+    }
+    return load([...found.keys()][0]!);
   };
 }

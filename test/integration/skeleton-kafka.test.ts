@@ -65,7 +65,7 @@ describe('walking skeleton on Kafka: raw topics → mediate → rate → ClickHo
 
   it('rates CSV lines and an Avro record into exact charges', async () => {
     // the gateway side: register the feed's schema, write the Confluent wire format (magic 0, schema id, avsc body)
-    const codec = await registry.codec<Record<string, unknown>>(`${prefix}raw.iot-sessions`, readFileSync(join(ROOT, 'schemas/feeds/iot-session.avsc'), 'utf8'));
+    const codec = await registry.codec<Record<string, unknown>>(`${prefix}raw.iot-sessions-avro`, readFileSync(join(ROOT, 'schemas/feeds/iot-session.avsc'), 'utf8'));
     const avroMsg = codec.encode({
       sessionId: 'S-1', imsi: '204081234567890', iccid: '8931080000000000019', mac: null, startMs: 1791194400000,
       uplinkBytes: 400000, downlinkBytes: 600000, apn: 'iot.example', location: { mccMnc: '20408', cell: 17 },
@@ -74,7 +74,7 @@ describe('walking skeleton on Kafka: raw topics → mediate → rate → ClickHo
     expect(avroMsg.readUInt32BE(1)).toBe(codec.schemaId);
     await producer.send([
       ...CSV.map((l) => ({ topic: `${prefix}raw.carrier-cdr`, key: 'ACME', value: Buffer.from(l) })),
-      { topic: `${prefix}raw.iot-sessions`, key: 'ACC-300', value: avroMsg },
+      { topic: `${prefix}raw.iot-sessions-avro`, key: 'ACC-300', value: avroMsg },
     ]);
 
     await expect.poll(() => server.ready().ready, { timeout: 60_000 }).toBe(true);
@@ -83,14 +83,14 @@ describe('walking skeleton on Kafka: raw topics → mediate → rate → ClickHo
     const rows = await queryRows<{ udr_id: string; amount: string; rate_id: string; feed: string; source: string }>(store,
       'SELECT udr_id, toString(amount) AS amount, rate_id, feed, source FROM charges FINAL ORDER BY udr_id');
     expect(rows.map(({ source: _s, ...r }) => r)).toEqual([
-      { udr_id: 'S-1', amount: '0.004', rate_id: 'iot-data', feed: 'iot-sessions' },
+      { udr_id: 'S-1', amount: '0.004', rate_id: 'iot-data', feed: 'iot-sessions-avro' },
       { udr_id: 'T1', amount: '0.164', rate_id: 'voice-nl', feed: 'carrier-cdr' },
       { udr_id: 'T2', amount: '0.7', rate_id: 'voice-intl', feed: 'carrier-cdr' },
       { udr_id: 'T3', amount: '0.075', rate_id: 'sms', feed: 'carrier-cdr' },
       { udr_id: 'T4', amount: '0.018', rate_id: 'data', feed: 'carrier-cdr' },
     ]);
     // lineage back to the raw topic coordinates
-    expect(rows.find((r) => r.udr_id === 'S-1')!.source).toMatch(new RegExp(`^${prefix.replaceAll('.', '\\.')}raw\\.iot-sessions/\\d/0$`));
+    expect(rows.find((r) => r.udr_id === 'S-1')!.source).toMatch(new RegExp(`^${prefix.replaceAll('.', '\\.')}raw\\.iot-sessions-avro/\\d/0$`));
     const sum = await queryRows<{ s: string }>(store, 'SELECT toString(sum(amount)) AS s FROM charges FINAL');
     expect(sum[0]!.s).toBe('0.961');
     await expect.poll(async () => Number((await queryRows<{ n: string }>(store, 'SELECT count() AS n FROM udrs FINAL'))[0]!.n), { timeout: 30_000 }).toBe(5);

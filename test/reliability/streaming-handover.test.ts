@@ -43,14 +43,14 @@ describe('streaming: two processes share partitions, one leaves mid-run', () => 
     }, { timeout: 60_000, interval: 200 }).toBe(true);
 
     const kafka = kafkaPort();
-    await produceLines(kafka, `${prefix}raw.carrier-cdr`, lines);
+    await produceLines(kafka, `${prefix}raw.carrier-cdr-pooled`, lines);
     // a works a while, then leaves (graceful: finishes its batch, commits, leaves the group)
     await expect.poll(async () => metric(await scrape(a.port), 'ratestream_records_in_total', { role: 'rate' }) > 2000, { timeout: 60_000, interval: 100 }).toBe(true);
     const ratedByA = metric(await scrape(a.port), 'ratestream_records_in_total', { role: 'rate' });
     expect(await stopServe(a)).toBe(0);
     await expect.poll(async () => metric(await scrape(b.port), 'ratestream_assigned_partitions', { role: 'rate' }), { timeout: 60_000, interval: 200 }).toBe(4);
     try {
-      await expect.poll(() => caughtUp(kafka, name, prefix, ['carrier-cdr']), { timeout: 180_000, interval: 1000 }).toBe(true);
+      await expect.poll(() => caughtUp(kafka, name, prefix, ['carrier-cdr-pooled']), { timeout: 180_000, interval: 1000 }).toBe(true);
     } catch (e) {
       throw new Error(`${(e as Error).message}\n${logTail(join(dir, 'b.log'))}`);
     }

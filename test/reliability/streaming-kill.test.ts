@@ -35,20 +35,20 @@ describe('streaming: kill -9 three times mid-run', () => {
     const kafka = kafkaPort();
     serve = await spawnServe(cfg, { port: freePort(), log });
     await waitReady(serve.port);
-    await produceLines(kafka, `${prefix}raw.carrier-cdr`, lines);
+    await produceLines(kafka, `${prefix}raw.carrier-cdr-pooled`, lines);
 
     for (let k = 1; k <= KILLS; k++) {
       // let it work: some rows acknowledged by ClickHouse in this life, then a little more, then kill -9
       const port = serve.port;
       await expect.poll(async () => metric(await scrape(port), 'ratestream_clickhouse_rows_total', { table: 'charges' }) > 0, { timeout: 60_000, interval: 100 }).toBe(true);
       await sleep(300 + 400 * k);
-      const done = await caughtUp(kafka, name, prefix, ['carrier-cdr']);
+      const done = await caughtUp(kafka, name, prefix, ['carrier-cdr-pooled']);
       process.stderr.write(`[streaming-kill] kill -9 #${k} (caught up already: ${done})\n`);
       await stopServe(serve, 'SIGKILL');
       serve = await spawnServe(cfg, { port: freePort(), log });
     }
     try {
-      await expect.poll(() => caughtUp(kafka, name, prefix, ['carrier-cdr']), { timeout: 180_000, interval: 1000 }).toBe(true);
+      await expect.poll(() => caughtUp(kafka, name, prefix, ['carrier-cdr-pooled']), { timeout: 180_000, interval: 1000 }).toBe(true);
     } catch (e) {
       throw new Error(`${(e as Error).message}\n${logTail(log)}`);
     }

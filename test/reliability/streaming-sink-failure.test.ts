@@ -99,7 +99,7 @@ describe(`streaming sink: ClickHouse down for ${OUTAGE_MS / 1000} s, then a lost
     await admin.connect();
     const sinkOffsets = async () => JSON.stringify(await Promise.all(['udr', 'rated', 'dlq.mediation', 'dlq.rating'].map((t) => admin.committedOffsets(`${name}.sink`, `${prefix}${t}`))));
 
-    await produceLines(kafka, `${prefix}raw.carrier-cdr`, lines);
+    await produceLines(kafka, `${prefix}raw.carrier-cdr-pooled`, lines);
     await expect.poll(() => sink.acked, { timeout: 60_000, interval: 50 }).toBeGreaterThan(2);
 
     // outage: errors, then hanging inserts (timeouts)
@@ -130,7 +130,7 @@ describe(`streaming sink: ClickHouse down for ${OUTAGE_MS / 1000} s, then a lost
     // recovery, and the first insert's acknowledgement is lost
     faults.loseNextAck = true;
     faults.recover();
-    await expect.poll(() => caughtUp(kafka, name, prefix, ['carrier-cdr']), { timeout: 180_000, interval: 500 }).toBe(true);
+    await expect.poll(() => caughtUp(kafka, name, prefix, ['carrier-cdr-pooled']), { timeout: 180_000, interval: 500 }).toBe(true);
     expect(faults.lostAcks).toBe(1);
     await server.stop();
     server = undefined;
