@@ -22,6 +22,76 @@ const secret = z.union([
 ]);
 export type SecretRef = z.output<typeof secret>;
 
+/**
+ * A secret field `<name>` may also be given as `<name>-env: VAR` or `<name>-file: PATH` (at most one of the three).
+ * `secretShape('password')` adds the three keys to an object schema; `takeSecret(o, 'password')` folds them into one
+ * SecretRef after validation.
+ */
+function secretShape<N extends string>(name: N, describe: string) {
+  return {
+    [name]: secret.optional().describe(`${describe}: inline (discouraged), { env: NAME } or { file: PATH }`),
+    [`${name}-env`]: z.string().optional().describe(`${describe}: from this environment variable`),
+    [`${name}-file`]: z.string().optional().describe(`${describe}: from this file (relative to the config; trailing newline dropped)`),
+  } as unknown as Record<N, z.ZodOptional<typeof secret>> & Record<`${N}-env` | `${N}-file`, z.ZodOptional<z.ZodString>>;
+}
+
+function takeSecret(o: Record<string, unknown>, name: string): SecretRef | undefined {
+  const inline = o[name] as SecretRef | undefined;
+  const env = o[`${name}-env`] as string | undefined;
+  const file = o[`${name}-file`] as string | undefined;
+  return inline ?? (env !== undefined ? { env } : file !== undefined ? { file } : undefined);
+}
+
+function atMostOne(...names: string[]) {
+  return (o: Record<string, unknown>, ctx: z.RefinementCtx) => {
+    for (const name of names) {
+      const given = [name, `${name}-env`, `${name}-file`].filter((k) => o[k] !== undefined);
+      if (given.length > 1) ctx.addIssue({ code: 'custom', path: [given[1]!], message: `give only one of ${given.join(', ')}` });
+    }
+  };
+}
+
+const tlsObject = z
+  .object({
+    ca: z.string().optional().describe('CA bundle, PEM file (relative to this file); default: the system CAs'),
+    'ca-file': z.string().optional().describe('same as ca'),
+    cert: z.string().optional().describe('client certificate, PEM file (mutual TLS)'),
+    'cert-file': z.string().optional().describe('same as cert'),
+    ...secretShape('key', 'client private key (PEM)'),
+    ...secretShape('passphrase', 'passphrase of the private key'),
+    'reject-unauthorized': bool.default(true),
+    servername: z.string().optional(),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    atMostOne('key', 'passphrase')(o, ctx);
+    if (o.ca && o['ca-file']) ctx.addIssue({ code: 'custom', path: ['ca-file'], message: 'give only one of ca, ca-file' });
+    if (o.cert && o['cert-file']) ctx.addIssue({ code: 'custom', path: ['cert-file'], message: 'give only one of cert, cert-file' });
+  })
+  .transform((o) => ({
+    ca: o.ca ?? o['ca-file'],
+    cert: o.cert ?? o['cert-file'],
+    key: takeSecret(o, 'key'),
+    passphrase: takeSecret(o, 'passphrase'),
+    'reject-unauthorized': o['reject-unauthorized'],
+    servername: o.servername,
+  }));
+
+const saslObject = z
+  .object({
+    mechanism: z.enum(['scram-sha-256', 'scram-sha-512', 'plain']),
+    ...secretShape('username', 'SASL user name'),
+    ...secretShape('password', 'SASL password'),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    atMostOne('username', 'password')(o, ctx);
+    for (const n of ['username', 'password']) {
+      if (takeSecret(o, n) === undefined) ctx.addIssue({ code: 'custom', path: [n], message: `sasl needs ${n} (or ${n}-env / ${n}-file)` });
+    }
+  })
+  .transform((o) => ({ mechanism: o.mechanism, username: takeSecret(o, 'username')!, password: takeSecret(o, 'password')! }));
+
 export const serveSchema = z
   .object({
     kind: z.literal('serve'),
@@ -35,37 +105,31 @@ export const serveSchema = z
         'client-id': z.string().optional(),
         'session-timeout-ms': int(6_000, 300_000).default(30_000)
           .describe('group session timeout: how long a killed member holds its partitions (broker minimum 6000)'),
-        tls: z.union([bool, z.object({
-          ca: z.string().optional().describe('PEM file'),
-          cert: z.string().optional().describe('PEM file (mutual TLS)'),
-          key: secret.optional().describe('PEM private key: { file: ... } or { env: ... }'),
-          'reject-unauthorized': bool.default(true),
-          servername: z.string().optional(),
-        }).strict()]).optional(),
-        sasl: z.object({
-          mechanism: z.enum(['scram-sha-256', 'scram-sha-512', 'plain']),
-          username: secret,
-          password: secret,
-        }).strict().optional(),
+        tls: z.union([bool, tlsObject]).optional().describe('true = TLS with the system CAs; or { ca-file, cert-file, key-file | key-env, … }'),
+        sasl: saslObject.optional().describe('{ mechanism: scram-sha-512, username, password-file | password-env }'),
       })
       .strict()
       .default({ 'session-timeout-ms': 30_000 }),
     registry: z
       .object({
         url: z.string().optional().describe('Confluent-compatible registry API; default SCHEMA_REGISTRY_URL'),
-        username: secret.optional(),
-        password: secret.optional(),
+        ...secretShape('username', 'registry user (basic auth)'),
+        ...secretShape('password', 'registry password (basic auth)'),
       })
       .strict()
-      .default({}),
+      .superRefine(atMostOne('username', 'password'))
+      .transform((o) => ({ url: o.url, username: takeSecret(o, 'username'), password: takeSecret(o, 'password') }))
+      .default({ url: undefined, username: undefined, password: undefined }),
     clickhouse: z
       .object({
-        url: secret.optional().describe('ClickHouse server URL (may hold a password: use { env } or { file }); default CLICKHOUSE_URL, else the in-process engine'),
+        ...secretShape('url', 'ClickHouse server URL (may hold a password); default CLICKHOUSE_URL, else the in-process engine'),
         'data-dir': z.string().default('data').describe('in-process engine folder (relative to this file) when no URL is given'),
         'insert-timeout-ms': int(100, 3_600_000).default(30_000),
       })
       .strict()
-      .default({ 'data-dir': 'data', 'insert-timeout-ms': 30_000 }),
+      .superRefine(atMostOne('url'))
+      .transform((o) => ({ url: takeSecret(o, 'url'), 'data-dir': o['data-dir'], 'insert-timeout-ms': o['insert-timeout-ms'] }))
+      .default({ url: undefined, 'data-dir': 'data', 'insert-timeout-ms': 30_000 }),
     topics: z
       .object({
         prefix: z.string().regex(/^[A-Za-z0-9._-]*$/).default(''),
@@ -75,7 +139,14 @@ export const serveSchema = z
       })
       .strict()
       .default({ prefix: '', partitions: 6 }),
-    mediate: z.object({ 'max-bytes-per-partition': int(1024, 1 << 30).default(1 << 20) }).strict().default({ 'max-bytes-per-partition': 1 << 20 }),
+    mediate: z
+      .object({
+        'max-bytes-per-partition': int(1024, 1 << 30).default(1 << 20),
+        'hot-reload': bool.default(true).describe('watch the mediation rule files and swap to new rules when they compile'),
+        'reload-debounce-ms': int(0, 60_000).default(200),
+      })
+      .strict()
+      .default({ 'max-bytes-per-partition': 1 << 20, 'hot-reload': true, 'reload-debounce-ms': 200 }),
     rate: z
       .object({
         'dedup-window': int(0, 50_000_000).default(200_000).describe('UDR ids remembered per partition (duplicates across restarts)'),
@@ -102,11 +173,13 @@ export const serveSchema = z
     ingest: z
       .object({
         enabled: bool.default(true),
-        token: secret.optional().describe('bearer token gateways must send; required when ingest is enabled'),
+        ...secretShape('token', 'bearer token gateways must send; required when ingest is enabled'),
         'max-body-bytes': int(1024, 1 << 30).default(16 << 20),
         'max-records': int(1, 10_000_000).default(100_000),
       })
       .strict()
+      .superRefine(atMostOne('token'))
+      .transform((o) => ({ enabled: o.enabled, token: takeSecret(o, 'token'), 'max-body-bytes': o['max-body-bytes'], 'max-records': o['max-records'] }))
       .optional(),
     watch: z
       .array(z.object({
@@ -150,7 +223,7 @@ export function redactConfig(c: ServeConfig): unknown {
   return {
     ...c,
     kafka: { ...c.kafka, sasl: c.kafka.sasl && { mechanism: c.kafka.sasl.mechanism, username: show(c.kafka.sasl.username), password: show(c.kafka.sasl.password) },
-      tls: typeof c.kafka.tls === 'object' ? { ...c.kafka.tls, key: show(c.kafka.tls.key) } : c.kafka.tls },
+      tls: typeof c.kafka.tls === 'object' ? { ...c.kafka.tls, key: show(c.kafka.tls.key), passphrase: show(c.kafka.tls.passphrase) } : c.kafka.tls },
     registry: { url: c.registry.url, username: show(c.registry.username), password: show(c.registry.password) },
     clickhouse: { ...c.clickhouse, url: show(c.clickhouse.url) },
     ingest: c.ingest && { ...c.ingest, token: show(c.ingest.token) },

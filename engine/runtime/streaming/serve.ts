@@ -48,6 +48,7 @@ export function kafkaConnection(c: ServeConfig, baseDir: string): KafkaConnectio
       ...(tls.ca && { ca: readFileSync(resolve(baseDir, tls.ca)) }),
       ...(tls.cert && { cert: readFileSync(resolve(baseDir, tls.cert)) }),
       ...(tls.key && { key: resolveSecret(tls.key, baseDir, 'kafka.tls.key') }),
+      ...(tls.passphrase && { passphrase: resolveSecret(tls.passphrase, baseDir, 'kafka.tls.passphrase') }),
       rejectUnauthorized: tls['reject-unauthorized'],
       ...(tls.servername && { servername: tls.servername }),
     };
