@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBillingConfig } from '../../engine/billing/config.ts';
 import { balance, buildJournal, journalCsv } from '../../engine/billing/gl.ts';
 import { runInvoices, type InvoiceRunResult } from '../../engine/billing/invoice.ts';
+import { ratingPeriodChargeProviders } from '../../engine/billing/rating-adapter.ts';
 import { DEMO_PERIOD } from '../../engine/demo/world.ts';
 import { loadPipeline } from '../../engine/pipeline/load.ts';
 import { EmbeddedRunner } from '../../engine/runtime/embedded-runner.ts';
@@ -41,7 +42,7 @@ describe('invoices for the demo period', () => {
 
   beforeAll(async () => {
     d = await demoStore('rs-billing-invoice-');
-    run = await runInvoices(d.store, { period: PERIOD, config, out: out() });
+    run = await runInvoices(d.store, { providers: await ratingPeriodChargeProviders(config, d.store), period: PERIOD, config, out: out() });
   });
   afterAll(async () => {
     await d?.store.close();
@@ -100,7 +101,7 @@ describe('invoices for the demo period', () => {
     const r = await new EmbeddedRunner(loadPipeline(join(ROOT, 'pipelines/demo-carrier.yaml')), d.store).runFile(listInputs(late)[0]!);
     expect(r.counters.charges).toBe(1);
 
-    const again = await runInvoices(d.store, { period: PERIOD, config, out: out() });
+    const again = await runInvoices(d.store, { providers: await ratingPeriodChargeProviders(config, d.store), period: PERIOD, config, out: out() });
     expect(again.invoices.every((o) => o.status === 'existing')).toBe(true);
     expect(readFileSync(join(out(), `${acme.doc.invoiceNo}.json`), 'utf8')).toBe(before);
 

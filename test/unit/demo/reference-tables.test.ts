@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { demoReferenceTables, generateDemoFeeds } from '../../../engine/demo/generate.ts';
+import { demoCatalogYaml } from '../../../engine/demo/catalog.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -10,6 +11,9 @@ describe('demo data', () => {
     for (const [f, text] of Object.entries(demoReferenceTables())) {
       expect(readFileSync(join('rules/demo', f), 'utf8')).toBe(text);
     }
+  });
+  it('the committed demo catalog matches engine/demo/catalog.ts (its services are the demo subscriptions)', () => {
+    expect(readFileSync('rules/demo/catalog.yaml', 'utf8')).toBe(demoCatalogYaml());
   });
   it('the generator is deterministic', () => {
     const a = generateDemoFeeds(mkdtempSync(join(tmpdir(), 'rs-gen-')), { days: 1, perDay: 200 });
