@@ -23,9 +23,10 @@ export function dlqLine(r: Reject, stage: 'mediation' | 'rating' = 'mediation'):
 export class KafkaDlqSink implements DlqSink {
   constructor(private readonly producer: KafkaProducer) {}
 
-  static records(rejects: readonly Reject[]): ProducerRecord[] {
+  /** `topicOf` names the topic per feed (default `dlq.<feed>`; serve adds its topic prefix) */
+  static records(rejects: readonly Reject[], topicOf: (feed: string) => string = dlqTopic): ProducerRecord[] {
     return rejects.map((r) => ({
-      topic: dlqTopic(r.feed),
+      topic: topicOf(r.feed),
       key: r.source,
       value: Buffer.from(dlqLine(r)),
       headers: { reason: r.reason, rulesVersion: r.rulesVersion },

@@ -25,6 +25,8 @@ export class StreamMetrics {
   readonly ingestRecords: Counter<'source' | 'feed'>;
   readonly ingestErrors: Counter<'source' | 'status'>;
   readonly ready: Gauge;
+  readonly rulesReloads: Counter<'feed' | 'result'>;
+  readonly rulesReloadFailing: Gauge<'feed'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const r = [this.registry];
@@ -51,6 +53,8 @@ export class StreamMetrics {
     this.ingestRecords = new Counter({ name: `${b}ingest_records_total`, help: 'records accepted by HTTP / drop-directory ingest', labelNames: ['source', 'feed'], registers: r });
     this.ingestErrors = new Counter({ name: `${b}ingest_errors_total`, help: 'ingest requests refused, by HTTP status', labelNames: ['source', 'status'], registers: r });
     this.ready = new Gauge({ name: `${b}ready`, help: '1 when every role has its partitions assigned and state restored', registers: r });
+    this.rulesReloads = new Counter({ name: `${b}rules_reloads_total`, help: 'mediation rule reloads, by feed and result (swapped | failed: the last good rules stay in force)', labelNames: ['feed', 'result'], registers: r });
+    this.rulesReloadFailing = new Gauge({ name: `${b}rules_reload_failing`, help: '1 while the newest version of a feed\'s rule files does not compile (the last good rules are in force)', labelNames: ['feed'], registers: r });
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: b });
   }
 }

@@ -235,7 +235,7 @@ export async function caughtUp(port: KafkaPort, name: string, prefix: string, fe
     const pairs: [string, string, boolean][] = [
       ...feeds.map((f) => [`${name}.mediate`, `${prefix}raw.${f}`, false] as [string, string, boolean]),
       [`${name}.rate`, `${prefix}udr`, true],
-      ...['udr', 'rated', 'dlq.mediation', 'dlq.rating'].map((t) => [`${name}.sink`, `${prefix}${t}`, true] as [string, string, boolean]),
+      ...['udr', 'rated', ...feeds.map((f) => `dlq.${f}`), 'dlq.mediation', 'dlq.rating'].map((t) => [`${name}.sink`, `${prefix}${t}`, true] as [string, string, boolean]),
     ];
     const snapshot = async () => {
       let ok = true;

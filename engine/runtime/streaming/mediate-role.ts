@@ -1,10 +1,12 @@
 /**
- * Role `mediate`: raw.<feed> → udr (Avro, key = rating key's account-tree root) + dlq.mediation (JSON), and
+ * Role `mediate`: raw.<feed> → udr (Avro, key = rating key's account-tree root) + dlq.<feed> (JSON), and
  * service-events-in → udr (JSON with header rs-kind=service-event, same key), in one transaction per raw partition.
  * The Mediator (in-run dedup and start/stop pairing) lives per raw partition in memory; a duplicate that slips past it
  * after a restart is caught by the rate role's persisted dedup window.
  */
 import type { RawRecord, Reject } from '../../core/types.ts';
+import { KafkaDlqSink } from '../../mediation/dlq.ts';
+import { RuleWatcher } from '../../mediation/hot-reload.ts';
 import { Mediator } from '../../mediation/mediator.ts';
 import type { ServiceEvent } from '../../rating/rater.ts';
 import type { ConsumedMessage, ProducerRecord, TopicPartition, TransactionalProducer } from '../kafka/port.ts';
@@ -22,10 +24,56 @@ interface MediatePartition extends TxnPartition {
 export class MediateRole extends TxnRole<MediatePartition> {
   readonly role = 'mediate' as const;
   private readonly feedByTopic = new Map<string, StreamPipeline>();
+  private readonly watchers: RuleWatcher[] = [];
 
   constructor(ctx: RoleContext) {
     super(ctx);
     for (const p of ctx.pipelines.byFeed.values()) this.feedByTopic.set(ctx.topics.raw(p.feed), p);
+  }
+
+  override async start(): Promise<void> {
+    if (this.ctx.config.mediate['hot-reload']) for (const p of this.ctx.pipelines.byFeed.values()) this.watch(p);
+    await super.start();
+  }
+
+  override async stop(): Promise<void> {
+    for (const w of this.watchers.splice(0)) w.close();
+    await super.stop();
+  }
+
+  /**
+   * Hot reload: the pipeline's mediation rule file and everything its version depends on are watched; rules that
+   * compile replace `pipeline.mediation`, and each partition's Mediator swaps to them at its next batch (never inside
+   * one). Rules that do not compile (or change the parser type) are reported — log error with every problem, metric
+   * ratestream_rules_reload_failing{feed} = 1 — and the last good rules stay in force.
+   */
+  private watch(p: StreamPipeline): void {
+    const m = this.ctx.metrics;
+    const log = this.log.child({ role: 'mediate', feed: p.feed });
+    m.rulesReloadFailing.set({ feed: p.feed }, 0);
+    for (const result of ['swapped', 'failed']) m.rulesReloads.inc({ feed: p.feed, result }, 0);
+    const fail = (message: string, problems: readonly unknown[]) => {
+      m.rulesReloads.inc({ feed: p.feed, result: 'failed' });
+      m.rulesReloadFailing.set({ feed: p.feed }, 1);
+      log.error({ file: p.mediation.file, problems, version: p.mediation.version }, `rules reload failed, keeping the last good rules: ${message}`);
+    };
+    const w = new RuleWatcher(p.mediation.file, {
+      schemaResolver: this.ctx.pipelines.schemaResolver,
+      debounceMs: this.ctx.config.mediate['reload-debounce-ms'],
+      onError: (err, problems) => fail(err.message, problems.map((x) => `${x.file}:${x.line}:${x.col}: ${x.message}`)),
+      onSwap: (rules) => {
+        if (rules.config.parser.type !== p.mediation.config.parser.type) {
+          fail(`the parser type changed (${p.mediation.config.parser.type} → ${rules.config.parser.type}); restart serve for that`, []);
+          return;
+        }
+        const previous = p.mediation.version;
+        p.mediation = rules;
+        m.rulesReloads.inc({ feed: p.feed, result: 'swapped' });
+        m.rulesReloadFailing.set({ feed: p.feed }, 0);
+        log.info({ file: rules.file, previous, version: rules.version }, 'rules reloaded');
+      },
+    });
+    this.watchers.push(w.start());
   }
 
   protected inputTopics(): string[] {
@@ -50,6 +98,8 @@ export class MediateRole extends TxnRole<MediatePartition> {
   protected async transform(part: MediatePartition, msgs: ConsumedMessage[]): Promise<{ records: ProducerRecord[] }> {
     if (!part.pipeline) return { records: this.forwardEvents(part, msgs) };
     const { feed, mediation, catalog } = part.pipeline;
+    // rules reloaded since the last batch: swap now, between batches (dedup and pairing state are kept)
+    if (part.mediator!.rules !== mediation) part.mediator!.swapRules(mediation);
     const m = this.ctx.metrics;
     const raws: RawRecord[] = [];
     let empty = 0;
@@ -65,11 +115,12 @@ export class MediateRole extends TxnRole<MediatePartition> {
     const t = this.ctx.topics;
     const out: ProducerRecord[] = [];
     for (const u of res.udrs) out.push({ topic: t.udr, key: partitionKey(catalog, u.ratingKey), value: this.ctx.codecs.udr.encode(u) });
-    for (const r of res.rejects) out.push(dlqRecord(t.dlqMediation, r));
+    // rejects go to dlq.<feed> in the same transaction as the UDRs and the input offsets: exactly once, or not at all
+    for (const r of KafkaDlqSink.records(res.rejects, t.dlq)) out.push(r);
     for (const [reason, n] of res.ignored) m.ignored.inc({ role: 'mediate', feed, reason }, n);
     for (const r of res.rejects) m.rejected.inc({ stage: 'mediation', feed, reason: r.reason });
     m.recordsOut.inc({ role: 'mediate', topic: t.udr }, res.udrs.length);
-    if (res.rejects.length) m.recordsOut.inc({ role: 'mediate', topic: t.dlqMediation }, res.rejects.length);
+    if (res.rejects.length) m.recordsOut.inc({ role: 'mediate', topic: t.dlq(feed) }, res.rejects.length);
     return { records: out };
   }
 

@@ -18,6 +18,8 @@ export interface StreamPipelines {
   byFeed: Map<string, StreamPipeline>;
   /** distinct catalogs by name (rating state is kept per catalog) */
   catalogs: Map<string, CompiledCatalog>;
+  /** what the mediation rules were compiled with (hot reload compiles again with the same) */
+  schemaResolver?: SchemaResolver;
 }
 
 export function loadStreamPipelines(files: readonly string[], baseDir: string, schemaResolver?: SchemaResolver): StreamPipelines {
@@ -41,7 +43,7 @@ export function loadStreamPipelines(files: readonly string[], baseDir: string, s
     if (byFeed.has(value.feed)) throw new Error(`feed ${value.feed} is named by two pipelines (${byFeed.get(value.feed)!.file}, ${abs})`);
     byFeed.set(value.feed, { file: abs, config: value, feed: value.feed, mediation, catalog });
   }
-  return { byFeed, catalogs };
+  return { byFeed, catalogs, schemaResolver };
 }
 
 /**

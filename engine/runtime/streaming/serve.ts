@@ -33,6 +33,8 @@ export interface ServeOverrides {
   store?: StoreClient;
   log?: Logger;
   metrics?: StreamMetrics;
+  /** tests: wrap the Kafka port (fault injection) */
+  wrapPort?: (port: KafkaPort) => KafkaPort;
   /** tests: override sink options */
   sink?: Partial<ServeConfig['sink']> & { insertTimeoutMs?: number };
 }
@@ -98,7 +100,8 @@ export class StreamServer {
     const dir = this.loaded.dir;
     const roles = this.over.roles ?? c.roles;
     this.log.info({ config: redactConfig(c), roles }, 'starting');
-    this.port = createKafkajsPort(kafkaConnection(c, dir), { logger: this.log });
+    const port0 = createKafkajsPort(kafkaConnection(c, dir), { logger: this.log });
+    this.port = this.over.wrapPort ? this.over.wrapPort(port0) : port0;
     this.admin = this.port.admin();
     await this.admin.connect();
     const topics = streamTopics(c.topics.prefix);

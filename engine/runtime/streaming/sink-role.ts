@@ -1,5 +1,6 @@
 /**
- * Role `sink`: udr, rated, dlq.mediation, dlq.rating (read_committed) → ClickHouse (udrs, charges, rejects).
+ * Role `sink`: udr, rated, dlq.<feed>, dlq.mediation (service events), dlq.rating (read_committed) → ClickHouse
+ * (udrs, charges, rejects).
  *
  * Exactly-once into ClickHouse without a distributed transaction:
  *  - batches are cut per partition by offsets and inserted with `insert_deduplication_token =
@@ -72,7 +73,7 @@ export class SinkRole implements StreamRole {
     const t = this.ctx.topics;
     if (topic === t.udr) return 'udr';
     if (topic === t.rated) return 'charge';
-    return topic === t.dlqMediation ? 'reject-mediation' : 'reject-rating';
+    return topic === t.dlqRating ? 'reject-rating' : 'reject-mediation';
   }
 
   async start(): Promise<void> {
@@ -83,7 +84,8 @@ export class SinkRole implements StreamRole {
     this.consumer.onPartitionsRevoked((tps) => this.close(tps));
     this.consumer.onCrash((err, restart) => this.ctx.log.error({ role: 'sink', err, restart }, 'consumer crashed'));
     await this.consumer.connect();
-    await this.consumer.subscribe([t.udr, t.rated, t.dlqMediation, t.dlqRating]);
+    const feedDlqs = [...this.ctx.pipelines.byFeed.keys()].map((f) => t.dlq(f));
+    await this.consumer.subscribe([t.udr, t.rated, ...feedDlqs, t.dlqMediation, t.dlqRating]);
     this.loop = this.flushLoop();
     this.timer = setInterval(() => this.wake?.(), Math.max(20, Math.min(this.opts.lingerMs, 250)));
     await this.consumer.run((b, c) => this.handle(b, c));

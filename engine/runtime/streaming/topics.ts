@@ -5,6 +5,9 @@ export interface StreamTopics {
   raw(feed: string): string;
   udr: string;
   rated: string;
+  /** mediation rejects of a feed (JSON line per reject, key = source coordinates, header `reason`) */
+  dlq(feed: string): string;
+  /** rejects that belong to no feed: malformed service events */
   dlqMediation: string;
   dlqRating: string;
   /** compacted per-partition rating state (same partition count as `udr`) */
@@ -19,6 +22,7 @@ export function streamTopics(prefix = ''): StreamTopics {
   const p = (s: string) => `${prefix}${s}`;
   return {
     raw: (feed) => p(`raw.${feed}`),
+    dlq: (feed) => p(`dlq.${feed}`),
     udr: p('udr'),
     rated: p('rated'),
     dlqMediation: p('dlq.mediation'),
@@ -33,6 +37,7 @@ export function topicSpecs(t: StreamTopics, feeds: readonly string[], partitions
   const rf = replicationFactor === undefined ? {} : { replicationFactor };
   const specs: TopicSpec[] = [
     ...feeds.map((f) => ({ topic: t.raw(f), partitions, ...rf })),
+    ...feeds.map((f) => ({ topic: t.dlq(f), partitions, ...rf })),
     { topic: t.udr, partitions, ...rf },
     { topic: t.rated, partitions, ...rf },
     { topic: t.dlqMediation, partitions, ...rf },
