@@ -2,27 +2,35 @@
  * Embedded mode: file/stdin → mediation → rating → ClickHouse (in-process engine or server), batch at a time.
  * Idempotent: a file whose content was processed to the end is skipped (checkpoint by content hash) and reports
  * its recorded counters; every insert carries a deterministic dedup token, so a crash mid-file never duplicates.
+ *
+ * The compute half (engine/runtime/file-processor.ts) runs on this thread, or — for large file inputs on a machine
+ * with a second core — in a worker thread, while this thread feeds the ClickHouse engine: one batch in flight,
+ * one being computed.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { RawRecord } from '../core/types.ts';
-import { Mediator } from '../mediation/mediator.ts';
+import { Worker } from 'node:worker_threads';
 import type { LoadedPipeline } from '../pipeline/load.ts';
-import { Rater } from '../rating/rater.ts';
 import type { StoreClient } from '../store/client.ts';
 import { findCheckpoint, latestRatingState, saveCheckpoint, type FileCounters } from '../store/checkpoints.ts';
-import { writeBatch } from '../store/ledger.ts';
-import { writePoolBalances, writeStateChanges, type PoolBalance } from '../store/finance.ts';
-import { poolBalanceOf, stateRowToStore } from '../billing/rating-adapter.ts';
+import { writeRows } from '../store/ledger.ts';
+import { writePoolBalances, writeStateChanges } from '../store/finance.ts';
+import { type EncodedBatch, FileProcessor } from './file-processor.ts';
 import type { FileDlq } from './sinks/dlq-file.ts';
-import { type InputFile, streamInput } from './sources/file-source.ts';
+import type { InputFile } from './sources/file-source.ts';
+import type { WorkerInit } from './embedded-worker.ts';
 
 export interface RunHooks {
   /** called with bytes read (progress) */
   onBytes?(n: number): void;
   onFileStart?(f: InputFile, skipped: boolean): void;
   onFileEnd?(c: FileCounters, skipped: boolean): void;
+}
+
+export interface RunnerOptions {
+  /** compute in a worker thread (file inputs only; stdin always stays on this thread) */
+  worker?: boolean;
 }
 
 export interface FileRunResult {
@@ -37,38 +45,31 @@ async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-function add(m: Record<string, number>, k: string, n: number) {
-  m[k] = (m[k] ?? 0) + n;
+/** Write one encoded batch: ledger rows, the service-state timeline and pool balances, all with dedup tokens. */
+async function writeEncoded(store: StoreClient, b: EncodedBatch): Promise<void> {
+  await Promise.all([
+    writeRows(store, b, b.token),
+    writeStateChanges(store, b.stateChanges, `${b.token}:states`),
+    writePoolBalances(store, b.pools, `${b.token}:pools`),
+  ]);
 }
 
 export class EmbeddedRunner {
-  readonly mediator: Mediator;
-  private rater?: Rater;
-  private stateLoaded = false;
+  private processor?: FileProcessor;
+  private worker?: Worker;
+  private workerReady?: Promise<void>;
 
-  constructor(readonly pipeline: LoadedPipeline, readonly store: StoreClient, readonly dlq?: FileDlq, readonly hooks: RunHooks = {}) {
-    this.mediator = new Mediator(pipeline.mediation);
-  }
+  constructor(readonly pipeline: LoadedPipeline, readonly store: StoreClient, readonly dlq?: FileDlq, readonly hooks: RunHooks = {}, readonly options: RunnerOptions = {}) {}
 
-  /**
-   * The rater, with the rating state (pools, service states, first-use counters) the last completed file left for
-   * this catalog, so consecutive runs — and the pipelines sharing a catalog — continue one state.
-   */
-  private async raterFor(): Promise<Rater | undefined> {
+  /** The rating state the last completed file left for this pipeline's catalog (so runs and pipelines continue one state). */
+  private async ratingState(): Promise<string | undefined> {
     const cat = this.pipeline.catalog;
-    if (!cat) return undefined;
-    if (!this.stateLoaded) {
-      this.rater = new Rater(cat, await latestRatingState(this.store, cat.name));
-      this.stateLoaded = true;
-    }
-    return this.rater;
+    return cat ? latestRatingState(this.store, cat.name) : undefined;
   }
 
   async runFile(input: InputFile, stdin?: Readable): Promise<FileRunResult> {
-    const p = this.pipeline;
-    const name = p.config.name;
-    const feed = p.config.feed;
-    let sha = input.path === '-' ? '' : await sha256File(input.path);
+    const name = this.pipeline.config.name;
+    const sha = input.path === '-' ? '' : await sha256File(input.path);
     if (sha) {
       const done = await findCheckpoint(this.store, name, sha);
       if (done) {
@@ -79,45 +80,23 @@ export class EmbeddedRunner {
       }
     }
     this.hooks.onFileStart?.(input, false);
-    const rater = await this.raterFor();
-    const c: FileCounters = {
-      pipeline: name, feed, file: input.name, sha256: sha, bytes: 0, records: 0, udrs: 0, ignored: {}, rejected: {}, charges: 0,
-      amounts: {}, rulesVersion: p.mediation.version, catalogVersion: p.catalog?.version ?? '', fileCheck: '',
-    };
-    const stdinHash = sha ? undefined : createHash('sha256');
-    let batchNo = 0;
-    const sink = async (records: RawRecord[], ignored: Map<string, number>) => {
-      const m = this.mediator.mediate(records);
-      const r = rater ? rater.rate(m.udrs) : { charges: [], rejects: [], stateChanges: [], stateLog: [], events: [] };
-      c.records += records.length;
-      for (const [k, v] of ignored) { add(c.ignored, k, v); c.records += v; }
-      for (const [k, v] of m.ignored) add(c.ignored, k, v);
-      for (const x of m.rejects) add(c.rejected, x.reason, 1);
-      c.udrs += m.udrs.length;
-      for (const x of r.rejects) add(c.rejected, `rating:${x.reason}`, 1);
-      c.charges += r.charges.length;
-      for (const ch of r.charges) c.amounts[ch.currency] = (c.amounts[ch.currency] ?? 0n) + ch.amount;
-      let token: string;
-      if (sha) token = `${name}:${sha}:${batchNo++}`;
-      else {
-        const h = createHash('sha256');
-        for (const rec of records) h.update(rec.source).update('\n').update(rec.text).update('\n');
-        const bh = h.digest('hex');
-        stdinHash!.update(bh);
-        token = `${name}:stdin:${bh}`;
-      }
-      // one insert in flight while the next batch is mediated and rated (the engine works while JS computes)
-      await drain();
-      const write = Promise.all([
-        writeBatch(this.store, { udrs: m.udrs, charges: r.charges, mediationRejects: m.rejects, ratingRejects: r.rejects, feed }, token),
-        // the service-state timeline and pool balances feed invoices (prorated recurring charges) and billing events
-        writeStateChanges(this.store, r.stateLog.map((x) => stateRowToStore(x, c.catalogVersion)), `${token}:states`),
-        writePoolBalances(this.store, poolBalances(p, r.stateChanges, m.udrs), `${token}:pools`),
-      ]);
-      inflight = write.then(() => undefined, (e: unknown) => { failed = e; });
-      this.dlq?.write(m.rejects, 'mediation');
-      this.dlq?.write(r.rejects, 'rating');
-    };
+    const useWorker = this.options.worker && input.path !== '-' && !this.processor;
+    const counters = useWorker ? await this.inWorker(input, sha) : await this.inProcess(input, sha, stdin);
+    await saveCheckpoint(this.store, counters);
+    this.hooks.onFileEnd?.(counters, false);
+    return { counters, skipped: false };
+  }
+
+  /** Stop the worker thread, if one was started. */
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    if (w) await w.terminate();
+  }
+
+  private async inProcess(input: InputFile, sha: string, stdin?: Readable): Promise<FileCounters> {
+    if (this.worker) await this.close(); // the state moves back to this thread with the next checkpoint
+    this.processor ??= new FileProcessor(this.pipeline, await this.ratingState());
     let inflight: Promise<void> | undefined;
     let failed: unknown;
     const drain = async () => {
@@ -125,34 +104,77 @@ export class EmbeddedRunner {
       inflight = undefined;
       if (failed) throw failed;
     };
-    const { check } = await streamInput(input, feed, p.mediation.parser, p.config['batch-size'], sink, (n) => {
-      c.bytes += n;
-      this.hooks.onBytes?.(n);
-    }, stdin);
+    const r = await this.processor.processFile(input, sha, async (b) => {
+      // one insert in flight while the next batch is mediated and rated (the engine works while JS computes)
+      await drain();
+      inflight = writeEncoded(this.store, b).then(() => undefined, (e: unknown) => { failed = e; });
+      this.dlq?.write(b.mediationRejects, 'mediation');
+      this.dlq?.write(b.ratingRejects, 'rating');
+    }, (n) => this.hooks.onBytes?.(n), stdin);
     await drain();
-    if (check) c.fileCheck = `${check.ok ? 'ok' : 'FAILED'}: ${check.message}`;
-    if (!sha) {
-      sha = `stdin-${stdinHash!.digest('hex')}`;
-      c.sha256 = sha;
-    }
-    if (rater) {
-      c.catalog = p.catalog!.name;
-      c.ratingState = rater.snapshot();
-    }
-    await saveCheckpoint(this.store, c);
-    this.hooks.onFileEnd?.(c, false);
-    return { counters: c, skipped: false };
+    return r.counters;
   }
-}
 
-function poolBalances(p: LoadedPipeline, changes: readonly { key: string; value: unknown }[], udrs: readonly { startTime: number }[]): PoolBalance[] {
-  if (!p.catalog || !changes.length) return [];
-  let asOf = 0;
-  for (const u of udrs) if (u.startTime > asOf) asOf = u.startTime;
-  const out: PoolBalance[] = [];
-  for (const ch of changes) {
-    const b = poolBalanceOf(p.catalog, ch.key, ch.value, asOf);
-    if (b) out.push(b);
+  private async startWorker(): Promise<Worker> {
+    if (this.worker) {
+      await this.workerReady;
+      return this.worker;
+    }
+    const data: WorkerInit = { pipelineFile: this.pipeline.file, ratingState: await this.ratingState() };
+    const w = new Worker(new URL('./embedded-worker.mjs', import.meta.url), { workerData: data });
+    this.worker = w;
+    this.workerReady = new Promise<void>((resolve, reject) => {
+      const onMsg = (m: { type: string; message?: string }) => {
+        if (m.type === 'ready') { w.off('message', onMsg); resolve(); }
+        if (m.type === 'error') { w.off('message', onMsg); reject(new Error(m.message)); }
+      };
+      w.on('message', onMsg);
+      w.once('error', reject);
+    });
+    await this.workerReady;
+    return w;
   }
-  return out;
+
+  private async inWorker(input: InputFile, sha: string): Promise<FileCounters> {
+    const w = await this.startWorker();
+    return new Promise<FileCounters>((resolve, reject) => {
+      // batches are written strictly in order; each write is acknowledged so the worker may send the next one
+      let chain = Promise.resolve();
+      let failed = false;
+      const fail = (e: unknown) => {
+        if (failed) return;
+        failed = true;
+        w.off('message', onMsg);
+        void this.close();
+        reject(e);
+      };
+      const onMsg = (m: { type: string; batch?: EncodedBatch; n?: number; counters?: FileCounters; message?: string; stack?: string }) => {
+        if (m.type === 'bytes') this.hooks.onBytes?.(m.n!);
+        else if (m.type === 'batch') {
+          const b = m.batch!;
+          chain = chain.then(async () => {
+            if (failed) return;
+            await writeEncoded(this.store, b);
+            this.dlq?.write(b.mediationRejects, 'mediation');
+            this.dlq?.write(b.ratingRejects, 'rating');
+            w.postMessage({ type: 'ack' });
+          }).catch(fail);
+        } else if (m.type === 'end') {
+          chain.then(() => {
+            if (failed) return;
+            w.off('message', onMsg);
+            w.off('error', fail);
+            resolve(m.counters!);
+          }).catch(fail);
+        } else if (m.type === 'error') {
+          const e = new Error(m.message);
+          if (m.stack) e.stack = m.stack;
+          fail(e);
+        }
+      };
+      w.on('message', onMsg);
+      w.once('error', fail);
+      w.postMessage({ type: 'file', input, sha });
+    });
+  }
 }

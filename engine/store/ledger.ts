@@ -37,16 +37,31 @@ export interface LedgerBatch {
   feed: string;
 }
 
-/** Insert one batch; `token` identifies the batch deterministically (e.g. `<file sha>:<batch no>`). */
-export async function writeBatch(s: StoreClient, b: LedgerBatch, token: string): Promise<void> {
+/** Rows already encoded as TSV (e.g. by a worker thread), one list per ledger table. */
+export interface EncodedRows {
+  udrRows: readonly string[];
+  chargeRows: readonly string[];
+  rejectRows: readonly string[];
+}
+
+/** Insert encoded rows; `token` identifies the batch deterministically (e.g. `<file sha>:<batch no>`). */
+export async function writeRows(s: StoreClient, b: EncodedRows, token: string): Promise<void> {
   const jobs: Promise<unknown>[] = [];
-  const put = (name: string, cols: string[], rows: string[]) => {
+  const put = (name: string, cols: string[], rows: readonly string[]) => {
     if (!rows.length) return;
-    jobs.push(s.client.command({ query: insertTsv(table(s, name), cols, rows), clickhouse_settings: { insert_deduplication_token: `${token}:${name}` } }));
+    jobs.push(s.client.command({ query: insertTsv(table(s, name), cols, rows as string[]), clickhouse_settings: { insert_deduplication_token: `${token}:${name}` } }));
   };
-  put('udrs', UDR_COLS, b.udrs.map(udrRow));
-  put('charges', CHARGE_COLS, b.charges.map((c) => chargeRow(c, b.feed)));
-  const rj = [...b.mediationRejects.map((r) => rejectRow(r, 'mediation')), ...b.ratingRejects.map((r) => rejectRow(r, 'rating'))];
-  put('rejects', REJECT_COLS, rj);
+  put('udrs', UDR_COLS, b.udrRows);
+  put('charges', CHARGE_COLS, b.chargeRows);
+  put('rejects', REJECT_COLS, b.rejectRows);
   await Promise.all(jobs);
+}
+
+/** Insert one batch of objects; `token` identifies the batch deterministically. */
+export async function writeBatch(s: StoreClient, b: LedgerBatch, token: string): Promise<void> {
+  await writeRows(s, {
+    udrRows: b.udrs.map(udrRow),
+    chargeRows: b.charges.map((c) => chargeRow(c, b.feed)),
+    rejectRows: [...b.mediationRejects.map((r) => rejectRow(r, 'mediation')), ...b.ratingRejects.map((r) => rejectRow(r, 'rating'))],
+  }, token);
 }

@@ -1,0 +1,49 @@
+/**
+ * Worker thread of the embedded mode: reads and processes files (framing, mediation, rating, TSV encoding) and posts
+ * each encoded batch to the main thread, which feeds the ClickHouse engine. At most two batches are unacknowledged,
+ * so memory stays bounded whatever the file size. Protocol (all messages structured-clone friendly):
+ *   main → worker: {type:'file', input, sha} · {type:'ack'} · {type:'close'}
+ *   worker → main: {type:'ready'} · {type:'batch', batch} · {type:'bytes', n} · {type:'end', counters} · {type:'error', message}
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadPipeline } from '../pipeline/load.ts';
+import { type EncodedBatch, FileProcessor } from './file-processor.ts';
+import type { InputFile } from './sources/file-source.ts';
+
+export interface WorkerInit {
+  pipelineFile: string;
+  ratingState?: string;
+}
+
+const port = parentPort!;
+const init = workerData as WorkerInit;
+const MAX_UNACKED = 2;
+let unacked = 0;
+let wake: (() => void) | undefined;
+
+try {
+  const processor = new FileProcessor(loadPipeline(init.pipelineFile), init.ratingState);
+  const emit = async (batch: EncodedBatch) => {
+    unacked++;
+    port.postMessage({ type: 'batch', batch });
+    while (unacked >= MAX_UNACKED) await new Promise<void>((r) => (wake = r));
+  };
+  port.on('message', (msg: { type: string; input?: InputFile; sha?: string }) => {
+    if (msg.type === 'ack') {
+      unacked--;
+      const w = wake;
+      wake = undefined;
+      w?.();
+    } else if (msg.type === 'file') {
+      processor
+        .processFile(msg.input!, msg.sha!, emit, (n) => port.postMessage({ type: 'bytes', n }))
+        .then((r) => port.postMessage({ type: 'end', counters: r.counters }))
+        .catch((e: unknown) => port.postMessage({ type: 'error', message: (e as Error).message, stack: (e as Error).stack }));
+    } else if (msg.type === 'close') {
+      port.close();
+    }
+  });
+  port.postMessage({ type: 'ready' });
+} catch (e) {
+  port.postMessage({ type: 'error', message: (e as Error).message, stack: (e as Error).stack });
+}
