@@ -501,7 +501,9 @@ export class Rater {
   }
 
   private makeCharge(u: Udr, seq: number, plan: string, product: string, rateId: string, matched: string, quantity: number, amount: bigint, extra: Record<string, unknown>): Charge {
-    const lineage: Record<string, unknown> = { v: 1, udr: u.id, source: u.source, plan, rate: rateId, matched, amount: formatMoney(amount), catalog: this.catalog.version, rules: u.rulesVersion };
+    // the charge's own columns already carry UDR id, source, plan, rate, matched condition, amount and versions:
+    // lineage holds only the computation (billed quantity, model, window/prefix, pool debits, rounding, steps)
+    const lineage: Record<string, unknown> = { v: 1 };
     for (const k in extra) if (extra[k] !== undefined) lineage[k] = extra[k];
     if (this.steps) lineage.steps = this.stepMark > this.stepHead ? [...this.steps.slice(0, this.stepHead), ...this.steps.slice(this.stepMark)] : [...this.steps];
     return {
