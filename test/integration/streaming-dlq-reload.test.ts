@@ -5,6 +5,7 @@
  *    JSON — inside the same transaction as the batch's UDRs. The first commit of that batch is made to fail (the
  *    transaction is aborted after the DLQ record was sent): a read_uncommitted reader sees the aborted copy too, a
  *    read_committed reader and ClickHouse see the reject exactly once.
+ *    `ratestream replay-dlq --topic dlq.<feed>` reads it back from the topic.
  * 2. Hot reload: the mediation rule file is changed under the running process → later records use the new rules;
  *    then a broken version is written → the last good rules keep working, the error is logged with file:line:col and
  *    ratestream_rules_reload_failing{feed} is 1.
@@ -13,7 +14,9 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumedMessage, KafkaPort, KafkaTransaction, ProducerRecord, TransactionalProducer } from '../../engine/runtime/kafka/port.ts';
 import { loadServeConfig } from '../../engine/runtime/streaming/config.ts';
@@ -23,6 +26,8 @@ import { createLogger } from '../../engine/telemetry/logger.ts';
 import { StreamMetrics } from '../../engine/telemetry/metrics.ts';
 import { kafkaBrokers, schemaRegistryUrl, uniqueName } from '../setup/env.ts';
 import { kafkaPort, metric, ROOT, sleep } from './streaming-helpers.ts';
+
+const run = promisify(execFile);
 
 /** ACME's subscriber (rules/demo/msisdn.csv) */
 const line = (id: string, hour: number) => `6,${id},SMS-MO,+31638782185,+31201234567,,2026-10-05 ${String(hour).padStart(2, '0')}:00:00,,,,c1`;
@@ -140,6 +145,12 @@ describe('serve: Kafka DLQ in the transaction; hot reload of mediation rules', (
     // ClickHouse: the reject once (no FINAL: not even a physical duplicate), no duplicate charge either
     expect(await queryRows(server.store!, "SELECT feed, reason, source, raw, stage FROM rejects")).toEqual([{ feed: 'carrier-cdr', reason: 'PARSE_ERROR', source: r.source, raw: '6,BAD1,VOICE', stage: 'mediation' }]);
     expect(await count('SELECT count() AS n FROM charges')).toBe(3);
+
+    // replay-dlq reads the topic (committed records only): still malformed under the current rules
+    const { stderr } = await run(process.execPath, [join(ROOT, 'engine/cli/bin.mjs'), 'replay-dlq', '--pipeline', join(dir, 'pipeline.yaml'), '--topic', topic, '--out', join(dir, 'remaining.jsonl')],
+      { cwd: ROOT, env: { ...process.env, KAFKA_BROKERS: kafkaBrokers().join(',') } });
+    expect(stderr).toMatch(/replayed 1 reject\(s\) from .*dlq\.carrier-cdr .*recovered 0 UDR\(s\), 1 still rejected/);
+    expect(readFileSync(join(dir, 'remaining.jsonl'), 'utf8')).toContain('"raw":"6,BAD1,VOICE"');
   });
 
   async function counters(): Promise<Record<string, number>> {

@@ -3,12 +3,14 @@
  * CURRENT rules. UDRs go to stdout as JSON lines ({"udr":…}); records that still fail are written to a new DLQ
  * file (`--out`, default <dlq>.remaining.jsonl) and the summary says how many were recovered. With `--write-back`
  * the DLQ file is replaced by the remaining rejects (rating-stage entries are kept untouched).
+ * `--topic dlq.<feed>` reads the rejects from a Kafka DLQ topic instead (KAFKA_BROKERS; read_committed, from the
+ * beginning, until the topic is idle); the topic is not changed — the still-failing ones go to `--out`.
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Reject } from '../../core/types.ts';
-import { dlqLine, rawFromReject, readDlqFile } from '../../mediation/dlq.ts';
+import { dlqLine, rawFromReject, readDlq, readDlqFile } from '../../mediation/dlq.ts';
 import { loadPipelineRules } from '../../mediation/pipeline-rules.ts';
 import { FileMediation, summarize } from '../../mediation/run-files.ts';
 
@@ -20,10 +22,13 @@ export function register(program: Command): void {
     .option('--dlq <file>', 'DLQ JSON lines (default: data/dlq/<feed>.jsonl)')
     .option('--out <file>', 'where the still-failing rejects go (default: <dlq>.remaining.jsonl)')
     .option('--write-back', 'replace the DLQ file with the remaining rejects')
-    .action(async (flags: { pipeline: string; dlq?: string; out?: string; writeBack?: boolean }) => {
+    .option('--topic <topic>', 'read the rejects from this Kafka DLQ topic (e.g. dlq.<feed>; brokers from KAFKA_BROKERS) instead of a file')
+    .action(async (flags: { pipeline: string; dlq?: string; out?: string; writeBack?: boolean; topic?: string }) => {
       const p = await loadPipelineRules(flags.pipeline);
-      const dlq = flags.dlq ?? join(process.env.RATESTREAM_DATA ?? 'data', 'dlq', `${p.feed}.jsonl`);
-      const { entries, bad } = readDlqFile(dlq);
+      if (flags.topic && (flags.writeBack || flags.dlq)) throw new Error('--topic reads a Kafka topic: --dlq and --write-back do not apply (use --out)');
+      const dlq = flags.topic ?? flags.dlq ?? join(process.env.RATESTREAM_DATA ?? 'data', 'dlq', `${p.feed}.jsonl`);
+      const { entries, bad } = flags.topic ? readDlq(await readTopicText(flags.topic)) : readDlqFile(dlq);
+      if (flags.topic) flags.out ??= `${flags.topic}.remaining.jsonl`;
       for (const b of bad) process.stderr.write(`${dlq}:${b.line}: skipped: ${b.message}\n`);
       const mine = entries.filter((e) => (e.stage ?? 'mediation') === 'mediation' && e.feed === p.feed);
       const others = entries.filter((e) => !mine.includes(e));
@@ -43,4 +48,34 @@ export function register(program: Command): void {
       }
       process.stderr.write(`replayed ${mine.length} reject(s) from ${dlq} through ${p.rules.name}@${p.rules.version}: recovered ${t.udrs} UDR(s), ${t.rejects} still rejected, ${t.ignored} ignored\n${summarize(t)}\n`);
     });
+}
+
+/** The committed records of a topic as JSON lines: read from the beginning until nothing arrives for 2 s. */
+async function readTopicText(topic: string): Promise<string> {
+  const { randomUUID } = await import('node:crypto');
+  const { pino } = await import('pino');
+  const { createKafkajsPort } = await import('../../runtime/kafka/kafkajs-adapter.ts');
+  const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (!brokers.length) throw new Error('--topic: set KAFKA_BROKERS');
+  const port = createKafkajsPort({ brokers, clientId: 'ratestream-replay-dlq' }, { logger: pino({ level: 'error' }) });
+  const admin = port.admin();
+  await admin.connect();
+  const end = await admin.endOffsets(topic).finally(() => admin.disconnect());
+  const lines: string[] = [];
+  if (end.every((o) => o.offset === '0')) return '';
+  const consumer = port.consumer({ groupId: `ratestream.replay-dlq.${randomUUID()}`, fromBeginning: true, isolation: 'read_committed', maxWaitTimeMs: 200 });
+  let last = Date.now();
+  await consumer.connect();
+  try {
+    await consumer.subscribe([topic]);
+    await consumer.run(async (b) => {
+      for (const m of b.messages) if (m.value) lines.push(m.value.toString('utf8'));
+      last = Date.now();
+    });
+    const started = Date.now();
+    while (Date.now() - last < 2000 || Date.now() - started < 3000) await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    await consumer.disconnect();
+  }
+  return lines.join('\n');
 }
