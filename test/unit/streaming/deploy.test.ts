@@ -71,6 +71,9 @@ describe('deploy/', () => {
     const loaded = loadServeConfig(join(DEPLOY, 'compose/serve.yaml'));
     for (const p of loaded.config.pipelines) expect(existsSync(resolve(loaded.dir, p)), p).toBe(true);
     expect(loaded.config.ingest?.token).toEqual({ env: 'RATESTREAM_INGEST_TOKEN' });
+    // the dev config of the README
+    const dev = loadServeConfig(join(DEPLOY, 'serve.local.yaml'));
+    for (const p of dev.config.pipelines) expect(existsSync(resolve(dev.dir, p)), p).toBe(true);
   });
 
   it('Kubernetes: probes on /healthz and /readyz, secrets by reference, selectors that match', async () => {
