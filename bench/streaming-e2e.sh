@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# End-to-end streaming bench (raw topic → mediate → rate → sink → ClickHouse engine) with one and with two serve
+# processes; starts (or reuses) the local Kafka broker + schema registry and holds a lease on them while it runs.
+# Usage: bash bench/streaming-e2e.sh [records=200000] [partitions=4]      Results: one JSON line per layout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RECORDS="${1:-200000}"
+PARTITIONS="${2:-4}"
+bash deploy/local/services.sh up --lease $$ kafka registry >&2
+trap 'bash deploy/local/services.sh release $$ >&2 || true' EXIT
+eval "$(bash deploy/local/services.sh env)"
+export KAFKA_BROKERS SCHEMA_REGISTRY_URL
+for n in 1 2; do
+  npx tsx bench/streaming-e2e.ts --records "$RECORDS" --processes "$n" --partitions "$PARTITIONS"
+done

@@ -1,0 +1,177 @@
+/**
+ * End-to-end streaming bench: raw.<feed> → mediate → udr → rate → rated → sink → ClickHouse (in-process engine), through
+ * `ratestream serve` child processes on the local Kafka broker + schema registry.
+ *
+ *   npx tsx bench/streaming-e2e.ts --records 200000 --processes 1|2 [--partitions 4] [--cpu-prof-dir DIR]
+ *   (or bash bench/streaming-e2e.sh, which starts the local services and runs both layouts)
+ *
+ * Layout: --processes N starts N serve processes with the mediate and rate roles; the first also runs the sink (the
+ * in-process ClickHouse engine's data dir belongs to one process, so there is one sink). All processes are started and
+ * ready (partitions assigned, state restored) before the clock starts; then the bench produces the demo carrier CDRs
+ * (keyed by rating key, as a gateway would) and the clock stops when ClickHouse acknowledged every UDR, charge and
+ * reject (the counts come from running the same core over the same lines in this process first).
+ *
+ * CPU: utime + stime of each serve process from /proc/<pid>/stat, from ready to done (startup excluded), and of the
+ * Kafka broker JVM over the same window when its pid file is there; the bench's own producing CPU is reported apart.
+ * Peak RSS: VmHWM from /proc/<pid>/status at the end.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { generateDemoFeeds } from '../engine/demo/generate.ts';
+import { Mediator } from '../engine/mediation/mediator.ts';
+import { loadPipeline } from '../engine/pipeline/load.ts';
+import { rootOf } from '../engine/rating/catalog.ts';
+import { Rater } from '../engine/rating/rater.ts';
+import { createKafkajsPort } from '../engine/runtime/kafka/kafkajs-adapter.ts';
+import type { ProducerRecord } from '../engine/runtime/kafka/port.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'engine', 'cli', 'bin.mjs');
+const PIPELINE = join(ROOT, 'pipelines', 'demo-carrier.yaml');
+const { values: args } = parseArgs({ options: { records: { type: 'string', default: '200000' }, processes: { type: 'string', default: '1' }, partitions: { type: 'string', default: '4' }, 'cpu-prof-dir': { type: 'string' } } });
+const RECORDS = Number(args.records);
+const PROCESSES = Number(args.processes);
+const PARTITIONS = Number(args.partitions);
+const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
+if (!brokers.length || !process.env.SCHEMA_REGISTRY_URL) throw new Error('set KAFKA_BROKERS and SCHEMA_REGISTRY_URL (bash bench/streaming-e2e.sh does)');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const TICK = 100; // getconf CLK_TCK on Linux
+
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / TICK; // fields 14, 15 (utime, stime) counted from after "(comm)"
+}
+function peakRssMiB(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
+
+async function scrape(port: number): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const m = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    m.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return m;
+}
+const metric = (m: Map<string, number>, name: string, label: string) => [...m].filter(([k]) => k.startsWith(`${name}{`) && k.includes(label)).reduce((a, [, v]) => a + v, 0);
+
+// ---------------------------------------------------------------------------------------------------------- input
+const dir = mkdtempSync(join(tmpdir(), 'rs-e2e-'));
+const perDay = 10_000;
+const { carrierFiles } = generateDemoFeeds(join(dir, 'in'), { days: Math.ceil(RECORDS / perDay), perDay });
+const p = loadPipeline(PIPELINE);
+const byMsisdn = new Map<string, string>();
+for (const row of readFileSync(join(ROOT, 'rules/demo/msisdn.csv'), 'utf8').trim().split('\n').slice(1)) {
+  const [msisdn, account] = row.split(',');
+  byMsisdn.set(msisdn!, rootOf(p.catalog!, account!));
+}
+const e164 = (s: string) => (s.startsWith('+') ? s : `+31${s.replace(/\s/g, '').slice(1)}`);
+const lines: { key: string | null; line: string }[] = [];
+for (const f of carrierFiles) {
+  for (const line of readFileSync(f, 'utf8').split('\n').slice(1)) {
+    if (!line || lines.length >= RECORDS) continue;
+    const calling = line.split(',')[3] ?? '';
+    lines.push({ key: calling ? (byMsisdn.get(e164(calling)) ?? null) : null, line });
+  }
+}
+// expected store counts: the same core over the same lines
+const med = new Mediator(p.mediation);
+const rater = new Rater(p.catalog!);
+const want = { udrs: 0, charges: 0, rejects: 0 };
+for (let i = 0; i < lines.length; i += 8192) {
+  const r = med.mediate(lines.slice(i, i + 8192).map((l, j) => ({ feed: p.config.feed, source: `b:${i + j}`, text: l.line })));
+  const rr = rater.rate(r.udrs);
+  want.udrs += r.udrs.length;
+  want.charges += rr.charges.length;
+  want.rejects += r.rejects.length + rr.rejects.length;
+}
+
+// ---------------------------------------------------------------------------------------------------------- serve
+const name = `e2e-${Date.now().toString(36)}`;
+const cfg = join(dir, 'serve.yaml');
+writeFileSync(cfg, [
+  'kind: serve', `name: ${name}`, 'pipelines:', `  - ${PIPELINE}`, `topics: { prefix: "${name}.", partitions: ${PARTITIONS} }`,
+  `clickhouse: { data-dir: ${join(dir, 'db')} }`, 'http: { host: 127.0.0.1, port: 0 }',
+].join('\n'));
+const basePort = 19_000 + Math.floor(Math.random() * 10_000);
+const procs: { child: ChildProcess; port: number; roles: string }[] = [];
+for (let i = 0; i < PROCESSES; i++) {
+  const roles = i === 0 ? 'mediate,rate,sink' : 'mediate,rate';
+  const port = basePort + i;
+  const log = createWriteStream(join(dir, `serve-${i}.log`));
+  const prof = args['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args['cpu-prof-dir'])}`] : [];
+  const child = spawn(process.execPath, [...prof, BIN, 'serve', '--config', cfg, '--http-port', String(port), '--roles', roles], {
+    cwd: ROOT, env: { ...process.env, CLICKHOUSE_URL: '', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  procs.push({ child, port, roles });
+}
+const ready = async (port: number) => { try { return (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200; } catch { return false; } };
+for (const deadline = Date.now() + 120_000; ;) {
+  if ((await Promise.all(procs.map((x) => ready(x.port)))).every(Boolean)) break;
+  if (Date.now() > deadline) throw new Error(`serve not ready; logs in ${dir}`);
+  await sleep(100);
+}
+await sleep(2000); // let the group settle (a second member triggers a rebalance)
+for (const deadline = Date.now() + 60_000; !(await Promise.all(procs.map((x) => ready(x.port)))).every(Boolean);) {
+  if (Date.now() > deadline) throw new Error('serve not ready after settling');
+  await sleep(100);
+}
+const kafkaPid = (() => { try { return Number(readFileSync(join(ROOT, 'deploy/local/.run/kafka.pid'), 'utf8').trim()); } catch { return undefined; } })();
+const cpu0 = procs.map((x) => cpuSeconds(x.child.pid!));
+const kafkaCpu0 = kafkaPid && existsSync(`/proc/${kafkaPid}`) ? cpuSeconds(kafkaPid) : undefined;
+const load0 = loadavg()[0]!;
+const self0 = process.cpuUsage();
+const t0 = performance.now();
+
+// ---------------------------------------------------------------------------------------------------------- run
+const port = createKafkajsPort({ brokers, clientId: 'bench' }, { logger: pino({ level: 'error' }) });
+const producer = port.producer({ idempotent: true });
+await producer.connect();
+for (let i = 0; i < lines.length; i += 5000) {
+  const chunk: ProducerRecord[] = lines.slice(i, i + 5000).map((l) => ({ topic: `${name}.raw.carrier-cdr`, key: l.key, value: Buffer.from(l.line) }));
+  await producer.send(chunk);
+}
+await producer.disconnect();
+const produced = performance.now();
+const selfCpu = process.cpuUsage(self0);
+const sink = procs[0]!;
+for (const deadline = Date.now() + 1_800_000; ;) {
+  const m = await scrape(sink.port);
+  const rows = (t: string) => metric(m, 'ratestream_clickhouse_rows_total', `table="${t}"`);
+  if (rows('charges') >= want.charges && rows('udrs') >= want.udrs && rows('rejects') >= want.rejects) break;
+  if (Date.now() > deadline) throw new Error(`not done: ${rows('charges')}/${want.charges} charges; logs in ${dir}`);
+  await sleep(200);
+}
+const seconds = (performance.now() - t0) / 1000;
+const cpu = procs.map((x, i) => cpuSeconds(x.child.pid!) - cpu0[i]!);
+const kafkaCpu = kafkaCpu0 === undefined ? undefined : cpuSeconds(kafkaPid!) - kafkaCpu0;
+const rss = procs.map((x) => peakRssMiB(x.child.pid!));
+const load1 = loadavg()[0]!;
+const perProcess = await Promise.all(procs.map(async (x, i) => {
+  const m = await scrape(x.port);
+  return { roles: x.roles, cpuSeconds: +cpu[i]!.toFixed(2), peakRssMiB: rss[i], mediated: metric(m, 'ratestream_records_in_total', 'role="mediate"'), rated: metric(m, 'ratestream_records_in_total', 'role="rate"') };
+}));
+for (const x of procs) x.child.kill('SIGTERM');
+await Promise.all(procs.map((x) => new Promise((r) => (x.child.exitCode !== null ? r(null) : x.child.on('exit', r)))));
+
+const totalCpu = cpu.reduce((a, b) => a + b, 0);
+const result = {
+  records: lines.length, processes: PROCESSES, partitions: PARTITIONS, ...want,
+  wallSeconds: +seconds.toFixed(2), recordsPerSecond: Math.round(lines.length / seconds),
+  serveCpuSeconds: +totalCpu.toFixed(2), serveCpuSecondsPerMillion: +((totalCpu / lines.length) * 1e6).toFixed(2),
+  kafkaBrokerCpuSeconds: kafkaCpu === undefined ? null : +kafkaCpu.toFixed(2),
+  producerWallSeconds: +((produced - t0) / 1000).toFixed(2), producerCpuSeconds: +((selfCpu.user + selfCpu.system) / 1e6).toFixed(2),
+  peakRssMiB: rss, perProcess, loadAvg1m: { start: +load0.toFixed(2), end: +load1.toFixed(2) }, cpus: cpus().length, node: process.version,
+};
+console.log(JSON.stringify(result));
+process.exit(0);
