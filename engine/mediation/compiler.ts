@@ -9,25 +9,25 @@ import { dirname, resolve } from 'node:path';
 import type { RejectReason } from '../core/types.ts';
 import { isScalar, type Scalar } from 'yaml';
 import { ConfigError, type ConfigProblem, positionOf, readYamlFile, validate, type ParsedYaml } from '../config/yaml-loader.ts';
-import { compileExpr, ExprCompileError, type CompiledExpr, type CompileContext, type ReferenceTable } from './expr/compile.ts';
+import { compileExpr, ExprCompileError, exprCode, type CompiledExpr, type CompileContext, type EmitOptions, type ReferenceTable } from './expr/compile.ts';
 import { ExprSyntaxError } from './expr/ast.ts';
 import { FUNCTION_REGISTRY } from './functions/index.ts';
 import { parseDuration } from './functions/units.ts';
 import { PARSER_REGISTRY } from './parsers/index.ts';
+import { buildProgram, constName, fieldVar, fnName, mappingVar, nothingMapped, type RuleProgram } from './program.ts';
 import type { FeedParser, SchemaResolver } from './parsers/types.ts';
 import { loadReferenceTable } from './reference.ts';
 import { type MediationConfig, mediationSchema, parseOrdinalList, UDR_CORE_FIELDS, usageClassLibrarySchema } from './schema.ts';
 
 export interface CompiledField {
   name: string;
-  fn: CompiledExpr;
   required: boolean;
   rejectAs: RejectReason;
 }
 
+/** a mapping (defaults merged in); its expressions are compiled into CompiledMediation.program */
 export interface CompiledMapping {
   name: string;
-  when?: CompiledExpr;
   fields: CompiledField[];
   /** mapped fields that are not UDR core fields: they go to attrs */
   attrFields: string[];
@@ -56,9 +56,11 @@ export interface CompiledMediation {
   version: string;
   config: MediationConfig;
   parser: FeedParser;
-  filters: { name: string; keep: boolean; test: CompiledExpr }[];
-  classes: { name: string; test: CompiledExpr }[];
+  filters: { name: string; keep: boolean }[];
+  classes: { name: string }[];
   mappings: CompiledMapping[];
+  /** filters, usage classes, mapping choice and fields as one generated program (see program.ts) */
+  program: RuleProgram;
   dedupWindow: number;
   pairing?: CompiledPairing;
   tables: ReadonlyMap<string, ReferenceTable>;
@@ -165,30 +167,50 @@ export function compileMediation(parsed: ParsedYaml, opts: CompileOptions = {}):
       throw e;
     }
   };
+  // filters, classes and mappings become code of one generated program (program.ts); errors as for comp
+  const consts: unknown[] = [];
+  const fnsUsed = new Set<string>();
+  const emit = (varRef: EmitOptions['varRef']): EmitOptions => ({
+    consts,
+    constRef: constName,
+    fnRef: (n) => { fnsUsed.add(n); return fnName(n, FUNCTION_REGISTRY); },
+    varRef,
+  });
+  const code = (src: string, path: (string | number)[], varRef: EmitOptions['varRef']): string => {
+    try {
+      return exprCode(src, ctx, emit(varRef));
+    } catch (e) {
+      if (e instanceof ExprSyntaxError || e instanceof ExprCompileError) {
+        errs.push({ file, ...exprPosition(parsed, path, e.at), message: `${e.message} (in expression at character ${e.at + 1})` });
+        return 'null';
+      }
+      throw e;
+    }
+  };
 
   const filters = cfg.filters.map((f, i) => ({
     name: f.name,
     keep: !!f.keep,
-    test: comp((f.keep ?? f.ignore)!, ['filters', i, f.keep ? 'keep' : 'ignore']),
+    code: code((f.keep ?? f.ignore)!, ['filters', i, f.keep ? 'keep' : 'ignore'], nothingMapped),
   }));
   const classes = cfg['usage-classes'].map((c, i) => {
     if ('use' in c) {
       const lib = library.get(c.use);
       if (!lib) {
         at(['usage-classes', i, 'use'], `no usage class ${JSON.stringify(c.use)} in the libraries (${[...library.keys()].join(', ') || 'none loaded'})`);
-        return { name: c.as ?? c.use, test: (() => null) as CompiledExpr };
+        return { name: c.as ?? c.use, code: 'null' };
       }
       try {
-        return { name: c.as ?? c.use, test: compileExpr(lib.when, ctx) };
+        return { name: c.as ?? c.use, code: exprCode(lib.when, ctx, emit(nothingMapped)) };
       } catch (e) {
         if (e instanceof ExprSyntaxError || e instanceof ExprCompileError) {
           at(['usage-classes', i, 'use'], `class ${c.use} from ${lib.file}: ${e.message} (in its expression at character ${e.at + 1})`);
-          return { name: c.as ?? c.use, test: (() => null) as CompiledExpr };
+          return { name: c.as ?? c.use, code: 'null' };
         }
         throw e;
       }
     }
-    return { name: c.name, test: comp(c.when, ['usage-classes', i, 'when']) };
+    return { name: c.name, code: code(c.when, ['usage-classes', i, 'when'], nothingMapped) };
   });
   let pairing: CompiledPairing | undefined;
   if (cfg.pairing) {
@@ -204,16 +226,20 @@ export function compileMediation(parsed: ParsedYaml, opts: CompileOptions = {}):
     };
     if (pairing.windowMs !== undefined && !pairing.time) at(['pairing', 'window'], 'a pairing window needs `time` (the event time of each half)');
   }
+  const mappingCode: { when?: string; code: string[] }[] = [];
   const mappings: CompiledMapping[] = cfg.mappings.map((m, i) => {
     const merged = { ...cfg.defaults, ...m.fields };
     const fields: CompiledField[] = [];
+    const fieldCode: string[] = [];
+    const vars = fieldVar(Object.keys(merged));
     for (const [name, spec] of Object.entries(merged)) {
       const fromDefaults = !(name in m.fields);
       const path = fromDefaults ? ['defaults', name] : ['mappings', i, 'fields', name];
       const src = typeof spec === 'string' ? spec : spec.value;
       const required = typeof spec === 'string' ? ALWAYS_REQUIRED.has(name) : (spec.required ?? ALWAYS_REQUIRED.has(name));
       const rejectAs = (typeof spec === 'string' ? undefined : spec['reject-as']) ?? (name === 'account' ? 'UNKNOWN_ACCOUNT' : 'MISSING_FIELD');
-      fields.push({ name, fn: comp(src, typeof spec === 'string' ? path : [...path, 'value']), required, rejectAs });
+      fields.push({ name, required, rejectAs });
+      fieldCode.push(code(src, typeof spec === 'string' ? path : [...path, 'value'], vars));
     }
     for (const req of ALWAYS_REQUIRED) {
       if (!(req in merged)) at(['mappings', i, 'fields'], `mapping "${m.name}" does not set the required UDR field "${req}"`);
@@ -229,9 +255,9 @@ export function compileMediation(parsed: ParsedYaml, opts: CompileOptions = {}):
         keep.push([n - 1, parser.columns?.[n - 1] ?? `f${n}`]);
       }
     }
+    mappingCode.push({ when: m.when ? code(m.when, ['mappings', i, 'when'], mappingVar) : undefined, code: fieldCode });
     return {
       name: m.name,
-      when: m.when ? comp(m.when, ['mappings', i, 'when']) : undefined,
       fields,
       attrFields: fields.map((f) => f.name).filter((n) => !CORE.has(n)),
       keep,
@@ -239,15 +265,30 @@ export function compileMediation(parsed: ParsedYaml, opts: CompileOptions = {}):
   });
 
   if (errs.length) throw new ConfigError(errs.sort((a, b) => a.line - b.line || a.col - b.col));
+  const program = buildProgram({
+    filters,
+    classes,
+    mappings: mappings.map((mp, i) => ({
+      name: mp.name,
+      when: mappingCode[i]!.when,
+      fields: mp.fields.map((f, j) => ({ ...f, code: mappingCode[i]!.code[j]! })),
+      attrFields: mp.attrFields,
+      keep: mp.keep,
+    })),
+    consts,
+    functions: FUNCTION_REGISTRY,
+    usedFunctions: fnsUsed,
+  });
   return {
     name: cfg.name,
     file,
     version: hash.digest('hex').slice(0, 12),
     config: cfg,
     parser,
-    filters,
-    classes,
+    filters: filters.map((f) => ({ name: f.name, keep: f.keep })),
+    classes: classes.map((c) => ({ name: c.name })),
     mappings,
+    program,
     dedupWindow: cfg.dedup?.window ?? 0,
     pairing,
     tables,

@@ -12,8 +12,10 @@
 import type { MediationResult, RawRecord, Reject, RejectReason, Udr } from '../core/types.ts';
 import type { ExprMeta } from './expr/compile.ts';
 import { ExprRuntimeError, type Value } from './expr/runtime.ts';
-import type { CompiledMediation, CompiledMapping } from './compiler.ts';
+import type { CompiledMediation } from './compiler.ts';
 import { FRAMING_FAULTS, ParseError } from './parsers/types.ts';
+import { IdWindow } from './dedup.ts';
+import { FIELD_EMPTY, Scratch } from './program.ts';
 
 export interface MediationBatchResult extends MediationResult {
   /** halves held for pairing after this batch (0 without pairing) */
@@ -44,20 +46,19 @@ function rawText(raw: RawRecord): string {
 }
 
 /**
- * The mapped values of one record (filters, classes and fields read them as bare identifiers). A constructor whose
- * prototype has no prototype: instances are fast-mode objects, and no name (toString, __proto__, constructor)
- * resolves to anything inherited, so compiled expressions may read `v[name]` directly.
+ * Mapped values as pairing expressions see them (compiled standalone, they read bare identifiers from this object):
+ * pairing runs before the usage class and the fields, so nothing is mapped yet. Null prototype: no name resolves
+ * to anything inherited.
  */
-const MappedValues = function MappedValues(this: object) {} as unknown as { new (): Record<string, Value> };
-MappedValues.prototype = Object.create(null);
+const NOTHING_MAPPED: Record<string, Value> = Object.freeze(Object.create(null));
 
 function truthy(v: Value): boolean {
   return !(v === null || v === false || v === '' || v === 0);
 }
 
 export class Mediator {
-  /** recent record ids (insertion-ordered) for in-run dedup */
-  private readonly seen = new Set<string>();
+  /** recent distinct record ids for in-run dedup (oldest evicted first) */
+  private readonly seen = new IdWindow();
   private readonly pairs = new Map<string, PairEntry>();
   private heldCount = 0;
   private newestTime = -Infinity;
@@ -67,8 +68,12 @@ export class Mediator {
   private ignored = new Map<string, number>();
   /** reused per record: no allocation for the meta context */
   private readonly meta: ExprMeta = { feed: '', source: '', stop: null, update: null };
+  /** reused per record: what the rule program hands back (see program.ts) */
+  private scratch: Scratch;
 
-  constructor(private _rules: CompiledMediation) {}
+  constructor(private _rules: CompiledMediation) {
+    this.scratch = new Scratch(_rules.program.attrSlots);
+  }
 
   get rules(): CompiledMediation {
     return this._rules;
@@ -83,6 +88,7 @@ export class Mediator {
       throw new Error(`hot reload cannot change the parser type (${this._rules.config.parser.type} → ${rules.config.parser.type}); restart instead`);
     }
     this._rules = rules;
+    this.scratch = new Scratch(rules.program.attrSlots);
   }
 
   /** halves currently held for pairing */
@@ -135,6 +141,12 @@ export class Mediator {
     this.rejects.push({ feed: raw.feed, source: raw.source, reason, message, raw: rawText(raw), rulesVersion: this.rules.version });
   }
 
+  /** the record, or every held half of its pair, rejected */
+  private rejectHeld(raw: RawRecord, pair: PairEntry | null, reason: RejectReason, message: string): void {
+    if (!pair) return this.reject(raw, reason, message);
+    for (const h of pair.held) this.reject(h, reason, message);
+  }
+
   private one(raw: RawRecord, maxBytes: number): void {
     const r = this.rules;
     const fault = FRAMING_FAULTS.get(raw);
@@ -153,43 +165,37 @@ export class Mediator {
     m.source = raw.source;
     m.stop = null;
     m.update = null;
-    const v = new MappedValues();
-    let stage = 'filter';
-    let current = '';
+    const s = this.scratch;
+    let where = -1; // -1: pairing, else the program's step (set on a throw)
     try {
-      const filters = r.filters;
-      for (let i = 0; i < filters.length; i++) {
-        const f = filters[i]!;
-        current = f.name;
-        const t = truthy(f.test(rec, v, m));
-        if (f.keep ? !t : t) return this.ignore(f.name);
-      }
+      const k = r.program.filter(rec, m, s);
+      if (k >= 0) return this.ignore(r.filters[k]!.name);
       if (r.pairing) {
-        stage = 'pairing';
-        current = '';
-        const done = this.pair(raw, rec, v);
+        where = -2;
+        const done = this.pair(raw, rec);
         if (done === null) return; // held (pending) or the half was handled
-        this.mapAndEmit(done.start!.raw, done.start!.rec, v, done);
+        this.mapAndEmit(done.start!.raw, done.start!.rec, done);
         return;
       }
     } catch (e) {
-      return this.ruleFailure([raw], e, stage, current);
+      return this.ruleFailure([raw], e, where === -2 ? 'pairing' : r.program.steps[s.step]!);
     }
-    this.mapAndEmit(raw, rec, v, null);
+    this.mapAndEmit(raw, rec, null);
   }
 
   /**
    * Pairing: returns the completed entry (start and stop present) to be mapped, or null when the record was held
    * or passed through (records that are neither start, stop nor update are mediated as they are).
    */
-  private pair(raw: RawRecord, rec: unknown, v: Record<string, Value>): PairEntry | null {
+  private pair(raw: RawRecord, rec: unknown): PairEntry | null {
     const p = this.rules.pairing!;
     const m = this.meta;
+    const v = NOTHING_MAPPED;
     const isStart = truthy(p.start(rec, v, m));
     const isStop = !isStart && truthy(p.stop(rec, v, m));
     const isUpdate = !isStart && !isStop && p.update !== undefined && truthy(p.update(rec, v, m));
     if (!isStart && !isStop && !isUpdate) {
-      this.mapAndEmit(raw, rec, v, null); // a complete record (e.g. a missed call)
+      this.mapAndEmit(raw, rec, null); // a complete record (e.g. a missed call)
       return null;
     }
     const key = String(p.key(rec, v, m) ?? '');
@@ -251,109 +257,62 @@ export class Mediator {
     e.held = [];
   }
 
-  private ruleFailure(held: readonly RawRecord[], e: unknown, stage: string, current: string): void {
-    const where = current ? `${stage} ${current}` : stage;
+  /** where: `filter <name>`, `pairing`, `usage-class <name>`, `mapping`, `field <name>` */
+  private ruleFailure(held: readonly RawRecord[], e: unknown, where: string): void {
     const [reason, msg]: [RejectReason, string] = e instanceof ExprRuntimeError ? ['INVALID_FIELD', e.message] : ['RULE_ERROR', (e as Error).message];
     for (const raw of held) this.reject(raw, reason, `${where}: ${msg}`);
   }
 
   /** usage class, mapping, fields, checks → a UDR, or rejects (every half of a pair gets the reject) */
-  private mapAndEmit(raw: RawRecord, rec: unknown, v: Record<string, Value>, pair: PairEntry | null): void {
+  private mapAndEmit(raw: RawRecord, rec: unknown, pair: PairEntry | null): void {
     const r = this.rules;
+    const prog = r.program;
     const m = this.meta;
-    const held = pair ? pair.held : [raw];
+    const s = this.scratch;
     if (pair) {
       m.source = raw.source;
       m.stop = pair.stop!.rec;
       m.update = pair.update ? pair.update.rec : null;
     }
-    let stage = 'usage-class';
-    let current = '';
-    let mapping: CompiledMapping | undefined;
+    let mi: number;
     try {
-      const classes = r.classes;
-      for (let i = 0; i < classes.length; i++) {
-        const c = classes[i]!;
-        current = c.name;
-        if (truthy(c.test(rec, v, m))) { v.usageClass = c.name; break; }
+      mi = prog.classify(rec, m, s);
+      if (mi < 0) {
+        return this.rejectHeld(raw, pair, 'NO_MAPPING', `no mapping matched${s.usageClass ? ` (usageClass ${s.usageClass})` : ''}`);
       }
-      stage = 'mapping';
-      current = '';
-      const mappings = r.mappings;
-      for (let i = 0; i < mappings.length; i++) {
-        const mp = mappings[i]!;
-        if (mp.when === undefined || truthy(mp.when(rec, v, m))) { mapping = mp; break; }
-      }
-      if (mapping === undefined) {
-        const msg = `no mapping matched${v.usageClass ? ` (usageClass ${v.usageClass})` : ''}`;
-        for (const h of held) this.reject(h, 'NO_MAPPING', msg);
-        return;
-      }
-      stage = 'field';
-      const fields = mapping.fields;
-      for (let i = 0; i < fields.length; i++) {
-        const f = fields[i]!;
-        current = f.name;
-        const val = f.fn(rec, v, m);
-        if (val === null || val === '') {
-          if (f.required) {
-            const msg = `${f.name} is empty (mapping "${mapping.name}")`;
-            for (const h of held) this.reject(h, f.rejectAs, msg);
-            return;
-          }
-          v[f.name] = null;
-        } else v[f.name] = val;
+      if (prog.mappings[mi]!.fields(rec, m, s) === FIELD_EMPTY) {
+        const f = prog.fieldOf[s.step]!;
+        return this.rejectHeld(raw, pair, f.rejectAs, `${f.name} is empty (mapping "${f.mapping}")`);
       }
     } catch (e) {
-      return this.ruleFailure(held, e, stage, current);
+      return this.ruleFailure(pair ? pair.held : [raw], e, prog.steps[s.step]!);
     }
+    const v = s;
     const id = String(v.id);
-    const partners = held.length - 1;
-    if (r.dedupWindow > 0) {
-      if (this.seen.has(id)) return this.ignore('duplicate', held.length);
-      this.seen.add(id);
-      if (this.seen.size > r.dedupWindow) this.seen.delete(this.seen.values().next().value as string);
-    }
+    const partners = pair ? pair.held.length - 1 : 0;
+    if (r.dedupWindow > 0 && !this.seen.add(id, r.dedupWindow)) return this.ignore('duplicate', partners + 1);
     const quantity = typeof v.quantity === 'number' ? v.quantity : Number(v.quantity);
     if (!Number.isInteger(quantity) || quantity < 0) {
-      const msg = `quantity ${JSON.stringify(v.quantity)} is not a non-negative integer in base unit ${v.unit} (round it explicitly)`;
-      for (const h of held) this.reject(h, 'INVALID_FIELD', msg);
-      return;
+      return this.rejectHeld(raw, pair, 'INVALID_FIELD', `quantity ${JSON.stringify(v.quantity)} is not a non-negative integer in base unit ${v.unit} (round it explicitly)`);
     }
     const startTime = typeof v.startTime === 'number' ? v.startTime : Number(v.startTime);
     if (!Number.isFinite(startTime)) {
-      for (const h of held) this.reject(h, 'INVALID_FIELD', `startTime ${JSON.stringify(v.startTime)} is not a time (use time())`);
-      return;
+      return this.rejectHeld(raw, pair, 'INVALID_FIELD', `startTime ${JSON.stringify(v.startTime)} is not a time (use time())`);
     }
     const usageClass = v.usageClass == null ? '' : String(v.usageClass);
     if (!usageClass) {
-      for (const h of held) this.reject(h, 'MISSING_FIELD', 'usageClass is empty (no usage-class rule matched)');
-      return;
+      return this.rejectHeld(raw, pair, 'MISSING_FIELD', 'usageClass is empty (no usage-class rule matched)');
     }
-    const attrs: Record<string, string> = {};
-    const af = mapping.attrFields;
-    for (let i = 0; i < af.length; i++) {
-      const x = v[af[i]!];
-      if (x !== null && x !== undefined) attrs[af[i]!] = typeof x === 'string' ? x : String(x);
-    }
-    const keep = mapping.keep;
-    if (keep.length) {
-      const arr = rec as string[];
-      for (let i = 0; i < keep.length; i++) {
-        const [idx, name] = keep[i]!;
-        const x = arr[idx];
-        if (x !== undefined && !(name in attrs)) attrs[name] = x;
-      }
-    }
+    const attrs = prog.mappings[mi]!.attrs(s, rec);
     if (pair) attrs.stopSource = pair.stop!.raw.source;
     const account = String(v.account);
-    const s = v.service, rk = v.ratingKey, o = v.origin, d = v.destination;
+    const sv = v.service, rk = v.ratingKey, o = v.origin, d = v.destination;
     this.udrs.push({
       id,
       feed: raw.feed,
       usageClass,
       account,
-      service: s == null ? '' : String(s),
+      service: sv == null ? '' : String(sv),
       ratingKey: rk == null ? account : String(rk),
       startTime,
       quantity,

@@ -103,12 +103,30 @@ export function literalString(e: Expr | undefined, what: string): string {
 export function compileExpr(src: string, ctx: CompileContext): CompiledExpr {
   const ast = parseExpr(src);
   const consts: unknown[] = [];
-  const code = gen(ast, ctx, consts, 'r');
+  const code = gen(ast, { ctx, P: consts, rv: 'r' });
   // eslint-disable-next-line no-new-func
   const f = new Function('H', 'F', 'P', `"use strict"; return function(r, v, m) { return ${code}; };`);
   const fns: Record<string, Function> = Object.create(null);
   for (const [k, s] of ctx.functions) fns[k] = s.fn;
   return f(H, fns, consts) as CompiledExpr;
+}
+
+/**
+ * How an expression is emitted into a larger generated program (see ../program.ts) instead of its own function:
+ * constants go to the shared `consts` list and are referenced by `constRef(i)`, functions by `fnRef(name)`, and
+ * bare identifiers (mapped values) by `varRef(path)`, which returns a JS expression (a local, or `null`).
+ * The emitted code reads the record from `r` and the meta context from `m`, like a compiled expression.
+ */
+export interface EmitOptions {
+  consts: unknown[];
+  constRef: (i: number) => string;
+  fnRef: (name: string) => string;
+  varRef: (path: readonly string[]) => string;
+}
+
+/** JS source of one expression for a generated program (throws ExprSyntaxError / ExprCompileError like compileExpr). */
+export function exprCode(src: string, ctx: CompileContext, opts: EmitOptions): string {
+  return gen(parseExpr(src), { ctx, P: opts.consts, rv: 'r', emit: opts });
 }
 
 /** Check an expression without keeping it: returns the error or null. */
@@ -135,9 +153,20 @@ export function functionsIn(e: Expr, out: Set<string>): Set<string> {
   return out;
 }
 
-/** `rv`: the JS expression of the record fields are read from (`r`, or `m.stop` inside stop(...)) */
-function gen(e: Expr, ctx: CompileContext, P: unknown[], rv: string): string {
-  const g = (x: Expr) => gen(x, ctx, P, rv);
+interface GenState {
+  ctx: CompileContext;
+  P: unknown[];
+  /** the JS expression of the record fields are read from (`r`, or `m.stop` inside stop(...)) */
+  rv: string;
+  /** program mode (exprCode); absent: a standalone function of (r, v, m) */
+  emit?: EmitOptions;
+}
+
+function gen(e: Expr, st: GenState): string {
+  const { ctx, P, rv, emit } = st;
+  const g = (x: Expr) => gen(x, st);
+  /** reference to constant P[i] */
+  const K = (i: number) => (emit ? emit.constRef(i) : `P[${i}]`);
   switch (e.k) {
     case 'lit':
       return JSON.stringify(e.v);
@@ -155,7 +184,7 @@ function gen(e: Expr, ctx: CompileContext, P: unknown[], rv: string): string {
         return rv === 'r' ? `(r[${idx}] ?? null)` : `(${rv} ? (${rv}[${idx}] ?? null) : null)`;
       }
       P.push(path);
-      return `H.get(${rv}, P[${P.length - 1}])`;
+      return `H.get(${rv}, ${K(P.length - 1)})`;
     }
     case 'var': {
       if (e.path[0] === 'meta') {
@@ -165,6 +194,7 @@ function gen(e: Expr, ctx: CompileContext, P: unknown[], rv: string): string {
         }
         return `H.meta(m, ${JSON.stringify(key)})`;
       }
+      if (emit) return emit.varRef(e.path);
       if (e.path.length === 1 && !(e.path[0]! in Object.prototype)) {
         // mapped values live in a null-prototype object (see MappedValues): a direct read is safe and fast
         return `(v[${JSON.stringify(e.path[0])}] ?? null)`;
@@ -176,7 +206,7 @@ function gen(e: Expr, ctx: CompileContext, P: unknown[], rv: string): string {
       if (e.items.every((x) => x.k === 'lit')) {
         // constant list: built once, not per evaluation
         P.push(e.items.map((x) => (x as { v: unknown }).v));
-        return `P[${P.length - 1}]`;
+        return K(P.length - 1);
       }
       return `[${e.items.map(g).join(', ')}]`;
     case 'unary':
@@ -206,7 +236,7 @@ function gen(e: Expr, ctx: CompileContext, P: unknown[], rv: string): string {
           const pattern = literalString(e.r, `the right side of '${e.op}'`);
           const re = compileRegex(pattern, e.r.at);
           P.push(literalMatcher(pattern) ?? re);
-          const c = `P[${P.length - 1}].test(H.str(${g(e.l)}))`;
+          const c = `${K(P.length - 1)}.test(H.str(${g(e.l)}))`;
           return e.op === '~' ? c : `!${c}`;
         }
       }
@@ -217,7 +247,7 @@ function gen(e: Expr, ctx: CompileContext, P: unknown[], rv: string): string {
         if (!ctx.pairing) throw new ExprCompileError(`${e.name}() reads the paired record: it needs a \`pairing\` block in the rule file`, e.at);
         const a = e.args[0];
         if (e.args.length !== 1 || !a || a.k !== 'field') throw new ExprCompileError(`${e.name}() takes one field reference, e.g. ${e.name}($7)`, e.at);
-        return gen(a, ctx, P, `m.${e.name}`);
+        return gen(a, { ...st, rv: `m.${e.name}` });
       }
       const spec = ctx.functions.get(e.name);
       if (!spec) throw new ExprCompileError(`unknown function ${e.name}() (see \`ratestream list functions\`)`, e.at);
@@ -236,9 +266,9 @@ function gen(e: Expr, ctx: CompileContext, P: unknown[], rv: string): string {
           throw new ExprCompileError(`${e.name}(): ${(err as Error).message}`, e.at);
         }
         P.push(prepared);
-        args.unshift(`P[${P.length - 1}]`);
+        args.unshift(K(P.length - 1));
       }
-      return `F[${JSON.stringify(e.name)}](${args.join(', ')})`;
+      return `${emit ? emit.fnRef(e.name) : `F[${JSON.stringify(e.name)}]`}(${args.join(', ')})`;
     }
   }
 }

@@ -11,30 +11,55 @@ function table(args: readonly { k: string }[], ctx: { tables: ReadonlyMap<string
   return t;
 }
 
-/** key → value of one column, built once per (table, column) at compile time (no row object on the hot path) */
-const columnMaps = new WeakMap<ReferenceTable, Map<string, Map<string, string>>>();
-export function columnMap(t: ReferenceTable, col: string): Map<string, string> {
-  let byCol = columnMaps.get(t);
-  if (!byCol) columnMaps.set(t, (byCol = new Map()));
-  let m = byCol.get(col);
-  if (!m) {
-    m = new Map();
-    for (const [k, row] of t.rows) if (row[col] !== undefined) m.set(k, row[col]!);
-    byCol.set(col, m);
+/**
+ * key → row number of a table, plus the last key looked up: rules often read several columns of the same row in a
+ * row (account, then service of one subscriber), and the second read then needs no hash lookup.
+ */
+interface RowIndex {
+  rows: Map<string, number>;
+  lastKey: string | undefined;
+  lastRow: number | undefined;
+}
+const rowIndexes = new WeakMap<ReferenceTable, RowIndex>();
+function rowIndex(t: ReferenceTable): RowIndex {
+  let ix = rowIndexes.get(t);
+  if (!ix) {
+    const rows = new Map<string, number>();
+    let i = 0;
+    for (const k of t.rows.keys()) rows.set(k, i++);
+    rowIndexes.set(t, (ix = { rows, lastKey: undefined, lastRow: undefined }));
   }
-  return m;
+  return ix;
+}
+
+/** one column of a table by row number (see rowIndex) */
+interface ColumnLookup {
+  ix: RowIndex;
+  values: (string | undefined)[];
 }
 
 export const lookup: FunctionSpec = {
   name: 'lookup', description: "lookup('table', key, 'column'?): the row's column (default: the table's second column) for an exact key, or null.",
   minArgs: 2, maxArgs: 3, examples: [],
-  prepare: (args, ctx) => {
+  prepare: (args, ctx): ColumnLookup => {
     const t = table(args, ctx, 'lookup');
     const col = args[2] ? literalString(args[2] as never, 'lookup() column') : t.columns[1]!;
-    return columnMap(t, col);
+    const values: (string | undefined)[] = [];
+    for (const row of t.rows.values()) values.push(row[col]);
+    return { ix: rowIndex(t), values };
   },
-  fn: (m: Map<string, string>, _n: Value, key: Value) => {
-    const v = m.get(typeof key === 'string' ? key : str(key));
+  fn: (p: ColumnLookup, _n: Value, key: Value) => {
+    const k = typeof key === 'string' ? key : str(key);
+    const ix = p.ix;
+    let row: number | undefined;
+    if (k === ix.lastKey) row = ix.lastRow;
+    else {
+      row = ix.rows.get(k);
+      ix.lastKey = k;
+      ix.lastRow = row;
+    }
+    if (row === undefined) return null;
+    const v = p.values[row];
     return v === undefined ? null : v;
   },
 };

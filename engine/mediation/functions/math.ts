@@ -46,12 +46,20 @@ function decimalParts(x: number): { i: bigint; s: number } {
 export const sum: FunctionSpec = {
   name: 'sum', description: 'Sum of numbers (e.g. upload + download bytes).', minArgs: 1, maxArgs: 32,
   examples: [{ expr: "sum('1200', '800')", result: 2000 }],
-  fn: (...xs: Value[]) => xs.reduce<number>((a, x) => a + num(x), 0),
+  fn: (...xs: Value[]) => {
+    let a = 0;
+    for (let i = 0; i < xs.length; i++) a += num(xs[i]!);
+    return a;
+  },
 };
 export const multiply: FunctionSpec = {
   name: 'multiply', description: 'Product of numbers.', minArgs: 2, maxArgs: 8,
   examples: [{ expr: 'multiply(60, 1000)', result: 60000 }],
-  fn: (...xs: Value[]) => xs.reduce<number>((a, x) => a * num(x), 1),
+  fn: (...xs: Value[]) => {
+    let a = 1;
+    for (let i = 0; i < xs.length; i++) a *= num(xs[i]!);
+    return a;
+  },
 };
 export const divide: FunctionSpec = {
   name: 'divide', description: "divide(a, b, decimals?, mode?): a / b rounded explicitly (default 0 decimals, half-up).", minArgs: 2, maxArgs: 4,

@@ -21,9 +21,24 @@ const options = z
 
 type Options = z.output<typeof options>;
 
-/** Split one delimited line. Fast path: no quote character present → String.split. */
+/**
+ * Split one delimited line. Fast path: no quote character present → the fields between delimiters (an indexOf
+ * loop: the same result as String.split, cheaper than it for short lines).
+ */
 export function splitDelimited(line: string, delim: string, quote: string, lazy: boolean): string[] {
-  if (!quote || line.indexOf(quote) < 0) return line.split(delim);
+  if (!quote || line.indexOf(quote) < 0) {
+    const out: string[] = [];
+    let i = 0;
+    while (true) {
+      const d = line.indexOf(delim, i);
+      if (d < 0) {
+        out.push(i === 0 ? line : line.slice(i));
+        return out;
+      }
+      out.push(line.slice(i, d));
+      i = d + 1;
+    }
+  }
   const out: string[] = [];
   let i = 0;
   const n = line.length;

@@ -19,28 +19,41 @@ export function createLineFramer(file: string, feed: string, opts: LineFramerOpt
   const skip = opts.skipLines ?? 0;
   const comment = opts.commentPrefix;
   const control = opts.control;
+  const prefix = `${file}:`;
 
   function take(text: string, last: boolean): FramerOutput {
     const records: RawRecord[] = [];
     const ignored = new Map<string, number>();
     let start = 0;
-    const all = buf + text;
+    // the partial line left by the previous chunk (never holds a newline) joins this chunk's first line; the
+    // other lines are slices of `text` itself (no concatenated copy of the whole chunk)
+    const head = buf;
     buf = '';
-    while (true) {
-      const nl = all.indexOf('\n', start);
+    if (head) {
+      const nl = text.indexOf('\n');
       if (nl < 0) {
-        if (last && start < all.length) handle(all.slice(start));
-        else buf = all.slice(start);
+        if (last) handle(head + text);
+        else buf = head + text;
+        return { records, ignored };
+      }
+      handle(head + text.slice(0, nl));
+      start = nl + 1;
+    }
+    while (true) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) {
+        if (last && start < text.length) handle(text.slice(start));
+        else buf = text.slice(start);
         break;
       }
-      handle(all.slice(start, nl));
+      handle(text.slice(start, nl));
       start = nl + 1;
     }
     return { records, ignored };
 
     function handle(rawLine: string) {
       lineNo++;
-      const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+      const line = rawLine.charCodeAt(rawLine.length - 1) === 13 ? rawLine.slice(0, -1) : rawLine; // \r\n
       if (lineNo <= skip) {
         opts.onHeader?.(line);
         ignored.set('header', (ignored.get('header') ?? 0) + 1);
@@ -58,7 +71,7 @@ export function createLineFramer(file: string, feed: string, opts: LineFramerOpt
           return;
         }
       }
-      records.push({ feed, source: `${file}:${lineNo}`, text: line });
+      records.push({ feed, source: prefix + lineNo, text: line });
     }
   }
   return {
