@@ -33,7 +33,8 @@ export default defineConfig({
           name: 'integration',
           include: integrationFiles,
           globalSetup: ['test/setup/global-setup.ts'],
-          testTimeout: 120_000,
+          // generous: the streaming and reliability suites run long child processes on 2 shared cores
+          testTimeout: 300_000,
           hookTimeout: 120_000,
         },
       },
