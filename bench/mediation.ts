@@ -2,13 +2,13 @@
  * Mediation-only throughput: 140-byte switch CDRs (CSV) through bench/mediation-rules.yaml (about 50 rules),
  * framing included (text → line framer → Mediator), one core, no I/O in the timed part.
  *
- *   npx tsx bench/mediation.ts [--records 2000000] [--batch 8192] [--chunk 1048576] [--profile out.cpuprofile]
+ *   npx tsx bench/mediation.ts [--records 2000000] [--batch 8192] [--chunk 16384] [--profile out.cpuprofile]
  *
  * Reports records/s, CPU-seconds per million records (all threads of the process, GC helpers included), peak RSS
  * and the main-thread GC pause time of the timed run. The workload is generated here with a fixed seed: 20k
  * subscribers, 50k destinations, a mix of voice / SMS / data / other record types. The input is generated up
- * front as text chunks of `--chunk` characters (default 1 MiB: what the file sources hand the framer, they read
- * with a 1 MiB highWaterMark, and batches of at most `--batch` records as they do), so the bench holds the text
+ * front as text chunks of `--chunk` characters (default 16 KiB: what the file sources hand the framer: they read
+ * with READ_CHUNK_BYTES, and batches of at most `--batch` records as they do), so the bench holds the text
  * once and no giant intermediate strings distort memory and GC. `--profile` writes a V8 CPU profile of the timed
  * run only.
  */
@@ -18,6 +18,7 @@ import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { compileMediationFile } from '../engine/mediation/compiler.ts';
 import { Mediator } from '../engine/mediation/mediator.ts';
+import { READ_CHUNK_BYTES } from '../engine/runtime/sources/file-source.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, d: number) => {
@@ -62,7 +63,7 @@ function line(i: number): string {
 }
 
 // chunks of --chunk characters (lines cross chunk boundaries, as in a file read); ~10 % of the records first, for the warm-up
-const CHUNK = arg('chunk', 1 << 20);
+const CHUNK = arg('chunk', READ_CHUNK_BYTES); // what the product's file source reads
 function generate(from: number, to: number): string[] {
   const chunks: string[] = [];
   let pending: string[] = [];
