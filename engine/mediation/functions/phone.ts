@@ -14,6 +14,34 @@ const CACHE_MAX = 200_000;
 /** the parses for one default country (a stable object, so compiled rules can hold it) */
 interface CountryCache {
   byText: Map<string, Parsed | string>;
+  /**
+   * the same parses keyed by number: texts made of an optional '+' and up to 15 digits (separators ' ' '-' '.'
+   * ignored, as libphonenumber ignores them) hash as a double instead of a string — the common case, several
+   * times per record. Slot = (has '+') * 32 + digit count, so leading zeros stay distinct.
+   */
+  byDigits: (Map<number, Parsed | string> | undefined)[];
+}
+
+/** slot of the last digitKey() call (avoids allocating a pair per call) */
+let keySlot = 0;
+
+/** numeric key of a phone-number text, or -1 when it is not just '+'/digits/separators (then the text is the key) */
+function digitKey(t: string): number {
+  let i = 0;
+  let plus = 0;
+  if (t.charCodeAt(0) === 43 /* + */) { plus = 1; i = 1; }
+  let v = 0;
+  let n = 0;
+  for (; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++n > 15) return -1;
+      v = v * 10 + (c - 48);
+    } else if (c !== 32 && c !== 45 && c !== 46) return -1;
+  }
+  if (n === 0) return -1;
+  keySlot = plus * 32 + n;
+  return v;
 }
 /** default country → its parses (two levels: no key concatenation per call) */
 const cache = new Map<string, CountryCache>();
@@ -21,7 +49,7 @@ let cached = 0;
 
 function countryCache(c: string): CountryCache {
   let cc = cache.get(c);
-  if (cc === undefined) cache.set(c, (cc = { byText: new Map() }));
+  if (cc === undefined) cache.set(c, (cc = { byText: new Map(), byDigits: [] }));
   return cc;
 }
 
@@ -33,23 +61,47 @@ function parse(v: Value, country?: Value): Parsed {
 /** parse with the cache of the default country `country` */
 function parseIn(cc: CountryCache, v: Value, country?: Value): Parsed {
   const text = typeof v === 'string' ? v : str(v);
+  const k = digitKey(text);
+  if (k >= 0) {
+    const slot = keySlot;
+    let m = cc.byDigits[slot];
+    let hit = m?.get(k);
+    if (hit === undefined) {
+      hit = parseOrMessage(v, country);
+      if (cached >= CACHE_MAX) clearAll();
+      if (m === undefined) cc.byDigits[slot] = m = new Map();
+      m.set(k, hit);
+      cached++;
+    }
+    if (typeof hit === 'string') throw new ExprRuntimeError(hit);
+    return hit;
+  }
   let hit = cc.byText.get(text);
   if (hit === undefined) {
-    try {
-      hit = parseUncached(v, country);
-    } catch (e) {
-      hit = (e as Error).message;
-    }
-    if (cached >= CACHE_MAX) {
-      for (const x of cache.values()) x.byText.clear();
-      cached = 0;
-    }
+    hit = parseOrMessage(v, country);
+    if (cached >= CACHE_MAX) clearAll();
     // the key as a string of its own: a substring of the input would keep the whole input chunk alive
     cc.byText.set((` ${text}`).slice(1), hit);
     cached++;
   }
   if (typeof hit === 'string') throw new ExprRuntimeError(hit);
   return hit;
+}
+
+function parseOrMessage(v: Value, country?: Value): Parsed | string {
+  try {
+    return parseUncached(v, country);
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+function clearAll(): void {
+  for (const x of cache.values()) {
+    x.byText.clear();
+    x.byDigits.length = 0;
+  }
+  cached = 0;
 }
 
 /** compile time: a literal default country (or none) selects its cache once */
