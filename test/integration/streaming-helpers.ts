@@ -4,6 +4,7 @@
  * store queries through the CLI (each chDB data dir belongs to one process at a time).
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createWriteStream, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,7 +12,7 @@ import { pino } from 'pino';
 import { generateDemoFeeds } from '../../engine/demo/generate.ts';
 import { loadCatalogFile, rootOf } from '../../engine/rating/catalog.ts';
 import { createKafkajsPort } from '../../engine/runtime/kafka/kafkajs-adapter.ts';
-import type { KafkaPort, ProducerRecord } from '../../engine/runtime/kafka/port.ts';
+import type { ConsumedMessage, KafkaPort, ProducerRecord } from '../../engine/runtime/kafka/port.ts';
 import { readUntilBarriers, barrierRecord } from '../../engine/runtime/streaming/kafka-util.ts';
 import { kafkaBrokers, schemaRegistryUrl } from '../setup/env.ts';
 
@@ -234,8 +235,9 @@ export async function caughtUp(port: KafkaPort, name: string, prefix: string, fe
   try {
     const pairs: [string, string, boolean][] = [
       ...feeds.map((f) => [`${name}.mediate`, `${prefix}raw.${f}`, false] as [string, string, boolean]),
+      [`${name}.mediate`, `${prefix}service-events-in`, false],
       [`${name}.rate`, `${prefix}udr`, true],
-      ...['udr', 'rated', ...feeds.map((f) => `dlq.${f}`), 'dlq.mediation', 'dlq.rating'].map((t) => [`${name}.sink`, `${prefix}${t}`, true] as [string, string, boolean]),
+      ...['udr', 'rated', 'billing-state', ...feeds.map((f) => `dlq.${f}`), 'dlq.mediation', 'dlq.rating'].map((t) => [`${name}.sink`, `${prefix}${t}`, true] as [string, string, boolean]),
     ];
     const snapshot = async () => {
       let ok = true;
@@ -261,6 +263,29 @@ export async function caughtUp(port: KafkaPort, name: string, prefix: string, fe
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Every record of a topic as a read_committed reader sees it (aborted transactions left out): reads from the beginning
+ * until something came and nothing more arrives for `settleMs`.
+ */
+export async function readCommitted(port: KafkaPort, topic: string, settleMs = 2000, timeoutMs = 60_000): Promise<ConsumedMessage[]> {
+  const got: ConsumedMessage[] = [];
+  const c = port.consumer({ groupId: `test.read.${randomUUID()}`, fromBeginning: true, isolation: 'read_committed', maxWaitTimeMs: 100 });
+  await c.connect();
+  try {
+    await c.subscribe([topic]);
+    await c.run(async (b) => { got.push(...b.messages); });
+    const deadline = Date.now() + timeoutMs;
+    while (got.length === 0 && Date.now() < deadline) await sleep(100);
+    for (let n = -1; n !== got.length && Date.now() < deadline;) {
+      n = got.length;
+      await sleep(settleMs);
+    }
+  } finally {
+    await c.disconnect();
+  }
+  return got;
 }
 
 /** Final pool balances of one uninterrupted in-memory run of the core (mediate + rate) over the lines in order. */

@@ -5,12 +5,15 @@
  * - service events travel on the `udr` topic too (same key, same partition, same order as the usage they affect),
  *   as JSON with the header `rs-kind: service-event`.
  * - DLQ topics, the rating-state changelog and rating events: JSON (small, for humans and replay tools).
+ * - `billing-state` (rate → sink: the service-state log rows and pool balances billing reads): JSON, one row per record,
+ *   header `rs-kind: service-state | pool-balance`; the bigint columns of a pool balance travel as decimal strings.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatMoney, parseMoney } from '../../core/money.ts';
 import type { Charge, Udr } from '../../core/types.ts';
+import type { PoolBalance, ServiceStateChange } from '../../store/finance.ts';
 import type { AvroCodec, SchemaRegistry } from '../kafka/schema-registry.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -20,6 +23,9 @@ export const CHARGE_SCHEMA_FILE = join(ROOT, 'schemas', 'charge.avsc');
 /** Header naming what a record on the `udr` topic carries (absent = a UDR). */
 export const KIND_HEADER = 'rs-kind';
 export const KIND_SERVICE_EVENT = 'service-event';
+/** `rs-kind` values on the billing-state topic */
+export const KIND_SERVICE_STATE = 'service-state';
+export const KIND_POOL_BALANCE = 'pool-balance';
 
 /** A charge as it travels on `rated`: the core Charge plus the feed it came from (the ledger's `feed` column). */
 export interface ChargeRecord extends Charge {
@@ -54,4 +60,28 @@ export async function createCodecs(registry: SchemaRegistry, topics: { udr: stri
       },
     },
   };
+}
+
+/** A row of the billing-state topic, decoded. */
+export type BillingStateRow = { kind: 'service-state'; row: ServiceStateChange } | { kind: 'pool-balance'; row: PoolBalance };
+
+const POOL_BIGINTS = ['size', 'used', 'overage', 'version'] as const;
+
+export function encodeServiceState(r: ServiceStateChange): Buffer {
+  return Buffer.from(JSON.stringify(r));
+}
+
+export function encodePoolBalance(r: PoolBalance): Buffer {
+  return Buffer.from(JSON.stringify({ ...r, size: String(r.size), used: String(r.used), overage: String(r.overage), version: String(r.version) }));
+}
+
+/** Decodes a billing-state record by its `rs-kind` header; undefined for a kind this version does not know. */
+export function decodeBillingState(kind: string | undefined, value: Buffer): BillingStateRow | undefined {
+  if (kind === KIND_SERVICE_STATE) return { kind, row: JSON.parse(value.toString('utf8')) as ServiceStateChange };
+  if (kind === KIND_POOL_BALANCE) {
+    const o = JSON.parse(value.toString('utf8')) as Record<string, unknown>;
+    for (const k of POOL_BIGINTS) o[k] = BigInt(o[k] as string);
+    return { kind, row: o as unknown as PoolBalance };
+  }
+  return undefined;
 }

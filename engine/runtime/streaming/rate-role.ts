@@ -1,19 +1,27 @@
 /**
  * Role `rate`: udr (UDRs and service events, keyed by rating key) → rated (Avro charges) + dlq.rating + rating-events
- * + the rating-state changelog, in one transaction per udr partition.
+ * + billing-state (service-state log rows and pool balances for the sink) + the rating-state changelog, in one
+ * transaction per udr partition.
  *
  * Per-partition state (per catalog: pools, service states, bill-on-first-use counters, period tiers, contract
  * counters — the Rater's serialisable RatingState — plus the dedup window of rated ids) is written to the compacted
  * `rating-state` topic, partition = the udr partition, in the same transaction as the charges and the offsets. On
  * assignment the fencing transaction writes a barrier to that changelog partition; the state is rebuilt by reading
  * the partition up to the barrier, i.e. exactly what the previous owner committed.
+ *
+ * Billing state: every service-state log row of the batch (as the embedded mode writes it: stateRowToStore) and, per
+ * pool the batch touched, one pool-balance row (poolBalanceOf: version = used; as-of = the latest usage time among the
+ * UDRs rated with it in this batch) go to `billing-state` in the same transaction, so the sink writes them exactly
+ * once (offset-range dedup tokens) — replays of an aborted batch never reach it.
  */
 import type { Charge, Udr } from '../../core/types.ts';
 import type { CompiledCatalog } from '../../rating/catalog.ts';
+import { poolBalanceOf, stateRowToStore } from '../../billing/rating-adapter.ts';
 import { Rater, type RateBatchResult, type ServiceEvent } from '../../rating/rater.ts';
 import { applyChanges, emptyState } from '../../rating/state.ts';
+import type { PoolBalance } from '../../store/finance.ts';
 import type { ConsumedMessage, ProducerRecord, TopicPartition, TransactionalProducer } from '../kafka/port.ts';
-import { KIND_HEADER, KIND_SERVICE_EVENT } from './codecs.ts';
+import { encodePoolBalance, encodeServiceState, KIND_HEADER, KIND_POOL_BALANCE, KIND_SERVICE_EVENT, KIND_SERVICE_STATE } from './codecs.ts';
 import type { RoleContext } from './context.ts';
 import { DEDUP_PREFIX, DedupWindow, idHash } from './dedup-window.ts';
 import { barrierRecord, readUntilBarriers } from './kafka-util.ts';
@@ -94,7 +102,9 @@ export class RateRole extends TxnRole<RatePartition> {
     let run: Udr[] = [];
     let runCat: string | undefined;
     const keys: (Buffer | null)[] = [];
-    const emit = (catName: string, res: RateBatchResult, feedOf: (c: Charge) => string, keyOf: (i: number, c: Charge) => Buffer | string | null) => {
+    // the batch's latest balance per pool (`<catalog>|pools/<plan>|<owner>|<period>`), written once at the end
+    const pools = new Map<string, PoolBalance>();
+    const emit = (catName: string, res: RateBatchResult, asOf: number, feedOf: (c: Charge) => string, keyOf: (i: number, c: Charge) => Buffer | string | null) => {
       res.charges.forEach((c, i) => out.push({ topic: t.rated, key: keyOf(i, c), value: codecs.charge.encode({ ...c, feed: feedOf(c) }) }));
       for (const r of res.rejects) {
         out.push(dlqRecord(t.dlqRating, r));
@@ -102,6 +112,20 @@ export class RateRole extends TxnRole<RatePartition> {
       }
       for (const e of res.events) out.push({ topic: t.ratingEvents, key: e.key, value: Buffer.from(JSON.stringify({ catalog: catName, ...e })) });
       m.recordsOut.inc({ role: 'rate', topic: t.rated }, res.charges.length);
+      // billing state: the service-state timeline and pool balances (what the embedded mode writes per batch)
+      const catalog = part.raters.get(catName)!.catalog;
+      for (const r of res.stateLog) {
+        out.push({ topic: t.billingState, key: r.service, value: encodeServiceState(stateRowToStore(r, catalog.version)), headers: { [KIND_HEADER]: KIND_SERVICE_STATE } });
+      }
+      if (res.stateLog.length) m.recordsOut.inc({ role: 'rate', topic: t.billingState }, res.stateLog.length);
+      for (const ch of res.stateChanges) {
+        const b = poolBalanceOf(catalog, ch.key, ch.value, asOf);
+        if (!b) continue;
+        const k = `${catName}${SEP}${ch.key}`;
+        const prev = pools.get(k);
+        if (prev && prev.asOf > b.asOf) b.asOf = prev.asOf;
+        pools.set(k, b);
+      }
     };
     const flushRun = () => {
       if (!run.length) return;
@@ -115,7 +139,9 @@ export class RateRole extends TxnRole<RatePartition> {
       const keyByUdr = new Map<string, Buffer | null>();
       udrs.forEach((u, i) => keyByUdr.set(u.id, udrKeys[i] ?? null));
       const feedByUdr = new Map(udrs.map((u) => [u.id, u.feed] as const));
-      emit(runCat!, res, (c) => feedByUdr.get(c.udrId) ?? udrs[0]!.feed, (_i, c) => keyByUdr.get(c.udrId) ?? c.ratingKey);
+      let asOf = 0;
+      for (const u of udrs) if (u.startTime > asOf) asOf = u.startTime;
+      emit(runCat!, res, asOf, (c) => feedByUdr.get(c.udrId) ?? udrs[0]!.feed, (_i, c) => keyByUdr.get(c.udrId) ?? c.ratingKey);
       applyStateChanges(runCat!, res);
     };
     const applyStateChanges = (catName: string, res: RateBatchResult) => {
@@ -136,7 +162,8 @@ export class RateRole extends TxnRole<RatePartition> {
         const catName = this.catalogForEvent(part, ev);
         const rater = part.raters.get(catName)!;
         const res = rater.applyServiceEvent(ev);
-        emit(catName, res, () => 'service-events', () => msg.key);
+        const at = typeof ev.at === 'number' ? ev.at : Date.parse(ev.at);
+        emit(catName, res, Number.isFinite(at) ? at : 0, () => 'service-events', () => msg.key);
         applyStateChanges(catName, res);
         continue;
       }
@@ -154,6 +181,10 @@ export class RateRole extends TxnRole<RatePartition> {
       keys.push(msg.key);
     }
     flushRun();
+    for (const b of pools.values()) {
+      out.push({ topic: t.billingState, key: b.poolId, value: encodePoolBalance(b), headers: { [KIND_HEADER]: KIND_POOL_BALANCE } });
+    }
+    if (pools.size) m.recordsOut.inc({ role: 'rate', topic: t.billingState }, pools.size);
     const dedupKey = `${DEDUP_PREFIX}${msgs[0]!.offset}`;
     // the in-memory window (like the raters' state) already holds this batch; if the transaction fails, the partition
     // is rebuilt from the changelog, which does not

@@ -1,6 +1,6 @@
 /**
- * Role `sink`: udr, rated, dlq.<feed>, dlq.mediation (service events), dlq.rating (read_committed) → ClickHouse
- * (udrs, charges, rejects).
+ * Role `sink`: udr, rated, billing-state, dlq.<feed>, dlq.mediation (service events), dlq.rating (read_committed) →
+ * ClickHouse (udrs, charges, service_states + pool_balances, rejects).
  *
  * Exactly-once into ClickHouse without a distributed transaction:
  *  - batches are cut per partition by offsets and inserted with `insert_deduplication_token =
@@ -15,16 +15,17 @@
  */
 import type { Charge, Reject, Udr } from '../../core/types.ts';
 import type { StoreClient } from '../../store/client.ts';
+import { type PoolBalance, type ServiceStateChange, writePoolBalances, writeStateChanges } from '../../store/finance.ts';
 import { writeBatch } from '../../store/ledger.ts';
 import type { BatchContext, ConsumedBatch, KafkaConsumer, TopicPartition } from '../kafka/port.ts';
-import { KIND_HEADER, KIND_SERVICE_EVENT, type ChargeRecord } from './codecs.ts';
+import { type BillingStateRow, type ChargeRecord, decodeBillingState, KIND_HEADER, KIND_SERVICE_EVENT } from './codecs.ts';
 import type { RoleContext, StreamRole } from './context.ts';
 
-type Entry = { offset: bigint; udr?: Udr; charge?: ChargeRecord; reject?: Reject };
+type Entry = { offset: bigint; udr?: Udr; charge?: ChargeRecord; reject?: Reject; state?: BillingStateRow };
 
 interface Buffer_ {
   tp: TopicPartition;
-  kind: 'udr' | 'charge' | 'reject-mediation' | 'reject-rating';
+  kind: 'udr' | 'charge' | 'state' | 'reject-mediation' | 'reject-rating';
   entries: Entry[];
   /** next offset to accept (dedups redelivered batches) */
   next: bigint;
@@ -73,6 +74,7 @@ export class SinkRole implements StreamRole {
     const t = this.ctx.topics;
     if (topic === t.udr) return 'udr';
     if (topic === t.rated) return 'charge';
+    if (topic === t.billingState) return 'state';
     return topic === t.dlqRating ? 'reject-rating' : 'reject-mediation';
   }
 
@@ -85,7 +87,7 @@ export class SinkRole implements StreamRole {
     this.consumer.onCrash((err, restart) => this.ctx.log.error({ role: 'sink', err, restart }, 'consumer crashed'));
     await this.consumer.connect();
     const feedDlqs = [...this.ctx.pipelines.byFeed.keys()].map((f) => t.dlq(f));
-    await this.consumer.subscribe([t.udr, t.rated, ...feedDlqs, t.dlqMediation, t.dlqRating]);
+    await this.consumer.subscribe([t.udr, t.rated, t.billingState, ...feedDlqs, t.dlqMediation, t.dlqRating]);
     this.loop = this.flushLoop();
     this.timer = setInterval(() => this.wake?.(), Math.max(20, Math.min(this.opts.lingerMs, 250)));
     await this.consumer.run((b, c) => this.handle(b, c));
@@ -168,7 +170,11 @@ export class SinkRole implements StreamRole {
         if (b.kind === 'udr') {
           if (msg.headers[KIND_HEADER]?.toString() !== KIND_SERVICE_EVENT) e.udr = await codecs.udr.decode(msg.value);
         } else if (b.kind === 'charge') e.charge = await codecs.charge.decode(msg.value);
-        else e.reject = JSON.parse(msg.value.toString()) as Reject;
+        else if (b.kind === 'state') {
+          const st = decodeBillingState(msg.headers[KIND_HEADER]?.toString(), msg.value);
+          if (st) e.state = st;
+          else this.ctx.log.warn({ role: 'sink', topic: batch.topic, partition: batch.partition, offset: msg.offset }, 'billing-state record of an unknown kind: skipped');
+        } else e.reject = JSON.parse(msg.value.toString()) as Reject;
       }
       if (b.entries.length === 0) b.since = Date.now();
       b.entries.push(e);
@@ -240,16 +246,24 @@ export class SinkRole implements StreamRole {
       const udrs: Udr[] = [];
       const byFeed = new Map<string, Charge[]>();
       const rejects: Reject[] = [];
+      const states: ServiceStateChange[] = [];
+      const pools: PoolBalance[] = [];
       for (const e of entries) {
         if (e.udr) udrs.push(e.udr);
+        else if (e.state) {
+          if (e.state.kind === 'service-state') states.push(e.state.row);
+          else pools.push(e.state.row);
+        }
         else if (e.charge) {
           const l = byFeed.get(e.charge.feed);
           if (l) l.push(e.charge);
           else byFeed.set(e.charge.feed, [e.charge]);
         } else if (e.reject) rejects.push(e.reject);
       }
-      const table = b.kind === 'udr' ? 'udrs' : b.kind === 'charge' ? 'charges' : 'rejects';
-      const rows = udrs.length + rejects.length + [...byFeed.values()].reduce((a, l) => a + l.length, 0);
+      const table = b.kind === 'udr' ? 'udrs' : b.kind === 'charge' ? 'charges' : b.kind === 'state' ? 'service_states' : 'rejects';
+      const rowsByTable: [string, number][] = b.kind === 'state' ? [['service_states', states.length], ['pool_balances', pools.length]]
+        : [[table, udrs.length + rejects.length + [...byFeed.values()].reduce((a, l) => a + l.length, 0)]];
+      const rows = rowsByTable.reduce((a, [, n]) => a + n, 0);
       for (let attempt = 1, delay = 100; ; attempt++, delay = Math.min(delay * 2, this.opts.retryMaxMs)) {
         if (!stillOwned()) return;
         try {
@@ -262,11 +276,16 @@ export class SinkRole implements StreamRole {
               const med = b.kind === 'reject-mediation';
               jobs.push(writeBatch(this.store, { udrs: [], charges: [], mediationRejects: med ? rejects : [], ratingRejects: med ? [] : rejects, feed: '' }, token));
             }
+            // same scheme as the embedded mode's `<token>:states` / `<token>:pools`; pool rows keep their order within
+            // the insert, so of two balances with the same version (used) the later one wins in the ReplacingMergeTree
+            if (states.length) jobs.push(writeStateChanges(this.store, states, `${token}:states`));
+            if (pools.length) jobs.push(writePoolBalances(this.store, pools, `${token}:pools`));
             await Promise.all(jobs);
           });
-          if (rows) {
-            m.chInsertSeconds.observe({ table }, (performance.now() - t1) / 1000);
-            m.chRows.inc({ table }, rows);
+          for (const [tb, n] of rowsByTable) {
+            if (!n) continue;
+            m.chInsertSeconds.observe({ table: tb }, (performance.now() - t1) / 1000);
+            m.chRows.inc({ table: tb }, n);
           }
           break;
         } catch (err) {
@@ -286,7 +305,7 @@ export class SinkRole implements StreamRole {
       if (b.entries.length) b.since = Date.now();
       this.buffered -= n;
       m.sinkBuffered.set(this.buffered);
-      m.recordsOut.inc({ role: 'sink', topic: table }, rows);
+      for (const [tb, n] of rowsByTable) m.recordsOut.inc({ role: 'sink', topic: tb }, n);
       m.batchSeconds.observe({ role: 'sink' }, (performance.now() - t0) / 1000);
       if (b.paused && b.entries.length < this.perPartitionLimit() / 2 && !this.stopping) {
         b.paused = false;

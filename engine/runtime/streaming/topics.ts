@@ -12,6 +12,11 @@ export interface StreamTopics {
   dlqRating: string;
   /** compacted per-partition rating state (same partition count as `udr`) */
   ratingState: string;
+  /**
+   * rate → sink: the service-state log rows and pool balances billing reads (ClickHouse service_states, pool_balances),
+   * JSON with header `rs-kind`, produced in the rate transaction
+   */
+  billingState: string;
   /** rating events out (service state changed, pool thresholds, first use) */
   ratingEvents: string;
   /** service-state events in (provisioning / CRM / HTTP), JSON, keyed by rating key */
@@ -28,6 +33,7 @@ export function streamTopics(prefix = ''): StreamTopics {
     dlqMediation: p('dlq.mediation'),
     dlqRating: p('dlq.rating'),
     ratingState: p('rating-state'),
+    billingState: p('billing-state'),
     ratingEvents: p('rating-events'),
     serviceEventsIn: p('service-events-in'),
   };
@@ -43,6 +49,7 @@ export function topicSpecs(t: StreamTopics, feeds: readonly string[], partitions
     { topic: t.dlqMediation, partitions, ...rf },
     { topic: t.dlqRating, partitions, ...rf },
     { topic: t.ratingState, partitions, compact: true, ...rf, config: { 'min.cleanable.dirty.ratio': '0.1', 'segment.ms': '600000' } },
+    { topic: t.billingState, partitions, ...rf },
     { topic: t.ratingEvents, partitions, ...rf },
     { topic: t.serviceEventsIn, partitions, ...rf },
   ];

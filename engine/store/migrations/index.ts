@@ -7,6 +7,7 @@ import m002 from './002-billing.ts';
 import m003 from './003-finance-views.ts';
 import m004 from './004-state-plan.ts';
 import m005 from './005-rating-state.ts';
+import m006 from './006-billing-state-dedup.ts';
 
 export interface Migration {
   version: number;
@@ -14,4 +15,4 @@ export interface Migration {
   statements: string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006];
