@@ -8,6 +8,11 @@
  * across batches of a run) and is counted when its pair completes (the UDR counts the start, the stop and updates
  * count as ignored "paired"), or when it expires or the input ends (`flush()`: UNPAIRED rejects). After `flush()`
  * nothing is pending, so over a whole run in = udrs + ignored + rejects exactly.
+ *
+ * Pairing state can outlive the process: every batch reports which pending entries it created, changed or closed
+ * (`pairingChanges`, null = paired / expired / evicted) and the pairing clock when it moved; `snapshotPairing()` and
+ * `restorePairing()` round-trip the whole state, so a Mediator restored from a snapshot (or from the changes applied
+ * in order) continues exactly like the one that produced it. The in-run dedup window is not part of that state.
  */
 import type { MediationResult, RawRecord, Reject, RejectReason, Udr } from '../core/types.ts';
 import type { ExprMeta } from './expr/compile.ts';
@@ -20,6 +25,47 @@ import { FIELD_EMPTY, Scratch } from './program.ts';
 export interface MediationBatchResult extends MediationResult {
   /** halves held for pairing after this batch (0 without pairing) */
   pending: number;
+  /**
+   * pending pairing entries this batch created, changed or closed, by pairing key: the entry as it is now, or null
+   * when it is gone (paired, expired, evicted). Empty without pairing.
+   */
+  pairingChanges: PairingChange[];
+  /** the pairing clock (newest event time seen, for the window) when this batch moved it */
+  pairingClock?: number;
+}
+
+/** A held record as persisted: its coordinates and its text, or its bytes as base64. */
+export interface HeldRecordState {
+  feed: string;
+  source: string;
+  text?: string;
+  b64?: string;
+}
+
+/** A pending pairing entry as persisted (JSON-safe). */
+export interface PairingEntryState {
+  /** position among the pending entries (oldest first: window expiry and max-pending eviction go in this order) */
+  seq: number;
+  /** event time of the entry; null = not known yet */
+  time: number | null;
+  /** every held record in arrival order */
+  held: HeldRecordState[];
+  /** which held records are the current start, stop and update (index into `held`, -1 = none) */
+  start: number;
+  stop: number;
+  update: number;
+}
+
+export interface PairingChange {
+  key: string;
+  value: PairingEntryState | null;
+}
+
+/** The whole pairing state of a Mediator. */
+export interface PairingSnapshot {
+  /** newest event time seen (null = none yet) */
+  clock: number | null;
+  entries: PairingChange[];
 }
 
 interface Half {
@@ -29,6 +75,8 @@ interface Half {
 
 interface PairEntry {
   key: string;
+  /** position in `pairs` (an entry replacing one under the same key keeps its position, as Map.set does) */
+  seq: number;
   start: Half | null;
   stop: Half | null;
   update: Half | null;
@@ -56,12 +104,34 @@ function truthy(v: Value): boolean {
   return !(v === null || v === false || v === '' || v === 0);
 }
 
+function heldState(raw: RawRecord): HeldRecordState {
+  if (raw.text || !raw.binary) return { feed: raw.feed, source: raw.source, text: raw.text };
+  return { feed: raw.feed, source: raw.source, b64: Buffer.from(raw.binary.buffer, raw.binary.byteOffset, raw.binary.byteLength).toString('base64') };
+}
+
+/** a persisted held record as the RawRecord it was */
+export function heldRaw(h: HeldRecordState): RawRecord {
+  if (h.b64 !== undefined) return { feed: h.feed, source: h.source, text: '', binary: Buffer.from(h.b64, 'base64') };
+  return { feed: h.feed, source: h.source, text: h.text ?? '' };
+}
+
+function entryState(e: PairEntry): PairingEntryState {
+  const at = (h: Half | null) => (h === null ? -1 : e.held.indexOf(h.raw));
+  return { seq: e.seq, time: e.time === Infinity ? null : e.time, held: e.held.map(heldState), start: at(e.start), stop: at(e.stop), update: at(e.update) };
+}
+
 export class Mediator {
   /** recent distinct record ids for in-run dedup (oldest evicted first) */
   private readonly seen = new IdWindow();
   private readonly pairs = new Map<string, PairEntry>();
   private heldCount = 0;
   private newestTime = -Infinity;
+  private nextSeq = 0;
+  /** pairing keys touched by the batch being built */
+  private dirty = new Set<string>();
+  private clockAtBegin = -Infinity;
+  /** rejects to hand out with the next batch (held records that could not be restored) */
+  private carried: Reject[] = [];
   // the batch being built (set by mediate/flush)
   private udrs: Udr[] = [];
   private rejects: Reject[] = [];
@@ -114,19 +184,67 @@ export class Mediator {
   /** End of input: every pending half becomes an UNPAIRED reject. */
   flush(): MediationBatchResult {
     this.begin();
-    for (const e of this.pairs.values()) this.expire(e, 'end of input');
+    for (const e of this.pairs.values()) {
+      this.dirty.add(e.key);
+      this.expire(e, 'end of input');
+    }
     this.pairs.clear();
     return this.end();
   }
 
+  /** The whole pairing state (pending entries oldest first, and the clock). */
+  snapshotPairing(): PairingSnapshot {
+    const entries: PairingChange[] = [];
+    for (const e of this.pairs.values()) entries.push({ key: e.key, value: entryState(e) });
+    return { clock: this.newestTime === -Infinity ? null : this.newestTime, entries };
+  }
+
+  /**
+   * Replaces the pairing state with a snapshot (or the latest value per key of the changes, in any order: entries are
+   * put back in `seq` order). Held halves are parsed again with the current rules; one that no longer parses makes
+   * its entry's held records PARSE_ERROR rejects, handed out with the next batch (its key then shows as closed).
+   */
+  restorePairing(s: PairingSnapshot): void {
+    this.pairs.clear();
+    this.heldCount = 0;
+    this.newestTime = s.clock ?? -Infinity;
+    this.nextSeq = 0;
+    const live = s.entries.filter((c): c is { key: string; value: PairingEntryState } => c.value !== null).sort((a, b) => a.value.seq - b.value.seq);
+    for (const { key, value: v } of live) {
+      const held = v.held.map(heldRaw);
+      if (v.seq >= this.nextSeq) this.nextSeq = v.seq + 1;
+      const half = (i: number): Half | null => (i < 0 ? null : { raw: held[i]!, rec: this.rules.parser.parse(held[i]!) });
+      let e: PairEntry;
+      try {
+        e = { key, seq: v.seq, start: half(v.start), stop: half(v.stop), update: half(v.update), held, time: v.time ?? Infinity };
+      } catch (err) {
+        for (const raw of held) this.carried.push(this.rejectOf(raw, 'PARSE_ERROR', `pending pairing half could not be restored: ${(err as Error).message}`));
+        this.dirty.add(key);
+        continue;
+      }
+      this.pairs.set(key, e);
+      this.heldCount += held.length;
+    }
+  }
+
   private begin(): void {
     this.udrs = [];
-    this.rejects = [];
+    this.rejects = this.carried.length ? this.carried : [];
+    this.carried = [];
     this.ignored = new Map();
+    this.clockAtBegin = this.newestTime;
   }
 
   private end(): MediationBatchResult {
-    const out = { udrs: this.udrs, rejects: this.rejects, ignored: this.ignored, pending: this.heldCount };
+    const out: MediationBatchResult = { udrs: this.udrs, rejects: this.rejects, ignored: this.ignored, pending: this.heldCount, pairingChanges: [] };
+    if (this.dirty.size) {
+      for (const key of this.dirty) {
+        const e = this.pairs.get(key);
+        out.pairingChanges.push({ key, value: e === undefined ? null : entryState(e) });
+      }
+      this.dirty.clear();
+    }
+    if (this.newestTime !== this.clockAtBegin) out.pairingClock = this.newestTime;
     this.udrs = [];
     this.rejects = [];
     this.ignored = new Map();
@@ -138,7 +256,11 @@ export class Mediator {
   }
 
   private reject(raw: RawRecord, reason: RejectReason, message: string): void {
-    this.rejects.push({ feed: raw.feed, source: raw.source, reason, message, raw: rawText(raw), rulesVersion: this.rules.version });
+    this.rejects.push(this.rejectOf(raw, reason, message));
+  }
+
+  private rejectOf(raw: RawRecord, reason: RejectReason, message: string): Reject {
+    return { feed: raw.feed, source: raw.source, reason, message, raw: rawText(raw), rulesVersion: this.rules.version };
   }
 
   /** the record, or every held half of its pair, rejected */
@@ -207,17 +329,18 @@ export class Mediator {
       this.expireOlderThan(this.newestTime - p.windowMs);
     }
     if (time !== time) time = this.newestTime === -Infinity ? Infinity : this.newestTime;
+    this.dirty.add(key);
     let e = this.pairs.get(key);
     if (e === undefined) {
-      e = { key, start: null, stop: null, update: null, held: [], time };
+      e = { key, seq: this.nextSeq++, start: null, stop: null, update: null, held: [], time };
       this.pairs.set(key, e);
     } else if (e.time === Infinity) e.time = time;
     const half: Half = { raw, rec };
     if (isStart) {
-      if (e.start) { this.expire(e, 'a second start with the same key arrived'); e = this.fresh(key, time); }
+      if (e.start) { this.expire(e, 'a second start with the same key arrived'); e = this.fresh(key, e.seq, time); }
       e.start = half;
     } else if (isStop) {
-      if (e.stop) { this.expire(e, 'a second stop with the same key arrived'); e = this.fresh(key, time); }
+      if (e.stop) { this.expire(e, 'a second stop with the same key arrived'); e = this.fresh(key, e.seq, time); }
       e.stop = half;
     } else e.update = half;
     e.held.push(raw);
@@ -230,13 +353,15 @@ export class Mediator {
     while (this.pairs.size > p.maxPending) {
       const first = this.pairs.values().next().value as PairEntry;
       this.pairs.delete(first.key);
+      this.dirty.add(first.key);
       this.expire(first, `more than ${p.maxPending} pending`);
     }
     return null;
   }
 
-  private fresh(key: string, time: number): PairEntry {
-    const e: PairEntry = { key, start: null, stop: null, update: null, held: [], time };
+  /** a new entry in the place of one just expired (Map.set on a present key keeps its position: so does `seq`) */
+  private fresh(key: string, seq: number, time: number): PairEntry {
+    const e: PairEntry = { key, seq, start: null, stop: null, update: null, held: [], time };
     this.pairs.set(key, e);
     return e;
   }
@@ -245,6 +370,7 @@ export class Mediator {
     for (const e of this.pairs.values()) {
       if (e.time >= limit) break;
       this.pairs.delete(e.key);
+      this.dirty.add(e.key);
       this.expire(e, 'outside the pairing window');
     }
   }

@@ -1,17 +1,23 @@
 /**
  * Role `mediate`: raw.<feed> → udr (Avro, key = rating key's account-tree root) + dlq.<feed> (JSON), and
  * service-events-in → udr (JSON with header rs-kind=service-event, same key), in one transaction per raw partition.
- * The Mediator (in-run dedup and start/stop pairing) lives per raw partition in memory; a duplicate that slips past it
- * after a restart is caught by the rate role's persisted dedup window.
+ * The Mediator lives per raw partition. Its start/stop pairing state (pending halves, the window clock) is persisted:
+ * the changes of a batch go to the compacted `mediation-state.<feed>` topic in the batch's transaction, and a new owner
+ * of the partition reads them back (up to a barrier written when it fenced the previous owner) before consuming — so
+ * a half held when a process stops, is killed or loses the partition is still there to pair (pairing-state.ts).
+ * The in-run dedup window is not persisted: a duplicate that slips past it after a restart becomes a UDR with the same
+ * id again, and the rate role's persisted dedup window (`rate.dedup-window` ids per udr partition) drops it.
  */
 import type { RawRecord, Reject } from '../../core/types.ts';
 import { KafkaDlqSink } from '../../mediation/dlq.ts';
 import { RuleWatcher } from '../../mediation/hot-reload.ts';
-import { Mediator } from '../../mediation/mediator.ts';
+import { heldRaw, Mediator } from '../../mediation/mediator.ts';
 import type { ServiceEvent } from '../../rating/rater.ts';
 import type { ConsumedMessage, ProducerRecord, TopicPartition, TransactionalProducer } from '../kafka/port.ts';
 import { KIND_HEADER, KIND_SERVICE_EVENT } from './codecs.ts';
 import type { RoleContext } from './context.ts';
+import { barrierRecord, readUntilBarriers } from './kafka-util.ts';
+import { PairingStateReader, pairingStateRecords, pairingStateSpec, pairingStateTopic } from './pairing-state.ts';
 import { partitionKey, type StreamPipeline } from './pipelines.ts';
 import { TxnRole, type TxnPartition } from './txn-role.ts';
 
@@ -25,6 +31,10 @@ export class MediateRole extends TxnRole<MediatePartition> {
   readonly role = 'mediate' as const;
   private readonly feedByTopic = new Map<string, StreamPipeline>();
   private readonly watchers: RuleWatcher[] = [];
+  /** feeds whose pairing-state changelog topic exists */
+  private readonly stateTopics = new Set<string>();
+  /** barrier ids written by the fencing transactions, by `<changelog topic>/<partition>` */
+  private readonly barriers = new Map<string, string>();
 
   constructor(ctx: RoleContext) {
     super(ctx);
@@ -33,7 +43,32 @@ export class MediateRole extends TxnRole<MediatePartition> {
 
   override async start(): Promise<void> {
     if (this.ctx.config.mediate['hot-reload']) for (const p of this.ctx.pipelines.byFeed.values()) this.watch(p);
+    for (const p of this.ctx.pipelines.byFeed.values()) if (p.mediation.pairing) await this.ensureStateTopic(p.feed);
     await super.start();
+  }
+
+  private stateTopic(feed: string): string {
+    return pairingStateTopic(this.ctx.config.topics.prefix, feed);
+  }
+
+  /** the feed's pairing-state changelog: compacted, as many partitions as its raw topic */
+  private async ensureStateTopic(feed: string): Promise<void> {
+    if (this.stateTopics.has(feed)) return;
+    const partitions = (await this.ctx.admin.endOffsets(this.ctx.topics.raw(feed))).length;
+    const topic = this.stateTopic(feed);
+    const r = await this.ctx.admin.ensureTopics([pairingStateSpec(topic, Math.max(1, partitions), this.ctx.config.topics['replication-factor'])]);
+    if (r.created.length) this.log.info({ created: r.created }, 'topics created');
+    this.stateTopics.add(feed);
+  }
+
+  /** partitions of a feed with pairing: a barrier in the changelog partition, written in the fencing transaction */
+  protected override fenceRecords(tp: TopicPartition): ProducerRecord[] {
+    const p = this.feedByTopic.get(tp.topic);
+    if (!p?.mediation.pairing || !this.stateTopics.has(p.feed)) return [];
+    const topic = this.stateTopic(p.feed);
+    const b = barrierRecord(topic, tp.partition);
+    this.barriers.set(`${topic}/${tp.partition}`, b.id);
+    return [b.record];
   }
 
   override async stop(): Promise<void> {
@@ -84,8 +119,8 @@ export class MediateRole extends TxnRole<MediatePartition> {
     return this.ctx.config.mediate['max-bytes-per-partition'];
   }
 
-  protected async createPartitions(opened: Array<{ tp: TopicPartition; producer: TransactionalProducer; next: bigint }>): Promise<MediatePartition[]> {
-    return opened.map(({ tp, producer, next }) => {
+  protected async createPartitions(opened: Array<{ tp: TopicPartition; producer: TransactionalProducer; next: bigint; fence: ProducerRecord[] }>): Promise<MediatePartition[]> {
+    const parts = opened.map(({ tp, producer, next }): MediatePartition => {
       const pipeline = this.feedByTopic.get(tp.topic);
       return {
         ...tp, producer, next, pipeline,
@@ -93,6 +128,33 @@ export class MediateRole extends TxnRole<MediatePartition> {
         binary: pipeline?.mediation.config.parser.type === 'avro',
       };
     });
+    // pairing state: read each changelog partition up to the barrier of its fencing transaction, then restore
+    const byTopic = new Map<string, Map<number, { part: MediatePartition; reader: PairingStateReader; barrier: string }>>();
+    for (const [i, o] of opened.entries()) {
+      const part = parts[i]!;
+      if (!part.pipeline || o.fence.length === 0) continue;
+      const topic = o.fence[0]!.topic;
+      const barrier = this.barriers.get(`${topic}/${o.tp.partition}`);
+      if (barrier === undefined) continue;
+      let m = byTopic.get(topic);
+      if (!m) byTopic.set(topic, (m = new Map()));
+      m.set(o.tp.partition, { part, reader: new PairingStateReader(o.tp.partition), barrier });
+    }
+    await Promise.all([...byTopic].map(async ([topic, m]) => {
+      const barriers = new Map([...m].map(([p, x]) => [p, x.barrier] as const));
+      await readUntilBarriers(this.ctx.port, topic, barriers, (partition, msg) => m.get(partition)?.reader.add(msg), { groupPrefix: this.groupId, log: this.log });
+      for (const { part, reader } of m.values()) {
+        const snap = reader.snapshot();
+        this.ctx.metrics.restoredKeys.inc({ role: 'mediate' }, reader.records);
+        if (snap.entries.length === 0 && snap.clock === null) continue;
+        const mediation = part.pipeline!.mediation;
+        const raws = snap.entries.flatMap((e) => e.value?.held ?? []).map(heldRaw);
+        await mediation.parser.prepare?.(raws);
+        part.mediator!.restorePairing(snap);
+        this.log.info({ role: 'mediate', partition: `${part.topic}/${part.partition}`, pending: part.mediator!.pending, entries: reader.pending }, 'pairing state restored');
+      }
+    }));
+    return parts;
   }
 
   protected async transform(part: MediatePartition, msgs: ConsumedMessage[]): Promise<{ records: ProducerRecord[] }> {
@@ -114,6 +176,11 @@ export class MediateRole extends TxnRole<MediatePartition> {
     const res = part.mediator!.mediate(raws);
     const t = this.ctx.topics;
     const out: ProducerRecord[] = [];
+    // pairing state changes: in this transaction, with the UDRs, the rejects and the offsets
+    if (res.pairingChanges.length || res.pairingClock !== undefined) {
+      await this.ensureStateTopic(feed); // pairing added by a hot reload
+      for (const r of pairingStateRecords(this.stateTopic(feed), part.partition, res.pairingChanges, res.pairingClock)) out.push(r);
+    }
     for (const u of res.udrs) out.push({ topic: t.udr, key: partitionKey(catalog, u.ratingKey), value: this.ctx.codecs.udr.encode(u) });
     // rejects go to dlq.<feed> in the same transaction as the UDRs and the input offsets: exactly once, or not at all
     for (const r of KafkaDlqSink.records(res.rejects, t.dlq)) out.push(r);
