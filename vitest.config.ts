@@ -23,8 +23,9 @@ export default defineConfig({
           name: 'unit',
           include: ['engine/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: ['**/node_modules/**', ...integrationFiles],
-          testTimeout: 10_000,
-          hookTimeout: 10_000,
+          // property tests with many runs take seconds; on a loaded 2-core machine several times that
+          testTimeout: 60_000,
+          hookTimeout: 30_000,
         },
       },
       {
