@@ -39,8 +39,8 @@ export function register(program: Command): void {
       const rows = await queryRows(store,
         `SELECT account, count() AS charges, sumIf(quantity, unit = 'ms') / 1000 AS voice_seconds, countIf(usage_class = 'sms') AS sms,
                 round(sumIf(quantity, unit = 'byte') / 1e6, 1) AS data_mb, currency, toString(sum(amount)) AS amount
-         FROM ${qtable(store, 'charges')} FINAL GROUP BY account, currency ORDER BY account`);
-      log('\nper account (all charges in the store)');
+         FROM ${qtable(store, 'charges')} FINAL WHERE kind = 'usage' GROUP BY account, currency ORDER BY account`);
+      log('\nusage per account (all usage charges in the store; subscriptions are billed by the invoice run below)');
       log(table(rows.map((r) => ({ ...r, amount: trimMoney(String(r.amount)) }))));
       log(`\nquery it: npx ratestream query "SELECT usage_class, count(), sum(amount) FROM charges FINAL GROUP BY usage_class"`);
       log(`\n${await demoInvoiceSummary(store, dataDir(flags))}`);
