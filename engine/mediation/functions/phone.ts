@@ -8,19 +8,43 @@ type Parsed = NonNullable<ReturnType<typeof parsePhoneNumberFromString>>;
 
 /**
  * Subscriber numbers repeat heavily in real feeds and libphonenumber parsing costs microseconds: memoise parses in
- * a bounded map (cleared when full), keyed by default country and text. Failures are cached too.
+ * a bounded cache (cleared when full), keyed by default country and text. Failures are cached too.
  */
 const CACHE_MAX = 200_000;
+
+/** a cached failure: the error message */
+class Failure {
+  constructor(readonly message: string) {}
+}
+/**
+ * a cached parse: the E.164 text as a flat string of its own (what e164() returns, hashed again by lookups), or
+ * the failure; and the parse (null for a failure)
+ */
+class Hit {
+  constructor(readonly number: string | Failure, readonly parsed: Parsed | null) {}
+}
+
 /** the parses for one default country (a stable object, so compiled rules can hold it) */
 interface CountryCache {
-  byText: Map<string, Parsed | string>;
-  /**
-   * the same parses keyed by number: texts made of an optional '+' and up to 15 digits (separators ' ' '-' '.'
-   * ignored, as libphonenumber ignores them) hash as a double instead of a string — the common case, several
-   * times per record. Slot = (has '+') * 32 + digit count, so leading zeros stay distinct.
-   */
-  byDigits: (Map<number, Parsed | string> | undefined)[];
+  /** small id of the country, part of the numeric keys */
+  id: number;
+  byText: Map<string, Hit>;
 }
+
+/**
+ * Texts made of an optional '+' and up to 15 digits (separators ' ' '-' '.' ignored, as libphonenumber ignores
+ * them) — the common case, several times per record — are cached in one open-addressing table (linear probing,
+ * power-of-two size, load ≤ 0.5) on typed arrays instead of per-country Maps: fewer memory accesses per lookup.
+ * Per position: key = the digits' value (a double, exact below 2^53) and meta = country id * 64 + slot, slot =
+ * (has '+') * 32 + digit count (so leading zeros and '+' stay distinct; never 0, so meta 0 = empty), side by side
+ * in `numKM`; the E.164 text (or the failure) in `numVal`, the parse in `numParsed` (country(), country_code()).
+ */
+let numCap = 1 << 12;
+let numMask = numCap - 1;
+let numKM = new Float64Array(numCap * 2);
+let numVal: (string | Failure | null)[] = new Array<string | Failure | null>(numCap).fill(null);
+let numParsed: (Parsed | null)[] = new Array<Parsed | null>(numCap).fill(null);
+let numCount = 0;
 
 /** slot of the last digitKey() call (avoids allocating a pair per call) */
 let keySlot = 0;
@@ -43,64 +67,125 @@ function digitKey(t: string): number {
   keySlot = plus * 32 + n;
   return v;
 }
+
+/** home position of a numeric key */
+function numHome(v: number, meta: number): number {
+  const lo = v >>> 0;
+  const hi = (v / 4294967296) | 0;
+  let h = Math.imul(lo ^ Math.imul(hi + meta, 0x85ebca6b), 0x9e3779b1);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  return (h ^ (h >>> 13)) & numMask;
+}
+
+function numInsert(v: number, meta: number, val: string | Failure, parsed: Parsed | null): number {
+  if ((numCount + 1) * 2 > numCap) numGrow();
+  let i = numHome(v, meta);
+  while (numKM[i * 2 + 1] !== 0) i = (i + 1) & numMask;
+  numKM[i * 2] = v;
+  numKM[i * 2 + 1] = meta;
+  numVal[i] = val;
+  numParsed[i] = parsed;
+  numCount++;
+  return i;
+}
+
+function numGrow(): void {
+  const km = numKM, val = numVal, parsed = numParsed, n = numCap;
+  numCap = n * 2;
+  numMask = numCap - 1;
+  numKM = new Float64Array(numCap * 2);
+  numVal = new Array<string | Failure | null>(numCap).fill(null);
+  numParsed = new Array<Parsed | null>(numCap).fill(null);
+  numCount = 0;
+  for (let i = 0; i < n; i++) if (km[i * 2 + 1] !== 0) numInsert(km[i * 2]!, km[i * 2 + 1]!, val[i]!, parsed[i]!);
+}
+
 /** default country → its parses (two levels: no key concatenation per call) */
 const cache = new Map<string, CountryCache>();
 let cached = 0;
 
 function countryCache(c: string): CountryCache {
   let cc = cache.get(c);
-  if (cc === undefined) cache.set(c, (cc = { byText: new Map(), byDigits: [] }));
+  if (cc === undefined) cache.set(c, (cc = { id: cache.size, byText: new Map() }));
   return cc;
 }
 
-function parse(v: Value, country?: Value): Parsed {
-  const c = country == null ? '' : typeof country === 'string' ? country : str(country);
-  return parseIn(countryCache(c), v, country);
-}
+/** the text-keyed hit of the last find() that returned -1 */
+let textHit: Hit = new Hit('', null);
 
-/** parse with the cache of the default country `country` */
-function parseIn(cc: CountryCache, v: Value, country?: Value): Parsed {
+/**
+ * the cached parse of `v` with the default country of `cc` (parsed and cached when missing): its position in the
+ * numeric table, or -1 for a text key (then `textHit` holds it)
+ */
+function find(cc: CountryCache, v: Value, country?: Value): number {
   const text = typeof v === 'string' ? v : str(v);
   const k = digitKey(text);
   if (k >= 0) {
-    const slot = keySlot;
-    let m = cc.byDigits[slot];
-    let hit = m?.get(k);
-    if (hit === undefined) {
-      hit = parseOrMessage(v, country);
-      if (cached >= CACHE_MAX) clearAll();
-      if (m === undefined) cc.byDigits[slot] = m = new Map();
-      m.set(k, hit);
-      cached++;
+    const meta = cc.id * 64 + keySlot;
+    const km = numKM;
+    let i = numHome(k, meta);
+    while (true) {
+      const m = km[i * 2 + 1]!;
+      if (m === 0) break;
+      if (m === meta && km[i * 2] === k) return i;
+      i = (i + 1) & numMask;
     }
-    if (typeof hit === 'string') throw new ExprRuntimeError(hit);
-    return hit;
+    const h = parseOrFailure(v, country);
+    if (cached >= CACHE_MAX) clearAll();
+    cached++;
+    return numInsert(k, meta, h.number, h.parsed);
   }
   let hit = cc.byText.get(text);
   if (hit === undefined) {
-    hit = parseOrMessage(v, country);
+    hit = parseOrFailure(v, country);
     if (cached >= CACHE_MAX) clearAll();
     // the key as a string of its own: a substring of the input would keep the whole input chunk alive
     cc.byText.set((` ${text}`).slice(1), hit);
     cached++;
   }
-  if (typeof hit === 'string') throw new ExprRuntimeError(hit);
-  return hit;
+  textHit = hit;
+  return -1;
 }
 
-function parseOrMessage(v: Value, country?: Value): Parsed | string {
+/** E.164 text with the cache of the default country `cc` */
+function e164In(cc: CountryCache, v: Value, country?: Value): string {
+  const i = find(cc, v, country);
+  const n = i >= 0 ? numVal[i]! : textHit.number;
+  if (typeof n !== 'string') throw new ExprRuntimeError(n.message);
+  return n;
+}
+
+/** parse with the cache of the default country `cc` */
+function parseIn(cc: CountryCache, v: Value, country?: Value): Parsed {
+  const i = find(cc, v, country);
+  const p = i >= 0 ? numParsed[i]! : textHit.parsed;
+  if (p === null) throw new ExprRuntimeError((i >= 0 ? (numVal[i] as Failure) : (textHit.number as Failure)).message);
+  return p;
+}
+
+function parse(v: Value, country?: Value): Parsed {
+  return parseIn(countryCache(countryText(country)), v, country);
+}
+
+const countryText = (country?: Value) => (country == null ? '' : typeof country === 'string' ? country : str(country));
+
+function parseOrFailure(v: Value, country?: Value): Hit {
   try {
-    return parseUncached(v, country);
+    const p = parseUncached(v, country);
+    // a flat copy of the E.164 text ('+' and digits): libphonenumber builds it by concatenation
+    return new Hit(Buffer.from(p.number, 'latin1').toString('latin1'), p);
   } catch (e) {
-    return (e as Error).message;
+    return new Hit(new Failure((e as Error).message), null);
   }
 }
 
 function clearAll(): void {
-  for (const x of cache.values()) {
-    x.byText.clear();
-    x.byDigits.length = 0;
-  }
+  for (const x of cache.values()) x.byText.clear();
+  numKM.fill(0);
+  numVal.fill(null);
+  numParsed.fill(null);
+  numCount = 0;
   cached = 0;
 }
 
@@ -126,7 +211,7 @@ export const e164: FunctionSpec = {
   minArgs: 1, maxArgs: 2,
   examples: [{ expr: "e164('030 1234567', 'DE')", result: '+49301234567' }, { expr: "e164('0031201234567')", result: '+31201234567' }],
   prepare: prepareCountry,
-  fn: (p: CountryCache | null, v: Value, c?: Value) => parsed(p, v, c).number,
+  fn: (p: CountryCache | null, v: Value, c?: Value) => e164In(p !== null ? p : countryCache(countryText(c)), v, c),
 };
 export const country: FunctionSpec = {
   name: 'country', description: 'country(number, defaultCountry?): ISO 3166 alpha-2 country of a phone number (null when ambiguous).',
