@@ -186,7 +186,8 @@ describe('serve: Kafka DLQ in the transaction; hot reload of mediation rules', (
     await produce([line('R2', 14)]);
     await expect.poll(() => cellOf('R2'), { timeout: 60_000, interval: 200 }).toBeDefined();
     expect(await cellOf('R2')).toEqual(v2 && { cell: 'v2-c1', v: v2.v });
-    expect(await count("SELECT count() AS n FROM charges FINAL WHERE udr_id IN ('R1', 'R2')")).toBe(2);
+    // the UDR reaches ClickHouse from the udr topic, its charge a moment later from the rated topic
+    await expect.poll(() => count("SELECT count() AS n FROM charges FINAL WHERE udr_id IN ('R1', 'R2')"), { timeout: 60_000, interval: 200 }).toBe(2);
     expect(await reloads('swapped')).toBe(1);
   });
 });
