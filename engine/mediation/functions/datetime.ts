@@ -46,7 +46,15 @@ interface FastTime {
   zone: string;
   fixedOffset: number | undefined; // minutes, when the zone is fixed
   cache: Map<number, number>;
+  /** `parts` and `lits` as typed arrays (slot as its index in SLOTS), read per call */
+  pSlot: Int32Array;
+  pStart: Int32Array;
+  pEnd: Int32Array;
+  litPos: Int32Array;
+  litChar: Int32Array;
 }
+
+const SLOTS: readonly Slot[] = ['y', 'M', 'd', 'H', 'm', 's', 'S'];
 
 const TOKENS: [string, Slot][] = [['yyyy', 'y'], ['SSS', 'S'], ['MM', 'M'], ['dd', 'd'], ['HH', 'H'], ['mm', 'm'], ['ss', 's']];
 
@@ -75,7 +83,24 @@ export function compileFastTime(format: string, zone: string): FastTime | undefi
     if (fz) fixedOffset = fz.offset(0);
     else if (!IANAZone.isValidZone(zone)) return undefined;
   }
-  return { len: fmt.length, parts, lits, zone, fixedOffset, cache: new Map() };
+  return {
+    len: fmt.length, parts, lits, zone, fixedOffset, cache: new Map(),
+    pSlot: Int32Array.from(parts, (p) => SLOTS.indexOf(p[0])),
+    pStart: Int32Array.from(parts, (p) => p[1]),
+    pEnd: Int32Array.from(parts, (p) => p[1] + p[2]),
+    litPos: Int32Array.from(lits, (l) => l[0]),
+    litChar: Int32Array.from(lits, (l) => l[1]),
+  };
+}
+
+/** days since 1970-01-01 of a proleptic Gregorian date (year ≥ 0) */
+function daysFromCivil(y: number, M: number, d: number): number {
+  if (M <= 2) y--;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (M > 2 ? M - 3 : M + 9) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
 }
 
 const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -83,29 +108,31 @@ const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 /** epoch ms, or NaN when the text does not fit the pattern exactly (the caller falls back to luxon) */
 export function fastTime(p: FastTime, s: string): number {
   if (s.length !== p.len) return NaN;
-  for (let i = 0; i < p.lits.length; i++) if (s.charCodeAt(p.lits[i]![0]) !== p.lits[i]![1]) return NaN;
+  const litPos = p.litPos, litChar = p.litChar;
+  for (let i = 0; i < litPos.length; i++) if (s.charCodeAt(litPos[i]!) !== litChar[i]) return NaN;
   let y = 0, M = 1, d = 1, H = 0, m = 0, sec = 0, ms = 0;
-  for (let i = 0; i < p.parts.length; i++) {
-    const [slot, start, n] = p.parts[i]!;
+  const pSlot = p.pSlot, pStart = p.pStart, pEnd = p.pEnd;
+  for (let i = 0; i < pSlot.length; i++) {
     let x = 0;
-    for (let j = start; j < start + n; j++) {
+    for (let j = pStart[i]!, end = pEnd[i]!; j < end; j++) {
       const c = s.charCodeAt(j) - 48;
-      if (c < 0 || c > 9) return NaN;
+      if (!(c >= 0 && c <= 9)) return NaN;
       x = x * 10 + c;
     }
-    switch (slot) {
-      case 'y': y = x; break;
-      case 'M': M = x; break;
-      case 'd': d = x; break;
-      case 'H': H = x; break;
-      case 'm': m = x; break;
-      case 's': sec = x; break;
-      case 'S': ms = x; break;
+    switch (pSlot[i]) {
+      case 0: y = x; break;
+      case 1: M = x; break;
+      case 2: d = x; break;
+      case 3: H = x; break;
+      case 4: m = x; break;
+      case 5: sec = x; break;
+      default: ms = x; break;
     }
   }
   if (M < 1 || M > 12 || d < 1 || d > DAYS[M - 1]! || H > 23 || m > 59 || sec > 59) return NaN;
   if (M === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) return NaN;
-  const local = Date.UTC(y, M - 1, d, H, m, sec, ms);
+  // Date.UTC(y, M - 1, d, H, m, sec, ms) by integer arithmetic (days from civil); Date.UTC reads years 0–99 as 19xx
+  const local = y >= 100 ? daysFromCivil(y, M, d) * 86_400_000 + H * 3_600_000 + m * 60_000 + sec * 1000 + ms : Date.UTC(y, M - 1, d, H, m, sec, ms);
   let off = p.fixedOffset;
   if (off === undefined) {
     const hourKey = Math.floor(local / 3_600_000);
