@@ -167,6 +167,16 @@ function gen(e: Expr, st: GenState): string {
   const g = (x: Expr) => gen(x, st);
   /** reference to constant P[i] */
   const K = (i: number) => (emit ? emit.constRef(i) : `P[${i}]`);
+  /** equality; with a string or number literal on one side, the specialised helper (eq is symmetric) */
+  const eqCode = (l: Expr, r: Expr): string => {
+    const lit = r.k === 'lit' ? r : l.k === 'lit' ? l : undefined;
+    if (lit !== undefined && lit.k === 'lit') {
+      const other = lit === r ? l : r;
+      if (typeof lit.v === 'string') return `H.eqS(${g(other)}, ${JSON.stringify(lit.v)})`;
+      if (typeof lit.v === 'number' && Number.isFinite(lit.v)) return `H.eqN(${g(other)}, ${JSON.stringify(lit.v)})`;
+    }
+    return `H.eq(${g(l)}, ${g(r)})`;
+  };
   switch (e.k) {
     case 'lit':
       return JSON.stringify(e.v);
@@ -217,8 +227,8 @@ function gen(e: Expr, st: GenState): string {
       switch (e.op) {
         case '&&': return `(H.truthy(${g(e.l)}) && H.truthy(${g(e.r)}))`;
         case '||': return `(H.truthy(${g(e.l)}) || H.truthy(${g(e.r)}))`;
-        case '==': return `H.eq(${g(e.l)}, ${g(e.r)})`;
-        case '!=': return `!H.eq(${g(e.l)}, ${g(e.r)})`;
+        case '==': return eqCode(e.l, e.r);
+        case '!=': return `!${eqCode(e.l, e.r)}`;
         case '<': return `(H.cmp(${g(e.l)}, ${g(e.r)}) < 0)`;
         case '<=': return `(H.cmp(${g(e.l)}, ${g(e.r)}) <= 0)`;
         case '>': return `(H.cmp(${g(e.l)}, ${g(e.r)}) > 0)`;

@@ -64,6 +64,20 @@ export function eq(a: Value, b: Value): boolean {
   return str(a) === str(b);
 }
 
+/** eq(a, b) for a string literal b: a string a equals b exactly when it is the same text (see eq) */
+export function eqS(a: Value, b: string): boolean {
+  return typeof a === 'string' ? a === b : eq(a, b);
+}
+
+/** eq(a, b) for a number literal b: a one-digit text is that digit's number (see eq, numLike) */
+export function eqN(a: Value, b: number): boolean {
+  if (typeof a === 'string' && a.length === 1) {
+    const c = a.charCodeAt(0) - 48;
+    if (c >= 0 && c <= 9) return c === b;
+  }
+  return eq(a, b);
+}
+
 export function cmp(a: Value, b: Value): number {
   if (numLike(a) && numLike(b)) {
     const x = Number(a), y = Number(b);
@@ -98,4 +112,4 @@ export function meta(m: { feed: string; source: string } | undefined, key: strin
   }
 }
 
-export const H = { get, num, str, truthy, eq, cmp, inList, meta };
+export const H = { get, num, str, truthy, eq, eqS, eqN, cmp, inList, meta };
