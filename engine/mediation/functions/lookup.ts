@@ -16,14 +16,14 @@ function table(args: readonly { k: string }[], ctx: { tables: ReadonlyMap<string
  * row (account, then service of one subscriber), and the second read then needs no hash lookup.
  *
  * Keys made of an optional '+' and 1–15 digits (MSISDNs, IMSIs' prefixes, numeric ids: the common case) are
- * indexed in an open-addressing table on a typed array instead of the Map: per position [digits value, form, row]
- * side by side (form = (has '+') * 32 + digit count, never 0: 0 = empty), so a probe is one memory access and no
- * string comparison. Two such texts are equal exactly when value and form are (the value is exact below 2^53).
+ * indexed in an open-addressing table on a typed array instead of the Map (linear probing, load ≤ 0.75): per
+ * position [digits value, row * 64 + form] side by side (form = (has '+') * 32 + digit count, 1–47, so 0 = empty),
+ * so a probe is one memory access and no string comparison. Two such texts are equal exactly when value and form are (the value is exact below 2^53).
  * Every other key is in `rows`. A key is in exactly one of the two, so the lookup is the same exact match.
  */
 interface RowIndex {
   rows: Map<string, number>;
-  /** [value, form, row] per position, stride 4 (0 form = empty) */
+  /** [value, row * 64 + form] per position (0 = empty) */
   num: Float64Array;
   numMask: number;
   lastKey: string | undefined;
@@ -69,9 +69,9 @@ function findRow(ix: RowIndex, k: string): number | undefined {
   const mask = ix.numMask;
   let i = numHome(v, form, mask);
   while (true) {
-    const f = t[i * 4 + 1]!;
-    if (f === 0) return undefined;
-    if (f === form && t[i * 4] === v) return t[i * 4 + 2]!;
+    const rf = t[i * 2 + 1]!;
+    if (rf === 0) return undefined;
+    if (rf % 64 === form && t[i * 2] === v) return (rf - form) / 64;
     i = (i + 1) & mask;
   }
 }
@@ -90,15 +90,14 @@ function rowIndex(t: ReferenceTable): RowIndex {
       i++;
     }
     let cap = 16;
-    while (cap < numeric.length * 2) cap <<= 1;
-    const num = new Float64Array(cap * 4);
+    while (cap * 3 < numeric.length * 4) cap <<= 1;
+    const num = new Float64Array(cap * 2);
     const numMask = cap - 1;
     for (const [v, form, row] of numeric) {
       let p = numHome(v, form, numMask);
-      while (num[p * 4 + 1] !== 0) p = (p + 1) & numMask;
-      num[p * 4] = v;
-      num[p * 4 + 1] = form;
-      num[p * 4 + 2] = row;
+      while (num[p * 2 + 1] !== 0) p = (p + 1) & numMask;
+      num[p * 2] = v;
+      num[p * 2 + 1] = row * 64 + form;
     }
     rowIndexes.set(t, (ix = { rows, num, numMask, lastKey: undefined, lastRow: undefined }));
   }

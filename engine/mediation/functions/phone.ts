@@ -34,7 +34,8 @@ interface CountryCache {
 /**
  * Texts made of an optional '+' and up to 15 digits (separators ' ' '-' '.' ignored, as libphonenumber ignores
  * them) — the common case, several times per record — are cached in one open-addressing table (linear probing,
- * power-of-two size, load ≤ 0.5) on typed arrays instead of per-country Maps: fewer memory accesses per lookup.
+ * power-of-two size, load ≤ 0.75: a smaller table stays in cache) on typed arrays instead of per-country Maps:
+ * fewer memory accesses per lookup.
  * Per position: key = the digits' value (a double, exact below 2^53) and meta = country id * 64 + slot, slot =
  * (has '+') * 32 + digit count (so leading zeros and '+' stay distinct; never 0, so meta 0 = empty), side by side
  * in `numKM`; the E.164 text (or the failure) in `numVal`, the parse in `numParsed` (country(), country_code()).
@@ -79,7 +80,7 @@ function numHome(v: number, meta: number): number {
 }
 
 function numInsert(v: number, meta: number, val: string | Failure, parsed: Parsed | null): number {
-  if ((numCount + 1) * 2 > numCap) numGrow();
+  if ((numCount + 1) * 4 > numCap * 3) numGrow();
   let i = numHome(v, meta);
   while (numKM[i * 2 + 1] !== 0) i = (i + 1) & numMask;
   numKM[i * 2] = v;
