@@ -46,6 +46,9 @@ interface FastTime {
   zone: string;
   fixedOffset: number | undefined; // minutes, when the zone is fixed
   cache: Map<number, number>;
+  /** in front of `cache`: a direct-mapped copy (local hour & HOT_MASK → hour, offset); HOT_EMPTY = none */
+  hotHour: Int32Array;
+  hotOff: Int32Array;
   /** `parts` and `lits` as typed arrays (slot as its index in SLOTS), read per call */
   pSlot: Int32Array;
   pStart: Int32Array;
@@ -53,6 +56,11 @@ interface FastTime {
   litPos: Int32Array;
   litChar: Int32Array;
 }
+
+const HOT_SIZE = 1024;
+const HOT_MASK = HOT_SIZE - 1;
+/** no local hour of a year ≥ 0 is this (year 0 starts at hour −17,268,840) */
+const HOT_EMPTY = -0x80000000;
 
 const SLOTS: readonly Slot[] = ['y', 'M', 'd', 'H', 'm', 's', 'S'];
 
@@ -85,6 +93,8 @@ export function compileFastTime(format: string, zone: string): FastTime | undefi
   }
   return {
     len: fmt.length, parts, lits, zone, fixedOffset, cache: new Map(),
+    hotHour: new Int32Array(HOT_SIZE).fill(HOT_EMPTY),
+    hotOff: new Int32Array(HOT_SIZE),
     pSlot: Int32Array.from(parts, (p) => SLOTS.indexOf(p[0])),
     pStart: Int32Array.from(parts, (p) => p[1]),
     pEnd: Int32Array.from(parts, (p) => p[1] + p[2]),
@@ -136,7 +146,13 @@ export function fastTime(p: FastTime, s: string): number {
   let off = p.fixedOffset;
   if (off === undefined) {
     const hourKey = Math.floor(local / 3_600_000);
+    const hot = hourKey & HOT_MASK;
+    if (p.hotHour[hot] === hourKey) return local - p.hotOff[hot]! * 60_000;
     off = p.cache.get(hourKey);
+    if (off !== undefined && off === (off | 0)) {
+      p.hotHour[hot] = hourKey;
+      p.hotOff[hot] = off;
+    }
     if (off === undefined) {
       const dt = DateTime.fromObject({ year: y, month: M, day: d, hour: H }, { zone: p.zone });
       if (!dt.isValid) return NaN;

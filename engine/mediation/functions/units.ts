@@ -17,10 +17,21 @@ function scale(x: number, factor: number): number {
 }
 
 /** '10s', '1m30s', '1h2m3.5s' (Go-style, as CGRateS writes usage), or a bare number in `unit`. */
+/** only ASCII digits (non-empty): the common case of the number pattern below, without a regex */
+function isDigits(s: string): boolean {
+  const n = s.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 export function parseDuration(v: Value, unit: string): number {
   const s = str(v).trim();
   if (s === '') throw new ExprRuntimeError('duration is empty');
-  if (/^[+]?\d+(\.\d+)?$/.test(s) || typeof v === 'number') {
+  if (isDigits(s) || /^[+]?\d+(\.\d+)?$/.test(s) || typeof v === 'number') {
     const f = TIME[unit];
     if (!f) throw new ExprRuntimeError(`unknown time unit ${JSON.stringify(unit)} (use ms, s, min, h)`);
     return Math.round(Number(s) * f);
