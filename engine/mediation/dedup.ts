@@ -60,7 +60,7 @@ export class IdWindow {
     }
     const before = this.count;
     if (before === this.start.length) {
-      this.grow();
+      this.grow(window);
       return this.add(id, window);
     }
     // characters at the head of the char ring
@@ -131,11 +131,16 @@ export class IdWindow {
     this.count--;
   }
 
-  /** double the entry ring and the table, in insertion order (entry i → i) */
-  private grow(): void {
+  /**
+   * grow the entry ring and the table, in insertion order (entry i → i): 4× (fewer rehash passes over the table),
+   * but not past the power of two that holds the whole window (then 2×)
+   */
+  private grow(window: number): void {
     const old = { start: this.start, len: this.len, hash: this.hash, head: this.head };
     const cap = old.start.length;
-    const n = cap * 2;
+    let full = 16;
+    while (full < window + 1) full *= 2;
+    const n = cap * 4 <= full ? cap * 4 : cap * 2;
     this.start = new Int32Array(n);
     this.len = new Int32Array(n);
     this.hash = new Int32Array(n);
