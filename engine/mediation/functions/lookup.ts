@@ -104,10 +104,27 @@ function rowIndex(t: ReferenceTable): RowIndex {
   return ix;
 }
 
-/** one column of a table by row number (see rowIndex) */
+/**
+ * The values of a table row-major (row * columns + column, each `row[column]`): several lookups of one row (account,
+ * then service of a subscriber) read neighbouring entries instead of one array per column.
+ */
+const rowMajors = new WeakMap<ReferenceTable, (string | undefined)[]>();
+function rowMajor(t: ReferenceTable): (string | undefined)[] {
+  let all = rowMajors.get(t);
+  if (!all) {
+    all = [];
+    for (const row of t.rows.values()) for (const c of t.columns) all.push(row[c]);
+    rowMajors.set(t, all);
+  }
+  return all;
+}
+
+/** one column of a table by row number (see rowIndex): values[row * stride + offset] */
 interface ColumnLookup {
   ix: RowIndex;
   values: (string | undefined)[];
+  stride: number;
+  offset: number;
 }
 
 export const lookup: FunctionSpec = {
@@ -116,9 +133,12 @@ export const lookup: FunctionSpec = {
   prepare: (args, ctx): ColumnLookup => {
     const t = table(args, ctx, 'lookup');
     const col = args[2] ? literalString(args[2] as never, 'lookup() column') : t.columns[1]!;
+    const ci = t.columns.indexOf(col);
+    if (ci >= 0) return { ix: rowIndex(t), values: rowMajor(t), stride: t.columns.length, offset: ci };
+    // a column the table does not declare (the default second column of a one-column table): its own array
     const values: (string | undefined)[] = [];
     for (const row of t.rows.values()) values.push(row[col]);
-    return { ix: rowIndex(t), values };
+    return { ix: rowIndex(t), values, stride: 1, offset: 0 };
   },
   fn: (p: ColumnLookup, _n: Value, key: Value) => {
     const k = typeof key === 'string' ? key : str(key);
@@ -131,7 +151,7 @@ export const lookup: FunctionSpec = {
       ix.lastRow = row;
     }
     if (row === undefined) return null;
-    const v = p.values[row];
+    const v = p.values[row * p.stride + p.offset];
     return v === undefined ? null : v;
   },
 };
