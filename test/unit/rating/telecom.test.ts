@@ -31,7 +31,7 @@ describe('telecom churn sample: minutes × band rate, rounded half-up per row', 
     expect(r.rows.length).toBe(r.udrs.length * 4);
     expect(r.rows.filter((x) => x.ours !== x.theirs)).toEqual([]);
   });
-  it.skipIf(!existsSync(EXTERNAL))('external file: every band of every row matches the sample columns', async () => {
+  it.skipIf(!existsSync(EXTERNAL) && !process.env.CI)('external file: every band of every row matches the sample columns', async () => {
     const r = await compareTelecom(EXTERNAL);
     expect(r.udrs.length).toBe(20);
     expect(r.rows.length).toBe(80);
