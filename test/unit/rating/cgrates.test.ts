@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatMoney } from '../../../engine/core/money.ts';
 import { importCgrates } from '../../../engine/rating/cgrates-import.ts';
@@ -8,7 +8,7 @@ import { loadCatalogFile } from '../../../engine/rating/catalog.ts';
 import { Rater } from '../../../engine/rating/rater.ts';
 import { toUdr } from '../../../engine/cli/commands/rate.ts';
 
-const TP = '/work/shared/fixtures/external/cgrates-tariffplans';
+const TP = resolve(import.meta.dirname, '../../../../shared/fixtures/external/cgrates-tariffplans');
 
 function rateTp(dir: string, calls: Record<string, unknown>[]) {
   const out = mkdtempSync(join(tmpdir(), 'cg-'));

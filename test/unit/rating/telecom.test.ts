@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatMoney } from '../../../engine/core/money.ts';
 import type { Udr } from '../../../engine/core/types.ts';
@@ -7,7 +8,7 @@ import { loadPipeline } from '../../../engine/pipeline/load.ts';
 import { Rater } from '../../../engine/rating/rater.ts';
 
 const PIPELINE = new URL('../../../rules/rating/telecom/pipeline.yaml', import.meta.url).pathname;
-const EXTERNAL = '/work/shared/fixtures/external/telecom-churn-bigml/churn-bigml-20.head21.csv';
+const EXTERNAL = resolve(import.meta.dirname, '../../../../shared/fixtures/external/telecom-churn-bigml/churn-bigml-20.head21.csv');
 
 /** rate a file through the example pipeline; compare every band charge with the sample's own column */
 export async function compareTelecom(file: string) {
