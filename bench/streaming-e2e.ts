@@ -28,6 +28,7 @@ import { rootOf } from '../engine/rating/catalog.ts';
 import { Rater } from '../engine/rating/rater.ts';
 import { createKafkajsPort } from '../engine/runtime/kafka/kafkajs-adapter.ts';
 import type { ProducerRecord } from '../engine/runtime/kafka/port.ts';
+import { metricSum, scrapeMetrics } from '../engine/telemetry/prom-text.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'engine', 'cli', 'bin.mjs');
@@ -51,17 +52,12 @@ function peakRssMiB(pid: number): number {
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
 
-async function scrape(port: number): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const m = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    m.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return m;
-}
-const metric = (m: Map<string, number>, name: string, label: string) => [...m].filter(([k]) => k.startsWith(`${name}{`) && k.includes(label)).reduce((a, [, v]) => a + v, 0);
+const scrape = scrapeMetrics;
+/** sum of a metric's series carrying `label` (`key="value"`) */
+const metric = (m: Map<string, number>, name: string, label: string) => {
+  const [k, v] = label.split('=');
+  return metricSum(m, name, { [k!]: JSON.parse(v!) as string });
+};
 
 // ---------------------------------------------------------------------------------------------------------- input
 const dir = mkdtempSync(join(tmpdir(), 'rs-e2e-'));

@@ -14,6 +14,7 @@ import { loadCatalogFile, rootOf } from '../../engine/rating/catalog.ts';
 import { createKafkajsPort } from '../../engine/runtime/kafka/kafkajs-adapter.ts';
 import type { ConsumedMessage, KafkaPort, ProducerRecord } from '../../engine/runtime/kafka/port.ts';
 import { readUntilBarriers, barrierRecord } from '../../engine/runtime/streaming/kafka-util.ts';
+import { metricSum, scrapeMetrics } from '../../engine/telemetry/prom-text.ts';
 import { kafkaBrokers, schemaRegistryUrl } from '../setup/env.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -197,26 +198,9 @@ export function listDir(dir: string): string[] {
   return readdirSync(dir);
 }
 
-/** Parses Prometheus text into { 'name{labels}': value }. */
-export async function scrape(port: number): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const m = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    m.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return m;
-}
-
-export function metric(m: Map<string, number>, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const [k, v] of m) {
-    if (!(k === name || k.startsWith(`${name}{`))) continue;
-    if (Object.entries(labels).every(([l, val]) => k.includes(`${l}="${val}"`))) sum += v;
-  }
-  return sum;
-}
+/** Parses a process's /metrics into { 'name{labels}': value }; `metric` sums the series matching the labels. */
+export const scrape = scrapeMetrics;
+export const metric = metricSum;
 
 /** Counts the embedded run stored, to know when the streaming sink has everything. */
 export async function expectedCounts(db: string): Promise<{ charges: number; udrs: number; rejects: number }> {
@@ -269,7 +253,8 @@ export async function caughtUp(port: KafkaPort, name: string, prefix: string, fe
  * Every record of a topic as a read_committed reader sees it (aborted transactions left out): reads from the beginning
  * until something came and nothing more arrives for `settleMs`.
  */
-export async function readCommitted(port: KafkaPort, topic: string, settleMs = 2000, timeoutMs = 60_000): Promise<ConsumedMessage[]> {
+export async function readCommitted(port: KafkaPort, topic: string, opts: { want?: number; settleMs?: number; timeoutMs?: number } = {}): Promise<ConsumedMessage[]> {
+  const { want = 1, settleMs = 2000, timeoutMs = 60_000 } = opts;
   const got: ConsumedMessage[] = [];
   const c = port.consumer({ groupId: `test.read.${randomUUID()}`, fromBeginning: true, isolation: 'read_committed', maxWaitTimeMs: 100 });
   await c.connect();
@@ -277,7 +262,7 @@ export async function readCommitted(port: KafkaPort, topic: string, settleMs = 2
     await c.subscribe([topic]);
     await c.run(async (b) => { got.push(...b.messages); });
     const deadline = Date.now() + timeoutMs;
-    while (got.length === 0 && Date.now() < deadline) await sleep(100);
+    while (got.length < want && Date.now() < deadline) await sleep(100);
     for (let n = -1; n !== got.length && Date.now() < deadline;) {
       n = got.length;
       await sleep(settleMs);

@@ -22,6 +22,7 @@ import { createCodecs } from '../../engine/runtime/streaming/codecs.ts';
 import { schemaRegistryUrl, uniqueName } from '../setup/env.ts';
 import {
   freePort, kafkaPort, logTail, metric, readChangelog, scrape, type ServeProcess, sleep, spawnServe, stopServe, waitReady, writeServeConfig,
+  readCommitted,
 } from './streaming-helpers.ts';
 
 const PIPELINE = 'pipelines/cgrates-opensips-flatstore.yaml';
@@ -58,23 +59,6 @@ async function mediated(port: KafkaPort, group: string, topic: string): Promise<
   } finally {
     await admin.disconnect();
   }
-}
-
-/** every record of a topic as a read_committed reader sees it, once `want` came and nothing more for `settleMs` */
-async function readCommitted(port: KafkaPort, topic: string, want: number, settleMs = 2500): Promise<ConsumedMessage[]> {
-  const got: ConsumedMessage[] = [];
-  const c = port.consumer({ groupId: `test.read.${randomUUID()}`, fromBeginning: true, isolation: 'read_committed', maxWaitTimeMs: 100 });
-  await c.connect();
-  try {
-    await c.subscribe([topic]);
-    await c.run(async (b) => { got.push(...b.messages); });
-    const deadline = Date.now() + 60_000;
-    while (got.length < want && Date.now() < deadline) await sleep(100);
-    await sleep(settleMs);
-  } finally {
-    await c.disconnect();
-  }
-  return [...got];
 }
 
 describe('streaming: start/stop pairing state survives kill -9, stop and restart', () => {
@@ -141,8 +125,8 @@ describe('streaming: start/stop pairing state survives kill -9, stop and restart
 
     const codecs = await createCodecs(registry, { udr: `${prefix}udr`, rated: `${prefix}rated` });
     const decode = async (msgs: ConsumedMessage[]) => Promise.all(msgs.map((m) => codecs.udr.decode(m.value!)));
-    let udrs: Udr[] = await decode(await readCommitted(kafka, `${prefix}udr`, CALLS));
-    const dlq = await readCommitted(kafka, `${prefix}dlq.${FEED}`, 0, 1000);
+    let udrs: Udr[] = await decode(await readCommitted(kafka, `${prefix}udr`, { want: CALLS, settleMs: 2500 }));
+    const dlq = await readCommitted(kafka, `${prefix}dlq.${FEED}`, { want: 0, settleMs: 1000 });
     process.stderr.write(`[streaming-pairing] udrs ${udrs.length}, distinct ${new Set(udrs.map((u) => u.id)).size}, dlq ${dlq.length}\n`);
     expect(dlq.map((m) => m.value!.toString())).toEqual([]); // no UNPAIRED, no reject at all
     expect(udrs.length).toBe(CALLS);
@@ -165,7 +149,7 @@ describe('streaming: start/stop pairing state survives kill -9, stop and restart
     await produce(kafka, raw, early);
     await waitMediated();
     await expect.poll(async () => metric(await scrape(s4.port), 'ratestream_records_ignored_total', { role: 'rate', reason: 'duplicate' }), { timeout: 60_000, interval: 250 }).toBe(EARLY);
-    udrs = await decode(await readCommitted(kafka, `${prefix}udr`, CALLS + EARLY));
+    udrs = await decode(await readCommitted(kafka, `${prefix}udr`, { want: CALLS + EARLY, settleMs: 2500 }));
     expect(udrs.length).toBe(CALLS + EARLY);
     expect(new Set(udrs.map((u) => u.id)).size).toBe(CALLS);
     expect(metric(await scrape(s4.port), 'ratestream_records_rejected_total')).toBe(0);
