@@ -19,13 +19,9 @@ import { type CompiledCatalog, loadCatalogFile } from '../rating/catalog.ts';
 import { Rater } from '../rating/rater.ts';
 import { table, type StoreClient } from '../store/client.ts';
 import { chargesInWindow, type LedgerCharge, type RerateDiffRow, udrsInWindow, writeRerateDiffs } from '../store/finance.ts';
-import { chargeRow } from '../store/ledger.ts';
+import { CHARGE_COLS, chargeRow } from '../store/ledger.ts';
 import { insertTsv } from '../store/tsv.ts';
 import { parsePeriod } from './period.ts';
-
-/** charges columns in the order of ledger.ts chargeRow() */
-const CHARGE_COLS = ['charge_id', 'version', 'udr_id', 'account', 'rating_key', 'service', 'usage_class', 'kind', 'product', 'plan', 'rate_id', 'matched', 'quantity',
-  'unit', 'amount', 'currency', 'event_time', 'source', 'rules_version', 'catalog_version', 'lineage', 'feed'];
 
 export interface RerateOptions {
   period: string;

@@ -9,7 +9,8 @@ import { table, type StoreClient } from './client.ts';
 import { insertTsv, tsvMap, tsvString, tsvTime } from './tsv.ts';
 
 const UDR_COLS = ['udr_id', 'feed', 'usage_class', 'account', 'service', 'rating_key', 'start_time', 'quantity', 'unit', 'origin', 'destination', 'attrs', 'source', 'rules_version'];
-const CHARGE_COLS = ['charge_id', 'version', 'udr_id', 'account', 'rating_key', 'service', 'usage_class', 'kind', 'product', 'plan', 'rate_id', 'matched', 'quantity', 'unit', 'amount', 'currency', 'event_time', 'source', 'rules_version', 'catalog_version', 'lineage', 'feed'];
+/** charges columns in the order chargeRow() writes them */
+export const CHARGE_COLS = ['charge_id', 'version', 'udr_id', 'account', 'rating_key', 'service', 'usage_class', 'kind', 'product', 'plan', 'rate_id', 'matched', 'quantity', 'unit', 'amount', 'currency', 'event_time', 'source', 'rules_version', 'catalog_version', 'lineage', 'feed'];
 const REJECT_COLS = ['feed', 'source', 'reason', 'message', 'raw', 'rules_version', 'stage'];
 
 export function udrRow(u: Udr): string {
