@@ -7,7 +7,7 @@
  * anything is written; the amounts are the invoice's rounded line amounts, so it balances to the cent.
  */
 import { formatMoney } from '../core/money.ts';
-import { csv } from '../cli/format.ts';
+import { csv } from '../core/csv.ts';
 import type { InvoiceLineForGl } from '../store/finance.ts';
 import type { GlMapping } from './gl-mapping.ts';
 

@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { formatMoney } from '../core/money.ts';
 import type { Charge, Udr } from '../core/types.ts';
-import { csv } from '../cli/format.ts';
+import { csv } from '../core/csv.ts';
 import { type CompiledCatalog, loadCatalogFile } from '../rating/catalog.ts';
 import { Rater } from '../rating/rater.ts';
 import { table, type StoreClient } from '../store/client.ts';

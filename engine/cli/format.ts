@@ -1,4 +1,4 @@
-/** Terminal output helpers: aligned tables, counts, CSV safe for spreadsheets. */
+/** Terminal output helpers: aligned tables, counts (CSV output: engine/core/csv.ts). */
 export function fmtInt(n: number): string {
   return n.toLocaleString('en-US');
 }
@@ -13,22 +13,4 @@ export function table(rows: Record<string, unknown>[], columns?: string[]): stri
   const width = cols.map((c, i) => Math.max(c.length, ...data.map((r) => r[i]!.length)));
   const line = (vals: string[]) => vals.map((v, i) => (numeric[i] ? v.padStart(width[i]!) : v.padEnd(width[i]!))).join('  ').trimEnd();
   return [line(cols), line(width.map((w) => '-'.repeat(w))), ...data.map(line)].join('\n');
-}
-
-/**
- * CSV cell escaped for spreadsheets: quotes doubled, and text starting with = + - @ (or tab/CR) prefixed with a
- * quote so it is never run as a formula. Numbers (money included) stay numeric.
- */
-export function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
-  let s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-  if (/^-?\d+(\.\d+)?$/.test(s)) return s;
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-export function csv(rows: Record<string, unknown>[], columns?: string[]): string {
-  const cols = columns ?? (rows[0] ? Object.keys(rows[0]) : []);
-  return [cols.map(csvCell).join(','), ...rows.map((r) => cols.map((c) => csvCell(r[c])).join(','))].join('\n');
 }

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { KINDS, type YamlKind } from './kinds.ts';
+import type { YamlKind } from './yaml-kind.ts';
 
 export const SCHEMA_DIR = resolve(import.meta.dirname, '../../schemas/json');
 
@@ -23,9 +23,9 @@ export function jsonSchemaText(k: YamlKind): string {
 }
 
 /** kinds whose file is missing or differs from what the zod schema generates */
-export function staleSchemas(dir = SCHEMA_DIR): string[] {
+export function staleSchemas(kinds: readonly YamlKind[], dir = SCHEMA_DIR): string[] {
   const stale: string[] = [];
-  for (const k of KINDS) {
+  for (const k of kinds) {
     let cur = '';
     try { cur = readFileSync(schemaPath(k.kind, dir), 'utf8'); } catch { /* missing */ }
     if (cur !== jsonSchemaText(k)) stale.push(k.kind);
@@ -33,9 +33,9 @@ export function staleSchemas(dir = SCHEMA_DIR): string[] {
   return stale;
 }
 
-export function writeSchemas(dir = SCHEMA_DIR): string[] {
+export function writeSchemas(kinds: readonly YamlKind[], dir = SCHEMA_DIR): string[] {
   mkdirSync(dir, { recursive: true });
-  return KINDS.map((k) => {
+  return kinds.map((k) => {
     const p = schemaPath(k.kind, dir);
     writeFileSync(p, jsonSchemaText(k));
     return p;

@@ -15,8 +15,8 @@
  * in order) continues exactly like the one that produced it. The in-run dedup window is not part of that state.
  */
 import type { MediationResult, RawRecord, Reject, RejectReason, Udr } from '../core/types.ts';
-import type { ExprMeta } from './expr/compile.ts';
-import { ExprRuntimeError, type Value } from './expr/runtime.ts';
+import type { ExprMeta } from '../expr/compile.ts';
+import { ExprRuntimeError, type Value } from '../expr/runtime.ts';
 import type { CompiledMediation } from './compiler.ts';
 import { FRAMING_FAULTS, ParseError } from './parsers/types.ts';
 import { IdWindow } from './dedup.ts';

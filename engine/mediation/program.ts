@@ -11,8 +11,8 @@
  * literals through JSON.stringify.
  */
 import type { RejectReason } from '../core/types.ts';
-import type { FunctionSpec } from './expr/compile.ts';
-import { H } from './expr/runtime.ts';
+import type { FunctionSpec } from '../expr/compile.ts';
+import { H } from '../expr/runtime.ts';
 
 /** UDR core values of the mapped record, read by the Mediator after a mapping function returned FIELDS_OK */
 export const CORE_SLOTS = ['id', 'account', 'service', 'ratingKey', 'usageClass', 'startTime', 'quantity', 'unit', 'origin', 'destination'] as const;

@@ -1,6 +1,6 @@
 /** Reference tables for enrichment: CSV files with a header line, keyed by one column. */
 import { readFileSync } from 'node:fs';
-import type { ReferenceTable } from './expr/compile.ts';
+import type { ReferenceTable } from '../expr/compile.ts';
 import { splitDelimited } from './parsers/csv.ts';
 
 export function loadReferenceTable(name: string, file: string, key: string): ReferenceTable {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, type ConfigProblem, parseYamlText, positionOf, type ParsedYaml, validate } from '../config/yaml-loader.ts';
 import { parseMoney, ROUNDING_MODES, type RoundingMode } from '../core/money.ts';
-import { compileExpr, type CompiledExpr } from '../mediation/expr/compile.ts';
+import { compileExpr, type CompiledExpr } from '../expr/compile.ts';
 import { FUNCTION_REGISTRY } from '../mediation/functions/index.ts';
 import { FREQUENCIES, type Frequency, parseDate, parseDuration } from './durations.ts';
 import { money, quantityText } from './price/common.ts';

@@ -14,7 +14,7 @@ import { closeContractMonth, whatIfTerminate } from './contracts.ts';
 import { parseDate } from './durations.ts';
 import { Rater, type RateBatchResult } from './rater.ts';
 import { recurringCharges } from './recurring.ts';
-import { toUdr } from '../cli/commands/rate.ts';
+import { toUdr } from './udr-input.ts';
 
 const obj = z.record(z.string(), z.unknown());
 export const scenarioSchema = z.object({

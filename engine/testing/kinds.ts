@@ -1,12 +1,12 @@
 /**
  * Registry of rule-test kinds: `ratestream test` reads every `*.test.yaml`, looks at its `kind:` and hands it to
  * the runner registered here. Add a kind (e.g. rating's `catalog-test`) by adding one entry to TEST_KINDS; it is
- * then also a YAML kind for `lint` and JSON Schema generation (engine/config/kinds.ts spreads TEST_KINDS).
+ * then also a YAML kind for `lint` and JSON Schema generation (engine/cli/kinds.ts spreads TEST_KINDS).
  */
 import type { z } from 'zod';
 import type { ConfigProblem, ParsedYaml } from '../config/yaml-loader.ts';
 import { mediationTestKind } from './mediation-test.ts';
-import { catalogTestKind } from '../rating/testing.ts';
+import { catalogTestKind } from './catalog-test.ts';
 
 export interface TestCaseResult {
   name: string;

@@ -5,10 +5,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkFile } from '../../engine/config/kinds.ts';
+import { checkFile } from '../../engine/cli/kinds.ts';
 import { ConfigError } from '../../engine/config/yaml-loader.ts';
 import { compileMediationFile } from '../../engine/mediation/compiler.ts';
-import { compileExpr } from '../../engine/mediation/expr/compile.ts';
+import { compileExpr } from '../../engine/expr/compile.ts';
 import { FUNCTION_REGISTRY } from '../../engine/mediation/functions/index.ts';
 import { tempDir, writeRules } from '../unit/mediation/helpers.ts';
 

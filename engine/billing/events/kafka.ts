@@ -2,15 +2,27 @@
  * Kafka sink: one record per event on a topic, key = account (an account's events stay in order on one partition),
  * value = the JSON envelope, headers event-id / event-type. Idempotent producer, acks=all; consumers dedup on the id.
  */
-import type { KafkaPort, KafkaProducer } from '../../runtime/kafka/port.ts';
 import { type BillingEvent, envelope } from './model.ts';
 import type { DeliveryResult, EventSink } from './sink.ts';
 
+/**
+ * The slice of the Kafka port (engine/runtime/kafka/port.ts) this sink uses, declared here so billing does not import
+ * the runtime layer; the CLI passes the real port, which satisfies it structurally.
+ */
+export interface EventProducer {
+  connect(): Promise<void>;
+  send(records: readonly { topic: string; key: string; value: Buffer; headers: Record<string, string> }[], options: { acks: -1 }): Promise<unknown>;
+  disconnect(): Promise<void>;
+}
+export interface EventProducerPort {
+  producer(options: { idempotent: true }): EventProducer;
+}
+
 export class KafkaEventSink implements EventSink {
   readonly name: string;
-  private producer?: KafkaProducer;
+  private producer?: EventProducer;
 
-  constructor(readonly port: KafkaPort, readonly topic: string) {
+  constructor(readonly port: EventProducerPort, readonly topic: string) {
     this.name = `kafka:${topic}`;
   }
 

@@ -1,8 +1,8 @@
 /**
  * CSV renderings: one file per invoice (its lines) and the run summary. Cells are escaped against formula injection
- * (engine/cli/format.ts csvCell); amounts are plain decimal numbers, so spreadsheets keep them numeric.
+ * (engine/core/csv.ts csvCell); amounts are plain decimal numbers, so spreadsheets keep them numeric.
  */
-import { csv } from '../../cli/format.ts';
+import { csv } from '../../core/csv.ts';
 import { type InvoiceDocument, summaryRows } from '../document.ts';
 
 export const LINE_COLUMNS = ['invoice_no', 'account', 'period', 'line', 'section', 'description', 'product', 'plan', 'usage_class', 'rate', 'service',

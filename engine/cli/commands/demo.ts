@@ -10,7 +10,7 @@ import { queryRows, table as qtable } from '../../store/client.ts';
 import { fmtInt, table } from '../format.ts';
 import { addStoreOptions, dataDir, openMigratedStore, type StoreFlags } from '../store-options.ts';
 import { runPipeline } from './run.ts';
-import { demoInvoiceSummary } from '../../billing/demo-summary.ts';
+import { demoInvoiceSummary } from '../demo-summary.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 export const DEMO_PIPELINES = ['pipelines/demo-carrier.yaml', 'pipelines/demo-iot.yaml'];

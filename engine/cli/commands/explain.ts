@@ -1,6 +1,9 @@
 /** `ratestream explain --pipeline P --input F <udr-id | file:line>`: why did this record get this price. */
 import type { Command } from 'commander';
-import { explainFromPipeline } from '../../rating/explain.ts';
+import type { Reject, Udr } from '../../core/types.ts';
+import { FileMediation, inputFiles } from '../../mediation/run-files.ts';
+import { loadPipeline } from '../../pipeline/load.ts';
+import { describeCharge, explainUdrs } from '../../rating/explain.ts';
 
 export function register(program: Command): void {
   program
@@ -12,4 +15,27 @@ export function register(program: Command): void {
     .action(async (ref: string, flags: { pipeline: string; input?: string }) => {
       process.stdout.write(`${(await explainFromPipeline(flags.pipeline, flags.input, ref)).join('\n')}\n`);
     });
+}
+
+export async function explainFromPipeline(pipelineFile: string, input: string | undefined, ref: string): Promise<string[]> {
+  const p = loadPipeline(pipelineFile);
+  if (!p.catalog) throw new Error(`pipeline ${pipelineFile} has no catalog: nothing is rated`);
+  const src = input ?? p.input;
+  if (!src) throw new Error(`no input: pass --input FILE or set "input:" in ${pipelineFile}`);
+  const udrs: Udr[] = [];
+  const rejects: Reject[] = [];
+  const fm = new FileMediation(p.mediation, p.config.feed, { udr: (u) => udrs.push(u), reject: (r) => rejects.push(r) });
+  for (const f of inputFiles(src)) await fm.file(f.path, f.name);
+  fm.finish();
+  const isCoord = /:\d+$/.test(ref);
+  const match = (source: string, id: string) => (isCoord ? source === ref || source.endsWith(`/${ref}`) || source.endsWith(ref) : id === ref);
+  const rej = rejects.find((r) => match(r.source, ''));
+  if (rej) return [`record ${ref} was rejected by mediation: ${rej.reason}: ${rej.message}`, `  raw: ${rej.raw}`];
+  const r = explainUdrs(p.catalog, udrs, (u) => match(u.source, u.id));
+  if (!r.udr) throw new Error(`no UDR ${isCoord ? 'from' : 'with id'} ${ref} in ${src} (${udrs.length} UDRs mediated)`);
+  const out = [`UDR ${r.udr.id} (${r.udr.source}) mediated by ${p.mediation.name}@${p.mediation.version}, rated with catalog ${p.catalog.name}@${p.catalog.version} after re-rating the ${udrs.indexOf(r.udr)} earlier UDR(s) of the input:`,
+    `  ${JSON.stringify(r.udr)}`];
+  for (const c of r.charges) out.push(...describeCharge(c));
+  for (const j of r.rejects) out.push(`rejected: ${j.reason}: ${j.message}`);
+  return out;
 }

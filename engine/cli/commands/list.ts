@@ -1,6 +1,6 @@
 /** `ratestream list [parsers|functions|kinds]`: what the registries hold (generated from the specs). */
 import type { Command } from 'commander';
-import { KINDS } from '../../config/kinds.ts';
+import { KINDS } from '../kinds.ts';
 import { FUNCTIONS } from '../../mediation/functions/index.ts';
 import { PARSERS } from '../../mediation/parsers/index.ts';
 

@@ -1,6 +1,7 @@
 /** `ratestream query "<SQL>"`: run SQL against the same store (in-process engine or server). */
 import type { Command } from 'commander';
-import { csv, table } from '../format.ts';
+import { csv } from '../../core/csv.ts';
+import { table } from '../format.ts';
 import { queryRows } from '../../store/client.ts';
 import { addStoreOptions, openMigratedStore, type StoreFlags } from '../store-options.ts';
 

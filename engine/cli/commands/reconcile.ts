@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_BILLING_FILE, loadBillingConfig } from '../../billing/config.ts';
 import { reconcile } from '../../billing/reconcile.ts';
-import { csv, table } from '../format.ts';
+import { csv } from '../../core/csv.ts';
+import { table } from '../format.ts';
 import { addStoreOptions, openMigratedStore, type StoreFlags } from '../store-options.ts';
 
 export function register(program: Command): void {

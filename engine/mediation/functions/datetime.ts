@@ -5,9 +5,9 @@
  * hour; any other input falls back to luxon, so results are identical.
  */
 import { DateTime, FixedOffsetZone, IANAZone } from 'luxon';
-import type { Expr } from '../expr/ast.ts';
-import type { FunctionSpec } from '../expr/compile.ts';
-import { ExprRuntimeError, str, type Value } from '../expr/runtime.ts';
+import type { Expr } from '../../expr/ast.ts';
+import type { FunctionSpec } from '../../expr/compile.ts';
+import { ExprRuntimeError, str, type Value } from '../../expr/runtime.ts';
 
 /**
  * Formats: 'iso' (ISO 8601), 'epoch' (seconds), 'epoch_ms', 'sql' (yyyy-MM-dd HH:mm:ss), or a luxon format

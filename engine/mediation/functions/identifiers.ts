@@ -2,8 +2,8 @@
  * Usage identifiers: normalise and validate the ids that tie usage to a subscriber or device — IMSI, ICCID, MAC,
  * UUID, plain digit strings. Invalid input is an INVALID_FIELD reject, never a silently wrong id.
  */
-import type { FunctionSpec } from '../expr/compile.ts';
-import { ExprRuntimeError, str, type Value } from '../expr/runtime.ts';
+import type { FunctionSpec } from '../../expr/compile.ts';
+import { ExprRuntimeError, str, type Value } from '../../expr/runtime.ts';
 
 function luhnOk(d: string): boolean {
   let sum = 0;

@@ -1,5 +1,5 @@
 /** Explicit registry of rule functions. A test fails when a file in this folder exports a spec not listed here. */
-import type { FunctionSpec } from '../expr/compile.ts';
+import type { FunctionSpec } from '../../expr/compile.ts';
 import * as text from './text.ts';
 import * as regex from './regex.ts';
 import * as math from './math.ts';

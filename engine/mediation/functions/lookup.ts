@@ -1,6 +1,6 @@
 /** Enrichment from reference tables (CSV files declared on the pipeline): exact key and longest-prefix lookups. */
-import { literalString, type FunctionSpec, type ReferenceTable } from '../expr/compile.ts';
-import { str, type Value } from '../expr/runtime.ts';
+import { literalString, type FunctionSpec, type ReferenceTable } from '../../expr/compile.ts';
+import { str, type Value } from '../../expr/runtime.ts';
 
 function table(args: readonly { k: string }[], ctx: { tables: ReadonlyMap<string, ReferenceTable> }, fname: string): ReferenceTable {
   const name = literalString(args[0] as never, `${fname}() table name`);

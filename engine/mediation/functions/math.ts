@@ -2,8 +2,8 @@
  * Math on quantities (not money): sum, multiply, divide, round with an explicit mode.
  * Quantities are exact integers in base units; division always names its rounding.
  */
-import type { FunctionSpec } from '../expr/compile.ts';
-import { ExprRuntimeError, num, type Value } from '../expr/runtime.ts';
+import type { FunctionSpec } from '../../expr/compile.ts';
+import { ExprRuntimeError, num, type Value } from '../../expr/runtime.ts';
 import { divRound, type RoundingMode, ROUNDING_MODES } from '../../core/money.ts';
 
 function mode(v: Value | undefined): RoundingMode {

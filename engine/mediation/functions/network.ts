@@ -3,8 +3,8 @@
  * by 5- or 6-digit MCC-MNC (the MNC is 2 or 3 digits depending on the country, so the longer key wins).
  * Carrier from a number prefix is `prefix_lookup` on a prefix table.
  */
-import { literalString, type FunctionSpec, type ReferenceTable } from '../expr/compile.ts';
-import { str, type Value } from '../expr/runtime.ts';
+import { literalString, type FunctionSpec, type ReferenceTable } from '../../expr/compile.ts';
+import { str, type Value } from '../../expr/runtime.ts';
 
 /** column values of an MCC-MNC table, with the 5- and 6-digit keys also by number (no substring per lookup) */
 interface Prepared {

@@ -1,8 +1,8 @@
 /** Phone numbers: E.164 normalisation, country and calling code (libphonenumber-js metadata). */
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
-import type { Expr } from '../expr/ast.ts';
-import type { FunctionSpec } from '../expr/compile.ts';
-import { ExprRuntimeError, str, type Value } from '../expr/runtime.ts';
+import type { Expr } from '../../expr/ast.ts';
+import type { FunctionSpec } from '../../expr/compile.ts';
+import { ExprRuntimeError, str, type Value } from '../../expr/runtime.ts';
 
 type Parsed = NonNullable<ReturnType<typeof parsePhoneNumberFromString>>;
 

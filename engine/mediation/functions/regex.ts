@@ -1,7 +1,7 @@
 /** Regex functions on RE2 semantics (linear time; a hostile pattern cannot hang the engine). */
 import type { RE2JS } from 're2js';
-import { compileRegex, literalString, type FunctionSpec } from '../expr/compile.ts';
-import { str, type Value } from '../expr/runtime.ts';
+import { compileRegex, literalString, type FunctionSpec } from '../../expr/compile.ts';
+import { str, type Value } from '../../expr/runtime.ts';
 
 export const replace: FunctionSpec = {
   name: 'replace',

@@ -1,6 +1,6 @@
 /** Text functions: lower, upper, trim, substr, concat, coalesce, pad. */
-import type { FunctionSpec } from '../expr/compile.ts';
-import { str, type Value } from '../expr/runtime.ts';
+import type { FunctionSpec } from '../../expr/compile.ts';
+import { str, type Value } from '../../expr/runtime.ts';
 
 export const lower: FunctionSpec = {
   name: 'lower', description: 'Lower-case text.', minArgs: 1, maxArgs: 1,

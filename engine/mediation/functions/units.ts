@@ -2,8 +2,8 @@
  * Units of measure into integer base units: time → milliseconds, data → bytes. Decimal (kB, MB, GB = 1000^n) and
  * binary (KiB, MiB, GiB = 1024^n) prefixes are distinct; 'KB' is rejected as ambiguous unless the rule says which.
  */
-import type { FunctionSpec } from '../expr/compile.ts';
-import { ExprRuntimeError, num, str, type Value } from '../expr/runtime.ts';
+import type { FunctionSpec } from '../../expr/compile.ts';
+import { ExprRuntimeError, num, str, type Value } from '../../expr/runtime.ts';
 import { exactDivRound } from './math.ts';
 
 const TIME: Record<string, number> = { ms: 1, s: 1000, sec: 1000, min: 60_000, m: 60_000, h: 3_600_000 };

@@ -1,6 +1,6 @@
 /** Every function's documented examples evaluate to their stated result (examples double as docs and tests). */
 import { describe, expect, it } from 'vitest';
-import { compileExpr } from '../../../engine/mediation/expr/compile.ts';
+import { compileExpr } from '../../../engine/expr/compile.ts';
 import { FUNCTIONS, FUNCTION_REGISTRY } from '../../../engine/mediation/functions/index.ts';
 import { compileFastTime, fastTime, parseTime } from '../../../engine/mediation/functions/datetime.ts';
 

@@ -1,6 +1,6 @@
 /** The phone-number cache never changes a result: numeric keys keep '+', leading zeros and length distinct. */
 import { describe, expect, it } from 'vitest';
-import { compileExpr } from '../../../engine/mediation/expr/compile.ts';
+import { compileExpr } from '../../../engine/expr/compile.ts';
 import { FUNCTION_REGISTRY } from '../../../engine/mediation/functions/index.ts';
 
 const e164 = compileExpr("e164($1, 'NL')", { ordinal: true, functions: FUNCTION_REGISTRY, tables: new Map() });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runCatalogTests } from '../../../engine/rating/testing.ts';
+import { runCatalogTests } from '../../../engine/testing/catalog-test.ts';
 
 describe('catalog-test kind', () => {
   it('runs rules/rating/telecom/catalog.test.yaml', async () => {

@@ -6,7 +6,7 @@ import { formatMoney } from '../../../engine/core/money.ts';
 import { importCgrates } from '../../../engine/rating/cgrates-import.ts';
 import { loadCatalogFile } from '../../../engine/rating/catalog.ts';
 import { Rater } from '../../../engine/rating/rater.ts';
-import { toUdr } from '../../../engine/cli/commands/rate.ts';
+import { toUdr } from '../../../engine/rating/udr-input.ts';
 
 const TP = resolve(import.meta.dirname, '../../../../shared/fixtures/external/cgrates-tariffplans');
 

@@ -9,11 +9,11 @@ import { z } from 'zod';
 import { loadYaml, type ParsedYaml } from '../config/yaml-loader.ts';
 import { formatMoney, parseMoney } from '../core/money.ts';
 import { REJECT_REASONS } from '../core/types.ts';
-import type { TestCaseResult, TestFileResult, TestKind } from '../testing/kinds.ts';
-import { toUdr } from '../cli/commands/rate.ts';
-import { loadCatalogFile } from './catalog.ts';
-import { PRICE_MODELS } from './price/index.ts';
-import { Rater } from './rater.ts';
+import type { TestCaseResult, TestFileResult, TestKind } from './kinds.ts';
+import { toUdr } from '../rating/udr-input.ts';
+import { loadCatalogFile } from '../rating/catalog.ts';
+import { PRICE_MODELS } from '../rating/price/index.ts';
+import { Rater } from '../rating/rater.ts';
 
 const obj = z.record(z.string(), z.unknown());
 export const catalogTestSchema = z.object({

@@ -1,9 +1,11 @@
 /**
- * Explicit registry of YAML kinds (`kind:` at the top of every rule/pipeline/catalog file). `lint`, JSON Schema
- * generation and `ratestream list` are driven from here: add a kind by adding one entry.
+ * Explicit registry of YAML kinds (`kind:` at the top of every rule/pipeline/catalog/serve file). `lint`, JSON Schema
+ * generation and `ratestream list` are driven from here: add a kind by adding one entry. It lists kinds of every
+ * layer (mediation … runtime), so it sits at the top, beside the commands that use it; what a kind is and how a file
+ * is checked is engine/config/yaml-kind.ts.
  */
-import type { z } from 'zod';
-import { ConfigError, type ConfigProblem, readYamlFile, validate } from './yaml-loader.ts';
+import { type ConfigProblem, readYamlFile, validate } from '../config/yaml-loader.ts';
+import { checkKindFile, compiled, type YamlKind } from '../config/yaml-kind.ts';
 import { pipelineSchema } from '../pipeline/schema.ts';
 import { mediationSchema } from '../mediation/schema.ts';
 import { compileMediationFile } from '../mediation/compiler.ts';
@@ -15,6 +17,8 @@ import { TEST_KINDS, type TestKind } from '../testing/kinds.ts';
 import { billingSchema, loadBillingConfig } from '../billing/config.ts';
 import { loadTaxTable, taxTableSchema } from '../billing/tax.ts';
 import { glMappingSchema, loadGlMapping } from '../billing/gl-mapping.ts';
+import { serveSchema } from '../runtime/streaming/config.ts';
+import { checkServeFile } from './serve-check.ts';
 
 /** a rule-test kind (engine/testing/kinds.ts) as a YAML kind: schema + its optional extra check */
 function testKind(t: TestKind): YamlKind {
@@ -31,26 +35,6 @@ function testKind(t: TestKind): YamlKind {
   };
 }
 
-export interface YamlKind {
-  kind: string;
-  description: string;
-  schema: z.ZodType;
-  /** full check (schema + compile: expressions, references, tables); returns every problem */
-  check(file: string): ConfigProblem[];
-}
-
-function compiled(f: (file: string) => unknown): (file: string) => ConfigProblem[] {
-  return (file) => {
-    try {
-      f(file);
-      return [];
-    } catch (e) {
-      if (e instanceof ConfigError) return e.problems;
-      return [{ file, line: 1, col: 1, message: (e as Error).message }];
-    }
-  };
-}
-
 export const KINDS: readonly YamlKind[] = [
   { kind: 'pipeline', description: 'a runnable pipeline: feed, mediation rules, catalog', schema: pipelineSchema, check: compiled(loadPipeline) },
   { kind: 'mediation', description: 'mediation rules: parser, filters, usage classes, mappings', schema: mediationSchema, check: compiled(compileMediationFile) },
@@ -60,21 +44,15 @@ export const KINDS: readonly YamlKind[] = [
   { kind: 'tax-table', description: 'tax rates by jurisdiction and invoice line item', schema: taxTableSchema, check: compiled(loadTaxTable) },
   { kind: 'gl-mapping', description: 'general-ledger account mapping for journal exports', schema: glMappingSchema, check: compiled(loadGlMapping) },
   { kind: 'rating-scenario', description: 'rating scenario with golden output: catalog + events, UDRs, recurring, contracts', schema: ratingScenarioSchema, check: () => [] },
+  { kind: 'serve', description: 'a streaming deployment (`ratestream serve --config`): pipelines, roles, Kafka, registry, ClickHouse, HTTP ingest, drop directories', schema: serveSchema, check: checkServeFile },
   ...TEST_KINDS.map(testKind),
 ];
 
 export const KIND_REGISTRY: ReadonlyMap<string, YamlKind> = new Map(KINDS.map((k) => [k.kind, k]));
 
+export type { YamlKind };
+
 /** Read `kind:` of a YAML file and run that kind's check. */
 export function checkFile(file: string): ConfigProblem[] {
-  const parsed = readYamlFile(file);
-  if (parsed.problems.length && parsed.value === undefined) return parsed.problems;
-  const v = parsed.value as Record<string, unknown> | null;
-  const kind = v && typeof v === 'object' ? v.kind : undefined;
-  const k = typeof kind === 'string' ? KIND_REGISTRY.get(kind) : undefined;
-  if (!k) {
-    return [{ file, line: 1, col: 1, message: `unknown or missing "kind" (one of: ${KINDS.map((x) => x.kind).join(', ')})` }];
-  }
-  const base = validate(parsed, k.schema).problems;
-  return base.length ? base : k.check(file);
+  return checkKindFile(KINDS, file);
 }

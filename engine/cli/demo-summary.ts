@@ -1,11 +1,11 @@
 /** The end of `npm start`: issue (or re-render) the demo period's invoices and summarise them. */
 import { join } from 'node:path';
-import { invoiceSummary } from '../cli/commands/invoice.ts';
+import { invoiceSummary } from './commands/invoice.ts';
 import { DEMO_PERIOD } from '../demo/world.ts';
 import type { StoreClient } from '../store/client.ts';
-import { loadBillingConfig } from './config.ts';
-import { runInvoices } from './invoice.ts';
-import { ratingPeriodChargeProviders } from './rating-adapter.ts';
+import { loadBillingConfig } from '../billing/config.ts';
+import { runInvoices } from '../billing/invoice.ts';
+import { ratingPeriodChargeProviders } from '../billing/rating-adapter.ts';
 
 export async function demoInvoiceSummary(store: StoreClient, dataDir: string): Promise<string> {
   const period = `${DEMO_PERIOD.year}-${String(DEMO_PERIOD.month).padStart(2, '0')}`;
