@@ -13,8 +13,11 @@ import { serveSchema } from '../runtime/streaming/config.ts';
 
 export function checkServeFile(file: string): ConfigProblem[] {
   const parsed = readYamlFile(file);
-  const { value, problems } = validate(parsed, serveSchema);
-  if (!value) return problems;
+  const { value, problems: schemaProblems } = validate(parsed, serveSchema);
+  if (!value) return schemaProblems;
+  /** each problem of this file, followed by the problems it stands for in a pipeline file; in file order */
+  const groups: ConfigProblem[][] = [];
+  const report = (own: ConfigProblem, ...inner: ConfigProblem[]) => groups.push([own, ...inner]);
   const at = (path: readonly PropertyKey[], message: string): ConfigProblem => ({ file, ...positionOf(parsed, path), message });
   const dir = dirname(resolve(file));
   const feeds = new Map<string, string>();
@@ -22,28 +25,28 @@ export function checkServeFile(file: string): ConfigProblem[] {
   value.pipelines.forEach((p, i) => {
     const abs = resolve(dir, p);
     if (!existsSync(abs)) {
-      problems.push(at(['pipelines', i], `pipelines[${i}]: ${p} does not exist`));
+      report(at(['pipelines', i], `pipelines[${i}]: ${p} does not exist`));
       allLoaded = false;
       return;
     }
     let feed: string | undefined;
     const inner = compiled((f) => { feed = loadPipeline(f).config.feed; })(abs);
     if (inner.length) {
-      problems.push(at(['pipelines', i], `pipelines[${i}]: ${p} has ${inner.length} problem(s)`), ...inner);
+      report(at(['pipelines', i], `pipelines[${i}]: ${p} has ${inner.length} problem(s)`), ...inner);
       allLoaded = false;
       return;
     }
     if (feed === undefined) return;
-    if (feeds.has(feed)) problems.push(at(['pipelines', i], `pipelines[${i}]: feed ${feed} is already named by ${feeds.get(feed)}`));
+    if (feeds.has(feed)) report(at(['pipelines', i], `pipelines[${i}]: feed ${feed} is already named by ${feeds.get(feed)}`));
     else feeds.set(feed, p);
   });
   value.watch.forEach((w, i) => {
     if (allLoaded && !feeds.has(w.feed)) {
-      problems.push(at(['watch', i, 'feed'], `watch[${i}].feed: ${w.feed} is not one of the pipelines' feeds (${[...feeds.keys()].join(', ')})`));
+      report(at(['watch', i, 'feed'], `watch[${i}].feed: ${w.feed} is not one of the pipelines' feeds (${[...feeds.keys()].join(', ')})`));
     }
   });
   if (value.ingest?.enabled && value.ingest.token === undefined) {
-    problems.push(at(['ingest'], 'ingest: enabled but no token (token-env: NAME, token-file: PATH or token: { env: NAME })'));
+    report(at(['ingest'], 'ingest: enabled but no token (token-env: NAME, token-file: PATH or token: { env: NAME })'));
   }
-  return problems;
+  return groups.sort((a, b) => a[0]!.line - b[0]!.line || a[0]!.col - b[0]!.col).flat();
 }
