@@ -50,8 +50,6 @@ export const billingSchema = z.object({
   }).strict().default({ 'bucket-thresholds': [80, 100], 'expiring-within-days': 30 }),
 }).strict();
 
-export type BillingFileConfig = z.output<typeof billingSchema>;
-
 export interface NamedAccount {
   id: string;
   name: string;

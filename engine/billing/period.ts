@@ -41,10 +41,6 @@ export function nextPeriod(p: BillingPeriod): BillingPeriod {
   return parsePeriod(DateTime.fromMillis(p.end, { zone: p.timezone }).toFormat('yyyy-MM'), p.timezone);
 }
 
-export function previousPeriod(p: BillingPeriod): BillingPeriod {
-  return parsePeriod(DateTime.fromMillis(p.start, { zone: p.timezone }).minus({ months: 1 }).toFormat('yyyy-MM'), p.timezone);
-}
-
 /** The issue date: the first day after the period (local date). */
 export function issueDate(p: BillingPeriod): string {
   return DateTime.fromMillis(p.end, { zone: p.timezone }).toFormat('yyyy-MM-dd');
@@ -52,9 +48,4 @@ export function issueDate(p: BillingPeriod): string {
 
 export function addDays(date: string, days: number): string {
   return DateTime.fromISO(date, { zone: 'UTC' }).plus({ days }).toFormat('yyyy-MM-dd');
-}
-
-/** The period (YYYY-MM) an instant falls in. */
-export function periodOf(ms: number, timezone: string): string {
-  return DateTime.fromMillis(ms, { zone: timezone }).toFormat('yyyy-MM');
 }

@@ -4,7 +4,7 @@
  * registry name. No user text ever becomes code; regexes use RE2 semantics (linear time).
  */
 import { RE2JS } from 're2js';
-import { type Expr, ExprSyntaxError } from './ast.ts';
+import type { Expr } from './ast.ts';
 import { parseExpr } from './parser.ts';
 import { H, type Value } from './runtime.ts';
 
@@ -127,17 +127,6 @@ export interface EmitOptions {
 /** JS source of one expression for a generated program (throws ExprSyntaxError / ExprCompileError like compileExpr). */
 export function exprCode(src: string, ctx: CompileContext, opts: EmitOptions): string {
   return gen(parseExpr(src), { ctx, P: opts.consts, rv: 'r', emit: opts });
-}
-
-/** Check an expression without keeping it: returns the error or null. */
-export function checkExpr(src: string, ctx: CompileContext): ExprSyntaxError | ExprCompileError | null {
-  try {
-    compileExpr(src, ctx);
-    return null;
-  } catch (e) {
-    if (e instanceof ExprSyntaxError || e instanceof ExprCompileError) return e;
-    throw e;
-  }
 }
 
 /** Function names an expression calls (static), for coverage reports. */

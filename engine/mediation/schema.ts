@@ -91,8 +91,6 @@ export const usageClassLibrarySchema = z
   })
   .strict();
 
-export type UsageClassLibrary = z.output<typeof usageClassLibrarySchema>;
-
 /** "1-6, 10, 14" → [1,2,3,4,5,6,10,14] */
 export function parseOrdinalList(s: string): number[] {
   const out: number[] = [];

@@ -34,17 +34,9 @@ export function add(a: Cost, b: Cost): Cost {
 }
 
 /** a × k / m (k, m integers, m > 0) */
-export function scale(a: Cost, k: bigint, m: bigint = 1n): Cost {
-  return { n: a.n * k, d: a.d * m };
-}
-
 export function cmp(a: Cost, b: Cost): number {
   const x = a.n * b.d, y = b.n * a.d;
   return x < y ? -1 : x > y ? 1 : 0;
-}
-
-export function isZero(a: Cost): boolean {
-  return a.n === 0n;
 }
 
 /** Round to `decimals` places with `mode`, returning a scaled bigint (10^10). The single rounding point. */

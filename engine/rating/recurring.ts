@@ -7,7 +7,7 @@
 import type { Charge } from '../core/types.ts';
 import { formatMoney } from '../core/money.ts';
 import type { CompiledCatalog } from './catalog.ts';
-import { isoOf, parsePeriod, type Period, periodOf, type Frequency } from './durations.ts';
+import { isoOf, parsePeriod, type Period, type Frequency } from './durations.ts';
 import { costText, roundCost } from './rational.ts';
 import { chargeId, type StateLogRow } from './rater.ts';
 
@@ -65,4 +65,3 @@ export function recurringCharges(catalog: CompiledCatalog, stateLog: readonly St
   return out;
 }
 
-export { periodOf };

@@ -56,10 +56,6 @@ export function emptyState(): RatingState {
   return { v: 1, services: Object.create(null), firstUse: Object.create(null), pools: Object.create(null), tiers: Object.create(null), contracts: Object.create(null) };
 }
 
-export function cloneState(s: RatingState): RatingState {
-  return restoreState(JSON.stringify(s));
-}
-
 export function restoreState(json: string | object): RatingState {
   const o = (typeof json === 'string' ? JSON.parse(json) : JSON.parse(JSON.stringify(json))) as RatingState;
   if (o.v !== 1) throw new Error(`unsupported rating state version ${String(o.v)}`);

@@ -79,8 +79,15 @@ export function table(s: Pick<StoreClient, 'database'>, name: string): string {
   return `${ident(s.database)}.${ident(name)}`;
 }
 
+/**
+ * Settings for SQL whose result columns we do not know (`ratestream query`): Decimal and 64-bit integer values come
+ * back as exact strings. Without them JSON carries them as numbers, and a JS float would hold (and round) money.
+ */
+export const EXACT_JSON_SETTINGS = { output_format_json_quote_decimals: 1, output_format_json_quote_64bit_integers: 1 } as const;
+
 /** Run a query and return rows as objects. */
-export async function queryRows<T = Record<string, unknown>>(s: StoreClient, sql: string, params?: Record<string, unknown>): Promise<T[]> {
-  const r = await s.client.query({ query: sql, format: 'JSONEachRow', query_params: params });
+export async function queryRows<T = Record<string, unknown>>(s: StoreClient, sql: string, params?: Record<string, unknown>,
+  settings?: typeof EXACT_JSON_SETTINGS): Promise<T[]> {
+  const r = await s.client.query({ query: sql, format: 'JSONEachRow', query_params: params, clickhouse_settings: settings });
   return (await r.json()) as T[];
 }

@@ -312,13 +312,6 @@ export async function invoiceLinesOfPeriod(st: StoreClient, period: string): Pro
   }));
 }
 
-export async function invoicesOfPeriod(st: StoreClient, period: string): Promise<InvoiceRow[]> {
-  const rows = await queryRows<{ account: string }>(st, `SELECT account FROM ${table(st, 'invoices')} FINAL WHERE period = {period:String} ORDER BY account`, { period });
-  const out: InvoiceRow[] = [];
-  for (const r of rows) out.push((await findInvoice(st, r.account, period))!);
-  return out;
-}
-
 // ------------------------------------------------------------------------------------------------------------------
 // events outbox
 

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { csv } from '../../core/csv.ts';
 import { table } from '../format.ts';
-import { queryRows } from '../../store/client.ts';
+import { EXACT_JSON_SETTINGS, queryRows } from '../../store/client.ts';
 import { addStoreOptions, openMigratedStore, type StoreFlags } from '../store-options.ts';
 
 export function register(program: Command): void {
@@ -16,7 +16,7 @@ export function register(program: Command): void {
     if (!['table', 'json', 'csv'].includes(flags.format)) throw new Error(`--format must be table, json or csv (got ${flags.format})`);
     const store = await openMigratedStore(flags);
     try {
-      const rows = await queryRows(store, cleanSql(sql));
+      const rows = await queryRows(store, cleanSql(sql), undefined, EXACT_JSON_SETTINGS);
       const out = flags.format === 'json' ? rows.map((r) => JSON.stringify(r)).join('\n') : flags.format === 'csv' ? csv(rows) : table(rows);
       process.stdout.write(`${out}\n`);
     } finally {

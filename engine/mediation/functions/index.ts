@@ -11,8 +11,6 @@ import * as hash from './hash.ts';
 import * as identifiers from './identifiers.ts';
 import * as network from './network.ts';
 
-export const FUNCTION_MODULES = { text, regex, math, phone, datetime, units, lookup, hash, identifiers, network } as const;
-
 export const FUNCTIONS: readonly FunctionSpec[] = [
   text.lower, text.upper, text.trim, text.substr, text.concat, text.coalesce, text.padLeft,
   regex.replace, regex.matches, regex.extract,
