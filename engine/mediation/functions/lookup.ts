@@ -1,6 +1,7 @@
 /** Enrichment from reference tables (CSV files declared on the pipeline): exact key and longest-prefix lookups. */
 import { literalString, type FunctionSpec, type ReferenceTable } from '../../expr/compile.ts';
 import { str, type Value } from '../../expr/runtime.ts';
+import { numHash } from './num-hash.ts';
 
 function table(args: readonly { k: string }[], ctx: { tables: ReadonlyMap<string, ReferenceTable> }, fname: string): ReferenceTable {
   const name = literalString(args[0] as never, `${fname}() table name`);
@@ -52,12 +53,7 @@ function numericKey(t: string): number {
 }
 
 function numHome(v: number, form: number, mask: number): number {
-  const lo = v >>> 0;
-  const hi = (v / 4294967296) | 0;
-  let h = Math.imul(lo ^ Math.imul(hi + form, 0x85ebca6b), 0x9e3779b1);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  return (h ^ (h >>> 13)) & mask;
+  return numHash(v, form) & mask;
 }
 
 /** the row of key `k`, or undefined */

@@ -3,6 +3,7 @@ import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/
 import type { Expr } from '../../expr/ast.ts';
 import type { FunctionSpec } from '../../expr/compile.ts';
 import { ExprRuntimeError, str, type Value } from '../../expr/runtime.ts';
+import { numHash } from './num-hash.ts';
 
 type Parsed = NonNullable<ReturnType<typeof parsePhoneNumberFromString>>;
 
@@ -71,12 +72,7 @@ function digitKey(t: string): number {
 
 /** home position of a numeric key */
 function numHome(v: number, meta: number): number {
-  const lo = v >>> 0;
-  const hi = (v / 4294967296) | 0;
-  let h = Math.imul(lo ^ Math.imul(hi + meta, 0x85ebca6b), 0x9e3779b1);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  return (h ^ (h >>> 13)) & numMask;
+  return numHash(v, meta) & numMask;
 }
 
 function numInsert(v: number, meta: number, val: string | Failure, parsed: Parsed | null): number {
