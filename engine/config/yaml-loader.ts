@@ -6,6 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Node, type Document } from 'yaml';
 import type { z } from 'zod';
+import { CodedError } from '../core/errors.ts';
 
 export interface ConfigProblem {
   file: string;
@@ -18,12 +19,9 @@ export function formatProblem(p: ConfigProblem): string {
   return `${p.file}:${p.line}:${p.col}: ${p.message}`;
 }
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
-  readonly retriable = false;
+export class ConfigError extends CodedError<'CONFIG_INVALID'> {
   constructor(readonly problems: ConfigProblem[]) {
-    super(problems.map(formatProblem).join('\n'));
-    this.name = 'ConfigError';
+    super('CONFIG_INVALID', problems.map(formatProblem).join('\n'));
   }
 }
 

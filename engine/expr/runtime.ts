@@ -1,12 +1,11 @@
 /** Runtime helpers used by compiled expressions. Pure functions; no prototype access anywhere. */
+import { CodedError } from '../core/errors.ts';
+
 export type Value = string | number | boolean | null;
 
-export class ExprRuntimeError extends Error {
-  readonly code = 'INVALID_FIELD';
-  readonly retriable = false;
+export class ExprRuntimeError extends CodedError<'INVALID_FIELD'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'ExprRuntimeError';
+    super('INVALID_FIELD', message);
   }
 }
 

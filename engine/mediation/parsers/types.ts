@@ -6,14 +6,12 @@
  * Kafka and HTTP sources skip framing: each message is one raw record.
  */
 import type { z } from 'zod';
+import { CodedError } from '../../core/errors.ts';
 import type { ParsedRecord, RawRecord, RejectReason } from '../../core/types.ts';
 
-export class ParseError extends Error {
-  readonly code = 'PARSE_ERROR';
-  readonly retriable = false;
+export class ParseError extends CodedError<'PARSE_ERROR'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'ParseError';
+    super('PARSE_ERROR', message);
   }
 }
 
