@@ -146,34 +146,32 @@ export function buildProgram(spec: ProgramSpec): RuleProgram {
   const helpers: unknown[] = [];
   const helper = (x: unknown) => `X[${helpers.push(x) - 1}]`;
 
-  // --- filters: segments of SEGMENT filters, each returning the ignoring filter's index or -1
-  const filterSegs: string[] = [];
-  for (let s = 0; s < spec.filters.length; s += SEGMENT) {
-    const name = `fs${filterSegs.length}`;
-    filterSegs.push(name);
-    const body: string[] = [];
-    for (let i = s; i < Math.min(s + SEGMENT, spec.filters.length); i++) {
-      const f = spec.filters[i]!;
-      const k = steps.push(where('filter', f.name)) - 1;
-      fieldOf[k] = undefined;
-      body.push(`c = ${k}; if (${f.keep ? '!' : ''}T(${f.code})) return ${i};`);
+  /**
+   * First-match tests in segments of SEGMENT (functions stay small enough to optimise): one function per segment
+   * returning the index of the first test that holds, or -1; a throwing test records its step. Returns the names.
+   */
+  const firstMatchSegments = (prefix: string, tests: readonly { step: string; test: string }[]): string[] => {
+    const names: string[] = [];
+    for (let s = 0; s < tests.length; s += SEGMENT) {
+      const name = `${prefix}${names.length}`;
+      names.push(name);
+      const body: string[] = [];
+      for (let i = s; i < Math.min(s + SEGMENT, tests.length); i++) {
+        const k = steps.push(tests[i]!.step) - 1;
+        fieldOf[k] = undefined;
+        body.push(`c = ${k}; if (${tests[i]!.test}) return ${i};`);
+      }
+      out.push(`function ${name}(r, m, S) {\n  let c = -1;\n  try {\n    ${body.join('\n    ')}\n  } catch (e) { S.step = c; throw e; }\n  return -1;\n}`);
     }
-    out.push(`function ${name}(r, m, S) {\n  let c = -1;\n  try {\n    ${body.join('\n    ')}\n  } catch (e) { S.step = c; throw e; }\n  return -1;\n}`);
-  }
+    return names;
+  };
+
+  // --- filters: the index of the ignoring filter or -1
+  const filterSegs = firstMatchSegments('fs', spec.filters.map((f) => ({ step: where('filter', f.name), test: `${f.keep ? '!' : ''}T(${f.code})` })));
   out.push(`function filter(r, m, S) {\n  let k = -1;\n  ${filterSegs.map((n) => `if (k < 0) k = ${n}(r, m, S);`).join('\n  ')}\n  return k;\n}`);
 
   // --- usage classes (segments → class index) and the mapping choice
-  const classSegs: string[] = [];
-  for (let s = 0; s < spec.classes.length; s += SEGMENT) {
-    const name = `cs${classSegs.length}`;
-    classSegs.push(name);
-    const body: string[] = [];
-    for (let i = s; i < Math.min(s + SEGMENT, spec.classes.length); i++) {
-      const k = steps.push(where('usage-class', spec.classes[i]!.name)) - 1;
-      body.push(`c = ${k}; if (T(${spec.classes[i]!.code})) return ${i};`);
-    }
-    out.push(`function ${name}(r, m, S) {\n  let c = -1;\n  try {\n    ${body.join('\n    ')}\n  } catch (e) { S.step = c; throw e; }\n  return -1;\n}`);
-  }
+  const classSegs = firstMatchSegments('cs', spec.classes.map((c) => ({ step: where('usage-class', c.name), test: `T(${c.code})` })));
   const classNames = helper(spec.classes.map((c) => c.name));
   const mapStep = steps.push('mapping') - 1;
   const choice: string[] = [];
