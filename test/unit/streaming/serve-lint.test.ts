@@ -35,6 +35,18 @@ describe('lint: kind serve', () => {
     expect(r.skipped).toEqual([expect.stringMatching(/docker-compose\.yaml: skipped, a Docker Compose file/)]);
   });
 
+  it('skips Kubernetes manifests with a note, but a YAML file of ours without `kind:` is still a problem', () => {
+    const k8s = lintPaths([resolve(root, 'deploy/k8s')]);
+    expect(k8s.files).toBe(0);
+    expect(k8s.problems).toEqual([]);
+    expect(k8s.skipped.length).toBeGreaterThan(5);
+    expect(k8s.skipped.every((s) => s.includes('a Kubernetes manifest'))).toBe(true);
+    const f = write('nokind.yaml', 'name: t\npipelines: [a.yaml]\n');
+    expect(checkFile(f).map(formatProblem)).toEqual([expect.stringMatching(new RegExp(`^${f}:1:1: missing "kind" \\(one of: .*serve`))]);
+    const u = write('typo.yaml', 'kind: serv\npipelines: [a.yaml]\n');
+    expect(checkFile(u).map(formatProblem)).toEqual([expect.stringMatching(new RegExp(`^${u}:1:1: unknown kind "serv"`))]);
+  });
+
   it('reports every problem of a broken serve config at its file:line:col', () => {
     const pipeline = resolve(root, 'pipelines/demo-carrier.yaml');
     const f = write('broken.serve.yaml', `kind: serve
