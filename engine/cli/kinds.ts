@@ -50,8 +50,6 @@ export const KINDS: readonly YamlKind[] = [
 
 export const KIND_REGISTRY: ReadonlyMap<string, YamlKind> = new Map(KINDS.map((k) => [k.kind, k]));
 
-export type { YamlKind };
-
 /** Read `kind:` of a YAML file and run that kind's check. */
 export function checkFile(file: string): ConfigProblem[] {
   return checkKindFile(KINDS, file);
