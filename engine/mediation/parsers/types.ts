@@ -30,8 +30,11 @@ export interface FramerOutput {
 }
 
 export interface Framer {
-  /** feed more text; returns the complete records so far */
-  push(chunk: string): FramerOutput;
+  /**
+   * feed more input: the bytes as read (decoded in the feed's `encoding`, see decoder.ts) or text already decoded;
+   * returns the complete records so far. The framer copies what it keeps: callers may reuse their buffer.
+   */
+  push(chunk: Uint8Array | string): FramerOutput;
   /** end of input: the remaining records and, for formats with trailers, the file check */
   end(): FramerOutput & { check?: FileCheck };
 }
