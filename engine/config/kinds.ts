@@ -15,6 +15,7 @@ import { TEST_KINDS, type TestKind } from '../testing/kinds.ts';
 import { billingSchema, loadBillingConfig } from '../billing/config.ts';
 import { loadTaxTable, taxTableSchema } from '../billing/tax.ts';
 import { glMappingSchema, loadGlMapping } from '../billing/gl-mapping.ts';
+import { loadServeConfig, serveSchema } from '../runtime/streaming/config.ts';
 
 /** a rule-test kind (engine/testing/kinds.ts) as a YAML kind: schema + its optional extra check */
 function testKind(t: TestKind): YamlKind {
@@ -59,6 +60,7 @@ export const KINDS: readonly YamlKind[] = [
   { kind: 'billing', description: 'billing settings: invoice numbering and terms, issuer, tax jurisdictions, GL mapping, event thresholds', schema: billingSchema, check: compiled(loadBillingConfig) },
   { kind: 'tax-table', description: 'tax rates by jurisdiction and invoice line item', schema: taxTableSchema, check: compiled(loadTaxTable) },
   { kind: 'gl-mapping', description: 'general-ledger account mapping for journal exports', schema: glMappingSchema, check: compiled(loadGlMapping) },
+  { kind: 'serve', description: 'ratestream serve: Kafka, schema registry, ClickHouse, roles, pipelines, ingest, drop directories', schema: serveSchema, check: compiled(loadServeConfig) },
   { kind: 'rating-scenario', description: 'rating scenario with golden output: catalog + events, UDRs, recurring, contracts', schema: ratingScenarioSchema, check: () => [] },
   ...TEST_KINDS.map(testKind),
 ];

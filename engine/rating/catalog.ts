@@ -61,11 +61,16 @@ const rateBase = {
     .describe('asset sharing: split each charge of this rate between accounts by share (shares sum to 1; the last takes the rounding remainder)'),
 };
 
-const rateVariants = PRICE_MODELS.map((m) => z.object({ ...rateBase, ...m.fields.shape, model: z.literal(m.model) }).strict());
-export const rateSchema = z.preprocess(
-  (v) => (v && typeof v === 'object' && !Array.isArray(v) && !('model' in v) ? { ...(v as object), model: 'per-unit' } : v),
-  z.discriminatedUnion('model', rateVariants as unknown as [z.ZodObject, ...z.ZodObject[]]),
-);
+/** `model` may be omitted for per-unit (the common case): the variant's literal has that default, so the JSON Schema agrees */
+const DEFAULT_MODEL = 'per-unit';
+const rateVariants = PRICE_MODELS.map((m) => z.object({
+  ...rateBase,
+  ...m.fields.shape,
+  model: m.model === DEFAULT_MODEL ? z.literal(m.model).default(m.model).describe('price model (default per-unit)') : z.literal(m.model),
+}).strict());
+export const rateSchema = z.discriminatedUnion('model', rateVariants as unknown as [z.ZodObject, ...z.ZodObject[]], {
+  error: (iss) => (iss.code === 'invalid_union' ? `model must be one of ${PRICE_MODELS.map((m) => m.model).join(', ')} (default ${DEFAULT_MODEL})` : undefined),
+});
 
 const recurringSchema = z.object({
   id,

@@ -86,7 +86,7 @@ describe('input decoding', () => {
 
   it('a binary file is one BINARY_INPUT reject, not hundreds of records', async () => {
     let x = 12345;
-    const random = Buffer.alloc(50_000, 0).map(() => (x = (x * 1103515245 + 12345) & 0x7fffffff) >> 16);
+    const random = Buffer.from(Buffer.alloc(50_000, 0).map(() => (x = (x * 1103515245 + 12345) & 0x7fffffff) >> 16));
     const r = await mediateBytes(CSV, random, 16384);
     expect(r.udrs).toEqual([]);
     expect(r.rejects.map((j) => [j.reason, j.source])).toEqual([['BINARY_INPUT', 'in.csv:1']]);
