@@ -57,6 +57,7 @@ const rateBase = {
   rounding: roundingSchema.optional().describe('default: the catalog rounding'),
   'min-cost': money.optional(),
   'max-cost': maxCostSchema.optional(),
+  'allow-negative': bool.optional().describe('this element is a credit: negative amounts are intended (otherwise a negative amount is an error)'),
   allocate: z.array(z.object({ account: id, share: z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'a fraction such as "0.25"') }).strict()).min(2).optional()
     .describe('asset sharing: split each charge of this rate between accounts by share (shares sum to 1; the last takes the rounding remainder)'),
 };
@@ -75,6 +76,7 @@ export const rateSchema = z.discriminatedUnion('model', rateVariants as unknown 
 const recurringSchema = z.object({
   id,
   description: z.string().optional(),
+  'allow-negative': bool.optional().describe('this element is a credit: negative amounts are intended (otherwise a negative amount is an error)'),
   frequency: z.enum(FREQUENCIES).default('monthly'),
   prices: z.record(z.string(), money).describe('price per period by service state (type-specific or core state)'),
 }).strict();
@@ -91,6 +93,7 @@ const transitionSchema = z.object({
   to: z.string(),
   charge: money.optional().describe('one-time charge of this transition'),
   description: z.string().optional(),
+  'allow-negative': bool.optional().describe('this element is a credit: negative amounts are intended (otherwise a negative amount is an error)'),
 }).strict();
 
 const firstUseSchema = z.object({
@@ -430,6 +433,34 @@ export function selects(sel: Selector | undefined, svc: ServiceRef): boolean {
   return !!(sel.services?.has(svc.id) || sel.plans?.has(svc.plan) || sel.serviceTypes?.has(svc.type));
 }
 
+const NEGATIVE = /^-\d+(\.\d+)?$/;
+
+/**
+ * Negative amounts anywhere in the catalog (prices, fees, tiers, recurring prices, charges, penalties): an error
+ * unless the element holding it (a rate, a recurring price, a transition) says `allow-negative: true` (a credit).
+ * A minus sign typed by mistake would otherwise pay customers for their usage.
+ */
+export function negativeAmounts(cfg: unknown): { path: (string | number)[]; message: string }[] {
+  const out: { path: (string | number)[]; message: string }[] = [];
+  const walk = (v: unknown, path: (string | number)[], allowed: boolean) => {
+    if (typeof v === 'string') {
+      if (!allowed && NEGATIVE.test(v)) {
+        const key = path.filter((k) => typeof k === 'string').at(-1);
+        out.push({ path, message: `${key} ${JSON.stringify(v)} is negative: mark its rate, recurring price or transition \`allow-negative: true\` if it is a credit` });
+      }
+      return;
+    }
+    if (Array.isArray(v)) return v.forEach((x, i) => walk(x, [...path, i], allowed));
+    if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      const here = allowed || o['allow-negative'] === true;
+      for (const [k, x] of Object.entries(o)) walk(x, [...path, k], here);
+    }
+  };
+  walk(cfg, [], false);
+  return out;
+}
+
 export function compileCatalog(parsed: ParsedYaml): CompiledCatalog {
   const { value: cfg, problems } = validate(parsed, catalogSchema);
   if (!cfg) throw new ConfigError(problems);
@@ -727,6 +758,7 @@ export function compileCatalog(parsed: ParsedYaml): CompiledCatalog {
     onNet = { trie, attr: cfg['on-net'].attr };
   }
   if (cfg['default-plan'] && !plans.has(cfg['default-plan'])) at(['default-plan'], `unknown plan ${cfg['default-plan']}`);
+  for (const n of negativeAmounts(cfg)) at(n.path, n.message);
   if (errs.length) throw new ConfigError(errs.sort((a, b) => a.line - b.line || a.col - b.col));
   return {
     name: cfg.name,
