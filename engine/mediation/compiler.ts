@@ -45,6 +45,21 @@ export interface CompiledPairing {
   maxPending: number;
 }
 
+/** `field-counts`: allowed field counts per record type (min 0 / max Infinity when not given) */
+export interface CompiledFieldCounts {
+  by: CompiledExpr;
+  types: ReadonlyMap<string, { min: number; max: number }>;
+  other?: { min: number; max: number };
+}
+
+/** a filter: keep (fires when false), ignore or reject (fire when true) */
+export interface CompiledFilter {
+  name: string;
+  keep: boolean;
+  /** a reject filter: the reject it makes */
+  reject?: { reason: RejectReason; message: string };
+}
+
 export interface CompileOptions {
   /** Avro feeds: how schema ids are resolved (the runtime's schema registry client) */
   schemaResolver?: SchemaResolver;
@@ -56,7 +71,9 @@ export interface CompiledMediation {
   version: string;
   config: MediationConfig;
   parser: FeedParser;
-  filters: { name: string; keep: boolean }[];
+  filters: CompiledFilter[];
+  /** field counts per record type (delimited feeds), checked before the filters */
+  fieldCounts?: CompiledFieldCounts;
   classes: { name: string }[];
   mappings: CompiledMapping[];
   /** filters, usage classes, mapping choice and fields as one generated program (see program.ts) */
@@ -191,8 +208,21 @@ export function compileMediation(parsed: ParsedYaml, opts: CompileOptions = {}):
   const filters = cfg.filters.map((f, i) => ({
     name: f.name,
     keep: !!f.keep,
-    code: code((f.keep ?? f.ignore)!, ['filters', i, f.keep ? 'keep' : 'ignore'], nothingMapped),
+    reject: f.reject ? { reason: f.reason!, message: f.message ?? `rejected by filter ${f.name}` } : undefined,
+    code: code((f.keep ?? f.ignore ?? f.reject)!, ['filters', i, f.keep ? 'keep' : f.ignore ? 'ignore' : 'reject'], nothingMapped),
   }));
+  let fieldCounts: CompiledFieldCounts | undefined;
+  const fc = cfg['field-counts'];
+  if (fc) {
+    if (cfg.parser.type !== 'csv') at(['field-counts'], `field-counts needs a delimited (csv) feed; ${String(cfg.parser.type)} records have a fixed shape${cfg.parser.type === 'fixed-width' ? ' (see min-length)' : ''}`);
+    const span = (c: number | { min?: number; max?: number }) => (typeof c === 'number' ? { min: c, max: Infinity } : { min: c.min ?? 0, max: c.max ?? Infinity });
+    fieldCounts = {
+      by: comp(fc.by, ['field-counts', 'by']),
+      types: new Map(Object.entries(fc.types).map(([t, c]) => [t, span(c)])),
+      other: fc.other === undefined ? undefined : span(fc.other),
+    };
+    for (const [t, c] of fieldCounts.types) if (c.min > c.max) at(['field-counts', 'types', t], `min ${c.min} is greater than max ${c.max}`);
+  }
   const classes = cfg['usage-classes'].map((c, i) => {
     if ('use' in c) {
       const lib = library.get(c.use);
@@ -285,7 +315,8 @@ export function compileMediation(parsed: ParsedYaml, opts: CompileOptions = {}):
     version: hash.digest('hex').slice(0, 12),
     config: cfg,
     parser,
-    filters: filters.map((f) => ({ name: f.name, keep: f.keep })),
+    filters: filters.map((f) => ({ name: f.name, keep: f.keep, reject: f.reject })),
+    fieldCounts,
     classes: classes.map((c) => ({ name: c.name })),
     mappings,
     program,

@@ -24,11 +24,11 @@ describe('negative prices', () => {
     const r = lint('neg.catalog.yaml', text);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(new RegExp(`^neg\\.catalog\\.yaml:${line}:\\d+: price "-0\\.0750" is negative: mark .*allow-negative: true`, 'm'));
-  }, 30_000);
+  }, 60_000);
 
   it('allow-negative: true on the rate makes it a credit that lints clean', () => {
     const r = lint('credit.catalog.yaml', demo.replace(sms, '{ id: sms, usage-class: sms, unit: event, price: "-0.0750", per: "1", allow-negative: true }'));
     expect(r.stdout).toBe('');
     expect(r.status).toBe(0);
-  }, 30_000);
+  }, 60_000);
 });

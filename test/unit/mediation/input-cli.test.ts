@@ -25,9 +25,17 @@ mappings:
 writeFileSync(join(dir, 'feed.mediation.yaml'), RULES);
 writeFileSync(join(dir, 'p.yaml'), 'kind: pipeline\nname: p\nfeed: f\nmediation: feed.mediation.yaml\n');
 
-function dryRun(file: string, bytes: Buffer) {
+// the same feed with header/trailer record types: field counts per record type instead of min-fields
+writeFileSync(join(dir, 'typed.mediation.yaml'), RULES.replace('min-fields: 4, ', '').replace('filters:', `field-counts:
+  by: "$record_type"
+  types: { "6": 4, HDR: 2 }
+filters:
+  - { name: test-account, reject: "$account == 'TEST'", reason: UNKNOWN_ACCOUNT, message: "test traffic" }`));
+writeFileSync(join(dir, 'typed.yaml'), 'kind: pipeline\nname: typed\nfeed: f\nmediation: typed.mediation.yaml\n');
+
+function dryRun(file: string, bytes: Buffer, pipeline = 'p.yaml') {
   writeFileSync(join(dir, file), bytes);
-  const r = spawnSync(process.execPath, [resolve(root, 'engine/cli/bin.mjs'), 'dry-run', '-p', join(dir, 'p.yaml'), '-i', join(dir, file)], { cwd: dir, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [resolve(root, 'engine/cli/bin.mjs'), 'dry-run', '-p', join(dir, pipeline), '-i', join(dir, file)], { cwd: dir, encoding: 'utf8' });
   return { status: r.status, stderr: r.stderr, lines: r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { udr?: { id: string; account: string }; reject?: { reason: string; source: string; raw: string; message: string } }) };
 }
 
@@ -36,7 +44,7 @@ describe('input files at the CLI', () => {
     const r = dryRun('bom.csv', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('6,c1,ACME,60\n6,c2,ACME,30\n')]));
     expect(r.stderr).toMatch(/in=2 udrs=2 ignored=0 rejects=0/);
     expect(r.lines.map((l) => l.udr?.id)).toEqual(['c1', 'c2']);
-  }, 30_000);
+  }, 60_000);
 
   it('bytes invalid in UTF-8 are an INVALID_ENCODING reject with the original bytes, not a vanished character', () => {
     const bad = Buffer.from([...Buffer.from('6,c2,+3161'), 0xff, ...Buffer.from('2345678,30')]);
@@ -45,14 +53,25 @@ describe('input files at the CLI', () => {
     const rej = r.lines.find((l) => l.reject)!.reject!;
     expect(rej.source).toMatch(/bad\.csv:2$/);
     expect(Buffer.from(rej.raw.replace(/^base64:/, ''), 'base64').equals(bad)).toBe(true);
-  }, 30_000);
+  }, 60_000);
 
   it('a binary file is rejected whole with one clear reason', () => {
     const exe = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(3000, 0x0a), Buffer.alloc(3000, 0x2c), Buffer.alloc(3000, 0)]);
     const r = dryRun('a.out', exe);
     expect(r.stderr).toMatch(/in=1 udrs=0 ignored=0 rejects=1 \(BINARY_INPUT=1\)/);
     expect(r.lines[0]!.reject!.message).toMatch(/a\.out is not text \(a NUL character/);
-  }, 30_000);
+  }, 60_000);
+});
+
+describe('record types at the CLI', () => {
+  it('min-fields rejects header and trailer; field-counts per type rejects only the truncated CDR; reject filters', () => {
+    const file = Buffer.from('HDR,20261001\n6,c1,ACME,60\n6,c2\n6,c3,TEST,5\nTRL\n');
+    const before = dryRun('typed.csv', file);
+    expect(before.stderr).toMatch(/in=5 udrs=2 ignored=0 rejects=3 \(PARSE_ERROR=3\)/);
+    const after = dryRun('typed.csv', file, 'typed.yaml');
+    expect(after.stderr).toMatch(/in=5 udrs=1 ignored=2 \(only-type-6=2\) rejects=2 \(PARSE_ERROR=1,UNKNOWN_ACCOUNT=1\)/);
+    expect(after.lines.filter((l) => l.reject).map((l) => l.reject!.message)).toEqual(['record type "6" needs at least 4 fields, found 2 (field-counts)', 'test traffic']);
+  }, 60_000);
 });
 
 describe('the embedded source hands the framer bytes', () => {
