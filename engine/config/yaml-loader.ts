@@ -6,6 +6,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Node, type Document } from 'yaml';
 import type { z } from 'zod';
+import { knownKeysAt } from './schema-keys.ts';
+import { didYouMean } from './suggest.ts';
 
 export interface ConfigProblem {
   file: string;
@@ -134,7 +136,8 @@ export function validate<S extends z.ZodType>(parsed: ParsedYaml, schema: S): { 
         for (const k of issue.keys) {
           const { line, col } = positionOf(parsed, [...issue.path, k]);
           const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
-          problems.push({ file: parsed.file, line, col, message: `${where}unknown key "${k}"` });
+          const hint = didYouMean(k, knownKeysAt(schema, issue.path, parsed.value));
+          problems.push({ file: parsed.file, line, col, message: `${where}unknown key "${k}"${hint ? ` (${hint})` : ''}` });
         }
         continue;
       }

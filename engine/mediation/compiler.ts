@@ -11,6 +11,7 @@ import { isScalar, type Scalar } from 'yaml';
 import { ConfigError, type ConfigProblem, positionOf, readYamlFile, validate, type ParsedYaml } from '../config/yaml-loader.ts';
 import { compileExpr, ExprCompileError, exprCode, type CompiledExpr, type CompileContext, type EmitOptions, type ReferenceTable } from './expr/compile.ts';
 import { ExprSyntaxError } from './expr/ast.ts';
+import { exprErrorMessage } from './expr-message.ts';
 import { FUNCTION_REGISTRY } from './functions/index.ts';
 import { parseDuration } from './functions/units.ts';
 import { PARSER_REGISTRY } from './parsers/index.ts';
@@ -178,7 +179,7 @@ export function compileMediation(parsed: ParsedYaml, opts: CompileOptions = {}):
       return compileExpr(src, ctx);
     } catch (e) {
       if (e instanceof ExprSyntaxError || e instanceof ExprCompileError) {
-        errs.push({ file, ...exprPosition(parsed, path, e.at), message: `${e.message} (in expression at character ${e.at + 1})` });
+        errs.push({ file, ...exprPosition(parsed, path, e.at), message: exprErrorMessage(e, ctx) });
         return () => null;
       }
       throw e;
@@ -198,7 +199,7 @@ export function compileMediation(parsed: ParsedYaml, opts: CompileOptions = {}):
       return exprCode(src, ctx, emit(varRef));
     } catch (e) {
       if (e instanceof ExprSyntaxError || e instanceof ExprCompileError) {
-        errs.push({ file, ...exprPosition(parsed, path, e.at), message: `${e.message} (in expression at character ${e.at + 1})` });
+        errs.push({ file, ...exprPosition(parsed, path, e.at), message: exprErrorMessage(e, ctx) });
         return 'null';
       }
       throw e;

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { ConfigError, type ConfigProblem, parseYamlText, positionOf, type ParsedYaml, validate } from '../config/yaml-loader.ts';
 import { parseMoney, ROUNDING_MODES, type RoundingMode } from '../core/money.ts';
 import { compileExpr, type CompiledExpr } from '../mediation/expr/compile.ts';
+import { exprErrorMessage } from '../mediation/expr-message.ts';
 import { FUNCTION_REGISTRY } from '../mediation/functions/index.ts';
 import { FREQUENCIES, type Frequency, parseDate, parseDuration } from './durations.ts';
 import { money, quantityText } from './price/common.ts';
@@ -494,6 +495,15 @@ export function compileCatalog(parsed: ParsedYaml): CompiledCatalog {
   }
   const destinations = new Map(Object.entries(cfg.destinations));
 
+  const exprCtx = { ordinal: false, functions: FUNCTION_REGISTRY, tables: new Map() };
+  const whenOf = (text: string, path: (string | number)[]): CompiledExpr | undefined => {
+    try {
+      return compileExpr(text, exprCtx);
+    } catch (e) {
+      at(path, exprErrorMessage(e as { message: string; at?: number }, exprCtx));
+      return undefined;
+    }
+  };
   const plans = new Map<string, CompiledPlan>();
   let rateCounter = 0;
   cfg.products.forEach((p, pi) => p.plans.forEach((pl, li) => {
@@ -552,7 +562,7 @@ export function compileCatalog(parsed: ParsedYaml): CompiledCatalog {
           countries: r.countries ? new Set(r.countries) : undefined,
           locations: r.locations ? new Set(r.locations) : undefined,
           whenText: r.when,
-          when: r.when ? compileExpr(r.when, { ordinal: false, functions: FUNCTION_REGISTRY, tables: new Map() }) : undefined,
+          when: r.when ? whenOf(r.when, [...path, 'when']) : undefined,
           serviceStates: r['service-states'] ? new Set(r['service-states']) : undefined,
           connectFee: parseMoney(r['connect-fee']),
           rounding,
