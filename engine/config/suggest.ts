@@ -28,7 +28,7 @@ export function nearest(word: string, candidates: Iterable<string>): string | un
     const d = editDistance(w, c.toLowerCase());
     if (d < bestD) { best = c; bestD = d; }
   }
-  const limit = Math.max(1, Math.min(3, Math.floor(word.length / 3)));
+  const limit = Math.max(1, Math.min(3, Math.ceil(word.length / 3)));
   return best !== undefined && bestD <= limit ? best : undefined;
 }
 

@@ -90,6 +90,16 @@ export function parseYamlText(text: string, file: string): ParsedYaml {
   return { file, doc, lines, value, problems };
 }
 
+/**
+ * A document with YAML errors as far as it parsed (the `yaml` parser recovers): what lint checks further so a syntax
+ * error does not hide the other problems. Undefined when nothing usable parsed.
+ */
+export function partialValue(parsed: ParsedYaml): unknown {
+  if (parsed.value !== undefined) return parsed.value;
+  if (!parsed.doc.contents) return undefined;
+  return toPlain(parsed.doc.contents, parsed.lines, parsed.file, [], { n: 200_000 }) ?? undefined;
+}
+
 export function readYamlFile(file: string): ParsedYaml {
   let size: number;
   try {
@@ -143,7 +153,9 @@ export function validate<S extends z.ZodType>(parsed: ParsedYaml, schema: S): { 
       }
       const { line, col } = positionOf(parsed, issue.path);
       const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
-      problems.push({ file: parsed.file, line, col, message: `${where}${issue.message}` });
+      const missing = issue.code === 'invalid_type' && / received undefined$/.test(issue.message) && issue.path.length > 0;
+      const message = missing ? `${issue.path.slice(0, -1).join('.')}${issue.path.length > 1 ? ': ' : ''}missing "${String(issue.path.at(-1))}" (${issue.message.replace(/, received undefined$/, '').replace(/^Invalid input: /, '')})` : `${where}${issue.message}`;
+      problems.push({ file: parsed.file, line, col, message });
     }
   }
   problems.sort((a, b) => a.line - b.line || a.col - b.col);

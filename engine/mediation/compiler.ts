@@ -111,6 +111,75 @@ function exprPosition(parsed: ParsedYaml, path: (string | number)[], at: number)
   return { line: start.line, col: start.col + (quoted ? 1 : 0) + at };
 }
 
+/**
+ * Lint of the expressions of a rule file whose schema check failed (or whose YAML is broken: the part that parsed):
+ * every expression found at its usual place is compiled with what can be known (parser columns, reference tables),
+ * so a schema mistake does not hide an expression mistake. Same messages and positions as compileMediation.
+ */
+export function lintMediationExpressions(parsed: ParsedYaml): ConfigProblem[] {
+  const v = parsed.value;
+  if (!v || typeof v !== 'object') return [];
+  const doc = v as Record<string, unknown>;
+  const obj = (x: unknown): Record<string, unknown> => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : {});
+  const arr = (x: unknown): unknown[] => (Array.isArray(x) ? x : []);
+  const dir = dirname(parsed.file);
+  const parserRaw = obj(doc.parser);
+  const type = String(parserRaw.type);
+  let ordinal = type === 'csv' || type === 'fixed-width';
+  let names: string[] | undefined = type === 'csv' ? arr(parserRaw.columns).map(String)
+    : type === 'fixed-width' ? arr(parserRaw.fields).map((f) => String(obj(f).name)) : undefined;
+  const spec = PARSER_REGISTRY.get(type);
+  if (spec) {
+    const { type: _t, ...rest } = parserRaw;
+    const o = spec.options.safeParse(rest);
+    if (o.success) {
+      try {
+        const p = spec.create(o.data, { baseDir: dir });
+        ordinal = p.ordinal;
+        names = p.columns ? [...p.columns] : undefined;
+      } catch { /* the schema/compile problems say why */ }
+    }
+  }
+  const tables = new Map<string, ReferenceTable>();
+  const unloaded = new Set<string>();
+  for (const [name, ref] of Object.entries(obj(doc.reference))) {
+    const r = obj(ref);
+    try {
+      tables.set(name, loadReferenceTable(name, resolve(dir, String(r.file)), String(r.key)));
+    } catch {
+      unloaded.add(name);
+    }
+  }
+  const ctx: CompileContext = { ordinal, columns: names ? new Map(names.map((c, i) => [c, i])) : undefined, functions: FUNCTION_REGISTRY, tables, pairing: doc.pairing !== undefined };
+  const problems: ConfigProblem[] = [];
+  const check = (src: unknown, path: (string | number)[]) => {
+    if (typeof src !== 'string' || !src) return;
+    try {
+      compileExpr(src, ctx);
+    } catch (e) {
+      if (!(e instanceof ExprSyntaxError || e instanceof ExprCompileError)) return;
+      if ([...unloaded].some((t) => e.message.includes(t))) return; // the table's own problem is reported
+      problems.push({ file: parsed.file, ...exprPosition(parsed, path, e.at), message: exprErrorMessage(e, ctx) });
+    }
+  };
+  const fields = (m: unknown, path: (string | number)[]) => {
+    for (const [k, f] of Object.entries(obj(m))) {
+      if (typeof f === 'string') check(f, [...path, k]);
+      else check(obj(f).value, [...path, k, 'value']);
+    }
+  };
+  arr(doc.filters).forEach((f, i) => { for (const k of ['keep', 'ignore', 'reject']) check(obj(f)[k], ['filters', i, k]); });
+  arr(doc['usage-classes']).forEach((c, i) => check(obj(c).when, ['usage-classes', i, 'when']));
+  arr(doc.mappings).forEach((m, i) => {
+    check(obj(m).when, ['mappings', i, 'when']);
+    fields(obj(m).fields, ['mappings', i, 'fields']);
+  });
+  fields(doc.defaults, ['defaults']);
+  for (const k of ['key', 'start', 'stop', 'update', 'time']) check(obj(doc.pairing)[k], ['pairing', k]);
+  check(obj(doc['field-counts']).by, ['field-counts', 'by']);
+  return problems;
+}
+
 export function compileMediationFile(file: string, opts: CompileOptions = {}): CompiledMediation {
   const parsed = readYamlFile(resolve(file));
   return compileMediation(parsed, opts);
