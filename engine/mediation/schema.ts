@@ -26,6 +26,8 @@ const fieldCount = z.union([
 ]);
 
 export const UDR_CORE_FIELDS = ['id', 'account', 'service', 'ratingKey', 'usageClass', 'startTime', 'quantity', 'unit', 'origin', 'destination'] as const;
+/** every field a UDR has (core/types.ts Udr): what rule tests and catalog tests may name */
+export const UDR_FIELDS = [...UDR_CORE_FIELDS, 'feed', 'attrs', 'source', 'rulesVersion'] as const;
 
 export const mediationSchema = z
   .object({

@@ -15,6 +15,7 @@ import { compileMediationFile, type CompiledMediation } from '../mediation/compi
 import { FUNCTIONS } from '../mediation/functions/index.ts';
 import { staticSchemaResolver } from '../mediation/parsers/avro.ts';
 import { PARSERS } from '../mediation/parsers/index.ts';
+import { UDR_FIELDS } from '../mediation/schema.ts';
 import { FileMediation } from '../mediation/run-files.ts';
 import type { TestCaseResult, TestFileResult, TestKind } from './kinds.ts';
 
@@ -77,8 +78,6 @@ function compareUdr(i: number, u: Udr, exp: Record<string, unknown>, out: string
   }
 }
 
-/** every field a UDR has (Udr in core/types.ts) */
-const UDR_FIELDS = ['id', 'feed', 'usageClass', 'account', 'service', 'ratingKey', 'startTime', 'quantity', 'unit', 'origin', 'destination', 'attrs', 'source', 'rulesVersion'] as const satisfies readonly (keyof Udr)[];
 /** ignored reasons that come from framing and mediation, besides the filters */
 const BUILT_IN_IGNORED = ['header', 'trailer', 'comment', 'duplicate', 'paired'];
 

@@ -136,6 +136,20 @@ cases:
     expect(`${t.stdout}${t.stderr}`).toContain('r.test.yaml:8:21: acount is not a UDR field');
   }, 60_000);
 
+  it('catalog tests: an input UDR field a UDR does not have is an error, and the catalog must load', () => {
+    const dir = tempDir();
+    const f = writeRules(`kind: catalog-test
+catalog: ${resolve(root, 'rules/rating/telecom/catalog.yaml')}
+cases:
+  - name: x
+    udrs: [{ id: a, acount: X, quantity: "1" }]
+    expect: {}
+`, dir, 'c.test.yaml');
+    expect(lintPaths([f]).problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).toEqual(['5:21: acount is not a UDR field (did you mean "account"?) (attrs go under attrs: { … })']);
+    const g = writeRules('kind: catalog-test\ncatalog: nope.yaml\ncases: [{ name: x, udrs: [{ id: a }], expect: {} }]\n', dir, 'd.test.yaml');
+    expect(lintPaths([g]).problems.map((p) => p.message)).toEqual([expect.stringContaining('catalog nope.yaml does not load')]);
+  });
+
   it('the example rules and pipelines of mediation lint clean', () => {
     const { problems } = lintPaths([resolve(root, 'rules/cgrates'), resolve(root, 'rules/brief'), resolve(root, 'rules/iot'), resolve(root, 'rules/lib')]);
     expect(problems).toEqual([]);
