@@ -18,6 +18,7 @@ import type { MediationResult, RawRecord, Reject, RejectReason, Udr } from '../c
 import type { ExprMeta } from './expr/compile.ts';
 import { ExprRuntimeError, type Value } from './expr/runtime.ts';
 import type { CompiledFieldCounts, CompiledMediation } from './compiler.ts';
+import { decodeMessage } from './parsers/decoder.ts';
 import { FRAMING_FAULTS, ParseError } from './parsers/types.ts';
 import { IdWindow } from './dedup.ts';
 import { FIELD_EMPTY, Scratch } from './program.ts';
@@ -288,6 +289,13 @@ export class Mediator {
     const r = this.rules;
     const fault = FRAMING_FAULTS.get(raw);
     if (fault !== undefined) return this.reject(raw, fault.reason, fault.message);
+    const enc = r.parser.encoding;
+    if (enc !== undefined && raw.binary !== undefined && raw.text === '') {
+      // a message given as bytes to a text feed: decoded in the feed's encoding, never with U+FFFD
+      const text = decodeMessage(raw.binary, enc);
+      if (text === undefined) return this.reject(raw, 'INVALID_ENCODING', `bytes invalid in ${enc}; the record keeps its original bytes (base64)`);
+      raw = { feed: raw.feed, source: raw.source, text };
+    }
     const len = raw.binary ? raw.binary.byteLength : raw.text.length;
     if (len > maxBytes) return this.reject(raw, 'OVERSIZE', `record is ${len} ${raw.binary ? 'bytes' : 'characters'}, limit ${maxBytes}`);
     let rec: unknown;

@@ -104,6 +104,7 @@ export const spec: ParserSpec<typeof options> = {
       ordinal: true,
       columns: o.columns,
       maxRecordBytes: o['max-record-bytes'],
+      encoding: o.encoding,
       createFramer: (file, feed) => decodingFramer(createLineFramer(file, feed, { skipLines: o.header ? 1 : 0, commentPrefix: o.comment }), file, feed, { encoding: o.encoding, detectBinary: true }),
       parse(rec: RawRecord) {
         const f = splitDelimited(rec.text, delim, quote, lazy);

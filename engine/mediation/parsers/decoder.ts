@@ -222,6 +222,17 @@ export class ByteDecoder {
   }
 }
 
+/**
+ * One whole message (a Kafka value, an HTTP record) in `encoding`: its text (without a BOM), or undefined when it holds bytes
+ * invalid in the encoding (the Mediator then rejects it as INVALID_ENCODING with the bytes kept).
+ */
+export function decodeMessage(bytes: Uint8Array, encoding: Encoding): string | undefined {
+  const d = new ByteDecoder(encoding);
+  const text = d.decode(bytes, true);
+  if (d.invalid > 0) return undefined;
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 /** Why the start of an input looks binary, or undefined for text. `text` is the decoded first block. */
 export function binaryReason(text: string, encoding: Encoding, bytes?: Uint8Array): string | undefined {
   if (!text.length) return undefined;

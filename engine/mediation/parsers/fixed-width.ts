@@ -225,6 +225,7 @@ export const spec: ParserSpec<typeof options> = {
       ordinal: true,
       columns: fields.map((f) => f.name),
       maxRecordBytes: o['max-record-bytes'],
+      encoding: o.encoding,
       createFramer,
       parse,
     };

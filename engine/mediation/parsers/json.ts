@@ -94,6 +94,7 @@ export const spec: ParserSpec<typeof options> = {
     return {
       ordinal: false,
       maxRecordBytes: o['max-record-bytes'],
+      encoding: o.encoding,
       createFramer,
       parse: (rec: RawRecord) => parseJsonObject(rec.text),
     };

@@ -7,6 +7,7 @@
  */
 import type { z } from 'zod';
 import type { ParsedRecord, RawRecord, RejectReason } from '../../core/types.ts';
+import type { Encoding } from './decoder.ts';
 
 export class ParseError extends Error {
   readonly code = 'PARSE_ERROR';
@@ -46,6 +47,11 @@ export interface FeedParser {
   readonly columns?: readonly string[];
   /** the longest record accepted; longer ones are rejected as OVERSIZE */
   readonly maxRecordBytes: number;
+  /**
+   * text formats: the declared encoding. A raw record given as bytes only (`binary`, empty `text`: a Kafka or HTTP
+   * message) is decoded in it by the Mediator; bytes invalid in it make an INVALID_ENCODING reject keeping them.
+   */
+  readonly encoding?: Encoding;
   createFramer(file: string, feed: string): Framer;
   /** parse one raw record; throw ParseError for malformed input */
   parse(rec: RawRecord): ParsedRecord;

@@ -158,6 +158,6 @@ export const spec: ParserSpec<typeof options> = {
       return root as Record<string, unknown>;
     }
 
-    return { ordinal: false, maxRecordBytes: max, createFramer, parse };
+    return { ordinal: false, maxRecordBytes: max, encoding: o.encoding, createFramer, parse };
   },
 };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Reject, Udr } from '../../../engine/core/types.ts';
 import { ByteDecoder } from '../../../engine/mediation/parsers/decoder.ts';
+import { Mediator } from '../../../engine/mediation/mediator.ts';
 import { FileMediation } from '../../../engine/mediation/run-files.ts';
 import { compileText, CSV_RULES, tempDir } from './helpers.ts';
 
@@ -42,11 +43,11 @@ describe('input decoding', () => {
   });
 
   it('drops a BOM in text given as a string too', async () => {
-    const fm = new FileMediation(compileText(CSV), 'f');
     const udrs: Udr[] = [];
-    (fm as unknown as { sink: { udr: (u: Udr) => void } }).sink.udr = (u) => udrs.push(u);
+    const fm = new FileMediation(compileText(CSV), 'f', { udr: (u) => udrs.push(u) });
     await fm.text('in', '\uFEFFc1,V,ACME,60\n');
     expect(fm.finish().udrs).toBe(1);
+    expect(udrs[0]!.id).toBe('c1');
   });
 
   it('a record with bytes invalid in UTF-8 becomes INVALID_ENCODING with its original bytes; the others pass', async () => {
@@ -108,6 +109,17 @@ usage-classes: [{ name: v, when: "true" }]
 mappings: [{ name: m, fields: { id: "$id", account: "'a'", startTime: "0", quantity: "1", unit: "'event'" } }]
 `, random);
     expect(xml.rejects.map((j) => j.reason)).toEqual(['BINARY_INPUT']);
+  });
+
+  it('messages given as bytes (Kafka, HTTP) are decoded in the feed encoding by the Mediator; invalid ones rejected with their bytes', () => {
+    const m = new Mediator(compileText(rules('{ type: csv, encoding: latin1, columns: [id, kind, account, qty] }')));
+    const latin = Buffer.from('c1,V,ACM\xC9,60', 'latin1');
+    const ok = m.mediate([{ feed: 'f', source: 'raw/0/1', text: '', binary: latin }]);
+    expect(ok.udrs.map((u) => u.account)).toEqual(['ACMÉ']);
+    const u8 = new Mediator(compileText(CSV));
+    const res = u8.mediate([{ feed: 'f', source: 'raw/0/2', text: '', binary: latin }, { feed: 'f', source: 'raw/0/3', text: '', binary: Buffer.from('\uFEFFc2,V,B,1') }]);
+    expect(res.rejects.map((r) => [r.reason, r.raw])).toEqual([['INVALID_ENCODING', `base64:${latin.toString('base64')}`]]);
+    expect(res.udrs.map((u) => u.id)).toEqual(['c2']);
   });
 
   it('ByteDecoder round-trips escapes to the original bytes for every encoding', () => {
