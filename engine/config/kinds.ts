@@ -7,7 +7,7 @@ import { ConfigError, type ConfigProblem, partialValue, type ParsedYaml, readYam
 import { pipelineSchema } from '../pipeline/schema.ts';
 import { mediationSchema } from '../mediation/schema.ts';
 import { compileMediationFile, lintMediationExpressions } from '../mediation/compiler.ts';
-import { catalogSchema, loadCatalogFile } from '../rating/catalog.ts';
+import { catalogSchema, lintCatalogLeniently, loadCatalogFile } from '../rating/catalog.ts';
 import { scenarioSchema as ratingScenarioSchema } from '../rating/scenario.ts';
 import { loadPipeline } from '../pipeline/load.ts';
 import { usageClassLibrarySchema } from '../mediation/schema.ts';
@@ -57,7 +57,7 @@ function compiled(f: (file: string) => unknown): (file: string) => ConfigProblem
 export const KINDS: readonly YamlKind[] = [
   { kind: 'pipeline', description: 'a runnable pipeline: feed, mediation rules, catalog', schema: pipelineSchema, check: compiled(loadPipeline) },
   { kind: 'mediation', description: 'mediation rules: parser, filters, usage classes, mappings', schema: mediationSchema, check: compiled(compileMediationFile), lenient: lintMediationExpressions },
-  { kind: 'catalog', description: 'rating catalog: products, plans, rates, accounts', schema: catalogSchema, check: compiled(loadCatalogFile) },
+  { kind: 'catalog', description: 'rating catalog: products, plans, rates, accounts', schema: catalogSchema, check: compiled(loadCatalogFile), lenient: lintCatalogLeniently },
   { kind: 'usage-classes', description: 'a library of named usage-class rules that mediation files `use:`', schema: usageClassLibrarySchema, check: () => [] },
   { kind: 'billing', description: 'billing settings: invoice numbering and terms, issuer, tax jurisdictions, GL mapping, event thresholds', schema: billingSchema, check: compiled(loadBillingConfig) },
   { kind: 'tax-table', description: 'tax rates by jurisdiction and invoice line item', schema: taxTableSchema, check: compiled(loadTaxTable) },

@@ -462,6 +462,31 @@ export function negativeAmounts(cfg: unknown): { path: (string | number)[]; mess
   return out;
 }
 
+/**
+ * Lint of a catalog whose schema check failed: its rate conditions (`when`) and negative amounts are still checked,
+ * so one schema mistake hides no other problem.
+ */
+export function lintCatalogLeniently(parsed: ParsedYaml): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const at = (path: (string | number)[], message: string) => out.push({ file: parsed.file, ...positionOf(parsed, path), message });
+  const arr = (x: unknown): unknown[] => (Array.isArray(x) ? x : []);
+  const obj = (x: unknown): Record<string, unknown> => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : {});
+  const ctx = { ordinal: false, functions: FUNCTION_REGISTRY, tables: new Map() };
+  arr(obj(parsed.value).products).forEach((p, pi) => arr(obj(p).plans).forEach((pl, li) => arr(obj(pl).rates).forEach((r, ri) => {
+    const when = obj(r).when;
+    if (typeof when !== 'string') return;
+    try {
+      compileExpr(when, ctx);
+    } catch (e) {
+      at(['products', pi, 'plans', li, 'rates', ri, 'when'], exprErrorMessage(e as { message: string; at?: number }, ctx));
+    }
+  })));
+  // the failsafe YAML gives `allow-negative: true` as a string here (zod has not coerced it)
+  const coerced = JSON.parse(JSON.stringify(parsed.value ?? null), (k, v) => (k === 'allow-negative' ? v === true || v === 'true' : v));
+  for (const n of negativeAmounts(coerced)) at(n.path, n.message);
+  return out;
+}
+
 export function compileCatalog(parsed: ParsedYaml): CompiledCatalog {
   const { value: cfg, problems } = validate(parsed, catalogSchema);
   if (!cfg) throw new ConfigError(problems);
