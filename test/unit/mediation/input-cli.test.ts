@@ -63,6 +63,21 @@ describe('input files at the CLI', () => {
   }, 60_000);
 });
 
+describe('replaying an INVALID_ENCODING reject after fixing the encoding', () => {
+  it('recovers the record from the bytes the reject kept', () => {
+    const bad = Buffer.from('6,c9,ACM\xC9,60', 'latin1');
+    const r = dryRun('latin.csv', Buffer.concat([bad, Buffer.from('\n')]));
+    const rej = r.lines.find((l) => l.reject)!.reject!;
+    expect(rej.reason).toBe('INVALID_ENCODING');
+    writeFileSync(join(dir, 'dlq.jsonl'), `${JSON.stringify({ ...rej, stage: 'mediation' })}\n`);
+    writeFileSync(join(dir, 'latin.mediation.yaml'), RULES.replace('type: csv,', 'type: csv, encoding: latin1,'));
+    writeFileSync(join(dir, 'latin.yaml'), 'kind: pipeline\nname: latin\nfeed: f\nmediation: latin.mediation.yaml\n');
+    const replay = spawnSync(process.execPath, [resolve(root, 'engine/cli/bin.mjs'), 'replay-dlq', '-p', join(dir, 'latin.yaml'), '--dlq', join(dir, 'dlq.jsonl')], { cwd: dir, encoding: 'utf8' });
+    expect(replay.stderr).toMatch(/recovered 1 UDR\(s\), 0 still rejected/);
+    expect(JSON.parse(replay.stdout.trim()).udr.account).toBe('ACMÉ');
+  }, 60_000);
+});
+
 describe('record types at the CLI', () => {
   it('min-fields rejects header and trailer; field-counts per type rejects only the truncated CDR; reject filters', () => {
     const file = Buffer.from('HDR,20261001\n6,c1,ACME,60\n6,c2\n6,c3,TEST,5\nTRL\n');
