@@ -8,8 +8,8 @@ import { type ConfigProblem, readYamlFile, validate } from '../config/yaml-loade
 import { checkKindFile, compiled, type YamlKind } from '../config/yaml-kind.ts';
 import { pipelineSchema } from '../pipeline/schema.ts';
 import { mediationSchema } from '../mediation/schema.ts';
-import { compileMediationFile } from '../mediation/compiler.ts';
-import { catalogSchema, loadCatalogFile } from '../rating/catalog.ts';
+import { compileMediationFile, lintMediationExpressions } from '../mediation/compiler.ts';
+import { catalogSchema, lintCatalogLeniently, loadCatalogFile } from '../rating/catalog.ts';
 import { scenarioSchema as ratingScenarioSchema } from '../rating/scenario.ts';
 import { loadPipeline } from '../pipeline/load.ts';
 import { usageClassLibrarySchema } from '../mediation/schema.ts';
@@ -37,8 +37,8 @@ function testKind(t: TestKind): YamlKind {
 
 export const KINDS: readonly YamlKind[] = [
   { kind: 'pipeline', description: 'a runnable pipeline: feed, mediation rules, catalog', schema: pipelineSchema, check: compiled(loadPipeline) },
-  { kind: 'mediation', description: 'mediation rules: parser, filters, usage classes, mappings', schema: mediationSchema, check: compiled(compileMediationFile) },
-  { kind: 'catalog', description: 'rating catalog: products, plans, rates, accounts', schema: catalogSchema, check: compiled(loadCatalogFile) },
+  { kind: 'mediation', description: 'mediation rules: parser, filters, usage classes, mappings', schema: mediationSchema, check: compiled(compileMediationFile), lenient: lintMediationExpressions },
+  { kind: 'catalog', description: 'rating catalog: products, plans, rates, accounts', schema: catalogSchema, check: compiled(loadCatalogFile), lenient: lintCatalogLeniently },
   { kind: 'usage-classes', description: 'a library of named usage-class rules that mediation files `use:`', schema: usageClassLibrarySchema, check: () => [] },
   { kind: 'billing', description: 'billing settings: invoice numbering and terms, issuer, tax jurisdictions, GL mapping, event thresholds', schema: billingSchema, check: compiled(loadBillingConfig) },
   { kind: 'tax-table', description: 'tax rates by jurisdiction and invoice line item', schema: taxTableSchema, check: compiled(loadTaxTable) },
@@ -50,7 +50,12 @@ export const KINDS: readonly YamlKind[] = [
 
 export const KIND_REGISTRY: ReadonlyMap<string, YamlKind> = new Map(KINDS.map((k) => [k.kind, k]));
 
-/** Read `kind:` of a YAML file and run that kind's check. */
+/**
+ * Read `kind:` of a YAML file and run that kind's checks, reporting every problem in one pass: YAML syntax errors,
+ * then the schema problems of the part that parsed (before the first syntax error, where they are not echoes of
+ * it), then the compile checks (expressions, references) — the full compile when the schema holds, else the
+ * kind's lenient checks.
+ */
 export function checkFile(file: string): ConfigProblem[] {
   return checkKindFile(KINDS, file);
 }

@@ -14,9 +14,27 @@ export function schemaPath(kind: string, dir = SCHEMA_DIR): string {
   return join(dir, `${kind}.schema.json`);
 }
 
+/**
+ * The loader reads YAML with the failsafe schema (every scalar a string) and coerces numbers, so `"80"` and `80` are
+ * both accepted where zod coerces: the JSON Schema says the same (an editor reads `80` as a number, `"80"` as a string).
+ */
+function coercedNumbers(ctx: { zodSchema: unknown; jsonSchema: Record<string, unknown> }): void {
+  const def = (ctx.zodSchema as { _zod?: { def?: { type?: string; coerce?: boolean } } })._zod?.def;
+  if (def?.type !== 'number' || !def.coerce) return;
+  const js = ctx.jsonSchema;
+  const num: Record<string, unknown> = {};
+  for (const key of Object.keys(js)) {
+    if (key === 'description' || key === 'default' || key === 'title' || key === 'examples') continue;
+    num[key] = js[key];
+    delete js[key];
+  }
+  const pattern = num.type === 'integer' ? '^\\s*[-+]?\\d+\\s*$' : '^\\s*[-+]?(\\d+\\.?\\d*|\\.\\d+)([eE][-+]?\\d+)?\\s*$';
+  js.anyOf = [num, { type: 'string', pattern }];
+}
+
 export function jsonSchemaText(k: YamlKind): string {
   // input side: what an author writes (defaults optional, coercions accept their input)
-  const s = z.toJSONSchema(k.schema, { target: 'draft-07', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const s = z.toJSONSchema(k.schema, { target: 'draft-07', io: 'input', unrepresentable: 'any', override: coercedNumbers }) as Record<string, unknown>;
   const out = { $schema: 'http://json-schema.org/draft-07/schema#', $id: `https://ratestream.dev/schemas/${k.kind}.schema.json`, title: `ratestream ${k.kind}`, description: k.description, ...s };
   out.$schema = 'http://json-schema.org/draft-07/schema#';
   return `${JSON.stringify(out, null, 2)}\n`;

@@ -7,6 +7,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Node, type Document } from 'yaml';
 import type { z } from 'zod';
 import { CodedError } from '../core/errors.ts';
+import { knownKeysAt } from './schema-keys.ts';
+import { didYouMean } from './suggest.ts';
 
 export interface ConfigProblem {
   file: string;
@@ -86,6 +88,16 @@ export function parseYamlText(text: string, file: string): ParsedYaml {
   return { file, doc, lines, value, problems };
 }
 
+/**
+ * A document with YAML errors as far as it parsed (the `yaml` parser recovers): what lint checks further so a syntax
+ * error does not hide the other problems. Undefined when nothing usable parsed.
+ */
+export function partialValue(parsed: ParsedYaml): unknown {
+  if (parsed.value !== undefined) return parsed.value;
+  if (!parsed.doc.contents) return undefined;
+  return toPlain(parsed.doc.contents, parsed.lines, parsed.file, [], { n: 200_000 }) ?? undefined;
+}
+
 export function readYamlFile(file: string): ParsedYaml {
   let size: number;
   try {
@@ -132,13 +144,16 @@ export function validate<S extends z.ZodType>(parsed: ParsedYaml, schema: S): { 
         for (const k of issue.keys) {
           const { line, col } = positionOf(parsed, [...issue.path, k]);
           const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
-          problems.push({ file: parsed.file, line, col, message: `${where}unknown key "${k}"` });
+          const hint = didYouMean(k, knownKeysAt(schema, issue.path, parsed.value));
+          problems.push({ file: parsed.file, line, col, message: `${where}unknown key "${k}"${hint ? ` (${hint})` : ''}` });
         }
         continue;
       }
       const { line, col } = positionOf(parsed, issue.path);
       const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
-      problems.push({ file: parsed.file, line, col, message: `${where}${issue.message}` });
+      const missing = issue.code === 'invalid_type' && / received undefined$/.test(issue.message) && issue.path.length > 0;
+      const message = missing ? `${issue.path.slice(0, -1).join('.')}${issue.path.length > 1 ? ': ' : ''}missing "${String(issue.path.at(-1))}" (${issue.message.replace(/, received undefined$/, '').replace(/^Invalid input: /, '')})` : `${where}${issue.message}`;
+      problems.push({ file: parsed.file, line, col, message });
     }
   }
   problems.sort((a, b) => a.line - b.line || a.col - b.col);

@@ -25,6 +25,8 @@ export type ParsedRecord = string[] | Record<string, unknown>;
 /** Closed set of reject reason codes. Add here, document in README, never invent ad hoc strings. */
 export const REJECT_REASONS = [
   'PARSE_ERROR', // the bytes are not a record of the feed's format
+  'INVALID_ENCODING', // the record holds bytes invalid in the feed's declared encoding (kept as they were)
+  'BINARY_INPUT', // the file is not text (NUL bytes, mostly control bytes): rejected whole, not parsed
   'OVERSIZE', // record longer than the feed's limit
   'MISSING_FIELD', // a required UDR field is empty after mapping
   'INVALID_FIELD', // a field could not be converted (number, date, phone number, unit)

@@ -11,6 +11,7 @@ import { isScalar, type Scalar } from 'yaml';
 import { ConfigError, type ConfigProblem, positionOf, readYamlFile, validate, type ParsedYaml } from '../config/yaml-loader.ts';
 import { compileExpr, ExprCompileError, exprCode, type CompiledExpr, type CompileContext, type EmitOptions, type ReferenceTable } from '../expr/compile.ts';
 import { ExprSyntaxError } from '../expr/ast.ts';
+import { exprErrorMessage } from './expr-message.ts';
 import { FUNCTION_REGISTRY } from './functions/index.ts';
 import { parseDuration } from './functions/units.ts';
 import { PARSER_REGISTRY } from './parsers/index.ts';
@@ -45,6 +46,21 @@ export interface CompiledPairing {
   maxPending: number;
 }
 
+/** `field-counts`: allowed field counts per record type (min 0 / max Infinity when not given) */
+export interface CompiledFieldCounts {
+  by: CompiledExpr;
+  types: ReadonlyMap<string, { min: number; max: number }>;
+  other?: { min: number; max: number };
+}
+
+/** a filter: keep (fires when false), ignore or reject (fire when true) */
+export interface CompiledFilter {
+  name: string;
+  keep: boolean;
+  /** a reject filter: the reject it makes */
+  reject?: { reason: RejectReason; message: string };
+}
+
 export interface CompileOptions {
   /** Avro feeds: how schema ids are resolved (the runtime's schema registry client) */
   schemaResolver?: SchemaResolver;
@@ -56,7 +72,9 @@ export interface CompiledMediation {
   version: string;
   config: MediationConfig;
   parser: FeedParser;
-  filters: { name: string; keep: boolean }[];
+  filters: CompiledFilter[];
+  /** field counts per record type (delimited feeds), checked before the filters */
+  fieldCounts?: CompiledFieldCounts;
   classes: { name: string }[];
   mappings: CompiledMapping[];
   /** filters, usage classes, mapping choice and fields as one generated program (see program.ts) */
@@ -91,6 +109,75 @@ function exprPosition(parsed: ParsedYaml, path: (string | number)[], at: number)
   if (node.type === 'QUOTE_SINGLE' && before.includes("'")) return p; // '' is one quote
   const start = parsed.lines.linePos(node.range[0]);
   return { line: start.line, col: start.col + (quoted ? 1 : 0) + at };
+}
+
+/**
+ * Lint of the expressions of a rule file whose schema check failed (or whose YAML is broken: the part that parsed):
+ * every expression found at its usual place is compiled with what can be known (parser columns, reference tables),
+ * so a schema mistake does not hide an expression mistake. Same messages and positions as compileMediation.
+ */
+export function lintMediationExpressions(parsed: ParsedYaml): ConfigProblem[] {
+  const v = parsed.value;
+  if (!v || typeof v !== 'object') return [];
+  const doc = v as Record<string, unknown>;
+  const obj = (x: unknown): Record<string, unknown> => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : {});
+  const arr = (x: unknown): unknown[] => (Array.isArray(x) ? x : []);
+  const dir = dirname(parsed.file);
+  const parserRaw = obj(doc.parser);
+  const type = String(parserRaw.type);
+  let ordinal = type === 'csv' || type === 'fixed-width';
+  let names: string[] | undefined = type === 'csv' ? arr(parserRaw.columns).map(String)
+    : type === 'fixed-width' ? arr(parserRaw.fields).map((f) => String(obj(f).name)) : undefined;
+  const spec = PARSER_REGISTRY.get(type);
+  if (spec) {
+    const { type: _t, ...rest } = parserRaw;
+    const o = spec.options.safeParse(rest);
+    if (o.success) {
+      try {
+        const p = spec.create(o.data, { baseDir: dir });
+        ordinal = p.ordinal;
+        names = p.columns ? [...p.columns] : undefined;
+      } catch { /* the schema/compile problems say why */ }
+    }
+  }
+  const tables = new Map<string, ReferenceTable>();
+  const unloaded = new Set<string>();
+  for (const [name, ref] of Object.entries(obj(doc.reference))) {
+    const r = obj(ref);
+    try {
+      tables.set(name, loadReferenceTable(name, resolve(dir, String(r.file)), String(r.key)));
+    } catch {
+      unloaded.add(name);
+    }
+  }
+  const ctx: CompileContext = { ordinal, columns: names ? new Map(names.map((c, i) => [c, i])) : undefined, functions: FUNCTION_REGISTRY, tables, pairing: doc.pairing !== undefined };
+  const problems: ConfigProblem[] = [];
+  const check = (src: unknown, path: (string | number)[]) => {
+    if (typeof src !== 'string' || !src) return;
+    try {
+      compileExpr(src, ctx);
+    } catch (e) {
+      if (!(e instanceof ExprSyntaxError || e instanceof ExprCompileError)) return;
+      if ([...unloaded].some((t) => e.message.includes(t))) return; // the table's own problem is reported
+      problems.push({ file: parsed.file, ...exprPosition(parsed, path, e.at), message: exprErrorMessage(e, ctx) });
+    }
+  };
+  const fields = (m: unknown, path: (string | number)[]) => {
+    for (const [k, f] of Object.entries(obj(m))) {
+      if (typeof f === 'string') check(f, [...path, k]);
+      else check(obj(f).value, [...path, k, 'value']);
+    }
+  };
+  arr(doc.filters).forEach((f, i) => { for (const k of ['keep', 'ignore', 'reject']) check(obj(f)[k], ['filters', i, k]); });
+  arr(doc['usage-classes']).forEach((c, i) => check(obj(c).when, ['usage-classes', i, 'when']));
+  arr(doc.mappings).forEach((m, i) => {
+    check(obj(m).when, ['mappings', i, 'when']);
+    fields(obj(m).fields, ['mappings', i, 'fields']);
+  });
+  fields(doc.defaults, ['defaults']);
+  for (const k of ['key', 'start', 'stop', 'update', 'time']) check(obj(doc.pairing)[k], ['pairing', k]);
+  check(obj(doc['field-counts']).by, ['field-counts', 'by']);
+  return problems;
 }
 
 export function compileMediationFile(file: string, opts: CompileOptions = {}): CompiledMediation {
@@ -161,7 +248,7 @@ export function compileMediation(parsed: ParsedYaml, opts: CompileOptions = {}):
       return compileExpr(src, ctx);
     } catch (e) {
       if (e instanceof ExprSyntaxError || e instanceof ExprCompileError) {
-        errs.push({ file, ...exprPosition(parsed, path, e.at), message: `${e.message} (in expression at character ${e.at + 1})` });
+        errs.push({ file, ...exprPosition(parsed, path, e.at), message: exprErrorMessage(e, ctx) });
         return () => null;
       }
       throw e;
@@ -181,7 +268,7 @@ export function compileMediation(parsed: ParsedYaml, opts: CompileOptions = {}):
       return exprCode(src, ctx, emit(varRef));
     } catch (e) {
       if (e instanceof ExprSyntaxError || e instanceof ExprCompileError) {
-        errs.push({ file, ...exprPosition(parsed, path, e.at), message: `${e.message} (in expression at character ${e.at + 1})` });
+        errs.push({ file, ...exprPosition(parsed, path, e.at), message: exprErrorMessage(e, ctx) });
         return 'null';
       }
       throw e;
@@ -191,8 +278,21 @@ export function compileMediation(parsed: ParsedYaml, opts: CompileOptions = {}):
   const filters = cfg.filters.map((f, i) => ({
     name: f.name,
     keep: !!f.keep,
-    code: code((f.keep ?? f.ignore)!, ['filters', i, f.keep ? 'keep' : 'ignore'], nothingMapped),
+    reject: f.reject ? { reason: f.reason!, message: f.message ?? `rejected by filter ${f.name}` } : undefined,
+    code: code((f.keep ?? f.ignore ?? f.reject)!, ['filters', i, f.keep ? 'keep' : f.ignore ? 'ignore' : 'reject'], nothingMapped),
   }));
+  let fieldCounts: CompiledFieldCounts | undefined;
+  const fc = cfg['field-counts'];
+  if (fc) {
+    if (cfg.parser.type !== 'csv') at(['field-counts'], `field-counts needs a delimited (csv) feed; ${String(cfg.parser.type)} records have a fixed shape${cfg.parser.type === 'fixed-width' ? ' (see min-length)' : ''}`);
+    const span = (c: number | { min?: number; max?: number }) => (typeof c === 'number' ? { min: c, max: Infinity } : { min: c.min ?? 0, max: c.max ?? Infinity });
+    fieldCounts = {
+      by: comp(fc.by, ['field-counts', 'by']),
+      types: new Map(Object.entries(fc.types).map(([t, c]) => [t, span(c)])),
+      other: fc.other === undefined ? undefined : span(fc.other),
+    };
+    for (const [t, c] of fieldCounts.types) if (c.min > c.max) at(['field-counts', 'types', t], `min ${c.min} is greater than max ${c.max}`);
+  }
   const classes = cfg['usage-classes'].map((c, i) => {
     if ('use' in c) {
       const lib = library.get(c.use);
@@ -285,7 +385,8 @@ export function compileMediation(parsed: ParsedYaml, opts: CompileOptions = {}):
     version: hash.digest('hex').slice(0, 12),
     config: cfg,
     parser,
-    filters: filters.map((f) => ({ name: f.name, keep: f.keep })),
+    filters: filters.map((f) => ({ name: f.name, keep: f.keep, reject: f.reject })),
+    fieldCounts,
     classes: classes.map((c) => ({ name: c.name })),
     mappings,
     program,

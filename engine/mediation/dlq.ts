@@ -66,7 +66,14 @@ export function readDlqFile(file: string): ReturnType<typeof readDlq> {
   return readDlq(readFileSync(file, 'utf8'));
 }
 
-/** The raw record a reject was made from (the same coordinates, the original text or base64 bytes). */
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * The raw record a reject was made from (the same coordinates, the original text or base64 bytes). Bytes kept as
+ * `base64:` (binary messages, records invalid in the feed's encoding) go back as bytes, so a replay after fixing
+ * the feed's `encoding` decodes them.
+ */
 export function rawFromReject(r: Reject): RawRecord {
+  if (r.raw.startsWith('base64:') && BASE64.test(r.raw.slice(7))) return { feed: r.feed, source: r.source, text: '', binary: Buffer.from(r.raw.slice(7), 'base64') };
   return { feed: r.feed, source: r.source, text: r.raw };
 }

@@ -17,7 +17,8 @@
 import type { MediationResult, RawRecord, Reject, RejectReason, Udr } from '../core/types.ts';
 import type { ExprMeta } from '../expr/compile.ts';
 import { ExprRuntimeError, type Value } from '../expr/runtime.ts';
-import type { CompiledMediation } from './compiler.ts';
+import type { CompiledFieldCounts, CompiledMediation } from './compiler.ts';
+import { decodeMessage } from './parsers/decoder.ts';
 import { FRAMING_FAULTS, ParseError } from './parsers/types.ts';
 import { IdWindow } from './dedup.ts';
 import { FIELD_EMPTY, Scratch } from './program.ts';
@@ -102,6 +103,21 @@ const NOTHING_MAPPED: Record<string, Value> = Object.freeze(Object.create(null))
 
 function truthy(v: Value): boolean {
   return !(v === null || v === false || v === '' || v === 0);
+}
+
+/** why a delimited record has the wrong number of fields for its record type, or undefined */
+function fieldCountProblem(fc: CompiledFieldCounts, rec: string[], m: ExprMeta): string | undefined {
+  let type: string;
+  try {
+    const v = fc.by(rec, NOTHING_MAPPED, m);
+    type = v === null ? '' : String(v);
+  } catch {
+    type = '';
+  }
+  const c = fc.types.get(type) ?? fc.other;
+  if (c === undefined || (rec.length >= c.min && rec.length <= c.max)) return undefined;
+  const want = c.max === Infinity ? `at least ${c.min}` : c.min === c.max ? `${c.min}` : c.min === 0 ? `at most ${c.max}` : `${c.min} to ${c.max}`;
+  return `record type ${JSON.stringify(type)}${fc.types.has(type) ? '' : ' (other)'} needs ${want} fields, found ${rec.length} (field-counts)`;
 }
 
 function heldState(raw: RawRecord): HeldRecordState {
@@ -273,6 +289,13 @@ export class Mediator {
     const r = this.rules;
     const fault = FRAMING_FAULTS.get(raw);
     if (fault !== undefined) return this.reject(raw, fault.reason, fault.message);
+    const enc = r.parser.encoding;
+    if (enc !== undefined && raw.binary !== undefined && raw.text === '') {
+      // a message given as bytes to a text feed: decoded in the feed's encoding, never with U+FFFD
+      const text = decodeMessage(raw.binary, enc);
+      if (text === undefined) return this.reject(raw, 'INVALID_ENCODING', `bytes invalid in ${enc}; the record keeps its original bytes (base64)`);
+      raw = { feed: raw.feed, source: raw.source, text };
+    }
     const len = raw.binary ? raw.binary.byteLength : raw.text.length;
     if (len > maxBytes) return this.reject(raw, 'OVERSIZE', `record is ${len} ${raw.binary ? 'bytes' : 'characters'}, limit ${maxBytes}`);
     let rec: unknown;
@@ -289,9 +312,16 @@ export class Mediator {
     m.update = null;
     const s = this.scratch;
     let where = -1; // -1: pairing, else the program's step (set on a throw)
+    if (r.fieldCounts !== undefined) {
+      const why = fieldCountProblem(r.fieldCounts, rec as string[], m);
+      if (why !== undefined) return this.reject(raw, 'PARSE_ERROR', why);
+    }
     try {
       const k = r.program.filter(rec, m, s);
-      if (k >= 0) return this.ignore(r.filters[k]!.name);
+      if (k >= 0) {
+        const f = r.filters[k]!;
+        return f.reject === undefined ? this.ignore(f.name) : this.reject(raw, f.reject.reason, f.reject.message);
+      }
       if (r.pairing) {
         where = -2;
         const done = this.pair(raw, rec);

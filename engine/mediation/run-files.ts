@@ -5,7 +5,6 @@
  */
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import type { RawRecord, Reject, Udr } from '../core/types.ts';
 import type { CompiledMediation } from './compiler.ts';
 import { Mediator } from './mediator.ts';
@@ -80,16 +79,13 @@ export class FileMediation {
   async file(path: string, name = path): Promise<void> {
     const framer = this.rules.parser.createFramer(name, this.feed);
     const fd = openSync(path, 'r');
-    const dec = new StringDecoder('utf8');
     const buf = Buffer.allocUnsafe(1 << 20);
     try {
       while (true) {
         const n = readSync(fd, buf, 0, buf.length, null);
         if (n === 0) break;
-        await this.framed(name, framer.push(dec.write(buf.subarray(0, n))));
+        await this.framed(name, framer.push(buf.subarray(0, n))); // bytes: the framer decodes (and copies what it keeps)
       }
-      const tail = dec.end();
-      if (tail) await this.framed(name, framer.push(tail));
       await this.framed(name, framer.end());
     } finally {
       closeSync(fd);

@@ -19,7 +19,15 @@ const fieldSpec = z.union([
   }).strict(),
 ]);
 
+const count = z.coerce.number().int().min(0);
+const fieldCount = z.union([
+  count.describe('at least this many fields'),
+  z.object({ min: count.optional(), max: count.optional() }).strict().refine((c) => c.min !== undefined || c.max !== undefined, 'give min, max or both'),
+]);
+
 export const UDR_CORE_FIELDS = ['id', 'account', 'service', 'ratingKey', 'usageClass', 'startTime', 'quantity', 'unit', 'origin', 'destination'] as const;
+/** every field a UDR has (core/types.ts Udr): what rule tests and catalog tests may name */
+export const UDR_FIELDS = [...UDR_CORE_FIELDS, 'feed', 'attrs', 'source', 'rulesVersion'] as const;
 
 export const mediationSchema = z
   .object({
@@ -34,13 +42,26 @@ export const mediationSchema = z
       }).strict())
       .optional()
       .describe('reference tables for lookup()/prefix_lookup() enrichment'),
+    'field-counts': z.object({
+      by: expr.describe('the record type, e.g. "$1" or "$record_type"'),
+      types: z.record(z.string(), fieldCount).describe('record type → its field count: a minimum (`11`) or { min, max }'),
+      other: fieldCount.optional().describe('records of any type not listed (omitted: not checked)'),
+    }).strict().optional()
+      .describe('delimited feeds: field counts per record type, checked before the filters; a record of a listed type with too few or too many fields is a PARSE_ERROR (headers and trailers with fewer fields are not)'),
     filters: z
       .array(z.object({
         name: z.string(),
         keep: expr.optional().describe('process the record only when true; otherwise it is ignored (counted)'),
         ignore: expr.optional().describe('ignore (count, do not reject) the record when true'),
-      }).strict().refine((f) => (f.keep ? 1 : 0) + (f.ignore ? 1 : 0) === 1, 'a filter needs exactly one of keep / ignore'))
-      .default([]),
+        reject: expr.optional().describe('reject the record with `reason` when true'),
+        reason: z.enum(REJECT_REASONS).optional().describe('reject: the reason code'),
+        message: z.string().optional().describe('reject: the message (default: "rejected by filter <name>")'),
+      }).strict()
+        .refine((f) => (f.keep ? 1 : 0) + (f.ignore ? 1 : 0) + (f.reject ? 1 : 0) === 1, 'a filter needs exactly one of keep / ignore / reject')
+        .refine((f) => !f.reject === !f.reason, { message: 'a reject filter needs a `reason` (and only a reject filter has one)', path: ['reason'] })
+        .refine((f) => f.reject || f.message === undefined, { message: '`message` belongs to a reject filter', path: ['message'] }))
+      .default([])
+      .describe('in order, before usage classes: the first filter that fires ignores (keep false / ignore true) or rejects (reject true) the record'),
     libraries: z.array(z.string()).default([])
       .describe('usage-class libraries (`kind: usage-classes` files, relative to this file) whose classes `use:` can name'),
     'usage-classes': z

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { ConfigError, type ConfigProblem, parseYamlText, positionOf, type ParsedYaml, validate } from '../config/yaml-loader.ts';
 import { parseMoney, ROUNDING_MODES, type RoundingMode } from '../core/money.ts';
 import { compileExpr, type CompiledExpr } from '../expr/compile.ts';
+import { exprErrorMessage } from '../mediation/expr-message.ts';
 import { FUNCTION_REGISTRY } from '../mediation/functions/index.ts';
 import { FREQUENCIES, type Frequency, parseDate, parseDuration } from './durations.ts';
 import { money, quantityText } from './price/common.ts';
@@ -57,19 +58,26 @@ const rateBase = {
   rounding: roundingSchema.optional().describe('default: the catalog rounding'),
   'min-cost': money.optional(),
   'max-cost': maxCostSchema.optional(),
+  'allow-negative': bool.optional().describe('this element is a credit: negative amounts are intended (otherwise a negative amount is an error)'),
   allocate: z.array(z.object({ account: id, share: z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'a fraction such as "0.25"') }).strict()).min(2).optional()
     .describe('asset sharing: split each charge of this rate between accounts by share (shares sum to 1; the last takes the rounding remainder)'),
 };
 
-const rateVariants = PRICE_MODELS.map((m) => z.object({ ...rateBase, ...m.fields.shape, model: z.literal(m.model) }).strict());
-export const rateSchema = z.preprocess(
-  (v) => (v && typeof v === 'object' && !Array.isArray(v) && !('model' in v) ? { ...(v as object), model: 'per-unit' } : v),
-  z.discriminatedUnion('model', rateVariants as unknown as [z.ZodObject, ...z.ZodObject[]]),
-);
+/** `model` may be omitted for per-unit (the common case): the variant's literal has that default, so the JSON Schema agrees */
+const DEFAULT_MODEL = 'per-unit';
+const rateVariants = PRICE_MODELS.map((m) => z.object({
+  ...rateBase,
+  ...m.fields.shape,
+  model: m.model === DEFAULT_MODEL ? z.literal(m.model).default(m.model).describe('price model (default per-unit)') : z.literal(m.model),
+}).strict());
+export const rateSchema = z.discriminatedUnion('model', rateVariants as unknown as [z.ZodObject, ...z.ZodObject[]], {
+  error: (iss) => (iss.code === 'invalid_union' ? `model must be one of ${PRICE_MODELS.map((m) => m.model).join(', ')} (default ${DEFAULT_MODEL})` : undefined),
+});
 
 const recurringSchema = z.object({
   id,
   description: z.string().optional(),
+  'allow-negative': bool.optional().describe('this element is a credit: negative amounts are intended (otherwise a negative amount is an error)'),
   frequency: z.enum(FREQUENCIES).default('monthly'),
   prices: z.record(z.string(), money).describe('price per period by service state (type-specific or core state)'),
 }).strict();
@@ -86,6 +94,7 @@ const transitionSchema = z.object({
   to: z.string(),
   charge: money.optional().describe('one-time charge of this transition'),
   description: z.string().optional(),
+  'allow-negative': bool.optional().describe('this element is a credit: negative amounts are intended (otherwise a negative amount is an error)'),
 }).strict();
 
 const firstUseSchema = z.object({
@@ -425,6 +434,59 @@ export function selects(sel: Selector | undefined, svc: ServiceRef): boolean {
   return !!(sel.services?.has(svc.id) || sel.plans?.has(svc.plan) || sel.serviceTypes?.has(svc.type));
 }
 
+const NEGATIVE = /^-\d+(\.\d+)?$/;
+
+/**
+ * Negative amounts anywhere in the catalog (prices, fees, tiers, recurring prices, charges, penalties): an error
+ * unless the element holding it (a rate, a recurring price, a transition) says `allow-negative: true` (a credit).
+ * A minus sign typed by mistake would otherwise pay customers for their usage.
+ */
+export function negativeAmounts(cfg: unknown): { path: (string | number)[]; message: string }[] {
+  const out: { path: (string | number)[]; message: string }[] = [];
+  const walk = (v: unknown, path: (string | number)[], allowed: boolean) => {
+    if (typeof v === 'string') {
+      if (!allowed && NEGATIVE.test(v)) {
+        const key = path.filter((k) => typeof k === 'string').at(-1);
+        out.push({ path, message: `${key} ${JSON.stringify(v)} is negative: mark its rate, recurring price or transition \`allow-negative: true\` if it is a credit` });
+      }
+      return;
+    }
+    if (Array.isArray(v)) return v.forEach((x, i) => walk(x, [...path, i], allowed));
+    if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      const here = allowed || o['allow-negative'] === true;
+      for (const [k, x] of Object.entries(o)) walk(x, [...path, k], here);
+    }
+  };
+  walk(cfg, [], false);
+  return out;
+}
+
+/**
+ * Lint of a catalog whose schema check failed: its rate conditions (`when`) and negative amounts are still checked,
+ * so one schema mistake hides no other problem.
+ */
+export function lintCatalogLeniently(parsed: ParsedYaml): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const at = (path: (string | number)[], message: string) => out.push({ file: parsed.file, ...positionOf(parsed, path), message });
+  const arr = (x: unknown): unknown[] => (Array.isArray(x) ? x : []);
+  const obj = (x: unknown): Record<string, unknown> => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : {});
+  const ctx = { ordinal: false, functions: FUNCTION_REGISTRY, tables: new Map() };
+  arr(obj(parsed.value).products).forEach((p, pi) => arr(obj(p).plans).forEach((pl, li) => arr(obj(pl).rates).forEach((r, ri) => {
+    const when = obj(r).when;
+    if (typeof when !== 'string') return;
+    try {
+      compileExpr(when, ctx);
+    } catch (e) {
+      at(['products', pi, 'plans', li, 'rates', ri, 'when'], exprErrorMessage(e as { message: string; at?: number }, ctx));
+    }
+  })));
+  // the failsafe YAML gives `allow-negative: true` as a string here (zod has not coerced it)
+  const coerced = JSON.parse(JSON.stringify(parsed.value ?? null), (k, v) => (k === 'allow-negative' ? v === true || v === 'true' : v));
+  for (const n of negativeAmounts(coerced)) at(n.path, n.message);
+  return out;
+}
+
 export function compileCatalog(parsed: ParsedYaml): CompiledCatalog {
   const { value: cfg, problems } = validate(parsed, catalogSchema);
   if (!cfg) throw new ConfigError(problems);
@@ -458,6 +520,15 @@ export function compileCatalog(parsed: ParsedYaml): CompiledCatalog {
   }
   const destinations = new Map(Object.entries(cfg.destinations));
 
+  const exprCtx = { ordinal: false, functions: FUNCTION_REGISTRY, tables: new Map() };
+  const whenOf = (text: string, path: (string | number)[]): CompiledExpr | undefined => {
+    try {
+      return compileExpr(text, exprCtx);
+    } catch (e) {
+      at(path, exprErrorMessage(e as { message: string; at?: number }, exprCtx));
+      return undefined;
+    }
+  };
   const plans = new Map<string, CompiledPlan>();
   let rateCounter = 0;
   cfg.products.forEach((p, pi) => p.plans.forEach((pl, li) => {
@@ -516,7 +587,7 @@ export function compileCatalog(parsed: ParsedYaml): CompiledCatalog {
           countries: r.countries ? new Set(r.countries) : undefined,
           locations: r.locations ? new Set(r.locations) : undefined,
           whenText: r.when,
-          when: r.when ? compileExpr(r.when, { ordinal: false, functions: FUNCTION_REGISTRY, tables: new Map() }) : undefined,
+          when: r.when ? whenOf(r.when, [...path, 'when']) : undefined,
           serviceStates: r['service-states'] ? new Set(r['service-states']) : undefined,
           connectFee: parseMoney(r['connect-fee']),
           rounding,
@@ -722,6 +793,7 @@ export function compileCatalog(parsed: ParsedYaml): CompiledCatalog {
     onNet = { trie, attr: cfg['on-net'].attr };
   }
   if (cfg['default-plan'] && !plans.has(cfg['default-plan'])) at(['default-plan'], `unknown plan ${cfg['default-plan']}`);
+  for (const n of negativeAmounts(cfg)) at(n.path, n.message);
   if (errs.length) throw new ConfigError(errs.sort((a, b) => a.line - b.line || a.col - b.col));
   return {
     name: cfg.name,

@@ -6,7 +6,9 @@
  */
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { loadYaml, type ParsedYaml } from '../config/yaml-loader.ts';
+import { didYouMean } from '../config/suggest.ts';
+import { ConfigError, type ConfigProblem, loadYaml, type ParsedYaml, positionOf } from '../config/yaml-loader.ts';
+import { UDR_FIELDS } from '../mediation/schema.ts';
 import { formatMoney, parseMoney } from '../core/money.ts';
 import { REJECT_REASONS } from '../core/types.ts';
 import type { TestCaseResult, TestFileResult, TestKind } from './kinds.ts';
@@ -78,6 +80,22 @@ export async function runCatalogTest(file: string, value: CatalogTest): Promise<
   return { file, cases, coverage: { 'price models': [...models] } };
 }
 
+/** the shorthands toUdr (cli/commands/rate.ts) accepts besides the UDR fields */
+const UDR_SHORTHANDS = ['start', 'class', 'usage'];
+
+/** input UDRs naming a field a UDR does not have (it would be dropped silently and the case test something else) */
+function udrFieldProblems(file: string, t: CatalogTest, parsed: ParsedYaml): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  t.cases.forEach((c, ci) => c.udrs.forEach((u, ui) => {
+    for (const k of Object.keys(u)) {
+      if ((UDR_FIELDS as readonly string[]).includes(k) || UDR_SHORTHANDS.includes(k)) continue;
+      const h = didYouMean(k, [...UDR_FIELDS, ...UDR_SHORTHANDS]);
+      out.push({ file, ...positionOf(parsed, ['cases', ci, 'udrs', ui, k]), message: `${k} is not a UDR field${h ? ` (${h})` : ''} (attrs go under attrs: { … })` });
+    }
+  }));
+  return out;
+}
+
 /** Self-contained entry point: validate and run one catalog test file. */
 export async function runCatalogTests(file: string): Promise<TestFileResult> {
   const { value } = loadYaml(file, catalogTestSchema);
@@ -88,6 +106,20 @@ export const catalogTestKind: TestKind<typeof catalogTestSchema> = {
   kind: 'catalog-test',
   description: 'tests beside a rating catalog: UDRs (and service events) → expected charges and rejects',
   schema: catalogTestSchema,
-  run: (file: string, value: CatalogTest, _parsed: ParsedYaml) => runCatalogTest(file, value),
+  run: (file: string, value: CatalogTest, parsed: ParsedYaml) => {
+    const wrong = udrFieldProblems(file, value, parsed);
+    if (wrong.length) throw new ConfigError(wrong);
+    return runCatalogTest(file, value);
+  },
+  check(file, value, parsed) {
+    const problems = udrFieldProblems(file, value, parsed);
+    try {
+      loadCatalogFile(resolve(dirname(file), value.catalog));
+    } catch (e) {
+      const first = e instanceof ConfigError ? e.problems[0] : undefined;
+      problems.push({ file, ...positionOf(parsed, ['catalog']), message: `catalog ${value.catalog} does not load: ${first ? `${first.file}:${first.line}:${first.col}: ${first.message}` : (e as Error).message}` });
+    }
+    return problems;
+  },
   coverageUniverse: () => ({ 'price models': PRICE_MODELS.map((m) => m.model) }),
 };

@@ -9,11 +9,13 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Reject, Udr } from '../core/types.ts';
 import { REJECT_REASONS } from '../core/types.ts';
-import { ConfigError, positionOf, type ParsedYaml } from '../config/yaml-loader.ts';
+import { didYouMean } from '../config/suggest.ts';
+import { ConfigError, type ConfigProblem, positionOf, type ParsedYaml } from '../config/yaml-loader.ts';
 import { compileMediationFile, type CompiledMediation } from '../mediation/compiler.ts';
 import { FUNCTIONS } from '../mediation/functions/index.ts';
 import { staticSchemaResolver } from '../mediation/parsers/avro.ts';
 import { PARSERS } from '../mediation/parsers/index.ts';
+import { UDR_FIELDS } from '../mediation/schema.ts';
 import { FileMediation } from '../mediation/run-files.ts';
 import type { TestCaseResult, TestFileResult, TestKind } from './kinds.ts';
 
@@ -76,14 +78,58 @@ function compareUdr(i: number, u: Udr, exp: Record<string, unknown>, out: string
   }
 }
 
+/** ignored reasons that come from framing and mediation, besides the filters */
+const BUILT_IN_IGNORED = ['header', 'trailer', 'comment', 'duplicate', 'paired'];
+
+/**
+ * Expectations that can never match: a UDR field the UDR does not have, an attr no mapping of the rules sets, an
+ * ignored reason no filter gives. Without this a misspelled field in a test looks like a wrong value or, when
+ * the expected value is empty, passes silently.
+ */
+export function expectationProblems(file: string, t: MediationTest, parsed: ParsedYaml, rules: CompiledMediation): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const attrs = new Set<string>();
+  for (const m of rules.mappings) {
+    for (const a of m.attrFields) attrs.add(a);
+    for (const [, name] of m.keep) attrs.add(name);
+  }
+  if (rules.pairing) attrs.add('stopSource');
+  const reasons = [...rules.filters.filter((f) => !f.reject).map((f) => f.name), ...BUILT_IN_IGNORED];
+  const at = (path: (string | number)[], message: string) => problems.push({ file, ...positionOf(parsed, path), message });
+  t.cases.forEach((c, ci) => {
+    const ex = c.expect;
+    if (Array.isArray(ex.udrs)) ex.udrs.forEach((u, ui) => {
+      for (const [k, want] of Object.entries(u)) {
+        const path = ['cases', ci, 'expect', 'udrs', ui, k];
+        if (k === 'attrs') {
+          if (!want || typeof want !== 'object') { at(path, 'attrs: expected a map of attr → value'); continue; }
+          for (const a of Object.keys(want)) {
+            if (!attrs.has(a)) at([...path, a], `attrs.${a}: no mapping of ${rules.name} sets this attr${hint(a, attrs)} (attrs: ${[...attrs].join(', ') || 'none'})`);
+          }
+        } else if (!(UDR_FIELDS as readonly string[]).includes(k)) {
+          at(path, attrs.has(k) ? `${k} is an attr of the UDR: write it under attrs: { ${k}: … }` : `${k} is not a UDR field${hint(k, [...UDR_FIELDS, ...attrs])}`);
+        }
+      }
+    });
+    for (const r of Object.keys(ex.ignored ?? {})) {
+      if (!reasons.includes(r)) at(['cases', ci, 'expect', 'ignored', r], `no filter of ${rules.name} ignores as "${r}"${hint(r, reasons)} (reasons: ${reasons.join(', ')})`);
+    }
+  });
+  return problems;
+}
+
+function hint(word: string, candidates: Iterable<string>): string {
+  const h = didYouMean(word, candidates);
+  return h ? ` (${h})` : '';
+}
+
 export const mediationTestKind: TestKind<typeof mediationTestSchema> = {
   kind: 'mediation-test',
   description: 'mediation rule tests: input records → expected UDRs / rejects / ignored / trailer check',
   schema: mediationTestSchema,
   check(file, t, parsed) {
     try {
-      compileMediationFile(resolve(dirname(file), t.rules));
-      return [];
+      return expectationProblems(file, t, parsed, compileMediationFile(resolve(dirname(file), t.rules)));
     } catch (e) {
       const p = positionOf(parsed, ['rules']);
       if (e instanceof ConfigError) return [{ file, ...p, message: `rules ${t.rules} do not compile: ${e.problems.length} problem(s), first: ${e.problems[0] ? `${e.problems[0].file}:${e.problems[0].line}:${e.problems[0].col}: ${e.problems[0].message}` : ''}` }];
@@ -103,6 +149,8 @@ export const mediationTestKind: TestKind<typeof mediationTestSchema> = {
       if (e instanceof ConfigError) throw e;
       throw new ConfigError([{ file, ...positionOf(parsed, ['rules']), message: (e as Error).message }]);
     }
+    const wrong = expectationProblems(file, t, parsed, rules);
+    if (wrong.length) throw new ConfigError(wrong);
     const feed = t.feed ?? rules.name;
     const cases: TestCaseResult[] = [];
     for (let ci = 0; ci < t.cases.length; ci++) {

@@ -4,6 +4,7 @@ import type { Reject, Udr } from '../../core/types.ts';
 import { FileMediation, inputFiles } from '../../mediation/run-files.ts';
 import { loadPipeline } from '../../pipeline/load.ts';
 import { describeCharge, explainUdrs } from '../../rating/explain.ts';
+import { recordFate, sourceMatches } from '../../mediation/record-fate.ts';
 
 export function register(program: Command): void {
   program
@@ -28,10 +29,12 @@ export async function explainFromPipeline(pipelineFile: string, input: string | 
   for (const f of inputFiles(src)) await fm.file(f.path, f.name);
   fm.finish();
   const isCoord = /:\d+$/.test(ref);
-  const match = (source: string, id: string) => (isCoord ? source === ref || source.endsWith(`/${ref}`) || source.endsWith(ref) : id === ref);
+  const match = (source: string, id: string) => (isCoord ? sourceMatches(source, ref) : id === ref);
   const rej = rejects.find((r) => match(r.source, ''));
-  if (rej) return [`record ${ref} was rejected by mediation: ${rej.reason}: ${rej.message}`, `  raw: ${rej.raw}`];
+  if (rej) return [`record ${ref} was rejected: ${rej.reason}: ${rej.message}`, `  raw: ${rej.raw}`];
   const r = explainUdrs(p.catalog, udrs, (u) => match(u.source, u.id));
+  const fate = !r.udr && isCoord ? await recordFate(p.mediation, p.config.feed, inputFiles(src), ref) : undefined;
+  if (fate) return [fate];
   if (!r.udr) throw new Error(`no UDR ${isCoord ? 'from' : 'with id'} ${ref} in ${src} (${udrs.length} UDRs mediated)`);
   const out = [`UDR ${r.udr.id} (${r.udr.source}) mediated by ${p.mediation.name}@${p.mediation.version}, rated with catalog ${p.catalog.name}@${p.catalog.version} after re-rating the ${udrs.indexOf(r.udr)} earlier UDR(s) of the input:`,
     `  ${JSON.stringify(r.udr)}`];

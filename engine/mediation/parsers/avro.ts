@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import avro from 'avsc';
 import { z } from 'zod';
 import type { RawRecord } from '../../core/types.ts';
+import { decodingFramer } from './decoder.ts';
 import { createLineFramer } from './line-framer.ts';
 import { type FeedParser, ParseError, type ParserContext, type ParserSpec, type SchemaResolver } from './types.ts';
 
@@ -77,7 +78,7 @@ export const spec: ParserSpec<typeof options> = {
     return {
       ordinal: false,
       maxRecordBytes: o['max-record-bytes'],
-      createFramer: (file, feed) => createLineFramer(file, feed),
+      createFramer: (file, feed) => decodingFramer(createLineFramer(file, feed), file, feed, { encoding: 'utf-8', detectBinary: false }),
       async prepare(batch) {
         if (!resolver) return;
         for (const rec of batch) {

@@ -1,11 +1,13 @@
 /** Delimited records (CSV, TSV, pipe, semicolon) with RFC 4180 quoting, optional header and comment lines. */
 import { z } from 'zod';
 import type { RawRecord } from '../../core/types.ts';
+import { decodingFramer, encodingOption } from './decoder.ts';
 import { createLineFramer } from './line-framer.ts';
 import { type FeedParser, ParseError, type ParserSpec } from './types.ts';
 
 const options = z
   .object({
+    encoding: encodingOption,
     delimiter: z.string().min(1).max(1).default(',').describe('one character: "," ";" "|" or "\\t"'),
     quote: z.string().max(1).default('"').describe('quote character; empty string disables quoting'),
     header: z.union([z.boolean(), z.enum(['true', 'false']).transform((s) => s === 'true')]).default(false)
@@ -102,7 +104,8 @@ export const spec: ParserSpec<typeof options> = {
       ordinal: true,
       columns: o.columns,
       maxRecordBytes: o['max-record-bytes'],
-      createFramer: (file, feed) => createLineFramer(file, feed, { skipLines: o.header ? 1 : 0, commentPrefix: o.comment }),
+      encoding: o.encoding,
+      createFramer: (file, feed) => decodingFramer(createLineFramer(file, feed, { skipLines: o.header ? 1 : 0, commentPrefix: o.comment }), file, feed, { encoding: o.encoding, detectBinary: true }),
       parse(rec: RawRecord) {
         const f = splitDelimited(rec.text, delim, quote, lazy);
         if (f.length < minFields) throw new ParseError(`expected at least ${minFields} fields, found ${f.length}`);

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { RawRecord } from '../../core/types.ts';
+import { decodingFramer, encodingOption, type TextFramer } from './decoder.ts';
 import { type FeedParser, type FileCheck, FRAMING_FAULTS, type Framer, type FramerOutput, ParseError, type ParserSpec } from './types.ts';
 
 const int = z.coerce.number().int().min(0);
@@ -17,6 +18,7 @@ type NumberFormat = (typeof NUMBER_FORMATS)[number];
 
 const options = z
   .object({
+    encoding: encodingOption,
     fields: z.array(z.object({ name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), start: int, end: int }).strict()
       .refine((s) => s.end > s.start, 'end must be greater than start'))
       .min(1).describe('record fields by character offsets; rules use $name or $N (N = position in this list, from 1)'),
@@ -107,6 +109,9 @@ export const spec: ParserSpec<typeof options> = {
     }
 
     function createFramer(file: string, feed: string): Framer {
+      return decodingFramer(textFramer(file, feed), file, feed, { encoding: o.encoding, detectBinary: true });
+    }
+    function textFramer(file: string, feed: string): TextFramer {
       let buf = '';
       let lineNo = 0;
       // the current block (records since the last header/trailer)
@@ -220,6 +225,7 @@ export const spec: ParserSpec<typeof options> = {
       ordinal: true,
       columns: fields.map((f) => f.name),
       maxRecordBytes: o['max-record-bytes'],
+      encoding: o.encoding,
       createFramer,
       parse,
     };

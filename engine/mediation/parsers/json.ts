@@ -5,11 +5,13 @@
  */
 import { z } from 'zod';
 import type { RawRecord } from '../../core/types.ts';
+import { decodingFramer, encodingOption, type TextFramer } from './decoder.ts';
 import { createLineFramer } from './line-framer.ts';
 import { type FeedParser, FRAMING_FAULTS, type Framer, type FramerOutput, ParseError, type ParserSpec } from './types.ts';
 
 const options = z
   .object({
+    encoding: encodingOption,
     framing: z.enum(['lines', 'document']).default('lines').describe('lines: JSON Lines; document: the file is one JSON value'),
     records: z.string().regex(/^[A-Za-z0-9_@-]+(\.[A-Za-z0-9_@-]+)*$/).optional()
       .describe('document framing: dot path to the array of records (default: the document itself, or its elements if it is an array)'),
@@ -41,6 +43,9 @@ export const spec: ParserSpec<typeof options> = {
   create(o: Options): FeedParser {
     const path = o.records?.split('.');
     function createFramer(file: string, feed: string): Framer {
+      return decodingFramer(textFramer(file, feed), file, feed, { encoding: o.encoding, detectBinary: true });
+    }
+    function textFramer(file: string, feed: string): TextFramer {
       if (o.framing === 'lines') return createLineFramer(file, feed);
       let text = '';
       let tooBig = false;
@@ -89,6 +94,7 @@ export const spec: ParserSpec<typeof options> = {
     return {
       ordinal: false,
       maxRecordBytes: o['max-record-bytes'],
+      encoding: o.encoding,
       createFramer,
       parse: (rec: RawRecord) => parseJsonObject(rec.text),
     };

@@ -1,6 +1,10 @@
-/** Line framing shared by line-oriented parsers: splits on \n (\r\n tolerated), numbers lines from 1. */
+/**
+ * Line framing shared by line-oriented parsers: splits decoded text on \n (\r\n tolerated), numbers lines from 1.
+ * Parsers put decoder.ts's decodingFramer in front of it (bytes, encoding, BOM, binary input).
+ */
 import type { RawRecord } from '../../core/types.ts';
-import type { Framer, FramerOutput } from './types.ts';
+import type { TextFramer } from './decoder.ts';
+import type { FramerOutput } from './types.ts';
 
 export interface LineFramerOptions {
   /** lines to skip at the top (header rows), counted as ignored 'header' */
@@ -13,7 +17,7 @@ export interface LineFramerOptions {
   onHeader?: (line: string) => void;
 }
 
-export function createLineFramer(file: string, feed: string, opts: LineFramerOptions = {}): Framer {
+export function createLineFramer(file: string, feed: string, opts: LineFramerOptions = {}): TextFramer {
   let buf = '';
   let lineNo = 0;
   const skip = opts.skipLines ?? 0;

@@ -8,6 +8,7 @@
 import type { z } from 'zod';
 import { CodedError } from '../../core/errors.ts';
 import type { ParsedRecord, RawRecord, RejectReason } from '../../core/types.ts';
+import type { Encoding } from './decoder.ts';
 
 export class ParseError extends CodedError<'PARSE_ERROR'> {
   constructor(message: string) {
@@ -28,8 +29,11 @@ export interface FramerOutput {
 }
 
 export interface Framer {
-  /** feed more text; returns the complete records so far */
-  push(chunk: string): FramerOutput;
+  /**
+   * feed more input: the bytes as read (decoded in the feed's `encoding`, see decoder.ts) or text already decoded;
+   * returns the complete records so far. The framer copies what it keeps: callers may reuse their buffer.
+   */
+  push(chunk: Uint8Array | string): FramerOutput;
   /** end of input: the remaining records and, for formats with trailers, the file check */
   end(): FramerOutput & { check?: FileCheck };
 }
@@ -41,6 +45,11 @@ export interface FeedParser {
   readonly columns?: readonly string[];
   /** the longest record accepted; longer ones are rejected as OVERSIZE */
   readonly maxRecordBytes: number;
+  /**
+   * text formats: the declared encoding. A raw record given as bytes only (`binary`, empty `text`: a Kafka or HTTP
+   * message) is decoded in it by the Mediator; bytes invalid in it make an INVALID_ENCODING reject keeping them.
+   */
+  readonly encoding?: Encoding;
   createFramer(file: string, feed: string): Framer;
   /** parse one raw record; throw ParseError for malformed input */
   parse(rec: RawRecord): ParsedRecord;

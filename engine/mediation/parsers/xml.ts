@@ -7,10 +7,12 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { z } from 'zod';
 import type { RawRecord } from '../../core/types.ts';
+import { decodingFramer, encodingOption, type TextFramer } from './decoder.ts';
 import { type FeedParser, FRAMING_FAULTS, type Framer, type FramerOutput, ParseError, type ParserSpec } from './types.ts';
 
 const options = z
   .object({
+    encoding: encodingOption,
     element: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.:-]*$/).describe('name of the record element, e.g. cdrData'),
     'max-record-bytes': z.coerce.number().int().positive().default(1_048_576),
   })
@@ -79,6 +81,9 @@ export const spec: ParserSpec<typeof options> = {
     }
 
     function createFramer(file: string, feed: string): Framer {
+      return decodingFramer(textFramer(file, feed), file, feed, { encoding: o.encoding, detectBinary: true });
+    }
+    function textFramer(file: string, feed: string): TextFramer {
       let buf = '';
       let line = 1; // line number of buf[0]
       let skipping = false; // inside an oversize element: discard until its end
@@ -153,6 +158,6 @@ export const spec: ParserSpec<typeof options> = {
       return root as Record<string, unknown>;
     }
 
-    return { ordinal: false, maxRecordBytes: max, createFramer, parse };
+    return { ordinal: false, maxRecordBytes: max, encoding: o.encoding, createFramer, parse };
   },
 };

@@ -94,8 +94,8 @@ export class DropDirWatcher {
     const push = (recs: { text: string; binary?: Uint8Array }[]) => {
       for (const r of recs) pending.push({ topic: this.o.topic, key: null, value: r.binary ? Buffer.from(r.binary) : Buffer.from(r.text) });
     };
-    for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
-      push(framer.push(chunk as string).records);
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+      push(framer.push(chunk as Buffer).records);
       await flush(false);
     }
     const end = framer.end();

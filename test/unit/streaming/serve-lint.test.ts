@@ -62,7 +62,7 @@ kafka:
     expect(checkFile(f).map(formatProblem)).toEqual([
       `${f}:6:18: roles.1: Invalid option: expected one of "mediate"|"rate"|"sink"`,
       `${f}:7:11: topics.partitions: Too small: expected number to be >=1`,
-      `${f}:9:3: kafka: unknown key "brokres"`,
+      `${f}:9:3: kafka: unknown key "brokres" (did you mean "brokers"?)`,
     ]);
   });
 
