@@ -94,7 +94,8 @@ interface PriceOutcome {
   billed: number;
   rate: CompiledRate;
   prefix: string;
-  segments: { rate: string; window: string; from: number; to: number; billed: number }[];
+  /** the parts of the usage; `cost` (window-split cgrates) is the part's rounded cost */
+  segments: { rate: string; window: string; from: number; to: number; billed: number; cost?: string }[];
   detail: string;
   rounding: Rounding;
   capped?: string;
@@ -667,7 +668,7 @@ export class Rater {
     if (this.steps) this.step(`window-split cgrates (CGRateS timespans, rounding_decimals ${dec}): cut at local midnight, then at rate-slot starts (GroupIntervalStart) before time-of-day changes; each part priced by the rate in force at its start, at the slot of its start offset; part cost and increment cost rounded half-up to ${dec} decimals`);
     const sec = (ms: number) => `${ms % 1000 ? (ms / 1000).toFixed(3) : ms / 1000} s`;
     for (const p of r.parts) {
-      segments.push({ rate: p.rate.id, window: p.rate.windowId, from: p.from, to: p.to, billed: p.to - p.from });
+      segments.push({ rate: p.rate.id, window: p.rate.windowId, from: p.from, to: p.to, billed: p.to - p.from, cost: formatMoney(p.cost, dec) });
       if (!this.steps) continue;
       this.step(`  ${sec(p.from)}–${sec(p.to)} in window ${p.rate.windowId} (rate ${p.rate.id}), slot from ${sec(p.step.from)}: ${formatMoney(p.step.price)} per ${sec(p.step.per)}, ${p.increments} × ${sec(p.step.inc)}: ${costText(p.exact)} → ${formatMoney(p.spanCost, dec)}; per increment ${formatMoney(p.incrementCost, dec)} × ${p.increments} = ${formatMoney(p.cost, dec)}`);
       WINDOWS.length = 0;
