@@ -23,6 +23,7 @@
  * rounding (the rate rounding with the most decimals) are applied by the rater.
  */
 import type { CompiledRate } from './catalog.ts';
+import { stepAt } from './price/per-unit.ts';
 import type { Step } from './price/types.ts';
 import { add, type Cost, roundCost, ZERO } from './rational.ts';
 import { type LocalTime, localTime, newLocalTime, type TimeWindow, type ZoneClock } from './windows.ts';
@@ -72,7 +73,7 @@ export class CgratesSplitter {
     let billed = 0;
     for (const ts of spans) {
       if (!ts.rate) return `no rate holds at ${new Date(t0 + ts.from).toISOString()} (${ts.from} ms into the usage)`;
-      const step = stepAt(ts.rate, ts.from);
+      const step = stepAt(ts.rate.model.steps!, ts.from);
       const dur = ts.to - ts.from;
       const increments = Math.floor(dur / step.inc);
       const exact: Cost = { n: step.price * BigInt(dur), d: BigInt(step.per) };
@@ -191,7 +192,7 @@ export class CgratesSplitter {
     for (let i = 0; i < spans.length; i++) {
       const ts = spans[i]!;
       if (!ts.rate) continue;
-      const inc = stepAt(ts.rate, ts.from).inc;
+      const inc = stepAt(ts.rate.model.steps!, ts.from).inc;
       const dur = ts.to - ts.from;
       const rounded = Math.ceil(dur / inc) * inc;
       if (rounded === dur) continue;
@@ -200,12 +201,4 @@ export class CgratesSplitter {
       if (i + 1 < spans.length && spans[i + 1]!.from < ts.to) spans[i + 1]!.from = ts.to;
     }
   }
-}
-
-/** the rate slot in force at offset `off` (GetRateParameters) */
-export function stepAt(r: CompiledRate, off: number): Step {
-  const steps = r.model.steps!;
-  let s = steps[0]!;
-  for (let i = 1; i < steps.length; i++) if (steps[i]!.from <= off) s = steps[i]!;
-  return s;
 }

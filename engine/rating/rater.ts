@@ -23,7 +23,7 @@ import {
 } from './catalog.ts';
 import { type Frequency, monthsBetween, type Period, periodOf } from './durations.ts';
 import { CgratesSplitter } from './cgrates-split.ts';
-import { billSteps } from './price/per-unit.ts';
+import { billSteps, stepAt } from './price/per-unit.ts';
 import { add, cmp, type Cost, costText, roundCost, ZERO } from './rational.ts';
 import { collectChanges, emptyState, type FirstUseCounter, type RatingState, restoreState, type ServiceStateEntry, type StateChange, stateKey } from './state.ts';
 import { type LocalTime, localTime, newLocalTime, nextEdge, type TimeWindow } from './windows.ts';
@@ -678,7 +678,7 @@ export class Rater {
         if (edge >= t0 + p.to) break;
         const now = this.chooseAt(cands, edge);
         if (now && now !== p.rate) {
-          this.step(`    window ${now.windowId} holds from ${new Date(edge).toISOString()} (${sec(edge - t0)} into the usage), inside this part: CGRateS cut the part at the slot start ${sec(p.from)} first and keeps ${p.rate.windowId} until ${sec(p.to)}`);
+          this.step(`    window ${now.windowId} holds from ${new Date(edge).toISOString()} (${sec(edge - t0)} into the usage), inside this part: CGRateS cuts at rate-slot starts before time-of-day changes, so ${p.rate.windowId} prices the part to its end (${sec(p.to)})`);
           break;
         }
         t = edge;
@@ -694,9 +694,7 @@ export class Rater {
     const cap: Cost = { n: max, d: 1n };
     while (pos < q && cmp(c, cap) < 0) {
       const r = u.unit === 'ms' ? this.chooseAt(cands, u.startTime + pos) ?? first : first;
-      const steps = r.model.steps!;
-      let s = steps[0]!;
-      for (let i = 1; i < steps.length; i++) if (steps[i]!.from <= pos) s = steps[i]!;
+      const s = stepAt(r.model.steps!, pos);
       c = add(c, { n: s.price * BigInt(s.inc), d: BigInt(s.per) });
       pos += s.inc;
     }
