@@ -27,6 +27,10 @@ export const CORE_STATES = ['active', 'cancelled', 'prospect', 'suspended'] as c
 export type CoreState = (typeof CORE_STATES)[number];
 export const NEW_STATE = '[New]';
 
+/** catalog `window-split`: the ratestream rule (increment) or CGRateS' timespans (cgrates) */
+export const WINDOW_SPLITS = ['increment', 'cgrates'] as const;
+export type WindowSplit = (typeof WINDOW_SPLITS)[number];
+
 export const roundingSchema = z.object({
   mode: z.enum(ROUNDING_MODES as [RoundingMode, ...RoundingMode[]]).default('half-up'),
   decimals: z.coerce.number().int().min(0).max(10).default(4),
@@ -207,6 +211,10 @@ export const catalogSchema = z.object({
   currency: z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. EUR'),
   timezone: z.string().default('UTC'),
   rounding: roundingSchema.default({ mode: 'half-up', decimals: 4 }),
+  'window-split': z.enum(WINDOW_SPLITS).default('increment')
+    .describe('how a call crossing a time-window change is priced (usage in ms, per-unit rates). increment: every charging increment is priced by the window in force where it starts, at the step of its offset from the call start. cgrates: as CGRateS — the call is cut at rate-slot starts (GroupIntervalStart) before time-of-day changes, so a change inside a step takes effect at the next step; each part is priced by the rate in force at its start with increment costs rounded to cgrates-rounding-decimals (set by import-cgrates)'),
+  'cgrates-rounding-decimals': z.coerce.number().int().min(0).max(10).default(5)
+    .describe('window-split cgrates only: CGRateS general rounding_decimals (default 5), the decimals of each part\'s cost and of its per-increment cost'),
   'default-plan': id.optional().describe('plan for accounts without one; omitted = unknown accounts are rejected'),
   destinations: z.record(z.string(), z.array(z.string().min(1))).default({}),
   windows: z.record(z.string(), windowSchema).default({}),
@@ -389,6 +397,9 @@ export interface CompiledCatalog {
   timezone: string;
   clock: ZoneClock;
   rounding: Rounding;
+  /** pricing of usage crossing window changes, and CGRateS' rounding_decimals for `cgrates` */
+  windowSplit: WindowSplit;
+  cgratesRoundingDecimals: number;
   plans: Map<string, CompiledPlan>;
   accounts: Map<string, CatalogConfig['accounts'][number]>;
   /** account → parent (undefined = top) */
@@ -803,6 +814,8 @@ export function compileCatalog(parsed: ParsedYaml): CompiledCatalog {
     timezone: tz,
     clock,
     rounding: cfg.rounding,
+    windowSplit: cfg['window-split'],
+    cgratesRoundingDecimals: cfg['cgrates-rounding-decimals'],
     plans,
     accounts,
     parents,

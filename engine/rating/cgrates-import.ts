@@ -11,9 +11,12 @@
  *    margin).
  *  - RatingProfiles → time-activated assignments `tenant:subject` per category (usage class), FallbackSubjects →
  *    fallback accounts; subject *any → pattern `tenant:*any`, used when the subject has no profile or no rate.
- * Differences (documented in IMPORT.md): costs are exact (CGRateS rounds each increment to 6 decimals in float64
- * before the final rounding); a call crossing a RatingProfile activation time is rated with the plan active at its
- * start.
+ *  - `window-split: cgrates` and `cgrates-rounding-decimals` (CGRateS general rounding_decimals, default 5): calls
+ *    are cut into CGRateS timespans — at rate-slot starts before time-of-day changes — and each timespan's cost and
+ *    increment cost are rounded as CGRateS does (engine/rating/cgrates-split.ts; worked example in IMPORT.md).
+ * Differences (documented in IMPORT.md): decimal arithmetic instead of float64 (an exact half at the rounding digit
+ * goes up; float64 may land either side); a call crossing a RatingProfile activation time is rated with the plan
+ * active at its start.
  */
 import { mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -81,7 +84,17 @@ export interface ImportResult {
   notes: string[];
 }
 
-export function importCgrates(dir: string, outDir: string, opts: { currency?: string; timezone?: string; name?: string } = {}): ImportResult {
+export interface ImportOptions {
+  currency?: string;
+  timezone?: string;
+  name?: string;
+  /** CGRateS general rounding_decimals of the engine whose bills must be reproduced (default 5) */
+  roundingDecimals?: number;
+}
+
+export function importCgrates(dir: string, outDir: string, opts: ImportOptions = {}): ImportResult {
+  const roundingDecimals = opts.roundingDecimals ?? 5;
+  if (!Number.isInteger(roundingDecimals) || roundingDecimals < 0 || roundingDecimals > 10) throw new Error(`rounding decimals must be an integer from 0 to 10 (got ${opts.roundingDecimals})`);
   const notes: string[] = [];
   const timings = new Map<string, Record<string, unknown>>();
   for (const r of readCsv(dir, 'Timings')) {
@@ -215,6 +228,8 @@ export function importCgrates(dir: string, outDir: string, opts: { currency?: st
     description: `Imported from the CGRateS tariff plan in ${dir} by ratestream import-cgrates. Accounts are "tenant:subject"; usage classes are CGRateS categories.`,
     currency: opts.currency ?? 'XXX',
     timezone: opts.timezone ?? 'UTC',
+    'window-split': 'cgrates',
+    'cgrates-rounding-decimals': String(roundingDecimals),
     destinations: Object.fromEntries([...destinations].filter(([k]) => usedDest.has(k))),
     windows: Object.fromEntries([...timings].filter(([k]) => usedWindows.has(k))),
     products: [{ id: 'cgrates', name: 'CGRateS rating plans', plans }],
@@ -238,18 +253,46 @@ export function importCgrates(dir: string, outDir: string, opts: { currency?: st
     '',
     '## Semantics kept',
     '- longest destination prefix first, then the time window; equal weights: the window that started most recently (CGRateS closest left margin).',
-    '- usage split where windows change (and at midnight); each increment priced by the window it starts in; the last increment of a part may run into the next (CGRateS roundTimeSpansToIncrement).',
-    '- connect fee once per call, MaxCost *free caps the cost, *disconnect bills up to the increment where the cap is reached.',
+    `- calls are priced as CGRateS timespans (catalog \`window-split: cgrates\`, \`cgrates-rounding-decimals: ${roundingDecimals}\`): see "Calls crossing a time-of-day change" below.`,
+    '- connect fee once per call (the rate of the first timespan), MaxCost *free caps the cost, *disconnect bills up to the increment where the cap is reached.',
     '- subject without a profile, or without a rate for the destination and no FallbackSubjects → the tenant\'s *any profile.',
+    '- rounding: CGRateS rounds the total with the method of the timespan with the most decimals (GetLongestRounding); we do the same.',
+    '',
+    ...cgratesWindowSplitDoc(roundingDecimals),
     '',
     '## Differences',
-    '- exact decimal arithmetic: CGRateS divides each timespan\'s float cost over its increments rounded to 6 decimals (globalRoundingDecimals) before the final rounding; we round once, exactly.',
-    '- a call crossing a RatingProfile ActivationTime is rated entirely with the plan active at its start.',
-    '- rounding: CGRateS rounds with the method of the timespan with the most decimals (GetLongestRounding); we do the same.',
+    '- decimal arithmetic instead of float64: the same roundings at the same points, but an exact half at the rounding digit always goes up, where CGRateS\' float64 may land on either side of it.',
+    '- a call crossing a RatingProfile ActivationTime is rated entirely with the plan active at its start (CGRateS splits it there).',
     ...(notes.length ? ['', '## Notes', ...notes.map((n) => `- ${n}`)] : []),
     '',
   ].join('\n');
   const reportFile = join(outDir, 'IMPORT.md');
   writeFileSync(reportFile, report);
   return { catalogFile, reportFile, stats, notes };
+}
+
+/** IMPORT.md section: how CGRateS prices a call crossing a time-of-day change, with a worked example. */
+function cgratesWindowSplitDoc(decimals: number): string[] {
+  return [
+    '## Calls crossing a time-of-day change',
+    `The catalog has \`window-split: cgrates\` and \`cgrates-rounding-decimals: ${decimals}\` (CGRateS \`general.rounding_decimals\`, default 5; \`import-cgrates --rounding-decimals N\`). Calls in ms are priced as CGRateS timespans (engine/calldesc.go splitInTimeSpans, engine/timespans.go SplitByRateInterval, engine/rateinterval.go GetRateParameters):`,
+    '1. the call is one timespan, cut at local midnight;',
+    '2. each timespan, in order, is offered first the rate interval (timing + DestinationRate) in force at its start (highest weight, then the timing that started most recently), then those starting later before its end. If a rate slot of that interval starts strictly inside the timespan (GroupIntervalStart, counted from the call start), the timespan is cut there **first** and its head is finished with the interval it has; otherwise it is cut where the timing starts or ends. So a time-of-day change inside a rate slot takes effect only at the next slot start; inside the last, open-ended slot it takes effect at the change;',
+    '3. a timespan shorter than (or not a multiple of) its increment grows to it and eats into the next (roundTimeSpansToIncrement);',
+    '4. each timespan is priced with the one slot in force at its start offset: duration × Rate / RateUnit, rounded half-up to rounding_decimals; divided by its number of increments and rounded half-up again; timespan cost = increments × increment cost (createIncrementsSlice);',
+    '5. cost = ConnectFee of the first timespan\'s rate + Σ timespan costs, rounded with the RoundingMethod/RoundingDecimals of the DestinationRate with the most decimals.',
+    '',
+    'Worked example (tariff in test/fixtures/cgrates-w2): PEAK Mon–Fri from 08:00:00, OFFPEAK_MORN Mon–Fri from 00:00:00 (both weight 10); RT_OP_85 = ConnectFee 0.05, 0.0688/60s in 60s increments from 0s, 0.0550/60s in 1s from 60s, 0.0412/60s in 1s from 600s; RT_PK_85 = 0.1375, 0.1100, 0.0825 on the same slots; *up, 4 decimals. Call: Friday 2026-10-09 07:58:43 UTC, 1,918 s to 00178897878170; PEAK starts 77 s into the call.',
+    '',
+    '| timespan | interval (rate) | slot at its start | duration × rate / unit | rounded (5 dec.) | per increment | cost |',
+    '|---|---|---|---|---|---|---|',
+    '| 0–60 s | OFFPEAK_MORN (RT_OP_85) | 0.0688 / 60 s, 1 × 60 s | 0.0688 | 0.0688 | 0.0688 | 0.0688 |',
+    '| 60–600 s | OFFPEAK_MORN (RT_OP_85) | 0.0550 / 60 s, 540 × 1 s | 0.495 | 0.495 | 0.000916… → 0.00092 | 0.4968 |',
+    '| 600–1918 s | PEAK (RT_PK_85) | 0.0825 / 60 s, 1318 × 1 s | 1.81225 | 1.81225 | 0.001375 → 0.00138 | 1.81884 |',
+    '',
+    '- The cut at 60 s (slot start) leaves the timespan 60–1918 s, which starts off-peak; its interval OFFPEAK_MORN has a slot starting at 600 s inside it, so it is cut at 600 s before the 08:00:00 change (77 s) is looked at: 60–600 s is priced entirely off-peak. The timespan 600–1918 s starts in PEAK (the timing that started most recently) and has no slot start inside: PEAK.',
+    '- rounding_decimals 5 (the default): 0.05 + 0.0688 + 0.4968 + 1.81884 = 2.43444 → *up 4 → **2.4345**.',
+    '- rounding_decimals 10: increments 0.0009166667 × 540 = 0.495000018 and 0.001375 × 1318 = 1.81225: 0.05 + 0.0688 + 0.495000018 + 1.81225 = 2.426050018 → *up 4 → **2.4261**.',
+    '- `ratestream rate --explain` prints these timespans, and the window change CGRateS applies late. Native catalogs (`window-split: increment`, the default) price each increment by the window in force where it starts: 0.05 + 0.0688 (0–60 s off-peak) + 17 × 0.055/60 (60–77 s off-peak) + 523 × 0.11/60 (77–600 s peak) + 1318 × 0.0825/60 (600–1918 s peak) = 2.9054666… → 2.9055.',
+  ];
 }

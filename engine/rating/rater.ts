@@ -22,7 +22,8 @@ import {
   type CoreState, NEW_STATE, type RateIndex, rootOf, type Rounding, selects, type ServiceRef,
 } from './catalog.ts';
 import { type Frequency, monthsBetween, type Period, periodOf } from './durations.ts';
-import { billSteps } from './price/per-unit.ts';
+import { CgratesSplitter } from './cgrates-split.ts';
+import { billSteps, stepAt } from './price/per-unit.ts';
 import { add, cmp, type Cost, costText, roundCost, ZERO } from './rational.ts';
 import { collectChanges, emptyState, type FirstUseCounter, type RatingState, restoreState, type ServiceStateEntry, type StateChange, stateKey } from './state.ts';
 import { type LocalTime, localTime, newLocalTime, nextEdge, type TimeWindow } from './windows.ts';
@@ -93,7 +94,8 @@ interface PriceOutcome {
   billed: number;
   rate: CompiledRate;
   prefix: string;
-  segments: { rate: string; window: string; from: number; to: number; billed: number }[];
+  /** the parts of the usage; `cost` (window-split cgrates) is the part's rounded cost */
+  segments: { rate: string; window: string; from: number; to: number; billed: number; cost?: string }[];
   detail: string;
   rounding: Rounding;
   capped?: string;
@@ -116,6 +118,8 @@ export class Rater {
   /** trace: steps common to all charges of the UDR, and where the current measure's steps start */
   private stepHead = 0;
   private stepMark = 0;
+  /** `window-split: cgrates` pricing, created on first use */
+  private cgrates?: CgratesSplitter;
 
   constructor(readonly catalog: CompiledCatalog, state?: RatingState | string, opts: RaterOptions = {}) {
     this.state = state === undefined ? emptyState() : typeof state === 'string' ? restoreState(state) : state;
@@ -586,8 +590,17 @@ export class Rater {
     if (maxC?.strategy === 'disconnect' && first.model.steps && q > 0) {
       return this.disconnect(cands, first, u, q, prefix, maxC.amount);
     }
+    let feeRate = first;
     if (q === 0 && first.model.steps) {
       detail = 'zero usage: no charge';
+    } else if (this.catalog.windowSplit === 'cgrates' && u.unit === 'ms' && !measure && ix.splittable && cands.length > 0) {
+      const r = this.priceCgrates(cands, u.startTime, q, segments);
+      if (typeof r === 'string') return r;
+      c = r.cost;
+      billed = r.billed;
+      detail = segments.map((s) => `${s.window}:${s.rate} ${s.from}-${s.to} billed ${s.billed}`).join('; ');
+      feeRate = r.feeRate;
+      for (const p of r.rates) if (p.rounding.decimals > rounding.decimals) rounding = p.rounding;
     } else if (u.unit === 'ms' && !measure && ix.windowed && ix.splittable && cands.length > 0) {
       // split across windows: each increment is priced by the rate in force where it starts
       const acc = { cost: ZERO, units: 0 };
@@ -624,9 +637,9 @@ export class Rater {
       segments.push({ rate: first.id, window: first.windowId, from: 0, to: q, billed });
       if (this.steps) this.step(`  ${r.detail} = ${costText(r.cost)}`);
     }
-    if (q > 0 && first.connectFee !== 0n) {
-      c = add(c, { n: first.connectFee, d: 1n });
-      if (this.steps) this.step(`connect fee ${formatMoney(first.connectFee)} → ${costText(c)}`);
+    if (q > 0 && feeRate.connectFee !== 0n) {
+      c = add(c, { n: feeRate.connectFee, d: 1n });
+      if (this.steps) this.step(`connect fee ${formatMoney(feeRate.connectFee)}${feeRate !== first ? ` (of ${feeRate.id}, the rate of the first part)` : ''} → ${costText(c)}`);
     }
     let capped: string | undefined;
     if (q > 0 && first.minCost !== undefined && cmp(c, { n: first.minCost, d: 1n }) < 0) {
@@ -643,6 +656,37 @@ export class Rater {
     return { cost: c, billed, rate: first, prefix, segments, detail, rounding, capped };
   }
 
+  /**
+   * `window-split: cgrates`: the call priced as CGRateS timespans (see cgrates-split.ts), with the explanation of
+   * every part and of each time-window change that CGRateS applies later than it happens (inside a rate slot).
+   */
+  private priceCgrates(cands: CompiledRate[], t0: number, q: number, segments: PriceOutcome['segments']):
+    { cost: Cost; billed: number; feeRate: CompiledRate; rates: CompiledRate[] } | string {
+    const dec = this.catalog.cgratesRoundingDecimals;
+    const r = (this.cgrates ??= new CgratesSplitter(this.catalog.clock, dec)).price(cands, t0, q);
+    if (typeof r === 'string') return r;
+    if (this.steps) this.step(`window-split cgrates (CGRateS timespans, rounding_decimals ${dec}): cut at local midnight, then at rate-slot starts (GroupIntervalStart) before time-of-day changes; each part priced by the rate in force at its start, at the slot of its start offset; part cost and increment cost rounded half-up to ${dec} decimals`);
+    const sec = (ms: number) => `${ms % 1000 ? (ms / 1000).toFixed(3) : ms / 1000} s`;
+    for (const p of r.parts) {
+      segments.push({ rate: p.rate.id, window: p.rate.windowId, from: p.from, to: p.to, billed: p.to - p.from, cost: formatMoney(p.cost, dec) });
+      if (!this.steps) continue;
+      this.step(`  ${sec(p.from)}–${sec(p.to)} in window ${p.rate.windowId} (rate ${p.rate.id}), slot from ${sec(p.step.from)}: ${formatMoney(p.step.price)} per ${sec(p.step.per)}, ${p.increments} × ${sec(p.step.inc)}: ${costText(p.exact)} → ${formatMoney(p.spanCost, dec)}; per increment ${formatMoney(p.incrementCost, dec)} × ${p.increments} = ${formatMoney(p.cost, dec)}`);
+      WINDOWS.length = 0;
+      for (const c of cands) WINDOWS.push(c.window);
+      for (let t = t0 + p.from; ;) {
+        const edge = nextEdge(this.catalog.clock, t, localTime(this.catalog.clock, t, this.lt), WINDOWS);
+        if (edge >= t0 + p.to) break;
+        const now = this.chooseAt(cands, edge);
+        if (now && now !== p.rate) {
+          this.step(`    window ${now.windowId} holds from ${new Date(edge).toISOString()} (${sec(edge - t0)} into the usage), inside this part: CGRateS cuts at rate-slot starts before time-of-day changes, so ${p.rate.windowId} prices the part to its end (${sec(p.to)})`);
+          break;
+        }
+        t = edge;
+      }
+    }
+    return { cost: r.cost, billed: r.billed, feeRate: r.parts[0]!.rate, rates: r.parts.map((p) => p.rate) };
+  }
+
   /** CGRateS *disconnect: increments are billed until the cost reaches the maximum; usage after that is cut. */
   private disconnect(cands: CompiledRate[], first: CompiledRate, u: Udr, q: number, prefix: string, max: bigint): PriceOutcome | string {
     let c: Cost = { n: first.connectFee, d: 1n };
@@ -650,9 +694,7 @@ export class Rater {
     const cap: Cost = { n: max, d: 1n };
     while (pos < q && cmp(c, cap) < 0) {
       const r = u.unit === 'ms' ? this.chooseAt(cands, u.startTime + pos) ?? first : first;
-      const steps = r.model.steps!;
-      let s = steps[0]!;
-      for (let i = 1; i < steps.length; i++) if (steps[i]!.from <= pos) s = steps[i]!;
+      const s = stepAt(r.model.steps!, pos);
       c = add(c, { n: s.price * BigInt(s.inc), d: BigInt(s.per) });
       pos += s.inc;
     }

@@ -116,6 +116,10 @@ export class TimeWindow {
   /** does the window hold at this local time */
   holds(lt: LocalTime): boolean {
     if (lt.tod < this.from || lt.tod >= this.to) return false;
+    return this.matchesDate(lt);
+  }
+  /** do the date conditions (days, months, monthdays, years) hold on lt's local day */
+  matchesDate(lt: LocalTime): boolean {
     if (this.days && !this.days.has(lt.weekday)) return false;
     if (this.months && !this.months.has(lt.month)) return false;
     if (this.monthdays && !this.monthdays.has(lt.day)) return false;

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { divRound } from '../../engine/core/money.ts';
+import { divRound, parseMoney } from '../../engine/core/money.ts';
 import type { Udr } from '../../engine/core/types.ts';
 import { loadCatalogText } from '../../engine/rating/catalog.ts';
 import { Rater } from '../../engine/rating/rater.ts';
+import { w2Catalog } from '../unit/rating/helpers.ts';
 
 const base = (p: Partial<Udr> & { id: string }): Udr => ({ feed: 't', usageClass: 'voice', account: 'acme', service: '', ratingKey: 'acme', startTime: 0, quantity: 0,
   unit: 'ms', origin: '', destination: '', attrs: {}, source: `p:${p.id}`, rulesVersion: 'r', ...p });
@@ -135,4 +136,36 @@ accounts:
         expect(res.charges[0]!.quantity).toBe(pos);
       }), { numRuns: 500 });
   });
+
+  it('window-split (both modes): a split call\'s parts add up to its charge, and neither depends on where the batch was cut', () => {
+    // calls around the off-peak → peak change at 08:00 (inside and across the 60 s / 600 s steps) and midnight
+    const callArb = fc.record({ at: fc.integer({ min: -1_500_000, max: 1_500_000 }), q: fc.integer({ min: 0, max: 2_400_000 }), night: fc.boolean() });
+    const peak = Date.parse('2026-10-09T08:00:00Z'), midnight = Date.parse('2026-10-10T00:00:00Z');
+    for (const mode of ['increment', 'cgrates'] as const) {
+      const cat = loadCatalogText(w2Catalog(mode));
+      fc.assert(fc.property(fc.array(callArb, { minLength: 1, maxLength: 12 }), fc.nat(), (xs, cutAt) => {
+        const udrs = xs.map((x, i) => base({ id: `c${i}`, startTime: (x.night ? midnight : peak) + x.at, quantity: x.q }));
+        const cut = cutAt % (udrs.length + 1);
+        const whole = new Rater(cat).rate(udrs);
+        const split = new Rater(cat);
+        const parts = [...split.rate(udrs.slice(0, cut)).charges, ...split.rate(udrs.slice(cut)).charges];
+        expect(parts).toEqual(whole.charges);
+        expect(whole.rejects).toEqual([]);
+        for (const c of whole.charges) {
+          const l = JSON.parse(c.lineage) as { segments?: { from: number; to: number; billed: number; cost?: string }[]; connectFee: string; rounding: string };
+          const segs = l.segments ?? [];
+          if (c.quantity === 0) continue;
+          // the parts tile the billed usage from 0 without gap or overlap
+          expect(segs.reduce((n, s) => n + s.billed, 0)).toBe(c.quantity);
+          segs.forEach((s, i) => expect(s.from).toBe(i ? segs[i - 1]!.from + segs[i - 1]!.billed : 0));
+          if (mode === 'cgrates') {
+            // cgrates: the rounded part costs + connect fee, rounded up to 4, is the charge
+            const sum = segs.reduce((n, s) => n + parseMoney(s.cost!), parseMoney(l.connectFee));
+            expect(c.amount).toBe(divRound(sum, 10n ** 6n, 'up') * 10n ** 6n);
+          }
+        }
+      }), { numRuns: 150 });
+    }
+  });
 });
+

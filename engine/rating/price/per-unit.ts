@@ -75,6 +75,13 @@ export function billSteps(steps: readonly Step[], pos: number, end: number, acc:
   return pos;
 }
 
+/** the step in force at usage offset `off`: the last one starting at or before it (CGRateS GetRateParameters) */
+export function stepAt(steps: readonly Step[], off: number): Step {
+  let s = steps[0]!;
+  for (let i = 1; i < steps.length; i++) if (steps[i]!.from <= off) s = steps[i]!;
+  return s;
+}
+
 export function describeSteps(steps: readonly Step[]): string {
   return steps.map((s) => `from ${s.from}: ${trim(formatMoney(s.price))} per ${s.per} in increments of ${s.inc}`).join('; ');
 }

@@ -30,10 +30,11 @@ describe.skipIf(!existsSync(TP) && !process.env.CI)('CGRateS import: costs with 
       { id: 'c7', account: 'cgrates.com:2000', destination: '1002', start: '2014-06-01T10:00:00Z', usage: '61s' },
       { id: 'c8', account: 'cgrates.org:1002', destination: '1005', start: '2014-06-01T10:00:00Z', usage: '30s' },
     ]);
-    expect(by.c1).toEqual(['DR_1002_20CNT.DST_1002.ANY.call', '0.6500', 90_000]); // 0.4 + 0.2 (1st min) + 30 s × 0.1/60
+    // CGRateS rounds each timespan's increment cost to rounding_decimals 5 (createIncrementsSlice): 0.1/60 → 0.00167
+    expect(by.c1).toEqual(['DR_1002_20CNT.DST_1002.ANY.call', '0.6501', 90_000]); // 0.4 + 0.2 (1st min) + 30 × 0.00167 = 0.6501
     expect(by.c2).toEqual(['DR_1002_20CNT.DST_1002.ANY.call', '0.6000', 60_000]); // first slot increment 60 s
     expect(by.c3).toEqual(['DR_1003_MAXCOST_DISC.DST_1003.ANY.call', '0.1200', 12_000]); // *disconnect at 0.12
-    expect(by.c4).toEqual(['DR_1001_20CNT.DST_1001.ANY.call', '0.7084', 125_000]); // 2013: RP_1002 (activation 2010); *up
+    expect(by.c4).toEqual(['DR_1001_20CNT.DST_1001.ANY.call', '0.7086', 125_000]); // 2013: RP_1002 (activation 2010); 0.4 + 0.2 + 65 × 0.00167, *up
     expect(by.c5).toEqual(['DR_1001_10CNT.DST_1001.ANY.call', '0.3042', 65_000]);
     expect(by.c6).toEqual(['DR_SMS.ANY.ANY.sms', '0.0100', 1]);
     expect(by.c7).toEqual(['DR_1002_20CNT.DST_1002.ANY.call', '0.6017', 61_000]); // cgrates.com:*any → RP_1001

@@ -18,3 +18,24 @@ export function rateAll(text: string, udrs: Udr[]) {
   const res = r.rate(udrs);
   return { res, amounts: res.charges.map((c) => formatMoney(c.amount)), rater: r };
 }
+
+/** the tariff of test/fixtures/cgrates-w2 as a native catalog (PEAK from 08:00, off-peak before; equal weights) */
+export function w2Catalog(mode: 'increment' | 'cgrates', decimals = 5): string {
+  const steps = (a: string, b: string, c: string) => `[{ from: "0", price: "${a}", increment: 60s }, { from: 60s, price: "${b}", increment: 1s }, { from: 600s, price: "${c}", increment: 1s }]`;
+  return `kind: catalog
+name: w2
+currency: EUR
+timezone: UTC
+window-split: ${mode}
+cgrates-rounding-decimals: "${decimals}"
+windows: { OP: { from: "00:00" }, PK: { from: "08:00" } }
+products:
+  - id: p
+    plans:
+      - id: plan
+        rates:
+          - { id: pk, usage-class: voice, window: PK, weight: 10, per: 60s, connect-fee: "0.05", rounding: { mode: up, decimals: 4 }, steps: ${steps('0.1375', '0.11', '0.0825')} }
+          - { id: op, usage-class: voice, window: OP, weight: 10, per: 60s, connect-fee: "0.05", rounding: { mode: up, decimals: 4 }, steps: ${steps('0.0688', '0.055', '0.0412')} }
+accounts: [{ id: acme, plan: plan }]
+`;
+}
