@@ -9,13 +9,24 @@ import { FileDlq } from '../../runtime/sinks/dlq-file.ts';
 import { listInputs } from '../../runtime/sources/file-source.ts';
 import type { StoreClient } from '../../store/client.ts';
 import { addCounters, emptyTotals, renderSummary, type Totals } from '../summary.ts';
-import { addStoreOptions, dataDir, openMigratedStore, type StoreFlags } from '../store-options.ts';
+import { addStoreOptions, creatingDataDir, openCreatingStore, type StoreFlags } from '../store-options.ts';
 
 export interface RunFlags extends StoreFlags {
   input?: string;
   progress?: boolean;
   /** auto | on | off: compute in a worker thread while this thread feeds ClickHouse */
   threads?: string;
+  /** the source name of stdin input (default: stdin-<UTC time>, unique per run) */
+  sourceName?: string;
+}
+
+/** The source name of a stdin run: the user's, else unique per run, so two stdin runs never share a name. */
+export function stdinSourceName(given?: string, now = new Date()): string {
+  if (given !== undefined) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._@+=-]*$/.test(given)) throw new Error(`--source-name must be letters, digits and . _ @ + = - (got ${JSON.stringify(given)})`);
+    return given;
+  }
+  return `stdin-${now.toISOString().replace(/[-:]/g, '').replace('.', '-')}`;
 }
 
 /**
@@ -37,13 +48,14 @@ export async function runPipeline(pipelineFile: string, flags: RunFlags, store: 
   const pipeline = loadPipeline(pipelineFile);
   const input = flags.input ?? pipeline.input;
   if (!input) throw new Error(`no input: pass --input PATH (or - for stdin), or set "input:" in ${pipelineFile}`);
-  const files = listInputs(input);
+  if (flags.sourceName !== undefined && input !== '-') throw new Error('--source-name names stdin input (--input -); files keep their own names');
+  const files = listInputs(input, input === '-' ? stdinSourceName(flags.sourceName) : undefined);
   const totalBytes = files.reduce((a, f) => a + f.bytes, 0);
   const showBar = flags.progress !== false && process.stderr.isTTY && input !== '-' && totalBytes > 0;
   const bar = showBar ? new SingleBar({ format: ' {bar} {percentage}% | {value}/{total} bytes | {file}', stream: process.stderr, hideCursor: true }, Presets.shades_classic) : undefined;
   bar?.start(totalBytes, 0, { file: '' });
   let done = 0;
-  const runner = new EmbeddedRunner(pipeline, store, new FileDlq(join(dataDir(flags), 'dlq')), {
+  const runner = new EmbeddedRunner(pipeline, store, new FileDlq(join(creatingDataDir(flags, [pipelineFile]), 'dlq')), {
     onBytes: (n) => { done += n; bar?.update(Math.min(done, totalBytes)); },
     onFileStart: (f) => bar?.update(done, { file: f.name }),
   }, { worker: useWorker(flags.threads, totalBytes, input === '-') });
@@ -70,10 +82,11 @@ export function register(program: Command): void {
       .argument('<pipeline>', 'pipeline YAML (e.g. pipelines/demo-carrier.yaml)')
       .option('-i, --input <path>', 'input file, folder, or - for stdin (default: the pipeline\'s input)')
       .option('--no-progress', 'no progress bar')
+      .option('--source-name <name>', 'source name of stdin input in the ledger and in reject coordinates (default: stdin-<UTC time>, unique per run)')
       .option('--threads <mode>', 'auto | on | off: mediate and rate in a worker thread while the main thread writes to ClickHouse (auto: inputs of 8 MiB or more on 4+ cores)', 'auto'),
   ).action(async (pipelineFile: string, flags: RunFlags) => {
     if (flags.threads && !['auto', 'on', 'off'].includes(flags.threads)) throw new Error(`--threads must be auto, on or off (got ${flags.threads})`);
-    const store = await openMigratedStore(flags);
+    const store = await openCreatingStore(flags, [pipelineFile]);
     try {
       await runPipeline(pipelineFile, flags, store, (s) => process.stdout.write(`${s}\n`));
     } finally {
