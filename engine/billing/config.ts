@@ -131,7 +131,7 @@ export function loadBillingConfig(file: string = DEFAULT_BILLING_FILE, catalogs:
         vatId: a?.['vat-id'],
       };
     },
-    knowsAccount: (id) => id in cfg.accounts || names.accounts.has(id),
+    knowsAccount: (id) => id in cfg.accounts || !!names.accounts.get(id)?.name,
     productName: (id) => names.products.get(id) ?? id,
     planName: (id) => names.plans.get(id) ?? id,
   };

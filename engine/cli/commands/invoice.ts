@@ -1,4 +1,5 @@
 /** `ratestream invoice --period YYYY-MM [--account A] [--out DIR]`: issue (or re-render) the period's invoices. */
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadBillingConfig } from '../../billing/config.ts';
@@ -9,7 +10,8 @@ import { groupDigits } from '../../billing/render/format.ts';
 import { table } from '../format.ts';
 import { parsePeriod } from '../../billing/period.ts';
 import { ledgerRowCounts } from '../../store/contents.ts';
-import { billingFile, resolveProject } from '../project-root.ts';
+import { pipelineCatalogs } from '../../billing/pipeline-catalogs.ts';
+import { billingFile, PIPELINES_IN_ROOT, resolveProject } from '../project-root.ts';
 import { addStoreOptions, existingDataDir, openExistingStore, type StoreFlags } from '../store-options.ts';
 
 export interface InvoiceFlags extends StoreFlags {
@@ -57,17 +59,22 @@ export function register(program: Command): void {
       .option('--format <list>', 'comma-separated: html,pdf,csv,json', 'html,pdf,csv,json'),
   ).action(async (flags: InvoiceFlags) => {
     const anchors = [flags.billing, flags.db];
-    const config = loadBillingConfig(billingFile(flags, resolveProject(flags, anchors)));
+    const project = resolveProject(flags, anchors);
+    // billing covers the catalog of every pipeline (names, addresses, subscriptions), not only the billing file's own
+    const pipelines = project.root ? pipelineCatalogs(join(project.root, PIPELINES_IN_ROOT)).filter((p) => existsSync(p.catalog)) : [];
+    const config = loadBillingConfig(billingFile(flags, project), pipelines.map((p) => p.catalog));
     parsePeriod(flags.period, config.timezone);
     const formats = (flags.format ?? 'html,pdf,csv,json').split(',').map((s) => s.trim()) as ('html' | 'pdf' | 'csv' | 'json')[];
     for (const f of formats) if (!['html', 'pdf', 'csv', 'json'].includes(f)) throw new Error(`--format: unknown format ${f}`);
     const taxHook = flags.taxHook ? await loadTaxHookModule(flags.taxHook, config.taxTable) : undefined;
+    const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
     const store = await openExistingStore(flags, anchors);
     try {
       // documents are issued from a ledger, never from catalog subscriptions alone
       if ((await ledgerRowCounts(store)).charges === 0) throw new Error(`the ledger in ${store.where} has no charges: nothing to invoice (run \`ratestream run <pipeline>\` first)`);
       const out = resolve(flags.out ?? join(existingDataDir(flags, anchors), 'invoices', flags.period));
-      const r = await runInvoices(store, { period: flags.period, account: flags.account, config, taxHook, providers: await ratingPeriodChargeProviders(config, store), out, formats });
+      const r = await runInvoices(store, { period: flags.period, account: flags.account, config, taxHook, providers: await ratingPeriodChargeProviders(config, store, pipelines, warn), out, formats });
+      for (const w of r.warnings) warn(w);
       process.stdout.write(`invoices ${r.period.id} (${r.period.firstDay} – ${r.period.lastDay}, ${r.period.timezone}) → ${out}\n${invoiceSummary(r)}\n`);
     } finally {
       await store.close();
