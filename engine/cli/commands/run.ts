@@ -1,5 +1,7 @@
 /** `ratestream run <pipeline.yaml>`: file/stdin → mediation → rating → ClickHouse, then the summary. */
-import { availableParallelism } from 'node:os';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { pipeline as pipe } from 'node:stream/promises';
 import { join } from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
@@ -18,6 +20,20 @@ export interface RunFlags extends StoreFlags {
   threads?: string;
   /** the source name of stdin input (default: stdin-<UTC time>, unique per run) */
   sourceName?: string;
+  /** stdin already copied to this file (in-process engine: see spoolStdin) */
+  stdinFile?: string;
+}
+
+/**
+ * Copy stdin to a temporary file. The in-process engine refuses inserts while the process's stdin still holds unread
+ * data ("inlined and external data"), so with it stdin is read to the end first, then processed like a file under its
+ * source name.
+ */
+export async function spoolStdin(): Promise<{ file: string; dispose(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ratestream-stdin-'));
+  const file = join(dir, 'stdin');
+  await pipe(process.stdin, createWriteStream(file));
+  return { file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** The source name of a stdin run: the user's, else unique per run, so two stdin runs never share a name. */
@@ -49,7 +65,9 @@ export async function runPipeline(pipelineFile: string, flags: RunFlags, store: 
   const input = flags.input ?? pipeline.input;
   if (!input) throw new Error(`no input: pass --input PATH (or - for stdin), or set "input:" in ${pipelineFile}`);
   if (flags.sourceName !== undefined && input !== '-') throw new Error('--source-name names stdin input (--input -); files keep their own names');
-  const files = listInputs(input, input === '-' ? stdinSourceName(flags.sourceName) : undefined);
+  const files = input === '-' && flags.stdinFile
+    ? [{ name: stdinSourceName(flags.sourceName), path: flags.stdinFile, bytes: statSync(flags.stdinFile).size }]
+    : listInputs(input, input === '-' ? stdinSourceName(flags.sourceName) : undefined);
   const totalBytes = files.reduce((a, f) => a + f.bytes, 0);
   const showBar = flags.progress !== false && process.stderr.isTTY && input !== '-' && totalBytes > 0;
   const bar = showBar ? new SingleBar({ format: ' {bar} {percentage}% | {value}/{total} bytes | {file}', stream: process.stderr, hideCursor: true }, Presets.shades_classic) : undefined;
@@ -86,11 +104,16 @@ export function register(program: Command): void {
       .option('--threads <mode>', 'auto | on | off: mediate and rate in a worker thread while the main thread writes to ClickHouse (auto: inputs of 8 MiB or more on 4+ cores)', 'auto'),
   ).action(async (pipelineFile: string, flags: RunFlags) => {
     if (flags.threads && !['auto', 'on', 'off'].includes(flags.threads)) throw new Error(`--threads must be auto, on or off (got ${flags.threads})`);
-    const store = await openCreatingStore(flags, [pipelineFile]);
+    const spool = flags.input === '-' && !(flags.clickhouseUrl ?? process.env.CLICKHOUSE_URL) ? await spoolStdin() : undefined;
     try {
-      await runPipeline(pipelineFile, flags, store, (s) => process.stdout.write(`${s}\n`));
+      const store = await openCreatingStore(flags, [pipelineFile]);
+      try {
+        await runPipeline(pipelineFile, { ...flags, stdinFile: spool?.file }, store, (s) => process.stdout.write(`${s}\n`));
+      } finally {
+        await store.close();
+      }
     } finally {
-      await store.close();
+      spool?.dispose();
     }
   });
 }
