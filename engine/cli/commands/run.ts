@@ -1,5 +1,6 @@
 /** `ratestream run <pipeline.yaml>`: file/stdin → mediation → rating → ClickHouse, then the summary. */
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { pipeline as pipe } from 'node:stream/promises';
 import { join } from 'node:path';
@@ -8,7 +9,8 @@ import type { Command } from 'commander';
 import { loadPipeline } from '../../pipeline/load.ts';
 import { EmbeddedRunner } from '../../runtime/embedded-runner.ts';
 import { FileDlq } from '../../runtime/sinks/dlq-file.ts';
-import { listInputs } from '../../runtime/sources/file-source.ts';
+import { type InputFile, listInputs } from '../../runtime/sources/file-source.ts';
+import { checkpointHashesOf } from '../../store/checkpoints.ts';
 import type { StoreClient } from '../../store/client.ts';
 import { addCounters, emptyTotals, renderSummary, type Totals } from '../summary.ts';
 import { addStoreOptions, creatingDataDir, openCreatingStore, type StoreFlags } from '../store-options.ts';
@@ -59,6 +61,18 @@ export function useWorker(threads: string | undefined, totalBytes: number, stdin
   return availableParallelism() >= WORKER_MIN_CORES && totalBytes >= WORKER_MIN_BYTES;
 }
 
+/** A stdin source name already in the ledger for other content would merge two sources in reconciliation: refused. */
+async function refuseReusedSourceName(store: StoreClient, pipelineName: string, f: InputFile): Promise<void> {
+  const seen = await checkpointHashesOf(store, pipelineName, f.name);
+  if (!seen.length) return;
+  if (f.path !== '-') {
+    const h = createHash('sha256');
+    for await (const chunk of createReadStream(f.path)) h.update(chunk as Buffer);
+    if (seen.includes(h.digest('hex'))) return; // the same content again: the checkpoint skips it
+  }
+  throw new Error(`source name ${f.name} is already in the ledger for pipeline ${pipelineName} with other content: choose another --source-name`);
+}
+
 /** Run one pipeline over its input; returns the totals (also used by the demo). */
 export async function runPipeline(pipelineFile: string, flags: RunFlags, store: StoreClient, log: (s: string) => void): Promise<Totals> {
   const pipeline = loadPipeline(pipelineFile);
@@ -68,6 +82,7 @@ export async function runPipeline(pipelineFile: string, flags: RunFlags, store: 
   const files = input === '-' && flags.stdinFile
     ? [{ name: stdinSourceName(flags.sourceName), path: flags.stdinFile, bytes: statSync(flags.stdinFile).size }]
     : listInputs(input, input === '-' ? stdinSourceName(flags.sourceName) : undefined);
+  if (input === '-') await refuseReusedSourceName(store, pipeline.config.name, files[0]!);
   const totalBytes = files.reduce((a, f) => a + f.bytes, 0);
   const showBar = flags.progress !== false && process.stderr.isTTY && input !== '-' && totalBytes > 0;
   const bar = showBar ? new SingleBar({ format: ' {bar} {percentage}% | {value}/{total} bytes | {file}', stream: process.stderr, hideCursor: true }, Presets.shades_classic) : undefined;
