@@ -228,6 +228,9 @@ describe('stdin runs', () => {
     expect(rows[1]![0]).toMatch(/^stdin-\d{8}T\d{6}-\d{3}Z$/);
     expect(rows[0]![0]).not.toBe(rows[1]![0]);
     expect(rows[2]![0]).toBe('gateway-7.csv');
+    const again = await cli(['run', pipeline, '-i', '-', '--db', db, '--source-name', 'gateway-7.csv'], { input: b });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe('ratestream: source name gateway-7.csv is already in the ledger for pipeline extra with other content: choose another --source-name\n');
     const rec = await cli(['reconcile', '--db', db, '--billing', BILLING]);
     expect(rec.code, rec.stdout + rec.stderr).toBe(0);
     expect(rec.stdout).toMatch(/balanced: no differences/);
