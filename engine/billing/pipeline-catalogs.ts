@@ -40,3 +40,13 @@ export function catalogPath(p: string): string {
   if (!existsSync(join(abs, 'catalog.yaml'))) throw new Error(`catalog folder ${p} has no catalog.yaml`);
   return join(abs, 'catalog.yaml');
 }
+
+/** A catalog's `name:`, read leniently (undefined when the file cannot be read). */
+export function catalogNameOf(file: string): string | undefined {
+  try {
+    const doc = parse(readFileSync(file, 'utf8')) as { name?: unknown } | undefined;
+    return doc?.name === undefined ? undefined : String(doc.name);
+  } catch {
+    return undefined;
+  }
+}

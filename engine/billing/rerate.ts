@@ -21,7 +21,7 @@ import { chargesInWindow, type LedgerCharge, type RerateDiffRow, udrsInWindow, w
 import { CHARGE_COLS, chargeRow } from '../store/ledger.ts';
 import { insertTsv } from '../store/tsv.ts';
 import { parsePeriod } from './period.ts';
-import { catalogPath, pipelineCatalogs } from './pipeline-catalogs.ts';
+import { catalogNameOf, catalogPath, pipelineCatalogs } from './pipeline-catalogs.ts';
 
 export interface RerateOptions {
   period: string;
@@ -200,7 +200,7 @@ export function catalogResolver(pipelinesDir: string, override?: string, feeds?:
   return (feed) => {
     if (feeds) return feeds.includes(feed) ? cat : { skip: 'not in --feed' };
     const mine = [...(byFeed.get(feed)?.keys() ?? [])];
-    if (mine.some((c) => c === file || load(c).name === cat.name)) return cat;
-    return { skip: mine.length ? `its pipeline uses catalog ${mine.map((c) => load(c).name).join(', ')}, not ${cat.name} (pass --feed to re-rate it with ${cat.name})` : `no pipeline in ${pipelinesDir} rates feed ${feed}` };
+    if (mine.some((c) => c === file || catalogNameOf(c) === cat.name)) return cat;
+    return { skip: mine.length ? `its pipeline uses catalog ${mine.map((c) => catalogNameOf(c) ?? c).join(', ')}, not ${cat.name} (pass --feed to re-rate it with ${cat.name})` : `no pipeline in ${pipelinesDir} rates feed ${feed}` };
   };
 }
