@@ -35,8 +35,9 @@ export function creatingDataDir(flags: StoreFlags, anchors: readonly (string | u
 /** The data folder of an existing store (DLQ files, default report folders); an error when none can be found. */
 export function existingDataDir(flags: StoreFlags, anchors: readonly (string | undefined)[] = []): string {
   const p = resolveProject(flags, anchors);
-  if (!p.dataDir) throw new StoreNotFoundError(noProjectMessage());
-  return p.dataDir;
+  if (p.dataDir) return p.dataDir;
+  if (serverUrl(flags)) throw new Error('no data folder for the files this command writes: pass --out, or --db DIR / --home DIR');
+  throw new StoreNotFoundError(noProjectMessage());
 }
 
 function noProjectMessage(): string {
