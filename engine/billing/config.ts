@@ -64,6 +64,8 @@ export interface BillingConfig {
   name: string;
   /** the rating catalog named by `catalog:` (absolute), if any */
   catalogFile?: string;
+  /** every catalog billing knows: `catalog:` first, then the other catalogs given (e.g. every pipeline's), absolute */
+  catalogFiles: string[];
   timezone: string;
   currency: string;
   issuer: { name: string; address: string[]; vatId?: string; iban?: string };
@@ -78,23 +80,31 @@ export interface BillingConfig {
   expiringWithinDays: number;
   /** account id → name, parent, jurisdiction */
   account(id: string): NamedAccount;
+  /** is the account named in the billing settings (`accounts:`) or in one of the catalogs? */
+  knowsAccount(id: string): boolean;
   productName(id: string): string;
   planName(id: string): string;
 }
 
 export const DEFAULT_BILLING_FILE = resolve(import.meta.dirname, '../../rules/billing/billing.yaml');
 
-export function loadBillingConfig(file: string = DEFAULT_BILLING_FILE): BillingConfig {
+/**
+ * Load billing settings. `catalogs` are further rating catalogs (e.g. the catalog of every pipeline) whose account,
+ * product and plan names invoices use too; the billing file's own `catalog:` comes first when a name is in several.
+ */
+export function loadBillingConfig(file: string = DEFAULT_BILLING_FILE, catalogs: readonly string[] = []): BillingConfig {
   const abs = resolve(file);
   const { value: cfg } = loadYaml(abs, billingSchema);
   const dir = dirname(abs);
-  const names = cfg.catalog ? catalogNames(resolve(dir, cfg.catalog)) : { accounts: new Map(), products: new Map(), plans: new Map() };
+  const catalogFiles = [...new Set([...(cfg.catalog ? [resolve(dir, cfg.catalog)] : []), ...catalogs.map((c) => resolve(c))])];
+  const names = mergeNames(catalogFiles.map(catalogNames));
   const taxTable = loadTaxTable(resolve(dir, cfg.tax.table));
   const gl = cfg.gl ? loadGlMapping(resolve(dir, cfg.gl)) : undefined;
   return {
     file: abs,
     name: cfg.name,
     catalogFile: cfg.catalog ? resolve(dir, cfg.catalog) : undefined,
+    catalogFiles,
     timezone: cfg.timezone,
     currency: cfg.currency,
     issuer: { name: cfg.issuer.name, address: cfg.issuer.address, vatId: cfg.issuer['vat-id'], iban: cfg.issuer.iban },
@@ -119,9 +129,23 @@ export function loadBillingConfig(file: string = DEFAULT_BILLING_FILE): BillingC
         vatId: a?.['vat-id'],
       };
     },
+    knowsAccount: (id) => id in cfg.accounts || !!names.accounts.get(id)?.name,
     productName: (id) => names.products.get(id) ?? id,
     planName: (id) => names.plans.get(id) ?? id,
   };
+}
+
+type Names = ReturnType<typeof catalogNames>;
+
+/** Names of several catalogs: the first catalog that names an id wins. */
+function mergeNames(all: readonly Names[]): Names {
+  const out: Names = { accounts: new Map(), products: new Map(), plans: new Map() };
+  for (const n of all) {
+    for (const [k, v] of n.accounts) if (!out.accounts.has(k)) out.accounts.set(k, v);
+    for (const [k, v] of n.products) if (!out.products.has(k)) out.products.set(k, v);
+    for (const [k, v] of n.plans) if (!out.plans.has(k)) out.plans.set(k, v);
+  }
+  return out;
 }
 
 /**

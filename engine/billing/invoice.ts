@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { formatMoney, parseMoney, roundScaled, sumMoney } from '../core/money.ts';
 import type { StoreClient } from '../store/client.ts';
 import {
-  accountsToInvoice, chargesInWindow, findInvoice, type InvoiceItemRow, type InvoiceLineRow, type LedgerCharge, pendingAdjustments,
+  accountHasCharges, accountsToInvoice, chargesInWindow, findInvoice, type InvoiceItemRow, type InvoiceLineRow, type LedgerCharge, pendingAdjustments,
   type PendingAdjustment, poolBalancesOf, stateLog, writeEvents, writeInvoice,
 } from '../store/finance.ts';
 import { writeBatch } from '../store/ledger.ts';
@@ -54,6 +54,8 @@ export interface InvoiceRunResult {
   /** period charges written by providers */
   periodCharges: number;
   files: string[];
+  /** accounts invoiced without billing details (no name, address or jurisdiction of their own) */
+  warnings: string[];
 }
 
 export function invoiceNumber(prefix: string, period: string, account: string): string {
@@ -65,6 +67,9 @@ export async function runInvoices(st: StoreClient, opts: InvoiceRunOptions): Pro
   const period = parsePeriod(opts.period, cfg.timezone);
   const tax = opts.taxHook ?? new TableTaxHook(cfg.taxTable);
   const w = { from: period.start, to: period.end };
+  if (opts.account && !cfg.knowsAccount(opts.account) && !(await accountHasCharges(st, opts.account))) {
+    throw new Error(`unknown account ${JSON.stringify(opts.account)}: it has no charges in the ledger and is not in the billing settings (${cfg.file}) or any catalog`);
+  }
 
   let accounts = opts.account ? [opts.account] : await accountsToInvoice(st, w);
   let periodCharges = 0;
@@ -115,6 +120,8 @@ export async function runInvoices(st: StoreClient, opts: InvoiceRunOptions): Pro
     outcomes.push({ doc: built.doc, status: 'issued', files: [] });
   }
 
+  const warnings = outcomes.filter((o) => !cfg.knowsAccount(o.doc.customer.id)).map((o) =>
+    `account ${o.doc.customer.id} has no billing details (not under accounts: in ${cfg.file}, not named in any catalog): invoice ${o.doc.invoiceNo} shows its id, no address, jurisdiction ${o.doc.customer.jurisdiction} (the default)`);
   const files: string[] = [];
   if (opts.out) {
     const formats = new Set(opts.formats ?? ['html', 'pdf', 'csv', 'json']);
@@ -131,7 +138,7 @@ export async function runInvoices(st: StoreClient, opts: InvoiceRunOptions): Pro
     files.push(write(join(opts.out, 'summary.csv'), renderSummaryCsv(docs)));
     files.push(write(join(opts.out, 'summary.json'), `${JSON.stringify(summaryRows(docs), null, 2)}\n`));
   }
-  return { period, invoices: outcomes, periodCharges, files };
+  return { period, invoices: outcomes, periodCharges, files, warnings };
 }
 
 function write(file: string, data: string | Buffer): string {

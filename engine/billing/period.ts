@@ -22,7 +22,7 @@ export interface BillingPeriod {
 
 export function parsePeriod(id: string, timezone: string): BillingPeriod {
   const m = /^(\d{4})-(\d{2})$/.exec(id);
-  if (!m || Number(m[2]) < 1 || Number(m[2]) > 12) throw new Error(`period must be YYYY-MM (got ${JSON.stringify(id)})`);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 12) throw new Error(`period must be YYYY-MM with a month 01–12 (got ${JSON.stringify(id)})`);
   const start = DateTime.fromObject({ year: Number(m[1]), month: Number(m[2]), day: 1 }, { zone: timezone });
   if (!start.isValid) throw new Error(`invalid time zone ${JSON.stringify(timezone)}`);
   const end = start.plus({ months: 1 });

@@ -15,10 +15,11 @@ import { Rater, type StateLogRow } from '../rating/rater.ts';
 import { recurringCharges } from '../rating/recurring.ts';
 import { latestRatingState } from '../store/checkpoints.ts';
 import type { StoreClient } from '../store/client.ts';
-import type { PoolBalance, ServiceStateChange } from '../store/finance.ts';
+import { feedsInStore, type PoolBalance, type ServiceStateChange } from '../store/finance.ts';
 import type { PoolState } from '../rating/state.ts';
 import type { BillingConfig } from './config.ts';
 import type { PeriodChargeProvider } from './period-charges.ts';
+import type { PipelineCatalog } from './pipeline-catalogs.ts';
 
 export function stateRowToStore(r: StateLogRow, catalogVersion = ''): ServiceStateChange {
   return {
@@ -35,19 +36,20 @@ export function storeToStateRow(s: ServiceStateChange): StateLogRow {
 
 /**
  * Recurring charges from the service-state log in ClickHouse; `fallback` rows (e.g. the timeline of a persisted rating
- * state) serve the services the store's log does not have.
+ * state) serve the services the store's log does not have. With several catalogs, `owns` says which services this
+ * catalog bills (each service is billed by exactly one catalog).
  */
-export function recurringProvider(catalog: CompiledCatalog, fallback: readonly StateLogRow[] = []): PeriodChargeProvider {
+export function recurringProvider(catalog: CompiledCatalog, fallback: readonly StateLogRow[] = [], owns: (service: string, catalogVersion: string) => boolean = () => true): PeriodChargeProvider {
   return {
     name: 'recurring',
     periodCharges(ctx) {
       if (catalog.timezone !== ctx.period.timezone) {
         throw new Error(`catalog ${catalog.name} prorates in ${catalog.timezone} but billing periods are in ${ctx.period.timezone}`);
       }
-      const rows = ctx.stateLog.map(storeToStateRow);
+      const rows = ctx.stateLog.filter((s) => owns(s.service, s.catalogVersion)).map(storeToStateRow);
       const logged = new Set(rows.map((r) => r.service));
-      for (const r of fallback) if (!logged.has(r.service)) rows.push(r);
-      const charges = recurringCharges(catalog, rows, ctx.period.id);
+      for (const r of fallback) if (!logged.has(r.service) && owns(r.service, catalog.version)) rows.push(r);
+      const charges = recurringCharges(catalog, rows, ctx.period.id).filter((c) => owns(c.service, catalog.version));
       const accounts = new Set(ctx.accounts);
       return charges.filter((c) => accounts.has(c.account) || !ctx.accounts.length);
     },
@@ -75,16 +77,47 @@ export function contractPenaltyProvider(rater: Rater): PeriodChargeProvider {
 }
 
 /**
- * Providers for `ratestream invoice`: recurring charges of the billing catalog (state log from the store, else the
- * timeline of the rating state the embedded runner persisted), and contract penalties from that persisted state.
+ * Which catalog bills which service, for several catalogs in order: a service belongs to the first catalog that
+ * defines it; a service only the state log knows belongs to the catalog whose version wrote its state, else the first.
+ * Services defined by several catalogs are reported (billed once, by the first).
  */
-export async function ratingPeriodChargeProviders(cfg: BillingConfig, store: StoreClient): Promise<PeriodChargeProvider[]> {
-  if (!cfg.catalogFile) return [];
-  const catalog = loadCatalogFile(resolve(cfg.catalogFile));
-  const state = await latestRatingState(store, catalog.name);
-  const rater = state ? new Rater(catalog, state) : undefined;
-  const providers = [recurringProvider(catalog, rater?.stateLog() ?? [])];
-  if (rater && catalog.contracts.size) providers.push(contractPenaltyProvider(rater));
+export function serviceOwners(catalogs: readonly CompiledCatalog[]): { owns(c: CompiledCatalog): (service: string, catalogVersion: string) => boolean; shared: { service: string; catalogs: string[] }[] } {
+  const owner = new Map<string, CompiledCatalog>();
+  const sharedBy = new Map<string, string[]>();
+  for (const c of catalogs) {
+    for (const id of c.services.keys()) {
+      const first = owner.get(id);
+      if (!first) owner.set(id, c);
+      else sharedBy.set(id, [...(sharedBy.get(id) ?? [first.name]), c.name]);
+    }
+  }
+  const byVersion = new Map(catalogs.map((c) => [c.version, c]));
+  return {
+    owns: (c) => (service, catalogVersion) => (owner.get(service) ?? byVersion.get(catalogVersion) ?? catalogs[0]) === c,
+    shared: [...sharedBy].map(([service, names]) => ({ service, catalogs: names })),
+  };
+}
+
+/**
+ * Providers for `ratestream invoice`: for every catalog billing covers — the billing settings' `catalog:` and the
+ * catalogs of the pipelines whose feeds are in the store — recurring charges (state log from the store, else the
+ * timeline of the rating state the embedded runner persisted) and contract penalties from that persisted state.
+ * `warn` hears about services that several of these catalogs define (billed once, by the first).
+ */
+export async function ratingPeriodChargeProviders(cfg: BillingConfig, store: StoreClient, pipelines: readonly PipelineCatalog[] = [],
+  warn: (message: string) => void = () => {}): Promise<PeriodChargeProvider[]> {
+  const feeds = pipelines.length ? new Set(await feedsInStore(store)) : new Set<string>();
+  const files = [...new Set([...(cfg.catalogFile ? [resolve(cfg.catalogFile)] : []), ...pipelines.filter((p) => feeds.has(p.feed)).map((p) => resolve(p.catalog))])];
+  const catalogs = files.map((f) => loadCatalogFile(f));
+  const owners = serviceOwners(catalogs);
+  for (const s of owners.shared) warn(`service ${s.service} is in catalogs ${s.catalogs.join(', ')}: its recurring charges are billed from ${s.catalogs[0]} only`);
+  const providers: PeriodChargeProvider[] = [];
+  for (const catalog of catalogs) {
+    const state = await latestRatingState(store, catalog.name);
+    const rater = state ? new Rater(catalog, state) : undefined;
+    providers.push(recurringProvider(catalog, rater?.stateLog() ?? [], owners.owns(catalog)));
+    if (rater && catalog.contracts.size) providers.push(contractPenaltyProvider(rater));
+  }
   return providers;
 }
 

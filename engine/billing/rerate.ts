@@ -9,9 +9,8 @@
  * (rating key, time, id) order; service-state events are not replayed (services keep their catalog states).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { formatMoney } from '../core/money.ts';
 import type { Charge, Udr } from '../core/types.ts';
 import { csv } from '../core/csv.ts';
@@ -22,12 +21,13 @@ import { chargesInWindow, type LedgerCharge, type RerateDiffRow, udrsInWindow, w
 import { CHARGE_COLS, chargeRow } from '../store/ledger.ts';
 import { insertTsv } from '../store/tsv.ts';
 import { parsePeriod } from './period.ts';
+import { catalogNameOf, catalogPath, pipelineCatalogs } from './pipeline-catalogs.ts';
 
 export interface RerateOptions {
   period: string;
   timezone: string;
-  /** the catalog that re-rates a feed's UDRs */
-  catalogFor(feed: string): CompiledCatalog;
+  /** the catalog that re-rates a feed's UDRs; undefined: the feed is not re-rated (the reason goes to `skipped`) */
+  catalogFor(feed: string): CompiledCatalog | { skip: string };
   /** write diff.csv and diff.json here */
   out?: string;
   /** compute and report, write nothing to the store */
@@ -45,6 +45,10 @@ export interface RerateResult {
   diffs: RerateDiff[];
   byAccount: { account: string; charges: number; old: bigint; new: bigint; delta: bigint }[];
   catalogs: string[];
+  /** feeds re-rated */
+  feeds: string[];
+  /** feeds with UDRs in the period that were not re-rated, and why */
+  skipped: { feed: string; reason: string }[];
   files: string[];
 }
 
@@ -71,10 +75,17 @@ export async function rerate(st: StoreClient, opts: RerateOptions): Promise<Rera
   const diffs: RerateDiff[] = [];
   const writes: { charge: Charge; feed: string; version: number }[] = [];
   const catalogs = new Set<string>();
+  const skipped: RerateResult['skipped'] = [];
+  const rated: string[] = [];
   let compared = 0;
   for (const [feed, list] of [...byFeed].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const catalog = opts.catalogFor(feed);
+    if ('skip' in catalog) {
+      skipped.push({ feed, reason: catalog.skip });
+      continue;
+    }
     catalogs.add(`${catalog.name}@${catalog.version}`);
+    rated.push(feed);
     const r = new Rater(catalog).rate(list);
     const produced = new Set<string>();
     const rejectedBy = new Map<string, string>();
@@ -94,6 +105,13 @@ export async function rerate(st: StoreClient, opts: RerateOptions): Promise<Rera
     // charges of these UDRs that the catalog no longer prices: a zero version (void), once
     const ids = new Set(list.map((u) => u.id));
     const sources = new Map(list.map((u) => [u.id, u.source]));
+    const priced = [...existing.values()].filter((old) => old.feed === feed && ids.has(old.udrId) && !(old.amount === 0n && old.rateId === ''));
+    if (priced.length && !priced.some((old) => produced.has(old.chargeId))) {
+      const reasons = new Map<string, number>();
+      for (const rj of r.rejects) reasons.set(rj.reason, (reasons.get(rj.reason) ?? 0) + 1);
+      throw new Error(`catalog ${catalog.name}@${catalog.version} prices none of feed ${feed}'s ${list.length} UDRs (${[...reasons].map(([k, v]) => `${k}: ${v}`).join(', ') || 'no charges'}): `
+        + `refusing to void its ${priced.length} charges; nothing was written. Is it the catalog of this feed's pipeline?`);
+    }
     for (const old of existing.values()) {
       if (old.feed !== feed || !ids.has(old.udrId) || produced.has(old.chargeId)) continue;
       if (old.amount === 0n && old.rateId === '') continue; // already void
@@ -126,7 +144,7 @@ export async function rerate(st: StoreClient, opts: RerateOptions): Promise<Rera
     a.delta += d.delta;
     acc.set(d.account, a);
   }
-  const result: RerateResult = { period: period.id, udrs: udrs.length, compared, diffs, byAccount: [...acc.values()], catalogs: [...catalogs], files: [] };
+  const result: RerateResult = { period: period.id, udrs: udrs.length, compared, diffs, byAccount: [...acc.values()], catalogs: [...catalogs], feeds: rated, skipped, files: [] };
   if (opts.out) {
     mkdirSync(opts.out, { recursive: true });
     const f1 = join(opts.out, 'diff.csv');
@@ -148,40 +166,41 @@ export function diffRecord(d: RerateDiff): Record<string, string | number> {
 }
 
 /**
- * Catalog per feed: `override` (a catalog file, or a folder holding catalog.yaml) for every feed, else the catalog of
- * the pipeline in `pipelinesDir` that reads the feed.
+ * Catalog per feed. Default: the catalog of the pipeline (in `pipelinesDir`) that reads the feed. `override` (a catalog
+ * file, or a folder holding catalog.yaml) applies to the feeds in `feeds` when given, else to the feeds whose pipeline
+ * uses a catalog of the same name (a new version of it) or file; other feeds are not re-rated. Feeds no pipeline
+ * rates are skipped with the reason.
  */
-export function catalogResolver(pipelinesDir: string, override?: string): (feed: string) => CompiledCatalog {
+export function catalogResolver(pipelinesDir: string, override?: string, feeds?: readonly string[]): (feed: string) => CompiledCatalog | { skip: string } {
   const cache = new Map<string, CompiledCatalog>();
   const load = (file: string) => {
     let c = cache.get(file);
     if (!c) cache.set(file, (c = loadCatalogFile(file)));
     return c;
   };
-  if (override) {
-    const abs = resolve(override);
-    const file = statSync(abs).isDirectory() ? join(abs, 'catalog.yaml') : abs;
-    return () => load(file);
-  }
   const byFeed = new Map<string, Map<string, string>>(); // feed → catalog file → pipeline file
-  for (const f of readdirSync(pipelinesDir).filter((x) => /\.ya?ml$/.test(x)).sort()) {
-    try {
-      const doc = parse(readFileSync(join(pipelinesDir, f), 'utf8')) as { kind?: string; feed?: string; catalog?: string };
-      if (doc?.kind !== 'pipeline' || !doc.feed || !doc.catalog) continue;
-      const cat = resolve(dirname(join(pipelinesDir, f)), doc.catalog);
-      const m = byFeed.get(doc.feed) ?? new Map<string, string>();
-      if (!m.has(cat)) m.set(cat, f);
-      byFeed.set(doc.feed, m);
-    } catch {
-      // not a pipeline file
-    }
+  for (const p of pipelineCatalogs(pipelinesDir)) {
+    const m = byFeed.get(p.feed) ?? new Map<string, string>();
+    if (!m.has(p.catalog)) m.set(p.catalog, p.pipeline);
+    byFeed.set(p.feed, m);
   }
-  return (feed) => {
+  const own = (feed: string): CompiledCatalog | { skip: string } => {
     const found = byFeed.get(feed);
-    if (!found) throw new Error(`no pipeline in ${pipelinesDir} rates feed ${feed}: pass --catalog`);
+    if (!found) return { skip: `no pipeline in ${pipelinesDir} rates feed ${feed}` };
     if (found.size > 1) {
-      throw new Error(`feed ${feed} is rated by several catalogs (${[...found].map(([c, p]) => `${p} → ${c}`).join('; ')}): pass --catalog`);
+      throw new Error(`feed ${feed} is rated by several catalogs (${[...found].map(([c, p]) => `${p} → ${c}`).join('; ')}): pass --catalog with --feed`);
     }
     return load([...found.keys()][0]!);
+  };
+  if (!override) {
+    return (feed) => (feeds && !feeds.includes(feed) ? { skip: 'not in --feed' } : own(feed));
+  }
+  const file = catalogPath(override);
+  const cat = load(file);
+  return (feed) => {
+    if (feeds) return feeds.includes(feed) ? cat : { skip: 'not in --feed' };
+    const mine = [...(byFeed.get(feed)?.keys() ?? [])];
+    if (mine.some((c) => c === file || catalogNameOf(c) === cat.name)) return cat;
+    return { skip: mine.length ? `its pipeline uses catalog ${mine.map((c) => catalogNameOf(c) ?? c).join(', ')}, not ${cat.name} (pass --feed to re-rate it with ${cat.name})` : `no pipeline in ${pipelinesDir} rates feed ${feed}` };
   };
 }

@@ -65,3 +65,10 @@ export async function latestRatingState(s: StoreClient, catalog: string): Promis
      WHERE catalog = {c:String} AND rating_state != '' ORDER BY finished_at DESC LIMIT 1`, { c: catalog });
   return rows[0]?.rating_state;
 }
+
+/** Content hashes recorded under a source name for a pipeline (to refuse reusing a stdin source name for other data). */
+export async function checkpointHashesOf(s: StoreClient, pipeline: string, file: string): Promise<string[]> {
+  const rows = await queryRows<{ h: string }>(s,
+    `SELECT DISTINCT content_sha256 AS h FROM ${table(s, 'ingest_files')} FINAL WHERE pipeline = {p:String} AND file = {f:String}`, { p: pipeline, f: file });
+  return rows.map((r) => r.h);
+}

@@ -3,7 +3,7 @@
  * connection; data under ./data/ by default) or a ClickHouse server over HTTP (CLICKHOUSE_URL / --clickhouse-url).
  * The same SQL and migrations serve both.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 
@@ -13,7 +13,19 @@ export interface StoreOptions {
   /** ClickHouse server URL (http://user:pass@host:8123); wins over dbDir */
   url?: string;
   database?: string;
+  /** create the folder and database when missing (default true); false: a missing store is a StoreNotFoundError */
+  create?: boolean;
+  /**
+   * read-only session (ClickHouse `readonly = 1`): no INSERT, ALTER, DROP, CREATE, TRUNCATE, OPTIMIZE, no table
+   * functions, no setting changes. In-process, the setting holds for the whole engine of this process.
+   */
+  readonly?: boolean;
+  /** session settings applied before `readonly` (e.g. output formats) */
+  settings?: Record<string, string | number>;
 }
+
+/** The store a command needs does not exist (never created as a side effect). */
+export class StoreNotFoundError extends Error {}
 
 export interface StoreClient {
   client: ClickHouseClient;
@@ -26,30 +38,53 @@ export interface StoreClient {
 export const DEFAULT_DATABASE = 'ratestream';
 
 /** chDB allows one engine per process: share it between callers of the same folder. */
-const embedded = new Map<string, { client: ClickHouseClient; refs: number }>();
+const embedded = new Map<string, { client: ClickHouseClient; refs: number; readonly: boolean }>();
+
+async function databaseExists(client: ClickHouseClient, database: string): Promise<boolean> {
+  const r = await client.query({ query: 'SELECT count() AS n FROM system.databases WHERE name = {d:String}', query_params: { d: database }, format: 'JSONEachRow' });
+  return Number(((await r.json()) as { n: string | number }[])[0]?.n ?? 0) > 0;
+}
 
 export async function openStore(opts: StoreOptions = {}): Promise<StoreClient> {
   const database = opts.database ?? DEFAULT_DATABASE;
   const url = opts.url ?? process.env.CLICKHOUSE_URL;
+  const create = opts.create ?? true;
   if (url) {
-    const boot = createClient({ url, request_timeout: 60_000 });
-    await boot.command({ query: `CREATE DATABASE IF NOT EXISTS ${ident(database)}` });
-    await boot.close();
-    const client = createClient({ url, database, request_timeout: 120_000, clickhouse_settings: { date_time_output_format: 'iso' } });
     const safe = new URL(url);
     safe.password = '';
+    const boot = createClient({ url, request_timeout: 60_000 });
+    try {
+      if (create) await boot.command({ query: `CREATE DATABASE IF NOT EXISTS ${ident(database)}` });
+      else if (!(await databaseExists(boot, database))) throw new StoreNotFoundError(`no ratestream store on ${safe}: database ${database} does not exist`);
+    } finally {
+      await boot.close();
+    }
+    // readonly goes last: the server applies the settings of a request in order
+    const settings = { date_time_output_format: 'iso', ...opts.settings, ...(opts.readonly ? { readonly: '1' } : {}) };
+    const client = createClient({ url, database, request_timeout: 120_000, clickhouse_settings: settings as never });
     return { client, database, mode: 'server', where: safe.toString(), close: () => client.close() };
   }
   const dir = resolve(opts.dbDir ?? 'data/clickhouse');
   let entry = embedded.get(dir);
+  if (entry && entry.readonly !== !!opts.readonly) {
+    throw new Error(`the store ${dir} is already open ${entry.readonly ? 'read-only' : 'read-write'} in this process`);
+  }
   if (!entry) {
+    if (!create && !existsSync(dir)) throw new StoreNotFoundError(`no ratestream store in ${dir}`);
     mkdirSync(dir, { recursive: true });
     const { createChdbConnection } = await import('chdb/connection');
     const client = createClient({ connection: createChdbConnection({ path: dir }) } as never);
-    await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${ident(database)}` });
+    if (create) await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${ident(database)}` });
+    else if (!(await databaseExists(client, database))) {
+      await client.close();
+      throw new StoreNotFoundError(`no ratestream store in ${dir}: database ${database} does not exist`);
+    }
     // the chDB session keeps its current database: `FROM charges` works in `ratestream query`
     await client.command({ query: `USE ${ident(database)}` });
-    entry = { client, refs: 0 };
+    // session settings, then read-only for the rest of the session (SET statements, so `readonly` is the last one)
+    for (const [k, v] of Object.entries(opts.settings ?? {})) await client.command({ query: `SET ${ident(k).slice(1, -1)} = ${typeof v === 'number' ? v : `'${v.replace(/'/g, "''")}'`}` });
+    if (opts.readonly) await client.command({ query: 'SET readonly = 1' });
+    entry = { client, refs: 0, readonly: !!opts.readonly };
     embedded.set(dir, entry);
   }
   entry.refs++;

@@ -190,6 +190,19 @@ export async function pendingAdjustments(st: StoreClient, account: string, befor
     originPeriod: r.origin_period, originInvoice: r.origin_invoice }));
 }
 
+/** Feeds with UDRs or ingested files in the store. */
+export async function feedsInStore(st: StoreClient): Promise<string[]> {
+  const rows = await queryRows<{ feed: string }>(st,
+    `SELECT DISTINCT feed FROM ${table(st, 'udrs')} UNION DISTINCT SELECT DISTINCT feed FROM ${table(st, 'ingest_files')} ORDER BY feed`);
+  return rows.map((r) => r.feed);
+}
+
+/** Does the ledger have any charge of this account? */
+export async function accountHasCharges(st: StoreClient, account: string): Promise<boolean> {
+  const rows = await queryRows<{ n: string | number }>(st, `SELECT count() AS n FROM ${table(st, 'charges')} WHERE account = {a:String}`, { a: account });
+  return Number(rows[0]?.n ?? 0) > 0;
+}
+
 /** Accounts with charges in the window or pending adjustments from invoiced periods. */
 export async function accountsToInvoice(st: StoreClient, w: Window): Promise<string[]> {
   const rows = await queryRows<{ account: string }>(st,

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { generateDemoFeeds } from '../../demo/generate.ts';
 import { queryRows, table as qtable } from '../../store/client.ts';
 import { fmtInt, table } from '../format.ts';
-import { addStoreOptions, dataDir, openMigratedStore, type StoreFlags } from '../store-options.ts';
+import { addStoreOptions, creatingDataDir, openCreatingStore, type StoreFlags } from '../store-options.ts';
 import { runPipeline } from './run.ts';
 import { demoInvoiceSummary } from '../demo-summary.ts';
 
@@ -27,14 +27,16 @@ export function register(program: Command): void {
     const gen = generateDemoFeeds(out);
     const log = (s: string) => process.stdout.write(`${s}\n`);
     log(`ratestream demo: generated ${fmtInt(gen.stats.carrierLines)} carrier CDR lines and ${fmtInt(gen.stats.iotLines)} IoT session records in ${flags.out}/`);
-    const store = await openMigratedStore(flags);
+    // one data folder for the store, the DLQ files and the invoices, whatever folder the demo pipelines live in
+    const db = creatingDataDir(flags);
+    const store = await openCreatingStore({ ...flags, db });
     try {
       for (const p of DEMO_PIPELINES) {
         const file = join(ROOT, p);
         if (!existsSync(file)) continue;
         const feedDir = p.includes('iot') ? join(out, 'iot') : join(out, 'carrier');
         log('');
-        await runPipeline(file, { ...flags, input: feedDir }, store, log);
+        await runPipeline(file, { ...flags, db, input: feedDir }, store, log);
       }
       const rows = await queryRows(store,
         `SELECT account, count() AS charges, sumIf(quantity, unit = 'ms') / 1000 AS voice_seconds, countIf(usage_class = 'sms') AS sms,
@@ -43,7 +45,7 @@ export function register(program: Command): void {
       log('\nusage per account (all usage charges in the store; subscriptions are billed by the invoice run below)');
       log(table(rows.map((r) => ({ ...r, amount: trimMoney(String(r.amount)) }))));
       log(`\nquery it: npx ratestream query "SELECT usage_class, count(), sum(amount) FROM charges FINAL GROUP BY usage_class"`);
-      log(`\n${await demoInvoiceSummary(store, dataDir(flags))}`);
+      log(`\n${await demoInvoiceSummary(store, db)}`);
     } finally {
       await store.close();
     }

@@ -5,7 +5,7 @@
  * retried, and/or a Kafka topic (brokers: --kafka-brokers or KAFKA_BROKERS).
  */
 import type { Command } from 'commander';
-import { DEFAULT_BILLING_FILE, loadBillingConfig } from '../../billing/config.ts';
+import { loadBillingConfig } from '../../billing/config.ts';
 import { collectEvents } from '../../billing/events/collect.ts';
 import { KafkaEventSink } from '../../billing/events/kafka.ts';
 import { dispatchEvents, type EventSink } from '../../billing/events/sink.ts';
@@ -13,7 +13,8 @@ import { WebhookSink } from '../../billing/events/webhook.ts';
 import { parsePeriod } from '../../billing/period.ts';
 import { createKafkajsPort } from '../../runtime/kafka/kafkajs-adapter.ts';
 import { table } from '../format.ts';
-import { addStoreOptions, openMigratedStore, type StoreFlags } from '../store-options.ts';
+import { billingFile, resolveProject } from '../project-root.ts';
+import { addStoreOptions, openExistingStore, type StoreFlags } from '../store-options.ts';
 
 interface EventFlags extends StoreFlags {
   period: string;
@@ -38,9 +39,10 @@ export function register(program: Command): void {
       .option('--thresholds <list>', 'bucket thresholds in % (default: from the billing settings, e.g. 80,100)')
       .option('--expiring-days <n>', 'service.expiring this many days before the term ends (default: billing settings)')
       .option('--attempts <n>', 'webhook attempts per event', '5')
-      .option('--billing <file>', 'billing settings', DEFAULT_BILLING_FILE),
+      .option('--billing <file>', 'billing settings (default: <project>/rules/billing/billing.yaml)'),
   ).action(async (flags: EventFlags) => {
-    const cfg = loadBillingConfig(flags.billing);
+    const anchors = [flags.billing, flags.db];
+    const cfg = loadBillingConfig(billingFile(flags, resolveProject(flags, anchors)));
     const period = parsePeriod(flags.period, cfg.timezone);
     const sinks: EventSink[] = [];
     for (const url of flags.webhook) sinks.push(new WebhookSink({ url, secret: process.env.RATESTREAM_WEBHOOK_SECRET ?? '', maxAttempts: Number(flags.attempts) }));
@@ -49,7 +51,7 @@ export function register(program: Command): void {
       if (!brokers.length) throw new Error('--kafka-topic needs --kafka-brokers or KAFKA_BROKERS');
       sinks.push(new KafkaEventSink(createKafkajsPort({ brokers, clientId: 'ratestream-events' }), flags.kafkaTopic));
     }
-    const store = await openMigratedStore(flags);
+    const store = await openExistingStore(flags, anchors);
     try {
       const collected = await collectEvents(store, {
         period,

@@ -22,7 +22,7 @@ export function register(program: Command): void {
       }
       const url = flags.clickhouseUrl ?? process.env.CLICKHOUSE_URL;
       if (!url) throw new Error('--apply needs a ClickHouse server: --clickhouse-url or CLICKHOUSE_URL (the in-process engine has no access control)');
-      const store = await openStore({ url, database: flags.database });
+      const store = await openStore({ url, database: flags.database, create: false }); // grants on an existing store only
       try {
         for (const s of stmts) await store.client.command({ query: s });
         process.stdout.write(`applied ${stmts.length} statements on ${store.where}\n`);

@@ -3,11 +3,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { formatMoney } from '../../core/money.ts';
-import { DEFAULT_BILLING_FILE, loadBillingConfig } from '../../billing/config.ts';
+import { loadBillingConfig } from '../../billing/config.ts';
 import { balance, buildJournal, journalCsv, type GlLevel } from '../../billing/gl.ts';
 import { loadGlMapping } from '../../billing/gl-mapping.ts';
+import { parsePeriod } from '../../billing/period.ts';
 import { invoiceLinesOfPeriod } from '../../store/finance.ts';
-import { addStoreOptions, dataDir, openMigratedStore, type StoreFlags } from '../store-options.ts';
+import { billingFile, resolveProject } from '../project-root.ts';
+import { addStoreOptions, existingDataDir, openExistingStore, type StoreFlags } from '../store-options.ts';
 
 export function register(program: Command): void {
   addStoreOptions(
@@ -17,14 +19,16 @@ export function register(program: Command): void {
       .requiredOption('-p, --period <YYYY-MM>', 'billing period')
       .option('-l, --level <level>', 'transaction | summary', 'transaction')
       .option('--mapping <file>', 'GL account mapping (kind: gl-mapping); default: the one named by the billing settings')
-      .option('--billing <file>', 'billing settings (kind: billing)', DEFAULT_BILLING_FILE)
+      .option('--billing <file>', 'billing settings (kind: billing) (default: <project>/rules/billing/billing.yaml)')
       .option('-o, --out <file>', 'CSV file (default: <db>/gl/<period>-<level>.csv; - for stdout)'),
   ).action(async (flags: StoreFlags & { period: string; level: string; mapping?: string; billing?: string; out?: string }) => {
     if (flags.level !== 'transaction' && flags.level !== 'summary') throw new Error(`--level must be transaction or summary (got ${flags.level})`);
-    const cfg = loadBillingConfig(flags.billing);
+    const anchors = [flags.billing, flags.db];
+    const cfg = loadBillingConfig(billingFile(flags, resolveProject(flags, anchors)));
+    parsePeriod(flags.period, cfg.timezone);
     const mapping = flags.mapping ? loadGlMapping(resolve(flags.mapping)) : cfg.gl;
     if (!mapping) throw new Error(`no GL mapping: pass --mapping FILE or set "gl:" in ${cfg.file}`);
-    const store = await openMigratedStore(flags);
+    const store = await openExistingStore(flags, anchors);
     try {
       const lines = await invoiceLinesOfPeriod(store, flags.period);
       if (!lines.length) throw new Error(`no issued invoices for ${flags.period}: run \`ratestream invoice --period ${flags.period}\` first`);
@@ -36,7 +40,7 @@ export function register(program: Command): void {
         process.stdout.write(text);
         process.stderr.write(`${msg}\n`);
       } else {
-        const out = resolve(flags.out ?? join(dataDir(flags), 'gl', `${flags.period}-${flags.level}.csv`));
+        const out = resolve(flags.out ?? join(existingDataDir(flags, anchors), 'gl', `${flags.period}-${flags.level}.csv`));
         mkdirSync(dirname(out), { recursive: true });
         writeFileSync(out, text);
         process.stdout.write(`${msg}\n→ ${out}\n`);

@@ -1,13 +1,18 @@
 /** `ratestream invoice --period YYYY-MM [--account A] [--out DIR]`: issue (or re-render) the period's invoices. */
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadBillingConfig, DEFAULT_BILLING_FILE } from '../../billing/config.ts';
+import { loadBillingConfig } from '../../billing/config.ts';
 import { runInvoices, type InvoiceRunResult } from '../../billing/invoice.ts';
 import { ratingPeriodChargeProviders } from '../../billing/rating-adapter.ts';
 import { loadTaxHookModule } from '../../billing/tax.ts';
 import { groupDigits } from '../../billing/render/format.ts';
 import { table } from '../format.ts';
-import { addStoreOptions, dataDir, openMigratedStore, type StoreFlags } from '../store-options.ts';
+import { parsePeriod } from '../../billing/period.ts';
+import { ledgerRowCounts } from '../../store/contents.ts';
+import { pipelineCatalogs } from '../../billing/pipeline-catalogs.ts';
+import { billingFile, PIPELINES_IN_ROOT, resolveProject } from '../project-root.ts';
+import { addStoreOptions, existingDataDir, openExistingStore, type StoreFlags } from '../store-options.ts';
 
 export interface InvoiceFlags extends StoreFlags {
   period: string;
@@ -49,18 +54,27 @@ export function register(program: Command): void {
       .requiredOption('-p, --period <YYYY-MM>', 'billing period (calendar month in the billing time zone)')
       .option('-a, --account <id>', 'only this account')
       .option('-o, --out <dir>', 'output folder (default: <db>/invoices/<period>)')
-      .option('--billing <file>', 'billing settings (kind: billing)', DEFAULT_BILLING_FILE)
+      .option('--billing <file>', 'billing settings (kind: billing; default: <project>/rules/billing/billing.yaml)')
       .option('--tax-hook <module>', 'a module exporting createTaxHook(config) instead of the built-in tax table')
       .option('--format <list>', 'comma-separated: html,pdf,csv,json', 'html,pdf,csv,json'),
   ).action(async (flags: InvoiceFlags) => {
-    const config = loadBillingConfig(flags.billing);
+    const anchors = [flags.billing, flags.db];
+    const project = resolveProject(flags, anchors);
+    // billing covers the catalog of every pipeline (names, addresses, subscriptions), not only the billing file's own
+    const pipelines = project.root ? pipelineCatalogs(join(project.root, PIPELINES_IN_ROOT)).filter((p) => existsSync(p.catalog)) : [];
+    const config = loadBillingConfig(billingFile(flags, project), pipelines.map((p) => p.catalog));
+    parsePeriod(flags.period, config.timezone);
     const formats = (flags.format ?? 'html,pdf,csv,json').split(',').map((s) => s.trim()) as ('html' | 'pdf' | 'csv' | 'json')[];
     for (const f of formats) if (!['html', 'pdf', 'csv', 'json'].includes(f)) throw new Error(`--format: unknown format ${f}`);
     const taxHook = flags.taxHook ? await loadTaxHookModule(flags.taxHook, config.taxTable) : undefined;
-    const out = resolve(flags.out ?? join(dataDir(flags), 'invoices', flags.period));
-    const store = await openMigratedStore(flags);
+    const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
+    const store = await openExistingStore(flags, anchors);
     try {
-      const r = await runInvoices(store, { period: flags.period, account: flags.account, config, taxHook, providers: await ratingPeriodChargeProviders(config, store), out, formats });
+      // documents are issued from a ledger, never from catalog subscriptions alone
+      if ((await ledgerRowCounts(store)).charges === 0) throw new Error(`the ledger in ${store.where} has no charges: nothing to invoice (run \`ratestream run <pipeline>\` first)`);
+      const out = resolve(flags.out ?? join(existingDataDir(flags, anchors), 'invoices', flags.period));
+      const r = await runInvoices(store, { period: flags.period, account: flags.account, config, taxHook, providers: await ratingPeriodChargeProviders(config, store, pipelines, warn), out, formats });
+      for (const w of r.warnings) warn(w);
       process.stdout.write(`invoices ${r.period.id} (${r.period.firstDay} – ${r.period.lastDay}, ${r.period.timezone}) → ${out}\n${invoiceSummary(r)}\n`);
     } finally {
       await store.close();

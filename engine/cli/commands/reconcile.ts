@@ -2,11 +2,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_BILLING_FILE, loadBillingConfig } from '../../billing/config.ts';
+import { loadBillingConfig } from '../../billing/config.ts';
+import { parsePeriod } from '../../billing/period.ts';
 import { reconcile } from '../../billing/reconcile.ts';
 import { csv } from '../../core/csv.ts';
 import { table } from '../format.ts';
-import { addStoreOptions, openMigratedStore, type StoreFlags } from '../store-options.ts';
+import { billingFile, resolveProject } from '../project-root.ts';
+import { addStoreOptions, openExistingStore, type StoreFlags } from '../store-options.ts';
 
 export function register(program: Command): void {
   addStoreOptions(
@@ -15,12 +17,15 @@ export function register(program: Command): void {
       .description('reconcile per feed and period: records in = UDRs + ignored + rejected, UDRs = rated; lists every difference (exit code 2 when unbalanced)')
       .option('-p, --period <YYYY-MM>', 'only this period')
       .option('--feed <feed>', 'only this feed')
-      .option('--billing <file>', 'billing settings (time zone of the periods)', DEFAULT_BILLING_FILE)
+      .option('--billing <file>', 'billing settings (time zone of the periods) (default: <project>/rules/billing/billing.yaml)')
       .option('--limit <n>', 'list at most this many unrated UDRs / orphan charges', '1000')
       .option('-o, --out <dir>', 'also write reconciliation.csv, differences.csv and reconciliation.json here'),
   ).action(async (flags: StoreFlags & { period?: string; feed?: string; billing?: string; limit: string; out?: string }) => {
-    const cfg = loadBillingConfig(flags.billing);
-    const store = await openMigratedStore(flags);
+    const anchors = [flags.billing, flags.db];
+    const cfg = loadBillingConfig(billingFile(flags, resolveProject(flags, anchors)));
+    if (flags.period) parsePeriod(flags.period, cfg.timezone);
+    if (!/^\d+$/.test(flags.limit)) throw new Error(`--limit must be a whole number (got ${flags.limit})`);
+    const store = await openExistingStore(flags, anchors);
     try {
       const r = await reconcile(store, { timezone: cfg.timezone, period: flags.period, feed: flags.feed, limit: Number(flags.limit) });
       const log = (s: string) => process.stdout.write(`${s}\n`);

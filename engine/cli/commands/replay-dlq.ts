@@ -13,20 +13,21 @@ import type { Reject } from '../../core/types.ts';
 import { dlqLine, rawFromReject, readDlq, readDlqFile } from '../../mediation/dlq.ts';
 import { loadPipelineRules } from '../../mediation/pipeline-rules.ts';
 import { FileMediation, summarize } from '../../mediation/run-files.ts';
+import { resolveProject } from '../project-root.ts';
 
 export function register(program: Command): void {
   program
     .command('replay-dlq')
     .description('re-run mediation rejects from a DLQ file through the current rules; print recovered UDRs as JSONL')
     .requiredOption('-p, --pipeline <file>', 'pipeline YAML (its feed and mediation rules)')
-    .option('--dlq <file>', 'DLQ JSON lines (default: data/dlq/<feed>.jsonl)')
+    .option('--dlq <file>', 'DLQ JSON lines (default: <project>/data/dlq/<feed>.jsonl, the folder `run` writes them to)')
     .option('--out <file>', 'where the still-failing rejects go (default: <dlq>.remaining.jsonl)')
     .option('--write-back', 'replace the DLQ file with the remaining rejects')
     .option('--topic <topic>', 'read the rejects from this Kafka DLQ topic (e.g. dlq.<feed>; brokers from KAFKA_BROKERS) instead of a file')
     .action(async (flags: { pipeline: string; dlq?: string; out?: string; writeBack?: boolean; topic?: string }) => {
       const p = await loadPipelineRules(flags.pipeline);
       if (flags.topic && (flags.writeBack || flags.dlq)) throw new Error('--topic reads a Kafka topic: --dlq and --write-back do not apply (use --out)');
-      const dlq = flags.topic ?? flags.dlq ?? join(process.env.RATESTREAM_DATA ?? 'data', 'dlq', `${p.feed}.jsonl`);
+      const dlq = flags.topic ?? flags.dlq ?? join(process.env.RATESTREAM_DATA ?? resolveProject({}, [flags.pipeline]).dataDir ?? 'data', 'dlq', `${p.feed}.jsonl`);
       const { entries, bad } = flags.topic ? readDlq(await readTopicText(flags.topic)) : readDlqFile(dlq);
       if (flags.topic) flags.out ??= `${flags.topic}.remaining.jsonl`;
       for (const b of bad) process.stderr.write(`${dlq}:${b.line}: skipped: ${b.message}\n`);

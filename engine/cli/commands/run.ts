@@ -1,21 +1,50 @@
 /** `ratestream run <pipeline.yaml>`: file/stdin → mediation → rating → ClickHouse, then the summary. */
-import { availableParallelism } from 'node:os';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { pipeline as pipe } from 'node:stream/promises';
 import { join } from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { loadPipeline } from '../../pipeline/load.ts';
 import { EmbeddedRunner } from '../../runtime/embedded-runner.ts';
 import { FileDlq } from '../../runtime/sinks/dlq-file.ts';
-import { listInputs } from '../../runtime/sources/file-source.ts';
+import { type InputFile, listInputs } from '../../runtime/sources/file-source.ts';
+import { checkpointHashesOf } from '../../store/checkpoints.ts';
 import type { StoreClient } from '../../store/client.ts';
 import { addCounters, emptyTotals, renderSummary, type Totals } from '../summary.ts';
-import { addStoreOptions, dataDir, openMigratedStore, type StoreFlags } from '../store-options.ts';
+import { addStoreOptions, creatingDataDir, openCreatingStore, type StoreFlags } from '../store-options.ts';
 
 export interface RunFlags extends StoreFlags {
   input?: string;
   progress?: boolean;
   /** auto | on | off: compute in a worker thread while this thread feeds ClickHouse */
   threads?: string;
+  /** the source name of stdin input (default: stdin-<UTC time>, unique per run) */
+  sourceName?: string;
+  /** stdin already copied to this file (in-process engine: see spoolStdin) */
+  stdinFile?: string;
+}
+
+/**
+ * Copy stdin to a temporary file. The in-process engine refuses inserts while the process's stdin still holds unread
+ * data ("inlined and external data"), so with it stdin is read to the end first, then processed like a file under its
+ * source name.
+ */
+export async function spoolStdin(): Promise<{ file: string; dispose(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ratestream-stdin-'));
+  const file = join(dir, 'stdin');
+  await pipe(process.stdin, createWriteStream(file));
+  return { file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The source name of a stdin run: the user's, else unique per run, so two stdin runs never share a name. */
+export function stdinSourceName(given?: string, now = new Date()): string {
+  if (given !== undefined) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._@+=-]*$/.test(given)) throw new Error(`--source-name must be letters, digits and . _ @ + = - (got ${JSON.stringify(given)})`);
+    return given;
+  }
+  return `stdin-${now.toISOString().replace(/[-:]/g, '').replace('.', '-')}`;
 }
 
 /**
@@ -32,18 +61,34 @@ export function useWorker(threads: string | undefined, totalBytes: number, stdin
   return availableParallelism() >= WORKER_MIN_CORES && totalBytes >= WORKER_MIN_BYTES;
 }
 
+/** A stdin source name already in the ledger for other content would merge two sources in reconciliation: refused. */
+async function refuseReusedSourceName(store: StoreClient, pipelineName: string, f: InputFile): Promise<void> {
+  const seen = await checkpointHashesOf(store, pipelineName, f.name);
+  if (!seen.length) return;
+  if (f.path !== '-') {
+    const h = createHash('sha256');
+    for await (const chunk of createReadStream(f.path)) h.update(chunk as Buffer);
+    if (seen.includes(h.digest('hex'))) return; // the same content again: the checkpoint skips it
+  }
+  throw new Error(`source name ${f.name} is already in the ledger for pipeline ${pipelineName} with other content: choose another --source-name`);
+}
+
 /** Run one pipeline over its input; returns the totals (also used by the demo). */
 export async function runPipeline(pipelineFile: string, flags: RunFlags, store: StoreClient, log: (s: string) => void): Promise<Totals> {
   const pipeline = loadPipeline(pipelineFile);
   const input = flags.input ?? pipeline.input;
   if (!input) throw new Error(`no input: pass --input PATH (or - for stdin), or set "input:" in ${pipelineFile}`);
-  const files = listInputs(input);
+  if (flags.sourceName !== undefined && input !== '-') throw new Error('--source-name names stdin input (--input -); files keep their own names');
+  const files = input === '-' && flags.stdinFile
+    ? [{ name: stdinSourceName(flags.sourceName), path: flags.stdinFile, bytes: statSync(flags.stdinFile).size }]
+    : listInputs(input, input === '-' ? stdinSourceName(flags.sourceName) : undefined);
+  if (input === '-') await refuseReusedSourceName(store, pipeline.config.name, files[0]!);
   const totalBytes = files.reduce((a, f) => a + f.bytes, 0);
   const showBar = flags.progress !== false && process.stderr.isTTY && input !== '-' && totalBytes > 0;
   const bar = showBar ? new SingleBar({ format: ' {bar} {percentage}% | {value}/{total} bytes | {file}', stream: process.stderr, hideCursor: true }, Presets.shades_classic) : undefined;
   bar?.start(totalBytes, 0, { file: '' });
   let done = 0;
-  const runner = new EmbeddedRunner(pipeline, store, new FileDlq(join(dataDir(flags), 'dlq')), {
+  const runner = new EmbeddedRunner(pipeline, store, new FileDlq(join(creatingDataDir(flags, [pipelineFile]), 'dlq')), {
     onBytes: (n) => { done += n; bar?.update(Math.min(done, totalBytes)); },
     onFileStart: (f) => bar?.update(done, { file: f.name }),
   }, { worker: useWorker(flags.threads, totalBytes, input === '-') });
@@ -70,14 +115,20 @@ export function register(program: Command): void {
       .argument('<pipeline>', 'pipeline YAML (e.g. pipelines/demo-carrier.yaml)')
       .option('-i, --input <path>', 'input file, folder, or - for stdin (default: the pipeline\'s input)')
       .option('--no-progress', 'no progress bar')
+      .option('--source-name <name>', 'source name of stdin input in the ledger and in reject coordinates (default: stdin-<UTC time>, unique per run)')
       .option('--threads <mode>', 'auto | on | off: mediate and rate in a worker thread while the main thread writes to ClickHouse (auto: inputs of 8 MiB or more on 4+ cores)', 'auto'),
   ).action(async (pipelineFile: string, flags: RunFlags) => {
     if (flags.threads && !['auto', 'on', 'off'].includes(flags.threads)) throw new Error(`--threads must be auto, on or off (got ${flags.threads})`);
-    const store = await openMigratedStore(flags);
+    const spool = flags.input === '-' && !(flags.clickhouseUrl ?? process.env.CLICKHOUSE_URL) ? await spoolStdin() : undefined;
     try {
-      await runPipeline(pipelineFile, flags, store, (s) => process.stdout.write(`${s}\n`));
+      const store = await openCreatingStore(flags, [pipelineFile]);
+      try {
+        await runPipeline(pipelineFile, { ...flags, stdinFile: spool?.file }, store, (s) => process.stdout.write(`${s}\n`));
+      } finally {
+        await store.close();
+      }
     } finally {
-      await store.close();
+      spool?.dispose();
     }
   });
 }

@@ -15,9 +15,9 @@ export interface InputFile {
   bytes: number;
 }
 
-/** Expand a file, a folder (its regular files, sorted, not hidden) or '-' (stdin). */
-export function listInputs(input: string): InputFile[] {
-  if (input === '-') return [{ name: 'stdin', path: '-', bytes: 0 }];
+/** Expand a file, a folder (its regular files, sorted, not hidden) or '-' (stdin, named `stdinName`). */
+export function listInputs(input: string, stdinName = 'stdin'): InputFile[] {
+  if (input === '-') return [{ name: stdinName, path: '-', bytes: 0 }];
   const abs = resolve(input);
   let st;
   try {
