@@ -14,7 +14,7 @@ export function register(program: Command): void {
     program
       .command('gl')
       .description('export the journal entries of a period\'s issued invoices as CSV (transaction-level or summary), checked to balance')
-      .requiredOption('-p, --period <YYYY-MM>', 'billing period')
+      .requiredOption('--period <YYYY-MM>', 'billing period')
       .option('-l, --level <level>', 'transaction | summary', 'transaction')
       .option('--mapping <file>', 'GL account mapping (kind: gl-mapping); default: the one named by the billing settings')
       .option('--billing <file>', 'billing settings (kind: billing)', DEFAULT_BILLING_FILE)

@@ -46,7 +46,7 @@ export function register(program: Command): void {
     program
       .command('invoice')
       .description('issue the invoices of a period from the charge ledger (issued invoices are immutable: running again re-renders them) as HTML, PDF, CSV and JSON')
-      .requiredOption('-p, --period <YYYY-MM>', 'billing period (calendar month in the billing time zone)')
+      .requiredOption('--period <YYYY-MM>', 'billing period (calendar month in the billing time zone)')
       .option('-a, --account <id>', 'only this account')
       .option('-o, --out <dir>', 'output folder (default: <db>/invoices/<period>)')
       .option('--billing <file>', 'billing settings (kind: billing)', DEFAULT_BILLING_FILE)

@@ -12,7 +12,7 @@ export function register(program: Command): void {
     program
       .command('rerate')
       .description('re-rate the UDRs of a period from ClickHouse: new versions of the charges that changed, and a diff report (running it again changes nothing)')
-      .requiredOption('-p, --period <YYYY-MM>', 'billing period (in the billing time zone)')
+      .requiredOption('--period <YYYY-MM>', 'billing period (in the billing time zone)')
       .option('-c, --catalog <path>', 'catalog file, or a folder with catalog.yaml, for every feed (default: each feed\'s pipeline catalog)')
       .option('--pipelines <dir>', 'where to find the pipeline of each feed', 'pipelines')
       .option('--billing <file>', 'billing settings (time zone of the period)', DEFAULT_BILLING_FILE)
