@@ -82,6 +82,8 @@ export interface BillingConfig {
   account(id: string): NamedAccount;
   productName(id: string): string;
   planName(id: string): string;
+  /** a plan's rate or recurring fee as named in the catalog (its `description`), if it has one */
+  rateName(plan: string, rate: string): string | undefined;
 }
 
 export const DEFAULT_BILLING_FILE = resolve(import.meta.dirname, '../../rules/billing/billing.yaml');
@@ -90,7 +92,7 @@ export function loadBillingConfig(file: string = DEFAULT_BILLING_FILE): BillingC
   const abs = resolve(file);
   const { value: cfg } = loadYaml(abs, billingSchema);
   const dir = dirname(abs);
-  const names = cfg.catalog ? catalogNames(resolve(dir, cfg.catalog)) : { accounts: new Map(), products: new Map(), plans: new Map() };
+  const names = cfg.catalog ? catalogNames(resolve(dir, cfg.catalog)) : { accounts: new Map(), products: new Map(), plans: new Map(), rates: new Map() };
   const taxTable = loadTaxTable(resolve(dir, cfg.tax.table));
   const gl = cfg.gl ? loadGlMapping(resolve(dir, cfg.gl)) : undefined;
   return {
@@ -123,6 +125,7 @@ export function loadBillingConfig(file: string = DEFAULT_BILLING_FILE): BillingC
     },
     productName: (id) => names.products.get(id) ?? id,
     planName: (id) => names.plans.get(id) ?? id,
+    rateName: (plan, rate) => names.rates.get(`${plan}\u001f${rate}`),
   };
 }
 
@@ -130,15 +133,20 @@ export function loadBillingConfig(file: string = DEFAULT_BILLING_FILE): BillingC
  * Names from a rating catalog, read leniently (only ids and names): invoices need them, and this keeps the billing
  * layer independent of the catalog's pricing schema as it evolves.
  */
-function catalogNames(file: string): { accounts: Map<string, { name?: string; parent?: string }>; products: Map<string, string>; plans: Map<string, string> } {
+function catalogNames(file: string): { accounts: Map<string, { name?: string; parent?: string }>; products: Map<string, string>; plans: Map<string, string>; rates: Map<string, string> } {
   const doc = parse(readFileSync(file, 'utf8')) as Record<string, any>;
   const accounts = new Map<string, { name?: string; parent?: string }>();
   const products = new Map<string, string>();
   const plans = new Map<string, string>();
+  const rates = new Map<string, string>();
   for (const a of (doc?.accounts ?? []) as any[]) if (a?.id) accounts.set(String(a.id), { name: a.name, parent: a.parent });
   for (const p of (doc?.products ?? []) as any[]) {
     if (p?.id) products.set(String(p.id), String(p.name ?? p.id));
-    for (const pl of (p?.plans ?? []) as any[]) if (pl?.id) plans.set(String(pl.id), String(pl.name ?? pl.id));
+    for (const pl of (p?.plans ?? []) as any[]) {
+      if (!pl?.id) continue;
+      plans.set(String(pl.id), String(pl.name ?? pl.id));
+      for (const r of [...(pl.rates ?? []), ...(pl.recurring ?? [])] as any[]) if (r?.id && r.description) rates.set(`${pl.id}\u001f${r.id}`, String(r.description));
+    }
   }
-  return { accounts, products, plans };
+  return { accounts, products, plans, rates };
 }

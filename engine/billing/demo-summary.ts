@@ -5,6 +5,7 @@ import { DEMO_PERIOD } from '../demo/world.ts';
 import type { StoreClient } from '../store/client.ts';
 import { loadBillingConfig } from './config.ts';
 import { runInvoices } from './invoice.ts';
+import { dayText } from './render/format.ts';
 import { ratingPeriodChargeProviders } from './rating-adapter.ts';
 
 export async function demoInvoiceSummary(store: StoreClient, dataDir: string): Promise<string> {
@@ -13,7 +14,7 @@ export async function demoInvoiceSummary(store: StoreClient, dataDir: string): P
   const out = join(dataDir, 'invoices', period);
   const r = await runInvoices(store, { period, config, out, providers: await ratingPeriodChargeProviders(config, store) });
   return [
-    `invoices ${period} (issued ${r.invoices[0]?.doc.issueDate ?? '-'}; HTML, PDF, CSV, JSON in ${out})`,
+    `invoices ${period} (issued ${r.invoices[0] ? dayText(r.invoices[0].doc.issueDate) : '-'}; HTML, PDF, CSV, JSON in ${out})`,
     invoiceSummary(r),
     `next: npx ratestream gl --period ${period}   ·   npx ratestream reconcile --period ${period}   ·   npx ratestream rerate --period ${period}`,
   ].join('\n');

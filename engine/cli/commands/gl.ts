@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { formatMoney } from '../../core/money.ts';
+import { humanMoney } from '../../core/money.ts';
 import { DEFAULT_BILLING_FILE, loadBillingConfig } from '../../billing/config.ts';
 import { balance, buildJournal, journalCsv, type GlLevel } from '../../billing/gl.ts';
 import { loadGlMapping } from '../../billing/gl-mapping.ts';
@@ -31,7 +31,7 @@ export function register(program: Command): void {
       const journal = buildJournal(lines, mapping, flags.level as GlLevel, flags.period);
       const text = journalCsv(journal, cfg.decimals);
       const b = balance(journal);
-      const msg = `GL ${flags.period} (${flags.level}, mapping ${mapping.name}): ${b.journals} journals, ${journal.length} lines, debit ${formatMoney(b.debit, cfg.decimals)} = credit ${formatMoney(b.credit, cfg.decimals)}, balance ${formatMoney(b.debit - b.credit, cfg.decimals)}`;
+      const msg = `GL ${flags.period} (${flags.level}, mapping ${mapping.name}): ${b.journals} journals, ${journal.length} lines, debit ${humanMoney(b.debit, cfg.decimals)} = credit ${humanMoney(b.credit, cfg.decimals)}, balance ${humanMoney(b.debit - b.credit, cfg.decimals)}`;
       if (flags.out === '-') {
         process.stdout.write(text);
         process.stderr.write(`${msg}\n`);

@@ -1,7 +1,7 @@
 /** `ratestream rerate --period YYYY-MM [--catalog DIR]`: re-rate a period's UDRs, write new charge versions and a diff report. */
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { displayMoney } from '../../core/money.ts';
+import { humanMoney } from '../../core/money.ts';
 import { DEFAULT_BILLING_FILE, loadBillingConfig } from '../../billing/config.ts';
 import { catalogResolver, rerate } from '../../billing/rerate.ts';
 import { table } from '../format.ts';
@@ -30,7 +30,7 @@ export function register(program: Command): void {
       for (const d of r.diffs) kinds[d.change]++;
       if (r.diffs.length) {
         log(`  (${kinds.changed} new versions, ${kinds.new} newly rated, ${kinds.void} voided)`);
-        log(table(r.byAccount.map((a) => ({ account: a.account, charges: a.charges, old: displayMoney(a.old), new: displayMoney(a.new), delta: displayMoney(a.delta) }))));
+        log(table(r.byAccount.map((a) => ({ account: a.account, charges: a.charges, old: humanMoney(a.old), new: humanMoney(a.new), delta: humanMoney(a.delta) }))));
       }
       log(`diff report → ${r.files.join(', ')}`);
     } finally {
