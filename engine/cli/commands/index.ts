@@ -16,8 +16,8 @@ export interface CommandEntry {
 
 export const COMMANDS: readonly CommandEntry[] = [
   { name: 'run', summary: 'mediate and rate a file, folder or stdin into ClickHouse', load: () => import('./run.ts') },
-  { name: 'query', summary: 'run read-only SQL against the store', load: () => import('./query.ts') },
-  { name: 'demo', summary: 'generate sample feeds, run the demo pipelines, print totals', load: () => import('./demo.ts') },
+  { name: 'query', summary: 'run SQL queries against the store', load: () => import('./query.ts') },
+  { name: 'demo', summary: 'generate sample feeds, run the demo pipelines, show totals', load: () => import('./demo.ts') },
   { name: 'invoice', summary: 'issue (or re-render) the invoices of a period', load: () => import('./invoice.ts') },
   { name: 'gl', summary: 'export the journal entries of a period\'s invoices', load: () => import('./gl.ts') },
   { name: 'rerate', summary: 're-rate a period\'s UDRs and report what changed', load: () => import('./rerate.ts') },
@@ -26,7 +26,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'finance-role', summary: 'DDL of a read-only finance role (or apply it)', load: () => import('./finance-role.ts') },
   { name: 'lint', summary: 'check YAML files: every problem as file:line:col', load: () => import('./lint.ts') },
   { name: 'test', summary: 'run the *.test.yaml rule tests', load: () => import('./test.ts') },
-  { name: 'dry-run', summary: 'mediate a sample input; print UDRs and rejects (stores nothing)', load: () => import('./dry-run.ts') },
+  { name: 'dry-run', summary: 'mediate a sample input, print UDRs and rejects, store nothing', load: () => import('./dry-run.ts') },
   { name: 'replay-dlq', summary: 're-run DLQ rejects through the current rules', load: () => import('./replay-dlq.ts') },
   { name: 'list', summary: 'list parsers, rule functions and YAML kinds', load: () => import('./list.ts') },
   { name: 'schemas', summary: 'generate the JSON Schemas of every YAML kind', load: () => import('./schemas.ts') },
@@ -35,5 +35,5 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'import-cgrates', summary: 'turn a CGRateS tariff plan into a catalog', load: () => import('./import-cgrates.ts') },
   { name: 'what-if', summary: 'what-if calculations on contracts', load: () => import('./what-if.ts') },
   { name: 'rating-golden', summary: 'run rating scenarios against their golden output', load: () => import('./rating-golden.ts') },
-  { name: 'serve', summary: 'streaming roles as Kafka consumer-group members, HTTP ingest', load: () => import('./serve.ts') },
+  { name: 'serve', summary: 'run the streaming roles (Kafka consumer group), HTTP ingest', load: () => import('./serve.ts') },
 ];
