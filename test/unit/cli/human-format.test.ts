@@ -1,4 +1,6 @@
 /** The human formats: money in tables, readable dates and subscription shares on invoices. */
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePeriod } from '../../../engine/billing/period.ts';
 import { dayRangeText, dayText, periodShareText, spanText } from '../../../engine/billing/render/format.ts';
@@ -48,5 +50,17 @@ describe('money in human tables', () => {
       'A        1,234,567.12',
       'B                5.00',
     ]);
+  });
+});
+
+describe('what-if terminate', () => {
+  it('states the charge as money people read; --json keeps it exact', () => {
+    const root = resolve(import.meta.dirname, '../../..');
+    const args = [join(root, 'engine/cli/bin.mjs'), 'what-if', 'terminate', '--contract', 'acme-2025', '--date', '2025-06-15', '-c', join(root, 'rules/rating/scenarios/contract.catalog.yaml')];
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/→ early-termination charge 500\.00$/);
+    const j = spawnSync(process.execPath, [...args, '--json'], { encoding: 'utf8' });
+    expect(JSON.parse(j.stdout).charge).toBe('500.0000000000');
   });
 });
