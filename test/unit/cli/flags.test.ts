@@ -43,6 +43,15 @@ describe('flags', () => {
     }
   });
 
+  it('run takes its pipeline as the argument or as -p, like dry-run and explain', () => {
+    const none = spawnSync(process.execPath, [BIN, 'run'], { encoding: 'utf8', cwd: tmp });
+    expect(none.status).toBe(1);
+    expect(none.stderr.trim()).toBe('ratestream: no pipeline: ratestream run <pipeline.yaml> (or -p <pipeline.yaml>)');
+    const two = spawnSync(process.execPath, [BIN, 'run', 'a.yaml', '-p', 'b.yaml'], { encoding: 'utf8', cwd: tmp });
+    expect(two.status).toBe(1);
+    expect(two.stderr.trim()).toBe('ratestream: two pipelines given (a.yaml and -p b.yaml): name one');
+  });
+
   it('a command that took -p for the period asks for --period', () => {
     const r = spawnSync(process.execPath, [BIN, 'gl', '-p', '2026-10'], { encoding: 'utf8', cwd: tmp });
     expect(r.status).not.toBe(0);
@@ -63,7 +72,7 @@ describe('empty input folder', () => {
   });
 
   it('run ends with the same error and exit 1, recording nothing', () => {
-    const r = spawnSync(process.execPath, [BIN, 'run', join(ROOT, 'pipelines/demo-carrier.yaml'), '-i', empty, '--db', join(tmp, 'data')], { encoding: 'utf8', cwd: tmp });
+    const r = spawnSync(process.execPath, [BIN, 'run', '-p', join(ROOT, 'pipelines/demo-carrier.yaml'), '-i', empty, '--db', join(tmp, 'data')], { encoding: 'utf8', cwd: tmp });
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toBe(`ratestream: input folder ${empty} has no files to read (names starting with "." are skipped)`);
     expect(r.stdout).not.toContain('records read');
