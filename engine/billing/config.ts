@@ -84,6 +84,8 @@ export interface BillingConfig {
   knowsAccount(id: string): boolean;
   productName(id: string): string;
   planName(id: string): string;
+  /** a plan's rate or recurring fee as named in the catalog (its `description`), if it has one */
+  rateName(plan: string, rate: string): string | undefined;
 }
 
 export const DEFAULT_BILLING_FILE = resolve(import.meta.dirname, '../../rules/billing/billing.yaml');
@@ -132,6 +134,7 @@ export function loadBillingConfig(file: string = DEFAULT_BILLING_FILE, catalogs:
     knowsAccount: (id) => id in cfg.accounts || !!names.accounts.get(id)?.name,
     productName: (id) => names.products.get(id) ?? id,
     planName: (id) => names.plans.get(id) ?? id,
+    rateName: (plan, rate) => names.rates.get(`${plan}\u001f${rate}`),
   };
 }
 
@@ -139,11 +142,12 @@ type Names = ReturnType<typeof catalogNames>;
 
 /** Names of several catalogs: the first catalog that names an id wins. */
 function mergeNames(all: readonly Names[]): Names {
-  const out: Names = { accounts: new Map(), products: new Map(), plans: new Map() };
+  const out: Names = { accounts: new Map(), products: new Map(), plans: new Map(), rates: new Map() };
   for (const n of all) {
     for (const [k, v] of n.accounts) if (!out.accounts.has(k)) out.accounts.set(k, v);
     for (const [k, v] of n.products) if (!out.products.has(k)) out.products.set(k, v);
     for (const [k, v] of n.plans) if (!out.plans.has(k)) out.plans.set(k, v);
+    for (const [k, v] of n.rates) if (!out.rates.has(k)) out.rates.set(k, v);
   }
   return out;
 }
@@ -152,15 +156,20 @@ function mergeNames(all: readonly Names[]): Names {
  * Names from a rating catalog, read leniently (only ids and names): invoices need them, and this keeps the billing
  * layer independent of the catalog's pricing schema as it evolves.
  */
-function catalogNames(file: string): { accounts: Map<string, { name?: string; parent?: string }>; products: Map<string, string>; plans: Map<string, string> } {
+function catalogNames(file: string): { accounts: Map<string, { name?: string; parent?: string }>; products: Map<string, string>; plans: Map<string, string>; rates: Map<string, string> } {
   const doc = parse(readFileSync(file, 'utf8')) as Record<string, any>;
   const accounts = new Map<string, { name?: string; parent?: string }>();
   const products = new Map<string, string>();
   const plans = new Map<string, string>();
+  const rates = new Map<string, string>();
   for (const a of (doc?.accounts ?? []) as any[]) if (a?.id) accounts.set(String(a.id), { name: a.name, parent: a.parent });
   for (const p of (doc?.products ?? []) as any[]) {
     if (p?.id) products.set(String(p.id), String(p.name ?? p.id));
-    for (const pl of (p?.plans ?? []) as any[]) if (pl?.id) plans.set(String(pl.id), String(pl.name ?? pl.id));
+    for (const pl of (p?.plans ?? []) as any[]) {
+      if (!pl?.id) continue;
+      plans.set(String(pl.id), String(pl.name ?? pl.id));
+      for (const r of [...(pl.rates ?? []), ...(pl.recurring ?? [])] as any[]) if (r?.id && r.description) rates.set(`${pl.id}\u001f${r.id}`, String(r.description));
+    }
   }
-  return { accounts, products, plans };
+  return { accounts, products, plans, rates };
 }

@@ -24,7 +24,7 @@ import { addDays, type BillingPeriod, issueDate, parsePeriod } from './period.ts
 import { renderInvoiceCsv, renderSummaryCsv } from './render/csv.ts';
 import { renderInvoiceHtml } from './render/html.ts';
 import { renderInvoicePdf } from './render/pdf.ts';
-import { quantityText } from './render/format.ts';
+import { periodShareText, quantityText, spanText } from './render/format.ts';
 import { lineTax, TableTaxHook, type TaxHook } from './tax.ts';
 import { type InvoiceDocLine, type InvoiceDocument, type Section, SECTIONS, summaryRows } from './document.ts';
 
@@ -170,13 +170,29 @@ interface Built {
   tax: bigint;
 }
 
-function lineageDescription(c: LedgerCharge): string | undefined {
+function lineageOf(c: LedgerCharge): Record<string, unknown> {
   try {
-    const l = JSON.parse(c.lineage) as { description?: unknown };
-    return typeof l.description === 'string' && l.description ? l.description : undefined;
+    const l = JSON.parse(c.lineage) as unknown;
+    return l && typeof l === 'object' ? (l as Record<string, unknown>) : {};
   } catch {
-    return undefined;
+    return {};
   }
+}
+
+function lineageDescription(c: LedgerCharge): string | undefined {
+  const d = lineageOf(c).description;
+  return typeof d === 'string' && d ? d : undefined;
+}
+
+/** A subscription line: plan and fee by name, and the service state unless it was active the whole period. */
+function recurringDescription(cfg: BillingConfig, period: BillingPeriod, c: LedgerCharge): string {
+  const l = lineageOf(c);
+  const state = typeof l.state === 'string' ? l.state : '';
+  const end = c.eventTime + Number(c.quantity);
+  const full = c.eventTime === period.start && end === period.end;
+  const span = full ? '' : spanText(c.eventTime, end, period.timezone);
+  const note = full && (l.core ?? state) === 'active' ? '' : ` (${[state, span].filter(Boolean).join(' ')})`;
+  return `${cfg.planName(c.plan)} · ${cfg.rateName(c.plan, c.rateId) ?? c.rateId}${note}`;
 }
 
 const SECTION_OF: Record<string, Section> = { usage: 'usage', recurring: 'recurring', one_time: 'one_time', penalty: 'penalty', adjustment: 'adjustment' };
@@ -207,9 +223,10 @@ export function buildInvoice(cfg: BillingConfig, taxHook: TaxHook, period: Billi
   for (const c of charges) {
     const section = SECTION_OF[c.kind] ?? 'usage';
     if (section === 'usage') {
-      add(section, [c.product, c.plan, c.usageClass, c.rateId, c.unit].join('\u001f'), c, c.amount, `${plan(c)} · ${c.usageClass}${c.rateId && c.rateId !== c.usageClass ? ` (${c.rateId})` : ''}`);
+      const rate = cfg.rateName(c.plan, c.rateId) ?? `${c.usageClass}${c.rateId && c.rateId !== c.usageClass ? ` (${c.rateId})` : ''}`;
+      add(section, [c.product, c.plan, c.usageClass, c.rateId, c.unit].join('\u001f'), c, c.amount, `${plan(c)} · ${rate}`);
     } else if (section === 'recurring') {
-      const d = lineageDescription(c) ?? `${plan(c)} · ${c.rateId}${c.matched && c.matched !== '*' ? ` (${c.matched})` : ''}`;
+      const d = lineageDescription(c) ?? recurringDescription(cfg, period, c);
       add(section, [c.service, c.product, c.plan, c.rateId, c.matched, c.chargeId].join('\u001f'), c, c.amount, c.service ? `${c.service}: ${d}` : d);
     } else {
       const d = lineageDescription(c) ?? `${c.rateId || c.kind}${c.matched && c.matched !== '*' ? ` (${c.matched})` : ''}`;
@@ -240,7 +257,7 @@ export function buildInvoice(cfg: BillingConfig, taxHook: TaxHook, period: Billi
     for (const it of g.items) items.push({ lineNo: no, chargeId: it.chargeId, chargeVersion: it.version, amount: it.amount, eventTime: it.eventTime });
     docLines.push({
       no, section: g.section, description: g.description, product: g.product, plan: g.plan, usageClass: g.usageClass, rate: g.rate, service: g.service,
-      quantity: g.quantity.toString(), unit: g.unit, quantityText: quantityText(g.quantity, g.unit), charges: g.items.length, net: formatMoney(net, dec),
+      quantity: g.quantity.toString(), unit: g.unit, quantityText: g.section === 'recurring' && g.unit === 'ms' && g.items.length === 1 ? periodShareText(g.items[0]!.eventTime, g.quantity, period) : quantityText(g.quantity, g.unit), charges: g.items.length, net: formatMoney(net, dec),
       taxCode: t.code, taxRate: t.rate, tax: formatMoney(taxAmount, dec), ...(g.origin ? { origin: g.origin } : {}),
     });
     const tk = `${t.jurisdiction}\u001f${t.code}\u001f${t.rate}`;

@@ -1,5 +1,5 @@
 /** The run summary: records read, ignored, rejected by reason, UDRs, charges, total per currency. */
-import { displayMoney } from '../core/money.ts';
+import { humanMoney } from '../core/money.ts';
 import type { FileCounters } from '../store/checkpoints.ts';
 import { fmtInt } from './format.ts';
 
@@ -50,7 +50,7 @@ export function renderSummary(t: Totals, title: string): string {
     `${pad('UDRs')}${fmtInt(t.udrs)}`,
     `${pad('charges')}${fmtInt(t.charges)}${sum(rateRejects) ? `  (not rated: ${fmtInt(sum(rateRejects))}${detail(rateRejects).trim() ? ` ${detail(rateRejects).trim()}` : ''})` : ''}`,
   ];
-  for (const [cur, amt] of Object.entries(t.amounts).sort()) lines.push(`${pad(`total ${cur}`)}${displayMoney(amt)}`);
+  for (const [cur, amt] of Object.entries(t.amounts).sort()) lines.push(`${pad(`total ${cur}`)}${humanMoney(amt)}`);
   for (const c of t.checks) lines.push(`file check      ${c}`);
   return lines.join('\n');
 }

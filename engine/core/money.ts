@@ -77,11 +77,20 @@ export function sumMoney(values: Iterable<bigint>): bigint {
   return s;
 }
 
-/** For display: the exact value with trailing zeros removed, keeping at least `minDecimals` places. */
-export function displayMoney(v: bigint, minDecimals = 2): string {
-  const s = formatMoney(v);
-  const [w, f = ''] = s.split('.');
-  let frac = f.replace(/0+$/, '');
-  if (frac.length < minDecimals) frac = frac.padEnd(minDecimals, '0');
-  return frac ? `${w}.${frac}` : w!;
+/** Thousands separators on a decimal string: "-1234567.5" → "-1,234,567.5" (digits unchanged). */
+export function groupDigits(amount: string): string {
+  const neg = amount.startsWith('-');
+  const [w, f] = (neg ? amount.slice(1) : amount).split('.');
+  const g = w!.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${neg ? '-' : ''}${g}${f !== undefined ? `.${f}` : ''}`;
+}
+
+/**
+ * The one format of money in human output (terminal tables, summaries, invoice documents): rounded to `decimals`
+ * places (default 2, half-up unless told) with thousands separators — "5,079.85". CSV and JSON keep full
+ * precision (formatMoney). Exact: a scaled bigint, or decimal text, in; never a float.
+ */
+export function humanMoney(v: bigint | string, decimals = 2, mode: RoundingMode = 'half-up'): string {
+  const scaled = typeof v === 'string' ? parseMoney(v) : v;
+  return groupDigits(formatMoney(roundScaled(scaled, decimals, mode), decimals));
 }

@@ -56,30 +56,30 @@ products:
       - id: mobile-business
         name: Mobile Business
         rates:
-          - { id: voice-nl, usage-class: voice, unit: ms, when: "destination ~ '^\\\\+31'", price: "0.0900", per: 60s, increments: 30s/6s, connect-fee: "0.0200", rounding: { mode: half-up, decimals: 4 } }
-          - { id: voice-intl, usage-class: voice, unit: ms, price: "0.3500", per: 60s, increments: 60s/60s, rounding: { mode: up, decimals: 4 } }
-          - { id: sms, usage-class: sms, unit: event, price: "0.0750", per: "1" }
-          - { id: data, usage-class: data, unit: byte, price: "0.0120", per: 1MB, increments: 1kB/1kB, rounding: { mode: half-even, decimals: 4 } }
-          - { id: iot-data, usage-class: iot-data, unit: byte, price: "0.0040", per: 1MB, increments: 1kB/1kB, rounding: { mode: half-even, decimals: 4 } }
+          - { id: voice-nl, description: Calls within NL, usage-class: voice, unit: ms, when: "destination ~ '^\\\\+31'", price: "0.0900", per: 60s, increments: 30s/6s, connect-fee: "0.0200", rounding: { mode: half-up, decimals: 4 } }
+          - { id: voice-intl, description: International calls, usage-class: voice, unit: ms, price: "0.3500", per: 60s, increments: 60s/60s, rounding: { mode: up, decimals: 4 } }
+          - { id: sms, description: SMS, usage-class: sms, unit: event, price: "0.0750", per: "1" }
+          - { id: data, description: Mobile data, usage-class: data, unit: byte, price: "0.0120", per: 1MB, increments: 1kB/1kB, rounding: { mode: half-even, decimals: 4 } }
+          - { id: iot-data, description: IoT data, usage-class: iot-data, unit: byte, price: "0.0040", per: 1MB, increments: 1kB/1kB, rounding: { mode: half-even, decimals: 4 } }
         recurring:
-          - { id: line-fee, frequency: monthly, prices: { active: "15.00", suspended: "3.00" } }
+          - { id: line-fee, description: Line fee, frequency: monthly, prices: { active: "15.00", suspended: "3.00" } }
       - id: mobile-basic
         name: Mobile Basic
         rates:
-          - { id: voice, usage-class: voice, unit: ms, price: "0.1500", per: 60s, increments: 60s/60s }
-          - { id: sms, usage-class: sms, unit: event, price: "0.1000" }
-          - { id: data, usage-class: data, unit: byte, price: "0.0250", per: 1MB, increments: 1kB/1kB }
-          - { id: iot-data, usage-class: iot-data, unit: byte, price: "0.0060", per: 1MB, increments: 1kB/1kB }
+          - { id: voice, description: Calls, usage-class: voice, unit: ms, price: "0.1500", per: 60s, increments: 60s/60s }
+          - { id: sms, description: SMS, usage-class: sms, unit: event, price: "0.1000" }
+          - { id: data, description: Mobile data, usage-class: data, unit: byte, price: "0.0250", per: 1MB, increments: 1kB/1kB }
+          - { id: iot-data, description: IoT data, usage-class: iot-data, unit: byte, price: "0.0060", per: 1MB, increments: 1kB/1kB }
         recurring:
-          - { id: line-fee, frequency: monthly, prices: { active: "8.50", suspended: "2.00" } }
+          - { id: line-fee, description: Line fee, frequency: monthly, prices: { active: "8.50", suspended: "2.00" } }
   - id: iot
     name: IoT connectivity
     plans:
       - id: iot-connect
         name: IoT Connect
         rates:
-          - { id: iot-data, usage-class: iot-data, unit: byte, price: "0.0050", per: 1MB, increments: 1kB/1kB, rounding: { mode: half-even, decimals: 4 } }
+          - { id: iot-data, description: IoT data, usage-class: iot-data, unit: byte, price: "0.0050", per: 1MB, increments: 1kB/1kB, rounding: { mode: half-even, decimals: 4 } }
         recurring:
-          - { id: sim-fee, frequency: monthly, prices: { active: "1.50", suspended: "0.50" } }
+          - { id: sim-fee, description: SIM fee, frequency: monthly, prices: { active: "1.50", suspended: "0.50" } }
 accounts:
 `;

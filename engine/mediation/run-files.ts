@@ -108,17 +108,26 @@ export class FileMediation {
   }
 }
 
-/** a file, or a folder's regular files (sorted, not hidden) */
-export function inputFiles(input: string): { path: string; name: string }[] {
+/**
+ * A file, or a folder's regular files (sorted, not hidden), with their sizes. A missing path or a folder without
+ * files is an error: a run over nothing would report zero records as if the feed had been empty.
+ */
+export function inputFiles(input: string): { path: string; name: string; bytes: number }[] {
   const show = (p: string) => {
     const r = relative(process.cwd(), p);
     return r.startsWith('..') ? p : r;
   };
-  if (statSync(input).isDirectory()) {
-    return readdirSync(input).filter((f) => !f.startsWith('.')).sort().map((f) => join(input, f))
-      .filter((p) => statSync(p).isFile()).map((p) => ({ path: p, name: show(p) }));
+  let st;
+  try {
+    st = statSync(input);
+  } catch {
+    throw new Error(`input ${input} does not exist`);
   }
-  return [{ path: input, name: show(input) }];
+  if (!st.isDirectory()) return [{ path: input, name: show(input), bytes: st.size }];
+  const files = readdirSync(input).filter((f) => !f.startsWith('.')).sort().map((f) => join(input, f))
+    .map((p) => ({ p, st: statSync(p) })).filter((f) => f.st.isFile()).map(({ p, st: s }) => ({ path: p, name: show(p), bytes: s.size }));
+  if (!files.length) throw new Error(`input folder ${input} has no files to read (names starting with "." are skipped)`);
+  return files;
 }
 
 /** one-line reconciliation summary */

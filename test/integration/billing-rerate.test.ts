@@ -36,7 +36,7 @@ describe('rerate on the demo period', () => {
     const dir = join(d.dir, 'catalog-v2');
     mkdirSync(dir);
     const text = readFileSync(join(ROOT, 'rules/demo/catalog.yaml'), 'utf8');
-    const changed = text.replace('{ id: sms, usage-class: sms, unit: event, price: "0.0750", per: "1" }', '{ id: sms, usage-class: sms, unit: event, price: "0.0800", per: "1" }');
+    const changed = text.replace('{ id: sms, description: SMS, usage-class: sms, unit: event, price: "0.0750", per: "1" }', '{ id: sms, description: SMS, usage-class: sms, unit: event, price: "0.0800", per: "1" }');
     expect(changed).not.toBe(text);
     writeFileSync(join(dir, 'catalog.yaml'), changed);
     for (const f of ['msisdn.csv', 'devices.csv']) copyFileSync(join(ROOT, 'rules/demo', f), join(dir, f));

@@ -1,14 +1,9 @@
 /** Display helpers shared by the invoice renderers (display only: stored amounts stay exact decimal text). */
+import { DateTime } from 'luxon';
+import { groupDigits } from '../../core/money.ts';
+import type { BillingPeriod } from '../period.ts';
 
-/** "1234567.5" → "1,234,567.50" (the value is already rounded; only grouping is added). */
-export function groupDigits(amount: string): string {
-  const neg = amount.startsWith('-');
-  const [w, f] = (neg ? amount.slice(1) : amount).split('.');
-  const g = w!.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return `${neg ? '-' : ''}${g}${f !== undefined ? `.${f}` : ''}`;
-}
-
-const group = (n: bigint) => n.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+const group = (n: bigint) => groupDigits(n.toString());
 
 /** A billed quantity in words a customer reads: time as min/s, data in MB (decimal), events as a count. */
 export function quantityText(q: bigint, unit: string): string {
@@ -33,6 +28,42 @@ export function quantityText(q: bigint, unit: string): string {
     default:
       return `${sign}${group(a)} ${unit}`;
   }
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** A local date as people read it: "2026-11-01" → "1 Nov 2026". */
+export function dayText(day: string): string {
+  const [y, m, d] = day.split('-').map(Number);
+  return `${d} ${MONTHS[m! - 1]} ${y}`;
+}
+
+/** First and last local day, inclusive: "1–31 Oct 2026", "28 Sep – 3 Oct 2026", "28 Dec 2026 – 3 Jan 2027", "5 Oct 2026". */
+export function dayRangeText(first: string, last: string): string {
+  if (first === last) return dayText(first);
+  const [y1, m1, d1] = first.split('-').map(Number);
+  const [y2, m2] = last.split('-').map(Number);
+  if (y1 !== y2) return `${dayText(first)} – ${dayText(last)}`;
+  if (m1 !== m2) return `${d1} ${MONTHS[m1! - 1]} – ${dayText(last)}`;
+  return `${d1}–${dayText(last)}`;
+}
+
+/** The local days a time span [start, end) touches, as a range: "15–31 Oct 2026". */
+export function spanText(start: number, end: number, timezone: string): string {
+  const day = (ms: number) => DateTime.fromMillis(ms, { zone: timezone }).toFormat('yyyy-MM-dd');
+  return dayRangeText(day(start), day(Math.max(start, end - 1)));
+}
+
+/**
+ * The part of a billing period a subscription line covers: "1 month" for the whole period, else days of the period
+ * ("17/31 days"; one decimal when the span does not start and end at midnight).
+ */
+export function periodShareText(start: number, ms: bigint, period: BillingPeriod): string {
+  const end = start + Number(ms);
+  if (start === period.start && end === period.end) return '1 month';
+  const days = DateTime.fromMillis(end, { zone: period.timezone }).diff(DateTime.fromMillis(start, { zone: period.timezone }), 'days').days;
+  const tenths = Math.round(days * 10);
+  return `${tenths % 10 === 0 ? tenths / 10 : (tenths / 10).toFixed(1)}/${period.days} days`;
 }
 
 export function rateText(rate: string): string {

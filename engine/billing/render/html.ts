@@ -1,6 +1,7 @@
 /** HTML invoice: one self-contained page (inline CSS, no scripts, no external assets), deterministic bytes. */
 import { type InvoiceDocument, SECTION_TITLES, SECTIONS } from '../document.ts';
-import { escapeHtml as e, groupDigits as m, rateText } from './format.ts';
+import { groupDigits as m } from '../../core/money.ts';
+import { dayRangeText, dayText, escapeHtml as e, rateText } from './format.ts';
 
 export function renderInvoiceHtml(d: InvoiceDocument): string {
   const cur = e(d.currency);
@@ -50,9 +51,9 @@ ${rows}
   <div class="customer"><strong>${e(d.customer.name)}</strong><br>Account ${e(d.customer.id)}${d.customer.parent ? ` (reports to ${e(d.customer.parent)})` : ''}<br>${addr(d.customer.address)}${d.customer.vatId ? `VAT ${e(d.customer.vatId)}` : ''}</div>
 </div>
 <table class="meta">
-  <tr><td>Period</td><td>${e(d.period.from)} – ${e(d.period.to)} (${e(d.period.timezone)})</td></tr>
-  <tr><td>Issue date</td><td>${e(d.issueDate)}</td></tr>
-  <tr><td>Due date</td><td>${e(d.dueDate)}</td></tr>
+  <tr><td>Period</td><td>${e(dayRangeText(d.period.from, d.period.to))} (${e(d.period.timezone)})</td></tr>
+  <tr><td>Issue date</td><td>${e(dayText(d.issueDate))}</td></tr>
+  <tr><td>Due date</td><td>${e(dayText(d.dueDate))}</td></tr>
   <tr><td>Currency</td><td>${cur}</td></tr>
 </table>
 <table class="lines">
@@ -72,7 +73,7 @@ ${taxes}
   <tr><td>Tax</td><td class="num">${cur} ${m(d.totals.tax)}</td></tr>
   <tr class="grand"><td>Total due</td><td class="num">${cur} ${m(d.totals.total)}</td></tr>
 </table>
-<p class="note">Please pay ${cur} ${m(d.totals.total)} by ${e(d.dueDate)}${d.issuer.iban ? ` to IBAN ${e(d.issuer.iban)}` : ''}, quoting ${e(d.invoiceNo)}.<br>Rounding ${e(d.rounding)}.</p>
+<p class="note">Please pay ${cur} ${m(d.totals.total)} by ${e(dayText(d.dueDate))}${d.issuer.iban ? ` to IBAN ${e(d.issuer.iban)}` : ''}, quoting ${e(d.invoiceNo)}.<br>Rounding ${e(d.rounding)}.</p>
 </body>
 </html>
 `;

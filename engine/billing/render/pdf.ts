@@ -4,7 +4,8 @@
  */
 import PDFDocument from 'pdfkit';
 import { type InvoiceDocument, SECTION_TITLES, SECTIONS } from '../document.ts';
-import { groupDigits as m, rateText } from './format.ts';
+import { groupDigits as m } from '../../core/money.ts';
+import { dayRangeText, dayText, rateText } from './format.ts';
 
 const LEFT = 48;
 const RIGHT = 547; // A4 width 595 − 48
@@ -41,7 +42,7 @@ export function renderInvoicePdf(d: InvoiceDocument): Promise<Buffer> {
   if (d.customer.vatId) doc.text(`VAT ${d.customer.vatId}`, 330);
 
   let y = 160;
-  for (const [k, v] of [['Period', `${d.period.from} – ${d.period.to} (${d.period.timezone})`], ['Issue date', d.issueDate], ['Due date', d.dueDate], ['Currency', cur]] as const) {
+  for (const [k, v] of [['Period', `${dayRangeText(d.period.from, d.period.to)} (${d.period.timezone})`], ['Issue date', dayText(d.issueDate)], ['Due date', dayText(d.dueDate)], ['Currency', cur]] as const) {
     doc.text(k, LEFT, y).text(v, LEFT + 80, y);
     y += 13;
   }
@@ -102,7 +103,7 @@ export function renderInvoicePdf(d: InvoiceDocument): Promise<Buffer> {
     yt += 15;
   }
   doc.font('Helvetica').fontSize(8).fillColor('#555');
-  doc.text(`Please pay ${cur} ${m(d.totals.total)} by ${d.dueDate}${d.issuer.iban ? ` to IBAN ${d.issuer.iban}` : ''}, quoting ${d.invoiceNo}.`, LEFT, yt + 16, { width: RIGHT - LEFT });
+  doc.text(`Please pay ${cur} ${m(d.totals.total)} by ${dayText(d.dueDate)}${d.issuer.iban ? ` to IBAN ${d.issuer.iban}` : ''}, quoting ${d.invoiceNo}.`, LEFT, yt + 16, { width: RIGHT - LEFT });
   doc.text(`Rounding ${d.rounding}.`, { width: RIGHT - LEFT });
   doc.end();
   return done;

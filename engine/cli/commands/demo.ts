@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { generateDemoFeeds } from '../../demo/generate.ts';
 import { queryRows, table as qtable } from '../../store/client.ts';
+import { groupDigits, humanMoney } from '../../core/money.ts';
 import { fmtInt, table } from '../format.ts';
 import { addStoreOptions, creatingDataDir, openCreatingStore, type StoreFlags } from '../store-options.ts';
 import { runPipeline } from './run.ts';
@@ -43,18 +44,14 @@ export function register(program: Command): void {
                 round(sumIf(quantity, unit = 'byte') / 1e6, 1) AS data_mb, currency, toString(sum(amount)) AS amount
          FROM ${qtable(store, 'charges')} FINAL WHERE kind = 'usage' GROUP BY account, currency ORDER BY account`);
       log('\nusage per account (all usage charges in the store; subscriptions are billed by the invoice run below)');
-      log(table(rows.map((r) => ({ ...r, amount: trimMoney(String(r.amount)) }))));
+      log(table(rows.map((r) => ({
+        ...r, charges: fmtInt(Number(r.charges)), voice_seconds: fmtInt(Number(r.voice_seconds)), sms: fmtInt(Number(r.sms)), data_mb: groupDigits(String(r.data_mb)),
+        amount: humanMoney(String(r.amount)),
+      }))));
       log(`\nquery it: npx ratestream query "SELECT usage_class, count(), sum(amount) FROM charges FINAL GROUP BY usage_class"`);
       log(`\n${await demoInvoiceSummary(store, db)}`);
     } finally {
       await store.close();
     }
   });
-}
-
-function trimMoney(s: string): string {
-  if (!s.includes('.')) return `${s}.00`;
-  const [w, f] = s.split('.');
-  const t = f!.replace(/0+$/, '').padEnd(2, '0');
-  return `${w}.${t}`;
 }

@@ -32,7 +32,7 @@ export function register(program: Command): void {
     program
       .command('events')
       .description('collect billing events of a period into the outbox and deliver them to webhooks (HMAC-signed, retried) and/or a Kafka topic')
-      .requiredOption('-p, --period <YYYY-MM>', 'billing period')
+      .requiredOption('--period <YYYY-MM>', 'billing period')
       .option('--webhook <url>', 'POST events here (repeatable); secret from RATESTREAM_WEBHOOK_SECRET', (v: string, a: string[]) => [...a, v], [])
       .option('--kafka-topic <topic>', 'produce events to this topic')
       .option('--kafka-brokers <list>', 'host:port,… (default: KAFKA_BROKERS)')

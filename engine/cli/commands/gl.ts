@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { formatMoney } from '../../core/money.ts';
+import { humanMoney } from '../../core/money.ts';
 import { loadBillingConfig } from '../../billing/config.ts';
 import { balance, buildJournal, journalCsv, type GlLevel } from '../../billing/gl.ts';
 import { loadGlMapping } from '../../billing/gl-mapping.ts';
@@ -16,7 +16,7 @@ export function register(program: Command): void {
     program
       .command('gl')
       .description('export the journal entries of a period\'s issued invoices as CSV (transaction-level or summary), checked to balance')
-      .requiredOption('-p, --period <YYYY-MM>', 'billing period')
+      .requiredOption('--period <YYYY-MM>', 'billing period')
       .option('-l, --level <level>', 'transaction | summary', 'transaction')
       .option('--mapping <file>', 'GL account mapping (kind: gl-mapping); default: the one named by the billing settings')
       .option('--billing <file>', 'billing settings (kind: billing) (default: <project>/rules/billing/billing.yaml)')
@@ -35,7 +35,7 @@ export function register(program: Command): void {
       const journal = buildJournal(lines, mapping, flags.level as GlLevel, flags.period);
       const text = journalCsv(journal, cfg.decimals);
       const b = balance(journal);
-      const msg = `GL ${flags.period} (${flags.level}, mapping ${mapping.name}): ${b.journals} journals, ${journal.length} lines, debit ${formatMoney(b.debit, cfg.decimals)} = credit ${formatMoney(b.credit, cfg.decimals)}, balance ${formatMoney(b.debit - b.credit, cfg.decimals)}`;
+      const msg = `GL ${flags.period} (${flags.level}, mapping ${mapping.name}): ${b.journals} journals, ${journal.length} lines, debit ${humanMoney(b.debit, cfg.decimals)} = credit ${humanMoney(b.credit, cfg.decimals)}, balance ${humanMoney(b.debit - b.credit, cfg.decimals)}`;
       if (flags.out === '-') {
         process.stdout.write(text);
         process.stderr.write(`${msg}\n`);

@@ -6,7 +6,8 @@ import { loadBillingConfig } from '../../billing/config.ts';
 import { runInvoices, type InvoiceRunResult } from '../../billing/invoice.ts';
 import { ratingPeriodChargeProviders } from '../../billing/rating-adapter.ts';
 import { loadTaxHookModule } from '../../billing/tax.ts';
-import { groupDigits } from '../../billing/render/format.ts';
+import { dayRangeText } from '../../billing/render/format.ts';
+import { humanMoney, parseMoney } from '../../core/money.ts';
 import { table } from '../format.ts';
 import { parsePeriod } from '../../billing/period.ts';
 import { ledgerRowCounts } from '../../store/contents.ts';
@@ -26,23 +27,18 @@ export interface InvoiceFlags extends StoreFlags {
 /** Render a run as the summary table (also printed by the demo). */
 export function invoiceSummary(r: InvoiceRunResult): string {
   if (!r.invoices.length) return `no invoices for ${r.period.id} (no charges)`;
+  const decimals = (r.invoices[0]!.doc.totals.total.split('.')[1] ?? '').length; // the documents' rounding
   const rows: Record<string, unknown>[] = r.invoices.map((o) => ({
     invoice: o.doc.invoiceNo, account: o.doc.customer.id, status: o.status, lines: o.doc.lines.length, currency: o.doc.currency,
-    net: groupDigits(o.doc.totals.net), tax: groupDigits(o.doc.totals.tax), total: groupDigits(o.doc.totals.total),
+    net: humanMoney(o.doc.totals.net, decimals), tax: humanMoney(o.doc.totals.tax, decimals), total: humanMoney(o.doc.totals.total, decimals),
   }));
   const totals = new Map<string, [bigint, bigint, bigint]>();
-  const dec = (s: string) => BigInt(s.replace('.', ''));
   for (const o of r.invoices) {
     const t = totals.get(o.doc.currency) ?? [0n, 0n, 0n];
-    t[0] += dec(o.doc.totals.net); t[1] += dec(o.doc.totals.tax); t[2] += dec(o.doc.totals.total);
+    t[0] += parseMoney(o.doc.totals.net); t[1] += parseMoney(o.doc.totals.tax); t[2] += parseMoney(o.doc.totals.total);
     totals.set(o.doc.currency, t);
   }
-  const decimals = (r.invoices[0]!.doc.totals.total.split('.')[1] ?? '').length;
-  const fmt = (v: bigint) => {
-    const neg = v < 0n; const s = (neg ? -v : v).toString().padStart(decimals + 1, '0');
-    return groupDigits(`${neg ? '-' : ''}${decimals ? `${s.slice(0, -decimals)}.${s.slice(-decimals)}` : s}`);
-  };
-  for (const [cur, [n, t, g]] of totals) rows.push({ invoice: 'total', account: '', status: '', lines: r.invoices.filter((o) => o.doc.currency === cur).reduce((a, o) => a + o.doc.lines.length, 0), currency: cur, net: fmt(n), tax: fmt(t), total: fmt(g) });
+  for (const [cur, [n, t, g]] of totals) rows.push({ invoice: 'total', account: '', status: '', lines: r.invoices.filter((o) => o.doc.currency === cur).reduce((a, o) => a + o.doc.lines.length, 0), currency: cur, net: humanMoney(n, decimals), tax: humanMoney(t, decimals), total: humanMoney(g, decimals) });
   return table(rows);
 }
 
@@ -51,7 +47,7 @@ export function register(program: Command): void {
     program
       .command('invoice')
       .description('issue the invoices of a period from the charge ledger (issued invoices are immutable: running again re-renders them) as HTML, PDF, CSV and JSON')
-      .requiredOption('-p, --period <YYYY-MM>', 'billing period (calendar month in the billing time zone)')
+      .requiredOption('--period <YYYY-MM>', 'billing period (calendar month in the billing time zone)')
       .option('-a, --account <id>', 'only this account')
       .option('-o, --out <dir>', 'output folder (default: <db>/invoices/<period>)')
       .option('--billing <file>', 'billing settings (kind: billing; default: <project>/rules/billing/billing.yaml)')
@@ -75,7 +71,7 @@ export function register(program: Command): void {
       const out = resolve(flags.out ?? join(existingDataDir(flags, anchors), 'invoices', flags.period));
       const r = await runInvoices(store, { period: flags.period, account: flags.account, config, taxHook, providers: await ratingPeriodChargeProviders(config, store, pipelines, warn), out, formats });
       for (const w of r.warnings) warn(w);
-      process.stdout.write(`invoices ${r.period.id} (${r.period.firstDay} – ${r.period.lastDay}, ${r.period.timezone}) → ${out}\n${invoiceSummary(r)}\n`);
+      process.stdout.write(`invoices ${r.period.id} (${dayRangeText(r.period.firstDay, r.period.lastDay)}, ${r.period.timezone}) → ${out}\n${invoiceSummary(r)}\n`);
     } finally {
       await store.close();
     }

@@ -15,7 +15,7 @@ export function register(program: Command): void {
     program
       .command('reconcile')
       .description('reconcile per feed and period: records in = UDRs + ignored + rejected, UDRs = rated; lists every difference (exit code 2 when unbalanced)')
-      .option('-p, --period <YYYY-MM>', 'only this period')
+      .option('--period <YYYY-MM>', 'only this period')
       .option('--feed <feed>', 'only this feed')
       .option('--billing <file>', 'billing settings (time zone of the periods) (default: <project>/rules/billing/billing.yaml)')
       .option('--limit <n>', 'list at most this many unrated UDRs / orphan charges', '1000')

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { displayMoney } from '../../core/money.ts';
+import { humanMoney } from '../../core/money.ts';
 import { loadBillingConfig } from '../../billing/config.ts';
 import { parsePeriod } from '../../billing/period.ts';
 import { catalogResolver, rerate } from '../../billing/rerate.ts';
@@ -31,7 +31,7 @@ export function register(program: Command): void {
     program
       .command('rerate')
       .description('re-rate the UDRs of a period from ClickHouse: new versions of the charges that changed, and a diff report per run (running it again changes nothing)')
-      .requiredOption('-p, --period <YYYY-MM>', 'billing period (in the billing time zone)')
+      .requiredOption('--period <YYYY-MM>', 'billing period (in the billing time zone)')
       .option('-c, --catalog <path>', 'catalog file, or a folder with catalog.yaml: applies to the feeds whose pipeline uses a catalog of that name (or to --feed); default: each feed\'s pipeline catalog')
       .option('--feed <feed>', 're-rate only this feed (repeatable); with --catalog: apply that catalog to it', (v: string, a: string[]) => [...a, v], [])
       .option('--pipelines <dir>', 'where to find the pipeline of each feed (default: <project>/pipelines)')
@@ -60,7 +60,7 @@ export function register(program: Command): void {
       for (const d of r.diffs) kinds[d.change]++;
       if (r.diffs.length) {
         log(`  (${kinds.changed} new versions, ${kinds.new} newly rated, ${kinds.void} voided)`);
-        log(table(r.byAccount.map((a) => ({ account: a.account, charges: a.charges, old: displayMoney(a.old), new: displayMoney(a.new), delta: displayMoney(a.delta) }))));
+        log(table(r.byAccount.map((a) => ({ account: a.account, charges: a.charges, old: humanMoney(a.old), new: humanMoney(a.new), delta: humanMoney(a.delta) }))));
       }
       log(`diff report → ${r.files.join(', ')}`);
       const missing = (feeds ?? []).filter((f) => !r.feeds.includes(f));

@@ -112,12 +112,16 @@ export function register(program: Command): void {
     program
       .command('run')
       .description('mediate and rate a file, folder or stdin through a pipeline into ClickHouse, then print the summary')
-      .argument('<pipeline>', 'pipeline YAML (e.g. pipelines/demo-carrier.yaml)')
+      .argument('[pipeline]', 'pipeline YAML (e.g. pipelines/demo-carrier.yaml); or -p FILE as in dry-run and explain')
+      .option('-p, --pipeline <file>', 'pipeline YAML (instead of the argument)')
       .option('-i, --input <path>', 'input file, folder, or - for stdin (default: the pipeline\'s input)')
       .option('--no-progress', 'no progress bar')
       .option('--source-name <name>', 'source name of stdin input in the ledger and in reject coordinates (default: stdin-<UTC time>, unique per run)')
       .option('--threads <mode>', 'auto | on | off: mediate and rate in a worker thread while the main thread writes to ClickHouse (auto: inputs of 8 MiB or more on 4+ cores)', 'auto'),
-  ).action(async (pipelineFile: string, flags: RunFlags) => {
+  ).action(async (arg: string | undefined, flags: RunFlags & { pipeline?: string }) => {
+    if (arg && flags.pipeline && arg !== flags.pipeline) throw new Error(`two pipelines given (${arg} and -p ${flags.pipeline}): name one`);
+    const pipelineFile = arg ?? flags.pipeline;
+    if (!pipelineFile) throw new Error('no pipeline: ratestream run <pipeline.yaml> (or -p <pipeline.yaml>)');
     if (flags.threads && !['auto', 'on', 'off'].includes(flags.threads)) throw new Error(`--threads must be auto, on or off (got ${flags.threads})`);
     const spool = flags.input === '-' && !(flags.clickhouseUrl ?? process.env.CLICKHOUSE_URL) ? await spoolStdin() : undefined;
     try {

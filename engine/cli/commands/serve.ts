@@ -7,9 +7,9 @@ export function register(program: Command): void {
   program
     .command('serve')
     .description('stream raw.<feed> → udr → rated → ClickHouse exactly once as Kafka consumer-group members (roles mediate, rate, sink); /healthz /readyz /metrics, HTTP ingest, drop directories')
-    .requiredOption('-c, --config <file>', 'serve config YAML (kind: serve)')
+    .requiredOption('--config <file>', 'serve config YAML (kind: serve)')
     .option('-r, --roles <list>', `comma-separated subset of ${ROLES.join(',')} (default: the config's roles, all three)`)
-    .option('-p, --http-port <port>', 'HTTP port (overrides http.port; 0 = any free port)')
+    .option('--http-port <port>', 'HTTP port (overrides http.port; 0 = any free port)')
     .action(async (flags: { config: string; roles?: string; httpPort?: string }) => {
       const loaded = loadServeConfig(flags.config);
       const roles = flags.roles?.split(',').map((s) => s.trim()).filter(Boolean);

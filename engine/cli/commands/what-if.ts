@@ -1,11 +1,12 @@
 /** `ratestream what-if terminate --contract C --date D --catalog F`: the early-termination charge, step by step. */
 import type { Command } from 'commander';
+import { humanMoney } from '../../core/money.ts';
 import { loadCatalogFile } from '../../rating/catalog.ts';
 import { whatIfTerminate, type TerminationQuote } from '../../rating/contracts.ts';
 import { parseDate } from '../../rating/durations.ts';
 
 function print(q: TerminationQuote, indent = ''): string[] {
-  const out = [`${indent}${q.contract}: terminate at ${q.date} (contract month ${q.month} of ${q.termMonths}) → early-termination charge ${q.charge}`];
+  const out = [`${indent}${q.contract}: terminate at ${q.date} (contract month ${q.month} of ${q.termMonths}) → early-termination charge ${humanMoney(q.charge)}`];
   for (const s of q.steps) out.push(`${indent}  - ${s}`);
   for (const c of q.coTerminated) out.push(`${indent}  co-terminated:`, ...print(c, `${indent}    `));
   return out;

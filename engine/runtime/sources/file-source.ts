@@ -2,11 +2,12 @@
  * File / folder / stdin source for the embedded mode: streams text in 1 MiB chunks through the feed's framer and
  * hands out raw records in batches. Reports bytes read for progress.
  */
-import { createReadStream, readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { RawRecord } from '../../core/types.ts';
 import type { FileCheck, FeedParser } from '../../mediation/parsers/types.ts';
+import { inputFiles } from '../../mediation/run-files.ts';
 
 export interface InputFile {
   /** path as shown in source coordinates (relative to cwd when inside it) */
@@ -15,29 +16,10 @@ export interface InputFile {
   bytes: number;
 }
 
-/** Expand a file, a folder (its regular files, sorted, not hidden) or '-' (stdin, named `stdinName`). */
+/** Expand a file, a folder (its regular files, sorted, not hidden; none is an error) or '-' (stdin, named `stdinName`). */
 export function listInputs(input: string, stdinName = 'stdin'): InputFile[] {
   if (input === '-') return [{ name: stdinName, path: '-', bytes: 0 }];
-  const abs = resolve(input);
-  let st;
-  try {
-    st = statSync(abs);
-  } catch {
-    throw new Error(`input ${input} does not exist`);
-  }
-  const show = (p: string) => {
-    const r = relative(process.cwd(), p);
-    return r.startsWith('..') ? p : r;
-  };
-  if (st.isDirectory()) {
-    return readdirSync(abs)
-      .filter((f) => !f.startsWith('.'))
-      .sort()
-      .map((f) => join(abs, f))
-      .filter((p) => statSync(p).isFile())
-      .map((p) => ({ name: show(p), path: p, bytes: statSync(p).size }));
-  }
-  return [{ name: show(abs), path: abs, bytes: st.size }];
+  return inputFiles(resolve(input));
 }
 
 /** bytes per read from a file input */

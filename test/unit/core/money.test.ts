@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayMoney, divRound, formatMoney, parseMoney, roundScaled, type RoundingMode } from '../../../engine/core/money.ts';
+import { divRound, groupDigits, humanMoney, formatMoney, parseMoney, roundScaled, type RoundingMode } from '../../../engine/core/money.ts';
 
 describe('money', () => {
   it('parses and formats exact decimals', () => {
@@ -7,11 +7,23 @@ describe('money', () => {
     expect(parseMoney('-1.5')).toBe(-15_000_000_000n);
     expect(formatMoney(parseMoney('31.365'))).toBe('31.3650000000');
     expect(formatMoney(parseMoney('31.37'), 2)).toBe('31.37');
-    expect(displayMoney(parseMoney('647.404'))).toBe('647.404');
-    expect(displayMoney(parseMoney('5'))).toBe('5.00');
     expect(() => parseMoney('1e3')).toThrow(/not a decimal/);
     expect(() => parseMoney('0.00000000001')).toThrow(/more than 10 decimals/);
     expect(() => formatMoney(parseMoney('1.005'), 2)).toThrow(/not rounded/);
+  });
+
+  it('shows money one way to people: 2 decimals (half-up), thousands separated; exact from text or scaled', () => {
+    expect(humanMoney(parseMoney('5079.8451'))).toBe('5,079.85');
+    expect(humanMoney('1234567.1234567891')).toBe('1,234,567.12');
+    expect(humanMoney('-1234.005')).toBe('-1,234.01');
+    expect(humanMoney('0.004')).toBe('0.00');
+    expect(humanMoney('5')).toBe('5.00');
+    expect(humanMoney('999999999999999999.995')).toBe('1,000,000,000,000,000,000.00');
+    expect(humanMoney('16.065', 2, 'half-even')).toBe('16.06');
+    expect(humanMoney('1234.5678', 3)).toBe('1,234.568');
+    expect(humanMoney('1234.5', 0)).toBe('1,235');
+    expect(groupDigits('-1234567.50')).toBe('-1,234,567.50');
+    expect(groupDigits('123')).toBe('123');
   });
 
   const cases: [string, number, RoundingMode, string][] = [
