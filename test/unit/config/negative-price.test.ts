@@ -16,11 +16,11 @@ const lint = (name: string, text: string) => {
 };
 
 describe('negative prices', () => {
-  const sms = '{ id: sms, usage-class: sms, unit: event, price: "0.0750", per: "1" }';
+  const sms = '{ id: sms, description: SMS, usage-class: sms, unit: event, price: "0.0750", per: "1" }';
   it('the demo line is there to edit', () => expect(demo).toContain(sms));
 
   it('a negative price is an error at its line:col', () => {
-    const text = demo.replace(sms, '{ id: sms, usage-class: sms, unit: event, price: "-0.0750", per: "1" }');
+    const text = demo.replace(sms, '{ id: sms, description: SMS, usage-class: sms, unit: event, price: "-0.0750", per: "1" }');
     const line = text.split('\n').findIndex((l) => l.includes('"-0.0750"')) + 1;
     const r = lint('neg.catalog.yaml', text);
     expect(r.status).toBe(1);
@@ -28,7 +28,7 @@ describe('negative prices', () => {
   }, 60_000);
 
   it('a schema mistake does not hide a negative price or a broken rate condition', () => {
-    const text = demo.replace(sms, `{ id: sms, usage-class: sms, unit: event, price: "-0.0750", per: "1", when: "e146(origin) != ''" }`).replace(/^timezone:/m, 'timezon:');
+    const text = demo.replace(sms, `{ id: sms, description: SMS, usage-class: sms, unit: event, price: "-0.0750", per: "1", when: "e146(origin) != ''" }`).replace(/^timezone:/m, 'timezon:');
     writeFileSync(join(dir, 'three.catalog.yaml'), text);
     const msgs = lintPaths([join(dir, 'three.catalog.yaml')]).problems.map((p) => p.message);
     expect(msgs).toEqual([
@@ -39,7 +39,7 @@ describe('negative prices', () => {
   });
 
   it('allow-negative: true on the rate makes it a credit that lints clean', () => {
-    const r = lint('credit.catalog.yaml', demo.replace(sms, '{ id: sms, usage-class: sms, unit: event, price: "-0.0750", per: "1", allow-negative: true }'));
+    const r = lint('credit.catalog.yaml', demo.replace(sms, '{ id: sms, description: SMS, usage-class: sms, unit: event, price: "-0.0750", per: "1", allow-negative: true }'));
     expect(r.stdout).toBe('');
     expect(r.status).toBe(0);
   }, 60_000);
