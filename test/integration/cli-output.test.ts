@@ -19,7 +19,7 @@ describe('CLI output for people and for machines', () => {
   let dir: string;
   let demo: string;
   const cli = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [BIN, ...args, '--db', join(dir, 'data')], { cwd: dir, encoding: 'utf8', timeout: 240_000 });
+    const r = spawnSync(process.execPath, [BIN, ...args, '--home', ROOT, '--db', join(dir, 'data')], { cwd: dir, encoding: 'utf8', timeout: 240_000 });
     if (r.status !== 0) throw new Error(`ratestream ${args.join(' ')} → exit ${r.status}\n${r.stderr}`);
     return r;
   };

@@ -137,8 +137,9 @@ describe(`streaming sink: ClickHouse down for ${OUTAGE_MS / 1000} s, then a lost
     await admin.disconnect();
     await embedded;
 
-    const { queryRows } = await import('../../engine/store/client.ts');
-    const [s] = await queryRows(store, SUMMARY_SQL.charges);
+    const { EXACT_JSON_SETTINGS, queryRows } = await import('../../engine/store/client.ts');
+    // exact JSON (64-bit integers and decimals as strings), as `ratestream query` prints them for the embedded side
+    const [s] = await queryRows(store, SUMMARY_SQL.charges, undefined, EXACT_JSON_SETTINGS);
     const [raw] = await queryRows<{ raw_rows: string }>(store, SUMMARY_SQL.rawRows);
     const [e] = await queryDb(join(dir, 'emb'), SUMMARY_SQL.charges);
     process.stderr.write(`[sink-failure] streaming ${JSON.stringify(s)} raw rows ${raw!.raw_rows}\n[sink-failure] embedded  ${JSON.stringify(e)}\n`);
