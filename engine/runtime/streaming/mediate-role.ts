@@ -19,6 +19,7 @@ import type { RoleContext } from './context.ts';
 import { barrierRecord, readUntilBarriers } from './kafka-util.ts';
 import { PairingStateReader, pairingStateRecords, pairingStateSpec, pairingStateTopic } from './pairing-state.ts';
 import { partitionKey, type StreamPipeline } from './pipelines.ts';
+import type { BatchCounts } from './batch-counts.ts';
 import { TxnRole, type TxnPartition } from './txn-role.ts';
 
 interface MediatePartition extends TxnPartition {
@@ -157,12 +158,11 @@ export class MediateRole extends TxnRole<MediatePartition> {
     return parts;
   }
 
-  protected async transform(part: MediatePartition, msgs: ConsumedMessage[]): Promise<{ records: ProducerRecord[] }> {
-    if (!part.pipeline) return { records: this.forwardEvents(part, msgs) };
+  protected async transform(part: MediatePartition, msgs: ConsumedMessage[], m: BatchCounts): Promise<{ records: ProducerRecord[] }> {
+    if (!part.pipeline) return { records: this.forwardEvents(part, msgs, m) };
     const { feed, mediation, catalog } = part.pipeline;
     // rules reloaded since the last batch: swap now, between batches (dedup and pairing state are kept)
     if (part.mediator!.rules !== mediation) part.mediator!.swapRules(mediation);
-    const m = this.ctx.metrics;
     const raws: RawRecord[] = [];
     let empty = 0;
     for (const msg of msgs) {
@@ -192,10 +192,9 @@ export class MediateRole extends TxnRole<MediatePartition> {
   }
 
   /** service-events-in (JSON) → the udr topic on the service's rating key, so it meets that service's usage in order */
-  private forwardEvents(part: MediatePartition, msgs: ConsumedMessage[]): ProducerRecord[] {
+  private forwardEvents(part: MediatePartition, msgs: ConsumedMessage[], m: BatchCounts): ProducerRecord[] {
     const t = this.ctx.topics;
     const out: ProducerRecord[] = [];
-    const m = this.ctx.metrics;
     m.recordsIn.inc({ role: 'mediate', feed: 'service-events' }, msgs.length);
     for (const msg of msgs) {
       const source = `${part.topic}/${part.partition}/${msg.offset}`;

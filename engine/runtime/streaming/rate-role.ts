@@ -26,6 +26,7 @@ import type { RoleContext } from './context.ts';
 import { DEDUP_PREFIX, DedupWindow, idHash } from './dedup-window.ts';
 import { barrierRecord, readUntilBarriers } from './kafka-util.ts';
 import { dlqRecord } from './mediate-role.ts';
+import type { BatchCounts } from './batch-counts.ts';
 import { TxnRole, type TxnPartition } from './txn-role.ts';
 
 interface RatePartition extends TxnPartition {
@@ -91,9 +92,8 @@ export class RateRole extends TxnRole<RatePartition> {
     return [...parts.values()];
   }
 
-  protected async transform(part: RatePartition, msgs: ConsumedMessage[]): Promise<{ records: ProducerRecord[]; onCommitted?: () => void }> {
+  protected async transform(part: RatePartition, msgs: ConsumedMessage[], m: BatchCounts): Promise<{ records: ProducerRecord[]; onCommitted?: () => void }> {
     const t = this.ctx.topics;
-    const m = this.ctx.metrics;
     const codecs = this.ctx.codecs;
     const out: ProducerRecord[] = [];
     const hashes: string[] = [];

@@ -13,6 +13,7 @@
 import type { Logger } from 'pino';
 import type { BatchContext, ConsumedBatch, ConsumedMessage, KafkaConsumer, ProducerRecord, TopicPartition, TransactionalProducer } from '../kafka/port.ts';
 import type { RoleContext, StreamRole } from './context.ts';
+import { BatchCounts } from './batch-counts.ts';
 import { sendChunked } from './kafka-util.ts';
 
 export interface TxnPartition {
@@ -50,8 +51,11 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
   }
   /** build the partition's in-memory state (after fencing); `fenced` holds what fenceRecords returned per partition */
   protected abstract createPartitions(opened: Array<{ tp: TopicPartition; producer: TransactionalProducer; next: bigint; fence: ProducerRecord[] }>): Promise<P[]>;
-  /** transform a batch: the records to produce (state changes included) and a commit hook for in-memory bookkeeping */
-  protected abstract transform(part: P, messages: ConsumedMessage[], batch: ConsumedBatch): Promise<{ records: ProducerRecord[]; onCommitted?: () => void }>;
+  /**
+   * transform a batch: the records to produce (state changes included) and a commit hook for in-memory bookkeeping;
+   * record counts go to `counts`, applied only when the batch's transaction commits (a retried batch counts once)
+   */
+  protected abstract transform(part: P, messages: ConsumedMessage[], counts: BatchCounts, batch: ConsumedBatch): Promise<{ records: ProducerRecord[]; onCommitted?: () => void }>;
   protected dropPartition(_part: P): void {}
 
   async start(): Promise<void> {
@@ -148,12 +152,14 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
     const nextOffset = (BigInt(last.offset) + 1n).toString();
     let tx: Awaited<ReturnType<TransactionalProducer['begin']>> | undefined;
     try {
-      const { records, onCommitted } = await this.transform(part, msgs, batch);
+      const counts = new BatchCounts(this.ctx.metrics);
+      const { records, onCommitted } = await this.transform(part, msgs, counts, batch);
       tx = await part.producer.begin();
       await sendChunked(tx, records);
       await tx.sendOffsets(this.groupId, [{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]);
       await tx.commit();
       part.next = BigInt(nextOffset);
+      counts.apply();
       onCommitted?.();
       this.ctx.metrics.txCommits.inc({ role: this.role });
       this.ctx.metrics.batchSeconds.observe({ role: this.role }, (performance.now() - t0) / 1000);
