@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadYaml } from '../../config/yaml-loader.ts';
+import { KAFKA_CLIENT_NAMES } from '../kafka/client-registry.ts';
 
 export const ROLES = ['mediate', 'rate', 'sink'] as const;
 export type Role = (typeof ROLES)[number];
@@ -103,6 +104,8 @@ export const serveSchema = z
         brokers: z.union([z.array(z.string()), z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))]).optional()
           .describe('bootstrap servers; default KAFKA_BROKERS'),
         'client-id': z.string().optional(),
+        client: z.enum(KAFKA_CLIENT_NAMES).optional()
+          .describe('Kafka client behind the port: kafkajs | platformatic; default RATESTREAM_KAFKA_CLIENT, else kafkajs'),
         'session-timeout-ms': int(6_000, 300_000).default(30_000)
           .describe('group session timeout: how long a killed member holds its partitions (broker minimum 6000)'),
         tls: z.union([bool, tlsObject]).optional().describe('true = TLS with the system CAs; or { ca-file, cert-file, key-file | key-env, … }'),

@@ -12,7 +12,7 @@ import { migrate } from '../../store/migrate.ts';
 import { createOpsServer } from '../../telemetry/http.ts';
 import { createLogger } from '../../telemetry/logger.ts';
 import { StreamMetrics } from '../../telemetry/metrics.ts';
-import { createKafkajsPort } from '../kafka/kafkajs-adapter.ts';
+import { createKafkaPort } from '../kafka/client-registry.ts';
 import type { KafkaAdmin, KafkaConnectionOptions, KafkaPort, KafkaProducer } from '../kafka/port.ts';
 import { SchemaRegistry } from '../kafka/schema-registry.ts';
 import { createCodecs } from './codecs.ts';
@@ -100,7 +100,7 @@ export class StreamServer {
     const dir = this.loaded.dir;
     const roles = this.over.roles ?? c.roles;
     this.log.info({ config: redactConfig(c), roles }, 'starting');
-    const port0 = createKafkajsPort(kafkaConnection(c, dir), { logger: this.log });
+    const port0 = await createKafkaPort(kafkaConnection(c, dir), { logger: this.log, ...(c.kafka.client && { client: c.kafka.client }) });
     this.port = this.over.wrapPort ? this.over.wrapPort(port0) : port0;
     this.admin = this.port.admin();
     await this.admin.connect();
