@@ -348,8 +348,13 @@ class PlTransactionalProducer implements TransactionalProducer {
   async begin(): Promise<KafkaTransaction> {
     // The first beginTransaction() runs InitProducerId: it fences any older producer with the same id.
     try {
-      return new PlTransaction(this.producer, await this.producer.beginTransaction(), this.coordinators);
+      // InitProducerId must say "no current producer id" (-1/-1): the library sends 0/0 by default, which the broker
+      // reads as "bump producer 0's epoch" and answers PRODUCER_FENCED once the transactional id has any history (a
+      // second instance, e.g. the new owner of a partition, could never initialise it)
+      return new PlTransaction(this.producer, await this.producer.beginTransaction({ producerId: -1n, producerEpoch: -1 }), this.coordinators);
     } catch (err) {
+      // the library keeps the transaction it failed to prepare (every later begin() would be refused): drop it
+      await this.producer.transaction?.cancel().catch(() => undefined);
       throw described(err);
     }
   }
@@ -706,7 +711,8 @@ class PlConsumer implements KafkaConsumer {
     { state, epoch, batch, next }: { state: PartitionState; epoch: number; batch: Parameters<BatchHandler>[0]; next: bigint },
   ): Promise<void> {
     const current = () => this.parts.get(tpKey(state.tp.topic, state.tp.partition)) === state && state.epoch === epoch;
-    if (!current() || !this.running) return;
+    // stale (seeked or revoked meanwhile), or paused after it was fetched: dropped, fetched again later
+    if (!current() || !this.running || state.paused) return;
     if (batch.messages.length > 0) {
       const context: BatchContext = {
         heartbeat: async () => undefined, // the library heartbeats on its own timer
