@@ -9,15 +9,17 @@
  * - TxnOffsetCommit carries the consumer's generation and member id when sendOffsets() is given groupMetadata()
  *   (KIP-447): a member rebalanced out cannot commit its input offsets any more, whatever its transactional id.
  * - Consumer: the library's group membership (join/sync/heartbeat, eager rebalancing, roundrobin assignment), but our
- *   own fetch loop on `Consumer.fetch()`: the library's message stream has no per-partition pause, seek or batches.
- *   read_committed records of aborted transactions are dropped here again with the standard algorithm (1.35's own
- *   filter keys aborted ranges by producer id only and misses all but the last aborted transaction of a producer in
+ *   own fetch loop sending Fetch requests on its own connections: the library's message stream has no per-partition
+ *   pause, seek or batches, and its Consumer.fetch() crashes the process on some read_committed responses (#391).
+ *   read_committed records of aborted transactions are dropped here with the standard algorithm (1.35's own filter
+ *   keys aborted ranges by producer id only, so it also misses all but the last aborted transaction of a producer in
  *   one fetch).
  * - Offsets committed outside a transaction go through the OffsetCommit API directly (the library's commit() drops
  *   the offset metadata the sink relies on).
  */
 import {
   Admin,
+  ConnectionPool,
   Consumer,
   FetchIsolationLevels,
   FindCoordinatorKeyTypes,
@@ -67,6 +69,21 @@ import type {
 } from './port.ts';
 
 type FetchResponse = Awaited<ReturnType<Consumer['fetch']>>;
+type FetchRequestTopics = Parameters<Consumer['fetch']>[0]['topics'];
+/** the Fetch API as the library's kGetApi hands it out (sessionless: session id 0, epoch -1) */
+type FetchApi = (
+  connection: Connection,
+  maxWaitMs: number,
+  minBytes: number,
+  maxBytes: number,
+  isolationLevel: number,
+  sessionId: number,
+  sessionEpoch: number,
+  topics: FetchRequestTopics,
+  forgottenTopics: unknown[],
+  rackId: string,
+  callback: (error: Error | null, response?: FetchResponse) => void,
+) => void;
 type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
 
 export interface PlatformaticPortDeps {
@@ -473,6 +490,7 @@ class PlConsumer implements KafkaConsumer {
   private readonly heartbeatIntervalMs: number;
   private readonly rebalanceTimeoutMs: number;
   private admin?: Admin;
+  private pool?: ConnectionPool;
   private topics: string[] = [];
   private readonly parts = new Map<string, PartitionState>();
   private listenerChain: Promise<void> = Promise.resolve();
@@ -763,14 +781,7 @@ class PlConsumer implements KafkaConsumer {
             })),
           };
         });
-        const response: FetchResponse = await this.consumer.fetch({
-          node,
-          topics: request,
-          maxWaitTime: this.maxWaitTimeMs,
-          minBytes: this.minBytes,
-          maxBytes: this.maxBytes,
-          isolationLevel: this.isolation,
-        });
+        const response = await this.fetchFrom(metadata, node, request);
         return { response, idToTopic };
       }),
     );
@@ -798,6 +809,23 @@ class PlConsumer implements KafkaConsumer {
       }
     }
     return out;
+  }
+
+  /**
+   * One Fetch request to one broker, on this member's own connections (a long-polling fetch must not hold up the
+   * heartbeats). Not Consumer.fetch(): under read_committed, 1.35 post-filters the response and crashes the process
+   * (TypeError in a socket callback) when an abort marker's producer is missing from the aborted list
+   * (platformatic/kafka#391); decodePartition() does that filtering instead.
+   */
+  private async fetchFrom(metadata: ClusterMetadata, node: number, topics: FetchRequestTopics): Promise<FetchResponse> {
+    const broker = metadata.brokers.get(node);
+    if (!broker) throw new Error(`kafka: broker ${node} unknown`);
+    this.pool ??= new ConnectionPool(this.base.clientId, { ...this.base });
+    const connection = await this.pool.get(broker);
+    const api = await new Promise<FetchApi>((res, rej) => this.consumer[kGetApi]('Fetch', (e, a) => (e ? rej(e) : res(a as unknown as FetchApi))));
+    return new Promise<FetchResponse>((res, rej) =>
+      api(connection, this.maxWaitTimeMs, this.minBytes, this.maxBytes, this.isolation, 0, -1, topics, [], '', (e, r) => (e ? rej(described(e)) : res(r!))),
+    );
   }
 
   pause(partitions: readonly TopicPartition[]): void {
@@ -874,6 +902,7 @@ class PlConsumer implements KafkaConsumer {
     // close() leaves the group when the member joined
     await this.consumer.close().catch((err: unknown) => wasRunning && this.logger.warn({ err: described(err) }, 'leaving the group failed'));
     await this.admin?.close().catch(() => undefined);
+    await this.pool?.close().catch(() => undefined);
     this.revokeAll();
     await this.listenerChain;
   }
