@@ -1,6 +1,7 @@
 /**
- * Our own Kafka port: the only Kafka surface the engine may use. kafkajs (unmaintained since 2023) sits behind it in
- * `kafkajs-adapter.ts`; another client can replace it without touching sources, sinks or the streaming runtime.
+ * Our own Kafka port: the only Kafka surface the engine may use. Two clients sit behind it: kafkajs (unmaintained
+ * since 2023) in `kafkajs-adapter.ts` and @platformatic/kafka in `platformatic-adapter.ts`; `client-registry.ts` picks
+ * one (`kafka.client` / RATESTREAM_KAFKA_CLIENT). Both pass test/integration/kafka-port-contract.test.ts.
  *
  * Conventions
  * - Offsets are int64 decimal strings (never JS numbers).
@@ -10,7 +11,9 @@
  * - Exactly-once consume→produce→commit: one TransactionalProducer per input partition (transactional id derived
  *   from group + topic + partition), `sendOffsets` inside the transaction, consumers read_committed. kafkajs cannot
  *   fence by consumer generation (KIP-447), so fencing relies on the per-partition transactional id: a new owner of
- *   the partition initialises the same id and the old owner's transaction fails on commit.
+ *   the partition initialises the same id and the old owner's transaction fails on commit. Where the port says
+ *   `fencesByGeneration`, `sendOffsets(consumer.groupMetadata(), …)` also makes the broker refuse the offsets of a
+ *   member that was rebalanced out (ILLEGAL_GENERATION).
  */
 
 // ------------------------------------------------------------------------------------------------------------------
