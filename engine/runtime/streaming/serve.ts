@@ -12,6 +12,7 @@ import { migrate } from '../../store/migrate.ts';
 import { createOpsServer } from '../../telemetry/http.ts';
 import { createLogger } from '../../telemetry/logger.ts';
 import { StreamMetrics } from '../../telemetry/metrics.ts';
+import { explainKafkaConnectError } from '../kafka/connect-error.ts';
 import { createKafkajsPort } from '../kafka/kafkajs-adapter.ts';
 import type { KafkaAdmin, KafkaConnectionOptions, KafkaPort, KafkaProducer } from '../kafka/port.ts';
 import { SchemaRegistry } from '../kafka/schema-registry.ts';
@@ -100,10 +101,12 @@ export class StreamServer {
     const dir = this.loaded.dir;
     const roles = this.over.roles ?? c.roles;
     this.log.info({ config: redactConfig(c), roles }, 'starting');
-    const port0 = createKafkajsPort(kafkaConnection(c, dir), { logger: this.log });
+    const connection = kafkaConnection(c, dir);
+    const port0 = createKafkajsPort(connection, { logger: this.log });
     this.port = this.over.wrapPort ? this.over.wrapPort(port0) : port0;
     this.admin = this.port.admin();
-    await this.admin.connect();
+    // the first connection: a wrong password, an untrusted certificate… is said plainly (and ends the start)
+    await this.admin.connect().catch((err: unknown) => { throw explainKafkaConnectError(err, connection); });
     const topics = streamTopics(c.topics.prefix);
     const url = c.registry.url ?? process.env.SCHEMA_REGISTRY_URL;
     if (!url) throw new Error('no schema registry: set registry.url in the config or SCHEMA_REGISTRY_URL');
