@@ -131,7 +131,8 @@ export class StreamServer {
       const token = resolveSecret(ingest.token, dir, 'ingest.token');
       if (!token) throw new Error('ingest is enabled but ingest.token is not set (use { env: NAME } or { file: PATH })');
       registerIngest(this.http, {
-        token, maxBodyBytes: ingest['max-body-bytes'], maxRecords: ingest['max-records'], producer: this.producer!, metrics: this.metrics,
+        token, maxBodyBytes: ingest['max-body-bytes'], maxRecords: ingest['max-records'], maxInFlightBytes: ingest['max-in-flight-bytes'],
+        producer: this.producer!, metrics: this.metrics, log: this.log,
         rawTopic: (feed) => (pipelines.byFeed.has(feed) ? topics.raw(feed) : undefined), serviceEventsTopic: topics.serviceEventsIn,
       });
     }
