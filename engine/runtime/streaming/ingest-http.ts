@@ -8,18 +8,10 @@
  * records per request (413). Errors are 4xx with { error, message }; 202 { accepted } once Kafka acknowledged
  * (acks=all, idempotent producer). Optional `?key=<field>` (JSON) keys records by that field, keeping a device's or
  * account's records in one raw partition (their order then holds through mediation and rating).
- *
- * Nothing is read that will be refused anyway: a wrong token (401), an unknown feed (404) and backpressure (429) are
- * answered from the request line and headers; a body whose content-length exceeds the limit gets 413 unread, and a
- * chunked one stops being read at the limit (fastify's body parser; then the connection is closed).
- * Backpressure: bodies received but not yet acknowledged by Kafka count against `maxInFlightBytes`; above it a request
- * gets 429 BUSY with `Retry-After` (seconds) instead of piling up in memory while Kafka is slower than the callers.
- * Kafka failing to acknowledge (after the producer's retries) is 503 KAFKA_UNAVAILABLE with `Retry-After`: the
- * gateway resends, and the records' ids make a resend harmless (mediation / rating dedup).
+ * Admission before the body is read (unknown feed, backpressure 429 / 503 with Retry-After): ingest-guard.ts.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
 import type { StreamMetrics } from '../../telemetry/metrics.ts';
 import type { KafkaProducer, ProducerRecord } from '../kafka/port.ts';
 
@@ -27,11 +19,6 @@ export interface IngestOptions {
   token: string;
   maxBodyBytes: number;
   maxRecords: number;
-  /** bodies received and not yet acknowledged by Kafka, in bytes; above it new requests get 429 + Retry-After */
-  maxInFlightBytes: number;
-  /** Retry-After of 429 / 503 answers, in seconds (default 1) */
-  retryAfterSeconds?: number;
-  log?: Logger;
   /** feed → raw topic (only configured feeds are accepted) */
   rawTopic: (feed: string) => string | undefined;
   serviceEventsTopic: string;
@@ -89,16 +76,10 @@ export function registerIngest(app: FastifyInstance, o: IngestOptions): void {
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('text/plain', { parseAs: 'string', bodyLimit: o.maxBodyBytes }, asText);
 
-  const retryAfter = String(o.retryAfterSeconds ?? 1);
   const fail = (reply: FastifyReply, e: HttpError) => {
     o.metrics.ingestErrors.inc({ source: 'http', status: String(e.status) });
-    if (e.status === 429 || e.status === 503) reply.header('retry-after', retryAfter);
     return reply.code(e.status).send({ error: e.code, message: e.message });
   };
-
-  /** bytes of bodies taken in and not yet acknowledged by Kafka */
-  let inFlight = 0;
-  const busy = () => new HttpError(429, 'BUSY', `Kafka is behind: ${inFlight} bytes are waiting for its acknowledgement (limit ${o.maxInFlightBytes}); retry after ${retryAfter} s`);
 
   app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/v1/')) return;
@@ -106,47 +87,36 @@ export function registerIngest(app: FastifyInstance, o: IngestOptions): void {
       o.metrics.ingestErrors.inc({ source: 'http', status: '401' });
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'UNAUTHORIZED', message: 'missing or wrong bearer token' });
     }
-    // refused before the body is read
-    if (inFlight >= o.maxInFlightBytes) return fail(reply, busy());
   });
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string; retryAfter?: number }, _req, reply) => {
+    // backpressure (429 BUSY, 503 KAFKA_UNAVAILABLE from the guarded producer: ingest-guard.ts) says when to come back
+    if (err.name === 'IngestRefusal' && err.statusCode && err.code) {
+      o.metrics.ingestErrors.inc({ source: 'http', status: String(err.statusCode) });
+      if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter));
+      return reply.code(err.statusCode).send({ error: err.code, message: err.message });
+    }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     o.metrics.ingestErrors.inc({ source: 'http', status: String(status) });
     const code = status === 413 ? 'BODY_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : status === 400 ? 'BAD_BODY' : 'INTERNAL';
     return reply.code(status).send({ error: code, message: status === 500 ? 'internal error' : err.message });
   });
 
-  /** Sends the records and waits for Kafka's acknowledgement, counting their bytes as in flight meanwhile. */
   const produce = async (topic: string, recs: Array<{ key: string | null; value: string }>) => {
     const list: ProducerRecord[] = recs.map((r) => ({ topic, key: r.key, value: Buffer.from(r.value) }));
-    const bytes = list.reduce((n, r) => n + r.value!.length + (r.key === null ? 0 : Buffer.byteLength(r.key)), 0);
-    // one request alone always goes (its size is bounded by max-body-bytes)
-    if (inFlight > 0 && inFlight + bytes > o.maxInFlightBytes) throw busy();
-    inFlight += bytes;
-    try {
-      for (let i = 0; i < list.length; i += 5000) await o.producer.send(list.slice(i, i + 5000), { acks: -1 });
-    } catch (err) {
-      o.log?.warn({ err, topic, records: list.length }, 'ingest: Kafka did not acknowledge; answered 503');
-      throw new HttpError(503, 'KAFKA_UNAVAILABLE', `Kafka did not acknowledge the records (${(err as Error).message}); nothing is lost by sending them again`);
-    } finally {
-      inFlight -= bytes;
-    }
+    for (let i = 0; i < list.length; i += 5000) await o.producer.send(list.slice(i, i + 5000), { acks: -1 });
   };
 
-  const knownFeed = async (req: FastifyRequest<{ Params: { feed: string } }>, reply: FastifyReply) => {
-    if (!o.rawTopic(req.params.feed)) return fail(reply, new HttpError(404, 'UNKNOWN_FEED', `feed ${req.params.feed} is not served here`));
-  };
-
-  app.post<{ Params: { feed: string }; Querystring: { key?: string } }>('/v1/ingest/:feed', { bodyLimit: o.maxBodyBytes, onRequest: knownFeed }, async (req, reply) => {
-    const topic = o.rawTopic(req.params.feed)!;
+  app.post<{ Params: { feed: string }; Querystring: { key?: string } }>('/v1/ingest/:feed', { bodyLimit: o.maxBodyBytes }, async (req, reply) => {
+    const topic = o.rawTopic(req.params.feed);
+    if (!topic) return fail(reply, new HttpError(404, 'UNKNOWN_FEED', `feed ${req.params.feed} is not served here`));
     let recs;
     try {
       recs = records(req, o.maxRecords, req.query.key);
-      await produce(topic, recs);
     } catch (e) {
       if (e instanceof HttpError) return fail(reply, e);
       throw e;
     }
+    await produce(topic, recs);
     o.metrics.ingestRecords.inc({ source: 'http', feed: req.params.feed }, recs.length);
     return reply.code(202).send({ accepted: recs.length, topic });
   });
@@ -163,11 +133,11 @@ export function registerIngest(app: FastifyInstance, o: IngestOptions): void {
         }
         r.key = ev.service; // one partition per service: its events stay in order
       }
-      await produce(o.serviceEventsTopic, recs);
     } catch (e) {
       if (e instanceof HttpError) return fail(reply, e);
       throw e;
     }
+    await produce(o.serviceEventsTopic, recs);
     o.metrics.ingestRecords.inc({ source: 'http', feed: 'service-events' }, recs.length);
     return reply.code(202).send({ accepted: recs.length, topic: o.serviceEventsTopic });
   });

@@ -12,11 +12,12 @@ import { migrate } from '../../store/migrate.ts';
 import { createOpsServer } from '../../telemetry/http.ts';
 import { createLogger } from '../../telemetry/logger.ts';
 import { StreamMetrics } from '../../telemetry/metrics.ts';
-import { explainKafkaConnectError } from '../kafka/connect-error.ts';
 import { createKafkajsPort } from '../kafka/kafkajs-adapter.ts';
 import type { KafkaAdmin, KafkaConnectionOptions, KafkaPort, KafkaProducer } from '../kafka/port.ts';
 import { SchemaRegistry } from '../kafka/schema-registry.ts';
+import { explainKafkaConnectError } from '../kafka/connect-error.ts';
 import { createCodecs } from './codecs.ts';
+import { IngestGuard } from './ingest-guard.ts';
 import { type LoadedServeConfig, redactConfig, resolveSecret, type Role, type ServeConfig } from './config.ts';
 import type { RoleContext, StreamRole } from './context.ts';
 import { DropDirWatcher } from './drop-dir.ts';
@@ -101,12 +102,11 @@ export class StreamServer {
     const dir = this.loaded.dir;
     const roles = this.over.roles ?? c.roles;
     this.log.info({ config: redactConfig(c), roles }, 'starting');
-    const connection = kafkaConnection(c, dir);
-    const port0 = createKafkajsPort(connection, { logger: this.log });
+    const port0 = createKafkajsPort(kafkaConnection(c, dir), { logger: this.log });
     this.port = this.over.wrapPort ? this.over.wrapPort(port0) : port0;
     this.admin = this.port.admin();
     // the first connection: a wrong password, an untrusted certificate… is said plainly (and ends the start)
-    await this.admin.connect().catch((err: unknown) => { throw explainKafkaConnectError(err, connection); });
+    await this.admin.connect().catch((err: unknown) => { throw explainKafkaConnectError(err, kafkaConnection(c, dir)); });
     const topics = streamTopics(c.topics.prefix);
     const url = c.registry.url ?? process.env.SCHEMA_REGISTRY_URL;
     if (!url) throw new Error('no schema registry: set registry.url in the config or SCHEMA_REGISTRY_URL');
@@ -128,13 +128,14 @@ export class StreamServer {
       await this.producer.connect();
     }
     if (ingest) {
+      const guard = new IngestGuard({ maxInFlightBytes: ingest['max-in-flight-bytes'], rawTopic: (feed) => (pipelines.byFeed.has(feed) ? topics.raw(feed) : undefined), metrics: this.metrics, log: this.log });
       const token = resolveSecret(ingest.token, dir, 'ingest.token');
       if (!token) throw new Error('ingest is enabled but ingest.token is not set (use { env: NAME } or { file: PATH })');
       registerIngest(this.http, {
-        token, maxBodyBytes: ingest['max-body-bytes'], maxRecords: ingest['max-records'], maxInFlightBytes: ingest['max-in-flight-bytes'],
-        producer: this.producer!, metrics: this.metrics, log: this.log,
+        token, maxBodyBytes: ingest['max-body-bytes'], maxRecords: ingest['max-records'], producer: guard.wrap(this.producer!), metrics: this.metrics,
         rawTopic: (feed) => (pipelines.byFeed.has(feed) ? topics.raw(feed) : undefined), serviceEventsTopic: topics.serviceEventsIn,
       });
+      guard.register(this.http);
     }
     const port = this.over.httpPort ?? c.http.port;
     this.httpAddress = await this.http.listen({ host: c.http.host, port });
