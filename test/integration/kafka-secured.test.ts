@@ -9,12 +9,13 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkajsPort } from '../../engine/runtime/kafka/kafkajs-adapter.ts';
 import type { KafkaPort } from '../../engine/runtime/kafka/port.ts';
+import { loadServeConfig } from '../../engine/runtime/streaming/config.ts';
 import { uniqueName } from '../setup/env.ts';
 import { type SecuredKafka, startSecuredKafka } from '../setup/services.ts';
 import {
@@ -100,6 +101,12 @@ describe('serve against a SASL_SSL broker (SCRAM-SHA-512, self-signed CA)', () =
     expect(metric(await scrape(port), 'ratestream_records_in_total', { role: 'mediate', feed: 'carrier-cdr' })).toBe(lines.length);
     expect(await stopServe(serve)).toBe(0);
     serve = undefined;
+    // the README's example config for this broker names the same listener, CA and password file
+    const example = loadServeConfig(join(ROOT, 'deploy', 'serve.secure-local.yaml'));
+    const tls = example.config.kafka.tls as { ca?: string };
+    expect({ brokers: example.config.kafka.brokers, ca: resolve(example.dir, tls.ca!), sasl: example.config.kafka.sasl }).toEqual({
+      brokers: s.brokers, ca: s.caFile, sasl: { mechanism: 'scram-sha-512', username: s.username, password: { file: relative(example.dir, s.passwordFile) } },
+    });
     // the log never shows the password
     const log = readFileSync(join(dir, 'serve.log'), 'utf8');
     expect(log).toContain('"msg":"serving"');

@@ -53,14 +53,24 @@ function cleanGoodLines(dir: string, want: number): { key: string | null; line: 
   return good;
 }
 
+/** in order, in sends of at most 5000 records and ~512 KiB (oversize records are 70 KB: the broker's batch limit is 1 MB) */
 async function produce(port: KafkaPort, topic: string, lines: readonly PoisonLine[]): Promise<void> {
   const producer = port.producer({ idempotent: true });
   await producer.connect();
   try {
-    for (let i = 0; i < lines.length; i += 5000) {
-      const chunk: ProducerRecord[] = lines.slice(i, i + 5000).map((l) => ({ topic, key: l.key, value: wire(l) }));
-      await producer.send(chunk);
+    let chunk: ProducerRecord[] = [];
+    let bytes = 0;
+    for (const l of lines) {
+      const value = wire(l);
+      if (chunk.length && (chunk.length >= 5000 || bytes + value.length > 512 << 10)) {
+        await producer.send(chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push({ topic, key: l.key, value });
+      bytes += value.length;
     }
+    if (chunk.length) await producer.send(chunk);
   } finally {
     await producer.disconnect();
   }
