@@ -8,6 +8,18 @@
 #   services.sh env                      print KAFKA_BROKERS=... and SCHEMA_REGISTRY_URL=...
 #   services.sh resolve                  only fetch the jars (Maven) into deploy/local/.cache
 #
+# Secured broker (a second, separate Kafka: SASL_SSL listener, SCRAM-SHA-512, self-signed CA; used by
+# test/integration/kafka-secured.test.ts and for trying `serve` with kafka.tls / kafka.sasl):
+#   services.sh secure up [--lease <pid>] | down [--force] | status | env | release <pid>
+#     the same commands for that broker alone: plaintext 127.0.0.1:19092 (inter-broker, admin), controller 19093,
+#     SASL_SSL 127.0.0.1:19094, run data in deploy/local/.run-secure. `secure env` prints KAFKA_BROKERS (the SASL_SSL
+#     address), KAFKA_PLAINTEXT_BROKERS, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD_FILE and
+#     KAFKA_TLS_CA_FILE. The CA, the broker's key store and the SCRAM password are made once (keytool) into
+#     deploy/local/.cache/tls and kept; the SCRAM user is created when the broker's storage is formatted (each fresh
+#     start). Ports/dir: RATESTREAM_SECURE_KAFKA_PORT [19092] RATESTREAM_SECURE_CONTROLLER_PORT [19093]
+#     RATESTREAM_SECURE_SASL_SSL_PORT [19094] RATESTREAM_SECURE_RUN_DIR [deploy/local/.run-secure].
+#   Any broker gets the SASL_SSL listener when RATESTREAM_KAFKA_SASL_SSL_PORT is set (what `secure` does).
+#
 # Test-harness mode (used by test/setup/global-setup.ts, several test runs may share the services):
 #   services.sh up --lease <pid>         as `up`, and record a lease held by process <pid>
 #   services.sh release <pid>            drop that lease; when no live lease is left, stop the services that a
@@ -21,11 +33,26 @@
 #   RATESTREAM_SERVICES_SHARED_DIR [/tmp/ratestream-services-<kafka port>-<registry port>]: lock + leases, shared by
 #     every checkout on the machine  JAVA_HOME (else `java` on PATH)  MVN [mvn]
 #   MAVEN_REPO_LOCAL [~/.m2/repository]  RATESTREAM_REGISTRY_JAVA (a Java 21+ binary for Apicurio)
+#   RATESTREAM_KAFKA_SASL_SSL_PORT [none]: also listen SASL_SSL there  RATESTREAM_SERVICES_TLS_DIR [.cache/tls]
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 POM="$HERE/pom.xml"
 CACHE="$HERE/.cache"
+
+# `secure <command>`: the same command for the separate secured broker (Kafka only, its own ports and run dir)
+SERVICES=(kafka registry)
+if [[ "${1:-}" == secure ]]; then
+  shift
+  RATESTREAM_KAFKA_PORT="${RATESTREAM_SECURE_KAFKA_PORT:-19092}"
+  RATESTREAM_KAFKA_CONTROLLER_PORT="${RATESTREAM_SECURE_CONTROLLER_PORT:-19093}"
+  RATESTREAM_KAFKA_SASL_SSL_PORT="${RATESTREAM_SECURE_SASL_SSL_PORT:-19094}"
+  RATESTREAM_SERVICES_RUN_DIR="${RATESTREAM_SECURE_RUN_DIR:-$HERE/.run-secure}"
+  RATESTREAM_SERVICES_SHARED_DIR="${TMPDIR:-/tmp}/ratestream-services-secure-$RATESTREAM_KAFKA_PORT"
+  RATESTREAM_KAFKA_HEAP="${RATESTREAM_SECURE_KAFKA_HEAP:-384m}"
+  SERVICES=(kafka)
+  case "${1:-}" in up) [[ " $* " == *" registry "* ]] && { echo "[services] ERROR: the secured profile runs Kafka only" >&2; exit 1; } ;; esac
+fi
 RUN="${RATESTREAM_SERVICES_RUN_DIR:-$HERE/.run}"
 
 pom_prop() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" "$POM" | head -n1; }
@@ -44,6 +71,11 @@ REGISTRY_HEAP="${RATESTREAM_REGISTRY_HEAP:-384m}"
 TIMEOUT="${RATESTREAM_SERVICES_TIMEOUT:-180}"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 MVN="${MVN:-mvn}"
+
+SASL_SSL_PORT="${RATESTREAM_KAFKA_SASL_SSL_PORT:-}"
+[[ -z "$SASL_SSL_PORT" || "$SASL_SSL_PORT" =~ ^[0-9]+$ ]] || { echo "[services] ERROR: RATESTREAM_KAFKA_SASL_SSL_PORT must be a port" >&2; exit 1; }
+TLS_DIR="${RATESTREAM_SERVICES_TLS_DIR:-$CACHE/tls}"
+SASL_USER=ratestream
 
 SHARED="${RATESTREAM_SERVICES_SHARED_DIR:-${TMPDIR:-/tmp}/ratestream-services-$KAFKA_PORT-$REGISTRY_PORT}"
 KAFKA_BROKERS="$HOST:$KAFKA_PORT"
@@ -189,21 +221,68 @@ registry_java() {
 }
 
 # ---------------------------------------------------------------------------------------------------------------
+# TLS material for the SASL_SSL listener: made once with keytool (part of every Java), kept in $TLS_DIR
+#   ca.pem                the self-signed CA clients trust (kafka.tls.ca-file)
+#   broker.p12            the broker's key + certificate (CN=localhost, SAN localhost / 127.0.0.1) signed by that CA
+#   keystore-password     password of broker.p12;  sasl-password: the SCRAM-SHA-512 password of user $SASL_USER
+
+tls_present() { [[ -s "$TLS_DIR/ca.pem" && -s "$TLS_DIR/broker.p12" && -s "$TLS_DIR/keystore-password" && -s "$TLS_DIR/sasl-password" ]]; }
+
+random_secret() { head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
+
+ensure_tls() {
+  tls_present && return 0
+  local keytool="${JAVA_HOME:+$JAVA_HOME/bin/}keytool"
+  command -v "$keytool" >/dev/null 2>&1 || die "keytool (part of Java) is needed to make the local CA for the SASL_SSL listener"
+  mkdir -p "$(dirname "$TLS_DIR")"
+  local tmp="$TLS_DIR.tmp.$$" pw t0=$SECONDS
+  rm -rf "$tmp"; mkdir -p "$tmp"; chmod 700 "$tmp"
+  pw="$(random_secret)"
+  log "making a self-signed CA and the broker's certificate in $TLS_DIR (once)"
+  {
+    "$keytool" -genkeypair -alias ca -keyalg RSA -keysize 2048 -validity 3650 -dname "CN=ratestream local dev CA" \
+      -ext bc:c=ca:true -ext KU:c=keyCertSign,cRLSign -keystore "$tmp/ca.p12" -storetype PKCS12 -storepass "$pw" &&
+    "$keytool" -exportcert -rfc -alias ca -keystore "$tmp/ca.p12" -storepass "$pw" -file "$tmp/ca.pem" &&
+    "$keytool" -genkeypair -alias broker -keyalg RSA -keysize 2048 -validity 3650 -dname "CN=localhost" \
+      -keystore "$tmp/broker.p12" -storetype PKCS12 -storepass "$pw" &&
+    "$keytool" -certreq -alias broker -keystore "$tmp/broker.p12" -storepass "$pw" -file "$tmp/broker.csr" &&
+    "$keytool" -gencert -rfc -alias ca -keystore "$tmp/ca.p12" -storepass "$pw" -validity 3650 \
+      -infile "$tmp/broker.csr" -outfile "$tmp/broker.pem" \
+      -ext SAN=dns:localhost,ip:127.0.0.1 -ext KU:c=digitalSignature,keyEncipherment -ext EKU=serverAuth &&
+    "$keytool" -importcert -noprompt -alias ca -file "$tmp/ca.pem" -keystore "$tmp/broker.p12" -storepass "$pw" &&
+    "$keytool" -importcert -noprompt -alias broker -file "$tmp/broker.pem" -keystore "$tmp/broker.p12" -storepass "$pw"
+  } >"$tmp/keytool.log" 2>&1 || { cat "$tmp/keytool.log" >&2; rm -rf "$tmp"; die "keytool could not make the CA / broker certificate"; }
+  printf '%s\n' "$pw" >"$tmp/keystore-password"
+  printf '%s\n' "$(random_secret)" >"$tmp/sasl-password"
+  rm -f "$tmp/broker.csr" "$tmp/keytool.log"
+  chmod 600 "$tmp"/*; chmod 644 "$tmp/ca.pem"
+  # another profile may have made them meanwhile: first one wins
+  if tls_present; then rm -rf "$tmp"; else rm -rf "$TLS_DIR"; mv "$tmp" "$TLS_DIR"; fi
+  log "TLS material ready in $((SECONDS - t0))s"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
 # config
 
 write_kafka_config() {
-  local d="$RUN/kafka"
+  local d="$RUN/kafka" listeners advertised protocols
+  listeners="PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$CONTROLLER_PORT"
+  advertised="PLAINTEXT://$HOST:$KAFKA_PORT"
+  protocols="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+  if [[ -n "$SASL_SSL_PORT" ]]; then
+    listeners+=",SASL_SSL://$HOST:$SASL_SSL_PORT"; advertised+=",SASL_SSL://$HOST:$SASL_SSL_PORT"; protocols+=",SASL_SSL:SASL_SSL"
+  fi
   mkdir -p "$d/data"
   cat >"$d/server.properties" <<EOF
 # generated by deploy/local/services.sh — edits are overwritten
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$HOST:$CONTROLLER_PORT
-listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+listeners=$listeners
+advertised.listeners=$advertised
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=$protocols
 log.dirs=$d/data
 
 # mandatory on one node: otherwise consumer groups and transactions never work
@@ -226,6 +305,19 @@ num.partitions=1
 default.replication.factor=1
 min.insync.replicas=1
 EOF
+  if [[ -n "$SASL_SSL_PORT" ]]; then
+    cat >>"$d/server.properties" <<EOF
+
+# SASL_SSL for clients: SCRAM-SHA-512 (user $SASL_USER, made at format time), server certificate from $TLS_DIR
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$TLS_DIR/broker.p12
+ssl.keystore.password=$(head -n1 "$TLS_DIR/keystore-password")
+ssl.key.password=$(head -n1 "$TLS_DIR/keystore-password")
+ssl.client.auth=none
+EOF
+  fi
   cat >"$d/log4j.properties" <<EOF
 # generated by deploy/local/services.sh
 log4j.rootLogger=INFO, file
@@ -249,9 +341,11 @@ format_kafka_storage() {
   # 16 random bytes as unpadded base64url = a valid 22-char Kafka cluster id
   local cid
   cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
-  log "formatting KRaft storage in $d/data (cluster id $cid)"
+  local scram=()
+  [[ -n "$SASL_SSL_PORT" ]] && scram=(--add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$(head -n1 "$TLS_DIR/sasl-password")]")
+  log "formatting KRaft storage in $d/data (cluster id $cid${SASL_SSL_PORT:+, SCRAM-SHA-512 user $SASL_USER})"
   "$JAVA" -Xmx128m -Dlog4j.configuration="file:$d/log4j.properties" -cp "$KAFKA_LIBS/*" \
-    kafka.tools.StorageTool format -t "$cid" -c "$d/server.properties" --ignore-formatted \
+    kafka.tools.StorageTool format -t "$cid" -c "$d/server.properties" --ignore-formatted "${scram[@]}" \
     >"$d/format.log" 2>&1 9>&- || { cat "$d/format.log" >&2; die "kafka storage format failed"; }
 }
 
@@ -271,6 +365,7 @@ launch() {
 }
 
 start_kafka() {
+  [[ -n "$SASL_SSL_PORT" ]] && ensure_tls
   write_kafka_config
   format_kafka_storage
   rm -f "$RUN/kafka/server.log"*
@@ -299,7 +394,8 @@ start_registry() {
 
 ready() { # service: the process we started is up and serving
   case "$1" in
-    kafka) grep -q 'Kafka Server started' "$RUN/kafka/server.log" 2>/dev/null && kafka_answers ;;
+    kafka) grep -q 'Kafka Server started' "$RUN/kafka/server.log" 2>/dev/null && kafka_answers \
+             && { [[ -z "$SASL_SSL_PORT" ]] || port_open "$HOST" "$SASL_SSL_PORT"; } ;;
     registry) registry_answers ;;
   esac
 }
@@ -382,7 +478,7 @@ cmd_up() {
       *) die "unknown argument to up: $1" ;;
     esac
   done
-  ((${#svcs[@]})) || svcs=(kafka registry)
+  ((${#svcs[@]})) || svcs=("${SERVICES[@]}")
   local mode=manual; [[ -n "$lease" ]] && mode=leased
   with_lock
 
@@ -420,7 +516,21 @@ cmd_up() {
     trap - EXIT
   fi
   [[ -n "$lease" ]] && add_lease "$lease"
-  printf 'KAFKA_BROKERS=%s\nSCHEMA_REGISTRY_URL=%s\n' "$KAFKA_BROKERS" "$REGISTRY_URL"
+  print_env
+}
+
+print_env() {
+  if [[ -n "$SASL_SSL_PORT" && "${SERVICES[*]}" == kafka ]]; then
+    # the secured profile: clients use the SASL_SSL listener
+    printf 'KAFKA_BROKERS=%s\nKAFKA_PLAINTEXT_BROKERS=%s\n' "$HOST:$SASL_SSL_PORT" "$KAFKA_BROKERS"
+  else
+    printf 'KAFKA_BROKERS=%s\nSCHEMA_REGISTRY_URL=%s\n' "$KAFKA_BROKERS" "$REGISTRY_URL"
+    [[ -n "$SASL_SSL_PORT" ]] && printf 'KAFKA_SASL_SSL_BROKERS=%s\n' "$HOST:$SASL_SSL_PORT"
+  fi
+  if [[ -n "$SASL_SSL_PORT" ]]; then
+    printf 'KAFKA_SASL_MECHANISM=scram-sha-512\nKAFKA_SASL_USERNAME=%s\nKAFKA_SASL_PASSWORD_FILE=%s\nKAFKA_TLS_CA_FILE=%s\n' \
+      "$SASL_USER" "$TLS_DIR/sasl-password" "$TLS_DIR/ca.pem"
+  fi
 }
 
 cmd_release() {
@@ -431,7 +541,7 @@ cmd_release() {
   others="$(live_leases | tr '\n' ' ')"
   if [[ -n "$others" ]]; then log "services still leased by pid(s) $others— leaving them running"; return 0; fi
   local svc dir dirs=()
-  for svc in kafka registry; do
+  for svc in "${SERVICES[@]}"; do
     dir="$(svc_dir "$svc")" || continue
     if [[ "$(cat "$dir/$svc.mode" 2>/dev/null || true)" == leased ]]; then stop_one "$svc" "$dir"; dirs+=("$dir"); fi
   done
@@ -452,7 +562,7 @@ cmd_down() {
   if [[ -n "$leases" && "${1:-}" != --force ]]; then
     die "test runs (pids ${leases% }) are using the services; wait for them or use: services.sh down --force"
   fi
-  for svc in kafka registry; do
+  for svc in "${SERVICES[@]}"; do
     if ! live_pid "$svc" >/dev/null && dir="$(svc_dir "$svc")"; then
       log "$svc was started from ${dir%/deploy/local/.run}; stop it there (leaving it running)"
     fi
@@ -464,7 +574,7 @@ cmd_down() {
 
 cmd_status() {
   local rc=0 svc pid where dir
-  for svc in kafka registry; do
+  for svc in "${SERVICES[@]}"; do
     where="$KAFKA_BROKERS"; [[ $svc == registry ]] && where="$REGISTRY_URL"
     pid="" dir="$(svc_dir "$svc" || true)"
     [[ -n "$dir" ]] && pid="$(live_pid "$svc" "$dir")"
@@ -484,7 +594,7 @@ case "${1:-}" in
   down) shift; cmd_down "$@" ;;
   release) shift; cmd_release "$@" ;;
   status) cmd_status ;;
-  env) printf 'KAFKA_BROKERS=%s\nSCHEMA_REGISTRY_URL=%s\n' "$KAFKA_BROKERS" "$REGISTRY_URL" ;;
+  env) print_env ;;
   resolve) resolve ;;
   *) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -13,12 +13,12 @@
  * another run still holds a lease on them) and its own containers. RATESTREAM_KEEP_SERVICES=1 leaves locally started
  * services running for the next run.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { parseServicesEnv, ROOT, runServices, SERVICES_SH } from './services.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -33,8 +33,6 @@ declare module 'vitest' {
 
 type Service = 'kafka' | 'registry';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SERVICES_SH = join(ROOT, 'deploy', 'local', 'services.sh');
 const log = (msg: string) => process.stderr.write(`[global-setup] ${msg}\n`);
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -119,31 +117,11 @@ async function startLocal(
   const args = keep ? ['up', ...services] : ['up', '--lease', lease, ...services];
   log(`local services: services.sh ${args.join(' ')}`);
   if (!keep) teardowns.push(() => runServices(['release', lease]).then(() => undefined));
-  const out = await runServices(args);
-  const vars = Object.fromEntries(
-    out
-      .split('\n')
-      .map((l) => l.match(/^([A-Z_]+)=(.*)$/))
-      .filter((m): m is RegExpMatchArray => m !== null)
-      .map((m) => [m[1], m[2]]),
-  );
+  const vars = parseServicesEnv(await runServices(args));
   const result: Partial<Record<Service, string>> = {};
   if (services.includes('kafka')) result.kafka = vars.KAFKA_BROKERS;
   if (services.includes('registry')) result.registry = vars.SCHEMA_REGISTRY_URL;
   return result;
-}
-
-/** Runs services.sh; its progress (stderr) goes to ours, its stdout is returned. */
-function runServices(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [SERVICES_SH, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`deploy/local/services.sh ${args.join(' ')} failed (exit ${code}); see its output above`)),
-    );
-  });
 }
 
 // ------------------------------------------------------------------------------------------------------------------

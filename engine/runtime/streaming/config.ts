@@ -177,12 +177,17 @@ export const serveSchema = z
       .object({
         enabled: bool.default(true),
         ...secretShape('token', 'bearer token gateways must send; required when ingest is enabled'),
-        'max-body-bytes': int(1024, 1 << 30).default(16 << 20),
+        'max-body-bytes': int(1024, 1 << 30).default(16 << 20).describe('larger bodies get 413 (by content-length before reading; chunked: reading stops at the limit)'),
         'max-records': int(1, 10_000_000).default(100_000),
+        'max-in-flight-bytes': int(1024, 1 << 30).default(64 << 20)
+          .describe('bodies received but not yet acknowledged by Kafka; above this, new requests get 429 with Retry-After (backpressure)'),
       })
       .strict()
       .superRefine(atMostOne('token'))
-      .transform((o) => ({ enabled: o.enabled, token: takeSecret(o, 'token'), 'max-body-bytes': o['max-body-bytes'], 'max-records': o['max-records'] }))
+      .transform((o) => ({
+        enabled: o.enabled, token: takeSecret(o, 'token'), 'max-body-bytes': o['max-body-bytes'], 'max-records': o['max-records'],
+        'max-in-flight-bytes': o['max-in-flight-bytes'],
+      }))
       .optional(),
     watch: z
       .array(z.object({

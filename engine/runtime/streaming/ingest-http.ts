@@ -8,6 +8,7 @@
  * records per request (413). Errors are 4xx with { error, message }; 202 { accepted } once Kafka acknowledged
  * (acks=all, idempotent producer). Optional `?key=<field>` (JSON) keys records by that field, keeping a device's or
  * account's records in one raw partition (their order then holds through mediation and rating).
+ * Admission before the body is read (unknown feed, backpressure 429 / 503 with Retry-After): ingest-guard.ts.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -87,7 +88,13 @@ export function registerIngest(app: FastifyInstance, o: IngestOptions): void {
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'UNAUTHORIZED', message: 'missing or wrong bearer token' });
     }
   });
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string; retryAfter?: number }, _req, reply) => {
+    // backpressure (429 BUSY, 503 KAFKA_UNAVAILABLE from the guarded producer: ingest-guard.ts) says when to come back
+    if (err.name === 'IngestRefusal' && err.statusCode && err.code) {
+      o.metrics.ingestErrors.inc({ source: 'http', status: String(err.statusCode) });
+      if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter));
+      return reply.code(err.statusCode).send({ error: err.code, message: err.message });
+    }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     o.metrics.ingestErrors.inc({ source: 'http', status: String(status) });
     const code = status === 413 ? 'BODY_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : status === 400 ? 'BAD_BODY' : 'INTERNAL';

@@ -15,7 +15,9 @@ import { StreamMetrics } from '../../telemetry/metrics.ts';
 import { createKafkaPort } from '../kafka/client-registry.ts';
 import type { KafkaAdmin, KafkaConnectionOptions, KafkaPort, KafkaProducer } from '../kafka/port.ts';
 import { SchemaRegistry } from '../kafka/schema-registry.ts';
+import { explainKafkaConnectError } from '../kafka/connect-error.ts';
 import { createCodecs } from './codecs.ts';
+import { IngestGuard } from './ingest-guard.ts';
 import { type LoadedServeConfig, redactConfig, resolveSecret, type Role, type ServeConfig } from './config.ts';
 import type { RoleContext, StreamRole } from './context.ts';
 import { DropDirWatcher } from './drop-dir.ts';
@@ -103,7 +105,8 @@ export class StreamServer {
     const port0 = await createKafkaPort(kafkaConnection(c, dir), { logger: this.log, ...(c.kafka.client && { client: c.kafka.client }) });
     this.port = this.over.wrapPort ? this.over.wrapPort(port0) : port0;
     this.admin = this.port.admin();
-    await this.admin.connect();
+    // the first connection: a wrong password, an untrusted certificate… is said plainly (and ends the start)
+    await this.admin.connect().catch((err: unknown) => { throw explainKafkaConnectError(err, kafkaConnection(c, dir)); });
     const topics = streamTopics(c.topics.prefix);
     const url = c.registry.url ?? process.env.SCHEMA_REGISTRY_URL;
     if (!url) throw new Error('no schema registry: set registry.url in the config or SCHEMA_REGISTRY_URL');
@@ -125,12 +128,14 @@ export class StreamServer {
       await this.producer.connect();
     }
     if (ingest) {
+      const guard = new IngestGuard({ maxInFlightBytes: ingest['max-in-flight-bytes'], rawTopic: (feed) => (pipelines.byFeed.has(feed) ? topics.raw(feed) : undefined), metrics: this.metrics, log: this.log });
       const token = resolveSecret(ingest.token, dir, 'ingest.token');
       if (!token) throw new Error('ingest is enabled but ingest.token is not set (use { env: NAME } or { file: PATH })');
       registerIngest(this.http, {
-        token, maxBodyBytes: ingest['max-body-bytes'], maxRecords: ingest['max-records'], producer: this.producer!, metrics: this.metrics,
+        token, maxBodyBytes: ingest['max-body-bytes'], maxRecords: ingest['max-records'], producer: guard.wrap(this.producer!), metrics: this.metrics,
         rawTopic: (feed) => (pipelines.byFeed.has(feed) ? topics.raw(feed) : undefined), serviceEventsTopic: topics.serviceEventsIn,
       });
+      guard.register(this.http);
     }
     const port = this.over.httpPort ?? c.http.port;
     this.httpAddress = await this.http.listen({ host: c.http.host, port });

@@ -1,0 +1,70 @@
+/**
+ * deploy/local/services.sh from Node: used by the global setup (Kafka + registry for every integration run) and by
+ * tests that need a broker of their own, e.g. the secured one (`services.sh secure …`: SASL_SSL, SCRAM-SHA-512,
+ * self-signed CA). Leases follow the global setup's rule: held by this process, released at the end; with
+ * RATESTREAM_KEEP_SERVICES=1 a plain `up` leaves the services running for the next run.
+ */
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SERVICES_SH = join(ROOT, 'deploy', 'local', 'services.sh');
+
+/** Runs services.sh; its progress (stderr) goes to ours, its stdout is returned. */
+export function runServices(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [SERVICES_SH, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`deploy/local/services.sh ${args.join(' ')} failed (exit ${code}); see its output above`)),
+    );
+  });
+}
+
+/** The KEY=value lines services.sh prints. */
+export function parseServicesEnv(out: string): Record<string, string> {
+  return Object.fromEntries(
+    out
+      .split('\n')
+      .map((l) => l.match(/^([A-Z_]+)=(.*)$/))
+      .filter((m): m is RegExpMatchArray => m !== null)
+      .map((m) => [m[1]!, m[2]!]),
+  );
+}
+
+export interface SecuredKafka {
+  /** the SASL_SSL listener, host:port */
+  brokers: string[];
+  /** the same broker's plaintext listener (loopback; inter-broker) */
+  plaintextBrokers: string[];
+  username: string;
+  passwordFile: string;
+  caFile: string;
+  /** drops this process's lease (stops the broker when no other run holds one and it was started leased) */
+  release(): Promise<void>;
+}
+
+/** Starts (or reuses) the secured broker of `services.sh secure` under a lease of this process. */
+export async function startSecuredKafka(): Promise<SecuredKafka> {
+  const keep = process.env.RATESTREAM_KEEP_SERVICES === '1';
+  const lease = String(process.pid);
+  const env = parseServicesEnv(await runServices(keep ? ['secure', 'up'] : ['secure', 'up', '--lease', lease]));
+  const need = (k: string) => {
+    const v = env[k];
+    if (!v) throw new Error(`services.sh secure up printed no ${k}`);
+    return v;
+  };
+  return {
+    brokers: need('KAFKA_BROKERS').split(','),
+    plaintextBrokers: need('KAFKA_PLAINTEXT_BROKERS').split(','),
+    username: need('KAFKA_SASL_USERNAME'),
+    passwordFile: need('KAFKA_SASL_PASSWORD_FILE'),
+    caFile: need('KAFKA_TLS_CA_FILE'),
+    release: async () => {
+      if (!keep) await runServices(['secure', 'release', lease]);
+    },
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * The poison fixture (test/fixtures/poison.ts) is what it claims: each of its 24 kinds of bad carrier CDR line gets
+ * its stated reject reason from the demo carrier rules, built from any good line; the mix keeps every good line in
+ * order, puts each bad line in once with a unique marker, and sends each duplicate after its original.
+ */
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { generateDemoFeeds } from '../../../engine/demo/generate.ts';
+import { Mediator } from '../../../engine/mediation/mediator.ts';
+import { loadPipeline } from '../../../engine/pipeline/load.ts';
+import { MARKER, mixPoison, POISON_KINDS, wire } from '../../fixtures/poison.ts';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+const ROOT = resolve(import.meta.dirname, '..', '..', '..');
+
+describe('poison fixture', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rs-poison-kinds-'));
+  const { carrierFiles } = generateDemoFeeds(dir, { days: 1, perDay: 60 });
+  const all = carrierFiles.flatMap((f) => readFileSync(f, 'utf8').split('\n').slice(1).filter(Boolean));
+  rmSync(dir, { recursive: true, force: true });
+  const rules = loadPipeline(join(ROOT, 'pipelines/demo-carrier.yaml')).mediation;
+  // good = lines that become UDRs (the demo feed also holds lines that are ignored or rejected by design)
+  const udrSources = new Set(new Mediator(rules).mediate(all.map((text, i) => ({ feed: 'carrier-cdr', source: String(i), text }))).udrs.map((u) => u.source));
+  const good = all.filter((_, i) => udrSources.has(String(i))).map((line) => ({ key: null, line }));
+
+  it('has at least 20 kinds, each rejected with its reason whatever good line it is built from', () => {
+    expect(POISON_KINDS.length).toBeGreaterThanOrEqual(20);
+    expect(good.length).toBeGreaterThan(40);
+    const lines = mixPoison(good, POISON_KINDS.length * 5, 0, 7).filter((l) => l.kind);
+    const m = new Mediator(rules);
+    // as the streaming mediate role reads a message: its bytes as UTF-8 text
+    const res = m.mediate(lines.map((l, i) => ({ feed: 'carrier-cdr', source: `t/0/${i}`, text: wire(l).toString('utf8') })));
+    expect(res.udrs).toEqual([]);
+    const got = res.rejects.map((r) => `${lines[Number(r.source.split('/')[2])]!.kind} ${r.reason}`);
+    expect(got.sort()).toEqual(lines.map((l) => `${l.kind} ${POISON_KINDS.find((k) => k.name === l.kind)!.reason}`).sort());
+  });
+
+  it('mixes deterministically: good lines in order, each bad line once with a unique marker, duplicates after their original', () => {
+    const a = mixPoison(good, 100, 10, 42);
+    expect(mixPoison(good, 100, 10, 42)).toEqual(a);
+    expect(a.filter((l) => !l.kind).map((l) => l.line)).toEqual(good.map((g) => g.line));
+    const bad = a.filter((l) => l.kind && l.kind !== 'duplicate');
+    expect(new Set(bad.map((l) => l.line.match(MARKER)?.[0])).size).toBe(100);
+    expect(good.some((g) => MARKER.test(g.line))).toBe(false);
+    const dups = a.map((l, i) => [l, i] as const).filter(([l]) => l.kind === 'duplicate');
+    expect(dups).toHaveLength(10);
+    for (const [d, i] of dups) expect(a.findIndex((l) => !l.kind && l.line === d.line)).toBeLessThan(i);
+    // the bad-encoding kind goes out as an invalid UTF-8 byte
+    const enc = bad.find((l) => l.kind === 'bad-encoding-in-duration')!;
+    expect(wire(enc).includes(0xff)).toBe(true);
+    expect(wire(enc).toString('utf8')).toBe(enc.line);
+  });
+});
