@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, type ConfigProblem, parseYamlText, positionOf, type ParsedYaml, validate } from '../config/yaml-loader.ts';
-import { parseMoney, ROUNDING_MODES, type RoundingMode } from '../core/money.ts';
+import { formatMoney, parseMoney, ROUNDING_MODES, type RoundingMode } from '../core/money.ts';
 import { compileExpr, type CompiledExpr } from '../expr/compile.ts';
 import { exprErrorMessage } from '../mediation/expr-message.ts';
 import { FUNCTION_REGISTRY } from '../mediation/functions/index.ts';
@@ -262,6 +262,8 @@ export interface CompiledRate {
   whenText?: string;
   serviceStates?: ReadonlySet<string>;
   connectFee: bigint;
+  /** connectFee as lineage text */
+  connectFeeText: string;
   rounding: Rounding;
   minCost?: bigint;
   maxCost?: { amount: bigint; strategy: 'free' | 'reject' | 'disconnect' };
@@ -601,6 +603,7 @@ export function compileCatalog(parsed: ParsedYaml): CompiledCatalog {
           when: r.when ? whenOf(r.when, [...path, 'when']) : undefined,
           serviceStates: r['service-states'] ? new Set(r['service-states']) : undefined,
           connectFee: parseMoney(r['connect-fee']),
+          connectFeeText: formatMoney(parseMoney(r['connect-fee'])),
           rounding,
           minCost: r['min-cost'] !== undefined ? parseMoney(r['min-cost']) : undefined,
           maxCost: r['max-cost'] ? { amount: parseMoney(r['max-cost'].amount), strategy: r['max-cost'].strategy } : undefined,
