@@ -12,6 +12,8 @@ const SCRATCH: { items: number[]; prefix: string }[] = [];
 
 export class RateSelector {
   private readonly lt: LocalTime = newLocalTime();
+  /** the instant `lt` holds (NaN: none): the same instant is looked at several times per record */
+  private ltAt = NaN;
   constructor(private readonly catalog: CompiledCatalog) {}
 
   /**
@@ -60,7 +62,7 @@ export class RateSelector {
   /** the rate in force at instant t among cands: holds, highest weight, latest window start, file order */
   chooseAt(cands: readonly CompiledRate[], t: number): CompiledRate | undefined {
     if (cands.length === 1 && cands[0]!.window.always) return cands[0];
-    const lt = localTime(this.catalog.clock, t, this.lt);
+    const lt = this.local(t);
     let best: CompiledRate | undefined;
     for (let i = 0; i < cands.length; i++) {
       const r = cands[i]!;
@@ -72,6 +74,8 @@ export class RateSelector {
 
   /** local calendar fields of t (the selector's scratch object: valid until the next call) */
   local(t: number): LocalTime {
+    if (t === this.ltAt) return this.lt;
+    this.ltAt = t;
     return localTime(this.catalog.clock, t, this.lt);
   }
 }

@@ -73,6 +73,11 @@ export interface RaterOptions {
   trace?: boolean;
 }
 
+interface PlanChoice {
+  plan: CompiledPlan;
+  via: string;
+}
+
 export class Rater implements RatingHost {
   readonly state: RatingState;
   readonly trace: boolean;
@@ -82,6 +87,8 @@ export class Rater implements RatingHost {
   readonly select: RateSelector;
   private readonly ctx: MeasureContext;
   private readonly plans = new Map<RateIndex, StepPlan>();
+  private readonly servicePlans = new Map<string, readonly PlanChoice[]>();
+  private readonly accountPlans = new Map<string, readonly PlanChoice[]>();
   private readonly periodCache = new Map<string, Period>();
   private readonly contractsByAccount = new Map<string, string[]>();
   private steps: string[] | null = null;
@@ -293,22 +300,35 @@ export class Rater implements RatingHost {
   }
 
   /** candidate plans in order (primary, then fallbacks), with how each was found */
-  plansFor(u: Udr, svc?: ServiceView): { plan: CompiledPlan; via: string }[] {
+  plansFor(u: Udr, svc?: ServiceView): readonly PlanChoice[] {
     const cat = this.catalog;
     if (svc) {
+      // one cached answer per service (its plan may change with its state entry)
+      const hit = this.servicePlans.get(svc.id);
+      if (hit && (hit.length ? hit[0]!.plan.id === svc.plan : !cat.plans.has(svc.plan))) return hit;
       const p = cat.plans.get(svc.plan);
-      return p ? [{ plan: p, via: `service ${svc.id}` }] : [];
+      const out = p ? [{ plan: p, via: `service ${svc.id}` }] : [];
+      this.servicePlans.set(svc.id, out);
+      return out;
     }
-    const out: { plan: CompiledPlan; via: string }[] = [];
+    const fixed = !cat.assignments.size && !cat.assignmentPatterns.length;
+    if (fixed) {
+      const hit = this.accountPlans.get(u.account);
+      if (hit) return hit;
+    }
+    const out: PlanChoice[] = [];
     this.assigned(u.account, u.usageClass, u.startTime, 0, out);
     if (out.length) return out;
     const acct = cat.accounts.get(u.account);
     const pid = acct?.plan ?? acct?.services[0]?.plan ?? cat.defaultPlan;
     const p = pid ? cat.plans.get(pid) : undefined;
-    return p ? [{ plan: p, via: acct?.plan ? `account ${u.account}` : acct?.services[0] ? `account ${u.account} first service` : 'default-plan' }] : [];
+    const res = p ? [{ plan: p, via: acct?.plan ? `account ${u.account}` : acct?.services[0] ? `account ${u.account} first service` : 'default-plan' }] : [];
+    // without assignments the answer depends on the account only (bounded: accounts of the catalog, or the default plan)
+    if (fixed && (acct || this.accountPlans.size < 100_000)) this.accountPlans.set(u.account, res);
+    return res;
   }
 
-  private assigned(account: string, uc: string, t: number, depth: number, out: { plan: CompiledPlan; via: string }[]): void {
+  private assigned(account: string, uc: string, t: number, depth: number, out: PlanChoice[]): void {
     if (depth > 3) return;
     const cat = this.catalog;
     const list = cat.assignments.get(account);
@@ -409,7 +429,8 @@ export class Rater implements RatingHost {
       const ix = plan.index.get(`${u.usageClass}\u0000${measure}`)!;
       const sp = this.stepPlan(ix);
       ctx.u = u; ctx.measure = measure; ctx.svc = svc; ctx.svcState = svcState; ctx.plan = plan; ctx.via = via; ctx.ix = ix;
-      ctx.total = q; ctx.inside = 0; ctx.debits = []; ctx.error = undefined;
+      ctx.total = q; ctx.inside = 0; ctx.error = undefined;
+      if (ctx.debits.length) ctx.debits = [];
       for (const st of sp.allocate) st.run(ctx);
       const rest = q - ctx.inside;
       if (ctx.inside > 0 && rest === 0) continue;
@@ -440,7 +461,7 @@ export class Rater implements RatingHost {
     const first = this.select.chooseAt(ctx.cands, t0)!;
     if (this.steps) this.step(`rate ${first.id}: ${first.matchedText}${prefix !== '*any' ? ` (longest prefix ${prefix})` : ''}, ${first.model.describe()}`);
     ctx.q = q; ctx.prefix = prefix; ctx.first = first; ctx.feeRate = first; ctx.rounding = first.rounding;
-    ctx.cost = ZERO; ctx.billed = 0; ctx.segments = []; ctx.detail = ''; ctx.capped = undefined; ctx.final = false;
+    ctx.cost = ZERO; ctx.billed = 0; ctx.segments.length = 0; ctx.detail = ''; ctx.capped = undefined; ctx.final = false;
     for (const st of sp.usage) if (st.run(ctx)) break;
     if (ctx.error !== undefined) return false;
     if (!ctx.final) for (const st of sp.adjust) { st.run(ctx); if (ctx.error !== undefined) return false; }
@@ -456,12 +477,12 @@ export class Rater implements RatingHost {
   }
 
   /** a usage charge; the lineage object is serialised here (with the trace steps when explaining) */
-  charge(u: Udr, seq: number, plan: string, product: string, rateId: string, matched: string, quantity: number, amount: bigint, lineage: Lineage): Charge {
-    if (this.steps) lineage.steps = this.stepMark > this.stepHead ? [...this.steps.slice(0, this.stepHead), ...this.steps.slice(this.stepMark)] : [...this.steps];
+  charge(u: Udr, seq: number, plan: string, product: string, rateId: string, matched: string, quantity: number, amount: bigint, lineage: Lineage | string): Charge {
+    if (this.steps && typeof lineage !== 'string') lineage.steps = this.stepMark > this.stepHead ? [...this.steps.slice(0, this.stepHead), ...this.steps.slice(this.stepMark)] : [...this.steps];
     return {
       id: chargeId(u.id, 'usage', seq), udrId: u.id, account: u.account, ratingKey: u.ratingKey, service: u.service, usageClass: u.usageClass,
       kind: 'usage', product, plan, rateId, matched, quantity, unit: u.unit, amount, currency: this.catalog.currency, eventTime: u.startTime,
-      source: u.source, rulesVersion: u.rulesVersion, catalogVersion: this.catalog.version, lineage: JSON.stringify(lineage),
+      source: u.source, rulesVersion: u.rulesVersion, catalogVersion: this.catalog.version, lineage: typeof lineage === 'string' ? lineage : JSON.stringify(lineage),
     };
   }
 

@@ -66,8 +66,8 @@ export interface RatingHost {
   scopeAccounts(owner: string, level: 'parent' | 'account'): string[];
   coreAt(v: ServiceView, t: number): CoreState | undefined;
   cgrates(): CgratesSplitter;
-  /** a usage charge of `u` (id from UDR id + sequence) with this lineage object */
-  charge(u: Udr, seq: number, plan: string, product: string, rateId: string, matched: string, quantity: number, amount: bigint, lineage: Lineage): Charge;
+  /** a usage charge of `u` (id from UDR id + sequence) with this lineage (an object, or its JSON text when not tracing) */
+  charge(u: Udr, seq: number, plan: string, product: string, rateId: string, matched: string, quantity: number, amount: bigint, lineage: Lineage | string): Charge;
 }
 
 /** lineage fields (undefined fields are left out of the JSON) */
@@ -102,7 +102,8 @@ export class MeasureContext {
   feeRate!: CompiledRate;
   cost: Cost = { n: 0n, d: 1n };
   billed = 0;
-  segments: Segment[] = [];
+  /** reused from measure to measure: the lineage is serialised when the charge is made */
+  readonly segments: Segment[] = [];
   detail = '';
   rounding!: Rounding;
   capped: string | undefined;

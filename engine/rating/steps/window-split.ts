@@ -48,7 +48,12 @@ export const windowSplit: RatingStep = {
     }
     ctx.cost = acc.cost;
     ctx.billed = acc.units;
-    ctx.detail = segments.map((s) => `${s.window}:${s.rate} ${s.from}-${s.to} billed ${s.billed}`).join('; ');
+    let detail = '';
+    for (let i = 0; i < segments.length; i++) {
+      const s = segments[i]!;
+      detail += `${i ? '; ' : ''}${s.window}:${s.rate} ${s.from}-${s.to} billed ${s.billed}`;
+    }
+    ctx.detail = detail;
     return true;
   },
 };
