@@ -393,7 +393,6 @@ export class Rater implements RatingHost {
     let plan: CompiledPlan | undefined;
     let measures: string[] | undefined;
     let via = '';
-    let seqBase = 0;
     for (const p of plans) {
       const ms = p.plan.measures.get(u.usageClass);
       if (ms) {
