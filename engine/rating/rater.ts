@@ -89,6 +89,9 @@ export class Rater implements RatingHost {
   private readonly plans = new Map<RateIndex, StepPlan>();
   private readonly servicePlans = new Map<string, readonly PlanChoice[]>();
   private readonly accountPlans = new Map<string, readonly PlanChoice[]>();
+  /** services of the state by account (pool scopes; kept in step with `state.services`, which only the Rater changes once it exists) */
+  private readonly stateServicesOf = new Map<string, Set<string>>();
+  private readonly views = new Map<string, ServiceView>();
   private readonly periodCache = new Map<string, Period>();
   private readonly contractsByAccount = new Map<string, string[]>();
   private steps: string[] | null = null;
@@ -102,6 +105,7 @@ export class Rater implements RatingHost {
     this.state = state === undefined ? emptyState() : typeof state === 'string' ? restoreState(state) : state;
     this.trace = !!opts.trace;
     this.select = new RateSelector(catalog);
+    for (const id in this.state.services) this.indexService(id, this.state.services[id]!.account);
     this.ctx = new MeasureContext(this);
     for (const c of catalog.contracts.values()) {
       const l = this.contractsByAccount.get(c.account) ?? [];
@@ -171,12 +175,23 @@ export class Rater implements RatingHost {
 
   // ---------------------------------------------------------------- services
 
+  private indexService(id: string, account: string): void {
+    let set = this.stateServicesOf.get(account);
+    if (!set) this.stateServicesOf.set(account, (set = new Set()));
+    set.add(id);
+  }
+
+  /** the service as the rating sees it (state entry over catalog reference); one cached view per service and entry */
   serviceView(id: string): ServiceView | undefined {
     const entry = this.state.services[id];
+    const hit = this.views.get(id);
+    if (hit && hit.entry === entry && (entry || hit.ref)) return hit;
     const ref = this.catalog.services.get(id);
     if (!entry && !ref) return undefined;
     const type = entry?.type ?? ref!.type;
-    return { id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref };
+    const v: ServiceView = { id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref };
+    this.views.set(id, v);
+    return v;
   }
 
   private currentState(v: ServiceView): { state: string; since: number } {
@@ -199,6 +214,7 @@ export class Rater implements RatingHost {
     const ref = v.ref!;
     const entry: ServiceStateEntry = { account: ref.account, type: ref.type, plan: ref.plan, state: ref.state, since: ref.since, log: [{ state: ref.state, at: ref.since, cause: 'catalog' }] };
     this.state.services[v.id] = entry;
+    this.indexService(v.id, entry.account);
     v.entry = entry;
     return entry;
   }
@@ -241,6 +257,7 @@ export class Rater implements RatingHost {
       if (!this.catalog.serviceTypes.has(ev.type)) return void rej(`event ${ev.id}: unknown service type ${ev.type}`);
       if (!this.catalog.plans.has(ev.plan)) return void rej(`event ${ev.id}: unknown plan ${ev.plan}`);
       this.state.services[ev.service] = { account: ev.account, type: ev.type, plan: ev.plan, state: NEW_STATE, since: at, log: [] };
+      this.indexService(ev.service, ev.account);
       v = this.serviceView(ev.service)!;
     }
     const cur = this.currentState(v);
@@ -248,7 +265,10 @@ export class Rater implements RatingHost {
     if (!v.typeDef) return void rej(`event ${ev.id}: service ${v.id} has no service type with states`);
     if (!v.typeDef.states.has(ev.to)) return void rej(`event ${ev.id}: ${ev.to} is not a state of ${v.type} (${[...v.typeDef.states.keys()].join(', ')})`);
     if (!this.transition(v, ev.to, at, ev.id, charges)) {
-      if (cur.state === NEW_STATE) delete this.state.services[ev.service];
+      if (cur.state === NEW_STATE) {
+        delete this.state.services[ev.service];
+        this.stateServicesOf.get(v.account)?.delete(ev.service);
+      }
       rej(`event ${ev.id}: no transition ${cur.state} → ${ev.to} for service type ${v.type}`);
       return;
     }
@@ -527,7 +547,10 @@ export class Rater implements RatingHost {
     const set = new Set(accounts);
     const ids = new Set<string>();
     for (const a of accounts) for (const s of this.catalog.servicesByAccount.get(a) ?? []) ids.add(s.id);
-    for (const [id, e] of Object.entries(this.state.services)) if (set.has(e.account)) ids.add(id);
+    for (const a of accounts) {
+      const own = this.stateServicesOf.get(a);
+      if (own) for (const id of own) if (set.has(this.state.services[id]?.account ?? '')) ids.add(id);
+    }
     return [...ids].sort().map((id) => this.serviceView(id)!).filter(Boolean);
   }
 
