@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadYaml } from '../../config/yaml-loader.ts';
+import { dropDirOptions } from '../sources/drop-dir.ts';
 
 export const ROLES = ['mediate', 'rate', 'sink'] as const;
 export type Role = (typeof ROLES)[number];
@@ -181,14 +182,7 @@ export const serveSchema = z
       .superRefine(atMostOne('token'))
       .transform((o) => ({ enabled: o.enabled, token: takeSecret(o, 'token'), 'max-body-bytes': o['max-body-bytes'], 'max-records': o['max-records'] }))
       .optional(),
-    watch: z
-      .array(z.object({
-        dir: z.string(),
-        feed: z.string(),
-        'poll-ms': int(50, 3_600_000).default(1000),
-        'batch-records': int(1, 1_000_000).default(5000),
-      }).strict())
-      .default([]),
+    watch: z.array(dropDirOptions).default([]),
   })
   .strict();
 

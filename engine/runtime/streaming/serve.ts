@@ -18,8 +18,8 @@ import { SchemaRegistry } from '../kafka/schema-registry.ts';
 import { createCodecs } from './codecs.ts';
 import { type LoadedServeConfig, redactConfig, resolveSecret, type Role, type ServeConfig } from './config.ts';
 import type { RoleContext, StreamRole } from './context.ts';
-import { DropDirWatcher } from './drop-dir.ts';
-import { registerIngest } from './ingest-http.ts';
+import { DropDirWatcher } from '../sources/drop-dir.ts';
+import { registerIngest } from '../sources/http.ts';
 import { MediateRole } from './mediate-role.ts';
 import { loadStreamPipelines } from './pipelines.ts';
 import { RateRole } from './rate-role.ts';
@@ -130,6 +130,7 @@ export class StreamServer {
       registerIngest(this.http, {
         token, maxBodyBytes: ingest['max-body-bytes'], maxRecords: ingest['max-records'], producer: this.producer!, metrics: this.metrics,
         rawTopic: (feed) => (pipelines.byFeed.has(feed) ? topics.raw(feed) : undefined), serviceEventsTopic: topics.serviceEventsIn,
+        parserOf: (feed) => pipelines.byFeed.get(feed)?.mediation.parser,
       });
     }
     const port = this.over.httpPort ?? c.http.port;
