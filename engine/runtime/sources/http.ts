@@ -73,11 +73,12 @@ async function framedBody(body: unknown, parser: FeedParser, feed: string, unit:
   const bytes = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : '');
   const out: SourceBatch[] = [];
   let n = 0;
-  for await (const b of frameChunks(parser, unit, feed, [bytes], maxRecords + 1)) {
+  // the body is bounded by max-body-bytes: frame it whole, then count
+  for await (const b of frameChunks(parser, unit, feed, [bytes], maxRecords)) {
     n += b.records.length;
-    if (n > maxRecords) throw new HttpError(413, 'TOO_MANY_RECORDS', `${n}+ records, at most ${maxRecords} per request`);
     out.push(b);
   }
+  if (n > maxRecords) throw new HttpError(413, 'TOO_MANY_RECORDS', `${n} records, at most ${maxRecords} per request`);
   if (n === 0) throw new HttpError(400, 'EMPTY', 'no records in the body');
   return out;
 }
