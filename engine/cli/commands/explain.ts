@@ -4,7 +4,7 @@ import type { Reject, Udr } from '../../core/types.ts';
 import { BatchDriver, loadRuntimePipeline } from '../../runtime/driver.ts';
 import { FileSource, inputFiles } from '../../runtime/sources/file.ts';
 import { describeCharge, explainUdrs } from '../../rating/explain.ts';
-import { recordFate, sourceMatches } from '../../mediation/record-fate.ts';
+import { recordFate, sourceMatches } from '../../runtime/record-fate.ts';
 
 export function register(program: Command): void {
   program
@@ -35,7 +35,7 @@ export async function explainFromPipeline(pipelineFile: string, input: string | 
   const rej = rejects.find((r) => match(r.source, ''));
   if (rej) return [`record ${ref} was rejected: ${rej.reason}: ${rej.message}`, `  raw: ${rej.raw}`];
   const r = explainUdrs(p.catalog, udrs, (u) => match(u.source, u.id));
-  const fate = !r.udr && isCoord ? await recordFate(p.mediation, p.config.feed, inputFiles(src), ref) : undefined;
+  const fate = !r.udr && isCoord ? await recordFate(p, inputFiles(src), ref) : undefined;
   if (fate) return [fate];
   if (!r.udr) throw new Error(`no UDR ${isCoord ? 'from' : 'with id'} ${ref} in ${src} (${udrs.length} UDRs mediated)`);
   const out = [`UDR ${r.udr.id} (${r.udr.source}) mediated by ${p.mediation.name}@${p.mediation.version}, rated with catalog ${p.catalog.name}@${p.catalog.version} after re-rating the ${udrs.indexOf(r.udr)} earlier UDR(s) of the input:`,
