@@ -14,9 +14,8 @@ import { Worker } from 'node:worker_threads';
 import type { LoadedPipeline } from '../pipeline/load.ts';
 import type { StoreClient } from '../store/client.ts';
 import { findCheckpoint, latestRatingState, saveCheckpoint, type FileCounters } from '../store/checkpoints.ts';
-import { writeRows } from '../store/ledger.ts';
-import { writePoolBalances, writeStateChanges } from '../store/finance.ts';
 import { type EncodedBatch, FileProcessor } from './file-processor.ts';
+import { writeEncoded } from './sinks/clickhouse.ts';
 import type { FileDlq } from './sinks/dlq-file.ts';
 import type { InputFile } from './sources/file.ts';
 import type { WorkerInit } from './embedded-worker.ts';
@@ -43,15 +42,6 @@ async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
   return h.digest('hex');
-}
-
-/** Write one encoded batch: ledger rows, the service-state timeline and pool balances, all with dedup tokens. */
-async function writeEncoded(store: StoreClient, b: EncodedBatch): Promise<void> {
-  await Promise.all([
-    writeRows(store, b, b.token),
-    writeStateChanges(store, b.stateChanges, `${b.token}:states`),
-    writePoolBalances(store, b.pools, `${b.token}:pools`),
-  ]);
 }
 
 export class EmbeddedRunner {
