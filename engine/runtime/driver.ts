@@ -14,21 +14,25 @@ import { type LoadedPipeline, type LoadOptions, loadPipeline } from '../pipeline
 import type { CompiledCatalog } from '../rating/catalog.ts';
 import { type RateBatchResult, Rater } from '../rating/rater.ts';
 import type { CompiledMediation } from '../mediation/compiler.ts';
-import { SchemaRegistry } from './kafka/schema-registry.ts';
 import type { Source, SourceBatch } from './sources/source.ts';
 
-/** The schema registry named by SCHEMA_REGISTRY_URL, if set (a resolver for Avro schema ids). */
-export function registryFromEnv(env: NodeJS.ProcessEnv = process.env): SchemaRegistry | undefined {
+/**
+ * The schema registry named by SCHEMA_REGISTRY_URL, if set (a resolver for Avro schema ids). Its client is loaded
+ * only then (importing it costs seconds of start-up that a CSV dry-run should not pay).
+ */
+export async function registryFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<SchemaResolver | undefined> {
   const url = env.SCHEMA_REGISTRY_URL;
-  return url ? new SchemaRegistry({ url }) : undefined;
+  if (!url) return undefined;
+  const { SchemaRegistry } = await import('./kafka/schema-registry.ts');
+  return new SchemaRegistry({ url });
 }
 
 /**
  * THE pipeline loader of the runtime: the pipeline, its rules compiled with a schema resolver (the one given, else
  * the registry of SCHEMA_REGISTRY_URL), its catalog.
  */
-export function loadRuntimePipeline(file: string, opts: LoadOptions = {}): LoadedPipeline {
-  return loadPipeline(file, { ...opts, schemaResolver: opts.schemaResolver ?? registryFromEnv() });
+export async function loadRuntimePipeline(file: string, opts: LoadOptions = {}): Promise<LoadedPipeline> {
+  return loadPipeline(file, { ...opts, schemaResolver: opts.schemaResolver ?? (await registryFromEnv()) });
 }
 
 /** What a pipeline needs to be driven: its feed, its rules and (to rate) its catalog. */

@@ -22,7 +22,7 @@ let unacked = 0;
 let wake: (() => void) | undefined;
 
 try {
-  const processor = new FileProcessor(loadRuntimePipeline(init.pipelineFile), init.ratingState);
+  const processor = new FileProcessor(await loadRuntimePipeline(init.pipelineFile), init.ratingState);
   const emit = async (batch: EncodedBatch) => {
     unacked++;
     port.postMessage({ type: 'batch', batch });

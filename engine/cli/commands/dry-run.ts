@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .option('--rejects-only', 'print only the rejects')
     .option('--summary-only', 'print only the summary')
     .action(async (flags: { pipeline: string; input?: string; rejectsOnly?: boolean; summaryOnly?: boolean }) => {
-      const p = loadRuntimePipeline(flags.pipeline);
+      const p = await loadRuntimePipeline(flags.pipeline);
       const input = flags.input ?? p.input;
       if (!input) throw new Error(`no input: pass --input PATH or set "input:" in ${flags.pipeline}`);
       const out = new StdoutSink({ udrs: !flags.rejectsOnly && !flags.summaryOnly, rejects: !flags.summaryOnly });

@@ -19,7 +19,7 @@ export function register(program: Command): void {
 }
 
 export async function explainFromPipeline(pipelineFile: string, input: string | undefined, ref: string): Promise<string[]> {
-  const p = loadRuntimePipeline(pipelineFile);
+  const p = await loadRuntimePipeline(pipelineFile);
   if (!p.catalog) throw new Error(`pipeline ${pipelineFile} has no catalog: nothing is rated`);
   const src = input ?? p.input;
   if (!src) throw new Error(`no input: pass --input FILE or set "input:" in ${pipelineFile}`);

@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .option('--write-back', 'replace the DLQ file with the remaining rejects')
     .option('--topic <topic>', 'read the rejects from this Kafka DLQ topic (e.g. dlq.<feed>; brokers from KAFKA_BROKERS) instead of a file')
     .action(async (flags: { pipeline: string; dlq?: string; out?: string; writeBack?: boolean; topic?: string }) => {
-      const p = loadRuntimePipeline(flags.pipeline);
+      const p = await loadRuntimePipeline(flags.pipeline);
       if (flags.topic && (flags.writeBack || flags.dlq)) throw new Error('--topic reads a Kafka topic: --dlq and --write-back do not apply (use --out)');
       const dlq = flags.topic ?? flags.dlq ?? join(process.env.RATESTREAM_DATA ?? resolveProject({}, [flags.pipeline]).dataDir ?? 'data', 'dlq', `${p.feed}.jsonl`);
       const { entries, bad } = flags.topic ? readDlq(await readTopicText(flags.topic)) : readDlqFile(dlq);

@@ -67,7 +67,7 @@ async function refuseReusedSourceName(store: StoreClient, pipelineName: string, 
 
 /** Run one pipeline over its input; returns the totals (also used by the demo). */
 export async function runPipeline(pipelineFile: string, flags: RunFlags, store: StoreClient, log: (s: string) => void): Promise<Totals> {
-  const pipeline = loadRuntimePipeline(pipelineFile);
+  const pipeline = await loadRuntimePipeline(pipelineFile);
   const input = flags.input ?? pipeline.input;
   if (!input) throw new Error(`no input: pass --input PATH (or - for stdin), or set "input:" in ${pipelineFile}`);
   if (flags.sourceName !== undefined && input !== '-') throw new Error('--source-name names stdin input (--input -); files keep their own names');

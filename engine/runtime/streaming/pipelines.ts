@@ -15,12 +15,12 @@ export interface StreamPipelines {
   schemaResolver?: SchemaResolver;
 }
 
-export function loadStreamPipelines(files: readonly string[], baseDir: string, schemaResolver: SchemaResolver): StreamPipelines {
+export async function loadStreamPipelines(files: readonly string[], baseDir: string, schemaResolver: SchemaResolver): Promise<StreamPipelines> {
   const byFeed = new Map<string, StreamPipeline>();
   const catalogs = new Map<string, CompiledCatalog>();
   const catalogByFile = new Map<string, CompiledCatalog>();
   for (const f of files) {
-    const p = loadRuntimePipeline(resolve(baseDir, f), { schemaResolver, catalogs: catalogByFile });
+    const p = await loadRuntimePipeline(resolve(baseDir, f), { schemaResolver, catalogs: catalogByFile });
     if (p.catalog) {
       const other = catalogs.get(p.catalog.name);
       if (other && other !== p.catalog) throw new Error(`two different catalogs are named ${p.catalog.name} (${other.file}, ${p.catalog.file})`);

@@ -110,7 +110,7 @@ export class StreamServer {
     const user = resolveSecret(c.registry.username, dir, 'registry.username');
     const pass = resolveSecret(c.registry.password, dir, 'registry.password');
     this.registry = new SchemaRegistry({ url, ...(user && pass && { basicAuth: { username: user, password: pass } }) });
-    const pipelines = loadStreamPipelines(c.pipelines, dir, this.registry);
+    const pipelines = await loadStreamPipelines(c.pipelines, dir, this.registry);
     const feeds = [...pipelines.byFeed.keys()];
     const ensured = await this.admin.ensureTopics(topicSpecs(topics, feeds, c.topics.partitions, c.topics['replication-factor']));
     if (ensured.created.length) this.log.info({ created: ensured.created }, 'topics created');
