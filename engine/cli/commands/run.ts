@@ -13,7 +13,7 @@ import { type InputFile, listInputs } from '../../runtime/sources/file.ts';
 import { stdinSourceName } from '../../runtime/sources/stdin.ts';
 import { checkpointHashesOf } from '../../store/checkpoints.ts';
 import type { StoreClient } from '../../store/client.ts';
-import { addCounters, emptyTotals, renderSummary, type Totals } from '../summary.ts';
+import { addFile, emptyTotals, renderSummary, type Totals } from '../summary.ts';
 import { addStoreOptions, creatingDataDir, openCreatingStore, type StoreFlags } from '../store-options.ts';
 
 export interface RunFlags extends StoreFlags {
@@ -89,7 +89,7 @@ export async function runPipeline(pipelineFile: string, flags: RunFlags, store: 
     for (const [i, f] of files.entries()) {
       // the end of input is the end of the last file: pairs may span files, as in dry-run
       const r = await runner.runFile(f, undefined, i === files.length - 1);
-      addCounters(totals, r.counters, r.skipped);
+      addFile(totals, r.counters, r.skipped);
     }
   } finally {
     bar?.stop();

@@ -4,7 +4,8 @@
  * .filepart are in transfer and skipped. The file goes through THE framer loop (frameChunks, as `run` reads it): the
  * records go to the raw topic in the raw wire format (sources/kafka.ts: origin coordinates, framing faults such as a
  * trailer mismatch, the consumed header/trailer/comment lines as an ignored marker; binary formats as raw bytes),
- * keyed by the file name so a file's records stay in order in one partition (idempotent producer, acks=all); then the
+ * keyed so a file's records stay in order in one partition (by the feed when it pairs start/stop records, so pairs across
+ * files meet: kafka.ts ingestKey; idempotent producer, acks=all); then the
  * file moves to .done/ (or .failed/ with a .error note) — that move is the source's ack. A crash between producing
  * and moving re-sends the file: its records carry the same ids and are dropped by mediation dedup / the rate role's
  * dedup window.
@@ -16,7 +17,7 @@ import { z } from 'zod';
 import type { FeedParser } from '../../mediation/parsers/types.ts';
 import type { StreamMetrics } from '../../telemetry/metrics.ts';
 import type { KafkaProducer, ProducerRecord } from '../kafka/port.ts';
-import { rawProducerRecords } from './kafka.ts';
+import { ingestKey, rawProducerRecords } from './kafka.ts';
 import { frameChunks, READ_CHUNK_BYTES, type SourceSpec } from './source.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -41,6 +42,8 @@ export interface DropDirOptions {
   feed: string;
   topic: string;
   parser: FeedParser;
+  /** the feed pairs start/stop records (its files share one key) */
+  pairing: boolean;
   pollMs: number;
   batchRecords: number;
   producer: KafkaProducer;
@@ -116,7 +119,7 @@ export class DropDirWatcher {
     const chunks = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }) as AsyncIterable<Buffer>;
     for await (const b of frameChunks(this.o.parser, name, this.o.feed, chunks, this.o.batchRecords)) {
       n += b.records.length;
-      for (const r of rawProducerRecords(b, this.o.topic, name)) pending.push(r);
+      for (const r of rawProducerRecords(b, this.o.topic, ingestKey(this.o.feed, name, this.o.pairing))) pending.push(r);
       if (b.unitEnd?.check && !b.unitEnd.check.ok) this.o.log.warn({ file: name, check: b.unitEnd.check.message }, 'file check failed (the records carry the fault: mediation rejects them)');
       await flush(false);
     }

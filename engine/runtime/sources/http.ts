@@ -18,7 +18,7 @@ import { z } from 'zod';
 import type { FeedParser } from '../../mediation/parsers/types.ts';
 import type { StreamMetrics } from '../../telemetry/metrics.ts';
 import type { KafkaProducer, ProducerRecord } from '../kafka/port.ts';
-import { rawProducerRecords, SOURCE_HEADER } from './kafka.ts';
+import { ingestKey, rawProducerRecords, SOURCE_HEADER } from './kafka.ts';
 import { frameChunks, type SourceBatch, type SourceSpec } from './source.ts';
 
 const options = z.object({
@@ -41,8 +41,8 @@ export interface IngestOptions {
   maxRecords: number;
   /** feed → raw topic (only configured feeds are accepted) */
   rawTopic: (feed: string) => string | undefined;
-  /** the feed's parser: text bodies are framed by it */
-  parserOf: (feed: string) => FeedParser | undefined;
+  /** the feed's parser (text bodies are framed by it) and whether it pairs start/stop records */
+  parserOf: (feed: string) => { parser: FeedParser; pairing: boolean } | undefined;
   serviceEventsTopic: string;
   producer: KafkaProducer;
   metrics: StreamMetrics;
@@ -153,11 +153,12 @@ export function registerIngest(app: FastifyInstance, o: IngestOptions): void {
     const unit = unitOf(feed);
     let accepted: number;
     try {
-      const parser = o.parserOf(feed);
-      if (FRAMED.has(contentType(req)) && parser) {
-        const batches = await framedBody(req.body, parser, feed, unit, o.maxRecords);
-        // one unit, one key: the request's records stay in order in one partition (as a drop-directory file's)
-        await sendAll(batches.flatMap((b) => rawProducerRecords(b, topic, unit)));
+      const f = o.parserOf(feed);
+      if (FRAMED.has(contentType(req)) && f) {
+        const batches = await framedBody(req.body, f.parser, feed, unit, o.maxRecords);
+        // one key: the request's records stay in order in one partition (as a drop-directory file's)
+        const key = ingestKey(feed, unit, f.pairing);
+        await sendAll(batches.flatMap((b) => rawProducerRecords(b, topic, key)));
         accepted = batches.reduce((a, b) => a + b.records.length, 0);
       } else {
         const recs = records(req, o.maxRecords, req.query.key);

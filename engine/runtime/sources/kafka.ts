@@ -80,6 +80,15 @@ export function rawBatch(msgs: readonly ConsumedMessage[], at: { topic: string; 
 }
 
 /**
+ * The key of an ingested unit's records: a feed with start/stop pairing keys every unit by the feed (all its files in
+ * one raw partition, in order, so a pair split across two files meets in one Mediator, as in `run` over a folder);
+ * other feeds key by the unit (a file's records in order, files spread over the partitions).
+ */
+export function ingestKey(feed: string, unit: string, pairing: boolean): string {
+  return pairing ? feed : unit;
+}
+
+/**
  * A framed batch → the raw topic's records (the ingest side of the same format). `key` keeps a unit's records in one
  * partition, in order (a file's INVITE and BYE meet in one mediator).
  */

@@ -130,7 +130,10 @@ export class StreamServer {
       registerIngest(this.http, {
         token, maxBodyBytes: ingest['max-body-bytes'], maxRecords: ingest['max-records'], producer: this.producer!, metrics: this.metrics,
         rawTopic: (feed) => (pipelines.byFeed.has(feed) ? topics.raw(feed) : undefined), serviceEventsTopic: topics.serviceEventsIn,
-        parserOf: (feed) => pipelines.byFeed.get(feed)?.mediation.parser,
+        parserOf: (feed) => {
+          const p = pipelines.byFeed.get(feed);
+          return p && { parser: p.mediation.parser, pairing: !!p.mediation.pairing };
+        },
       });
     }
     const port = this.over.httpPort ?? c.http.port;
@@ -158,7 +161,7 @@ export class StreamServer {
     for (const w of c.watch) {
       const p = pipelines.byFeed.get(w.feed);
       if (!p) throw new Error(`watch: feed ${w.feed} is not one of the pipelines' feeds (${feeds.join(', ')})`);
-      const watcher = new DropDirWatcher({ dir: resolve(dir, w.dir), feed: w.feed, topic: topics.raw(w.feed), parser: p.mediation.parser, pollMs: w['poll-ms'], batchRecords: w['batch-records'], producer: this.producer!, metrics: this.metrics, log: this.log });
+      const watcher = new DropDirWatcher({ dir: resolve(dir, w.dir), feed: w.feed, topic: topics.raw(w.feed), parser: p.mediation.parser, pairing: !!p.mediation.pairing, pollMs: w['poll-ms'], batchRecords: w['batch-records'], producer: this.producer!, metrics: this.metrics, log: this.log });
       watcher.start();
       this.watchers.push(watcher);
     }
