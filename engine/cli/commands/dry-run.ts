@@ -1,11 +1,13 @@
 /**
  * `ratestream dry-run --pipeline P --input F`: mediate a sample file (or folder) without storing anything; UDRs
  * and rejects on stdout as JSON lines ({"udr":…} / {"reject":…}), the reconciliation summary and file checks on
- * stderr. Exit 2 when a file check (trailer) failed.
+ * stderr. Exit 2 when a file check (trailer) failed. The same source, framer and batch driver as `run`.
  */
 import type { Command } from 'commander';
-import { FileMediation, inputFiles, summarize } from '../../mediation/run-files.ts';
-import { loadPipelineRules } from '../../mediation/pipeline-rules.ts';
+import { summarize } from '../../core/counters.ts';
+import { BatchDriver, loadRuntimePipeline } from '../../runtime/driver.ts';
+import { StdoutSink } from '../../runtime/sinks/stdout.ts';
+import { FileSource, inputFiles } from '../../runtime/sources/file.ts';
 
 export function register(program: Command): void {
   program
@@ -16,23 +18,18 @@ export function register(program: Command): void {
     .option('--rejects-only', 'print only the rejects')
     .option('--summary-only', 'print only the summary')
     .action(async (flags: { pipeline: string; input?: string; rejectsOnly?: boolean; summaryOnly?: boolean }) => {
-      const p = await loadPipelineRules(flags.pipeline);
+      const p = await loadRuntimePipeline(flags.pipeline);
       const input = flags.input ?? p.input;
       if (!input) throw new Error(`no input: pass --input PATH or set "input:" in ${flags.pipeline}`);
-      const out: string[] = [];
-      const write = (s: string) => {
-        out.push(s);
-        if (out.length >= 4096) { process.stdout.write(`${out.join('\n')}\n`); out.length = 0; }
-      };
-      const fm = new FileMediation(p.rules, p.feed, {
-        udr: flags.rejectsOnly || flags.summaryOnly ? undefined : (u) => write(JSON.stringify({ udr: u })),
-        reject: flags.summaryOnly ? undefined : (r) => write(JSON.stringify({ reject: r })),
+      const out = new StdoutSink({ udrs: !flags.rejectsOnly && !flags.summaryOnly, rejects: !flags.summaryOnly });
+      const d = new BatchDriver(p, { rate: false });
+      const c = await d.drive(new FileSource(inputFiles(input), p.mediation.parser, p.feed, p.config['batch-size']), (o) => {
+        out.udrs(o.udrs);
+        out.rejects(o.rejects);
       });
-      for (const f of inputFiles(input)) await fm.file(f.path, f.name);
-      const t = fm.finish();
-      if (out.length) process.stdout.write(`${out.join('\n')}\n`);
-      process.stderr.write(`rules ${p.rules.name}@${p.rules.version} feed ${p.feed}\n${summarize(t)}\n`);
-      for (const c of t.checks) process.stderr.write(`${c.check.ok ? 'check ok' : 'CHECK FAILED'}: ${c.check.message}\n`);
-      if (t.checks.some((c) => !c.check.ok)) process.exitCode = 2;
+      out.flush();
+      process.stderr.write(`rules ${p.mediation.name}@${p.mediation.version} feed ${p.feed}\n${summarize(c)}\n`);
+      for (const x of d.checks) process.stderr.write(`${x.check.ok ? 'check ok' : 'CHECK FAILED'}: ${x.check.message}\n`);
+      if (d.checks.some((x) => !x.check.ok)) process.exitCode = 2;
     });
 }

@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadYaml } from '../../config/yaml-loader.ts';
 import { KAFKA_CLIENT_NAMES } from '../kafka/client-registry.ts';
+import { dropDirOptions } from '../sources/drop-dir.ts';
 
 export const ROLES = ['mediate', 'rate', 'sink'] as const;
 export type Role = (typeof ROLES)[number];
@@ -189,14 +190,7 @@ export const serveSchema = z
         'max-in-flight-bytes': o['max-in-flight-bytes'],
       }))
       .optional(),
-    watch: z
-      .array(z.object({
-        dir: z.string(),
-        feed: z.string(),
-        'poll-ms': int(50, 3_600_000).default(1000),
-        'batch-records': int(1, 1_000_000).default(5000),
-      }).strict())
-      .default([]),
+    watch: z.array(dropDirOptions).default([]),
   })
   .strict();
 
