@@ -122,16 +122,24 @@ export async function buildAvroInput(specDir: string, out: string, subject: stri
 // ------------------------------------------------------------------------------------------------------------------
 // dry-run and run
 
-/** `ratestream dry-run -p P -i DIR` → its result (exit 2 = a file check failed: still a result). */
-export async function dryRunResult(pipeline: string, input: string): Promise<ModeResult & { exit: number; stderr: string }> {
+/**
+ * `ratestream dry-run -p P -i DIR` → its result (exit 2 = a file check failed: still a result). Charges are read
+ * from lines `{"charge": {"id": …, "amount": "<exact decimal>"}}`; an amount written as a JSON number (a float on
+ * the way) is counted in `numberAmounts`.
+ */
+export async function dryRunResult(pipeline: string, input: string): Promise<ModeResult & { exit: number; stderr: string; numberAmounts: number }> {
   const r = await cli(['dry-run', '-p', pipeline, '-i', input]);
   const res = emptyResult();
+  let numberAmounts = 0;
   for (const line of r.stdout.split('\n')) {
     if (!line.trim()) continue;
     const o = JSON.parse(line) as { udr?: Udr; reject?: Reject & { stage?: string }; charge?: { id: string; amount: string | number } };
     if (o.udr) res.udrs.push(o.udr.id);
     if (o.reject) bump(res.rejects, rejectKey(o.reject.reason, o.reject.stage));
-    if (o.charge) res.charges.push(`${o.charge.id}=${canonicalAmount(o.charge.amount)}`);
+    if (o.charge) {
+      if (typeof o.charge.amount === 'number') numberAmounts++;
+      res.charges.push(`${o.charge.id}=${canonicalAmount(o.charge.amount)}`);
+    }
   }
   const m = /ignored=(\d+)(?: \(([^)]*)\))?/.exec(r.stderr);
   if (!m) throw new Error(`dry-run ${pipeline}: no summary on stderr (exit ${r.code}):\n${r.stderr}`);
@@ -139,7 +147,7 @@ export async function dryRunResult(pipeline: string, input: string): Promise<Mod
     const [k, v] = kv.split('=');
     bump(res.ignored, k!, Number(v));
   }
-  return { ...res, exit: r.code, stderr: r.stderr };
+  return { ...res, exit: r.code, stderr: r.stderr, numberAmounts };
 }
 
 /** `ratestream run P --input DIR --db DB` for each pipeline in turn (one store), then every feed's result from it. */
@@ -281,17 +289,27 @@ export class ParityServe {
   }
 
   /**
-   * Every feed's result from the committed output topics and the ignored counters; `dlqWithoutReason` lists DLQ
-   * messages whose `reason` header is missing or differs from the reject's reason (the README promises it).
+   * Stops the serve and returns every feed's result: the ignored counters (scraped first), then the committed output
+   * topics (read once the roles are gone: the read writes a barrier into each topic, `udr` included, which the rate
+   * role would otherwise consume). `dlqWithoutReason` counts DLQ messages whose `reason` header is missing or differs
+   * from the reject's reason (the README promises it).
    */
-  async results(): Promise<{ byFeed: Map<string, ModeResult>; dlqWithoutReason: Map<string, number> }> {
-    const registry = new SchemaRegistry({ url: schemaRegistryUrl() });
+  async finish(): Promise<{ byFeed: Map<string, ModeResult>; dlqWithoutReason: Map<string, number> }> {
     const byFeed = new Map<string, ModeResult>(this.feeds.map((f) => [f, emptyResult()]));
     const of = (feed: string) => {
       let r = byFeed.get(feed);
       if (!r) byFeed.set(feed, (r = emptyResult()));
       return r;
     };
+    const metrics = await scrape(this.httpPort);
+    for (const [k, v] of metrics) {
+      if (!k.startsWith('ratestream_records_ignored_total{') || !k.includes('role="mediate"') || v === 0) continue;
+      const feed = /feed="([^"]*)"/.exec(k)?.[1];
+      const reason = /reason="([^"]*)"/.exec(k)?.[1];
+      if (feed && reason) bump(of(feed).ignored, reason, v);
+    }
+    await this.stop();
+    const registry = new SchemaRegistry({ url: schemaRegistryUrl() });
     const dlqWithoutReason = new Map<string, number>();
     try {
       const codecs = await createCodecs(registry, { udr: this.topics.udr, rated: this.topics.rated });
@@ -317,13 +335,6 @@ export class ParityServe {
       }
     } finally {
       await registry.close().catch(() => undefined);
-    }
-    const metrics = await scrape(this.httpPort);
-    for (const [k, v] of metrics) {
-      if (!k.startsWith('ratestream_records_ignored_total{') || !k.includes('role="mediate"') || v === 0) continue;
-      const feed = /feed="([^"]*)"/.exec(k)?.[1];
-      const reason = /reason="([^"]*)"/.exec(k)?.[1];
-      if (feed && reason) bump(of(feed).ignored, reason, v);
     }
     return { byFeed, dlqWithoutReason };
   }

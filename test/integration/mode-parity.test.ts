@@ -86,6 +86,8 @@ describe('mode parity: one input through dry-run, run, serve (raw topic, drop di
   const serves: ParityServe[] = [];
   /** case → mode → result */
   const results = new Map<string, Map<Mode, ModeResult>>();
+  /** case → dry-run charge amounts printed as JSON numbers (floats) */
+  const numberAmounts = new Map<string, number>();
   /** case → mode → what went wrong feeding or reading that mode */
   const failures = new Map<string, Map<Mode, string[]>>();
   const framing = new Map<string, Record<string, number>>();
@@ -157,7 +159,11 @@ describe('mode parity: one input through dry-run, run, serve (raw topic, drop di
         for (let c = queue.shift(); c; c = queue.shift()) {
           const name = caseName(c);
           const cur = c;
-          await attempt(name, 'dry-run', 'ratestream dry-run', async () => put(name, 'dry-run', await dryRunResult(cur.pipeline, inputs.get(name)!)));
+          await attempt(name, 'dry-run', 'ratestream dry-run', async () => {
+            const r = await dryRunResult(cur.pipeline, inputs.get(name)!);
+            put(name, 'dry-run', r);
+            numberAmounts.set(name, r.numberAmounts);
+          });
         }
       }));
     })();
@@ -217,8 +223,7 @@ describe('mode parity: one input through dry-run, run, serve (raw topic, drop di
       try {
         await s.settle();
         mark(`${key} caught up`);
-        const r = await s.results();
-        await s.stop(); // frees the cores for the CLI runs still going
+        const r = await s.finish(); // stops it too: frees the cores for the CLI runs still going
         mark(`${key} read`);
         for (const c of cases) {
           const name = caseName(c);
@@ -264,6 +269,7 @@ describe('mode parity: one input through dry-run, run, serve (raw topic, drop di
                 }
               }
             }
+            if (mode === 'dry-run' && numberAmounts.get(name)) problems.push(`dry-run: ${numberAmounts.get(name)} charge amount(s) printed as JSON numbers (floats), not exact decimal strings`);
             if (mode === 'run' && run.charges.length !== c.design.charges) problems.push(`run charges: the fixture is written for ${c.design.charges}, got ${run.charges.length}`);
             const mediation = mode === 'serve:raw-topic' ? withoutFraming(dry, framing.get(name) ?? {}) : dry;
             const expected: ModeResult = { udrs: mediation.udrs, rejects: mediation.rejects, ignored: mediation.ignored, charges: run.charges };
