@@ -379,8 +379,8 @@ function diffCharges(expected: readonly string[], got: readonly string[]): strin
 }
 
 /** every divergence of `got` from what is expected of it, one line each: `<mode> <counter>: expected …, got …` */
-export function divergences(mode: Mode, expected: ModeResult, got: ModeResult, from: { mediation: Mode; charges: Mode }): string[] {
-  const tag = (s: string, ref: Mode) => `${mode} ${s} (expected = ${ref})`;
+export function divergences(mode: Mode, expected: ModeResult, got: ModeResult, from: { mediation: string; charges: string }): string[] {
+  const tag = (s: string, ref: string) => `${mode} ${s} (expected = ${ref})`;
   const out: string[] = [];
   const u = diffIds('udr ids', expected.udrs, got.udrs);
   if (u) out.push(tag(u, from.mediation));

@@ -283,12 +283,14 @@ describe('mode parity: one input through dry-run, run, serve (raw topic, drop di
             if (mode === 'run' && run.charges.length !== c.design.charges) problems.push(`run charges: the fixture is written for ${c.design.charges}, got ${run.charges.length}`);
             const mediation = mode === 'serve:raw-topic' ? withoutFraming(dry, framing.get(name) ?? {}) : dry;
             const expected: ModeResult = { udrs: mediation.udrs, rejects: mediation.rejects, ignored: mediation.ignored, charges: run.charges };
-            const found = divergences(mode, expected, got, { mediation: 'dry-run', charges: 'run' });
+            const consumed = Object.entries(framing.get(name) ?? {}).map(([k, n]) => `${k}=${n}`).join(', ');
+            const mediationFrom = mode === 'serve:raw-topic' && consumed ? `dry-run less the lines its framer consumes: ${consumed}` : 'dry-run';
+            const found = divergences(mode, expected, got, { mediation: mediationFrom, charges: 'run' });
             problems.push(...found);
             // a reference that is itself off the fixture design makes the others look wrong: say so
             const d = c.design;
             const dryOff = dry.udrs.length !== d.udrs || JSON.stringify(sortedEntries(dry.rejects)) !== JSON.stringify(sortedEntries(d.rejects));
-            if (mode !== 'dry-run' && dryOff && found.some((f) => f.includes('(expected = dry-run)'))) problems.push(`note: dry-run, the mediation reference, is itself off the fixture design (see ${name} / dry-run)`);
+            if (mode !== 'dry-run' && dryOff && found.some((f) => f.includes('(expected = dry-run'))) problems.push(`note: dry-run, the mediation reference, is itself off the fixture design (see ${name} / dry-run)`);
             if (mode !== 'run' && run.charges.length !== d.charges && found.some((f) => f.includes('(expected = run)'))) {
               problems.push(`note: run, the charges reference, is itself off the fixture design (${run.charges.length} charges, written for ${d.charges}; see ${name} / run)`);
             }
