@@ -255,6 +255,21 @@ describe('mode parity: one input through dry-run, run, serve (raw topic, drop di
     expect(all.filter((p) => !CASES.some((c) => c.pipeline === p))).toEqual([]);
   });
 
+  it('the fixtures\' UDR ids are distinct within a serve group (its rate role drops an id it rated, whatever the feed)', () => {
+    const seen = new Map<string, string>();
+    const clashes: string[] = [];
+    for (const c of CASES) {
+      for (const id of results.get(caseName(c))?.get('dry-run')?.udrs ?? []) {
+        const k = `${c.group}/${id}`;
+        const other = seen.get(k);
+        if (other !== undefined && other !== caseName(c)) clashes.push(`${id}: ${other} and ${caseName(c)}`);
+        seen.set(k, caseName(c));
+      }
+    }
+    expect(seen.size).toBeGreaterThan(0);
+    expect(clashes).toEqual([]);
+  });
+
   for (const c of CASES) {
     const name = caseName(c);
     describe(name, () => {
