@@ -480,10 +480,10 @@ export class Rater implements RatingHost {
     const first = this.select.chooseAt(ctx.cands, t0)!;
     if (this.steps) this.step(`rate ${first.id}: ${first.matchedText}${prefix !== '*any' ? ` (longest prefix ${prefix})` : ''}, ${first.model.describe()}`);
     ctx.q = q; ctx.prefix = prefix; ctx.first = first; ctx.feeRate = first; ctx.rounding = first.rounding;
-    ctx.cost = ZERO; ctx.billed = 0; ctx.segments.length = 0; ctx.detail = ''; ctx.capped = undefined; ctx.final = false;
+    ctx.cost = ZERO; ctx.billed = 0; ctx.segments.length = 0; ctx.detail = ''; ctx.capped = undefined;
     for (const st of sp.usage) if (st.run(ctx)) break;
     if (ctx.error !== undefined) return false;
-    if (!ctx.final) for (const st of sp.adjust) { st.run(ctx); if (ctx.error !== undefined) return false; }
+    for (const st of sp.adjust) { st.run(ctx); if (ctx.error !== undefined) return false; }
     for (const st of sp.round) st.run(ctx);
     for (const st of sp.emit) if (st.run(ctx)) break;
     return true;

@@ -107,8 +107,6 @@ export class MeasureContext {
   detail = '';
   rounding!: Rounding;
   capped: string | undefined;
-  /** usage step priced the final cost (adjust phase is skipped) */
-  final = false;
   /** rounded amount (round phase) */
   amount = 0n;
   /** set by a step: the measure is rejected */
