@@ -422,7 +422,11 @@ export class Rater implements RatingHost {
       }
     }
     if (!plan || !measures) {
-      rejects.push(this.reject(u, 'NO_RATE', `plan ${plans.map((p) => p.plan.id).join(' / ')} has no rate for usage class ${u.usageClass}`));
+      const names = plans.map((p) => p.plan.id).join(' / ');
+      const priced = plans.some((p) => p.plan.measures.has(u.usageClass));
+      rejects.push(this.reject(u, 'NO_RATE', priced
+        ? `plan ${names} has no ${u.usageClass} rate for destination ${u.destination || '(none)'}`
+        : `plan ${names} has no rate for usage class ${u.usageClass}${u.destination ? ` (destination ${u.destination})` : ''}`));
       return;
     }
     if (this.steps) this.step(`plan ${plan.id} (product ${plan.product}) via ${via}`);
