@@ -96,6 +96,10 @@ export interface ImportOptions {
 export function importCgrates(dir: string, outDir: string, opts: ImportOptions = {}): ImportResult {
   const roundingDecimals = opts.roundingDecimals ?? 5;
   if (!Number.isInteger(roundingDecimals) || roundingDecimals < 0 || roundingDecimals > 10) throw new Error(`rounding decimals must be an integer from 0 to 10 (got ${opts.roundingDecimals})`);
+  const tariff = ['Destinations', 'Rates', 'DestinationRates', 'RatingPlans', 'RatingProfiles'];
+  if (!tariff.some((f) => existsSync(join(dir, `${f}.csv`)))) {
+    throw new Error(`no CGRateS tariff CSVs found in ${dir} (expected ${tariff.map((f) => `${f}.csv`).join(', ')}; Timings.csv optional)`);
+  }
   const notes: string[] = [];
   const timings = new Map<string, Record<string, unknown>>();
   for (const r of readCsv(dir, 'Timings')) {

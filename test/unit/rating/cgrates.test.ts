@@ -18,6 +18,15 @@ function rateTp(dir: string, calls: Record<string, unknown>[]) {
   return { res, by: Object.fromEntries(res.charges.map((c) => [c.udrId, [c.rateId, formatMoney(c.amount, 4), c.quantity]])) };
 }
 
+describe('CGRateS import: an empty or wrong folder', () => {
+  it('says no tariff CSVs were found there (empty folder, missing folder)', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'cg-empty-'));
+    const out = mkdtempSync(join(tmpdir(), 'cg-out-'));
+    expect(() => importCgrates(empty, out)).toThrow(`no CGRateS tariff CSVs found in ${empty}`);
+    expect(() => importCgrates(join(empty, 'nope'), out)).toThrow(/^no CGRateS tariff CSVs found in .*nope \(expected Destinations\.csv/);
+  });
+});
+
 describe.skipIf(!existsSync(TP) && !process.env.CI)('CGRateS import: costs with CGRateS semantics, exact', () => {
   it('tutorial: rate slots, connect fee, activation times, *disconnect, *any subject, unauthorized destination', () => {
     const { by, res } = rateTp('tutorial', [
