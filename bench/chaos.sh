@@ -2,7 +2,8 @@
 # Chaos scenarios of issue #13, reproducible with a seed; not part of `npm test` (short versions are).
 #
 #   bash bench/chaos.sh [--seed N] [scenario...]      scenarios: kill broker registry rebalance sink poison disk
-#                                                     (default: all; the ones not built yet say so and count as failed)
+#                                                     (default: all; the ones not built yet say so and count as failed;
+#                                                     built: broker, poison)
 #
 # Starts (or reuses) the local Kafka broker + schema registry under a lease of this script (released at the end).
 # Each scenario prints one line `[chaos] <scenario> {…}` with records in / charges / duplicates / missing / totals vs
