@@ -17,7 +17,7 @@ while (($#)); do
   case "$1" in
     --seed) SEED="${2:?--seed needs a number}"; shift 2 ;;
     kill|broker|registry|rebalance|sink|poison|disk) SCENARIOS+=("$1"); shift ;;
-    *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
 ((${#SCENARIOS[@]})) || SCENARIOS=(kill broker registry rebalance sink poison disk)
