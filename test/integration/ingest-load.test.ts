@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -156,15 +156,20 @@ describe('HTTP ingest hardening', () => {
   const measured = async (what: string, url: string, bodyFile: string, connections: number, amount: number) => {
     const loop = monitorEventLoopDelay({ resolution: 10 });
     const control = controlLoop();
+    // garbage-collection pauses of the serving process meanwhile (to tell a GC stall from other work)
+    let gcMax = 0;
+    const gc = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcMax = Math.max(gcMax, e.duration); });
+    gc.observe({ entryTypes: ['gc'] });
     loop.enable();
     const r = await load(url, bodyFile, connections, amount);
     loop.disable();
+    gc.disconnect();
     const controlMax = await control.stop();
     const ms = (ns: number) => (ns / 1e6).toFixed(1);
     process.stderr.write(`[ingest-load] ${what}: ${r.requests} requests in ${r.seconds.toFixed(1)} s (${r.requestsPerSecond}/s), statuses ${JSON.stringify(r.statusCodes)}, `
       + `${r.accepted} records accepted, latency p50 ${r.latencyMs.p50} / p99 ${r.latencyMs.p99} / max ${r.latencyMs.max} ms; `
       + `event-loop delay (10 ms resolution) p50 ${ms(loop.percentile(50))} / p99 ${ms(loop.percentile(99))} / max ${ms(loop.max)} ms, `
-      + `idle control process max ${controlMax.toFixed(1)} ms\n`);
+      + `idle control process max ${controlMax.toFixed(1)} ms, longest GC pause ${gcMax.toFixed(1)} ms\n`);
     expect(loop.count).toBeGreaterThan(0);
     return r;
   };
