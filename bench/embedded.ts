@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { generateDemoFeeds } from '../engine/demo/generate.ts';
 import { loadPipeline } from '../engine/pipeline/load.ts';
 import { EmbeddedRunner } from '../engine/runtime/embedded-runner.ts';
-import { listInputs } from '../engine/runtime/sources/file-source.ts';
+import { listInputs } from '../engine/runtime/sources/file.ts';
 import { openStore } from '../engine/store/client.ts';
 import { migrate } from '../engine/store/migrate.ts';
 

@@ -18,7 +18,7 @@ import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { compileMediationFile } from '../engine/mediation/compiler.ts';
 import { Mediator } from '../engine/mediation/mediator.ts';
-import { READ_CHUNK_BYTES } from '../engine/runtime/sources/file-source.ts';
+import { READ_CHUNK_BYTES } from '../engine/runtime/sources/source.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, d: number) => {

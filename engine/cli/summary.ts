@@ -1,33 +1,24 @@
 /** The run summary: records read, ignored, rejected by reason, UDRs, charges, total per currency. */
+import { addCounters, type Counters, emptyCounters, mediationRejects, ratingRejects } from '../core/counters.ts';
 import { humanMoney } from '../core/money.ts';
 import type { FileCounters } from '../store/checkpoints.ts';
 import { fmtInt } from './format.ts';
 
-export interface Totals {
+/** a run's counters (the one counters type) over its files */
+export interface Totals extends Counters {
   files: number;
   skippedFiles: number;
-  records: number;
-  udrs: number;
-  charges: number;
-  ignored: Record<string, number>;
-  rejected: Record<string, number>;
-  amounts: Record<string, bigint>;
   checks: string[];
 }
 
 export function emptyTotals(): Totals {
-  return { files: 0, skippedFiles: 0, records: 0, udrs: 0, charges: 0, ignored: {}, rejected: {}, amounts: {}, checks: [] };
+  return { ...emptyCounters(), files: 0, skippedFiles: 0, checks: [] };
 }
 
-export function addCounters(t: Totals, c: FileCounters, skipped: boolean): void {
+export function addFile(t: Totals, c: FileCounters, skipped: boolean): void {
   t.files++;
   if (skipped) t.skippedFiles++;
-  t.records += c.records;
-  t.udrs += c.udrs;
-  t.charges += c.charges;
-  for (const [k, v] of Object.entries(c.ignored)) t.ignored[k] = (t.ignored[k] ?? 0) + v;
-  for (const [k, v] of Object.entries(c.rejected)) t.rejected[k] = (t.rejected[k] ?? 0) + v;
-  for (const [k, v] of Object.entries(c.amounts)) t.amounts[k] = (t.amounts[k] ?? 0n) + v;
+  addCounters(t, c);
   if (c.fileCheck) t.checks.push(`${c.file}: ${c.fileCheck}`);
 }
 
@@ -38,8 +29,8 @@ const detail = (m: Record<string, number>) => {
 };
 
 export function renderSummary(t: Totals, title: string): string {
-  const medRejects = Object.fromEntries(Object.entries(t.rejected).filter(([k]) => !k.startsWith('rating:')));
-  const rateRejects = Object.fromEntries(Object.entries(t.rejected).filter(([k]) => k.startsWith('rating:')).map(([k, v]) => [k.slice(7), v]));
+  const medRejects = mediationRejects(t);
+  const rateRejects = ratingRejects(t);
   const pad = (s: string) => s.padEnd(16);
   const lines = [
     title,

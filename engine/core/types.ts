@@ -14,6 +14,17 @@ export interface RawRecord {
   /** the original line / message (text). For binary (Avro) messages, `binary` carries the bytes. */
   text: string;
   binary?: Uint8Array;
+  /**
+   * A framing fault: the framer condemned this record (trailer count mismatch, bytes invalid in the encoding, a binary
+   * file, an oversize element...). Carried as data so it survives every trip (a worker thread, a Kafka topic as the
+   * `rs-fault` header); the Mediator turns it into a reject with this reason instead of mediating the record.
+   */
+  fault?: FramingFault;
+}
+
+export interface FramingFault {
+  reason: RejectReason;
+  message: string;
 }
 
 /**

@@ -19,7 +19,7 @@ import type { ExprMeta } from '../expr/compile.ts';
 import { ExprRuntimeError, type Value } from '../expr/runtime.ts';
 import type { CompiledFieldCounts, CompiledMediation } from './compiler.ts';
 import { decodeMessage } from './parsers/decoder.ts';
-import { FRAMING_FAULTS, ParseError } from './parsers/types.ts';
+import { ParseError } from './parsers/types.ts';
 import { IdWindow } from './dedup.ts';
 import { FIELD_EMPTY, Scratch } from './program.ts';
 
@@ -287,7 +287,7 @@ export class Mediator {
 
   private one(raw: RawRecord, maxBytes: number): void {
     const r = this.rules;
-    const fault = FRAMING_FAULTS.get(raw);
+    const fault = raw.fault;
     if (fault !== undefined) return this.reject(raw, fault.reason, fault.message);
     const enc = r.parser.encoding;
     if (enc !== undefined && raw.binary !== undefined && raw.text === '') {

@@ -14,22 +14,23 @@
  *     weight, then the window that opened most recently, then file order);
  *  4. price model → connect fee → minimum / maximum cost → rounding (one rounding point per charge).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Charge, RatingResult, Reject, Udr } from '../core/types.ts';
 import { formatMoney } from '../core/money.ts';
-import {
-  type CompiledCatalog, type CompiledPlan, type CompiledRate, type CompiledServiceType, type CompiledSharePlan,
-  type CoreState, NEW_STATE, type RateIndex, rootOf, type Rounding, selects, type ServiceRef,
-} from './catalog.ts';
+import { type CompiledCatalog, type CompiledPlan, type CoreState, NEW_STATE, type RateIndex } from './catalog.ts';
 import { type Frequency, monthsBetween, type Period, periodOf } from './durations.ts';
 import { CgratesSplitter } from './cgrates-split.ts';
-import { billSteps, stepAt } from './price/per-unit.ts';
-import { add, cmp, type Cost, costText, roundCost, ZERO } from './rational.ts';
+import { RateSelector } from './rate-select.ts';
+import { ZERO } from './rational.ts';
+import { compileStepPlan, type StepPlan } from './steps/registry.ts';
+import { type Lineage, MeasureContext, type RatingEvent, type RatingHost, type ServiceView } from './steps/types.ts';
 import { collectChanges, emptyState, type FirstUseCounter, type RatingState, restoreState, type ServiceStateEntry, type StateChange, stateKey } from './state.ts';
-import { type LocalTime, localTime, newLocalTime, nextEdge, type TimeWindow } from './windows.ts';
 
+export type { RatingEvent, ServiceView } from './steps/types.ts';
+
+/** Deterministic charge id: sha1 of UDR id, kind and sequence (one-shot crypto.hash: same ids as before, 3× cheaper). */
 export function chargeId(udrId: string, kind: string, seq: number): string {
-  return createHash('sha1').update(`${udrId}\u001f${kind}\u001f${seq}`).digest('hex').slice(0, 24);
+  return hash('sha1', `${udrId}\u001f${kind}\u001f${seq}`).slice(0, 24);
 }
 
 /** A service-state event from provisioning / CRM (also an input of the rating core). */
@@ -45,13 +46,6 @@ export interface ServiceEvent {
   account?: string;
   type?: string;
   plan?: string;
-}
-
-export interface RatingEvent {
-  type: 'service-state-changed' | 'bucket-threshold-reached' | 'first-use-activated';
-  key: string;
-  at: number;
-  detail: Record<string, unknown>;
 }
 
 /** One row of the service state timeline (what recurringCharges prorates over). */
@@ -79,39 +73,25 @@ export interface RaterOptions {
   trace?: boolean;
 }
 
-interface ServiceView {
-  id: string;
-  account: string;
-  type: string;
-  plan: string;
-  typeDef?: CompiledServiceType;
-  entry?: ServiceStateEntry;
-  ref?: ServiceRef;
+interface PlanChoice {
+  plan: CompiledPlan;
+  via: string;
 }
 
-interface PriceOutcome {
-  cost: Cost;
-  billed: number;
-  rate: CompiledRate;
-  prefix: string;
-  /** the parts of the usage; `cost` (window-split cgrates) is the part's rounded cost */
-  segments: { rate: string; window: string; from: number; to: number; billed: number; cost?: string }[];
-  detail: string;
-  rounding: Rounding;
-  capped?: string;
-}
-
-const SCRATCH: { items: number[]; prefix: string }[] = [];
-const CANDS: CompiledRate[] = [];
-const WINDOWS: TimeWindow[] = [];
-
-export class Rater {
+export class Rater implements RatingHost {
   readonly state: RatingState;
   readonly trace: boolean;
   private touched = new Set<string>();
   private events: RatingEvent[] = [];
   private logRows: StateLogRow[] = [];
-  private readonly lt: LocalTime = newLocalTime();
+  readonly select: RateSelector;
+  private readonly ctx: MeasureContext;
+  private readonly plans = new Map<RateIndex, StepPlan>();
+  private readonly servicePlans = new Map<string, readonly PlanChoice[]>();
+  private readonly accountPlans = new Map<string, readonly PlanChoice[]>();
+  /** services of the state by account (pool scopes; kept in step with `state.services`, which only the Rater changes once it exists) */
+  private readonly stateServicesOf = new Map<string, Set<string>>();
+  private readonly views = new Map<string, ServiceView>();
   private readonly periodCache = new Map<string, Period>();
   private readonly contractsByAccount = new Map<string, string[]>();
   private steps: string[] | null = null;
@@ -119,11 +99,14 @@ export class Rater {
   private stepHead = 0;
   private stepMark = 0;
   /** `window-split: cgrates` pricing, created on first use */
-  private cgrates?: CgratesSplitter;
+  private cgratesSplitter?: CgratesSplitter;
 
   constructor(readonly catalog: CompiledCatalog, state?: RatingState | string, opts: RaterOptions = {}) {
     this.state = state === undefined ? emptyState() : typeof state === 'string' ? restoreState(state) : state;
     this.trace = !!opts.trace;
+    this.select = new RateSelector(catalog);
+    for (const id in this.state.services) this.indexService(id, this.state.services[id]!.account);
+    this.ctx = new MeasureContext(this);
     for (const c of catalog.contracts.values()) {
       const l = this.contractsByAccount.get(c.account) ?? [];
       l.push(c.id);
@@ -192,12 +175,23 @@ export class Rater {
 
   // ---------------------------------------------------------------- services
 
+  private indexService(id: string, account: string): void {
+    let set = this.stateServicesOf.get(account);
+    if (!set) this.stateServicesOf.set(account, (set = new Set()));
+    set.add(id);
+  }
+
+  /** the service as the rating sees it (state entry over catalog reference); one cached view per service and entry */
   serviceView(id: string): ServiceView | undefined {
     const entry = this.state.services[id];
+    const hit = this.views.get(id);
+    if (hit && hit.entry === entry && (entry || hit.ref)) return hit;
     const ref = this.catalog.services.get(id);
     if (!entry && !ref) return undefined;
     const type = entry?.type ?? ref!.type;
-    return { id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref };
+    const v: ServiceView = { id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref };
+    this.views.set(id, v);
+    return v;
   }
 
   private currentState(v: ServiceView): { state: string; since: number } {
@@ -220,6 +214,7 @@ export class Rater {
     const ref = v.ref!;
     const entry: ServiceStateEntry = { account: ref.account, type: ref.type, plan: ref.plan, state: ref.state, since: ref.since, log: [{ state: ref.state, at: ref.since, cause: 'catalog' }] };
     this.state.services[v.id] = entry;
+    this.indexService(v.id, entry.account);
     v.entry = entry;
     return entry;
   }
@@ -262,6 +257,7 @@ export class Rater {
       if (!this.catalog.serviceTypes.has(ev.type)) return void rej(`event ${ev.id}: unknown service type ${ev.type}`);
       if (!this.catalog.plans.has(ev.plan)) return void rej(`event ${ev.id}: unknown plan ${ev.plan}`);
       this.state.services[ev.service] = { account: ev.account, type: ev.type, plan: ev.plan, state: NEW_STATE, since: at, log: [] };
+      this.indexService(ev.service, ev.account);
       v = this.serviceView(ev.service)!;
     }
     const cur = this.currentState(v);
@@ -269,7 +265,10 @@ export class Rater {
     if (!v.typeDef) return void rej(`event ${ev.id}: service ${v.id} has no service type with states`);
     if (!v.typeDef.states.has(ev.to)) return void rej(`event ${ev.id}: ${ev.to} is not a state of ${v.type} (${[...v.typeDef.states.keys()].join(', ')})`);
     if (!this.transition(v, ev.to, at, ev.id, charges)) {
-      if (cur.state === NEW_STATE) delete this.state.services[ev.service];
+      if (cur.state === NEW_STATE) {
+        delete this.state.services[ev.service];
+        this.stateServicesOf.get(v.account)?.delete(ev.service);
+      }
       rej(`event ${ev.id}: no transition ${cur.state} → ${ev.to} for service type ${v.type}`);
       return;
     }
@@ -321,22 +320,35 @@ export class Rater {
   }
 
   /** candidate plans in order (primary, then fallbacks), with how each was found */
-  plansFor(u: Udr, svc?: ServiceView): { plan: CompiledPlan; via: string }[] {
+  plansFor(u: Udr, svc?: ServiceView): readonly PlanChoice[] {
     const cat = this.catalog;
     if (svc) {
+      // one cached answer per service (its plan may change with its state entry)
+      const hit = this.servicePlans.get(svc.id);
+      if (hit && (hit.length ? hit[0]!.plan.id === svc.plan : !cat.plans.has(svc.plan))) return hit;
       const p = cat.plans.get(svc.plan);
-      return p ? [{ plan: p, via: `service ${svc.id}` }] : [];
+      const out = p ? [{ plan: p, via: `service ${svc.id}` }] : [];
+      this.servicePlans.set(svc.id, out);
+      return out;
     }
-    const out: { plan: CompiledPlan; via: string }[] = [];
+    const fixed = !cat.assignments.size && !cat.assignmentPatterns.length;
+    if (fixed) {
+      const hit = this.accountPlans.get(u.account);
+      if (hit) return hit;
+    }
+    const out: PlanChoice[] = [];
     this.assigned(u.account, u.usageClass, u.startTime, 0, out);
     if (out.length) return out;
     const acct = cat.accounts.get(u.account);
     const pid = acct?.plan ?? acct?.services[0]?.plan ?? cat.defaultPlan;
     const p = pid ? cat.plans.get(pid) : undefined;
-    return p ? [{ plan: p, via: acct?.plan ? `account ${u.account}` : acct?.services[0] ? `account ${u.account} first service` : 'default-plan' }] : [];
+    const res = p ? [{ plan: p, via: acct?.plan ? `account ${u.account}` : acct?.services[0] ? `account ${u.account} first service` : 'default-plan' }] : [];
+    // without assignments the answer depends on the account only (bounded: accounts of the catalog, or the default plan)
+    if (fixed && (acct || this.accountPlans.size < 100_000)) this.accountPlans.set(u.account, res);
+    return res;
   }
 
-  private assigned(account: string, uc: string, t: number, depth: number, out: { plan: CompiledPlan; via: string }[]): void {
+  private assigned(account: string, uc: string, t: number, depth: number, out: PlanChoice[]): void {
     if (depth > 3) return;
     const cat = this.catalog;
     const list = cat.assignments.get(account);
@@ -359,7 +371,7 @@ export class Rater {
 
   // ---------------------------------------------------------------- rating one UDR
 
-  private step(s: string): void {
+  step(s: string): void {
     if (this.steps) this.steps.push(s);
   }
 
@@ -381,7 +393,7 @@ export class Rater {
       if (this.steps) this.step(`service ${svc.id} (${svc.type}, plan ${svc.plan}) is ${svcState}${core ? ` (core ${core})` : ''} at the usage time`);
       if (unbilled) {
         if (this.steps) this.step(unbilled);
-        charges.push(this.makeCharge(u, 0, svc.plan, cat.plans.get(svc.plan)?.product ?? '', 'first-use', unbilled, u.quantity, 0n, { note: unbilled }));
+        charges.push(this.charge(u, 0, svc.plan, cat.plans.get(svc.plan)?.product ?? '', 'first-use', unbilled, u.quantity, 0n, { v: 1, note: unbilled }));
         return;
       }
       if (core === 'cancelled' || svcState === NEW_STATE) {
@@ -401,7 +413,6 @@ export class Rater {
     let plan: CompiledPlan | undefined;
     let measures: string[] | undefined;
     let via = '';
-    let seqBase = 0;
     for (const p of plans) {
       const ms = p.plan.measures.get(u.usageClass);
       if (ms) {
@@ -417,6 +428,9 @@ export class Rater {
     if (this.steps) this.step(`plan ${plan.id} (product ${plan.product}) via ${via}`);
     const before = charges.length;
     if (this.steps) this.stepHead = this.stepMark = this.steps.length;
+    const ctx = this.ctx;
+    ctx.charges = charges;
+    ctx.seq = 0;
     for (let mi = 0; mi < measures.length; mi++) {
       const measure = measures[mi]!;
       if (this.steps) this.stepMark = this.steps.length;
@@ -425,72 +439,25 @@ export class Rater {
         const raw = u.attrs[measure];
         q = raw === undefined || raw === '' ? NaN : Number(raw);
         if (!Number.isInteger(q) || q < 0) {
-          rejects.splice(rejects.length, 0, this.reject(u, 'RATING_ERROR', `measure ${measure}: attrs.${measure} = ${JSON.stringify(raw)} is not a non-negative integer`));
+          rejects.push(this.reject(u, 'RATING_ERROR', `measure ${measure}: attrs.${measure} = ${JSON.stringify(raw)} is not a non-negative integer`));
           charges.length = before;
           return;
         }
         if (this.steps) this.step(`measure ${measure}: quantity ${q}`);
       }
       const ix = plan.index.get(`${u.usageClass}\u0000${measure}`)!;
-      // share-plan pools (quantity of the UDR itself only)
-      let inside = 0;
-      const debits: Record<string, unknown>[] = [];
-      if (!measure && svc && cat.sharePlans.length) {
-        for (const sp of cat.sharePlans) {
-          if (q - inside <= 0) break;
-          if (sp.bucketClass !== u.usageClass || sp.unit !== u.unit) continue;
-          const d = this.debitPool(sp, svc, u, q - inside);
-          if (!d) continue;
-          inside += d.debit;
-          debits.push(d.lineage);
-          if (d.debit > 0) {
-            const amt = roundCost({ n: sp.poolPrice.price * BigInt(d.debit), d: BigInt(sp.poolPrice.per) }, cat.rounding.decimals, cat.rounding.mode);
-            if (this.steps) this.step(`pool ${sp.id} (${d.lineage.owner}, ${d.lineage.period}): debit ${d.debit} of ${q - inside + d.debit}, ${d.lineage.before} → ${d.lineage.after} used of ${d.lineage.size}; priced at pool price ${formatMoney(sp.poolPrice.price)} per ${sp.poolPrice.per} = ${formatMoney(amt)}`);
-            charges.push(this.makeCharge(u, seqBase++, plan.id, plan.product, `pool:${sp.id}`, `pool ${sp.id} (${sp.level} ${d.lineage.owner})`, d.debit, amt,
-              { via, pool: sp.id, debits: [d.lineage], price: formatMoney(sp.poolPrice.price), per: sp.poolPrice.per }));
-          }
-          if (q - inside > 0 && sp.overagePrice) {
-            const over = q - inside;
-            const amt = roundCost({ n: sp.overagePrice.price * BigInt(over), d: BigInt(sp.overagePrice.per) }, cat.rounding.decimals, cat.rounding.mode);
-            if (this.steps) this.step(`overage beyond pool ${sp.id}: ${over} at ${formatMoney(sp.overagePrice.price)} per ${sp.overagePrice.per} = ${formatMoney(amt)}`);
-            charges.push(this.makeCharge(u, seqBase++, plan.id, plan.product, `overage:${sp.id}`, `beyond pool ${sp.id}`, over, amt,
-              { via, pool: sp.id, debits, price: formatMoney(sp.overagePrice.price), per: sp.overagePrice.per, overage: over }));
-            inside = q;
-          }
-        }
-      }
-      const rest = q - inside;
-      if (inside > 0 && rest === 0) continue;
-      const out = this.price(ix, u, rest, measure, svcState, svc);
-      if (typeof out === 'string') {
+      const sp = this.stepPlan(ix);
+      ctx.u = u; ctx.measure = measure; ctx.svc = svc; ctx.svcState = svcState; ctx.plan = plan; ctx.via = via; ctx.ix = ix;
+      ctx.total = q; ctx.inside = 0; ctx.error = undefined;
+      if (ctx.debits.length) ctx.debits = [];
+      for (const st of sp.allocate) st.run(ctx);
+      const rest = q - ctx.inside;
+      if (ctx.inside > 0 && rest === 0) continue;
+      if (!this.priceMeasure(ctx, sp, rest)) {
         charges.length = before;
-        rejects.push(this.reject(u, out.startsWith('max cost') ? 'RATING_ERROR' : 'NO_RATE', `plan ${plan.id}: ${out}`));
+        rejects.push(this.reject(u, ctx.errorReason, `plan ${plan.id}: ${ctx.error}`));
         return;
       }
-      const amount = roundCost(out.cost, out.rounding.decimals, out.rounding.mode);
-      if (this.steps) this.step(`round ${costText(out.cost)} ${out.rounding.mode} to ${out.rounding.decimals} decimals = ${formatMoney(amount, out.rounding.decimals)}`);
-      const matched = `${out.rate.matchedText}${out.prefix !== '*any' ? ` [prefix ${out.prefix}]` : ''}`;
-      if (out.rate.allocate) {
-        let left = amount;
-        const al = out.rate.allocate;
-        for (let ai = 0; ai < al.length; ai++) {
-          const a = al[ai]!;
-          const part = ai === al.length - 1 ? left : roundCost({ n: amount * a.num, d: a.den }, out.rounding.decimals, out.rounding.mode);
-          left -= part;
-          if (this.steps) this.step(`allocate ${a.text} of ${formatMoney(amount, out.rounding.decimals)} to ${a.account} = ${formatMoney(part, out.rounding.decimals)}${ai === al.length - 1 ? ' (remainder)' : ''}`);
-          const ch = this.makeCharge(u, seqBase++, plan.id, plan.product, out.rate.id, `${matched} [share ${a.text} of ${u.account}]`, out.billed, part,
-            { via, quantity: rest, billed: out.billed, model: out.rate.model.model, detail: out.detail, cost: costText(out.cost), total: formatMoney(amount), share: a.text, allocatedFrom: u.account });
-          ch.account = a.account;
-          charges.push(ch);
-        }
-        continue;
-      }
-      charges.push(this.makeCharge(u, seqBase++, plan.id, plan.product, out.rate.id, matched, out.billed, amount, {
-        via, measure: measure || undefined, quantity: rest, billed: out.billed, prefix: out.prefix, window: out.rate.windowId,
-        segments: out.segments.length > 1 || out.segments[0]?.window !== '*any' ? out.segments : undefined,
-        model: out.rate.model.model, detail: out.detail, connectFee: formatMoney(out.rate.connectFee), cost: costText(out.cost),
-        rounding: `${out.rounding.mode}/${out.rounding.decimals}`, capped: out.capped, debits: debits.length ? debits : undefined,
-      }));
     }
     // contract counters
     if (this.contractsByAccount.size) this.countContracts(u, charges, before);
@@ -499,211 +466,62 @@ export class Rater {
   private anyRate(plan: CompiledPlan, u: Udr, ms: string[], svcState: string): boolean {
     for (const m of ms) {
       const ix = plan.index.get(`${u.usageClass}\u0000${m}`);
-      if (ix && this.candidates(ix, u, m, svcState, 0) !== null) return true;
+      if (ix && this.select.candidates(ix, u, m, svcState, 0, this.ctx.cands) !== null) return true;
     }
     return false;
   }
 
-  private makeCharge(u: Udr, seq: number, plan: string, product: string, rateId: string, matched: string, quantity: number, amount: bigint, extra: Record<string, unknown>): Charge {
-    // the charge's own columns already carry UDR id, source, plan, rate, matched condition, amount and versions:
-    // lineage holds only the computation (billed quantity, model, window/prefix, pool debits, rounding, steps)
-    const lineage: Record<string, unknown> = { v: 1 };
-    for (const k in extra) if (extra[k] !== undefined) lineage[k] = extra[k];
-    if (this.steps) lineage.steps = this.stepMark > this.stepHead ? [...this.steps.slice(0, this.stepHead), ...this.steps.slice(this.stepMark)] : [...this.steps];
-    return {
-      id: chargeId(u.id, 'usage', seq), udrId: u.id, account: u.account, ratingKey: u.ratingKey, service: u.service, usageClass: u.usageClass,
-      kind: 'usage', product, plan, rateId, matched, quantity, unit: u.unit, amount, currency: this.catalog.currency, eventTime: u.startTime,
-      source: u.source, rulesVersion: u.rulesVersion, catalogVersion: this.catalog.version, lineage: JSON.stringify(lineage),
-    };
-  }
-
-  /**
-   * Candidate rates at the best destination level for this UDR: the longest matching prefix whose rates pass the
-   * static conditions and of which at least one holds at `t`; then the rates without destinations (*any).
-   * Fills CANDS; returns the matched prefix or null.
-   */
-  private candidates(ix: RateIndex, u: Udr, measure: string, svcState: string, t: number): string | null {
-    const n = ix.trie.size ? ix.trie.matches(u.destination, SCRATCH) : 0;
-    for (let level = 0; level <= n; level++) {
-      const items = level < n ? SCRATCH[level]!.items : ix.defaults;
-      CANDS.length = 0;
-      for (let i = 0; i < items.length; i++) {
-        const r = ix.rates[items[i]!]!;
-        if (this.staticOk(r, u, measure, svcState)) CANDS.push(r);
-      }
-      if (!CANDS.length) continue;
-      if (t === 0 || this.chooseAt(CANDS, t) !== undefined) return level < n ? SCRATCH[level]!.prefix : '*any';
-    }
-    CANDS.length = 0;
-    return null;
-  }
-
-  private staticOk(r: CompiledRate, u: Udr, measure: string, svcState: string): boolean {
-    if (!measure && r.unit !== u.unit) return false;
-    if (r.onNet !== undefined && this.isOnNet(u) !== r.onNet) return false;
-    if (r.countries && !r.countries.has(u.attrs.country ?? '')) return false;
-    if (r.locations && !r.locations.has(u.attrs.location ?? '')) return false;
-    if (r.serviceStates && !r.serviceStates.has(svcState)) {
-      return false;
-    }
-    if (r.when) {
-      const v = r.when(null, u as unknown as Record<string, unknown>);
-      if (v === null || v === false || v === '' || v === 0) return false;
-    }
+  /** select the rate and run the usage, adjust, round and emit steps; false = rejected (ctx.error says why) */
+  private priceMeasure(ctx: MeasureContext, sp: StepPlan, q: number): boolean {
+    const u = ctx.u;
+    const t0 = u.startTime;
+    const prefix = this.select.candidates(ctx.ix, u, ctx.measure, ctx.svcState, t0, ctx.cands);
+    if (prefix === null) return !ctx.fail(`no rate for ${u.usageClass}${ctx.measure ? `/${ctx.measure}` : ''} in ${u.unit}${u.destination ? ` to ${u.destination}` : ''} at ${new Date(t0).toISOString()}`);
+    const first = this.select.chooseAt(ctx.cands, t0)!;
+    if (this.steps) this.step(`rate ${first.id}: ${first.matchedText}${prefix !== '*any' ? ` (longest prefix ${prefix})` : ''}, ${first.model.describe()}`);
+    ctx.q = q; ctx.prefix = prefix; ctx.first = first; ctx.feeRate = first; ctx.rounding = first.rounding;
+    ctx.cost = ZERO; ctx.billed = 0; ctx.segments.length = 0; ctx.detail = ''; ctx.capped = undefined; ctx.final = false;
+    for (const st of sp.usage) if (st.run(ctx)) break;
+    if (ctx.error !== undefined) return false;
+    if (!ctx.final) for (const st of sp.adjust) { st.run(ctx); if (ctx.error !== undefined) return false; }
+    for (const st of sp.round) st.run(ctx);
+    for (const st of sp.emit) if (st.run(ctx)) break;
     return true;
   }
 
-  private isOnNet(u: Udr): boolean {
-    const on = this.catalog.onNet;
-    if (!on) return false;
-    const a = u.attrs[on.attr];
-    if (a === 'true') return true;
-    if (a === 'false') return false;
-    return on.trie.matches(u.destination, SCRATCH) > 0;
+  private stepPlan(ix: RateIndex): StepPlan {
+    let p = this.plans.get(ix);
+    if (!p) this.plans.set(ix, (p = compileStepPlan(ix, this.catalog)));
+    return p;
   }
 
-  /** the rate in force at instant t among cands: holds, highest weight, latest window start, file order */
-  private chooseAt(cands: readonly CompiledRate[], t: number): CompiledRate | undefined {
-    const lt = localTime(this.catalog.clock, t, this.lt);
-    let best: CompiledRate | undefined;
-    for (let i = 0; i < cands.length; i++) {
-      const r = cands[i]!;
-      if (!r.window.holds(lt)) continue;
-      if (!best || r.weight > best.weight || (r.weight === best.weight && r.window.from > best.window.from)) best = r;
-    }
-    return best;
+  /** a usage charge; the lineage object is serialised here (with the trace steps when explaining) */
+  charge(u: Udr, seq: number, plan: string, product: string, rateId: string, matched: string, quantity: number, amount: bigint, lineage: Lineage | string): Charge {
+    if (this.steps && typeof lineage !== 'string') lineage.steps = this.stepMark > this.stepHead ? [...this.steps.slice(0, this.stepHead), ...this.steps.slice(this.stepMark)] : [...this.steps];
+    return {
+      id: chargeId(u.id, 'usage', seq), udrId: u.id, account: u.account, ratingKey: u.ratingKey, service: u.service, usageClass: u.usageClass,
+      kind: 'usage', product, plan, rateId, matched, quantity, unit: u.unit, amount, currency: this.catalog.currency, eventTime: u.startTime,
+      source: u.source, rulesVersion: u.rulesVersion, catalogVersion: this.catalog.version, lineage: typeof lineage === 'string' ? lineage : JSON.stringify(lineage),
+    };
   }
 
-  private price(ix: RateIndex, u: Udr, q: number, measure: string, svcState: string, svc?: ServiceView): PriceOutcome | string {
-    const t0 = u.startTime;
-    const prefix = this.candidates(ix, u, measure, svcState, t0);
-    if (prefix === null) return `no rate for ${u.usageClass}${measure ? `/${measure}` : ''} in ${u.unit}${u.destination ? ` to ${u.destination}` : ''} at ${new Date(t0).toISOString()}`;
-    const cands = CANDS.slice();
-    const first = this.chooseAt(cands, t0)!;
-    if (this.steps) this.step(`rate ${first.id}: ${first.matchedText}${prefix !== '*any' ? ` (longest prefix ${prefix})` : ''}, ${first.model.describe()}`);
-    const segments: PriceOutcome['segments'] = [];
-    let c: Cost = ZERO;
-    let billed = 0;
-    let detail = '';
-    let rounding = first.rounding;
-    const maxC = first.maxCost;
-    if (maxC?.strategy === 'disconnect' && first.model.steps && q > 0) {
-      return this.disconnect(cands, first, u, q, prefix, maxC.amount);
-    }
-    let feeRate = first;
-    if (q === 0 && first.model.steps) {
-      detail = 'zero usage: no charge';
-    } else if (this.catalog.windowSplit === 'cgrates' && u.unit === 'ms' && !measure && ix.splittable && cands.length > 0) {
-      const r = this.priceCgrates(cands, u.startTime, q, segments);
-      if (typeof r === 'string') return r;
-      c = r.cost;
-      billed = r.billed;
-      detail = segments.map((s) => `${s.window}:${s.rate} ${s.from}-${s.to} billed ${s.billed}`).join('; ');
-      feeRate = r.feeRate;
-      for (const p of r.rates) if (p.rounding.decimals > rounding.decimals) rounding = p.rounding;
-    } else if (u.unit === 'ms' && !measure && ix.windowed && ix.splittable && cands.length > 0) {
-      // split across windows: each increment is priced by the rate in force where it starts
-      const acc = { cost: ZERO, units: 0 };
-      let pos = 0;
-      const windows: TimeWindow[] = WINDOWS;
-      WINDOWS.length = 0;
-      for (let i = 0; i < cands.length; i++) WINDOWS.push(cands[i]!.window);
-      while (pos < q) {
-        const t = t0 + pos;
-        const r = pos === 0 ? first : this.chooseAt(cands, t);
-        if (!r) return `no rate holds at ${new Date(t).toISOString()} (${pos} ms into the usage)`;
-        const edge = nextEdge(this.catalog.clock, t, this.lt, windows) - t0;
-        const end = edge < q ? edge : q;
-        const u0 = acc.units;
-        const c0 = acc.cost;
-        const from = pos;
-        pos = billSteps(r.model.steps!, pos, end, acc);
-        const last = segments[segments.length - 1];
-        if (last && last.rate === r.id) { last.to = end; last.billed += acc.units - u0; }
-        else segments.push({ rate: r.id, window: r.windowId, from, to: end, billed: acc.units - u0 });
-        if (r.rounding.decimals > rounding.decimals) rounding = r.rounding;
-        if (this.steps) this.step(`  ${from}–${end} ms in window ${r.windowId} (rate ${r.id}): billed ${acc.units - u0} ms = ${costText(sub(acc.cost, c0))}`);
-      }
-      c = acc.cost;
-      billed = acc.units;
-      detail = segments.map((s) => `${s.window}:${s.rate} ${s.from}-${s.to} billed ${s.billed}`).join('; ');
-    } else {
-      const prior = first.model.basis === 'period' ? this.tierPrior(first, u, svc) : 0;
-      const r = first.model.price(q, prior);
-      c = r.cost;
-      billed = r.billed;
-      detail = r.detail;
-      if (first.model.basis === 'period') this.tierAdd(first, u, svc, q);
-      segments.push({ rate: first.id, window: first.windowId, from: 0, to: q, billed });
-      if (this.steps) this.step(`  ${r.detail} = ${costText(r.cost)}`);
-    }
-    if (q > 0 && feeRate.connectFee !== 0n) {
-      c = add(c, { n: feeRate.connectFee, d: 1n });
-      if (this.steps) this.step(`connect fee ${formatMoney(feeRate.connectFee)}${feeRate !== first ? ` (of ${feeRate.id}, the rate of the first part)` : ''} → ${costText(c)}`);
-    }
-    let capped: string | undefined;
-    if (q > 0 && first.minCost !== undefined && cmp(c, { n: first.minCost, d: 1n }) < 0) {
-      capped = `raised to minimum cost ${formatMoney(first.minCost)}`;
-      c = { n: first.minCost, d: 1n };
-      if (this.steps) this.step(capped);
-    }
-    if (maxC && cmp(c, { n: maxC.amount, d: 1n }) > 0) {
-      if (maxC.strategy === 'reject') return `max cost ${formatMoney(maxC.amount)} exceeded (${costText(c)}): strategy reject`;
-      capped = `capped at maximum cost ${formatMoney(maxC.amount)} (was ${costText(c)}; the rest is free)`;
-      c = { n: maxC.amount, d: 1n };
-      if (this.steps) this.step(capped);
-    }
-    return { cost: c, billed, rate: first, prefix, segments, detail, rounding, capped };
+  cgrates(): CgratesSplitter {
+    return (this.cgratesSplitter ??= new CgratesSplitter(this.catalog.clock, this.catalog.cgratesRoundingDecimals));
   }
 
-  /**
-   * `window-split: cgrates`: the call priced as CGRateS timespans (see cgrates-split.ts), with the explanation of
-   * every part and of each time-window change that CGRateS applies later than it happens (inside a rate slot).
-   */
-  private priceCgrates(cands: CompiledRate[], t0: number, q: number, segments: PriceOutcome['segments']):
-    { cost: Cost; billed: number; feeRate: CompiledRate; rates: CompiledRate[] } | string {
-    const dec = this.catalog.cgratesRoundingDecimals;
-    const r = (this.cgrates ??= new CgratesSplitter(this.catalog.clock, dec)).price(cands, t0, q);
-    if (typeof r === 'string') return r;
-    if (this.steps) this.step(`window-split cgrates (CGRateS timespans, rounding_decimals ${dec}): cut at local midnight, then at rate-slot starts (GroupIntervalStart) before time-of-day changes; each part priced by the rate in force at its start, at the slot of its start offset; part cost and increment cost rounded half-up to ${dec} decimals`);
-    const sec = (ms: number) => `${ms % 1000 ? (ms / 1000).toFixed(3) : ms / 1000} s`;
-    for (const p of r.parts) {
-      segments.push({ rate: p.rate.id, window: p.rate.windowId, from: p.from, to: p.to, billed: p.to - p.from, cost: formatMoney(p.cost, dec) });
-      if (!this.steps) continue;
-      this.step(`  ${sec(p.from)}–${sec(p.to)} in window ${p.rate.windowId} (rate ${p.rate.id}), slot from ${sec(p.step.from)}: ${formatMoney(p.step.price)} per ${sec(p.step.per)}, ${p.increments} × ${sec(p.step.inc)}: ${costText(p.exact)} → ${formatMoney(p.spanCost, dec)}; per increment ${formatMoney(p.incrementCost, dec)} × ${p.increments} = ${formatMoney(p.cost, dec)}`);
-      WINDOWS.length = 0;
-      for (const c of cands) WINDOWS.push(c.window);
-      for (let t = t0 + p.from; ;) {
-        const edge = nextEdge(this.catalog.clock, t, localTime(this.catalog.clock, t, this.lt), WINDOWS);
-        if (edge >= t0 + p.to) break;
-        const now = this.chooseAt(cands, edge);
-        if (now && now !== p.rate) {
-          this.step(`    window ${now.windowId} holds from ${new Date(edge).toISOString()} (${sec(edge - t0)} into the usage), inside this part: CGRateS cuts at rate-slot starts before time-of-day changes, so ${p.rate.windowId} prices the part to its end (${sec(p.to)})`);
-          break;
-        }
-        t = edge;
-      }
-    }
-    return { cost: r.cost, billed: r.billed, feeRate: r.parts[0]!.rate, rates: r.parts.map((p) => p.rate) };
+  tracing(): boolean {
+    return this.steps !== null;
   }
 
-  /** CGRateS *disconnect: increments are billed until the cost reaches the maximum; usage after that is cut. */
-  private disconnect(cands: CompiledRate[], first: CompiledRate, u: Udr, q: number, prefix: string, max: bigint): PriceOutcome | string {
-    let c: Cost = { n: first.connectFee, d: 1n };
-    let pos = 0;
-    const cap: Cost = { n: max, d: 1n };
-    while (pos < q && cmp(c, cap) < 0) {
-      const r = u.unit === 'ms' ? this.chooseAt(cands, u.startTime + pos) ?? first : first;
-      const s = stepAt(r.model.steps!, pos);
-      c = add(c, { n: s.price * BigInt(s.inc), d: BigInt(s.per) });
-      pos += s.inc;
-    }
-    const capped = pos < q ? `disconnected at ${pos} of ${q} (max cost ${formatMoney(max)} reached: ${costText(c)})` : undefined;
-    if (capped) if (this.steps) this.step(capped);
-    return { cost: c, billed: pos, rate: first, prefix, segments: [{ rate: first.id, window: first.windowId, from: 0, to: Math.min(pos, q), billed: pos }], detail: capped ?? `billed ${pos}`, rounding: first.rounding, capped };
+  touch(key: string): void {
+    this.touched.add(key);
   }
 
-  private periodFor(freq: Frequency, t: number): Period {
+  emit(e: RatingEvent): void {
+    this.events.push(e);
+  }
+
+  periodFor(freq: Frequency, t: number): Period {
     const hit = this.periodCache.get(freq);
     if (hit && t >= hit.start && t < hit.end) return hit;
     const p = periodOf(freq, t, this.catalog.timezone);
@@ -711,23 +529,9 @@ export class Rater {
     return p;
   }
 
-  private tierKey(r: CompiledRate, u: Udr, svc?: ServiceView): string {
-    return `${r.plan}/${r.id}|${svc?.id ?? u.account}|${this.periodFor('monthly', u.startTime).key}`;
-  }
-
-  private tierPrior(r: CompiledRate, u: Udr, svc?: ServiceView): number {
-    return this.state.tiers[this.tierKey(r, u, svc)] ?? 0;
-  }
-
-  private tierAdd(r: CompiledRate, u: Udr, svc: ServiceView | undefined, q: number): void {
-    const k = this.tierKey(r, u, svc);
-    this.state.tiers[k] = (this.state.tiers[k] ?? 0) + q;
-    this.touched.add(stateKey('tiers', k));
-  }
-
   // ---------------------------------------------------------------- share plans
 
-  private scopeAccounts(owner: string, level: 'parent' | 'account'): string[] {
+  scopeAccounts(owner: string, level: 'parent' | 'account'): string[] {
     if (level === 'account') return [owner];
     const out: string[] = [];
     const stack = [owner];
@@ -739,61 +543,20 @@ export class Rater {
     return out.sort();
   }
 
-  private scopeServices(accounts: string[]): ServiceView[] {
+  scopeServices(accounts: string[]): ServiceView[] {
     const set = new Set(accounts);
     const ids = new Set<string>();
     for (const a of accounts) for (const s of this.catalog.servicesByAccount.get(a) ?? []) ids.add(s.id);
-    for (const [id, e] of Object.entries(this.state.services)) if (set.has(e.account)) ids.add(id);
+    for (const a of accounts) {
+      const own = this.stateServicesOf.get(a);
+      if (own) for (const id of own) if (set.has(this.state.services[id]?.account ?? '')) ids.add(id);
+    }
     return [...ids].sort().map((id) => this.serviceView(id)!).filter(Boolean);
   }
 
-  private coreAt(v: ServiceView, t: number): CoreState | undefined {
+  coreAt(v: ServiceView, t: number): CoreState | undefined {
     const st = this.stateAt(v, t);
     return v.typeDef ? v.typeDef.states.get(st) : st === 'active' ? 'active' : undefined;
-  }
-
-  private debitPool(sp: CompiledSharePlan, svc: ServiceView, u: Udr, want: number):
-    { debit: number; lineage: { pool: string; owner: string; period: string; size: number; before: number; after: number; debit: number } } | null {
-    const svcRef = { id: svc.id, account: svc.account, type: svc.type, plan: svc.plan } as ServiceRef;
-    if (!selects(sp.participating, svcRef)) return null;
-    const owner = sp.level === 'parent' ? rootOf(this.catalog, svc.account) : svc.account;
-    const period = this.periodFor(sp.frequency, u.startTime);
-    const key = `${sp.id}|${owner}|${period.key}`;
-    let pool = this.state.pools[key];
-    if (!pool) {
-      const services = this.scopeServices(this.scopeAccounts(owner, sp.level));
-      const live = services.filter((s) => this.coreAt(s, u.startTime) === 'active');
-      const refOf = (s: ServiceView) => ({ id: s.id, account: s.account, type: s.type, plan: s.plan }) as ServiceRef;
-      if (sp.activation === 'selling' && !live.some((s) => selects(sp.selling, refOf(s)))) return null;
-      let size = sp.size;
-      if (sp.growth === 'variable') {
-        for (const s of live) {
-          if (!selects(sp.participating, refOf(s))) continue;
-          const c = sp.contributions.find((x) => selects(x.sel, refOf(s)));
-          if (c) size += c.amount;
-        }
-      } else if (sp.size === 0) {
-        const c = live.map((s) => sp.contributions.find((x) => selects(x.sel, refOf(s)))?.amount ?? 0);
-        size = c.length ? Math.max(...c) : 0;
-      }
-      pool = { size, used: 0, start: period.start, end: period.end, fired: [] };
-      this.state.pools[key] = pool;
-      if (this.steps) this.step(`pool ${sp.id} opened for ${owner} ${period.key}: size ${size} (${sp.growth}${sp.growth === 'variable' ? `: base ${sp.size} + contributions of ${live.length} active service(s)` : ''})`);
-    }
-    const before = pool.used;
-    const debit = Math.max(0, Math.min(want, pool.size - pool.used));
-    pool.used += debit;
-    this.touched.add(stateKey('pools', key));
-    if (pool.size > 0) {
-      for (const th of sp.thresholds) {
-        if (pool.fired.includes(th)) continue;
-        if (pool.used * 100 >= th * pool.size) {
-          pool.fired.push(th);
-          this.events.push({ type: 'bucket-threshold-reached', key, at: u.startTime, detail: { pool: sp.id, owner, period: period.key, percent: th, used: pool.used, size: pool.size } });
-        }
-      }
-    }
-    return { debit, lineage: { pool: key, owner, period: period.key, size: pool.size, before, after: pool.used, debit } };
   }
 
   // ---------------------------------------------------------------- contracts
@@ -843,10 +606,6 @@ export class Rater {
     }
     return rows;
   }
-}
-
-function sub(a: Cost, b: Cost): Cost {
-  return add(a, { n: -b.n, d: b.d });
 }
 
 function activeAssignment(list: readonly { usageClass: string; from: number; plan: string; fallback: string[]; account: string }[], uc: string, t: number) {

@@ -39,21 +39,27 @@ export function cmp(a: Cost, b: Cost): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/** 10^(SCALE - decimals) for decimals 0..SCALE */
+const ROUND_STEP: readonly bigint[] = Array.from({ length: SCALE + 1 }, (_, d) => 10n ** BigInt(SCALE - d));
+const TEXT_F = 10n ** 6n;
+const TEXT_WHOLE = 10n ** BigInt(SCALE + 6);
+
 /** Round to `decimals` places with `mode`, returning a scaled bigint (10^10). The single rounding point. */
 export function roundCost(a: Cost, decimals: number, mode: RoundingMode): bigint {
-  const step = 10n ** BigInt(SCALE - Math.min(decimals, SCALE));
-  return divRound(a.n, a.d * step, mode) * step;
+  const step = ROUND_STEP[decimals < SCALE ? decimals : SCALE]!;
+  return divRound(a.n, a.d === 1n ? step : a.d * step, mode) * step;
 }
 
 /** Decimal text of an exact cost (for lineage): exact when it terminates within 16 places, else marked "≈". */
 export function costText(a: Cost): string {
   const neg = a.n < 0n;
   const n = neg ? -a.n : a.n;
-  const f = 10n ** 6n;
-  const q = (n * f) / a.d;
-  const exact = (n * f) % a.d === 0n;
-  const whole = q / (10n ** BigInt(SCALE + 6));
-  let frac = (q % 10n ** BigInt(SCALE + 6)).toString().padStart(SCALE + 6, '0').replace(/0+$/, '');
+  const nf = n * TEXT_F;
+  const q = a.d === 1n ? nf : nf / a.d;
+  const exact = a.d === 1n || nf % a.d === 0n;
+  const whole = q / TEXT_WHOLE;
+  const r = q % TEXT_WHOLE;
+  const frac = r === 0n ? '' : r.toString().padStart(SCALE + 6, '0').replace(/0+$/, '');
   const s = `${neg ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`;
   return exact ? s : `≈${s}…`;
 }

@@ -103,6 +103,8 @@ export class TimeWindow {
   private readonly months?: Set<number>;
   private readonly monthdays?: Set<number>;
   private readonly years?: Set<number>;
+  /** holds at every instant (00:00–24:00, no date conditions): selection needs no local time */
+  readonly always: boolean;
   constructor(readonly id: string, cfg: WindowConfig) {
     this.from = tod(cfg.from);
     this.to = tod(cfg.to);
@@ -112,6 +114,7 @@ export class TimeWindow {
     if (cfg.months) this.months = new Set(cfg.months);
     if (cfg.monthdays) this.monthdays = new Set(cfg.monthdays);
     if (cfg.years) this.years = new Set(cfg.years);
+    this.always = this.from === 0 && this.to === DAY && !cfg.days && !cfg.months && !cfg.monthdays && !cfg.years;
   }
   /** does the window hold at this local time */
   holds(lt: LocalTime): boolean {

@@ -14,11 +14,10 @@ import { Worker } from 'node:worker_threads';
 import type { LoadedPipeline } from '../pipeline/load.ts';
 import type { StoreClient } from '../store/client.ts';
 import { findCheckpoint, latestRatingState, saveCheckpoint, type FileCounters } from '../store/checkpoints.ts';
-import { writeRows } from '../store/ledger.ts';
-import { writePoolBalances, writeStateChanges } from '../store/finance.ts';
 import { type EncodedBatch, FileProcessor } from './file-processor.ts';
+import { writeEncoded } from './sinks/clickhouse.ts';
 import type { FileDlq } from './sinks/dlq-file.ts';
-import type { InputFile } from './sources/file-source.ts';
+import type { InputFile } from './sources/file.ts';
 import type { WorkerInit } from './embedded-worker.ts';
 
 export interface RunHooks {
@@ -45,15 +44,6 @@ async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** Write one encoded batch: ledger rows, the service-state timeline and pool balances, all with dedup tokens. */
-async function writeEncoded(store: StoreClient, b: EncodedBatch): Promise<void> {
-  await Promise.all([
-    writeRows(store, b, b.token),
-    writeStateChanges(store, b.stateChanges, `${b.token}:states`),
-    writePoolBalances(store, b.pools, `${b.token}:pools`),
-  ]);
-}
-
 export class EmbeddedRunner {
   private processor?: FileProcessor;
   private worker?: Worker;
@@ -67,7 +57,11 @@ export class EmbeddedRunner {
     return cat ? latestRatingState(this.store, cat.name) : undefined;
   }
 
-  async runFile(input: InputFile, stdin?: Readable): Promise<FileRunResult> {
+  /**
+   * Process one input. `last` (default true): it ends the run's input, so pending pairing halves are flushed into it
+   * (UNPAIRED rejects); a run over several files passes false for all but the last, so pairs across files meet.
+   */
+  async runFile(input: InputFile, stdin?: Readable, last = true): Promise<FileRunResult> {
     const name = this.pipeline.config.name;
     const sha = input.path === '-' ? '' : await sha256File(input.path);
     if (sha) {
@@ -81,7 +75,7 @@ export class EmbeddedRunner {
     }
     this.hooks.onFileStart?.(input, false);
     const useWorker = this.options.worker && input.path !== '-' && !this.processor;
-    const counters = useWorker ? await this.inWorker(input, sha) : await this.inProcess(input, sha, stdin);
+    const counters = useWorker ? await this.inWorker(input, sha, last) : await this.inProcess(input, sha, stdin, last);
     await saveCheckpoint(this.store, counters);
     this.hooks.onFileEnd?.(counters, false);
     return { counters, skipped: false };
@@ -94,7 +88,7 @@ export class EmbeddedRunner {
     if (w) await w.terminate();
   }
 
-  private async inProcess(input: InputFile, sha: string, stdin?: Readable): Promise<FileCounters> {
+  private async inProcess(input: InputFile, sha: string, stdin: Readable | undefined, last: boolean): Promise<FileCounters> {
     if (this.worker) await this.close(); // the state moves back to this thread with the next checkpoint
     this.processor ??= new FileProcessor(this.pipeline, await this.ratingState());
     let inflight: Promise<void> | undefined;
@@ -110,7 +104,7 @@ export class EmbeddedRunner {
       inflight = writeEncoded(this.store, b).then(() => undefined, (e: unknown) => { failed = e; });
       this.dlq?.write(b.mediationRejects, 'mediation');
       this.dlq?.write(b.ratingRejects, 'rating');
-    }, (n) => this.hooks.onBytes?.(n), stdin);
+    }, (n) => this.hooks.onBytes?.(n), stdin, last);
     await drain();
     return r.counters;
   }
@@ -135,7 +129,7 @@ export class EmbeddedRunner {
     return w;
   }
 
-  private async inWorker(input: InputFile, sha: string): Promise<FileCounters> {
+  private async inWorker(input: InputFile, sha: string, last: boolean): Promise<FileCounters> {
     const w = await this.startWorker();
     return new Promise<FileCounters>((resolve, reject) => {
       // batches are written strictly in order; each write is acknowledged so the worker may send the next one
@@ -174,7 +168,7 @@ export class EmbeddedRunner {
       };
       w.on('message', onMsg);
       w.once('error', fail);
-      w.postMessage({ type: 'file', input, sha });
+      w.postMessage({ type: 'file', input, sha, last });
     });
   }
 }

@@ -2,13 +2,13 @@
  * Worker thread of the embedded mode: reads and processes files (framing, mediation, rating, TSV encoding) and posts
  * each encoded batch to the main thread, which feeds the ClickHouse engine. At most two batches are unacknowledged,
  * so memory stays bounded whatever the file size. Protocol (all messages structured-clone friendly):
- *   main → worker: {type:'file', input, sha} · {type:'ack'} · {type:'close'}
+ *   main → worker: {type:'file', input, sha, last} · {type:'ack'} · {type:'close'}
  *   worker → main: {type:'ready'} · {type:'batch', batch} · {type:'bytes', n} · {type:'end', counters} · {type:'error', message}
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadPipeline } from '../pipeline/load.ts';
+import { loadRuntimePipeline } from './driver.ts';
 import { type EncodedBatch, FileProcessor } from './file-processor.ts';
-import type { InputFile } from './sources/file-source.ts';
+import type { InputFile } from './sources/file.ts';
 
 export interface WorkerInit {
   pipelineFile: string;
@@ -22,13 +22,13 @@ let unacked = 0;
 let wake: (() => void) | undefined;
 
 try {
-  const processor = new FileProcessor(loadPipeline(init.pipelineFile), init.ratingState);
+  const processor = new FileProcessor(await loadRuntimePipeline(init.pipelineFile), init.ratingState);
   const emit = async (batch: EncodedBatch) => {
     unacked++;
     port.postMessage({ type: 'batch', batch });
     while (unacked >= MAX_UNACKED) await new Promise<void>((r) => (wake = r));
   };
-  port.on('message', (msg: { type: string; input?: InputFile; sha?: string }) => {
+  port.on('message', (msg: { type: string; input?: InputFile; sha?: string; last?: boolean }) => {
     if (msg.type === 'ack') {
       unacked--;
       const w = wake;
@@ -36,7 +36,7 @@ try {
       w?.();
     } else if (msg.type === 'file') {
       processor
-        .processFile(msg.input!, msg.sha!, emit, (n) => port.postMessage({ type: 'bytes', n }))
+        .processFile(msg.input!, msg.sha!, emit, (n) => port.postMessage({ type: 'bytes', n }), undefined, msg.last ?? true)
         .then((r) => port.postMessage({ type: 'end', counters: r.counters }))
         .catch((e: unknown) => port.postMessage({ type: 'error', message: (e as Error).message, stack: (e as Error).stack }));
     } else if (msg.type === 'close') {

@@ -3,22 +3,17 @@
  * its counters; processing the same content again is skipped and reports the recorded counters, so re-running
  * never changes a total. A crash before the checkpoint re-processes the file; the ledger's dedup absorbs it.
  */
+import type { Counters } from '../core/counters.ts';
 import { formatMoney, parseMoney } from '../core/money.ts';
 import { queryRows, table, type StoreClient } from './client.ts';
 
-export interface FileCounters {
+/** The counters of one input file (core/counters.ts) with what identifies it. */
+export interface FileCounters extends Counters {
   pipeline: string;
   feed: string;
   file: string;
   sha256: string;
   bytes: number;
-  records: number;
-  udrs: number;
-  ignored: Record<string, number>;
-  rejected: Record<string, number>;
-  charges: number;
-  /** per currency, scaled bigint */
-  amounts: Record<string, bigint>;
   rulesVersion: string;
   catalogVersion: string;
   fileCheck: string;
@@ -38,7 +33,7 @@ export async function findCheckpoint(s: StoreClient, pipeline: string, sha256: s
   const nums = (m: Record<string, unknown>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Number(v)]));
   return {
     pipeline: r.pipeline, feed: r.feed, file: r.file, sha256: r.content_sha256, bytes: Number(r.bytes), records: Number(r.records),
-    udrs: Number(r.udrs), ignored: nums(r.ignored), rejected: nums(r.rejected), charges: Number(r.charges),
+    udrs: Number(r.udrs), ignored: nums(r.ignored), rejected: nums(r.rejected), charges: Number(r.charges), quantity: {},
     amounts: Object.fromEntries(Object.entries(r.amounts as Record<string, string>).map(([k, v]) => [k, parseMoney(v)])),
     rulesVersion: r.rules_version, catalogVersion: r.catalog_version, fileCheck: r.file_check,
   };

@@ -16,7 +16,10 @@ import { FUNCTIONS } from '../mediation/functions/index.ts';
 import { staticSchemaResolver } from '../mediation/parsers/avro.ts';
 import { PARSERS } from '../mediation/parsers/index.ts';
 import { UDR_FIELDS } from '../mediation/schema.ts';
-import { FileMediation } from '../mediation/run-files.ts';
+import { ignoredTotal, mediationRejects } from '../core/counters.ts';
+import { BatchDriver } from '../runtime/driver.ts';
+import { FileSource } from '../runtime/sources/file.ts';
+import { frameChunks } from '../runtime/sources/source.ts';
 import type { TestCaseResult, TestFileResult, TestKind } from './kinds.ts';
 
 const count = z.coerce.number().int().min(0);
@@ -161,15 +164,24 @@ export const mediationTestKind: TestKind<typeof mediationTestSchema> = {
       const udrs: Udr[] = [];
       const rejects: Reject[] = [];
       // a fresh rule instance per case: pairing/dedup state must not leak between cases
-      const fm = new FileMediation(rules, feed, { udr: (u) => udrs.push(u), reject: (r) => rejects.push(r) });
+      // the batch driver of every run mode, over the same framer loop (text given inline is framed like a file)
+      const d = new BatchDriver({ feed, mediation: rules }, { rate: false });
+      const take = (o: { udrs: Udr[]; rejects: Reject[] }) => {
+        udrs.push(...o.udrs);
+        rejects.push(...o.rejects);
+      };
       try {
-        if (c.input !== undefined) await fm.text('input', c.input);
-        else if (c.file !== undefined) await fm.file(resolve(dir, c.file), c.file);
-        else await fm.records(c.records!.map((text, i) => ({ feed, source: `record:${i + 1}`, text })));
+        if (c.input !== undefined) for await (const b of frameChunks(rules.parser, 'input', feed, [c.input], 8192)) take(await d.step(b));
+        else if (c.file !== undefined) {
+          const path = resolve(dir, c.file);
+          for await (const b of new FileSource([{ path, name: c.file, bytes: 0 }], rules.parser, feed, 8192).batches()) take(await d.step(b));
+        } else take(await d.records(c.records!.map((text, i) => ({ feed, source: `record:${i + 1}`, text }))));
       } catch (e) {
         failures.push(`input could not be read: ${(e as Error).message}`);
       }
-      const totals = fm.finish();
+      take(d.flush());
+      const counts = d.counters;
+      const totals = { in: counts.records, udrs: counts.udrs, ignored: ignoredTotal(counts), rejects: Object.values(mediationRejects(counts)).reduce((a, b) => a + b, 0), ignoredBy: counts.ignored, quantity: counts.quantity, checks: d.checks };
       const ex = c.expect;
       if (totals.in !== totals.udrs + totals.ignored + totals.rejects) {
         failures.push(`not reconciled: in=${totals.in} != udrs ${totals.udrs} + ignored ${totals.ignored} + rejects ${totals.rejects}`);

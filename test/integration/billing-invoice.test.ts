@@ -13,7 +13,7 @@ import { ratingPeriodChargeProviders } from '../../engine/billing/rating-adapter
 import { DEMO_PERIOD } from '../../engine/demo/world.ts';
 import { loadPipeline } from '../../engine/pipeline/load.ts';
 import { EmbeddedRunner } from '../../engine/runtime/embedded-runner.ts';
-import { listInputs } from '../../engine/runtime/sources/file-source.ts';
+import { listInputs } from '../../engine/runtime/sources/file.ts';
 import { queryRows } from '../../engine/store/client.ts';
 import { invoiceLinesOfPeriod } from '../../engine/store/finance.ts';
 import { type DemoStore, demoStore, golden, ROOT } from './billing-fixture.ts';

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseMoney } from '../../engine/core/money.ts';
 import { loadPipeline } from '../../engine/pipeline/load.ts';
 import { EmbeddedRunner } from '../../engine/runtime/embedded-runner.ts';
-import { listInputs } from '../../engine/runtime/sources/file-source.ts';
+import { listInputs } from '../../engine/runtime/sources/file.ts';
 import { openStore, queryRows, type StoreClient } from '../../engine/store/client.ts';
 import { migrate } from '../../engine/store/migrate.ts';
 

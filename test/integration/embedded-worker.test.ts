@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { generateDemoFeeds } from '../../engine/demo/generate.ts';
 import { loadPipeline } from '../../engine/pipeline/load.ts';
 import { EmbeddedRunner } from '../../engine/runtime/embedded-runner.ts';
-import { listInputs } from '../../engine/runtime/sources/file-source.ts';
+import { listInputs } from '../../engine/runtime/sources/file.ts';
 import { openStore, queryRows } from '../../engine/store/client.ts';
 import { migrate } from '../../engine/store/migrate.ts';
 

@@ -68,10 +68,10 @@ describe('drop directory → raw topic', () => {
     renameSync(join(drop, 'cdr-1.csv.part'), join(drop, 'cdr-1.csv'));
     await expect.poll(() => existsSync(join(drop, '.done', 'cdr-1.csv')), { timeout: 10_000, interval: 50 }).toBe(true);
     expect(existsSync(join(drop, 'cdr-1.csv'))).toBe(false);
-    expect(await rawEnd()).toBe(3); // three records, the header consumed by the CSV framer
+    expect(await rawEnd()).toBe(4); // three records + the header consumed by the CSV framer (an ignored marker)
     await expect.poll(() => charges(server!), { timeout: 60_000, interval: 200 }).toEqual(['F1', 'F2', 'F3']);
     await sleep(500);
-    expect(await rawEnd()).toBe(3); // still once
+    expect(await rawEnd()).toBe(4); // still once
 
     // restart: the done file stays done; a file dropped while serve was down is sent
     await server.stop();
@@ -80,7 +80,7 @@ describe('drop directory → raw topic', () => {
     server = await start();
     await expect.poll(() => existsSync(join(drop, '.done', 'cdr-2.csv')), { timeout: 10_000, interval: 50 }).toBe(true);
     await sleep(500);
-    expect(await rawEnd()).toBe(5);
+    expect(await rawEnd()).toBe(7);
     await expect.poll(() => charges(server!), { timeout: 60_000, interval: 200 }).toEqual(['F1', 'F2', 'F3', 'F4', 'F5']);
     expect(readdirSync(join(drop, '.done')).sort()).toEqual(['cdr-1.csv', 'cdr-2.csv']);
     expect(readdirSync(drop).sort()).toEqual(['.done', '.failed', 'cdr-0.csv.tmp']);

@@ -94,7 +94,8 @@ describe('HTTP ingest and service events into a running serve', () => {
     expect(big.body.error).toBe('BODY_TOO_LARGE');
     const bigJson = await post('/v1/ingest/node-telemetry', JSON.stringify([{ pad: 'x'.repeat(5000) }]), 'application/json');
     expect(bigJson).toMatchObject({ status: 413, body: { error: 'BODY_TOO_LARGE' } });
-    expect(await post('/v1/ingest/carrier-cdr', Array.from({ length: 21 }, (_, i) => `${i}`).join('\n'), 'text/csv'))
+    // the body is framed like a file of the feed: its header line is no record
+    expect(await post('/v1/ingest/carrier-cdr', [CSV_HEADER, ...Array.from({ length: 21 }, (_, i) => `${i}`)].join('\n'), 'text/csv'))
       .toEqual({ status: 413, body: { error: 'TOO_MANY_RECORDS', message: '21 records, at most 20 per request' } });
     const bad = await post('/v1/ingest/node-telemetry', '[{"id": "t-x", ', 'application/json');
     expect(bad.status).toBe(400);
@@ -118,14 +119,18 @@ describe('HTTP ingest and service events into a running serve', () => {
   it('a CSV and a JSON batch land in raw.<feed> with their keys and values, then become charges', async () => {
     const csvLines = [sms('H1', 10), sms('H2', 11), sms('H3', 12)];
     expect(await post('/v1/ingest/carrier-cdr', `${CSV_HEADER}\r\n${csvLines.join('\r\n')}\r\n`, 'text/csv; charset=utf-8'))
-      .toEqual({ status: 202, body: { accepted: 4, topic: `${prefix}raw.carrier-cdr` } });
+      .toEqual({ status: 202, body: { accepted: 3, topic: `${prefix}raw.carrier-cdr` } });
     const t1 = telemetry('t-1', '2025-03-06T10:00:00Z');
     expect(await post('/v1/ingest/node-telemetry?key=node', JSON.stringify({ records: [t1] }), 'application/json'))
       .toEqual({ status: 202, body: { accepted: 1, topic: `${prefix}raw.node-telemetry` } });
 
-    // unkeyed lines spread over the partitions: compare as a set
+    // the body framed like a file by the feed's framer (as `run` and the drop directory read it): the header consumed and
+    // counted as ignored (a marker message), the records with their coordinates, all under the request's key (in order)
     const raw = await readTopic(kafka, `${prefix}raw.carrier-cdr`, 4);
-    expect(raw.map((m) => [m.key, m.value!.toString()]).sort()).toEqual([[null, CSV_HEADER], ...csvLines.map((l) => [null, l])].sort());
+    expect(raw.filter((m) => m.value!.length).map((m) => m.value!.toString())).toEqual(csvLines);
+    expect(raw.filter((m) => !m.value!.length).map((m) => m.headers['rs-ignored']?.toString())).toEqual(['{"header":1}']);
+    expect(new Set(raw.map((m) => m.key?.toString())).size).toBe(1);
+    expect(raw.filter((m) => m.value!.length).map((m) => m.headers['rs-source']!.toString().replace(/^.*:/, ''))).toEqual(['2', '3', '4']);
     const rawJson = await readTopic(kafka, `${prefix}raw.node-telemetry`, 1);
     expect(rawJson.map((m) => [m.key?.toString(), JSON.parse(m.value!.toString())])).toEqual([['node-legacy', t1]]);
 

@@ -132,12 +132,13 @@ export function demoCarrierInput(dir: string, days: number, perDay: number): { f
   return { files: carrierFiles, lines };
 }
 
-export async function produceLines(port: KafkaPort, topic: string, lines: readonly { key: string | null; line: string }[]): Promise<void> {
+/** Produces lines (text, or bytes for binary feeds such as Avro) in order, 5000 per send. */
+export async function produceLines(port: KafkaPort, topic: string, lines: readonly { key: string | null; line: string | Buffer }[]): Promise<void> {
   const producer = port.producer({ idempotent: true });
   await producer.connect();
   try {
     for (let i = 0; i < lines.length; i += 5000) {
-      const chunk: ProducerRecord[] = lines.slice(i, i + 5000).map((l) => ({ topic, key: l.key, value: Buffer.from(l.line) }));
+      const chunk: ProducerRecord[] = lines.slice(i, i + 5000).map((l) => ({ topic, key: l.key, value: typeof l.line === 'string' ? Buffer.from(l.line) : l.line }));
       await producer.send(chunk);
     }
   } finally {
@@ -168,8 +169,11 @@ export const SUMMARY_SQL = {
   perUdr: 'SELECT count() AS bad FROM (SELECT udr_id, countIf(rate_id NOT LIKE \'pool:%\') AS c FROM charges FINAL GROUP BY udr_id HAVING c > 1)',
 };
 
-/** Reads a compacted changelog to its current end (a barrier is written to every partition first). */
-export async function readChangelog(port: KafkaPort, topic: string, partitions: number): Promise<Map<string, string | null>> {
+/**
+ * Every committed record of a topic up to its current end, in order per partition (read_committed; a barrier is
+ * written to every partition first and the read stops at it).
+ */
+export async function readToEnd(port: KafkaPort, topic: string, partitions: number): Promise<{ partition: number; message: ConsumedMessage }[]> {
   const producer = port.producer({ idempotent: true });
   await producer.connect();
   const barriers = new Map<number, string>();
@@ -181,8 +185,15 @@ export async function readChangelog(port: KafkaPort, topic: string, partitions: 
   }
   await producer.send(recs);
   await producer.disconnect();
+  const out: { partition: number; message: ConsumedMessage }[] = [];
+  await readUntilBarriers(port, topic, barriers, (partition, message) => out.push({ partition, message }), { groupPrefix: 'test', log: pino({ level: 'error' }) });
+  return out;
+}
+
+/** Reads a compacted changelog to its current end (a barrier is written to every partition first). */
+export async function readChangelog(port: KafkaPort, topic: string, partitions: number): Promise<Map<string, string | null>> {
   const out = new Map<string, string | null>();
-  await readUntilBarriers(port, topic, barriers, (_p, m) => out.set(m.key?.toString() ?? '', m.value?.toString() ?? null), { groupPrefix: 'test', log: pino({ level: 'error' }) });
+  for (const { message: m } of await readToEnd(port, topic, partitions)) out.set(m.key?.toString() ?? '', m.value?.toString() ?? null);
   return out;
 }
 
@@ -212,17 +223,20 @@ export async function expectedCounts(db: string): Promise<{ charges: number; udr
  * True when every group of `name` has committed everything its inputs hold and nothing moves any more: raw topics
  * exactly (plain producers); transactional topics up to their trailing control markers (commit/abort markers take
  * offsets after the last record, a few per partition), with end and committed offsets unchanged over `settleMs`.
+ * `roles`: the roles the serve runs (a serve without `sink` has no sink group to wait for).
  */
-export async function caughtUp(port: KafkaPort, name: string, prefix: string, feeds: string[], settleMs = 1500): Promise<boolean> {
+export async function caughtUp(port: KafkaPort, name: string, prefix: string, feeds: string[], settleMs = 1500,
+  roles: readonly ('mediate' | 'rate' | 'sink')[] = ['mediate', 'rate', 'sink']): Promise<boolean> {
   const admin = port.admin();
   await admin.connect();
   try {
-    const pairs: [string, string, boolean][] = [
+    const all: [string, string, boolean][] = [
       ...feeds.map((f) => [`${name}.mediate`, `${prefix}raw.${f}`, false] as [string, string, boolean]),
       [`${name}.mediate`, `${prefix}service-events-in`, false],
       [`${name}.rate`, `${prefix}udr`, true],
       ...['udr', 'rated', 'billing-state', ...feeds.map((f) => `dlq.${f}`), 'dlq.mediation', 'dlq.rating'].map((t) => [`${name}.sink`, `${prefix}${t}`, true] as [string, string, boolean]),
     ];
+    const pairs = all.filter(([group]) => roles.some((r) => group === `${name}.${r}`));
     const snapshot = async () => {
       let ok = true;
       const parts: string[] = [];

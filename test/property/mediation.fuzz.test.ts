@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { REJECT_REASONS, type Reject, type Udr } from '../../engine/core/types.ts';
 import { compileMediationFile, type CompiledMediation } from '../../engine/mediation/compiler.ts';
 import { staticSchemaResolver } from '../../engine/mediation/parsers/avro.ts';
-import { FileMediation } from '../../engine/mediation/run-files.ts';
+import { FileMediation } from '../helpers/file-mediation.ts';
 import { readFileSync } from 'node:fs';
 
 const root = resolve(import.meta.dirname, '../..');

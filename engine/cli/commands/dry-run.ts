@@ -1,38 +1,38 @@
 /**
- * `ratestream dry-run --pipeline P --input F`: mediate a sample file (or folder) without storing anything; UDRs
- * and rejects on stdout as JSON lines ({"udr":…} / {"reject":…}), the reconciliation summary and file checks on
- * stderr. Exit 2 when a file check (trailer) failed.
+ * `ratestream dry-run --pipeline P --input F`: mediate (and rate, unless --no-rate) a sample file (or folder) without
+ * storing anything; UDRs, charges and rejects on stdout as JSON lines ({"udr":…} / {"charge":…} / {"reject":…}), the
+ * reconciliation summary and file checks on stderr. Rating starts from an empty state (no pools used before). Exit 2 when a file check (trailer) failed. The same source, framer and batch driver as `run`.
  */
 import type { Command } from 'commander';
-import { FileMediation, inputFiles, summarize } from '../../mediation/run-files.ts';
-import { loadPipelineRules } from '../../mediation/pipeline-rules.ts';
+import { summarize } from '../../core/counters.ts';
+import { BatchDriver, loadRuntimePipeline } from '../../runtime/driver.ts';
+import { StdoutSink } from '../../runtime/sinks/stdout.ts';
+import { FileSource, inputFiles } from '../../runtime/sources/file.ts';
 
 export function register(program: Command): void {
   program
     .command('dry-run')
-    .description('mediate a sample input through a pipeline\'s rules; print UDRs and rejects as JSONL (nothing is stored)')
+    .description('mediate and rate a sample input through a pipeline; print UDRs, charges and rejects as JSONL (nothing is stored)')
     .requiredOption('-p, --pipeline <file>', 'pipeline YAML')
     .option('-i, --input <path>', 'input file or folder (default: the pipeline\'s input)')
     .option('--rejects-only', 'print only the rejects')
     .option('--summary-only', 'print only the summary')
-    .action(async (flags: { pipeline: string; input?: string; rejectsOnly?: boolean; summaryOnly?: boolean }) => {
-      const p = await loadPipelineRules(flags.pipeline);
+    .option('--no-rate', 'mediate only: no charges (the pipeline\'s catalog is not loaded into a rater)')
+    .action(async (flags: { pipeline: string; input?: string; rejectsOnly?: boolean; summaryOnly?: boolean; rate: boolean }) => {
+      const p = await loadRuntimePipeline(flags.pipeline);
       const input = flags.input ?? p.input;
       if (!input) throw new Error(`no input: pass --input PATH or set "input:" in ${flags.pipeline}`);
-      const out: string[] = [];
-      const write = (s: string) => {
-        out.push(s);
-        if (out.length >= 4096) { process.stdout.write(`${out.join('\n')}\n`); out.length = 0; }
-      };
-      const fm = new FileMediation(p.rules, p.feed, {
-        udr: flags.rejectsOnly || flags.summaryOnly ? undefined : (u) => write(JSON.stringify({ udr: u })),
-        reject: flags.summaryOnly ? undefined : (r) => write(JSON.stringify({ reject: r })),
+      const out = new StdoutSink({ udrs: !flags.rejectsOnly && !flags.summaryOnly, charges: !flags.rejectsOnly && !flags.summaryOnly, rejects: !flags.summaryOnly });
+      const d = new BatchDriver(p, { rate: flags.rate });
+      const c = await d.drive(new FileSource(inputFiles(input), p.mediation.parser, p.feed, p.config['batch-size']), (o) => {
+        out.udrs(o.udrs);
+        out.charges(o.charges);
+        out.rejects(o.rejects);
+        out.rejects(o.ratingRejects, 'rating');
       });
-      for (const f of inputFiles(input)) await fm.file(f.path, f.name);
-      const t = fm.finish();
-      if (out.length) process.stdout.write(`${out.join('\n')}\n`);
-      process.stderr.write(`rules ${p.rules.name}@${p.rules.version} feed ${p.feed}\n${summarize(t)}\n`);
-      for (const c of t.checks) process.stderr.write(`${c.check.ok ? 'check ok' : 'CHECK FAILED'}: ${c.check.message}\n`);
-      if (t.checks.some((c) => !c.check.ok)) process.exitCode = 2;
+      out.flush();
+      process.stderr.write(`rules ${p.mediation.name}@${p.mediation.version} feed ${p.feed}\n${summarize(c)}\n`);
+      for (const x of d.checks) process.stderr.write(`${x.check.ok ? 'check ok' : 'CHECK FAILED'}: ${x.check.message}\n`);
+      if (d.checks.some((x) => !x.check.ok)) process.exitCode = 2;
     });
 }

@@ -1,10 +1,10 @@
 /** `ratestream explain --pipeline P --input F <udr-id | file:line>`: why did this record get this price. */
 import type { Command } from 'commander';
 import type { Reject, Udr } from '../../core/types.ts';
-import { FileMediation, inputFiles } from '../../mediation/run-files.ts';
-import { loadPipeline } from '../../pipeline/load.ts';
+import { BatchDriver, loadRuntimePipeline } from '../../runtime/driver.ts';
+import { FileSource, inputFiles } from '../../runtime/sources/file.ts';
 import { describeCharge, explainUdrs } from '../../rating/explain.ts';
-import { recordFate, sourceMatches } from '../../mediation/record-fate.ts';
+import { recordFate, sourceMatches } from '../../runtime/record-fate.ts';
 
 export function register(program: Command): void {
   program
@@ -19,21 +19,23 @@ export function register(program: Command): void {
 }
 
 export async function explainFromPipeline(pipelineFile: string, input: string | undefined, ref: string): Promise<string[]> {
-  const p = loadPipeline(pipelineFile);
+  const p = await loadRuntimePipeline(pipelineFile);
   if (!p.catalog) throw new Error(`pipeline ${pipelineFile} has no catalog: nothing is rated`);
   const src = input ?? p.input;
   if (!src) throw new Error(`no input: pass --input FILE or set "input:" in ${pipelineFile}`);
   const udrs: Udr[] = [];
   const rejects: Reject[] = [];
-  const fm = new FileMediation(p.mediation, p.config.feed, { udr: (u) => udrs.push(u), reject: (r) => rejects.push(r) });
-  for (const f of inputFiles(src)) await fm.file(f.path, f.name);
-  fm.finish();
+  // mediation only here: explainUdrs re-rates the UDRs up to the one asked for, recording every step
+  await new BatchDriver(p, { rate: false }).drive(new FileSource(inputFiles(src), p.mediation.parser, p.feed, p.config['batch-size']), (o) => {
+    udrs.push(...o.udrs);
+    rejects.push(...o.rejects);
+  });
   const isCoord = /:\d+$/.test(ref);
   const match = (source: string, id: string) => (isCoord ? sourceMatches(source, ref) : id === ref);
   const rej = rejects.find((r) => match(r.source, ''));
   if (rej) return [`record ${ref} was rejected: ${rej.reason}: ${rej.message}`, `  raw: ${rej.raw}`];
   const r = explainUdrs(p.catalog, udrs, (u) => match(u.source, u.id));
-  const fate = !r.udr && isCoord ? await recordFate(p.mediation, p.config.feed, inputFiles(src), ref) : undefined;
+  const fate = !r.udr && isCoord ? await recordFate(p, inputFiles(src), ref) : undefined;
   if (fate) return [fate];
   if (!r.udr) throw new Error(`no UDR ${isCoord ? 'from' : 'with id'} ${ref} in ${src} (${udrs.length} UDRs mediated)`);
   const out = [`UDR ${r.udr.id} (${r.udr.source}) mediated by ${p.mediation.name}@${p.mediation.version}, rated with catalog ${p.catalog.name}@${p.catalog.version} after re-rating the ${udrs.indexOf(r.udr)} earlier UDR(s) of the input:`,

@@ -10,9 +10,10 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Reject } from '../../core/types.ts';
-import { dlqLine, rawFromReject, readDlq, readDlqFile } from '../../mediation/dlq.ts';
-import { loadPipelineRules } from '../../mediation/pipeline-rules.ts';
-import { FileMediation, summarize } from '../../mediation/run-files.ts';
+import { ignoredTotal, summarize } from '../../core/counters.ts';
+import { BatchDriver, loadRuntimePipeline } from '../../runtime/driver.ts';
+import { dlqLine, rawFromReject, readDlq, readDlqFile } from '../../runtime/sinks/dlq-codec.ts';
+import { StdoutSink } from '../../runtime/sinks/stdout.ts';
 import { resolveProject } from '../project-root.ts';
 
 export function register(program: Command): void {
@@ -25,7 +26,7 @@ export function register(program: Command): void {
     .option('--write-back', 'replace the DLQ file with the remaining rejects')
     .option('--topic <topic>', 'read the rejects from this Kafka DLQ topic (e.g. dlq.<feed>; brokers from KAFKA_BROKERS) instead of a file')
     .action(async (flags: { pipeline: string; dlq?: string; out?: string; writeBack?: boolean; topic?: string }) => {
-      const p = await loadPipelineRules(flags.pipeline);
+      const p = await loadRuntimePipeline(flags.pipeline);
       if (flags.topic && (flags.writeBack || flags.dlq)) throw new Error('--topic reads a Kafka topic: --dlq and --write-back do not apply (use --out)');
       const dlq = flags.topic ?? flags.dlq ?? join(process.env.RATESTREAM_DATA ?? resolveProject({}, [flags.pipeline]).dataDir ?? 'data', 'dlq', `${p.feed}.jsonl`);
       const { entries, bad } = flags.topic ? readDlq(await readTopicText(flags.topic)) : readDlqFile(dlq);
@@ -34,11 +35,14 @@ export function register(program: Command): void {
       const mine = entries.filter((e) => (e.stage ?? 'mediation') === 'mediation' && e.feed === p.feed);
       const others = entries.filter((e) => !mine.includes(e));
       const remaining: Reject[] = [];
-      const out: string[] = [];
-      const fm = new FileMediation(p.rules, p.feed, { udr: (u) => out.push(JSON.stringify({ udr: u })), reject: (r) => remaining.push(r) });
-      await fm.records(mine.map(rawFromReject));
-      const t = fm.finish();
-      if (out.length) process.stdout.write(`${out.join('\n')}\n`);
+      const out = new StdoutSink({ udrs: true, rejects: false });
+      const d = new BatchDriver(p, { rate: false });
+      for (const o of [await d.records(mine.map(rawFromReject)), d.flush()]) {
+        out.udrs(o.udrs);
+        remaining.push(...o.rejects);
+      }
+      const t = d.counters;
+      out.flush();
       const lines = remaining.map((r) => dlqLine(r));
       if (flags.writeBack) {
         const tmp = `${dlq}.tmp`;
@@ -47,7 +51,7 @@ export function register(program: Command): void {
       } else {
         writeFileSync(flags.out ?? `${dlq}.remaining.jsonl`, lines.map((l) => `${l}\n`).join(''));
       }
-      process.stderr.write(`replayed ${mine.length} reject(s) from ${dlq} through ${p.rules.name}@${p.rules.version}: recovered ${t.udrs} UDR(s), ${t.rejects} still rejected, ${t.ignored} ignored\n${summarize(t)}\n`);
+      process.stderr.write(`replayed ${mine.length} reject(s) from ${dlq} through ${p.mediation.name}@${p.mediation.version}: recovered ${t.udrs} UDR(s), ${remaining.length} still rejected, ${ignoredTotal(t)} ignored\n${summarize(t)}\n`);
     });
 }
 

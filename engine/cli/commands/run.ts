@@ -6,13 +6,14 @@ import { pipeline as pipe } from 'node:stream/promises';
 import { join } from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
-import { loadPipeline } from '../../pipeline/load.ts';
+import { loadRuntimePipeline } from '../../runtime/driver.ts';
 import { EmbeddedRunner } from '../../runtime/embedded-runner.ts';
 import { FileDlq } from '../../runtime/sinks/dlq-file.ts';
-import { type InputFile, listInputs } from '../../runtime/sources/file-source.ts';
+import { type InputFile, listInputs } from '../../runtime/sources/file.ts';
+import { stdinSourceName } from '../../runtime/sources/stdin.ts';
 import { checkpointHashesOf } from '../../store/checkpoints.ts';
 import type { StoreClient } from '../../store/client.ts';
-import { addCounters, emptyTotals, renderSummary, type Totals } from '../summary.ts';
+import { addFile, emptyTotals, renderSummary, type Totals } from '../summary.ts';
 import { addStoreOptions, creatingDataDir, openCreatingStore, type StoreFlags } from '../store-options.ts';
 
 export interface RunFlags extends StoreFlags {
@@ -36,15 +37,6 @@ export async function spoolStdin(): Promise<{ file: string; dispose(): void }> {
   const file = join(dir, 'stdin');
   await pipe(process.stdin, createWriteStream(file));
   return { file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** The source name of a stdin run: the user's, else unique per run, so two stdin runs never share a name. */
-export function stdinSourceName(given?: string, now = new Date()): string {
-  if (given !== undefined) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._@+=-]*$/.test(given)) throw new Error(`--source-name must be letters, digits and . _ @ + = - (got ${JSON.stringify(given)})`);
-    return given;
-  }
-  return `stdin-${now.toISOString().replace(/[-:]/g, '').replace('.', '-')}`;
 }
 
 /**
@@ -75,7 +67,7 @@ async function refuseReusedSourceName(store: StoreClient, pipelineName: string, 
 
 /** Run one pipeline over its input; returns the totals (also used by the demo). */
 export async function runPipeline(pipelineFile: string, flags: RunFlags, store: StoreClient, log: (s: string) => void): Promise<Totals> {
-  const pipeline = loadPipeline(pipelineFile);
+  const pipeline = await loadRuntimePipeline(pipelineFile);
   const input = flags.input ?? pipeline.input;
   if (!input) throw new Error(`no input: pass --input PATH (or - for stdin), or set "input:" in ${pipelineFile}`);
   if (flags.sourceName !== undefined && input !== '-') throw new Error('--source-name names stdin input (--input -); files keep their own names');
@@ -94,9 +86,10 @@ export async function runPipeline(pipelineFile: string, flags: RunFlags, store: 
   }, { worker: useWorker(flags.threads, totalBytes, input === '-') });
   const totals = emptyTotals();
   try {
-    for (const f of files) {
-      const r = await runner.runFile(f);
-      addCounters(totals, r.counters, r.skipped);
+    for (const [i, f] of files.entries()) {
+      // the end of input is the end of the last file: pairs may span files, as in dry-run
+      const r = await runner.runFile(f, undefined, i === files.length - 1);
+      addFile(totals, r.counters, r.skipped);
     }
   } finally {
     bar?.stop();

@@ -3,8 +3,9 @@
  * The writer schema comes from a schema registry by id (a SchemaResolver injected by the runtime — the runtime's
  * SchemaRegistry from engine/runtime/kafka/schema-registry.ts fits as is; schemas are
  * fetched once per id in the async `prepare` hook, so the synchronous parse never waits) or from a local .avsc
- * file. Kafka messages carry the bytes in RawRecord.binary; files (and DLQ replays) carry one wire message per
- * line in base64.
+ * file. Kafka messages carry the bytes in RawRecord.binary; files carry one wire message per line in base64, which
+ * the framer turns into bytes (so every source hands the Mediator — and the drop directory / HTTP ingest hand the raw
+ * topic — the message's bytes, never base64 text). A line that is not base64 stays text and is rejected by parse().
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,7 +14,7 @@ import { z } from 'zod';
 import type { RawRecord } from '../../core/types.ts';
 import { decodingFramer } from './decoder.ts';
 import { createLineFramer } from './line-framer.ts';
-import { type FeedParser, ParseError, type ParserContext, type ParserSpec, type SchemaResolver } from './types.ts';
+import { type FeedParser, type Framer, type FramerOutput, ParseError, type ParserContext, type ParserSpec, type SchemaResolver } from './types.ts';
 
 const options = z
   .object({
@@ -40,6 +41,22 @@ function bytesOf(rec: RawRecord): Buffer {
   const t = rec.text.startsWith('base64:') ? rec.text.slice(7) : rec.text;
   if (!/^[A-Za-z0-9+/=\s]*$/.test(t)) throw new ParseError('not a base64 Avro message');
   return Buffer.from(t, 'base64');
+}
+
+const BASE64_LINE = /^(base64:)?[A-Za-z0-9+/]+={0,2}$/;
+
+/** framed base64 lines → the wire messages' bytes (a faulted or non-base64 record stays as it is) */
+function asBytes<T extends FramerOutput>(out: T): T {
+  for (let i = 0; i < out.records.length; i++) {
+    const r = out.records[i]!;
+    if (r.binary || r.fault || !BASE64_LINE.test(r.text)) continue;
+    out.records[i] = { feed: r.feed, source: r.source, text: '', binary: Buffer.from(r.text.startsWith('base64:') ? r.text.slice(7) : r.text, 'base64') };
+  }
+  return out;
+}
+
+function base64Framer(inner: Framer): Framer {
+  return { push: (chunk) => asBytes(inner.push(chunk)), end: () => asBytes(inner.end()) };
 }
 
 function schemaIdOf(b: Buffer): number {
@@ -78,7 +95,7 @@ export const spec: ParserSpec<typeof options> = {
     return {
       ordinal: false,
       maxRecordBytes: o['max-record-bytes'],
-      createFramer: (file, feed) => decodingFramer(createLineFramer(file, feed), file, feed, { encoding: 'utf-8', detectBinary: false }),
+      createFramer: (file, feed) => base64Framer(decodingFramer(createLineFramer(file, feed), file, feed, { encoding: 'utf-8', detectBinary: false })),
       async prepare(batch) {
         if (!resolver) return;
         for (const rec of batch) {

@@ -18,7 +18,7 @@ import { isAscii, isUtf8 } from 'node:buffer';
 import { TextDecoder } from 'node:util';
 import { z } from 'zod';
 import type { RawRecord } from '../../core/types.ts';
-import { type FileCheck, FRAMING_FAULTS, type Framer, type FramerOutput } from './types.ts';
+import { type FileCheck, type Framer, type FramerOutput } from './types.ts';
 
 export const ENCODINGS = ['utf-8', 'utf-16le', 'utf-16be', 'latin1', 'windows-1252', 'iso-8859-15', 'ascii'] as const;
 export type Encoding = (typeof ENCODINGS)[number];
@@ -290,15 +290,15 @@ export function decodingFramer(inner: TextFramer, file: string, feed: string, o:
     if (dec.invalid === 0) return out;
     for (let i = 0; i < out.records.length; i++) {
       const r = out.records[i]!;
-      if (r.binary || FRAMING_FAULTS.has(r)) continue;
+      if (r.binary || r.fault !== undefined) continue;
       if (LONE.test(r.text)) {
         const bytes = dec.encode(r.text);
         const at = [...r.text].findIndex((ch) => ch.length === 1 && LONE.test(ch));
         const rec: RawRecord = { feed: r.feed, source: r.source, text: '', binary: bytes };
-        FRAMING_FAULTS.set(rec, { reason: 'INVALID_ENCODING', message: `bytes invalid in ${o.encoding} (first at character ${at + 1}); the record keeps its original bytes (base64)` });
+        rec.fault = { reason: 'INVALID_ENCODING', message: `bytes invalid in ${o.encoding} (first at character ${at + 1}); the record keeps its original bytes (base64)` };
         out.records[i] = rec;
       } else if (LONE_JSON.test(r.text)) {
-        FRAMING_FAULTS.set(r, { reason: 'INVALID_ENCODING', message: `bytes invalid in ${o.encoding} inside the record (shown as \\udcXX escapes: XX is the byte)` });
+        r.fault = { reason: 'INVALID_ENCODING', message: `bytes invalid in ${o.encoding} inside the record (shown as \\udcXX escapes: XX is the byte)` };
       }
     }
     return out;
@@ -325,7 +325,7 @@ export function decodingFramer(inner: TextFramer, file: string, feed: string, o:
       binary = true;
       const kept = bytes ? bytes.subarray(0, BINARY_SAMPLE) : Buffer.from(text.slice(0, BINARY_SAMPLE), 'utf8');
       const rec: RawRecord = { feed, source: `${file}:1`, text: '', binary: kept };
-      FRAMING_FAULTS.set(rec, { reason: 'BINARY_INPUT', message: `${file} is not text (${why}); the file was not parsed (its first ${kept.length} bytes are kept)` });
+      rec.fault = { reason: 'BINARY_INPUT', message: `${file} is not text (${why}); the file was not parsed (its first ${kept.length} bytes are kept)` };
       out.records.push(rec);
       return;
     }

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { RawRecord } from '../../core/types.ts';
 import { decodingFramer, encodingOption, type TextFramer } from './decoder.ts';
-import { type FeedParser, type FileCheck, FRAMING_FAULTS, type Framer, type FramerOutput, ParseError, type ParserSpec } from './types.ts';
+import { type FeedParser, type FileCheck, type Framer, type FramerOutput, ParseError, type ParserSpec } from './types.ts';
 
 const int = z.coerce.number().int().min(0);
 const span = z.object({ start: int.describe('0-based first character'), end: int.describe('0-based, exclusive') }).strict()
@@ -154,7 +154,7 @@ export const spec: ParserSpec<typeof options> = {
         if (problems.length) {
           const message = `${where}: ${problems.join('; ')}`;
           failures.push(message);
-          if (rejectFile) for (const r of held) FRAMING_FAULTS.set(r, { reason: 'TRAILER_MISMATCH', message });
+          if (rejectFile) for (const r of held) r.fault = { reason: 'TRAILER_MISMATCH', message };
         } else {
           passes.push(`${where}: ${count} records${totals.map((t, i) => `, ${t.name} ${fmt(sums[i]!, t['field-format'])}`).join('')}`);
         }

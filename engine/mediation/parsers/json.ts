@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { RawRecord } from '../../core/types.ts';
 import { decodingFramer, encodingOption, type TextFramer } from './decoder.ts';
 import { createLineFramer } from './line-framer.ts';
-import { type FeedParser, FRAMING_FAULTS, type Framer, type FramerOutput, ParseError, type ParserSpec } from './types.ts';
+import { type FeedParser, type Framer, type FramerOutput, ParseError, type ParserSpec } from './types.ts';
 
 const options = z
   .object({
@@ -78,7 +78,7 @@ export const spec: ParserSpec<typeof options> = {
             }
             if (!Array.isArray(node)) {
               const rec = whole(trimmed.length > o['max-record-bytes'] ? trimmed.slice(0, 4096) : trimmed);
-              FRAMING_FAULTS.set(rec, { reason: 'PARSE_ERROR', message: `no array of records at ${JSON.stringify(o.records)} in the document` });
+              rec.fault = { reason: 'PARSE_ERROR', message: `no array of records at ${JSON.stringify(o.records)} in the document` };
               out.records.push(rec);
               return out;
             }

@@ -7,7 +7,7 @@
  */
 import type { z } from 'zod';
 import { CodedError } from '../../core/errors.ts';
-import type { ParsedRecord, RawRecord, RejectReason } from '../../core/types.ts';
+import type { ParsedRecord, RawRecord } from '../../core/types.ts';
 import type { Encoding } from './decoder.ts';
 
 export class ParseError extends CodedError<'PARSE_ERROR'> {
@@ -59,14 +59,6 @@ export interface FeedParser {
    */
   prepare?(batch: readonly RawRecord[]): Promise<void>;
 }
-
-/**
- * Records a framer has condemned as a whole (fixed-width trailer mismatch with `on-trailer-mismatch: reject-file`).
- * The framer still hands them out as ordinary raw records (so every runtime that streams framer output keeps them),
- * and the Mediator turns each marked record into a reject with this reason instead of mediating it.
- * A WeakMap keeps RawRecord (a core type) unchanged and costs nothing for records that are not marked.
- */
-export const FRAMING_FAULTS = new WeakMap<RawRecord, { reason: RejectReason; message: string }>();
 
 export interface ParserSpec<S extends z.ZodObject = z.ZodObject> {
   type: string;

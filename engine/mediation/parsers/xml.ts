@@ -8,7 +8,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { z } from 'zod';
 import type { RawRecord } from '../../core/types.ts';
 import { decodingFramer, encodingOption, type TextFramer } from './decoder.ts';
-import { type FeedParser, FRAMING_FAULTS, type Framer, type FramerOutput, ParseError, type ParserSpec } from './types.ts';
+import { type FeedParser, type Framer, type FramerOutput, ParseError, type ParserSpec } from './types.ts';
 
 const options = z
   .object({
@@ -114,7 +114,7 @@ export const spec: ParserSpec<typeof options> = {
           if (end < 0) {
             if (buf.length - i > max) {
               const rec: RawRecord = { feed, source: `${file}:${line}`, text: buf.slice(i, i + max + 1) };
-              FRAMING_FAULTS.set(rec, { reason: 'OVERSIZE', message: `<${el}> element longer than ${max} characters` });
+              rec.fault = { reason: 'OVERSIZE', message: `<${el}> element longer than ${max} characters` };
               out.records.push(rec);
               skipping = true;
               line += countNewlines(buf, i, buf.length);
@@ -132,7 +132,7 @@ export const spec: ParserSpec<typeof options> = {
           if (i >= 0) {
             line += countNewlines(buf, 0, i);
             const rec: RawRecord = { feed, source: `${file}:${line}`, text: buf.slice(i, i + max + 1) };
-            FRAMING_FAULTS.set(rec, { reason: 'PARSE_ERROR', message: `unterminated <${el}> element at end of input` });
+            rec.fault = { reason: 'PARSE_ERROR', message: `unterminated <${el}> element at end of input` };
             out.records.push(rec);
           }
           buf = '';

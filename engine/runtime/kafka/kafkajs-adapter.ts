@@ -25,6 +25,7 @@ import { pino, type Logger } from 'pino';
 import type {
   BatchHandler,
   ConsumedMessage,
+  ConsumerGroupMetadata,
   ConsumerOptions,
   EnsureTopicsResult,
   KafkaAdmin,
@@ -57,6 +58,8 @@ export function createKafkajsPort(options: KafkaConnectionOptions, deps: Kafkajs
   const logger = (deps.logger ?? pino({ level: 'warn' })).child({ component: 'kafka' });
   const kafka = new Kafka(toKafkaConfig(options, logger));
   return {
+    client: 'kafkajs',
+    fencesByGeneration: false,
     admin: () => new KjsAdmin(kafka.admin()),
     producer: (opts) => new KjsProducer(kafka, opts),
     transactionalProducer: (opts) => new KjsTransactionalProducer(kafka, opts),
@@ -339,7 +342,9 @@ class KjsTransaction implements KafkaTransaction {
     return res.map(toRecordMetadata);
   }
 
-  sendOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void> {
+  sendOffsets(group: string | ConsumerGroupMetadata, offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    // kafkajs speaks TxnOffsetCommit v0 only: no generation or member id to send (no KIP-447 fencing)
+    const groupId = typeof group === 'string' ? group : group.groupId;
     return this.tx.sendOffsets({ consumerGroupId: groupId, topics: groupOffsets(offsets) });
   }
 
@@ -366,6 +371,9 @@ class KjsConsumer implements KafkaConsumer {
   private readonly fromBeginning: boolean;
   private readonly concurrency: number;
   private readonly heartbeatMs: number;
+  private readonly groupId: string;
+  /** kafkajs does not expose the generation; its TxnOffsetCommit could not send it anyway */
+  private memberId = '';
   private assigned = new Map<string, TopicPartition>();
   /** per assigned partition: resolves when the assignment listeners for it are done */
   private readonly ready = new Map<string, Promise<void>>();
@@ -379,6 +387,7 @@ class KjsConsumer implements KafkaConsumer {
     opts: ConsumerOptions,
     private readonly logger: Logger,
   ) {
+    this.groupId = opts.groupId;
     this.fromBeginning = opts.fromBeginning ?? true;
     this.concurrency = opts.partitionsConsumedConcurrently ?? 1;
     this.heartbeatMs = opts.heartbeatIntervalMs ?? 3000;
@@ -396,7 +405,10 @@ class KjsConsumer implements KafkaConsumer {
     });
     // kafkajs emits GROUP_JOIN synchronously inside joinAndSync, before it fetches: the ready promises of newly
     // assigned partitions exist before any of their batches can reach eachBatch.
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment));
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      this.memberId = e.payload.memberId;
+      this.onJoin(e.payload.memberAssignment);
+    });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       // a crashed member has left the group; on restart it rejoins and gets a fresh assignment
       this.revokeAll();
@@ -511,6 +523,10 @@ class KjsConsumer implements KafkaConsumer {
 
   assignment(): TopicPartition[] {
     return [...this.assigned.values()];
+  }
+
+  groupMetadata(): ConsumerGroupMetadata {
+    return { groupId: this.groupId, generationId: -1, memberId: this.memberId };
   }
 
   async disconnect(): Promise<void> {

@@ -1,6 +1,7 @@
 /**
- * Our own Kafka port: the only Kafka surface the engine may use. kafkajs (unmaintained since 2023) sits behind it in
- * `kafkajs-adapter.ts`; another client can replace it without touching sources, sinks or the streaming runtime.
+ * Our own Kafka port: the only Kafka surface the engine may use. Two clients sit behind it: kafkajs (unmaintained
+ * since 2023) in `kafkajs-adapter.ts` and @platformatic/kafka in `platformatic-adapter.ts`; `client-registry.ts` picks
+ * one (`kafka.client` / RATESTREAM_KAFKA_CLIENT). Both pass test/integration/kafka-port-contract.test.ts.
  *
  * Conventions
  * - Offsets are int64 decimal strings (never JS numbers).
@@ -10,7 +11,9 @@
  * - Exactly-once consume→produce→commit: one TransactionalProducer per input partition (transactional id derived
  *   from group + topic + partition), `sendOffsets` inside the transaction, consumers read_committed. kafkajs cannot
  *   fence by consumer generation (KIP-447), so fencing relies on the per-partition transactional id: a new owner of
- *   the partition initialises the same id and the old owner's transaction fails on commit.
+ *   the partition initialises the same id and the old owner's transaction fails on commit. Where the port says
+ *   `fencesByGeneration`, `sendOffsets(consumer.groupMetadata(), …)` also makes the broker refuse the offsets of a
+ *   member that was rebalanced out (ILLEGAL_GENERATION).
  */
 
 // ------------------------------------------------------------------------------------------------------------------
@@ -168,10 +171,25 @@ export interface TransactionalProducerOptions {
   transactionTimeoutMs?: number;
 }
 
+/**
+ * A consumer-group member's identity for a transactional offset commit (KIP-447). With it, a client that supports
+ * generation fencing has the broker refuse the commit when the member was rebalanced out meanwhile (ILLEGAL_GENERATION
+ * / FENCED_INSTANCE_ID), whatever the transactional id. Adapters that cannot send it ignore it (see
+ * KafkaPort.fencesByGeneration).
+ */
+export interface ConsumerGroupMetadata {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+}
+
 export interface KafkaTransaction {
   send(records: readonly ProducerRecord[], options?: Omit<SendOptions, 'acks'>): Promise<RecordMetadata[]>;
-  /** Commits consumer-group offsets as part of this transaction (offset = next offset to consume). */
-  sendOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  /**
+   * Commits consumer-group offsets as part of this transaction (offset = next offset to consume). Pass the consuming
+   * member's `groupMetadata()` instead of the bare group id to fence by generation where the client supports it.
+   */
+  sendOffsets(group: string | ConsumerGroupMetadata, offsets: readonly TopicPartitionOffset[]): Promise<void>;
   commit(): Promise<void>;
   abort(): Promise<void>;
   isActive(): boolean;
@@ -267,12 +285,20 @@ export interface KafkaConsumer {
   /** The member failed (after retries); restart tells whether it restarts by itself. */
   onCrash(listener: (error: Error, restart: boolean) => void): void;
   assignment(): TopicPartition[];
+  /** This member's group identity right now (generation -1 and member id '' before it joined). */
+  groupMetadata(): ConsumerGroupMetadata;
   disconnect(): Promise<void>;
 }
 
 // ------------------------------------------------------------------------------------------------------------------
 
+/** The Kafka clients that can sit behind the port (see client-registry.ts). */
+export type KafkaClientName = 'kafkajs' | 'platformatic';
+
 export interface KafkaPort {
+  readonly client: KafkaClientName;
+  /** True when sendOffsets(groupMetadata, …) fences a rebalanced-out member by generation (KIP-447). */
+  readonly fencesByGeneration: boolean;
   admin(): KafkaAdmin;
   producer(options?: ProducerOptions): KafkaProducer;
   transactionalProducer(options: TransactionalProducerOptions): TransactionalProducer;

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadYaml } from '../../config/yaml-loader.ts';
+import { KAFKA_CLIENT_NAMES } from '../kafka/client-registry.ts';
+import { dropDirOptions } from '../sources/drop-dir.ts';
 
 export const ROLES = ['mediate', 'rate', 'sink'] as const;
 export type Role = (typeof ROLES)[number];
@@ -103,6 +105,8 @@ export const serveSchema = z
         brokers: z.union([z.array(z.string()), z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))]).optional()
           .describe('bootstrap servers; default KAFKA_BROKERS'),
         'client-id': z.string().optional(),
+        client: z.enum(KAFKA_CLIENT_NAMES).optional()
+          .describe('Kafka client behind the port: kafkajs | platformatic; default RATESTREAM_KAFKA_CLIENT, else kafkajs'),
         'session-timeout-ms': int(6_000, 300_000).default(30_000)
           .describe('group session timeout: how long a killed member holds its partitions (broker minimum 6000)'),
         tls: z.union([bool, tlsObject]).optional().describe('true = TLS with the system CAs; or { ca-file, cert-file, key-file | key-env, … }'),
@@ -186,14 +190,7 @@ export const serveSchema = z
         'max-in-flight-bytes': o['max-in-flight-bytes'],
       }))
       .optional(),
-    watch: z
-      .array(z.object({
-        dir: z.string(),
-        feed: z.string(),
-        'poll-ms': int(50, 3_600_000).default(1000),
-        'batch-records': int(1, 1_000_000).default(5000),
-      }).strict())
-      .default([]),
+    watch: z.array(dropDirOptions).default([]),
   })
   .strict();
 

@@ -8,10 +8,9 @@
  * The in-run dedup window is not persisted: a duplicate that slips past it after a restart becomes a UDR with the same
  * id again, and the rate role's persisted dedup window (`rate.dedup-window` ids per udr partition) drops it.
  */
-import type { RawRecord, Reject } from '../../core/types.ts';
-import { KafkaDlqSink } from '../../mediation/dlq.ts';
+import type { Reject } from '../../core/types.ts';
 import { RuleWatcher } from '../../mediation/hot-reload.ts';
-import { heldRaw, Mediator } from '../../mediation/mediator.ts';
+import { heldRaw } from '../../mediation/mediator.ts';
 import type { ServiceEvent } from '../../rating/rater.ts';
 import type { ConsumedMessage, ProducerRecord, TopicPartition, TransactionalProducer } from '../kafka/port.ts';
 import { KIND_HEADER, KIND_SERVICE_EVENT } from './codecs.ts';
@@ -21,10 +20,16 @@ import { PairingStateReader, pairingStateRecords, pairingStateSpec, pairingState
 import { partitionKey, type StreamPipeline } from './pipelines.ts';
 import type { BatchCounts } from './batch-counts.ts';
 import { TxnRole, type TxnPartition } from './txn-role.ts';
+import { BatchDriver } from '../driver.ts';
+import { dlqRecord } from '../sinks/dlq-codec.ts';
+import { dlqRecords } from '../sinks/dlq-topic.ts';
+import { udrRecords } from '../sinks/kafka-topic.ts';
+import { rawBatch } from '../sources/kafka.ts';
 
 interface MediatePartition extends TxnPartition {
   pipeline?: StreamPipeline;
-  mediator?: Mediator;
+  /** the batch driver of this partition (mediation only: rating is the rate role's); its Mediator holds the state */
+  driver?: BatchDriver;
   binary: boolean;
 }
 
@@ -125,7 +130,7 @@ export class MediateRole extends TxnRole<MediatePartition> {
       const pipeline = this.feedByTopic.get(tp.topic);
       return {
         ...tp, producer, next, pipeline,
-        mediator: pipeline ? new Mediator(pipeline.mediation) : undefined,
+        driver: pipeline ? new BatchDriver(pipeline, { rate: false }) : undefined,
         binary: pipeline?.mediation.config.parser.type === 'avro',
       };
     });
@@ -151,8 +156,8 @@ export class MediateRole extends TxnRole<MediatePartition> {
         const mediation = part.pipeline!.mediation;
         const raws = snap.entries.flatMap((e) => e.value?.held ?? []).map(heldRaw);
         await mediation.parser.prepare?.(raws);
-        part.mediator!.restorePairing(snap);
-        this.log.info({ role: 'mediate', partition: `${part.topic}/${part.partition}`, pending: part.mediator!.pending, entries: reader.pending }, 'pairing state restored');
+        part.driver!.mediator.restorePairing(snap);
+        this.log.info({ role: 'mediate', partition: `${part.topic}/${part.partition}`, pending: part.driver!.mediator.pending, entries: reader.pending }, 'pairing state restored');
       }
     }));
     return parts;
@@ -160,20 +165,14 @@ export class MediateRole extends TxnRole<MediatePartition> {
 
   protected async transform(part: MediatePartition, msgs: ConsumedMessage[], m: BatchCounts): Promise<{ records: ProducerRecord[] }> {
     if (!part.pipeline) return { records: this.forwardEvents(part, msgs, m) };
-    const { feed, mediation, catalog } = part.pipeline;
-    // rules reloaded since the last batch: swap now, between batches (dedup and pairing state are kept)
-    if (part.mediator!.rules !== mediation) part.mediator!.swapRules(mediation);
-    const raws: RawRecord[] = [];
-    let empty = 0;
-    for (const msg of msgs) {
-      if (msg.value === null || msg.value.length === 0) { empty++; continue; }
-      const source = `${part.topic}/${part.partition}/${msg.offset}`;
-      raws.push(part.binary ? { feed, source, text: '', binary: msg.value } : { feed, source, text: msg.value.toString('utf8') });
-    }
-    m.recordsIn.inc({ role: 'mediate', feed }, msgs.length);
-    if (empty) m.ignored.inc({ role: 'mediate', feed, reason: 'empty' }, empty);
-    await mediation.parser.prepare?.(raws);
-    const res = part.mediator!.mediate(raws);
+    const { feed, catalog } = part.pipeline;
+    // the raw wire format back to raw records: origin coordinates, framing faults, the framer's ignored lines
+    const batch = rawBatch(msgs, part, feed, part.binary);
+    let framed = 0;
+    for (const [reason, n] of batch.ignored) { framed += n; m.ignored.inc({ role: 'mediate', feed, reason }, n); }
+    m.recordsIn.inc({ role: 'mediate', feed }, batch.records.length + framed);
+    // rules reloaded since the last batch: the driver swaps them now, between batches (dedup and pairing state kept)
+    const res = (await part.driver!.step(batch)).mediation;
     const t = this.ctx.topics;
     const out: ProducerRecord[] = [];
     // pairing state changes: in this transaction, with the UDRs, the rejects and the offsets
@@ -181,9 +180,9 @@ export class MediateRole extends TxnRole<MediatePartition> {
       await this.ensureStateTopic(feed); // pairing added by a hot reload
       for (const r of pairingStateRecords(this.stateTopic(feed), part.partition, res.pairingChanges, res.pairingClock)) out.push(r);
     }
-    for (const u of res.udrs) out.push({ topic: t.udr, key: partitionKey(catalog, u.ratingKey), value: this.ctx.codecs.udr.encode(u) });
+    for (const r of udrRecords(res.udrs, t.udr, (u) => this.ctx.codecs.udr.encode(u), (u) => partitionKey(catalog, u.ratingKey))) out.push(r);
     // rejects go to dlq.<feed> in the same transaction as the UDRs and the input offsets: exactly once, or not at all
-    for (const r of KafkaDlqSink.records(res.rejects, t.dlq)) out.push(r);
+    for (const r of dlqRecords(res.rejects, t.dlq)) out.push(r);
     for (const [reason, n] of res.ignored) m.ignored.inc({ role: 'mediate', feed, reason }, n);
     for (const r of res.rejects) m.rejected.inc({ stage: 'mediation', feed, reason: r.reason });
     m.recordsOut.inc({ role: 'mediate', topic: t.udr }, res.udrs.length);
@@ -205,14 +204,14 @@ export class MediateRole extends TxnRole<MediatePartition> {
         if (!ev || typeof ev.id !== 'string' || typeof ev.service !== 'string' || typeof ev.to !== 'string') throw new Error('needs id, service, to, at');
       } catch (e) {
         const r: Reject = { feed: 'service-events', source, reason: 'PARSE_ERROR', message: `service event: ${(e as Error).message}`, raw: text, rulesVersion: '' };
-        out.push(dlqRecord(t.dlqMediation, r));
+        out.push(dlqRecord(t.dlqMediation, r, 'mediation'));
         m.rejected.inc({ stage: 'mediation', feed: 'service-events', reason: 'PARSE_ERROR' });
         continue;
       }
       const key = this.eventKey(ev);
       if (key === undefined) {
         const r: Reject = { feed: 'service-events', source, reason: 'UNKNOWN_ACCOUNT', message: `service event ${ev.id}: service ${ev.service} is not in any catalog and the event names no account`, raw: text, rulesVersion: '' };
-        out.push(dlqRecord(t.dlqMediation, r));
+        out.push(dlqRecord(t.dlqMediation, r, 'mediation'));
         m.rejected.inc({ stage: 'mediation', feed: 'service-events', reason: 'UNKNOWN_ACCOUNT' });
         continue;
       }
@@ -229,8 +228,4 @@ export class MediateRole extends TxnRole<MediatePartition> {
     }
     return ev.account;
   }
-}
-
-export function dlqRecord(topic: string, r: Reject): ProducerRecord {
-  return { topic, key: r.feed, value: Buffer.from(JSON.stringify(r)) };
 }

@@ -1,18 +1,11 @@
-/** Pipelines of a serve config, compiled with the runtime's schema registry (Avro feeds resolve schema ids there). */
+/** Pipelines of a serve config, loaded by the one pipeline loader with the runtime's schema registry. */
 import { resolve } from 'node:path';
-import { loadYaml } from '../../config/yaml-loader.ts';
 import type { SchemaResolver } from '../../mediation/parsers/types.ts';
-import { compileMediationFile, type CompiledMediation } from '../../mediation/compiler.ts';
-import { pipelineSchema, type PipelineConfig } from '../../pipeline/schema.ts';
-import { loadCatalogFile, rootOf, type CompiledCatalog } from '../../rating/catalog.ts';
+import { type LoadedPipeline } from '../../pipeline/load.ts';
+import { rootOf, type CompiledCatalog } from '../../rating/catalog.ts';
+import { loadRuntimePipeline } from '../driver.ts';
 
-export interface StreamPipeline {
-  file: string;
-  config: PipelineConfig;
-  feed: string;
-  mediation: CompiledMediation;
-  catalog?: CompiledCatalog;
-}
+export type StreamPipeline = LoadedPipeline;
 
 export interface StreamPipelines {
   byFeed: Map<string, StreamPipeline>;
@@ -22,26 +15,19 @@ export interface StreamPipelines {
   schemaResolver?: SchemaResolver;
 }
 
-export function loadStreamPipelines(files: readonly string[], baseDir: string, schemaResolver?: SchemaResolver): StreamPipelines {
+export async function loadStreamPipelines(files: readonly string[], baseDir: string, schemaResolver: SchemaResolver): Promise<StreamPipelines> {
   const byFeed = new Map<string, StreamPipeline>();
   const catalogs = new Map<string, CompiledCatalog>();
   const catalogByFile = new Map<string, CompiledCatalog>();
   for (const f of files) {
-    const abs = resolve(baseDir, f);
-    const { value } = loadYaml(abs, pipelineSchema);
-    const dir = resolve(abs, '..');
-    const mediation = compileMediationFile(resolve(dir, value.mediation), { schemaResolver });
-    let catalog: CompiledCatalog | undefined;
-    if (value.catalog) {
-      const cf = resolve(dir, value.catalog);
-      catalog = catalogByFile.get(cf) ?? loadCatalogFile(cf);
-      catalogByFile.set(cf, catalog);
-      const other = catalogs.get(catalog.name);
-      if (other && other !== catalog) throw new Error(`two different catalogs are named ${catalog.name} (${other.file}, ${catalog.file})`);
-      catalogs.set(catalog.name, catalog);
+    const p = await loadRuntimePipeline(resolve(baseDir, f), { schemaResolver, catalogs: catalogByFile });
+    if (p.catalog) {
+      const other = catalogs.get(p.catalog.name);
+      if (other && other !== p.catalog) throw new Error(`two different catalogs are named ${p.catalog.name} (${other.file}, ${p.catalog.file})`);
+      catalogs.set(p.catalog.name, p.catalog);
     }
-    if (byFeed.has(value.feed)) throw new Error(`feed ${value.feed} is named by two pipelines (${byFeed.get(value.feed)!.file}, ${abs})`);
-    byFeed.set(value.feed, { file: abs, config: value, feed: value.feed, mediation, catalog });
+    if (byFeed.has(p.feed)) throw new Error(`feed ${p.feed} is named by two pipelines (${byFeed.get(p.feed)!.file}, ${p.file})`);
+    byFeed.set(p.feed, p);
   }
   return { byFeed, catalogs, schemaResolver };
 }

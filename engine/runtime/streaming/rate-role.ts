@@ -25,7 +25,7 @@ import { encodePoolBalance, encodeServiceState, KIND_HEADER, KIND_POOL_BALANCE, 
 import type { RoleContext } from './context.ts';
 import { DEDUP_PREFIX, DedupWindow, idHash } from './dedup-window.ts';
 import { barrierRecord, readUntilBarriers } from './kafka-util.ts';
-import { dlqRecord } from './mediate-role.ts';
+import { dlqRecord } from '../sinks/dlq-codec.ts';
 import type { BatchCounts } from './batch-counts.ts';
 import { TxnRole, type TxnPartition } from './txn-role.ts';
 
@@ -107,7 +107,7 @@ export class RateRole extends TxnRole<RatePartition> {
     const emit = (catName: string, res: RateBatchResult, asOf: number, feedOf: (c: Charge) => string, keyOf: (i: number, c: Charge) => Buffer | string | null) => {
       res.charges.forEach((c, i) => out.push({ topic: t.rated, key: keyOf(i, c), value: codecs.charge.encode({ ...c, feed: feedOf(c) }) }));
       for (const r of res.rejects) {
-        out.push(dlqRecord(t.dlqRating, r));
+        out.push(dlqRecord(t.dlqRating, r, 'rating'));
         m.rejected.inc({ stage: 'rating', feed: r.feed, reason: r.reason });
       }
       for (const e of res.events) out.push({ topic: t.ratingEvents, key: e.key, value: Buffer.from(JSON.stringify({ catalog: catName, ...e })) });

@@ -12,7 +12,7 @@ import { migrate } from '../../store/migrate.ts';
 import { createOpsServer } from '../../telemetry/http.ts';
 import { createLogger } from '../../telemetry/logger.ts';
 import { StreamMetrics } from '../../telemetry/metrics.ts';
-import { createKafkajsPort } from '../kafka/kafkajs-adapter.ts';
+import { createKafkaPort } from '../kafka/client-registry.ts';
 import type { KafkaAdmin, KafkaConnectionOptions, KafkaPort, KafkaProducer } from '../kafka/port.ts';
 import { SchemaRegistry } from '../kafka/schema-registry.ts';
 import { explainKafkaConnectError } from '../kafka/connect-error.ts';
@@ -20,8 +20,8 @@ import { createCodecs } from './codecs.ts';
 import { IngestGuard } from './ingest-guard.ts';
 import { type LoadedServeConfig, redactConfig, resolveSecret, type Role, type ServeConfig } from './config.ts';
 import type { RoleContext, StreamRole } from './context.ts';
-import { DropDirWatcher } from './drop-dir.ts';
-import { registerIngest } from './ingest-http.ts';
+import { DropDirWatcher } from '../sources/drop-dir.ts';
+import { registerIngest } from '../sources/http.ts';
 import { MediateRole } from './mediate-role.ts';
 import { loadStreamPipelines } from './pipelines.ts';
 import { RateRole } from './rate-role.ts';
@@ -102,7 +102,7 @@ export class StreamServer {
     const dir = this.loaded.dir;
     const roles = this.over.roles ?? c.roles;
     this.log.info({ config: redactConfig(c), roles }, 'starting');
-    const port0 = createKafkajsPort(kafkaConnection(c, dir), { logger: this.log });
+    const port0 = await createKafkaPort(kafkaConnection(c, dir), { logger: this.log, ...(c.kafka.client && { client: c.kafka.client }) });
     this.port = this.over.wrapPort ? this.over.wrapPort(port0) : port0;
     this.admin = this.port.admin();
     // the first connection: a wrong password, an untrusted certificate… is said plainly (and ends the start)
@@ -113,7 +113,7 @@ export class StreamServer {
     const user = resolveSecret(c.registry.username, dir, 'registry.username');
     const pass = resolveSecret(c.registry.password, dir, 'registry.password');
     this.registry = new SchemaRegistry({ url, ...(user && pass && { basicAuth: { username: user, password: pass } }) });
-    const pipelines = loadStreamPipelines(c.pipelines, dir, this.registry);
+    const pipelines = await loadStreamPipelines(c.pipelines, dir, this.registry);
     const feeds = [...pipelines.byFeed.keys()];
     const ensured = await this.admin.ensureTopics(topicSpecs(topics, feeds, c.topics.partitions, c.topics['replication-factor']));
     if (ensured.created.length) this.log.info({ created: ensured.created }, 'topics created');
@@ -134,6 +134,10 @@ export class StreamServer {
       registerIngest(this.http, {
         token, maxBodyBytes: ingest['max-body-bytes'], maxRecords: ingest['max-records'], producer: guard.wrap(this.producer!), metrics: this.metrics,
         rawTopic: (feed) => (pipelines.byFeed.has(feed) ? topics.raw(feed) : undefined), serviceEventsTopic: topics.serviceEventsIn,
+        parserOf: (feed) => {
+          const p = pipelines.byFeed.get(feed);
+          return p && { parser: p.mediation.parser, pairing: !!p.mediation.pairing };
+        },
       });
       guard.register(this.http);
     }
@@ -162,7 +166,7 @@ export class StreamServer {
     for (const w of c.watch) {
       const p = pipelines.byFeed.get(w.feed);
       if (!p) throw new Error(`watch: feed ${w.feed} is not one of the pipelines' feeds (${feeds.join(', ')})`);
-      const watcher = new DropDirWatcher({ dir: resolve(dir, w.dir), feed: w.feed, topic: topics.raw(w.feed), parser: p.mediation.parser, pollMs: w['poll-ms'], batchRecords: w['batch-records'], producer: this.producer!, metrics: this.metrics, log: this.log });
+      const watcher = new DropDirWatcher({ dir: resolve(dir, w.dir), feed: w.feed, topic: topics.raw(w.feed), parser: p.mediation.parser, pairing: !!p.mediation.pairing, pollMs: w['poll-ms'], batchRecords: w['batch-records'], producer: this.producer!, metrics: this.metrics, log: this.log });
       watcher.start();
       this.watchers.push(watcher);
     }

@@ -34,9 +34,6 @@ const LAYERS: readonly (readonly string[])[] = [
  * The coordinator deletes this list when that branch is merged; keep it to exactly these edges (file → file).
  */
 const PENDING_WIP_RUNTIME: readonly string[] = [
-  'mediation/dlq.ts → runtime/kafka/port.ts', // DLQ codec: one codec for file and topic (wip/runtime)
-  'mediation/pipeline-rules.ts → pipeline/schema.ts', // second pipeline loader → the one loader (wip/runtime)
-  'mediation/pipeline-rules.ts → runtime/kafka/schema-registry.ts', // registry resolver: the driver prepares parsers (wip/runtime)
 ];
 
 const root = resolve('engine');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runFolder } from '../../../engine/cli/commands/rerate.ts';
-import { stdinSourceName } from '../../../engine/cli/commands/run.ts';
+import { stdinSourceName } from '../../../engine/runtime/sources/stdin.ts';
 import { billingFile, resolveProject } from '../../../engine/cli/project-root.ts';
 import { cleanSql, explainSqlError, lineCol } from '../../../engine/store/user-query.ts';
 

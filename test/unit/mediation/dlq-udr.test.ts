@@ -5,19 +5,20 @@ import { join, resolve } from 'node:path';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import type { Udr } from '../../../engine/core/types.ts';
-import { dlqLine, KafkaDlqSink, rawFromReject, readDlq } from '../../../engine/mediation/dlq.ts';
+import { dlqLine, rawFromReject, readDlq } from '../../../engine/runtime/sinks/dlq-codec.ts';
+import { TopicDlq } from '../../../engine/runtime/sinks/dlq-topic.ts';
 import { Mediator } from '../../../engine/mediation/mediator.ts';
 import { CSV_RULES, compileText, tempDir } from './helpers.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
 
 describe('DLQ', () => {
-  it('Kafka sink: one message per reject on dlq.<feed>, key = source, reason header', async () => {
+  it('Kafka sink: one message per reject on dlq.<feed>, key = source, reason/stage/feed/rules version/source headers', async () => {
     const sent: unknown[] = [];
-    const sink = new KafkaDlqSink({ connect: async () => {}, disconnect: async () => {}, send: async (recs) => { sent.push(...recs); return []; } });
+    const sink = new TopicDlq({ connect: async () => {}, disconnect: async () => {}, send: async (recs) => { sent.push(...recs); return []; } });
     const r = new Mediator(compileText(CSV_RULES)).mediate([{ feed: 'cdr', source: 'f:1', text: 'a,V,acc,notanumber' }]);
     await sink.write(r.rejects);
-    expect(sent).toMatchObject([{ topic: 'dlq.cdr', key: 'f:1', headers: { reason: 'INVALID_FIELD' } }]);
+    expect(sent).toMatchObject([{ topic: 'dlq.cdr', key: 'f:1', headers: { reason: 'INVALID_FIELD', stage: 'mediation', feed: 'cdr', rulesVersion: r.rejects[0]!.rulesVersion, source: 'f:1' } }]);
     const back = readDlq((sent[0] as { value: Buffer }).value.toString());
     expect(back.entries[0]!.raw).toBe('a,V,acc,notanumber');
   });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Reject, Udr } from '../../../engine/core/types.ts';
 import { ConfigError } from '../../../engine/config/yaml-loader.ts';
-import { FileMediation } from '../../../engine/mediation/run-files.ts';
+import { FileMediation } from '../../helpers/file-mediation.ts';
 import { compileText } from './helpers.ts';
 
 const RULES = (extra: string) => `kind: mediation

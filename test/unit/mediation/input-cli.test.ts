@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RawRecord } from '../../../engine/core/types.ts';
-import { streamInput } from '../../../engine/runtime/sources/file-source.ts';
+import { FileSource } from '../../../engine/runtime/sources/file.ts';
 import { compileText, tempDir } from './helpers.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -95,7 +95,7 @@ describe('the embedded source hands the framer bytes', () => {
     const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('6,c1,ACMÉ,60\n')]);
     const chunks = [bytes.subarray(0, 2), bytes.subarray(2, 12), bytes.subarray(12)];
     const got: RawRecord[] = [];
-    await streamInput({ name: 'stdin', path: '-', bytes: 0 }, 'f', rules.parser, 100, async (recs) => { got.push(...recs); }, undefined, Readable.from(chunks));
+    for await (const b of new FileSource([{ name: 'stdin', path: '-', bytes: 0 }], rules.parser, 'f', 100, undefined, Readable.from(chunks)).batches()) got.push(...b.records);
     expect(got.map((r) => r.text)).toEqual(['6,c1,ACMÉ,60']);
   });
 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Reject, Udr } from '../../../engine/core/types.ts';
 import { ByteDecoder } from '../../../engine/mediation/parsers/decoder.ts';
 import { Mediator } from '../../../engine/mediation/mediator.ts';
-import { FileMediation } from '../../../engine/mediation/run-files.ts';
+import { FileMediation } from '../../helpers/file-mediation.ts';
 import { compileText, CSV_RULES, tempDir } from './helpers.ts';
 
 const rules = (parser: string) => CSV_RULES.replace('parser: { type: csv, columns: [id, kind, account, qty] }', `parser: ${parser}`);

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { encodeWire, staticSchemaResolver } from '../../../engine/mediation/parsers/avro.ts';
-import { FileMediation } from '../../../engine/mediation/run-files.ts';
+import { FileMediation } from '../../helpers/file-mediation.ts';
 import { Mediator } from '../../../engine/mediation/mediator.ts';
 import { compileText, tempDir, writeRules } from './helpers.ts';
 

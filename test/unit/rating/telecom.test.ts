@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatMoney } from '../../../engine/core/money.ts';
 import type { Udr } from '../../../engine/core/types.ts';
-import { FileMediation } from '../../../engine/mediation/run-files.ts';
+import { FileMediation } from '../../helpers/file-mediation.ts';
 import { loadPipeline } from '../../../engine/pipeline/load.ts';
 import { Rater } from '../../../engine/rating/rater.ts';
 

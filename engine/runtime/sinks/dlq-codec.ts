@@ -1,45 +1,34 @@
 /**
- * Dead-letter queue for mediation rejects: a JSON line per reject (the Reject fields + stage), replayable by
- * `ratestream replay-dlq`. Embedded mode appends to <dir>/<feed>.jsonl (engine/runtime/sinks/dlq-file.ts writes the
- * same format); on Kafka every reject goes to topic `dlq.<feed>`, key = source coordinates, value = the JSON line,
- * header `reason`.
+ * THE dead-letter codec, for the file DLQ (<data>/dlq/<feed>.jsonl) and the topic DLQ (dlq.<feed>, dlq.rating,
+ * dlq.mediation) alike: one JSON line per reject — the Reject fields (feed, source coordinates, reason, message, raw,
+ * rulesVersion) and the stage — replayable by `ratestream replay-dlq`. On a topic the message key is the source
+ * coordinates and the headers repeat `reason`, `stage`, `feed`, `rulesVersion` and `source`, always.
  */
 import { readFileSync } from 'node:fs';
-import type { RawRecord, Reject } from '../core/types.ts';
-import { REJECT_REASONS } from '../core/types.ts';
-import type { KafkaProducer, ProducerRecord } from '../runtime/kafka/port.ts';
+import type { RawRecord, Reject } from '../../core/types.ts';
+import { REJECT_REASONS } from '../../core/types.ts';
+import type { ProducerRecord } from '../kafka/port.ts';
 
-export interface DlqSink {
-  write(rejects: readonly Reject[]): Promise<void>;
+export type DlqStage = 'mediation' | 'rating';
+
+export interface DlqEntry extends Reject {
+  stage?: DlqStage;
 }
 
 export const dlqTopic = (feed: string) => `dlq.${feed}`;
 
-export function dlqLine(r: Reject, stage: 'mediation' | 'rating' = 'mediation'): string {
+export function dlqLine(r: Reject, stage: DlqStage = 'mediation'): string {
   return JSON.stringify({ ...r, stage });
 }
 
-/** Kafka DLQ: one message per reject on `dlq.<feed>` (acks=all through the port's idempotent producer). */
-export class KafkaDlqSink implements DlqSink {
-  constructor(private readonly producer: KafkaProducer) {}
-
-  /** `topicOf` names the topic per feed (default `dlq.<feed>`; serve adds its topic prefix) */
-  static records(rejects: readonly Reject[], topicOf: (feed: string) => string = dlqTopic): ProducerRecord[] {
-    return rejects.map((r) => ({
-      topic: topicOf(r.feed),
-      key: r.source,
-      value: Buffer.from(dlqLine(r)),
-      headers: { reason: r.reason, rulesVersion: r.rulesVersion },
-    }));
-  }
-
-  async write(rejects: readonly Reject[]): Promise<void> {
-    if (rejects.length) await this.producer.send(KafkaDlqSink.records(rejects));
-  }
-}
-
-export interface DlqEntry extends Reject {
-  stage?: string;
+/** one reject as a DLQ topic message */
+export function dlqRecord(topic: string, r: Reject, stage: DlqStage): ProducerRecord {
+  return {
+    topic,
+    key: r.source,
+    value: Buffer.from(dlqLine(r, stage)),
+    headers: { reason: r.reason, stage, feed: r.feed, rulesVersion: r.rulesVersion, source: r.source },
+  };
 }
 
 const REASONS = new Set<string>(REJECT_REASONS);

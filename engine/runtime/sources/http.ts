@@ -1,8 +1,11 @@
 /**
- * HTTP ingest for gateways: POST /v1/ingest/<feed> with a batch of usage → raw.<feed>; POST /v1/service-events →
- * service-events-in. Bodies: `application/json` (an array of records, or { "records": [...] }), `application/x-ndjson`
- * (one JSON record per line), `text/csv` / `text/plain` (one raw line per record; a header line is sent on as a
- * line and handled by the feed's rules). JSON records are sent as one JSON line each (the JSON feed parser's input).
+ * Source `http`: HTTP ingest for gateways: POST /v1/ingest/<feed> with a batch of usage → raw.<feed>; POST
+ * /v1/service-events → service-events-in. Bodies: `application/json` (an array of records, or { "records": [...] }),
+ * `application/x-ndjson` (one JSON record per line): one JSON line per record (the JSON feed parser's input);
+ * `text/csv` / `text/plain` / `application/octet-stream`: the body is a file of the feed, framed by THE framer loop
+ * (frameChunks, as `run` reads a file: header/trailer/comment lines consumed and counted as ignored, framing faults
+ * carried, binary formats sent as raw bytes). Records go out in the raw wire format (sources/kafka.ts) with
+ * coordinates `http-<feed>-<time>-<n>:<line>`.
  *
  * Auth: `Authorization: Bearer <token>` (config ingest.token; compared in constant time). Limits: body bytes (413),
  * records per request (413). Errors are 4xx with { error, message }; 202 { accepted } once Kafka acknowledged
@@ -12,8 +15,26 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { FeedParser } from '../../mediation/parsers/types.ts';
 import type { StreamMetrics } from '../../telemetry/metrics.ts';
 import type { KafkaProducer, ProducerRecord } from '../kafka/port.ts';
+import { ingestKey, rawProducerRecords, SOURCE_HEADER } from './kafka.ts';
+import { frameChunks, type SourceBatch, type SourceSpec } from './source.ts';
+
+const options = z.object({
+  enabled: z.boolean().default(true),
+  token: z.unknown().describe('bearer token gateways must send ({ env: NAME } or { file: PATH })'),
+  'max-body-bytes': z.number().int().default(16 << 20),
+  'max-records': z.number().int().default(100_000),
+}).strict();
+
+export const spec: SourceSpec<typeof options> = {
+  type: 'http',
+  description: 'POST /v1/ingest/<feed>: JSON / NDJSON records, or a text body framed like a file of the feed (serve ingest:).',
+  options,
+  examples: [{ enabled: true, token: { env: 'INGEST_TOKEN' } }],
+};
 
 export interface IngestOptions {
   token: string;
@@ -21,6 +42,8 @@ export interface IngestOptions {
   maxRecords: number;
   /** feed → raw topic (only configured feeds are accepted) */
   rawTopic: (feed: string) => string | undefined;
+  /** the feed's parser (text bodies are framed by it) and whether it pairs start/stop records */
+  parserOf: (feed: string) => { parser: FeedParser; pairing: boolean } | undefined;
   serviceEventsTopic: string;
   producer: KafkaProducer;
   metrics: StreamMetrics;
@@ -39,8 +62,30 @@ function authorised(header: string | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+const contentType = (req: FastifyRequest) => (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+const FRAMED = new Set(['text/csv', 'text/plain', 'application/octet-stream']);
+
+let requests = 0;
+/** the input unit of one request: `http-<feed>-<UTC time>-<n>` (a file name in coordinates) */
+const unitOf = (feed: string) => `http-${feed}-${new Date().toISOString().replace(/[-:]/g, '').replace('.', '-')}-${++requests}`;
+
+/** a text (or binary) body framed as a file of the feed */
+async function framedBody(body: unknown, parser: FeedParser, feed: string, unit: string, maxRecords: number): Promise<SourceBatch[]> {
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : '');
+  const out: SourceBatch[] = [];
+  let n = 0;
+  // the body is bounded by max-body-bytes: frame it whole, then count
+  for await (const b of frameChunks(parser, unit, feed, [bytes], maxRecords)) {
+    n += b.records.length;
+    out.push(b);
+  }
+  if (n > maxRecords) throw new HttpError(413, 'TOO_MANY_RECORDS', `${n} records, at most ${maxRecords} per request`);
+  if (n === 0) throw new HttpError(400, 'EMPTY', 'no records in the body');
+  return out;
+}
+
 function records(req: FastifyRequest, maxRecords: number, keyField?: string): Array<{ key: string | null; value: string }> {
-  const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const ct = contentType(req);
   const body = req.body;
   let out: Array<{ key: string | null; value: string }>;
   const keyOf = (o: unknown): string | null => {
@@ -54,7 +99,7 @@ function records(req: FastifyRequest, maxRecords: number, keyField?: string): Ar
     if (list.length > maxRecords) throw new HttpError(413, 'TOO_MANY_RECORDS', `${list.length} records, at most ${maxRecords} per request`);
     out = list.map((r) => ({ key: keyOf(r), value: typeof r === 'string' ? r : JSON.stringify(r) }));
   } else if (ct === 'application/x-ndjson' || ct === 'text/csv' || ct === 'text/plain') {
-    const text = typeof body === 'string' ? body : '';
+    const text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : '';
     const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
     if (lines.length > maxRecords) throw new HttpError(413, 'TOO_MANY_RECORDS', `${lines.length} records, at most ${maxRecords} per request`);
     out = lines.map((l, i) => {
@@ -65,7 +110,7 @@ function records(req: FastifyRequest, maxRecords: number, keyField?: string): Ar
         throw new HttpError(400, 'BAD_JSON', `line ${i + 1} is not JSON`);
       }
     });
-  } else throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `content-type ${ct || '(none)'}: use application/json, application/x-ndjson, text/csv or text/plain`);
+  } else throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `content-type ${ct || '(none)'}: use application/json, application/x-ndjson, text/csv, text/plain or application/octet-stream`);
   if (out.length === 0) throw new HttpError(400, 'EMPTY', 'no records in the body');
   return out;
 }
@@ -75,6 +120,7 @@ export function registerIngest(app: FastifyInstance, o: IngestOptions): void {
   app.addContentTypeParser(['text/csv', 'application/x-ndjson'], { parseAs: 'string', bodyLimit: o.maxBodyBytes }, asText);
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('text/plain', { parseAs: 'string', bodyLimit: o.maxBodyBytes }, asText);
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: o.maxBodyBytes }, (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => done(null, body));
 
   const fail = (reply: FastifyReply, e: HttpError) => {
     o.metrics.ingestErrors.inc({ source: 'http', status: String(e.status) });
@@ -101,24 +147,37 @@ export function registerIngest(app: FastifyInstance, o: IngestOptions): void {
     return reply.code(status).send({ error: code, message: status === 500 ? 'internal error' : err.message });
   });
 
-  const produce = async (topic: string, recs: Array<{ key: string | null; value: string }>) => {
-    const list: ProducerRecord[] = recs.map((r) => ({ topic, key: r.key, value: Buffer.from(r.value) }));
+  const sendAll = async (list: ProducerRecord[]) => {
     for (let i = 0; i < list.length; i += 5000) await o.producer.send(list.slice(i, i + 5000), { acks: -1 });
   };
+  const produce = (topic: string, recs: Array<{ key: string | null; value: string }>, unit?: string) =>
+    sendAll(recs.map((r, i) => ({ topic, key: r.key, value: Buffer.from(r.value), ...(unit && { headers: { [SOURCE_HEADER]: `${unit}:${i + 1}` } }) })));
 
   app.post<{ Params: { feed: string }; Querystring: { key?: string } }>('/v1/ingest/:feed', { bodyLimit: o.maxBodyBytes }, async (req, reply) => {
     const topic = o.rawTopic(req.params.feed);
     if (!topic) return fail(reply, new HttpError(404, 'UNKNOWN_FEED', `feed ${req.params.feed} is not served here`));
-    let recs;
+    const feed = req.params.feed;
+    const unit = unitOf(feed);
+    let accepted: number;
     try {
-      recs = records(req, o.maxRecords, req.query.key);
+      const f = o.parserOf(feed);
+      if (FRAMED.has(contentType(req)) && f) {
+        const batches = await framedBody(req.body, f.parser, feed, unit, o.maxRecords);
+        // one key: the request's records stay in order in one partition (as a drop-directory file's)
+        const key = ingestKey(feed, unit, f.pairing);
+        await sendAll(batches.flatMap((b) => rawProducerRecords(b, topic, key)));
+        accepted = batches.reduce((a, b) => a + b.records.length, 0);
+      } else {
+        const recs = records(req, o.maxRecords, req.query.key);
+        await produce(topic, recs, unit);
+        accepted = recs.length;
+      }
     } catch (e) {
       if (e instanceof HttpError) return fail(reply, e);
       throw e;
     }
-    await produce(topic, recs);
-    o.metrics.ingestRecords.inc({ source: 'http', feed: req.params.feed }, recs.length);
-    return reply.code(202).send({ accepted: recs.length, topic });
+    o.metrics.ingestRecords.inc({ source: 'http', feed }, accepted);
+    return reply.code(202).send({ accepted, topic });
   });
 
   app.post('/v1/service-events', { bodyLimit: o.maxBodyBytes }, async (req, reply) => {

@@ -1,0 +1,18 @@
+/** Connect fee: added once to a priced usage of more than zero (the fee of the rate of the first part). */
+import { formatMoney } from '../../core/money.ts';
+import { add, costText } from '../rational.ts';
+import type { MeasureContext, RatingStep } from './types.ts';
+
+export const connectFee: RatingStep = {
+  id: 'connect-fee',
+  phase: 'adjust',
+  description: 'add the connect fee of the first part\'s rate when the usage is more than zero',
+  applies: (ix) => ix.rates.some((r) => r.connectFee !== 0n),
+  run(ctx: MeasureContext): boolean {
+    const fee = ctx.feeRate.connectFee;
+    if (ctx.q <= 0 || fee === 0n) return false;
+    ctx.cost = add(ctx.cost, { n: fee, d: 1n });
+    if (ctx.host.tracing()) ctx.host.step(`connect fee ${formatMoney(fee)}${ctx.feeRate !== ctx.first ? ` (of ${ctx.feeRate.id}, the rate of the first part)` : ''} → ${costText(ctx.cost)}`);
+    return true;
+  },
+};

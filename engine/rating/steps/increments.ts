@@ -1,0 +1,28 @@
+/**
+ * Increments: a per-unit rate (price per `per`, charging increments or CGRateS-style steps) prices the whole
+ * quantity at the rate in force at the start. Zero usage of a per-unit rate is no charge.
+ */
+import { costText } from '../rational.ts';
+import type { MeasureContext, RatingStep } from './types.ts';
+
+export const increments: RatingStep = {
+  id: 'increments',
+  phase: 'usage',
+  description: 'per-unit price in charging increments (or steps) at the rate in force at the start',
+  applies: (ix) => ix.rates.some((r) => r.model.steps && r.model.basis === 'record'),
+  run(ctx: MeasureContext): boolean {
+    const { first, q, host } = ctx;
+    if (!first.model.steps || first.model.basis !== 'record') return false;
+    if (q === 0) {
+      ctx.detail = 'zero usage: no charge';
+      return true;
+    }
+    const r = first.model.price(q, 0);
+    ctx.cost = r.cost;
+    ctx.billed = r.billed;
+    ctx.detail = r.detail;
+    ctx.segments.push({ rate: first.id, window: first.windowId, from: 0, to: q, billed: r.billed });
+    if (host.tracing()) host.step(`  ${r.detail} = ${costText(r.cost)}`);
+    return true;
+  },
+};

@@ -1,0 +1,135 @@
+/**
+ * Rating steps: the pricing of one measure of one UDR as a sequence of small components, one file each, listed in
+ * the registry (registry.ts) with their phase. The Rater compiles, per plan and rate index, the steps that have
+ * anything to do there (`applies`) and runs them in phase order on one reused context (no allocation per step).
+ *
+ * Phases, in order:
+ *  - allocate: usage taken from pools/bundles before it is priced (share plans); may emit charges itself;
+ *  - usage   (exclusive: the first step that returns true prices it): the quantity → exact cost and billed units;
+ *  - adjust: connect fee, minimum and maximum cost;
+ *  - round:  the one rounding point of the charge;
+ *  - emit    (exclusive): the charge(s) with their lineage (one charge, or one per account of an allocation).
+ */
+import type { Charge, Udr } from '../../core/types.ts';
+import type { CgratesSplitter } from '../cgrates-split.ts';
+import type { CompiledCatalog, CompiledPlan, CompiledRate, CompiledServiceType, CoreState, RateIndex, Rounding, ServiceRef } from '../catalog.ts';
+import type { Frequency, Period } from '../durations.ts';
+import type { RateSelector } from '../rate-select.ts';
+import type { Cost } from '../rational.ts';
+import type { RatingState, ServiceStateEntry } from '../state.ts';
+
+export const STEP_PHASES = ['allocate', 'usage', 'adjust', 'round', 'emit'] as const;
+export type StepPhase = (typeof STEP_PHASES)[number];
+/** phases where only the first step that returns true runs */
+export const EXCLUSIVE_PHASES: ReadonlySet<StepPhase> = new Set(['usage', 'emit']);
+
+export interface ServiceView {
+  id: string;
+  account: string;
+  type: string;
+  plan: string;
+  typeDef?: CompiledServiceType;
+  entry?: ServiceStateEntry;
+  ref?: ServiceRef;
+}
+
+export interface RatingEvent {
+  type: 'service-state-changed' | 'bucket-threshold-reached' | 'first-use-activated';
+  key: string;
+  at: number;
+  detail: Record<string, unknown>;
+}
+
+/** One part of the priced usage; `cost` (window-split cgrates) is the part's rounded cost. */
+export interface Segment {
+  rate: string;
+  window: string;
+  from: number;
+  to: number;
+  billed: number;
+  cost?: string;
+}
+
+/** What steps may use of the Rater (the Rater implements it; steps never import it). */
+export interface RatingHost {
+  readonly catalog: CompiledCatalog;
+  readonly state: RatingState;
+  readonly select: RateSelector;
+  /** trace on for this UDR (explain) */
+  tracing(): boolean;
+  step(text: string): void;
+  touch(key: string): void;
+  emit(e: RatingEvent): void;
+  periodFor(freq: Frequency, t: number): Period;
+  /** services under the accounts (catalog and state), sorted by id */
+  scopeServices(accounts: string[]): ServiceView[];
+  scopeAccounts(owner: string, level: 'parent' | 'account'): string[];
+  coreAt(v: ServiceView, t: number): CoreState | undefined;
+  cgrates(): CgratesSplitter;
+  /** a usage charge of `u` (id from UDR id + sequence) with this lineage (an object, or its JSON text when not tracing) */
+  charge(u: Udr, seq: number, plan: string, product: string, rateId: string, matched: string, quantity: number, amount: bigint, lineage: Lineage | string): Charge;
+}
+
+/** lineage fields (undefined fields are left out of the JSON) */
+export type Lineage = Record<string, unknown>;
+
+/** The working state of one measure of one UDR, reused by the Rater from measure to measure. */
+export class MeasureContext {
+  u!: Udr;
+  measure = '';
+  svc: ServiceView | undefined;
+  svcState = '';
+  plan!: CompiledPlan;
+  via = '';
+  ix!: RateIndex;
+  /** charges of this UDR so far (steps of the emit and allocate phases push here) */
+  charges!: Charge[];
+  /** next charge sequence number within the UDR */
+  seq = 0;
+  /** quantity of the measure */
+  total = 0;
+  /** quantity taken by pools (allocate phase) */
+  inside = 0;
+  debits: Lineage[] = [];
+  /** quantity left to price (total - inside) */
+  q = 0;
+  /** selected rates at the matched prefix (reused array) */
+  readonly cands: CompiledRate[] = [];
+  prefix = '';
+  /** the rate in force at the usage start */
+  first!: CompiledRate;
+  /** the rate whose connect fee applies (first part of a split call) */
+  feeRate!: CompiledRate;
+  cost: Cost = { n: 0n, d: 1n };
+  billed = 0;
+  /** reused from measure to measure: the lineage is serialised when the charge is made */
+  readonly segments: Segment[] = [];
+  detail = '';
+  rounding!: Rounding;
+  capped: string | undefined;
+  /** usage step priced the final cost (adjust phase is skipped) */
+  final = false;
+  /** rounded amount (round phase) */
+  amount = 0n;
+  /** set by a step: the measure is rejected */
+  error: string | undefined;
+  errorReason: 'NO_RATE' | 'RATING_ERROR' = 'NO_RATE';
+
+  constructor(readonly host: RatingHost) {}
+
+  fail(message: string, reason: 'NO_RATE' | 'RATING_ERROR' = 'NO_RATE'): boolean {
+    this.error = message;
+    this.errorReason = reason;
+    return true;
+  }
+}
+
+export interface RatingStep {
+  readonly id: string;
+  readonly phase: StepPhase;
+  readonly description: string;
+  /** compile time: whether the step has anything to do for this rate index of this catalog */
+  applies(ix: RateIndex, cat: CompiledCatalog): boolean;
+  /** run on the context; in exclusive phases, true = handled (the phase ends) */
+  run(ctx: MeasureContext): boolean;
+}

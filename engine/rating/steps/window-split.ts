@@ -1,0 +1,59 @@
+/**
+ * Time-window split, `window-split: increment` (the default): usage in ms crossing a window change is priced
+ * increment by increment, each by the rate in force where it starts, at the step of its offset from the call start.
+ * Consecutive parts priced by the same rate are one segment. The rounding is the one with the most decimals.
+ */
+import { add, costText, ZERO } from '../rational.ts';
+import { billSteps } from '../price/per-unit.ts';
+import { nextEdge, type TimeWindow } from '../windows.ts';
+import type { MeasureContext, RatingStep } from './types.ts';
+
+const WINDOWS: TimeWindow[] = [];
+const ACC = { cost: ZERO, units: 0 };
+
+export const windowSplit: RatingStep = {
+  id: 'window-split',
+  phase: 'usage',
+  description: 'split usage in ms across time windows: each increment priced by the rate in force where it starts',
+  applies: (ix, cat) => cat.windowSplit !== 'cgrates' && ix.windowed && ix.splittable,
+  run(ctx: MeasureContext): boolean {
+    const { host, u, q, cands, first } = ctx;
+    if (u.unit !== 'ms' || ctx.measure || cands.length === 0 || q === 0) return false;
+    const t0 = u.startTime;
+    const clock = host.catalog.clock;
+    const sel = host.select;
+    const trace = host.tracing();
+    const segments = ctx.segments;
+    const acc = ACC;
+    acc.cost = ZERO;
+    acc.units = 0;
+    WINDOWS.length = 0;
+    for (let i = 0; i < cands.length; i++) WINDOWS.push(cands[i]!.window);
+    let pos = 0;
+    while (pos < q) {
+      const t = t0 + pos;
+      const r = pos === 0 ? first : sel.chooseAt(cands, t);
+      if (!r) return ctx.fail(`no rate holds at ${new Date(t).toISOString()} (${pos} ms into the usage)`);
+      const edge = nextEdge(clock, t, sel.local(t), WINDOWS) - t0;
+      const end = edge < q ? edge : q;
+      const u0 = acc.units;
+      const c0 = acc.cost;
+      const from = pos;
+      pos = billSteps(r.model.steps!, pos, end, acc);
+      const last = segments[segments.length - 1];
+      if (last && last.rate === r.id) { last.to = end; last.billed += acc.units - u0; }
+      else segments.push({ rate: r.id, window: r.windowId, from, to: end, billed: acc.units - u0 });
+      if (r.rounding.decimals > ctx.rounding.decimals) ctx.rounding = r.rounding;
+      if (trace) host.step(`  ${from}–${end} ms in window ${r.windowId} (rate ${r.id}): billed ${acc.units - u0} ms = ${costText(add(acc.cost, { n: -c0.n, d: c0.d }))}`);
+    }
+    ctx.cost = acc.cost;
+    ctx.billed = acc.units;
+    let detail = '';
+    for (let i = 0; i < segments.length; i++) {
+      const s = segments[i]!;
+      detail += `${i ? '; ' : ''}${s.window}:${s.rate} ${s.from}-${s.to} billed ${s.billed}`;
+    }
+    ctx.detail = detail;
+    return true;
+  },
+};

@@ -1,0 +1,958 @@
+/**
+ * KafkaPort on @platformatic/kafka 1.35 (pure TypeScript, maintained; 1.x is the last line running on Node 20).
+ * Everything platformatic-specific stays in this file.
+ *
+ * What it uses and what it adds (see port.ts for the contract):
+ * - Producer: idempotent and transactional producers as they are. The partitioner is the Java-compatible murmur2
+ *   (`compatibilityPartitioner`; the library's default differs from Java and kafkajs). A transaction that sent nothing
+ *   is cancelled locally, not ended on the broker (EndTxn on an empty transaction is INVALID_TXN_STATE).
+ * - TxnOffsetCommit carries the consumer's generation and member id when sendOffsets() is given groupMetadata()
+ *   (KIP-447): a member rebalanced out cannot commit its input offsets any more, whatever its transactional id.
+ * - Consumer: the library's group membership (join/sync/heartbeat, eager rebalancing, roundrobin assignment), but our
+ *   own fetch loop sending Fetch requests on its own connections: the library's message stream has no per-partition
+ *   pause, seek or batches, and its Consumer.fetch() crashes the process on some read_committed responses (#391).
+ *   read_committed records of aborted transactions are dropped here with the standard algorithm (1.35's own filter
+ *   keys aborted ranges by producer id only, so it also misses all but the last aborted transaction of a producer in
+ *   one fetch).
+ * - Offsets committed outside a transaction go through the OffsetCommit API directly (the library's commit() drops
+ *   the offset metadata the sink relies on).
+ */
+import {
+  Admin,
+  ConnectionPool,
+  Consumer,
+  FetchIsolationLevels,
+  FindCoordinatorKeyTypes,
+  IS_CONTROL,
+  IS_TRANSACTIONAL,
+  Producer,
+  compatibilityPartitioner,
+  kGetApi,
+  kGetConnection,
+} from '@platformatic/kafka';
+import type {
+  BaseOptions,
+  Broker,
+  ClusterMetadata,
+  Connection,
+  GroupAssignment,
+  MessageToProduce,
+  ProduceResult,
+  RecordsBatch,
+} from '@platformatic/kafka';
+import { pino, type Logger } from 'pino';
+import type {
+  BatchContext,
+  BatchHandler,
+  ConsumedMessage,
+  ConsumerGroupMetadata,
+  ConsumerOptions,
+  EnsureTopicsResult,
+  KafkaAdmin,
+  KafkaConnectionOptions,
+  KafkaConsumer,
+  KafkaHeadersOut,
+  KafkaPort,
+  KafkaProducer,
+  KafkaTransaction,
+  PartitionOffset,
+  PartitionsListener,
+  ProducerOptions,
+  ProducerRecord,
+  RecordMetadata,
+  SendOptions,
+  TopicPartition,
+  TopicPartitionOffset,
+  TopicSpec,
+  TransactionalProducer,
+  TransactionalProducerOptions,
+} from './port.ts';
+
+type FetchResponse = Awaited<ReturnType<Consumer['fetch']>>;
+type FetchRequestTopics = Parameters<Consumer['fetch']>[0]['topics'];
+/** the Fetch API as the library's kGetApi hands it out (sessionless: session id 0, epoch -1) */
+type FetchApi = (
+  connection: Connection,
+  maxWaitMs: number,
+  minBytes: number,
+  maxBytes: number,
+  isolationLevel: number,
+  sessionId: number,
+  sessionEpoch: number,
+  topics: FetchRequestTopics,
+  forgottenTopics: unknown[],
+  rackId: string,
+  callback: (error: Error | null, response?: FetchResponse) => void,
+) => void;
+type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
+
+export interface PlatformaticPortDeps {
+  /** warnings and errors of the adapter go here (default: pino at warn on stdout). */
+  logger?: Logger;
+}
+
+export function createPlatformaticPort(options: KafkaConnectionOptions, deps: PlatformaticPortDeps = {}): KafkaPort {
+  const logger = (deps.logger ?? pino({ level: 'warn' })).child({ component: 'kafka' });
+  const base = toBaseOptions(options);
+  const coordinators = new GroupCoordinators(base);
+  return {
+    client: 'platformatic',
+    fencesByGeneration: true,
+    admin: () => new PlAdmin(base),
+    producer: (opts) => new PlProducer(base, opts),
+    transactionalProducer: (opts) => new PlTransactionalProducer(base, opts, coordinators),
+    consumer: (opts) => new PlConsumer(base, opts, logger),
+  };
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// config
+
+export function toBaseOptions(o: KafkaConnectionOptions): BaseOptions {
+  if (o.brokers.length === 0) throw new Error('kafka: brokers must not be empty');
+  const b: BaseOptions = {
+    clientId: o.clientId ?? 'ratestream',
+    bootstrapBrokers: [...o.brokers],
+    // the library's default is 3 retries 250 ms apart: too few while a new topic's leader or a coordinator loads
+    retries: o.retry?.retries ?? 10,
+    retryDelay: o.retry?.initialRetryTimeMs ?? 300,
+  };
+  if (o.connectionTimeoutMs !== undefined) b.connectTimeout = o.connectionTimeoutMs;
+  if (o.requestTimeoutMs !== undefined) b.requestTimeout = o.requestTimeoutMs;
+  if (o.tls) b.tls = o.tls === true ? {} : { ...o.tls };
+  if (o.sasl) {
+    const mechanisms = { plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' } as const;
+    const mechanism = mechanisms[o.sasl.mechanism];
+    b.sasl = { mechanism, username: o.sasl.username, password: o.sasl.password };
+  }
+  return b;
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// conversions
+
+type Out = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
+
+function toMessage(r: ProducerRecord): Out {
+  const m: Out = { topic: r.topic, value: r.value as Buffer };
+  if (r.key !== null) m.key = typeof r.key === 'string' ? Buffer.from(r.key) : r.key;
+  if (r.partition !== undefined) m.partition = r.partition;
+  if (r.headers) {
+    const h = new Map<Buffer, Buffer>();
+    for (const [k, v] of Object.entries(r.headers)) h.set(Buffer.from(k), typeof v === 'string' ? Buffer.from(v) : v);
+    m.headers = h;
+  }
+  if (r.timestamp !== undefined) m.timestamp = BigInt(r.timestamp);
+  return m;
+}
+
+function toRecordMetadata(res: ProduceResult): RecordMetadata[] {
+  return (res.offsets ?? []).map((o) => ({ topic: o.topic, partition: o.partition, baseOffset: o.offset.toString() }));
+}
+
+const compression = (c: SendOptions['compression']): 'gzip' | 'none' => (c === 'gzip' ? 'gzip' : 'none');
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Retries errors the library marks retriable (leader not available, coordinator loading…) for a while. */
+async function retrying<T>(fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() + delay > deadline || !isRetriable(err)) throw err;
+      await sleep(delay);
+    }
+  }
+}
+
+function isRetriable(err: unknown): boolean {
+  const e = err as { canRetry?: boolean; findBy?: (k: string, v: unknown) => unknown; errors?: unknown[] };
+  if (e?.canRetry === true) return true;
+  if (typeof e?.findBy === 'function' && e.findBy('canRetry', true)) return true;
+  return /LEADER_NOT_AVAILABLE|NOT_LEADER|UNKNOWN_TOPIC_OR_PARTITION|COORDINATOR_LOAD|NOT_COORDINATOR|COORDINATOR_NOT_AVAILABLE/.test(errorText(err));
+}
+
+/** The error's message plus the codes of the broker errors it wraps (the library nests them). */
+export function errorText(err: unknown): string {
+  const parts: string[] = [];
+  const walk = (e: unknown, depth: number) => {
+    if (!e || typeof e !== 'object' || depth > 4) return;
+    const x = e as { message?: string; apiId?: string; code?: string; errors?: unknown[]; cause?: unknown };
+    if (x.message) parts.push(x.message);
+    if (x.apiId) parts.push(x.apiId);
+    if (x.code) parts.push(x.code);
+    for (const c of x.errors ?? []) walk(c, depth + 1);
+    if (x.cause) walk(x.cause, depth + 1);
+  };
+  walk(err, 0);
+  return parts.join(' ');
+}
+
+/** Wraps the library's error so the cause codes (e.g. PRODUCER_FENCED, ILLEGAL_GENERATION) are in the message. */
+function described(err: unknown): Error {
+  const text = errorText(err);
+  const e = err instanceof Error ? err : new Error(String(err));
+  if (text && text !== e.message) e.message = text;
+  return e;
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// group coordinators (for TxnOffsetCommit and OffsetCommit)
+
+class GroupCoordinators {
+  private admin?: Admin;
+  private readonly cache = new Map<string, number>();
+
+  constructor(private readonly base: BaseOptions) {}
+
+  async of(groupId: string, refresh = false): Promise<number> {
+    const known = this.cache.get(groupId);
+    if (known !== undefined && !refresh) return known;
+    this.admin ??= new Admin({ ...this.base, clientId: `${this.base.clientId}-coordinators` });
+    const res = await retrying(() => this.admin!.findCoordinator({ keyType: FindCoordinatorKeyTypes.GROUP, keys: [groupId] }));
+    const id = res.find((r) => r.key === groupId)?.nodeId;
+    if (id === undefined || id < 0) throw new Error(`kafka: no coordinator for group ${groupId}`);
+    this.cache.set(groupId, id);
+    return id;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// admin
+
+class PlAdmin implements KafkaAdmin {
+  private readonly admin: Admin;
+
+  constructor(base: BaseOptions) {
+    this.admin = new Admin(base);
+  }
+
+  async connect(): Promise<void> {
+    await this.admin.metadata({ topics: [] });
+  }
+
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<EnsureTopicsResult> {
+    const existing = new Set(await this.admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.topic));
+    for (const s of missing) {
+      const configs = Object.entries({ ...s.config, ...(s.compact && { 'cleanup.policy': 'compact' }) }).map(([name, value]) => ({ name, value }));
+      try {
+        await this.admin.createTopics({ topics: [s.topic], partitions: s.partitions, replicas: s.replicationFactor ?? -1, configs });
+      } catch (err) {
+        // another process may have created it meanwhile; anything else is a real failure
+        if (!(await this.admin.listTopics()).includes(s.topic)) throw described(err);
+      }
+    }
+    // new partitions are usable once their leader answers ListOffsets for them
+    for (const s of missing) await retrying(() => this.endOffsets(s.topic, s.partitions));
+    const metadata = await retrying(() => this.admin.metadata({ topics: specs.map((s) => s.topic), forceUpdate: true }));
+    for (const s of specs) {
+      const n = metadata.topics.get(s.topic)?.partitionsCount ?? 0;
+      if (n < s.partitions) throw new Error(`kafka: topic ${s.topic} has ${n} partitions, ${s.partitions} required`);
+    }
+    return { created: missing.map((s) => s.topic), existing: specs.filter((s) => existing.has(s.topic)).map((s) => s.topic) };
+  }
+
+  async deleteTopics(topics: readonly string[]): Promise<void> {
+    if (topics.length) await this.admin.deleteTopics({ topics: [...topics] });
+  }
+
+  listTopics(): Promise<string[]> {
+    return this.admin.listTopics();
+  }
+
+  private async partitionsOf(topic: string): Promise<number> {
+    const md = await retrying(() => this.admin.metadata({ topics: [topic], forceUpdate: true }));
+    const n = md.topics.get(topic)?.partitionsCount;
+    if (!n) throw new Error(`kafka: unknown topic ${topic}`);
+    return n;
+  }
+
+  async endOffsets(topic: string, knownPartitions?: number): Promise<PartitionOffset[]> {
+    const n = knownPartitions ?? (await this.partitionsOf(topic));
+    const res = await retrying(() =>
+      this.admin.listOffsets({
+        topics: [{ name: topic, partitions: Array.from({ length: n }, (_, partitionIndex) => ({ partitionIndex, timestamp: -1n })) }],
+      }),
+    );
+    return (res.find((t) => t.name === topic)?.partitions ?? [])
+      .map((p) => ({ partition: p.partitionIndex, offset: p.offset.toString() }))
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  async committedOffsets(groupId: string, topic: string): Promise<PartitionOffset[]> {
+    const n = await this.partitionsOf(topic);
+    const partitionIndexes = Array.from({ length: n }, (_, i) => i);
+    // requireStable: wait for offsets of transactions still being completed (KIP-447)
+    const res = await retrying(() => this.admin.listConsumerGroupOffsets({ groups: [{ groupId, topics: [{ name: topic, partitionIndexes }] }], requireStable: true }), 30_000);
+    const t = res.find((g) => g.groupId === groupId)?.topics.find((x) => x.name === topic);
+    const byPartition = new Map((t?.partitions ?? []).map((p) => [p.partitionIndex, p]));
+    return partitionIndexes.map((partition) => {
+      const p = byPartition.get(partition);
+      return { partition, offset: p ? p.committedOffset.toString() : '-1', ...(p?.metadata ? { metadata: p.metadata } : {}) };
+    });
+  }
+
+  disconnect(): Promise<void> {
+    return this.admin.close();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// producers
+
+class PlProducer implements KafkaProducer {
+  private readonly producer: Producer;
+  private readonly idempotent: boolean;
+
+  constructor(base: BaseOptions, opts: ProducerOptions = {}) {
+    this.idempotent = opts.idempotent ?? false;
+    this.producer = new Producer({ ...base, idempotent: this.idempotent, partitioner: compatibilityPartitioner, autocreateTopics: false });
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.metadata({ topics: [] });
+  }
+
+  async send(records: readonly ProducerRecord[], options: SendOptions = {}): Promise<RecordMetadata[]> {
+    if (records.length === 0) return [];
+    const acks = options.acks ?? -1;
+    try {
+      const res = await this.producer.send({
+        messages: records.map(toMessage),
+        // an idempotent producer takes acks=all only, and refuses an explicit value other than it
+        ...(this.idempotent ? {} : { acks }),
+        compression: compression(options.compression),
+      });
+      return toRecordMetadata(res);
+    } catch (err) {
+      throw described(err);
+    }
+  }
+
+  disconnect(): Promise<void> {
+    return this.producer.close();
+  }
+}
+
+class PlTransactionalProducer implements TransactionalProducer {
+  readonly transactionalId: string;
+  private readonly producer: Producer;
+
+  constructor(
+    base: BaseOptions,
+    opts: TransactionalProducerOptions,
+    private readonly coordinators: GroupCoordinators,
+  ) {
+    this.transactionalId = opts.transactionalId;
+    // the library sends `timeout` as the transaction timeout in InitProducerId (and uses it as its request timeout)
+    this.producer = new Producer({
+      ...base,
+      transactionalId: opts.transactionalId,
+      idempotent: true,
+      partitioner: compatibilityPartitioner,
+      autocreateTopics: false,
+      timeout: opts.transactionTimeoutMs ?? 60_000,
+    });
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.metadata({ topics: [] });
+  }
+
+  async begin(): Promise<KafkaTransaction> {
+    // The first beginTransaction() runs InitProducerId: it fences any older producer with the same id.
+    try {
+      // InitProducerId must say "no current producer id" (-1/-1): the library sends 0/0 by default, which the broker
+      // reads as "bump producer 0's epoch" and answers PRODUCER_FENCED once the transactional id has any history (a
+      // second instance, e.g. the new owner of a partition, could never initialise it)
+      return new PlTransaction(this.producer, await this.producer.beginTransaction({ producerId: -1n, producerEpoch: -1 }), this.coordinators);
+    } catch (err) {
+      // the library keeps the transaction it failed to prepare (every later begin() would be refused): drop it
+      await this.producer.transaction?.cancel().catch(() => undefined);
+      throw described(err);
+    }
+  }
+
+  disconnect(): Promise<void> {
+    return this.producer.close();
+  }
+}
+
+class PlTransaction implements KafkaTransaction {
+  private active = true;
+  /** anything added to the transaction on the broker (partitions or a group)? */
+  private touched = false;
+  private readonly groups = new Set<string>();
+
+  constructor(
+    private readonly producer: Producer,
+    private readonly tx: Transaction,
+    private readonly coordinators: GroupCoordinators,
+  ) {}
+
+  async send(records: readonly ProducerRecord[], options: Omit<SendOptions, 'acks'> = {}): Promise<RecordMetadata[]> {
+    if (records.length === 0) return [];
+    this.touched = true;
+    try {
+      return toRecordMetadata(await this.tx.send({ messages: records.map(toMessage), compression: compression(options.compression) }));
+    } catch (err) {
+      throw described(err);
+    }
+  }
+
+  async sendOffsets(group: string | ConsumerGroupMetadata, offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    const member = typeof group === 'string' ? { groupId: group, generationId: -1, memberId: '' } : group;
+    this.touched = true;
+    try {
+      if (!this.groups.has(member.groupId)) {
+        // AddOffsetsToTxn; the library only reads the consumer's groupId here
+        await this.tx.addConsumer({ groupId: member.groupId } as Parameters<Transaction['addConsumer']>[0]);
+        this.groups.add(member.groupId);
+      }
+      const coordinatorId = await this.coordinators.of(member.groupId);
+      // one TxnOffsetCommit per partition, one at a time (the library deduplicates concurrent commits)
+      for (const o of offsets) {
+        const message = {
+          topic: o.topic,
+          partition: o.partition,
+          offset: BigInt(o.offset) - 1n, // the library commits message.offset + 1
+          metadata: { consumer: { groupId: member.groupId, generationId: member.generationId, memberId: member.memberId, coordinatorId } },
+        } as unknown as Parameters<Transaction['addOffset']>[0];
+        await this.tx.addOffset(message);
+      }
+    } catch (err) {
+      throw described(err);
+    }
+  }
+
+  async commit(): Promise<void> {
+    await this.end(true);
+  }
+
+  async abort(): Promise<void> {
+    await this.end(false);
+  }
+
+  private async end(commit: boolean): Promise<void> {
+    try {
+      // EndTxn on a transaction that holds nothing is INVALID_TXN_STATE: finish it locally
+      if (!this.touched) await this.tx.cancel();
+      else if (commit) await this.tx.commit();
+      else await this.tx.abort();
+      this.active = false;
+    } catch (err) {
+      // a failed commit or abort leaves the library's transaction open: the port says discard the producer
+      this.active = false;
+      void this.producer;
+      throw described(err);
+    }
+  }
+
+  isActive(): boolean {
+    return this.active;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// consumer
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+interface PartitionState {
+  tp: TopicPartition;
+  /** next offset to fetch; undefined until known (listeners done and committed offset read) */
+  position?: bigint;
+  paused: boolean;
+  /** bumped by seek and revocation: batches fetched before are stale */
+  epoch: number;
+  /** resolves when the assignment listeners of this partition are done */
+  ready: Promise<void>;
+  readyDone: boolean;
+  failures: number;
+  retryAt: number;
+}
+
+class PlConsumer implements KafkaConsumer {
+  private readonly consumer: Consumer;
+  private readonly groupId: string;
+  private readonly fromBeginning: boolean;
+  private readonly concurrency: number;
+  private readonly isolation: 0 | 1;
+  private readonly maxWaitTimeMs: number;
+  private readonly minBytes: number;
+  private readonly maxBytes: number;
+  private readonly maxBytesPerPartition: number;
+  private readonly sessionTimeoutMs: number;
+  private readonly heartbeatIntervalMs: number;
+  private readonly rebalanceTimeoutMs: number;
+  private admin?: Admin;
+  private pool?: ConnectionPool;
+  private topics: string[] = [];
+  private readonly parts = new Map<string, PartitionState>();
+  private listenerChain: Promise<void> = Promise.resolve();
+  private readonly assignedListeners: PartitionsListener[] = [];
+  private readonly revokedListeners: PartitionsListener[] = [];
+  private readonly crashListeners: Array<(error: Error, restart: boolean) => void> = [];
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+
+  constructor(
+    private readonly base: BaseOptions,
+    opts: ConsumerOptions,
+    private readonly logger: Logger,
+  ) {
+    this.groupId = opts.groupId;
+    this.fromBeginning = opts.fromBeginning ?? true;
+    this.concurrency = Math.max(1, opts.partitionsConsumedConcurrently ?? 1);
+    this.isolation = (opts.isolation ?? 'read_committed') === 'read_committed' ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED;
+    this.maxWaitTimeMs = opts.maxWaitTimeMs ?? 5000;
+    this.minBytes = opts.minBytes ?? 1;
+    this.maxBytes = opts.maxBytes ?? 10 * 1024 * 1024;
+    this.maxBytesPerPartition = opts.maxBytesPerPartition ?? 1024 * 1024;
+    this.sessionTimeoutMs = opts.sessionTimeoutMs ?? 30_000;
+    this.heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 3000;
+    this.rebalanceTimeoutMs = opts.rebalanceTimeoutMs ?? 60_000;
+    this.consumer = new Consumer({
+      ...base,
+      groupId: opts.groupId,
+      autocommit: false,
+      isolationLevel: this.isolation,
+      sessionTimeout: this.sessionTimeoutMs,
+      heartbeatInterval: this.heartbeatIntervalMs,
+      rebalanceTimeout: this.rebalanceTimeoutMs,
+      maxWaitTime: this.maxWaitTimeMs,
+      minBytes: this.minBytes,
+      maxBytes: this.maxBytes,
+    });
+    this.consumer.on('consumer:group:join', (p) => this.onJoin(p.assignments ?? []));
+    // a failed rejoin (after the library's retries) is reported as 'error': without a listener it would throw
+    this.consumer.on('error', (err: Error) => {
+      this.logger.error({ err: described(err), group: this.groupId }, 'kafka consumer error');
+      for (const l of this.crashListeners) l(described(err), true);
+      if (this.running) void this.rejoin();
+    });
+  }
+
+  // -- membership
+
+  private async rejoin(): Promise<void> {
+    await sleep(1000);
+    if (!this.running) return;
+    try {
+      await this.consumer.joinGroup({});
+    } catch (err) {
+      this.consumer.emit('error', described(err));
+    }
+  }
+
+  private onJoin(assignments: GroupAssignment[]): void {
+    const next = new Map<string, TopicPartition>();
+    for (const a of assignments) for (const partition of a.partitions) next.set(tpKey(a.topic, partition), { topic: a.topic, partition });
+    const added = [...next].filter(([k]) => !this.parts.has(k)).map(([, tp]) => tp);
+    const removed = [...this.parts.values()].filter((p) => !next.has(tpKey(p.tp.topic, p.tp.partition))).map((p) => p.tp);
+    for (const tp of removed) this.parts.delete(tpKey(tp.topic, tp.partition));
+    if (added.length === 0 && removed.length === 0) return;
+    const done = this.listenerChain.then(async () => {
+      if (removed.length > 0) await this.notify(this.revokedListeners, removed);
+      if (added.length > 0) await this.notify(this.assignedListeners, added);
+    });
+    const states: PartitionState[] = added.map((tp) => ({ tp, paused: false, epoch: 0, ready: done, readyDone: false, failures: 0, retryAt: 0 }));
+    for (const s of states) this.parts.set(tpKey(s.tp.topic, s.tp.partition), s);
+    this.listenerChain = done.catch(() => undefined);
+    // once the listeners ran (they may have seeked), the rest start from the committed offset
+    void done.then(
+      () => this.initPositions(states),
+      (err: unknown) => {
+        this.logger.error({ err, group: this.groupId }, 'partitions-assigned listener failed');
+        for (const l of this.crashListeners) l(described(err), true);
+        // retried on the next fetch round
+        for (const s of states) s.ready = sleep(1000).then(() => this.initPositions([s]));
+      },
+    );
+    this.wake?.();
+  }
+
+  private async initPositions(states: PartitionState[]): Promise<void> {
+    const current = states.filter((s) => this.parts.get(tpKey(s.tp.topic, s.tp.partition)) === s);
+    const unknown = current.filter((s) => s.position === undefined);
+    if (unknown.length > 0) {
+      try {
+        const committed = await this.committed(unknown.map((s) => s.tp));
+        const missing = unknown.filter((s) => (committed.get(tpKey(s.tp.topic, s.tp.partition)) ?? -1n) < 0n);
+        const resets = missing.length ? await this.resetOffsets(missing.map((s) => s.tp)) : new Map<string, bigint>();
+        for (const s of unknown) {
+          if (s.position !== undefined) continue; // seeked meanwhile
+          const k = tpKey(s.tp.topic, s.tp.partition);
+          const c = committed.get(k) ?? -1n;
+          s.position = c >= 0n ? c : resets.get(k);
+        }
+      } catch (err) {
+        this.logger.warn({ err: described(err), group: this.groupId }, 'reading start offsets failed; retrying');
+        for (const s of unknown) s.ready = sleep(500).then(() => this.initPositions([s]));
+        return;
+      }
+    }
+    for (const s of current) s.readyDone = true;
+    this.wake?.();
+  }
+
+  private getAdmin(): Admin {
+    return (this.admin ??= new Admin({ ...this.base, clientId: `${this.base.clientId}-consumer-admin` }));
+  }
+
+  private async committed(tps: TopicPartition[]): Promise<Map<string, bigint>> {
+    const byTopic = new Map<string, number[]>();
+    for (const tp of tps) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
+    const res = await retrying(
+      () =>
+        this.getAdmin().listConsumerGroupOffsets({
+          groups: [{ groupId: this.groupId, topics: [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes })) }],
+          requireStable: true,
+        }),
+      30_000,
+    );
+    const out = new Map<string, bigint>();
+    for (const g of res) for (const t of g.topics) for (const p of t.partitions) out.set(tpKey(t.name, p.partitionIndex), p.committedOffset);
+    return out;
+  }
+
+  private async resetOffsets(tps: TopicPartition[]): Promise<Map<string, bigint>> {
+    const byTopic = new Map<string, number[]>();
+    for (const tp of tps) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
+    const timestamp = this.fromBeginning ? -2n : -1n;
+    const res = await retrying(() =>
+      this.getAdmin().listOffsets({
+        topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps.map((partitionIndex) => ({ partitionIndex, timestamp })) })),
+        isolationLevel: this.isolation,
+      }),
+    );
+    const out = new Map<string, bigint>();
+    for (const t of res) for (const p of t.partitions) out.set(tpKey(t.name, p.partitionIndex), p.offset);
+    return out;
+  }
+
+  private async notify(listeners: PartitionsListener[], tps: TopicPartition[]): Promise<void> {
+    for (const l of listeners) await l(tps);
+  }
+
+  private revokeAll(): void {
+    const all = [...this.parts.values()].map((p) => p.tp);
+    for (const p of this.parts.values()) p.epoch++;
+    this.parts.clear();
+    if (all.length === 0) return;
+    this.listenerChain = this.listenerChain
+      .then(() => this.notify(this.revokedListeners, all))
+      .catch((err) => this.logger.error({ err, group: this.groupId }, 'partitions-revoked listener failed'));
+  }
+
+  // -- port
+
+  async connect(): Promise<void> {
+    await this.consumer.metadata({ topics: [] });
+  }
+
+  async subscribe(topics: readonly string[]): Promise<void> {
+    this.topics = [...topics];
+    for (const t of topics) this.consumer.topics.track(t);
+  }
+
+  async run(handler: BatchHandler): Promise<void> {
+    this.running = true;
+    try {
+      await this.consumer.joinGroup({});
+    } catch (err) {
+      const e = described(err);
+      this.logger.error({ err: e, group: this.groupId }, 'joining the group failed');
+      for (const l of this.crashListeners) l(e, true);
+      void this.rejoin();
+    }
+    this.loop = this.fetchLoop(handler).catch((err: unknown) => {
+      const e = described(err);
+      this.logger.error({ err: e, group: this.groupId }, 'fetch loop failed');
+      for (const l of this.crashListeners) l(e, false);
+    });
+  }
+
+  private fetchable(): PartitionState[] {
+    const now = Date.now();
+    return [...this.parts.values()].filter((p) => !p.paused && p.readyDone && p.position !== undefined && p.retryAt <= now);
+  }
+
+  private async idle(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = done;
+    });
+    this.wake = undefined;
+  }
+
+  private async fetchLoop(handler: BatchHandler): Promise<void> {
+    let errorDelay = 100;
+    while (this.running) {
+      const parts = this.fetchable();
+      if (parts.length === 0) {
+        await this.idle(100);
+        continue;
+      }
+      let batches: Array<{ state: PartitionState; epoch: number; batch: Parameters<BatchHandler>[0]; next: bigint }>;
+      try {
+        batches = await this.fetchOnce(parts);
+        errorDelay = 100;
+      } catch (err) {
+        if (!this.running) break;
+        this.logger.warn({ err: described(err), group: this.groupId }, 'fetch failed; retrying');
+        this.consumer.clearMetadata();
+        await sleep(errorDelay);
+        errorDelay = Math.min(errorDelay * 2, 5000);
+        continue;
+      }
+      // hand the batches to the handler, up to `concurrency` partitions at a time
+      const queue = [...batches];
+      const worker = async () => {
+        for (let item = queue.shift(); item; item = queue.shift()) await this.handleBatch(handler, item);
+      };
+      await Promise.all(Array.from({ length: Math.min(this.concurrency, queue.length) }, worker));
+    }
+  }
+
+  private async handleBatch(
+    handler: BatchHandler,
+    { state, epoch, batch, next }: { state: PartitionState; epoch: number; batch: Parameters<BatchHandler>[0]; next: bigint },
+  ): Promise<void> {
+    const current = () => this.parts.get(tpKey(state.tp.topic, state.tp.partition)) === state && state.epoch === epoch;
+    // stale (seeked or revoked meanwhile), or paused after it was fetched: dropped, fetched again later
+    if (!current() || !this.running || state.paused) return;
+    if (batch.messages.length > 0) {
+      const context: BatchContext = {
+        heartbeat: async () => undefined, // the library heartbeats on its own timer
+        isRunning: () => this.running,
+        isStale: () => !current(),
+      };
+      try {
+        await handler(batch, context);
+        state.failures = 0;
+      } catch (err) {
+        state.failures++;
+        const delay = Math.min(100 * 2 ** state.failures, 5000);
+        state.retryAt = Date.now() + delay;
+        this.logger.warn({ err: described(err), group: this.groupId, topic: batch.topic, partition: batch.partition, attempt: state.failures }, 'batch failed; delivered again after a back-off');
+        if (state.failures % 5 === 0) for (const l of this.crashListeners) l(described(err), true);
+        return; // position unchanged: the batch is fetched and delivered again
+      }
+    }
+    if (current()) state.position = next;
+  }
+
+  private async fetchOnce(parts: PartitionState[]) {
+    const topics = [...new Set(parts.map((p) => p.tp.topic))];
+    const metadata: ClusterMetadata = await this.consumer.metadata({ topics });
+    const byLeader = new Map<number, PartitionState[]>();
+    for (const p of parts) {
+      const leader = metadata.topics.get(p.tp.topic)?.partitions[p.tp.partition]?.leader;
+      if (leader === undefined || leader < 0) continue;
+      byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
+    }
+    const epochs = new Map(parts.map((p) => [p, p.epoch] as const));
+    const results = await Promise.all(
+      [...byLeader].map(async ([node, ps]) => {
+        const byTopic = new Map<string, PartitionState[]>();
+        for (const p of ps) byTopic.set(p.tp.topic, [...(byTopic.get(p.tp.topic) ?? []), p]);
+        const idToTopic = new Map<string, string>();
+        const request = [...byTopic].map(([topic, tps]) => {
+          const topicId = metadata.topics.get(topic)!.id;
+          idToTopic.set(topicId, topic);
+          return {
+            topicId,
+            partitions: tps.map((p) => ({
+              partition: p.tp.partition,
+              fetchOffset: p.position!,
+              partitionMaxBytes: this.maxBytesPerPartition,
+              currentLeaderEpoch: -1,
+              lastFetchedEpoch: -1,
+            })),
+          };
+        });
+        const response = await this.fetchFrom(metadata, node, request);
+        return { response, idToTopic };
+      }),
+    );
+    const out: Array<{ state: PartitionState; epoch: number; batch: Parameters<BatchHandler>[0]; next: bigint }> = [];
+    for (const { response, idToTopic } of results) {
+      for (const t of response.responses) {
+        const topic = idToTopic.get(t.topicId);
+        if (topic === undefined) continue;
+        for (const p of t.partitions) {
+          const state = this.parts.get(tpKey(topic, p.partitionIndex));
+          if (!state || state.epoch !== epochs.get(state)) continue;
+          if (p.errorCode !== 0) {
+            if (p.errorCode === 1) {
+              // OFFSET_OUT_OF_RANGE (retention removed it): restart from the reset policy
+              const reset = await this.resetOffsets([state.tp]);
+              state.position = reset.get(tpKey(topic, p.partitionIndex)) ?? state.position;
+            } else this.consumer.clearMetadata();
+            continue;
+          }
+          const from = state.position!;
+          const { messages, next } = decodePartition(p.records ?? [], p.abortedTransactions ?? [], from, this.isolation === FetchIsolationLevels.READ_COMMITTED);
+          if (next === from && messages.length === 0) continue;
+          out.push({ state, epoch: state.epoch, next, batch: { topic, partition: p.partitionIndex, highWatermark: p.highWatermark.toString(), messages } });
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * One Fetch request to one broker, on this member's own connections (a long-polling fetch must not hold up the
+   * heartbeats). Not Consumer.fetch(): under read_committed, 1.35 post-filters the response and crashes the process
+   * (TypeError in a socket callback) when an abort marker's producer is missing from the aborted list
+   * (platformatic/kafka#391); decodePartition() does that filtering instead.
+   */
+  private async fetchFrom(metadata: ClusterMetadata, node: number, topics: FetchRequestTopics): Promise<FetchResponse> {
+    const broker = metadata.brokers.get(node);
+    if (!broker) throw new Error(`kafka: broker ${node} unknown`);
+    this.pool ??= new ConnectionPool(this.base.clientId, { ...this.base });
+    const connection = await this.pool.get(broker);
+    const api = await new Promise<FetchApi>((res, rej) => this.consumer[kGetApi]('Fetch', (e, a) => (e ? rej(e) : res(a as unknown as FetchApi))));
+    return new Promise<FetchResponse>((res, rej) =>
+      api(connection, this.maxWaitTimeMs, this.minBytes, this.maxBytes, this.isolation, 0, -1, topics, [], '', (e, r) => (e ? rej(described(e)) : res(r!))),
+    );
+  }
+
+  pause(partitions: readonly TopicPartition[]): void {
+    for (const tp of partitions) {
+      const s = this.parts.get(tpKey(tp.topic, tp.partition));
+      if (s) s.paused = true;
+    }
+  }
+
+  resume(partitions: readonly TopicPartition[]): void {
+    for (const tp of partitions) {
+      const s = this.parts.get(tpKey(tp.topic, tp.partition));
+      if (s) s.paused = false;
+    }
+    this.wake?.();
+  }
+
+  seek(position: TopicPartitionOffset): void {
+    const s = this.parts.get(tpKey(position.topic, position.partition));
+    if (!s) return;
+    s.position = BigInt(position.offset);
+    s.epoch++;
+    s.retryAt = 0;
+  }
+
+  async commitOffsets(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    const byTopic = new Map<string, Array<{ partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string | null }>>();
+    for (const o of offsets) {
+      const list = byTopic.get(o.topic) ?? [];
+      list.push({ partitionIndex: o.partition, committedOffset: BigInt(o.offset), committedLeaderEpoch: -1, committedMetadata: o.metadata ?? null });
+      byTopic.set(o.topic, list);
+    }
+    const topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
+    // the library's commit() drops metadata: call OffsetCommit directly on the group coordinator
+    await retrying(async () => {
+      const coordinatorId = await this.consumer.findGroupCoordinator();
+      const metadata = await this.consumer.metadata({ topics: [] });
+      const broker = metadata.brokers.get(coordinatorId);
+      if (!broker) throw new Error(`kafka: coordinator ${coordinatorId} of group ${this.groupId} unknown`);
+      const connection = await new Promise<Connection>((res, rej) => this.consumer[kGetConnection](broker as Broker, (e, c) => (e ? rej(e) : res(c!))));
+      type Api = (connection: Connection, groupId: string, generation: number, memberId: string | null, instanceId: string | null, topics: unknown[], cb: (e: Error | null) => void) => void;
+      const api = await new Promise<Api>((res, rej) => this.consumer[kGetApi]('OffsetCommit', (e, a) => (e ? rej(e) : res(a as unknown as Api))));
+      await new Promise<void>((res, rej) => api(connection, this.groupId, this.consumer.generationId, this.consumer.memberId, null, topics, (e) => (e ? rej(described(e)) : res())));
+    });
+  }
+
+  onPartitionsAssigned(listener: PartitionsListener): void {
+    this.assignedListeners.push(listener);
+  }
+
+  onPartitionsRevoked(listener: PartitionsListener): void {
+    this.revokedListeners.push(listener);
+  }
+
+  onCrash(listener: (error: Error, restart: boolean) => void): void {
+    this.crashListeners.push(listener);
+  }
+
+  assignment(): TopicPartition[] {
+    return [...this.parts.values()].map((p) => p.tp);
+  }
+
+  groupMetadata(): ConsumerGroupMetadata {
+    return { groupId: this.groupId, generationId: this.consumer.memberId ? this.consumer.generationId : -1, memberId: this.consumer.memberId ?? '' };
+  }
+
+  async disconnect(): Promise<void> {
+    const wasRunning = this.running;
+    this.running = false;
+    this.wake?.();
+    // the batches in hand finish (their transactions commit) before the member leaves the group
+    await this.loop;
+    // close() leaves the group when the member joined
+    await this.consumer.close().catch((err: unknown) => wasRunning && this.logger.warn({ err: described(err) }, 'leaving the group failed'));
+    await this.admin?.close().catch(() => undefined);
+    await this.pool?.close().catch(() => undefined);
+    this.revokeAll();
+    await this.listenerChain;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// record batches → messages (read_committed filtering)
+
+const CONTROL_ABORT = 0;
+
+/**
+ * Messages of one partition's fetch at or after `from`, and the next offset to fetch. Under read_committed, records of
+ * aborted transactions are dropped: an aborted transaction listed by the broker (producer id, first offset) covers
+ * that producer's transactional batches from its first offset up to its abort marker (Java client algorithm).
+ */
+export function decodePartition(
+  batches: readonly RecordsBatch[],
+  aborted: ReadonlyArray<{ producerId: bigint; firstOffset: bigint }>,
+  from: bigint,
+  readCommitted: boolean,
+): { messages: ConsumedMessage[]; next: bigint } {
+  const pending = readCommitted ? [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0)) : [];
+  const abortedProducers = new Set<bigint>();
+  const messages: ConsumedMessage[] = [];
+  let next = from;
+  for (const batch of batches) {
+    const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
+    if (last + 1n > next) next = last + 1n;
+    if (readCommitted) {
+      while (pending.length > 0 && pending[0]!.firstOffset <= last) abortedProducers.add(pending.shift()!.producerId);
+    }
+    if (batch.attributes & IS_CONTROL) {
+      const r = batch.records[0];
+      if (r?.key && r.key.length >= 4 && r.key.readInt16BE(2) === CONTROL_ABORT) abortedProducers.delete(batch.producerId);
+      continue;
+    }
+    if (readCommitted && batch.attributes & IS_TRANSACTIONAL && abortedProducers.has(batch.producerId)) continue;
+    for (const record of batch.records) {
+      const offset = batch.firstOffset + BigInt(record.offsetDelta);
+      if (offset < from) continue;
+      const headers: KafkaHeadersOut = {};
+      for (const [k, v] of record.headers) if (k) headers[k.toString()] = v ?? Buffer.alloc(0);
+      messages.push({
+        offset: offset.toString(),
+        key: record.key ?? null,
+        value: record.value ?? null,
+        headers,
+        timestamp: (batch.firstTimestamp + record.timestampDelta).toString(),
+      });
+    }
+  }
+  return { messages, next };
+}
