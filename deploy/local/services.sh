@@ -357,6 +357,8 @@ launch() {
   local name="$1"; shift
   mkdir -p "$RUN/$name"
   : >"$RUN/$name/stdout.log"
+  # a PID file left by a killed process (kill -9, crash) must not pass for the new one's
+  rm -f "$RUN/$name.pid"
   setsid bash -c 'echo $$ >"$0"; exec "$@"' "$RUN/$name.pid" "$@" \
     </dev/null >>"$RUN/$name/stdout.log" 2>&1 9>&- &
   local i

@@ -5,6 +5,7 @@
  * RATESTREAM_KEEP_SERVICES=1 a plain `up` leaves the services running for the next run.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -45,13 +46,18 @@ export interface SecuredKafka {
   caFile: string;
   /** drops this process's lease (stops the broker when no other run holds one and it was started leased) */
   release(): Promise<void>;
+  /** starts it again after it died (e.g. was killed by a chaos test), under the same lease */
+  restart(): Promise<void>;
+  /** the broker's process id (from services.sh's PID file), for chaos tests that kill it */
+  pid(): number;
 }
 
 /** Starts (or reuses) the secured broker of `services.sh secure` under a lease of this process. */
 export async function startSecuredKafka(): Promise<SecuredKafka> {
   const keep = process.env.RATESTREAM_KEEP_SERVICES === '1';
   const lease = String(process.pid);
-  const env = parseServicesEnv(await runServices(keep ? ['secure', 'up'] : ['secure', 'up', '--lease', lease]));
+  const up = keep ? ['secure', 'up'] : ['secure', 'up', '--lease', lease];
+  const env = parseServicesEnv(await runServices(up));
   const need = (k: string) => {
     const v = env[k];
     if (!v) throw new Error(`services.sh secure up printed no ${k}`);
@@ -66,5 +72,9 @@ export async function startSecuredKafka(): Promise<SecuredKafka> {
     release: async () => {
       if (!keep) await runServices(['secure', 'release', lease]);
     },
+    restart: async () => {
+      await runServices(up);
+    },
+    pid: () => Number(readFileSync(join(process.env.RATESTREAM_SECURE_RUN_DIR ?? join(ROOT, 'deploy', 'local', '.run-secure'), 'kafka.pid'), 'utf8').trim()),
   };
 }
