@@ -5,7 +5,8 @@
  *    ConnectFee of the first slot (CGRateS GetRateInterval takes RateSlots[0].ConnectFee); RateUnit/RateIncrement
  *    0 → 1s (GetRateParameters); bare numbers are units (ns in CGRateS = bytes / events for data and sms).
  *  - DestinationRates → rates with destinations (longest prefix wins; `*any` = no destination), RoundingMethod
- *    (*up → up, *down → down, *middle → half-up) and RoundingDecimals, MaxCost with *free (cap) / *disconnect.
+ *    (*up → up, *down → down, *middle → half-up) and RoundingDecimals, MaxCost with *free (caps the cost) /
+ *    *disconnect (a finished call keeps its price: CGRateS uses it to limit the usage a session is authorized for).
  *  - Timings → windows from StartTime to the end of the day (days, months, monthdays, years); RatingPlans bindings
  *    → rate window + weight (equal weights: the window that started most recently wins, as CGRateS' closest left
  *    margin).
@@ -95,6 +96,10 @@ export interface ImportOptions {
 export function importCgrates(dir: string, outDir: string, opts: ImportOptions = {}): ImportResult {
   const roundingDecimals = opts.roundingDecimals ?? 5;
   if (!Number.isInteger(roundingDecimals) || roundingDecimals < 0 || roundingDecimals > 10) throw new Error(`rounding decimals must be an integer from 0 to 10 (got ${opts.roundingDecimals})`);
+  const tariff = ['Destinations', 'Rates', 'DestinationRates', 'RatingPlans', 'RatingProfiles'];
+  if (!tariff.some((f) => existsSync(join(dir, `${f}.csv`)))) {
+    throw new Error(`no CGRateS tariff CSVs found in ${dir} (expected ${tariff.map((f) => `${f}.csv`).join(', ')}; Timings.csv optional)`);
+  }
   const notes: string[] = [];
   const timings = new Map<string, Record<string, unknown>>();
   for (const r of readCsv(dir, 'Timings')) {
@@ -254,7 +259,9 @@ export function importCgrates(dir: string, outDir: string, opts: ImportOptions =
     '## Semantics kept',
     '- longest destination prefix first, then the time window; equal weights: the window that started most recently (CGRateS closest left margin).',
     `- calls are priced as CGRateS timespans (catalog \`window-split: cgrates\`, \`cgrates-rounding-decimals: ${roundingDecimals}\`): see "Calls crossing a time-of-day change" below.`,
-    '- connect fee once per call (the rate of the first timespan), MaxCost *free caps the cost, *disconnect bills up to the increment where the cap is reached.',
+    '- connect fee once per call (the rate of the first timespan).',
+    '- MaxCost with MaxCostStrategy *free → `max-cost: { strategy: free }`: the cost of the call is capped at MaxCost.',
+    '- MaxCost with *disconnect → `max-cost: { strategy: disconnect }`: the price of a finished (rated) call is **not** changed; in CGRateS the strategy limits the usage a session is authorized for (the call is disconnected when its cost would reach MaxCost), which is a session-control decision, not a price. ratestream has no authorize call yet, so the imported cap is kept for it but does not change rated charges.',
     '- subject without a profile, or without a rate for the destination and no FallbackSubjects → the tenant\'s *any profile.',
     '- rounding: CGRateS rounds the total with the method of the timespan with the most decimals (GetLongestRounding); we do the same.',
     '',

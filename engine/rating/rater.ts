@@ -21,10 +21,11 @@ import { type CompiledCatalog, type CompiledPlan, type CoreState, NEW_STATE, typ
 import { type Frequency, monthsBetween, type Period, periodOf } from './durations.ts';
 import { CgratesSplitter } from './cgrates-split.ts';
 import { RateSelector } from './rate-select.ts';
-import { ZERO } from './rational.ts';
+import { add, ZERO } from './rational.ts';
+import { SESSION_ATTR, type SessionPart, sessionPart } from './sessions.ts';
 import { compileStepPlan, type StepPlan } from './steps/registry.ts';
 import { type Lineage, MeasureContext, type RatingEvent, type RatingHost, type ServiceView } from './steps/types.ts';
-import { collectChanges, emptyState, type FirstUseCounter, type RatingState, restoreState, type ServiceStateEntry, type StateChange, stateKey } from './state.ts';
+import { collectChanges, emptyState, type FirstUseCounter, type RatingState, restoreState, type ServiceStateEntry, type SessionState, type StateChange, stateKey } from './state.ts';
 
 export type { RatingEvent, ServiceView } from './steps/types.ts';
 
@@ -422,7 +423,11 @@ export class Rater implements RatingHost {
       }
     }
     if (!plan || !measures) {
-      rejects.push(this.reject(u, 'NO_RATE', `plan ${plans.map((p) => p.plan.id).join(' / ')} has no rate for usage class ${u.usageClass}`));
+      const names = plans.map((p) => p.plan.id).join(' / ');
+      const priced = plans.some((p) => p.plan.measures.has(u.usageClass));
+      rejects.push(this.reject(u, 'NO_RATE', priced
+        ? `plan ${names} has no ${u.usageClass} rate for destination ${u.destination || '(none)'}`
+        : `plan ${names} has no rate for usage class ${u.usageClass}${u.destination ? ` (destination ${u.destination})` : ''}`));
       return;
     }
     if (this.steps) this.step(`plan ${plan.id} (product ${plan.product}) via ${via}`);
@@ -471,22 +476,60 @@ export class Rater implements RatingHost {
     return false;
   }
 
-  /** select the rate and run the usage, adjust, round and emit steps; false = rejected (ctx.error says why) */
+  /**
+   * Select the rate and run the usage, adjust, round and emit steps; false = rejected (ctx.error says why). A part
+   * of a session (partial records, sessions.ts) is priced as the whole call so far from the session start, and
+   * charged the difference to what its earlier parts were charged.
+   */
   private priceMeasure(ctx: MeasureContext, sp: StepPlan, q: number): boolean {
     const u = ctx.u;
-    const t0 = u.startTime;
-    const prefix = this.select.candidates(ctx.ix, u, ctx.measure, ctx.svcState, t0, ctx.cands);
+    let part: SessionPart | null = null;
+    if (!ctx.measure && ctx.inside === 0 && u.attrs[SESSION_ATTR]) {
+      const p = sessionPart(u, this.state);
+      if (typeof p === 'string') return !ctx.fail(p, 'RATING_ERROR');
+      part = p;
+    }
+    const prior = part?.entry;
+    // the pricing view of the record: a later part is priced from the session start, for the whole call so far
+    const pu = prior ? { ...u, startTime: prior.start } : u;
+    const t0 = pu.startTime;
+    const prefix = this.select.candidates(ctx.ix, pu, ctx.measure, ctx.svcState, t0, ctx.cands);
     if (prefix === null) return !ctx.fail(`no rate for ${u.usageClass}${ctx.measure ? `/${ctx.measure}` : ''} in ${u.unit}${u.destination ? ` to ${u.destination}` : ''} at ${new Date(t0).toISOString()}`);
     const first = this.select.chooseAt(ctx.cands, t0)!;
+    // period-basis tiers count every record already: a session's parts are rated on their own there
+    if (part && first.model.basis === 'period') part = null;
+    const callQ = part && prior ? prior.quantity + q : q;
     if (this.steps) this.step(`rate ${first.id}: ${first.matchedText}${prefix !== '*any' ? ` (longest prefix ${prefix})` : ''}, ${first.model.describe()}`);
-    ctx.q = q; ctx.prefix = prefix; ctx.first = first; ctx.feeRate = first; ctx.rounding = first.rounding;
-    ctx.cost = ZERO; ctx.billed = 0; ctx.segments.length = 0; ctx.detail = ''; ctx.capped = undefined; ctx.final = false;
+    if (part && this.steps) this.step(`session ${part.id} part ${part.seq}: ${prior ? `the call so far (${prior.quantity} + ${q} from ${new Date(prior.start).toISOString()}) is priced whole; this part is charged the difference to the ${formatMoney(BigInt(prior.amount))} already charged` : 'first part: priced as a call of its own'}`);
+    ctx.u = pu;
+    ctx.q = callQ; ctx.prefix = prefix; ctx.first = first; ctx.feeRate = first; ctx.rounding = first.rounding;
+    ctx.cost = ZERO; ctx.billed = 0; ctx.segments.length = 0; ctx.detail = ''; ctx.capped = undefined; ctx.session = undefined;
     for (const st of sp.usage) if (st.run(ctx)) break;
     if (ctx.error !== undefined) return false;
-    if (!ctx.final) for (const st of sp.adjust) { st.run(ctx); if (ctx.error !== undefined) return false; }
+    for (const st of sp.adjust) { st.run(ctx); if (ctx.error !== undefined) return false; }
     for (const st of sp.round) st.run(ctx);
+    ctx.u = u;
+    if (part) this.sessionCharged(ctx, part, q, callQ);
     for (const st of sp.emit) if (st.run(ctx)) break;
     return true;
+  }
+
+  /** the part's share of the call (after rounding the whole call): amount, billed quantity and cost minus the earlier parts' */
+  private sessionCharged(ctx: MeasureContext, part: SessionPart, q: number, callQ: number): void {
+    const prior = part.entry;
+    const callAmount = ctx.amount;
+    const callBilled = ctx.billed;
+    const priorAmount = prior ? BigInt(prior.amount) : 0n;
+    ctx.amount = callAmount - priorAmount;
+    ctx.billed = callBilled - (prior?.billed ?? 0);
+    ctx.cost = add(ctx.cost, { n: -priorAmount, d: 1n });
+    ctx.q = q;
+    ctx.session = { id: part.id, part: part.seq, prior: prior?.quantity ?? 0, callQuantity: callQ, callBilled, callAmount: formatMoney(callAmount), priorAmount: formatMoney(priorAmount) };
+    const sessions = (this.state.sessions ??= Object.create(null) as Record<string, SessionState>);
+    if (part.final) delete sessions[part.key];
+    else sessions[part.key] = { start: prior?.start ?? ctx.u.startTime, quantity: callQ, billed: callBilled, amount: callAmount.toString(), seq: part.seq, parts: (prior?.parts ?? 0) + 1 };
+    this.touched.add(stateKey('sessions', part.key));
+    if (this.steps) this.step(`session ${part.id}: call ${formatMoney(callAmount)} − already charged ${formatMoney(priorAmount)} = ${formatMoney(ctx.amount)} for this part${part.final ? ' (last part: session closed)' : ''}`);
   }
 
   private stepPlan(ix: RateIndex): StepPlan {

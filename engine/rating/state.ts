@@ -41,6 +41,19 @@ export interface ContractCounters {
   volume: Record<string, number>;
 }
 
+/** a session of partial records (sessions.ts): totals of its parts so far */
+export interface SessionState {
+  /** start of the first part (the call is priced from here) */
+  start: number;
+  quantity: number;
+  billed: number;
+  /** rounded amount charged so far: scaled money as decimal text of the bigint */
+  amount: string;
+  /** last sequence number rated */
+  seq: number;
+  parts: number;
+}
+
 export interface RatingState {
   v: 1;
   services: Record<string, ServiceStateEntry>;
@@ -50,6 +63,8 @@ export interface RatingState {
   tiers: Record<string, number>;
   /** `${contract}|${month}` */
   contracts: Record<string, ContractCounters>;
+  /** `${account}|${sessionId}`: created on the first partial record (absent otherwise, so older snapshots are unchanged) */
+  sessions?: Record<string, SessionState>;
 }
 
 export function emptyState(): RatingState {
@@ -61,10 +76,11 @@ export function restoreState(json: string | object): RatingState {
   if (o.v !== 1) throw new Error(`unsupported rating state version ${String(o.v)}`);
   const base = emptyState();
   for (const k of ['services', 'firstUse', 'pools', 'tiers', 'contracts'] as const) Object.assign(base[k], o[k] ?? {});
+  if (o.sessions) base.sessions = Object.assign(Object.create(null), o.sessions);
   return base;
 }
 
-export type StateArea = 'services' | 'firstUse' | 'pools' | 'tiers' | 'contracts';
+export type StateArea = 'services' | 'firstUse' | 'pools' | 'tiers' | 'contracts' | 'sessions';
 
 /** One changelog record: `area/key` → the value after the batch (null = deleted). */
 export interface StateChange {
@@ -82,7 +98,7 @@ export function collectChanges(s: RatingState, touched: Set<string>): StateChang
     const slash = k.indexOf('/');
     const area = k.slice(0, slash) as StateArea;
     const key = k.slice(slash + 1);
-    const v = (s[area] as Record<string, unknown>)[key];
+    const v = (s[area] as Record<string, unknown> | undefined)?.[key];
     out.push({ key: k, value: v === undefined ? null : cloneValue(area, v) });
   }
   return out;
@@ -111,6 +127,7 @@ export function cloneValue(area: StateArea, v: unknown): unknown {
       const c = v as ContractCounters;
       return { spend: c.spend, usage: { ...c.usage }, volume: { ...c.volume } };
     }
+    case 'sessions': return { ...(v as SessionState) };
     default: return JSON.parse(JSON.stringify(v));
   }
 }
@@ -121,7 +138,7 @@ export function applyChanges(s: RatingState, changes: readonly StateChange[]): v
     const slash = c.key.indexOf('/');
     const area = c.key.slice(0, slash) as StateArea;
     const key = c.key.slice(slash + 1);
-    const m = s[area] as Record<string, unknown>;
+    const m = (s[area] ??= Object.create(null)) as Record<string, unknown>;
     if (c.value === null) delete m[key];
     else m[key] = JSON.parse(JSON.stringify(c.value));
   }

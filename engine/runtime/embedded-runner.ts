@@ -62,10 +62,9 @@ export class EmbeddedRunner {
    * (UNPAIRED rejects); a run over several files passes false for all but the last, so pairs across files meet.
    */
   async runFile(input: InputFile, stdin?: Readable, last = true): Promise<FileRunResult> {
-    const name = this.pipeline.config.name;
-    const sha = input.path === '-' ? '' : await sha256File(input.path);
+    const sha = input.path === '-' ? '' : await this.sha(input);
     if (sha) {
-      const done = await findCheckpoint(this.store, name, sha);
+      const done = await this.checkpointOf(sha);
       if (done) {
         this.hooks.onFileStart?.(input, true);
         this.hooks.onBytes?.(input.bytes);
@@ -79,6 +78,27 @@ export class EmbeddedRunner {
     await saveCheckpoint(this.store, counters);
     this.hooks.onFileEnd?.(counters, false);
     return { counters, skipped: false };
+  }
+
+  /**
+   * True when `input` will be processed (its content has no checkpoint yet; stdin always). A run over several files
+   * passes `last` to the last of these, so the end-of-input flush (UNPAIRED halves) is not skipped when the run's
+   * final file was processed before.
+   */
+  async willProcess(input: InputFile): Promise<boolean> {
+    return input.path === '-' || !(await this.checkpointOf(await this.sha(input)));
+  }
+
+  private readonly shas = new Map<string, string>();
+
+  private async sha(input: InputFile): Promise<string> {
+    let sha = this.shas.get(input.path);
+    if (sha === undefined) this.shas.set(input.path, (sha = await sha256File(input.path)));
+    return sha;
+  }
+
+  private checkpointOf(sha: string) {
+    return findCheckpoint(this.store, this.pipeline.config.name, sha);
   }
 
   /** Stop the worker thread, if one was started. */

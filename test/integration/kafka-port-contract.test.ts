@@ -4,6 +4,7 @@
  * several aborts by one producer, invisible to read_committed), consume→produce→commit with the offsets sent to the
  * transaction, pause/resume, seek from an assignment listener, and a rebalance between two members that keeps
  * exactly-once output. Both clients put a key on the same partition (Java murmur2), so they can share topics.
+ * (Supersedes the former kafka-smoke test, which ran the same checks on kafkajs only.)
  */
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -83,6 +83,24 @@ describe('run modes agree (issue 9 divergences)', () => {
     expect(dlq.map((r) => [r.reason, r.source.replace(/^.*\//, ''), r.stage]).sort()).toEqual([['PARSE_ERROR', 'acc_a.log:4', 'mediation'], ['UNPAIRED', 'acc_b.log:2', 'mediation']]);
   }, 120_000);
 
+  it('1b. the end-of-input flush is not lost when the run\'s last file was processed by an earlier run', () => {
+    const logs = join(dir, 'opensips-rerun');
+    mkdirSync(logs);
+    const row = (m: string, tag: string, call: string, t: number) => `${m}|${tag}|t-${tag}|${call}@10.0.0.9|200|OK|${t}|*prepaid|3001|3002||9:${call}`;
+    writeFileSync(join(logs, 'acc_z.log'), [row('INVITE', 'zz', 'call-1', 1700002000), row('BYE', 'zz', 'call-1', 1700002060)].join('\n') + '\n');
+    const p = pipeline('opensips-rerun', 'opensips', join(ROOT, 'rules/cgrates/opensips-flatstore.mediation.yaml'), logs);
+    const db = join(dir, 'db-rerun');
+    const first = cli(['run', p, '--db', db, '--no-progress']);
+    expect(first.status, first.stderr).toBe(0);
+    // a new file sorting before the processed one, holding a half that is never answered
+    writeFileSync(join(logs, 'acc_m.log'), row('INVITE', 'mm', 'call-2', 1700002100) + '\n');
+    const second = cli(['run', p, '--db', db, '--no-progress']);
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/1 already processed/);
+    const dlq = readFileSync(join(db, 'dlq', 'opensips.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string; source: string });
+    expect(dlq.map((r) => [r.reason, r.source.replace(/^.*\//, '')])).toEqual([['UNPAIRED', 'acc_m.log:1']]);
+  }, 120_000);
+
   it('2. run resolves Avro schema ids through SCHEMA_REGISTRY_URL like dry-run', async () => {
     const url = schemaRegistryUrl();
     const registry = new SchemaRegistry({ url });

@@ -1,6 +1,7 @@
 /**
  * `ratestream rate --catalog C [--udrs F.jsonl] [--udr JSON ...] [--explain]`: rate UDRs against a catalog (no
- * mediation, nothing stored). A UDR may be partial: missing fields get defaults; `usage` accepts "90s"/"1m30s".
+ * mediation, nothing stored). A UDR may be partial: missing fields get defaults; `usage` is read in the record's unit
+ * (the catalog's unit for the usage class when not given). Rejects are labelled by record id.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -8,7 +9,7 @@ import { formatMoney } from '../../core/money.ts';
 import { loadCatalogFile } from '../../rating/catalog.ts';
 import { describeCharge } from '../../rating/explain.ts';
 import { Rater } from '../../rating/rater.ts';
-import { toUdr } from '../../rating/udr-input.ts';
+import { catalogUnitOf, toUdr, UDR_INPUT_FIELDS } from '../../rating/udr-input.ts';
 
 export function register(program: Command): void {
   program
@@ -18,17 +19,28 @@ export function register(program: Command): void {
     .option('--udrs <file>', 'UDRs as JSON lines')
     .option('--udr <json...>', 'UDR(s) as JSON on the command line')
     .option('--explain', 'print the computation steps of every charge')
+    .addHelpText('after', `
+UDR fields (JSON; all optional):
+${UDR_INPUT_FIELDS.map(([f, d]) => `  ${f.padEnd(38)} ${d}`).join('\n')}
+
+Examples:
+  ratestream rate -c catalog.yaml --udr '{"id":"c1","account":"acme","class":"voice","destination":"+31201234567","start":"2025-03-03T10:00:00Z","usage":"90s"}'
+  ratestream rate -c catalog.yaml --udr '{"id":"d1","account":"acme","class":"data","usage":"2MB"}'   # unit byte from the catalog's data rates`)
     .action((flags: { catalog: string; udrs?: string; udr?: string[]; explain?: boolean }) => {
       const cat = loadCatalogFile(flags.catalog);
       const objs: Record<string, unknown>[] = [];
       if (flags.udrs) for (const l of readFileSync(flags.udrs, 'utf8').split('\n')) if (l.trim()) objs.push(JSON.parse(l));
       for (const j of flags.udr ?? []) objs.push(JSON.parse(j));
       const rater = new Rater(cat, undefined, { trace: !!flags.explain });
-      const res = rater.rate(objs.map(toUdr));
+      const unitOf = catalogUnitOf(cat);
+      const udrs = objs.map((o, i) => toUdr(o, i, unitOf));
+      const res = rater.rate(udrs);
       for (const c of res.charges) {
         if (flags.explain) process.stdout.write(`${describeCharge(c).join('\n')}\n`);
         else process.stdout.write(`${c.udrId}\t${c.rateId}\t${c.quantity}\t${formatMoney(c.amount)}\t${c.matched}\n`);
       }
-      for (const r of res.rejects) process.stdout.write(`REJECT ${r.source} ${r.reason}: ${r.message}\n`);
+      // a reject carries the UDR as JSON (raw): label it with the record id
+      const idOf = (raw: string) => { try { return String((JSON.parse(raw) as { id?: unknown }).id ?? ''); } catch { return ''; } };
+      for (const r of res.rejects) process.stdout.write(`REJECT ${idOf(r.raw) || r.source} ${r.reason}: ${r.message}\n`);
     });
 }

@@ -86,9 +86,12 @@ export async function runPipeline(pipelineFile: string, flags: RunFlags, store: 
   }, { worker: useWorker(flags.threads, totalBytes, input === '-') });
   const totals = emptyTotals();
   try {
+    // the end of input is the end of the last file processed: pairs may span files, as in dry-run; files processed
+    // by an earlier run are skipped and do not take the end-of-input flush with them
+    let lastNew = files.length - 1;
+    while (lastNew > 0 && !(await runner.willProcess(files[lastNew]!))) lastNew--;
     for (const [i, f] of files.entries()) {
-      // the end of input is the end of the last file: pairs may span files, as in dry-run
-      const r = await runner.runFile(f, undefined, i === files.length - 1);
+      const r = await runner.runFile(f, undefined, i === lastNew);
       addFile(totals, r.counters, r.skipped);
     }
   } finally {

@@ -17,7 +17,7 @@ import type { CompiledConditions } from './conditions.ts';
 const maxCostSchema = z.object({
   amount: money,
   strategy: z.enum(['free', 'reject', 'disconnect']).default('free')
-    .describe('free: cap the charge at the amount (the rest is free); reject: reject the record (RATING_ERROR); disconnect: bill only up to the increment where the cap was reached (CGRateS *disconnect)'),
+    .describe('free: cap the charge at the amount (the rest is free; CGRateS *free); disconnect: a finished call keeps its price (CGRateS *disconnect: the cap limits the usage a session is authorized for, not the price of what was used); reject: reject the record (RATING_ERROR)'),
 }).strict();
 
 const rateBase = {

@@ -15,6 +15,7 @@ export function usageLineage(ctx: MeasureContext, cost: string): Lineage {
     segments: segs.length > 1 || segs[0]?.window !== '*any' ? segs : undefined,
     model: ctx.first.model.model, detail: ctx.detail, connectFee: ctx.first.connectFeeText, cost,
     rounding: `${ctx.rounding.mode}/${ctx.rounding.decimals}`, capped: ctx.capped, debits: ctx.debits.length ? ctx.debits : undefined,
+    session: ctx.session,
   };
 }
 

@@ -6,7 +6,6 @@ import type { CompiledCatalog, RateIndex } from '../catalog.ts';
 import { allocation } from './allocation.ts';
 import { cgratesSplit } from './cgrates-split.ts';
 import { connectFee } from './connect-fee.ts';
-import { disconnect } from './disconnect.ts';
 import { increments } from './increments.ts';
 import { lineage } from './lineage.ts';
 import { minMaxCost } from './min-max-cost.ts';
@@ -19,7 +18,7 @@ import { type RatingStep, STEP_PHASES, type StepPhase } from './types.ts';
 /** in run order within each phase; in exclusive phases (usage, emit) the first step that handles the measure wins */
 export const RATING_STEPS: readonly RatingStep[] = [
   poolAllocation,
-  disconnect, cgratesSplit, windowSplit, increments, priceModel,
+  cgratesSplit, windowSplit, increments, priceModel,
   connectFee, minMaxCost,
   rounding,
   allocation, lineage,

@@ -107,8 +107,8 @@ export class MeasureContext {
   detail = '';
   rounding!: Rounding;
   capped: string | undefined;
-  /** usage step priced the final cost (adjust phase is skipped) */
-  final = false;
+  /** partial records: this part's place in its session (lineage) */
+  session: Lineage | undefined;
   /** rounded amount (round phase) */
   amount = 0n;
   /** set by a step: the measure is rejected */

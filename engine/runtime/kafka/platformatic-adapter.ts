@@ -368,7 +368,7 @@ class PlTransactionalProducer implements TransactionalProducer {
       // InitProducerId must say "no current producer id" (-1/-1): the library sends 0/0 by default, which the broker
       // reads as "bump producer 0's epoch" and answers PRODUCER_FENCED once the transactional id has any history (a
       // second instance, e.g. the new owner of a partition, could never initialise it)
-      return new PlTransaction(this.producer, await this.producer.beginTransaction({ producerId: -1n, producerEpoch: -1 }), this.coordinators);
+      return new PlTransaction(await this.producer.beginTransaction({ producerId: -1n, producerEpoch: -1 }), this.coordinators);
     } catch (err) {
       // the library keeps the transaction it failed to prepare (every later begin() would be refused): drop it
       await this.producer.transaction?.cancel().catch(() => undefined);
@@ -388,7 +388,6 @@ class PlTransaction implements KafkaTransaction {
   private readonly groups = new Set<string>();
 
   constructor(
-    private readonly producer: Producer,
     private readonly tx: Transaction,
     private readonly coordinators: GroupCoordinators,
   ) {}
@@ -447,7 +446,6 @@ class PlTransaction implements KafkaTransaction {
     } catch (err) {
       // a failed commit or abort leaves the library's transaction open: the port says discard the producer
       this.active = false;
-      void this.producer;
       throw described(err);
     }
   }

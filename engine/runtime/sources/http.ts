@@ -117,10 +117,11 @@ function records(req: FastifyRequest, maxRecords: number, keyField?: string): Ar
 
 export function registerIngest(app: FastifyInstance, o: IngestOptions): void {
   const asText = (_req: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void) => done(null, body);
-  app.addContentTypeParser(['text/csv', 'application/x-ndjson'], { parseAs: 'string', bodyLimit: o.maxBodyBytes }, asText);
+  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit: o.maxBodyBytes }, asText);
+  // bodies framed as files of the feed stay bytes: the framer decodes them in the feed's encoding (BOM, latin1...)
+  const asBytes = (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => done(null, body);
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('text/plain', { parseAs: 'string', bodyLimit: o.maxBodyBytes }, asText);
-  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: o.maxBodyBytes }, (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => done(null, body));
+  app.addContentTypeParser(['text/csv', 'text/plain', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: o.maxBodyBytes }, asBytes);
 
   const fail = (reply: FastifyReply, e: HttpError) => {
     o.metrics.ingestErrors.inc({ source: 'http', status: String(e.status) });

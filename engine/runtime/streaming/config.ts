@@ -106,7 +106,7 @@ export const serveSchema = z
           .describe('bootstrap servers; default KAFKA_BROKERS'),
         'client-id': z.string().optional(),
         client: z.enum(KAFKA_CLIENT_NAMES).optional()
-          .describe('Kafka client behind the port: kafkajs | platformatic; default RATESTREAM_KAFKA_CLIENT, else kafkajs'),
+          .describe('Kafka client behind the port: kafkajs | platformatic; default RATESTREAM_KAFKA_CLIENT, else platformatic'),
         'session-timeout-ms': int(6_000, 300_000).default(30_000)
           .describe('group session timeout: how long a killed member holds its partitions (broker minimum 6000)'),
         tls: z.union([bool, tlsObject]).optional().describe('true = TLS with the system CAs; or { ca-file, cert-file, key-file | key-env, … }'),

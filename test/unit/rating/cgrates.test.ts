@@ -18,6 +18,15 @@ function rateTp(dir: string, calls: Record<string, unknown>[]) {
   return { res, by: Object.fromEntries(res.charges.map((c) => [c.udrId, [c.rateId, formatMoney(c.amount, 4), c.quantity]])) };
 }
 
+describe('CGRateS import: an empty or wrong folder', () => {
+  it('says no tariff CSVs were found there (empty folder, missing folder)', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'cg-empty-'));
+    const out = mkdtempSync(join(tmpdir(), 'cg-out-'));
+    expect(() => importCgrates(empty, out)).toThrow(`no CGRateS tariff CSVs found in ${empty}`);
+    expect(() => importCgrates(join(empty, 'nope'), out)).toThrow(/^no CGRateS tariff CSVs found in .*nope \(expected Destinations\.csv/);
+  });
+});
+
 describe.skipIf(!existsSync(TP) && !process.env.CI)('CGRateS import: costs with CGRateS semantics, exact', () => {
   it('tutorial: rate slots, connect fee, activation times, *disconnect, *any subject, unauthorized destination', () => {
     const { by, res } = rateTp('tutorial', [
@@ -33,7 +42,8 @@ describe.skipIf(!existsSync(TP) && !process.env.CI)('CGRateS import: costs with 
     // CGRateS rounds each timespan's increment cost to rounding_decimals 5 (createIncrementsSlice): 0.1/60 → 0.00167
     expect(by.c1).toEqual(['DR_1002_20CNT.DST_1002.ANY.call', '0.6501', 90_000]); // 0.4 + 0.2 (1st min) + 30 × 0.00167 = 0.6501
     expect(by.c2).toEqual(['DR_1002_20CNT.DST_1002.ANY.call', '0.6000', 60_000]); // first slot increment 60 s
-    expect(by.c3).toEqual(['DR_1003_MAXCOST_DISC.DST_1003.ANY.call', '0.1200', 12_000]); // *disconnect at 0.12
+    // MaxCost 0.12 *disconnect: a finished call keeps its price (the strategy limits authorized usage, not the price)
+    expect(by.c3).toEqual(['DR_1003_MAXCOST_DISC.DST_1003.ANY.call', '0.6000', 60_000]);
     expect(by.c4).toEqual(['DR_1001_20CNT.DST_1001.ANY.call', '0.7086', 125_000]); // 2013: RP_1002 (activation 2010); 0.4 + 0.2 + 65 × 0.00167, *up
     expect(by.c5).toEqual(['DR_1001_10CNT.DST_1001.ANY.call', '0.3042', 65_000]);
     expect(by.c6).toEqual(['DR_SMS.ANY.ANY.sms', '0.0100', 1]);

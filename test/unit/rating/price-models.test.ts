@@ -40,8 +40,8 @@ describe('price models (table)', () => {
     expect(by.b).toEqual([5_000_000_000n, 300_000]);
     expect(by.c).toEqual([20_000_000_000n, 300_000]);
     expect(res.rejects.map((r) => [r.source, r.reason])).toEqual([['t:d', 'RATING_ERROR']]);
-    // 0.05 + k × 0.10 ≥ 0.30 → k = 3 increments (30 s): cut there
-    expect(by.e).toEqual([3_500_000_000n, 30_000]);
+    // *disconnect (CGRateS): a finished call keeps its price, 0.05 + 5 × 0.60 = 3.05, though above the 0.30 maximum
+    expect(by.e).toEqual([30_500_000_000n, 300_000]);
   });
 
   it('every price model file is registered and its examples lint', () => {

@@ -134,6 +134,8 @@ describe('min-max-cost', () => {
     ['max-cost: { amount: "2.00", strategy: free }', '5', '2', 'capped at maximum cost'],
     ['max-cost: { amount: "2.00", strategy: free }', '1.5', '1.5', undefined],
     ['max-cost: { amount: "2.00", strategy: reject }', '5', null, undefined],
+    // CGRateS *disconnect: limits authorized usage; a finished call keeps its price
+    ['max-cost: { amount: "2.00", strategy: disconnect }', '5', '5', undefined],
   ];
   for (const [limits, before, after, capped] of table) {
     it(`${limits}: ${before} → ${after ?? 'reject'}`, () => {
@@ -202,6 +204,15 @@ describe('step registry and plans', () => {
     // in phase order
     const order = RATING_STEPS.map((s) => STEP_PHASES.indexOf(s.phase));
     expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+  it('max-cost disconnect keeps the price of a rated call (full usage billed, no cap) and says why when explaining', () => {
+    const text = catalogWith(['{ id: r, usage-class: voice, price: "0.60", per: 60s, increments: 10s/10s, connect-fee: "0.05", max-cost: { amount: "0.30", strategy: disconnect } }']);
+    const rater = new Rater(loadCatalogText(text), undefined, { trace: true });
+    const [c] = rater.rate([udr({ id: 'd', quantity: 5 * MIN })]).charges;
+    expect([formatMoney(c!.amount, 4), c!.quantity]).toEqual(['3.0500', 5 * MIN]);
+    const l = JSON.parse(c!.lineage) as { capped?: string; steps: string[] };
+    expect(l.capped).toBeUndefined();
+    expect(l.steps.some((s) => /strategy disconnect\): a finished call keeps its price/.test(s))).toBe(true);
   });
   it('a plan compiles only the steps that have something to do', () => {
     const plain = loadCatalogText(catalogWith(['{ id: r, usage-class: voice, price: "0.60", per: 60s }']));

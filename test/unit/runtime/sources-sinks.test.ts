@@ -12,7 +12,10 @@ import { SINKS } from '../../../engine/runtime/sinks/index.ts';
 import { SOURCES } from '../../../engine/runtime/sources/index.ts';
 import { rawBatch, rawProducerRecords } from '../../../engine/runtime/sources/kafka.ts';
 import { frameChunks, type SourceBatch } from '../../../engine/runtime/sources/source.ts';
-import { compileText } from '../mediation/helpers.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileMediationFile } from '../../../engine/mediation/compiler.ts';
+import { compileText, tempDir, writeRules } from '../mediation/helpers.ts';
 
 const FWV = `kind: mediation
 name: fwv
@@ -79,6 +82,19 @@ describe('the framer loop', () => {
     expect(shape(whole).ends.at(-1)).toBe(true);
     expect(shape(whole).ends.filter(Boolean)).toHaveLength(1);
     expect(whole.at(-1)!.unitEnd!.check!.ok).toBe(false);
+  });
+});
+
+describe('binary feeds', () => {
+  it('an Avro file\'s base64 lines are framed as the messages\' bytes (sent as bytes by drop-dir and HTTP); other lines stay text', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 's.avsc'), JSON.stringify({ type: 'record', name: 'R', fields: [{ name: 'id', type: 'string' }] }));
+    const rules = compileMediationFile(writeRules('kind: mediation\nname: a\nparser: { type: avro, registry: false, schema: s.avsc }\nusage-classes: [{ name: u, when: "true" }]\nmappings:\n  - name: m\n    fields: { id: "$id", account: "\'A\'", startTime: "0", quantity: "1", unit: "\'event\'" }\n', dir));
+    const wire = Buffer.from([0, 0, 0, 0, 7, 2, 0x61]);
+    const [b] = await collect(frameChunks(rules.parser, 'f.avro64', 'a', [`${wire.toString('base64')}\nnot base64!\n`], 10));
+    expect(b!.records.map((r) => [r.text, r.binary ? Buffer.from(r.binary).toString('hex') : undefined])).toEqual([['', wire.toString('hex')], ['not base64!', undefined]]);
+    const produced = rawProducerRecords(b!, 'raw.a', 'k');
+    expect(produced[0]!.value!.equals(wire)).toBe(true);
   });
 });
 

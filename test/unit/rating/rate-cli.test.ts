@@ -1,0 +1,65 @@
+/**
+ * The `rate` command as a CGRateS user meets it: --help documents the UDR fields; `usage` is read in the record's
+ * unit (a data record's "2MB" is bytes, not seconds) with the unit following the usage class from the catalog;
+ * rejects are labelled by record id; NO_RATE names the destination.
+ */
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadCatalogFile, loadCatalogText } from '../../../engine/rating/catalog.ts';
+import { catalogUnitOf, toUdr, UDR_INPUT_FIELDS } from '../../../engine/rating/udr-input.ts';
+import { catalogWith } from './helpers.ts';
+
+const root = resolve(import.meta.dirname, '../../..');
+const bin = resolve(root, 'engine/cli/bin.mjs');
+const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8' });
+const DEMO = 'rules/demo/catalog.yaml';
+
+describe('toUdr: usage in the record unit', () => {
+  const table: [Record<string, unknown>, string, number][] = [
+    [{ usage: '90s' }, 'ms', 90_000],
+    [{ usage: '1m30s' }, 'ms', 90_000],
+    [{ usage: 62 }, 'ms', 62_000], // bare number of a duration = seconds
+    [{ usage: '2MB', unit: 'byte' }, 'byte', 2_000_000],
+    [{ usage: '1KiB', unit: 'byte' }, 'byte', 1024],
+    [{ usage: 2048, unit: 'byte' }, 'byte', 2048], // bare number = bytes, not seconds
+    [{ usage: '3', unit: 'event' }, 'event', 3],
+    [{ quantity: 5, unit: 'ml' }, 'ml', 5],
+  ];
+  for (const [o, unit, q] of table) {
+    it(`${JSON.stringify(o)} → ${q} ${unit}`, () => {
+      const u = toUdr(o, 0);
+      expect([u.unit, u.quantity]).toEqual([unit, q]);
+    });
+  }
+  it('a data quantity in a time unit is refused (not silently misread)', () => {
+    expect(() => toUdr({ usage: '90s', unit: 'byte' }, 0)).toThrow(/time quantity but the usage unit is byte/);
+  });
+  it('without unit, the unit follows the usage class (the catalog\'s rates), else ms', () => {
+    const unitOf = catalogUnitOf(loadCatalogFile(resolve(root, DEMO)));
+    expect(toUdr({ class: 'data', usage: '2MB' }, 0, unitOf)).toMatchObject({ unit: 'byte', quantity: 2_000_000 });
+    expect(toUdr({ class: 'sms', usage: 1 }, 0, unitOf)).toMatchObject({ unit: 'event', quantity: 1 });
+    expect(toUdr({ class: 'voice', usage: '90s' }, 0, unitOf)).toMatchObject({ unit: 'ms', quantity: 90_000 });
+    expect(toUdr({ class: 'unknown', usage: '90s' }, 0, unitOf)).toMatchObject({ unit: 'ms', quantity: 90_000 });
+    // a class priced in two units has no default
+    const mixed = catalogUnitOf(loadCatalogText(catalogWith(['{ id: a, usage-class: x, unit: ms, price: "1" }', '{ id: b, usage-class: x, unit: byte, price: "1" }'])));
+    expect(mixed('x')).toBeUndefined();
+  });
+});
+
+describe('ratestream rate', () => {
+  it('--help lists every UDR field', () => {
+    const r = run('rate', '--help');
+    expect(r.status, r.stderr).toBe(0);
+    for (const [f] of UDR_INPUT_FIELDS) expect(r.stdout).toContain(f);
+    expect(r.stdout).toMatch(/usage\s+amount used, read in the unit/);
+  });
+  it('a data record\'s usage is bytes; rejects are labelled by record id and NO_RATE names the destination', () => {
+    const r = run('rate', '-c', DEMO,
+      '--udr', JSON.stringify({ id: 'd1', account: 'ACME', class: 'data', usage: '2MB', start: '2026-10-03T10:00:00Z' }),
+      '--udr', JSON.stringify({ id: 'x1', account: 'ACME', class: 'fax', usage: '90s', destination: '+3120555' }));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^d1\tdata\t2000000\t0\.0240000000\t/m); // 2 MB at 0.0120/MB (1 kB increments)
+    expect(r.stdout).toMatch(/^REJECT x1 NO_RATE: .*destination \+3120555/m);
+  });
+});
