@@ -61,7 +61,10 @@ for s in "${SCENARIOS[@]}"; do
               RATESTREAM_POISON_GOOD=100000 RATESTREAM_POISON_BAD=10000 RATESTREAM_POISON_DUPLICATES=1000 RATESTREAM_POISON_SEED="$SEED" ;;
     kill) not_built kill "1,000,000 records with 20 kill -9 of serve roles (short version today: test/reliability/streaming-kill.test.ts)" ;;
     # 2. kill -9 of a (separate) broker mid-run, back after 20 s; 100,000 demo records
-    broker) run_test broker broker bench/chaos/broker-crash.test.ts RATESTREAM_CHAOS_DAYS=10 RATESTREAM_CHAOS_PER_DAY=10000 RATESTREAM_CHAOS_BROKER_DOWN_S=20 ;;
+    #    (its own broker instance — ports 2909x, run dir .run-chaos — so a test run using `services.sh secure` is not hit)
+    broker) run_test broker broker bench/chaos/broker-crash.test.ts RATESTREAM_CHAOS_DAYS=10 RATESTREAM_CHAOS_PER_DAY=10000 RATESTREAM_CHAOS_BROKER_DOWN_S=20 \
+              RATESTREAM_SECURE_KAFKA_PORT=29092 RATESTREAM_SECURE_CONTROLLER_PORT=29093 RATESTREAM_SECURE_SASL_SSL_PORT=29094 \
+              RATESTREAM_SECURE_RUN_DIR="$PWD/deploy/local/.run-chaos" ;;
     registry) not_built registry "schema registry outage of 30 s mid-run" ;;
     rebalance) not_built rebalance "3 members joining and leaving for a minute, share-plan pools near exhaustion (short: test/reliability/streaming-handover.test.ts)" ;;
     sink) not_built sink "sink outage of 60 s (short: test/reliability/streaming-sink-failure.test.ts)" ;;

@@ -1,8 +1,8 @@
 /**
  * Chaos scenario 2 (issue #13): kill -9 the Kafka broker mid-run and start it again after 20 s; `serve` waits and
  * recovers by itself (no restart of ours) and the charges equal the embedded `run` of the same input.
- * The broker is the separate one of `services.sh secure` (its plaintext listener): the shared broker other runs use
- * is never killed. Run by `bash bench/chaos.sh broker`; sizes by env: RATESTREAM_CHAOS_DAYS [10] ×
+ * The broker is a separate instance started by `services.sh secure` (its plaintext listener; chaos.sh gives it its own
+ * ports and run dir): the shared broker other runs use is never killed. Run by `bash bench/chaos.sh broker`; sizes by env: RATESTREAM_CHAOS_DAYS [10] ×
  * RATESTREAM_CHAOS_PER_DAY [10000] demo carrier records, RATESTREAM_CHAOS_BROKER_DOWN_S [20], seed = the demo
  * generator's. Prints one `[broker] {…}` summary line.
  */

@@ -1,8 +1,8 @@
 /**
  * A failed first connection to Kafka, said plainly: which broker, what went wrong (authentication, an untrusted or
  * mismatched certificate, TLS against a plaintext port, nothing listening, a timeout) and which setting to look at.
- * Client-neutral: it reads the error's name, message and the Node `code` along its `cause` chain, so it works for any
- * client behind the port. Unrecognised errors pass through unchanged.
+ * Client-neutral: it reads the error's name, message and `code` along its `cause` chain and inside aggregate errors
+ * (kafkajs and @platformatic/kafka shapes). Unrecognised errors pass through unchanged.
  */
 import type { KafkaConnectionOptions } from './port.ts';
 
@@ -23,9 +23,21 @@ interface Found {
   detail: string;
 }
 
+/** The error and what it wraps, breadth first: `cause` chains and the `errors` of aggregate errors (clients retry and
+ * collect: "metadata failed 11 times" → "cannot connect to any broker" → "connection … failed" → the real reason). */
 function chain(err: unknown): Array<{ name?: string; message?: string; code?: string }> {
   const out: Array<{ name?: string; message?: string; code?: string }> = [];
-  for (let e: unknown = err, i = 0; e && typeof e === 'object' && i < 8; e = (e as { cause?: unknown }).cause, i++) out.push(e as (typeof out)[number]);
+  const queue: unknown[] = [err];
+  const seen = new Set<unknown>();
+  while (queue.length && out.length < 64) {
+    const e = queue.shift();
+    if (!e || typeof e !== 'object' || seen.has(e)) continue;
+    seen.add(e);
+    out.push(e as (typeof out)[number]);
+    const { cause, errors } = e as { cause?: unknown; errors?: unknown };
+    if (cause) queue.push(cause);
+    if (Array.isArray(errors)) queue.push(...errors);
+  }
   return out;
 }
 
@@ -35,7 +47,7 @@ export function classifyKafkaConnectError(err: unknown): Found | undefined {
     const code = typeof e.code === 'string' ? e.code : undefined;
     const msg = String(e.message ?? '');
     const detail = code && !msg.includes(code) ? `${code}: ${msg}` : msg;
-    if (/SASLAuthentication|Authentication/i.test(String(e.name ?? '')) || /authentication failed|invalid credentials|SASL_AUTHENTICATION_FAILED/i.test(msg)) {
+    if (/SASLAuthentication|Authentication/i.test(String(e.name ?? '')) || code === 'PLT_KFK_AUTHENTICATION' || /authentication failed|invalid credentials|SASL_AUTHENTICATION_FAILED/i.test(msg)) {
       return { problem: 'authentication', detail };
     }
     if (code && UNTRUSTED.has(code)) return { problem: 'untrusted-certificate', detail };

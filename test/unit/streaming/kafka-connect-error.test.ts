@@ -47,6 +47,16 @@ describe('Kafka connection errors', () => {
       .toBe('Kafka: no broker reachable at 127.0.0.1:9094 (plaintext) — check kafka.brokers and that the broker runs (Connection error: connect ECONNREFUSED 127.0.0.1:9094)');
   });
 
+  it('@platformatic/kafka shapes: the reason inside aggregate errors and causes', () => {
+    const agg = (message: string, ...errors: Error[]) => Object.assign(new AggregateError(errors, message), { code: 'PLT_KFK_MULTIPLE' });
+    const conn = (cause: Error) => Object.assign(new Error('Connection to 127.0.0.1:19094 failed.', { cause }), { code: 'PLT_KFK_NETWORK' });
+    const auth = agg('metadata failed 11 times.', agg('Cannot connect to any broker.', conn(Object.assign(new Error('SASL authentication failed.'), { code: 'PLT_KFK_AUTHENTICATION' }))));
+    expect((explainKafkaConnectError(auth, opts) as Error).message)
+      .toBe("Kafka authentication failed at kafka-1:9094: the broker refused SASL scram-sha-512 for user 'billing' — check kafka.sasl username and password (PLT_KFK_AUTHENTICATION: SASL authentication failed.)");
+    const tls = agg('metadata failed 11 times.', agg('Cannot connect to any broker.', conn(Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }))));
+    expect(classifyKafkaConnectError(tls)?.problem).toBe('untrusted-certificate');
+  });
+
   it('anything else passes through unchanged', () => {
     const err = named('KafkaJSProtocolError', 'This server does not host this topic-partition');
     expect(classifyKafkaConnectError(err)).toBeUndefined();
