@@ -128,6 +128,10 @@ export interface Charge {
   catalogVersion: string;
   /** JSON of the computation (steps, bucket debits) for `explain`. */
   lineage: string;
+  /** charging run that rated it (catalog `charging-runs`); absent = the implicit run `default` */
+  run?: string;
+  /** false = a cost of a non-billable run (not invoiced); absent = billable */
+  billable?: boolean;
 }
 
 export interface RatingResult {
