@@ -101,6 +101,9 @@ export interface MediationResult {
   ignored: Map<string, number>;
 }
 
+/** the charging run of a catalog without `charging-runs`, and of charges stored before runs existed */
+export const DEFAULT_RUN = 'default';
+
 /** A rated charge. `amount` is a scaled integer (see core/money.ts: 10 decimals) — never a float. */
 export interface Charge {
   /** deterministic: hash of (udr id, charge kind, seq) so retries never duplicate. */

@@ -12,8 +12,7 @@ import { bool, id } from './common.ts';
 import type { CompiledConditions } from './conditions.ts';
 import type { CompiledPlan } from './plans.ts';
 
-/** the name of the implicit run of a catalog without charging runs (and the ledger's value for charges rated before runs) */
-export const DEFAULT_RUN = 'default';
+export { DEFAULT_RUN } from '../../core/types.ts';
 
 /** UDR fields a run may rewrite before rating */
 export const REWRITABLE_FIELDS = ['account', 'ratingKey', 'service', 'usageClass', 'origin', 'destination'] as const;
