@@ -451,3 +451,30 @@ export async function writeRerateDiffs(st: StoreClient, rows: readonly RerateDif
     s(r.account), s(r.feed), s(r.usageClass), s(r.oldRate), s(r.newRate), formatMoney(r.oldAmount), formatMoney(r.newAmount), formatMoney(r.newAmount - r.oldAmount),
     s(r.catalogVersion)].join('\t'))), token);
 }
+
+// ------------------------------------------------------------------------------------------------------------------
+// margin (charging runs)
+
+export interface MarginRow {
+  account: string;
+  destination: string;
+  period: string;
+  currency: string;
+  udrs: number;
+  revenue: bigint;
+  cost: bigint;
+  margin: bigint;
+}
+
+/** The `margin` view (migration 007) in the zone's months: billable revenue − non-billable cost, exact. */
+export async function marginRows(st: StoreClient, opts: { timezone: string; period?: string; account?: string }): Promise<MarginRow[]> {
+  const where: string[] = [];
+  if (opts.period !== undefined) where.push('period = {period:String}');
+  if (opts.account !== undefined) where.push('account = {account:String}');
+  const rows = await queryRows<Record<string, string>>(st,
+    `SELECT account, destination, period, currency, toString(udrs) AS udrs, toString(revenue) AS revenue, toString(cost) AS cost, toString(margin) AS margin
+     FROM ${table(st, 'margin')}(tz = {tz:String})${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY period, account, destination, currency`, { tz: opts.timezone, period: opts.period, account: opts.account });
+  return rows.map((r) => ({ account: r.account!, destination: r.destination!, period: r.period!, currency: r.currency!, udrs: Number(r.udrs),
+    revenue: parseMoney(r.revenue!), cost: parseMoney(r.cost!), margin: parseMoney(r.margin!) }));
+}

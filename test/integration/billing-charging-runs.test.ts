@@ -3,6 +3,7 @@
  * by the retail (billable) and wholesale (cost, account rewritten to the carrier) runs; the invoice run bills only the
  * retail charges; the `margin` view (migration 007) gives revenue − cost per account, destination and period, exact.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../engine/cli/commands/run.ts';
 import { loadBillingConfig } from '../../engine/billing/config.ts';
 import { runInvoices, type InvoiceRunResult } from '../../engine/billing/invoice.ts';
+import { parseMoney } from '../../engine/core/money.ts';
 import { openStore, queryRows, type StoreClient } from '../../engine/store/client.ts';
+import { marginRows } from '../../engine/store/finance.ts';
 import { migrate } from '../../engine/store/migrate.ts';
 import { runUserQuery } from '../../engine/store/user-query.ts';
 import { ROOT } from './billing-fixture.ts';
@@ -65,4 +68,34 @@ describe('charging runs: run → invoice → margin', () => {
       ['globex', '+49', '2026-11', 'EUR', '1', '0.2', '0.052', '0.148'],
     ]);
   });
+
+  it('marginRows: the view filtered by period and account, as exact bigints', async () => {
+    const rows = await marginRows(store, { timezone: 'UTC', period: '2026-11', account: 'acme' });
+    expect(rows.map((r) => [r.destination, r.udrs, r.revenue, r.cost, r.margin])).toEqual([
+      ['+316', 2, parseMoney('0.58'), parseMoney('0.093'), parseMoney('0.487')],
+      ['+49', 1, parseMoney('0.4'), parseMoney('0.0483'), parseMoney('0.3517')],
+    ]);
+    expect(await marginRows(store, { timezone: 'UTC', period: '2026-10' })).toEqual([]);
+  });
+});
+
+describe('charging runs through the CLI: ratestream run, then ratestream margin', () => {
+  it('prints the margin per account and destination and the exact total', () => {
+    const db = mkdtempSync(join(tmpdir(), 'rs-charging-runs-cli-'));
+    const bin = join(ROOT, 'engine/cli/bin.mjs');
+    const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: ROOT, encoding: 'utf8' });
+    const run = cli('run', PIPELINE, '--db', db, '--no-progress');
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/total EUR\s+1\.18\n/);
+    expect(run.stdout).toMatch(/total EUR \(not billable\)\s+0\.19/);
+    const m = cli('margin', '--db', db, '--period', '2026-11', '--tz', 'UTC');
+    expect(m.status, m.stderr).toBe(0);
+    const lines = m.stdout.trim().split('\n');
+    expect(lines.slice(3, 6).map((l) => l.trim().split(/\s+/))).toEqual([
+      ['2026-11', 'acme', '+316', 'EUR', '2', '0.58', '0.093', '0.487'],
+      ['2026-11', 'acme', '+49', 'EUR', '1', '0.4', '0.0483', '0.3517'],
+      ['2026-11', 'globex', '+49', 'EUR', '1', '0.2', '0.052', '0.148'],
+    ]);
+    expect(lines.at(-1)).toBe('total EUR: revenue 1.18, cost 0.1933, margin 0.9867');
+  }, 60_000);
 });
