@@ -714,6 +714,7 @@ function runUdr(u: Udr, r: ChargingRun): Udr {
     const v = w.expr(null, u as unknown as Record<string, unknown>);
     out[w.field] = v === null || v === undefined ? '' : String(v);
   }
+  if (r.dropService) out.service = '';
   return out;
 }
 

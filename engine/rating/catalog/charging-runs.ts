@@ -24,7 +24,7 @@ export const chargingRunSchema = z.object({
   plans: z.array(id).default([])
     .describe('plans tried in order (the first with a rate for the usage); empty = the usual plan of the service/account'),
   rewrite: z.partialRecord(z.enum(REWRITABLE_FIELDS), z.string().min(1)).default({})
-    .describe('UDR fields replaced for this run, each an expression on the UDR, e.g. account: attrs.carrier'),
+    .describe('UDR fields replaced for this run, each an expression on the UDR, e.g. account: attrs.carrier (a new account without a new service also drops the service: it was the old account\'s)'),
 }).strict();
 
 export type ChargingRunConfig = z.output<typeof chargingRunSchema>;
@@ -35,6 +35,8 @@ export interface ChargingRun {
   /** candidate plans in order (empty = the service/account plan) */
   plans: CompiledPlan[];
   rewrites: { field: RewritableField; text: string; expr: CompiledExpr }[];
+  /** the run rewrites the account but not the service: the UDR's service (the old account's) is dropped */
+  dropService: boolean;
 }
 
 /**
@@ -60,6 +62,7 @@ export function compileChargingRuns(c: CompileContext, cond: CompiledConditions,
       const expr = cond.whenOf(text, ['charging-runs', ri, 'rewrite', field]);
       if (expr) rewrites.push({ field, text, expr });
     }
-    return { name: r.name, billable: r.billable, plans: runPlans, rewrites };
+    const dropService = r.rewrite.account !== undefined && r.rewrite.service === undefined;
+    return { name: r.name, billable: r.billable, plans: runPlans, rewrites, dropService };
   });
 }

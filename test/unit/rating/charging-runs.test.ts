@@ -39,6 +39,14 @@ describe('charging runs: a carrier call rated by retail and wholesale', () => {
     });
   }
 
+  it('a call of a customer service: the retail run prices the service plan, the wholesale run the carrier (the service was the customer\'s)', () => {
+    const text = RUNS.replace('  - { id: globex, plan: retail }', '  - { id: globex, plan: retail }\n  - { id: initech, services: [{ id: sip-1, plan: retail }] }');
+    const { res, rows: got } = rows(text, [udr({ id: 'c6', account: 'initech', ratingKey: 'initech', service: 'sip-1', destination: '+31612345678', quantity: 60_000, attrs: { carrier: 'kpn' } })]);
+    expect(res.rejects).toEqual([]);
+    expect(got).toEqual([['c6', 'wholesale', false, 'kpn', 'kpn-nl-mob', 60_000, '0.0310'], ['c6', 'retail', true, 'initech', 'nl-mob', 60_000, '0.1700']]);
+    expect(res.charges.map((c) => c.service)).toEqual(['', 'sip-1']);
+  });
+
   it('charge ids are deterministic and distinct per run', () => {
     const u = udr({ id: 'c1', destination: '+31612345678', quantity: 150_000, attrs: { carrier: 'kpn' } });
     const a = rows(RUNS, [u]).res.charges.map((c) => c.id);
