@@ -4,13 +4,15 @@
  * retail charges; the `margin` view (migration 007) gives revenue − cost per account, destination and period, exact.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../engine/cli/commands/run.ts';
 import { loadBillingConfig } from '../../engine/billing/config.ts';
 import { runInvoices, type InvoiceRunResult } from '../../engine/billing/invoice.ts';
+import { rerate } from '../../engine/billing/rerate.ts';
+import { loadCatalogText } from '../../engine/rating/catalog.ts';
 import { parseMoney } from '../../engine/core/money.ts';
 import { openStore, queryRows, type StoreClient } from '../../engine/store/client.ts';
 import { marginRows } from '../../engine/store/finance.ts';
@@ -76,6 +78,19 @@ describe('charging runs: run → invoice → margin', () => {
       ['+49', 1, parseMoney('0.4'), parseMoney('0.0483'), parseMoney('0.3517')],
     ]);
     expect(await marginRows(store, { timezone: 'UTC', period: '2026-10' })).toEqual([]);
+  });
+
+  it('re-rating with a dearer carrier route changes only the wholesale charges: new cost and margin, the invoices untouched', async () => {
+    const text = readFileSync(join(ROOT, 'rules/rating/charging-runs/catalog.yaml'), 'utf8').replace('price: "0.031"', 'price: "0.032"');
+    const r = await rerate(store, { period: '2026-11', timezone: 'UTC', catalogFor: () => loadCatalogText(text) });
+    expect(r.diffs.map((d) => [d.udrId, d.account, d.delta])).toEqual([['c1', 'kpn', parseMoney('0.0025')], ['c4', 'kpn', parseMoney('0.0005')]]);
+    const acme = await marginRows(store, { timezone: 'UTC', period: '2026-11', account: 'acme' });
+    expect(acme.map((m) => [m.destination, m.revenue, m.cost, m.margin])).toEqual([
+      ['+316', parseMoney('0.58'), parseMoney('0.096'), parseMoney('0.484')],
+      ['+49', parseMoney('0.4'), parseMoney('0.0483'), parseMoney('0.3517')],
+    ]);
+    const pending = await queryRows<{ n: string }>(store, `SELECT toString(count()) AS n FROM unbilled_charges(tz = 'UTC')`);
+    expect(pending[0]!.n).toBe('0');
   });
 });
 
