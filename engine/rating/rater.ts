@@ -391,8 +391,8 @@ export class Rater implements RatingHost {
   }
 
   /**
-   * Charging runs: the UDR rated once per run — the other runs first (they move no rating state: no pools, bill on
-   * first use, sessions or contract counters), the primary run last. A reject in any run rejects the UDR (the message
+   * Charging runs: the UDR rated once per run — the other runs first (no pools, bill on first use, sessions or
+   * contract counters; period-basis tiers count under their own plan/rate keys), the primary run last. A reject in any run rejects the UDR (the message
    * names the run; `raw` is the UDR as received), and no run keeps a charge of it.
    */
   private rateRuns(u: Udr, runs: readonly ChargingRun[], charges: Charge[], rejects: Reject[]): void {
