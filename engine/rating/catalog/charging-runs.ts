@@ -40,7 +40,7 @@ export interface ChargingRun {
 }
 
 /**
- * The charging runs of the catalog, in file order (the first is the primary run: the only one that moves rating state —
+ * The charging runs of the catalog, in file order (the first is the primary run: the only one that moves the customer's rating state —
  * pools, bill-on-first-use counters, sessions, contract counters). Empty = the implicit default run.
  */
 export function compileChargingRuns(c: CompileContext, cond: CompiledConditions, plans: ReadonlyMap<string, CompiledPlan>): ChargingRun[] {
