@@ -79,7 +79,7 @@ export async function runInvoices(st: StoreClient, opts: InvoiceRunOptions): Pro
       accounts,
       stateLog: await stateLog(st, { accounts: opts.account ? [opts.account] : undefined, before: period.end }),
       poolBalances: await poolBalancesOf(st, period.id),
-      usage: await chargesInWindow(st, w, { account: opts.account, kinds: ['usage'] }),
+      usage: await chargesInWindow(st, w, { account: opts.account, kinds: ['usage'], billable: true }),
     };
     for (const p of opts.providers) {
       const charges = (await p.periodCharges(ctx)).filter((c) => !opts.account || c.account === opts.account);
@@ -102,7 +102,7 @@ export async function runInvoices(st: StoreClient, opts: InvoiceRunOptions): Pro
       outcomes.push({ doc: JSON.parse(existing.document) as InvoiceDocument, status: 'existing', files: [] });
       continue;
     }
-    const charges = await chargesInWindow(st, w, { account });
+    const charges = await chargesInWindow(st, w, { account, billable: true });
     const adjustments = await pendingAdjustments(st, account, period.start, cfg.timezone);
     if (!charges.length && !adjustments.length) continue;
     const built = buildInvoice(cfg, tax, period, account, charges, adjustments);

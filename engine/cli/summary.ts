@@ -41,7 +41,11 @@ export function renderSummary(t: Totals, title: string): string {
     `${pad('UDRs')}${fmtInt(t.udrs)}`,
     `${pad('charges')}${fmtInt(t.charges)}${sum(rateRejects) ? `  (not rated: ${fmtInt(sum(rateRejects))}${detail(rateRejects).trim() ? ` ${detail(rateRejects).trim()}` : ''})` : ''}`,
   ];
-  for (const [cur, amt] of Object.entries(t.amounts).sort()) lines.push(`${pad(`total ${cur}`)}${humanMoney(amt)}`);
+  // by currency; charging runs' costs (`EUR (not billable)`) after their currency's billable total
+  for (const [cur, amt] of Object.entries(t.amounts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const label = `total ${cur}`;
+    lines.push(`${label.length < 16 ? pad(label) : `${label}  `}${humanMoney(amt)}`);
+  }
   for (const c of t.checks) lines.push(`file check      ${c}`);
   return lines.join('\n');
 }

@@ -19,7 +19,7 @@ export interface Counters {
   /** by reason; rating rejects as `rating:<REASON>` */
   rejected: Record<string, number>;
   charges: number;
-  /** per currency, scaled bigint */
+  /** per currency, scaled bigint (non-billable charging runs' costs as `<currency> (not billable)`) */
   amounts: Record<string, bigint>;
   /** UDR quantity sums per unit (e.g. { ms: 1855000 }) */
   quantity: Record<string, number>;
@@ -58,9 +58,10 @@ export function countRejects(c: Counters, rejects: readonly Reject[], stage: 'me
   for (const r of rejects) add(c.rejected, p + r.reason, 1);
 }
 
+/** amounts by currency; charges of non-billable charging runs (costs) apart, as `<currency> (not billable)` */
 export function countCharges(c: Counters, charges: readonly Charge[]): void {
   c.charges += charges.length;
-  for (const ch of charges) addMoney(c.amounts, ch.currency, ch.amount);
+  for (const ch of charges) addMoney(c.amounts, ch.billable === false ? `${ch.currency} (not billable)` : ch.currency, ch.amount);
 }
 
 /** `into` += `from` */

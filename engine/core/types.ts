@@ -101,6 +101,9 @@ export interface MediationResult {
   ignored: Map<string, number>;
 }
 
+/** the charging run of a catalog without `charging-runs`, and of charges stored before runs existed */
+export const DEFAULT_RUN = 'default';
+
 /** A rated charge. `amount` is a scaled integer (see core/money.ts: 10 decimals) — never a float. */
 export interface Charge {
   /** deterministic: hash of (udr id, charge kind, seq) so retries never duplicate. */
@@ -128,6 +131,10 @@ export interface Charge {
   catalogVersion: string;
   /** JSON of the computation (steps, bucket debits) for `explain`. */
   lineage: string;
+  /** charging run that rated it (catalog `charging-runs`); absent = the implicit run `default` */
+  run?: string;
+  /** false = a cost of a non-billable run (not invoiced); absent = billable */
+  billable?: boolean;
 }
 
 export interface RatingResult {

@@ -10,7 +10,7 @@ import { Rater } from './rater.ts';
 export function describeCharge(c: Charge): string[] {
   const l = JSON.parse(c.lineage) as Record<string, unknown>;
   const out = [
-    `charge ${c.id} (${c.kind}) ${formatMoney(c.amount)} ${c.currency}`,
+    `charge ${c.id} (${c.kind}${c.run ? `, run ${c.run}${c.billable === false ? ', not billable' : ''}` : ''}) ${formatMoney(c.amount)} ${c.currency}`,
     `  udr ${c.udrId} from ${c.source}; account ${c.account}${c.service ? `, service ${c.service}` : ''}; plan ${c.plan || '-'}, rate ${c.rateId}`,
     `  matched: ${c.matched}`,
     `  catalog ${c.catalogVersion}${c.rulesVersion ? `, rules ${c.rulesVersion}` : ''}`,

@@ -13,11 +13,14 @@
  *     (on-net, country, location, service state, custom `when`), then the time window at each instant (highest
  *     weight, then the window that opened most recently, then file order);
  *  4. price model → connect fee → minimum / maximum cost → rounding (one rounding point per charge).
+ *
+ * With charging runs (catalog `charging-runs`) each UDR goes through the above once per run: the run's field rewrites
+ * applied, its plans (if it lists any) instead of step 2; only the primary run (the first) moves rating state.
  */
 import { hash } from 'node:crypto';
 import type { Charge, RatingResult, Reject, Udr } from '../core/types.ts';
 import { formatMoney } from '../core/money.ts';
-import { type CompiledCatalog, type CompiledPlan, type CoreState, NEW_STATE, type RateIndex } from './catalog.ts';
+import { type ChargingRun, type CompiledCatalog, type CompiledPlan, type CoreState, DEFAULT_RUN, NEW_STATE, type RateIndex } from './catalog.ts';
 import { type Frequency, monthsBetween, type Period, periodOf } from './durations.ts';
 import { CgratesSplitter } from './cgrates-split.ts';
 import { RateSelector } from './rate-select.ts';
@@ -101,6 +104,11 @@ export class Rater implements RatingHost {
   private stepMark = 0;
   /** `window-split: cgrates` pricing, created on first use */
   private cgratesSplitter?: CgratesSplitter;
+  /** the charging run being rated (undefined: the catalog has none), whether it moves rating state, its usage id kind */
+  private run: ChargingRun | undefined;
+  private stateful = true;
+  private usageKind = 'usage';
+  private readonly runPlans = new Map<ChargingRun, readonly PlanChoice[]>();
 
   constructor(readonly catalog: CompiledCatalog, state?: RatingState | string, opts: RaterOptions = {}) {
     this.state = state === undefined ? emptyState() : typeof state === 'string' ? restoreState(state) : state;
@@ -125,10 +133,12 @@ export class Rater implements RatingHost {
   rate(udrs: readonly Udr[]): RateBatchResult {
     const charges: Charge[] = [];
     const rejects: Reject[] = [];
+    const runs = this.catalog.runs;
     for (let i = 0; i < udrs.length; i++) {
       const u = udrs[i]!;
       try {
-        this.rateOne(u, charges, rejects);
+        if (runs.length) this.rateRuns(u, runs, charges, rejects);
+        else this.rateOne(u, charges, rejects);
       } catch (e) {
         rejects.push(this.reject(u, 'RATING_ERROR', `rating failed: ${(e as Error).message}`));
       }
@@ -380,15 +390,60 @@ export class Rater implements RatingHost {
     return { feed: u.feed, source: u.source, reason, message, raw: JSON.stringify(u), rulesVersion: `${u.rulesVersion}/${this.catalog.version}` };
   }
 
+  /**
+   * Charging runs: the UDR rated once per run — the other runs first (no pools, bill on first use, sessions or
+   * contract counters; period-basis tiers count under their own plan/rate keys), the primary run last. A reject in any run rejects the UDR (the message
+   * names the run; `raw` is the UDR as received), and no run keeps a charge of it.
+   */
+  private rateRuns(u: Udr, runs: readonly ChargingRun[], charges: Charge[], rejects: Reject[]): void {
+    const before = charges.length;
+    const rejected = rejects.length;
+    try {
+      for (let k = 1; k <= runs.length; k++) {
+        const r = runs[k % runs.length]!;
+        this.run = r;
+        this.stateful = k === runs.length;
+        this.usageKind = r.name === DEFAULT_RUN ? 'usage' : `usage@${r.name}`;
+        const from = charges.length;
+        this.rateOne(runUdr(u, r), charges, rejects);
+        if (rejects.length > rejected) {
+          for (let j = rejected; j < rejects.length; j++) rejects[j] = { ...rejects[j]!, message: `charging run ${r.name}: ${rejects[j]!.message}`, raw: JSON.stringify(u) };
+          charges.length = before;
+          return;
+        }
+        for (let j = from; j < charges.length; j++) {
+          const c = charges[j]!;
+          c.run = r.name;
+          c.billable = r.billable;
+        }
+      }
+    } catch (e) {
+      charges.length = before;
+      throw e;
+    } finally {
+      this.run = undefined;
+      this.stateful = true;
+      this.usageKind = 'usage';
+    }
+  }
+
+  /** a run's own plans as plan choices (one cached list per run) */
+  private runChoices(r: ChargingRun): readonly PlanChoice[] {
+    let hit = this.runPlans.get(r);
+    if (!hit) this.runPlans.set(r, (hit = r.plans.map((plan) => ({ plan, via: `charging run ${r.name}` }))));
+    return hit;
+  }
+
   private rateOne(u: Udr, charges: Charge[], rejects: Reject[]): void {
     const cat = this.catalog;
     this.steps = this.trace ? [] : null;
     this.stepHead = this.stepMark = 0;
     if (this.steps) this.step(`UDR ${u.id}: ${u.usageClass} ${u.quantity} ${u.unit} at ${new Date(u.startTime).toISOString()} account ${u.account}${u.service ? ` service ${u.service}` : ''}${u.destination ? ` → ${u.destination}` : ''}`);
+    if (this.steps && this.run) this.step(`charging run ${this.run.name} (${this.run.billable ? 'billable' : 'not billable'})${this.run.rewrites.map((w) => `, ${w.field} = ${w.text}`).join('')}`);
     const svc = u.service ? this.serviceView(u.service) : undefined;
     let svcState = '';
     if (svc) {
-      const unbilled = this.firstUse(svc, u, charges);
+      const unbilled = this.stateful ? this.firstUse(svc, u, charges) : null;
       svcState = this.stateAt(svc, u.startTime);
       const core = svc.typeDef?.states.get(svcState);
       if (this.steps) this.step(`service ${svc.id} (${svc.type}, plan ${svc.plan}) is ${svcState}${core ? ` (core ${core})` : ''} at the usage time`);
@@ -405,7 +460,7 @@ export class Rater implements RatingHost {
       rejects.push(this.reject(u, 'UNKNOWN_ACCOUNT', `unknown service ${u.service} and account ${u.account}`));
       return;
     }
-    const plans = this.plansFor(u, svc);
+    const plans = this.run?.plans.length ? this.runChoices(this.run) : this.plansFor(u, svc);
     if (!plans.length) {
       rejects.push(this.reject(u, cat.accounts.has(u.account) ? 'NO_RATE' : 'UNKNOWN_ACCOUNT', `no plan for account ${u.account}${u.service ? ` / service ${u.service}` : ''}`));
       return;
@@ -455,7 +510,7 @@ export class Rater implements RatingHost {
       ctx.u = u; ctx.measure = measure; ctx.svc = svc; ctx.svcState = svcState; ctx.plan = plan; ctx.via = via; ctx.ix = ix;
       ctx.total = q; ctx.inside = 0; ctx.error = undefined;
       if (ctx.debits.length) ctx.debits = [];
-      for (const st of sp.allocate) st.run(ctx);
+      if (this.stateful) for (const st of sp.allocate) st.run(ctx);
       const rest = q - ctx.inside;
       if (ctx.inside > 0 && rest === 0) continue;
       if (!this.priceMeasure(ctx, sp, rest)) {
@@ -465,7 +520,7 @@ export class Rater implements RatingHost {
       }
     }
     // contract counters
-    if (this.contractsByAccount.size) this.countContracts(u, charges, before);
+    if (this.contractsByAccount.size && this.stateful) this.countContracts(u, charges, before);
   }
 
   private anyRate(plan: CompiledPlan, u: Udr, ms: string[], svcState: string): boolean {
@@ -484,7 +539,7 @@ export class Rater implements RatingHost {
   private priceMeasure(ctx: MeasureContext, sp: StepPlan, q: number): boolean {
     const u = ctx.u;
     let part: SessionPart | null = null;
-    if (!ctx.measure && ctx.inside === 0 && u.attrs[SESSION_ATTR]) {
+    if (!ctx.measure && ctx.inside === 0 && this.stateful && u.attrs[SESSION_ATTR]) {
       const p = sessionPart(u, this.state);
       if (typeof p === 'string') return !ctx.fail(p, 'RATING_ERROR');
       part = p;
@@ -542,7 +597,7 @@ export class Rater implements RatingHost {
   charge(u: Udr, seq: number, plan: string, product: string, rateId: string, matched: string, quantity: number, amount: bigint, lineage: Lineage | string): Charge {
     if (this.steps && typeof lineage !== 'string') lineage.steps = this.stepMark > this.stepHead ? [...this.steps.slice(0, this.stepHead), ...this.steps.slice(this.stepMark)] : [...this.steps];
     return {
-      id: chargeId(u.id, 'usage', seq), udrId: u.id, account: u.account, ratingKey: u.ratingKey, service: u.service, usageClass: u.usageClass,
+      id: chargeId(u.id, this.usageKind, seq), udrId: u.id, account: u.account, ratingKey: u.ratingKey, service: u.service, usageClass: u.usageClass,
       kind: 'usage', product, plan, rateId, matched, quantity, unit: u.unit, amount, currency: this.catalog.currency, eventTime: u.startTime,
       source: u.source, rulesVersion: u.rulesVersion, catalogVersion: this.catalog.version, lineage: typeof lineage === 'string' ? lineage : JSON.stringify(lineage),
     };
@@ -649,6 +704,18 @@ export class Rater implements RatingHost {
     }
     return rows;
   }
+}
+
+/** the UDR as a run rates it: its rewrites, each an expression on the UDR as received (the same object without any) */
+function runUdr(u: Udr, r: ChargingRun): Udr {
+  if (!r.rewrites.length) return u;
+  const out: Udr = { ...u };
+  for (const w of r.rewrites) {
+    const v = w.expr(null, u as unknown as Record<string, unknown>);
+    out[w.field] = v === null || v === undefined ? '' : String(v);
+  }
+  if (r.dropService) out.service = '';
+  return out;
 }
 
 function activeAssignment(list: readonly { usageClass: string; from: number; plan: string; fallback: string[]; account: string }[], uc: string, t: number) {

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { loadYaml } from '../config/yaml-loader.ts';
 import { formatMoney } from '../core/money.ts';
 import type { Charge, Reject } from '../core/types.ts';
-import { loadCatalogFile } from './catalog.ts';
+import { type ChargingRun, loadCatalogFile } from './catalog.ts';
 import { closeContractMonth, whatIfTerminate } from './contracts.ts';
 import { parseDate } from './durations.ts';
 import { Rater, type RateBatchResult } from './rater.ts';
@@ -35,7 +35,7 @@ export const scenarioSchema = z.object({
 
 function compactCharge(c: Charge) {
   const l = JSON.parse(c.lineage) as Record<string, unknown>;
-  return { id: c.id, kind: c.kind, udr: c.udrId, account: c.account, service: c.service || undefined, plan: c.plan || undefined, rate: c.rateId,
+  return { id: c.id, run: c.run, kind: c.kind, udr: c.udrId, account: c.account, service: c.service || undefined, plan: c.plan || undefined, rate: c.rateId,
     matched: c.matched, quantity: c.quantity, unit: c.unit, amount: formatMoney(c.amount), debits: l.debits, steps: l.steps };
 }
 
@@ -55,8 +55,13 @@ export function runScenario(file: string): Record<string, unknown> {
   const catalog = loadCatalogFile(resolve(dirname(file), value.catalog));
   const rater = new Rater(catalog, undefined, { trace: true });
   const outputs: unknown[] = [];
-  const batch = (r: RateBatchResult) => ({ charges: r.charges.map(compactCharge), rejects: r.rejects.map(compactReject), events: r.events });
   let total = 0n;
+  /** charging runs: the amount of each run, for the margin report */
+  const byRun = new Map<string, bigint>(catalog.runs.map((r) => [r.name, 0n]));
+  const batch = (r: RateBatchResult) => {
+    for (const c of r.charges) if (c.run !== undefined) byRun.set(c.run, (byRun.get(c.run) ?? 0n) + c.amount);
+    return { charges: r.charges.map(compactCharge), rejects: r.rejects.map(compactReject), events: r.events };
+  };
   value.steps.forEach((s, i) => {
     const o: Record<string, unknown> = { step: i + 1, note: s.note };
     if (s.events) {
@@ -89,7 +94,20 @@ export function runScenario(file: string): Record<string, unknown> {
     }
     outputs.push(JSON.parse(JSON.stringify(o)));
   });
-  return { scenario: value.name, catalog: `${catalog.name}@${catalog.version}`, outputs, total: formatMoney(total), state: JSON.parse(rater.snapshot()) };
+  return { scenario: value.name, catalog: `${catalog.name}@${catalog.version}`, outputs, total: formatMoney(total), ...marginReport(catalog.runs, byRun), state: JSON.parse(rater.snapshot()) };
+}
+
+/** charging runs: each run's total, and the margin (billable runs' revenue − the other runs' cost); nothing without runs */
+function marginReport(runs: readonly ChargingRun[], byRun: ReadonlyMap<string, bigint>): { runs?: Record<string, string>; margin?: string } {
+  if (!runs.length) return {};
+  let margin = 0n;
+  const out: Record<string, string> = {};
+  for (const r of runs) {
+    const t = byRun.get(r.name) ?? 0n;
+    out[r.name] = formatMoney(t);
+    margin += r.billable ? t : -t;
+  }
+  return { runs: out, margin: formatMoney(margin) };
 }
 
 export function goldenFile(file: string): string {

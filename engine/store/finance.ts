@@ -132,15 +132,23 @@ function chargeSelect(alias = ''): string {
     `toUnixTimestamp64Milli(${a}event_time) AS event_ms`].join(', ');
 }
 
+export interface ChargeFilter {
+  account?: string;
+  kinds?: readonly string[];
+  /** only charges of billable charging runs (what invoices bill); omitted = every run's */
+  billable?: boolean;
+}
+
 /** Current version of every charge of the accounts with event time in the window. */
-export function chargesInWindowSql(st: Pick<StoreClient, 'database'>, opts: { account?: string; kinds?: readonly string[] }): string {
+export function chargesInWindowSql(st: Pick<StoreClient, 'database'>, opts: ChargeFilter): string {
   const where = ['event_time >= fromUnixTimestamp64Milli({from:Int64})', 'event_time < fromUnixTimestamp64Milli({to:Int64})'];
   if (opts.account !== undefined) where.push('account = {account:String}');
   if (opts.kinds) where.push('kind IN {kinds:Array(String)}');
+  if (opts.billable) where.push('billable');
   return `SELECT ${chargeSelect()} FROM ${table(st, 'charges')} FINAL WHERE ${where.join(' AND ')} ORDER BY account, event_time, charge_id`;
 }
 
-export async function chargesInWindow(st: StoreClient, w: Window, opts: { account?: string; kinds?: readonly string[] } = {}): Promise<LedgerCharge[]> {
+export async function chargesInWindow(st: StoreClient, w: Window, opts: ChargeFilter = {}): Promise<LedgerCharge[]> {
   const rows = await queryRows<Record<string, any>>(st, chargesInWindowSql(st, opts), { from: w.from, to: w.to, account: opts.account, kinds: opts.kinds });
   return rows.map(toLedgerCharge);
 }
@@ -156,7 +164,8 @@ function toLedgerCharge(r: Record<string, any>): LedgerCharge {
 
 /**
  * Charges of earlier, already invoiced periods whose current amount differs from what was billed (late usage never
- * billed, or a re-rated charge): each with the billed amount, so the next invoice carries the difference.
+ * billed, or a re-rated charge): each with the billed amount, so the next invoice carries the difference. Billable
+ * charging runs only.
  */
 export function pendingAdjustmentsSql(st: Pick<StoreClient, 'database'>): string {
   return `SELECT ${chargeSelect('c')}, toString(ifNull(b.billed, toDecimal128(0, 10))) AS billed, b.charge_id IS NOT NULL AS was_billed,
@@ -166,7 +175,7 @@ export function pendingAdjustmentsSql(st: Pick<StoreClient, 'database'>): string
       ON c.account = inv.account AND formatDateTime(c.event_time, '%Y-%m', {tz:String}) = inv.period
     LEFT JOIN (SELECT account, charge_id, sum(amount) AS billed FROM ${table(st, 'invoice_items')} FINAL WHERE account = {account:String} GROUP BY account, charge_id) AS b
       ON c.account = b.account AND c.charge_id = b.charge_id
-    WHERE c.account = {account:String} AND c.event_time < fromUnixTimestamp64Milli({before:Int64})
+    WHERE c.account = {account:String} AND c.event_time < fromUnixTimestamp64Milli({before:Int64}) AND c.billable
       AND (b.charge_id IS NULL OR c.amount != b.billed)
     ORDER BY origin_period, event_ms, charge_id
     SETTINGS join_use_nulls = 1`;
@@ -203,11 +212,11 @@ export async function accountHasCharges(st: StoreClient, account: string): Promi
   return Number(rows[0]?.n ?? 0) > 0;
 }
 
-/** Accounts with charges in the window or pending adjustments from invoiced periods. */
+/** Accounts with billable charges in the window or pending adjustments from invoiced periods. */
 export async function accountsToInvoice(st: StoreClient, w: Window): Promise<string[]> {
   const rows = await queryRows<{ account: string }>(st,
     `SELECT DISTINCT account FROM ${table(st, 'charges')} FINAL
-     WHERE event_time >= fromUnixTimestamp64Milli({from:Int64}) AND event_time < fromUnixTimestamp64Milli({to:Int64})
+     WHERE billable AND event_time >= fromUnixTimestamp64Milli({from:Int64}) AND event_time < fromUnixTimestamp64Milli({to:Int64})
      UNION DISTINCT SELECT DISTINCT account FROM ${table(st, 'invoices')} FINAL WHERE period_end <= fromUnixTimestamp64Milli({from:Int64})
      ORDER BY account`, { from: w.from, to: w.to });
   return rows.map((r) => r.account);
@@ -441,4 +450,31 @@ export async function writeRerateDiffs(st: StoreClient, rows: readonly RerateDif
   await command(st, insertTsv(table(st, 'rerate_diffs'), cols, rows.map((r) => [s(r.period), s(r.chargeId), String(r.newVersion), String(r.oldVersion), r.change, s(r.udrId),
     s(r.account), s(r.feed), s(r.usageClass), s(r.oldRate), s(r.newRate), formatMoney(r.oldAmount), formatMoney(r.newAmount), formatMoney(r.newAmount - r.oldAmount),
     s(r.catalogVersion)].join('\t'))), token);
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// margin (charging runs)
+
+export interface MarginRow {
+  account: string;
+  destination: string;
+  period: string;
+  currency: string;
+  udrs: number;
+  revenue: bigint;
+  cost: bigint;
+  margin: bigint;
+}
+
+/** The `margin` view (migration 007) in the zone's months: billable revenue − non-billable cost, exact. */
+export async function marginRows(st: StoreClient, opts: { timezone: string; period?: string; account?: string }): Promise<MarginRow[]> {
+  const where: string[] = [];
+  if (opts.period !== undefined) where.push('period = {period:String}');
+  if (opts.account !== undefined) where.push('account = {account:String}');
+  const rows = await queryRows<Record<string, string>>(st,
+    `SELECT account, destination, period, currency, toString(udrs) AS udrs, toString(revenue) AS revenue, toString(cost) AS cost, toString(margin) AS margin
+     FROM ${table(st, 'margin')}(tz = {tz:String})${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY period, account, destination, currency`, { tz: opts.timezone, period: opts.period, account: opts.account });
+  return rows.map((r) => ({ account: r.account!, destination: r.destination!, period: r.period!, currency: r.currency!, udrs: Number(r.udrs),
+    revenue: parseMoney(r.revenue!), cost: parseMoney(r.cost!), margin: parseMoney(r.margin!) }));
 }

@@ -4,13 +4,13 @@
  * ReplacingMergeTree on the record/charge id, so a replayed record never counts twice in FINAL queries and views.
  */
 import { formatMoney } from '../core/money.ts';
-import type { Charge, Reject, Udr } from '../core/types.ts';
+import { type Charge, DEFAULT_RUN, type Reject, type Udr } from '../core/types.ts';
 import { table, type StoreClient } from './client.ts';
 import { insertTsv, tsvMap, tsvString, tsvTime } from './tsv.ts';
 
 const UDR_COLS = ['udr_id', 'feed', 'usage_class', 'account', 'service', 'rating_key', 'start_time', 'quantity', 'unit', 'origin', 'destination', 'attrs', 'source', 'rules_version'];
 /** charges columns in the order chargeRow() writes them */
-export const CHARGE_COLS = ['charge_id', 'version', 'udr_id', 'account', 'rating_key', 'service', 'usage_class', 'kind', 'product', 'plan', 'rate_id', 'matched', 'quantity', 'unit', 'amount', 'currency', 'event_time', 'source', 'rules_version', 'catalog_version', 'lineage', 'feed'];
+export const CHARGE_COLS = ['charge_id', 'version', 'udr_id', 'account', 'rating_key', 'service', 'usage_class', 'kind', 'product', 'plan', 'rate_id', 'matched', 'quantity', 'unit', 'amount', 'currency', 'event_time', 'source', 'rules_version', 'catalog_version', 'lineage', 'feed', 'run', 'billable'];
 const REJECT_COLS = ['feed', 'source', 'reason', 'message', 'raw', 'rules_version', 'stage'];
 
 export function udrRow(u: Udr): string {
@@ -23,7 +23,7 @@ export function chargeRow(c: Charge, feed: string, version = 1): string {
   return [c.id, String(version), tsvString(c.udrId), tsvString(c.account), tsvString(c.ratingKey), tsvString(c.service), tsvString(c.usageClass),
     c.kind, tsvString(c.product), tsvString(c.plan), tsvString(c.rateId), tsvString(c.matched), String(c.quantity), tsvString(c.unit),
     formatMoney(c.amount), c.currency, tsvTime(c.eventTime), tsvString(c.source), tsvString(c.rulesVersion), tsvString(c.catalogVersion),
-    tsvString(c.lineage), tsvString(feed)].join('\t');
+    tsvString(c.lineage), tsvString(feed), tsvString(c.run ?? DEFAULT_RUN), c.billable === false ? 'false' : 'true'].join('\t');
 }
 
 export function rejectRow(r: Reject, stage: 'mediation' | 'rating'): string {

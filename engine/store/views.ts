@@ -58,8 +58,15 @@ export const VIEW_STATEMENTS: readonly string[] = [
   `CREATE OR REPLACE VIEW {db}.invoice_register AS
    SELECT period, invoice_no, account, issue_date, due_date, currency, net, tax, total, lines
    FROM {db}.invoices FINAL`,
-  // rated amounts not (or not fully) invoiced yet, per account, period and kind: accruals and pending adjustments
-  `CREATE OR REPLACE VIEW {db}.unbilled_charges AS
+  unbilledChargesView(''),
+];
+
+/**
+ * Rated amounts not (or not fully) invoiced yet, per account, period and kind: accruals and pending adjustments.
+ * `charges` filters the charges looked at (migration 007: billable runs only; '' = all, as migration 003 made it).
+ */
+export function unbilledChargesView(charges: string): string {
+  return `CREATE OR REPLACE VIEW {db}.unbilled_charges AS
    SELECT account, formatDateTime(event_time, '%Y-%m', {tz:String}) AS period, kind, currency,
           count() AS charges, sum(amount - billed) AS unbilled
    FROM (
@@ -67,8 +74,28 @@ export const VIEW_STATEMENTS: readonly string[] = [
             c.event_time AS event_time, c.amount AS amount, b.billed AS billed, b.charge_id != '' AS is_billed
      FROM {db}.charges AS c FINAL
      LEFT JOIN (SELECT account, charge_id, sum(amount) AS billed FROM {db}.invoice_items FINAL GROUP BY account, charge_id) AS b
-       ON c.account = b.account AND c.charge_id = b.charge_id
+       ON c.account = b.account AND c.charge_id = b.charge_id${charges ? `\n     WHERE ${charges}` : ''}
    )
    WHERE NOT is_billed OR amount != billed
-   GROUP BY account, period, kind, currency`,
-];
+   GROUP BY account, period, kind, currency`;
+}
+
+/**
+ * Margin per account, destination and period (charging runs, migration 007): per UDR, the revenue of its billable
+ * runs' charges minus the cost of its non-billable runs' charges, under the account of the billable charges (the
+ * customer; a cost run may rewrite the account to the carrier) and the destination prefix their rate matched (from
+ * the lineage; `*any` for a rate without destinations). Usage charges only; exact Decimal(38, 10) sums.
+ * `SELECT * FROM margin(tz = 'UTC') WHERE period = '2026-11'`.
+ */
+export const MARGIN_VIEW = `CREATE OR REPLACE VIEW {db}.margin AS
+   SELECT account, destination, formatDateTime(event_time, '%Y-%m', {tz:String}) AS period, currency,
+          count() AS udrs, sum(udr_revenue) AS revenue, sum(udr_cost) AS cost, revenue - cost AS margin
+   FROM (
+     SELECT feed, udr_id, currency, min(event_time) AS event_time,
+            if(countIf(billable) > 0, minIf(account, billable), min(account)) AS account,
+            if(countIf(billable) > 0, minIf(JSONExtractString(lineage, 'prefix'), billable), '') AS destination,
+            sumIf(amount, billable) AS udr_revenue, sumIf(amount, NOT billable) AS udr_cost
+     FROM {db}.charges FINAL WHERE kind = 'usage'
+     GROUP BY feed, udr_id, currency
+   )
+   GROUP BY account, destination, period, currency`;

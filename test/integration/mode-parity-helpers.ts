@@ -119,6 +119,14 @@ export async function buildAvroInput(specDir: string, out: string, subject: stri
   }
 }
 
+/**
+ * A charge as compared across modes: `id=amount`, plus `@run` for a charging run other than the default one and
+ * `/cost` when that run is not billable (the ledger stores the default run as `default`, the other modes leave it out).
+ */
+export function chargeKey(id: string, amount: string, run?: string, billable?: boolean): string {
+  return run && run !== 'default' ? `${id}=${amount}@${run}${billable === false ? '/cost' : ''}` : `${id}=${amount}`;
+}
+
 // ------------------------------------------------------------------------------------------------------------------
 // dry-run and run
 
@@ -133,12 +141,12 @@ export async function dryRunResult(pipeline: string, input: string): Promise<Mod
   let numberAmounts = 0;
   for (const line of r.stdout.split('\n')) {
     if (!line.trim()) continue;
-    const o = JSON.parse(line) as { udr?: Udr; reject?: Reject & { stage?: string }; charge?: { id: string; amount: string | number } };
+    const o = JSON.parse(line) as { udr?: Udr; reject?: Reject & { stage?: string }; charge?: { id: string; amount: string | number; run?: string; billable?: boolean } };
     if (o.udr) res.udrs.push(o.udr.id);
     if (o.reject) bump(res.rejects, rejectKey(o.reject.reason, o.reject.stage));
     if (o.charge) {
       if (typeof o.charge.amount === 'number') numberAmounts++;
-      res.charges.push(`${o.charge.id}=${canonicalAmount(o.charge.amount)}`);
+      res.charges.push(chargeKey(o.charge.id, canonicalAmount(o.charge.amount), o.charge.run, o.charge.billable));
     }
   }
   const m = /ignored=(\d+)(?: \(([^)]*)\))?/.exec(r.stderr);
@@ -159,7 +167,7 @@ export async function runResults(db: string, cases: readonly { pipeline: string;
   }
   const rows = await queryDb<{ k: string; feed: string; id: string; v: string; n: string }>(db, `
     SELECT 'udr' AS k, toString(feed) AS feed, udr_id AS id, '' AS v, toUInt64(1) AS n FROM udrs FINAL
-    UNION ALL SELECT 'charge', toString(feed), charge_id, toString(amount), toUInt64(1) FROM charges FINAL
+    UNION ALL SELECT 'charge', toString(feed), charge_id, concat(toString(amount), '|', toString(run), '|', if(billable, '1', '0')), toUInt64(1) FROM charges FINAL
     UNION ALL SELECT 'reject', toString(feed), if(stage = 'rating', concat('rating:', toString(reason)), toString(reason)), '', count() FROM rejects FINAL GROUP BY feed, stage, reason
     UNION ALL SELECT 'ignored', toString(feed), r, '', sum(n) FROM (SELECT feed, ignored FROM ingest_files FINAL) ARRAY JOIN mapKeys(ignored) AS r, mapValues(ignored) AS n GROUP BY feed, r`);
   const byFeed = new Map<string, ModeResult>();
@@ -167,7 +175,10 @@ export async function runResults(db: string, cases: readonly { pipeline: string;
     let res = byFeed.get(row.feed);
     if (!res) byFeed.set(row.feed, (res = emptyResult()));
     if (row.k === 'udr') res.udrs.push(row.id);
-    else if (row.k === 'charge') res.charges.push(`${row.id}=${canonicalAmount(row.v)}`);
+    else if (row.k === 'charge') {
+      const [amount, run, billable] = row.v.split('|');
+      res.charges.push(chargeKey(row.id, canonicalAmount(amount!), run, billable === '1'));
+    }
     else if (row.k === 'reject') bump(res.rejects, row.id, Number(row.n));
     else bump(res.ignored, row.id, Number(row.n));
   }
@@ -322,7 +333,7 @@ export class ParityServe {
       }
       for (const { message } of rated!) {
         const c = await codecs.charge.decode(message.value!);
-        of(c.feed).charges.push(`${c.id}=${canonicalAmount(c.amount)}`);
+        of(c.feed).charges.push(chargeKey(c.id, canonicalAmount(c.amount), c.run, c.billable));
       }
       for (const [i, msgs] of dlqs.entries()) {
         const stage = dlqTopics[i] === this.topics.dlqRating ? 'rating' : 'mediation';

@@ -70,6 +70,9 @@ const CASES: ParityCase[] = [
     design: { udrs: 5, rejects: { INVALID_FIELD: 1 }, ignored: { header: 1, 'only-record-type-6': 1 }, charges: 5 } },
   { pipeline: 'pipelines/demo-iot.yaml', input: `${F}/demo-iot`, group: 'main', http: 'text/plain',
     design: { udrs: 4, rejects: { INVALID_FIELD: 1, UNKNOWN_ACCOUNT: 1, PARSE_ERROR: 1 }, ignored: {}, charges: 4 } },
+  // charging runs: every call rated by the retail and the wholesale (not billable) run: two charges per UDR
+  { pipeline: 'rules/rating/charging-runs/pipeline.yaml', input: `${F}/carrier-runs`, group: 'main', http: 'text/csv',
+    design: { udrs: 4, rejects: {}, ignored: { header: 1 }, charges: 8 } },
   // a CSV with a header line and '#' comment lines
   { pipeline: `${F}/pipelines/parity-csv-commented.yaml`, input: `${F}/parity-csv-commented`, group: 'main', http: 'text/csv',
     design: { udrs: 3, rejects: { PARSE_ERROR: 1, INVALID_FIELD: 1 }, ignored: { header: 1, comment: 4, 'not-call-detail': 1 }, charges: 3 } },

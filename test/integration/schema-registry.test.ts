@@ -92,3 +92,25 @@ describe('schema registry (Confluent wire format)', () => {
     expect(() => readWireHeader(Buffer.from([0, 0]))).toThrow(/not Confluent wire format/);
   });
 });
+
+describe('charge codec with charging runs (schemas/charge.avsc)', () => {
+  it('a run charge round-trips with run and billable; a charge written before runs reads as the default run', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { CHARGE_SCHEMA_FILE, createCodecs } = await import('../../engine/runtime/streaming/codecs.ts');
+    const { parseMoney } = await import('../../engine/core/money.ts');
+    const topic = uniqueName('sr-rated-runs');
+    const current = JSON.parse(readFileSync(CHARGE_SCHEMA_FILE, 'utf8')) as { fields: { name: string }[] };
+    const before = { ...current, fields: current.fields.filter((f) => f.name !== 'run' && f.name !== 'billable') };
+    const base = { id: 'c1', udrId: 'u1', feed: 'f', account: 'kpn', ratingKey: 'acme', service: '', usageClass: 'voice', kind: 'usage' as const,
+      product: 'p', plan: 'wholesale-kpn', rateId: 'kpn-nl-mob', matched: '', quantity: 150000, unit: 'ms', currency: 'EUR', eventTime: 1, source: 's',
+      rulesVersion: '', catalogVersion: '', lineage: '{}' };
+    const old = await registry.codec<Record<string, unknown>>(topic, before);
+    const oldBytes = old.encode({ ...base, amount: '0.0775' });
+    const codecs = await createCodecs(registry, { udr: uniqueName('sr-udr-runs'), rated: topic });
+    const wholesale = { ...base, amount: parseMoney('0.0775'), run: 'wholesale', billable: false };
+    expect(await codecs.charge.decode(codecs.charge.encode(wholesale))).toEqual(wholesale);
+    const legacy = await codecs.charge.decode(oldBytes);
+    expect(legacy.amount).toBe(parseMoney('0.0775'));
+    expect([legacy.run, legacy.billable]).toEqual([undefined, undefined]);
+  });
+});

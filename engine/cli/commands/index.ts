@@ -21,6 +21,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'invoice', summary: 'issue (or re-render) the invoices of a period', load: () => import('./invoice.ts') },
   { name: 'gl', summary: 'export the journal entries of a period\'s invoices', load: () => import('./gl.ts') },
   { name: 'rerate', summary: 're-rate a period\'s UDRs and report what changed', load: () => import('./rerate.ts') },
+  { name: 'margin', summary: 'margin per account, destination and period (charging runs)', load: () => import('./margin.ts') },
   { name: 'reconcile', summary: 'records in = UDRs + ignored + rejected; UDRs = rated', load: () => import('./reconcile.ts') },
   { name: 'events', summary: 'collect and deliver a period\'s billing events', load: () => import('./events.ts') },
   { name: 'finance-role', summary: 'DDL of a read-only finance role (or apply it)', load: () => import('./finance-role.ts') },

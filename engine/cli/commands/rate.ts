@@ -37,7 +37,8 @@ Examples:
       const res = rater.rate(udrs);
       for (const c of res.charges) {
         if (flags.explain) process.stdout.write(`${describeCharge(c).join('\n')}\n`);
-        else process.stdout.write(`${c.udrId}\t${c.rateId}\t${c.quantity}\t${formatMoney(c.amount)}\t${c.matched}\n`);
+        // charging runs: the run (and "not billable") after the record id; a catalog without runs prints as before
+        else process.stdout.write(`${c.udrId}\t${c.run ? `${c.run}${c.billable === false ? ' (not billable)' : ''}\t` : ''}${c.rateId}\t${c.quantity}\t${formatMoney(c.amount)}\t${c.matched}\n`);
       }
       // a reject carries the UDR as JSON (raw): label it with the record id
       const idOf = (raw: string) => { try { return String((JSON.parse(raw) as { id?: unknown }).id ?? ''); } catch { return ''; } };

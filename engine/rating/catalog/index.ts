@@ -15,6 +15,7 @@ import { FUNCTION_REGISTRY } from '../../mediation/functions/index.ts';
 import type { PrefixTrie } from '../prefix-trie.ts';
 import type { TimeWindow, ZoneClock } from '../windows.ts';
 import { compileAssignments, type Assignment, assignmentSchema } from './assignments.ts';
+import { type ChargingRun, chargingRunSchema, compileChargingRuns } from './charging-runs.ts';
 import { compileContext, id, type Rounding, roundingSchema } from './common.ts';
 import { compileConditions, conditionsSchema } from './conditions.ts';
 import { type CompiledContract, compileContracts, contractSchema } from './contracts.ts';
@@ -23,6 +24,7 @@ import { type CompiledSharePlan, compileSharePlans, sharePlanSchema } from './sh
 import { accountSchema, compileAccounts, type CompiledServiceType, compileServiceTypes, type ServiceRef, serviceTypeSchema } from './states.ts';
 
 export * from './assignments.ts';
+export * from './charging-runs.ts';
 export * from './common.ts';
 export * from './conditions.ts';
 export * from './contracts.ts';
@@ -57,6 +59,8 @@ export const catalogSchema = z.object({
   contracts: z.array(contractSchema).default([]),
   accounts: z.array(accountSchema).default([]),
   assignments: z.array(assignmentSchema).default([]).describe('time-activated plan assignments (CGRateS rating profiles)'),
+  'charging-runs': z.array(chargingRunSchema).default([])
+    .describe('rate each UDR once per run (retail price, wholesale cost, a reseller price...); omitted = one billable run named default'),
 }).strict();
 
 export type CatalogConfig = z.output<typeof catalogSchema>;
@@ -89,6 +93,8 @@ export interface CompiledCatalog {
   onNet?: { trie: PrefixTrie; attr: string };
   windows: Map<string, TimeWindow>;
   defaultPlan?: string;
+  /** charging runs in file order (the first is the primary run); empty = the implicit default run */
+  runs: ChargingRun[];
   config: CatalogConfig;
 }
 
@@ -168,6 +174,7 @@ export function compileCatalog(parsed: ParsedYaml): CompiledCatalog {
   const sharePlans = compileSharePlans(c);
   const contracts = compileContracts(c, acc);
   const asg = compileAssignments(c, plans);
+  const runs = compileChargingRuns(c, cond, plans);
   if (cfg['default-plan'] && !plans.has(cfg['default-plan'])) c.at(['default-plan'], `unknown plan ${cfg['default-plan']}`);
   for (const n of negativeAmounts(cfg)) c.at(n.path, n.message);
   if (errs.length) throw new ConfigError(errs.sort((a, b) => a.line - b.line || a.col - b.col));
@@ -190,6 +197,7 @@ export function compileCatalog(parsed: ParsedYaml): CompiledCatalog {
     onNet: cond.onNet,
     windows: cond.windows,
     defaultPlan: cfg['default-plan'],
+    runs,
     config: cfg,
   };
 }

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatMoney, parseMoney } from '../../core/money.ts';
-import type { Charge, Udr } from '../../core/types.ts';
+import { type Charge, DEFAULT_RUN, type Udr } from '../../core/types.ts';
 import type { PoolBalance, ServiceStateChange } from '../../store/finance.ts';
 import type { AvroCodec, SchemaRegistry } from '../kafka/schema-registry.ts';
 
@@ -32,8 +32,10 @@ export interface ChargeRecord extends Charge {
   feed: string;
 }
 
-interface ChargeWire extends Omit<ChargeRecord, 'amount'> {
+interface ChargeWire extends Omit<ChargeRecord, 'amount' | 'run' | 'billable'> {
   amount: string;
+  run: string;
+  billable: boolean;
 }
 
 export interface StreamCodecs {
@@ -53,10 +55,11 @@ export async function createCodecs(registry: SchemaRegistry, topics: { udr: stri
     udr,
     charge: {
       schemaId: ch.schemaId,
-      encode: (c) => ch.encode({ ...c, amount: formatMoney(c.amount) }),
+      encode: (c) => ch.encode({ ...c, amount: formatMoney(c.amount), run: c.run ?? DEFAULT_RUN, billable: c.billable ?? true }),
       decode: async (b) => {
-        const w = await ch.decode(b);
-        return { ...w, amount: parseMoney(w.amount) } as ChargeRecord;
+        // the default run travels as `default`/true and comes back as the rater made it (fields absent)
+        const { run, billable, ...w } = await ch.decode(b);
+        return { ...w, amount: parseMoney(w.amount), ...(run !== DEFAULT_RUN ? { run } : {}), ...(billable === false ? { billable } : {}) } as ChargeRecord;
       },
     },
   };

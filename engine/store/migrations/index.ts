@@ -8,6 +8,7 @@ import m003 from './003-finance-views.ts';
 import m004 from './004-state-plan.ts';
 import m005 from './005-rating-state.ts';
 import m006 from './006-billing-state-dedup.ts';
+import m007 from './007-charging-runs.ts';
 
 export interface Migration {
   version: number;
@@ -15,4 +16,4 @@ export interface Migration {
   statements: string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007];

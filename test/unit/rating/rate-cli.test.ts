@@ -63,3 +63,25 @@ describe('ratestream rate', () => {
     expect(r.stdout).toMatch(/^REJECT x1 NO_RATE: .*destination \+3120555/m);
   });
 });
+
+describe('rate: charging runs', () => {
+  it('prints each run\'s charge with the run name (non-billable marked)', () => {
+    const r = run('rate', '-c', 'rules/rating/charging-runs/catalog.yaml', '--udr',
+      '{"id":"x1","usageClass":"voice","account":"acme","destination":"+31612345678","usage":"150s","attrs":{"carrier":"kpn"},"startTime":"2026-11-03T09:00:00Z"}');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n').map((l) => l.split('\t').slice(0, 5))).toEqual([
+      ['x1', 'wholesale (not billable)', 'kpn-nl-mob', '150000', '0.0775000000'],
+      ['x1', 'retail', 'nl-mob', '180000', '0.4100000000'],
+    ]);
+  });
+
+  it('--explain names the run of each charge and the run step', () => {
+    const r = run('rate', '-c', 'rules/rating/charging-runs/catalog.yaml', '--explain', '--udr',
+      '{"id":"x1","usageClass":"voice","account":"acme","destination":"+31612345678","usage":"150s","attrs":{"carrier":"kpn"},"startTime":"2026-11-03T09:00:00Z"}');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines.filter((l) => l.startsWith('charge ')).map((l) => l.replace(/^charge \w+ /, ''))).toEqual([
+      '(usage, run wholesale, not billable) 0.0775000000 EUR', '(usage, run retail) 0.4100000000 EUR']);
+    expect(lines).toContain('    2. charging run wholesale (not billable), account = attrs.carrier');
+  });
+});
