@@ -19,6 +19,8 @@ export interface Counters {
   /** by reason; rating rejects as `rating:<REASON>` */
   rejected: Record<string, number>;
   charges: number;
+  /** UDRs that got charges (one UDR has a charge per charging run: charges ≥ rated) */
+  rated: number;
   /** per currency, scaled bigint (non-billable charging runs' costs as `<currency> (not billable)`) */
   amounts: Record<string, bigint>;
   /** UDR quantity sums per unit (e.g. { ms: 1855000 }) */
@@ -28,7 +30,7 @@ export interface Counters {
 export const RATING_PREFIX = 'rating:';
 
 export function emptyCounters(): Counters {
-  return { records: 0, udrs: 0, ignored: {}, rejected: {}, charges: 0, amounts: {}, quantity: {} };
+  return { records: 0, udrs: 0, ignored: {}, rejected: {}, charges: 0, rated: 0, amounts: {}, quantity: {} };
 }
 
 function add(m: Record<string, number>, k: string, n: number): void {
@@ -61,7 +63,13 @@ export function countRejects(c: Counters, rejects: readonly Reject[], stage: 'me
 /** amounts by currency; charges of non-billable charging runs (costs) apart, as `<currency> (not billable)` */
 export function countCharges(c: Counters, charges: readonly Charge[]): void {
   c.charges += charges.length;
-  for (const ch of charges) addMoney(c.amounts, ch.billable === false ? `${ch.currency} (not billable)` : ch.currency, ch.amount);
+  let runs: Set<string> | undefined; // UDR ids of charges made by named charging runs (several charges per UDR)
+  for (const ch of charges) {
+    addMoney(c.amounts, ch.billable === false ? `${ch.currency} (not billable)` : ch.currency, ch.amount);
+    if (ch.run === undefined) c.rated++;
+    else (runs ??= new Set()).add(ch.udrId);
+  }
+  if (runs) c.rated += runs.size;
 }
 
 /** `into` += `from` */
@@ -69,6 +77,7 @@ export function addCounters(into: Counters, from: Counters): void {
   into.records += from.records;
   into.udrs += from.udrs;
   into.charges += from.charges;
+  into.rated += from.rated ?? from.charges;
   for (const [k, v] of Object.entries(from.ignored)) add(into.ignored, k, v);
   for (const [k, v] of Object.entries(from.rejected)) add(into.rejected, k, v);
   for (const [k, v] of Object.entries(from.amounts)) addMoney(into.amounts, k, v);

@@ -24,7 +24,7 @@ export interface FileCounters extends Counters {
 
 export async function findCheckpoint(s: StoreClient, pipeline: string, sha256: string): Promise<FileCounters | undefined> {
   const rows = await queryRows<Record<string, any>>(s,
-    `SELECT pipeline, feed, file, content_sha256, bytes, records, udrs, ignored, rejected, charges,
+    `SELECT pipeline, feed, file, content_sha256, bytes, records, udrs, ignored, rejected, charges, rated,
             mapApply((k, v) -> (k, toString(v)), amounts) AS amounts, rules_version, catalog_version, file_check
      FROM ${table(s, 'ingest_files')} FINAL WHERE pipeline = {p:String} AND content_sha256 = {h:String} LIMIT 1`,
     { p: pipeline, h: sha256 });
@@ -33,7 +33,7 @@ export async function findCheckpoint(s: StoreClient, pipeline: string, sha256: s
   const nums = (m: Record<string, unknown>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Number(v)]));
   return {
     pipeline: r.pipeline, feed: r.feed, file: r.file, sha256: r.content_sha256, bytes: Number(r.bytes), records: Number(r.records),
-    udrs: Number(r.udrs), ignored: nums(r.ignored), rejected: nums(r.rejected), charges: Number(r.charges), quantity: {},
+    udrs: Number(r.udrs), ignored: nums(r.ignored), rejected: nums(r.rejected), charges: Number(r.charges), rated: Number(r.rated), quantity: {},
     amounts: Object.fromEntries(Object.entries(r.amounts as Record<string, string>).map(([k, v]) => [k, parseMoney(v)])),
     rulesVersion: r.rules_version, catalogVersion: r.catalog_version, fileCheck: r.file_check,
   };
@@ -45,7 +45,7 @@ export async function saveCheckpoint(s: StoreClient, c: FileCounters): Promise<v
     format: 'JSONEachRow',
     values: [{
       pipeline: c.pipeline, feed: c.feed, file: c.file, content_sha256: c.sha256, bytes: c.bytes, records: c.records, udrs: c.udrs,
-      ignored: c.ignored, rejected: c.rejected, charges: c.charges,
+      ignored: c.ignored, rejected: c.rejected, charges: c.charges, rated: c.rated,
       amounts: Object.fromEntries(Object.entries(c.amounts).map(([k, v]) => [k, formatMoney(v)])),
       rules_version: c.rulesVersion, catalog_version: c.catalogVersion, file_check: c.fileCheck,
       catalog: c.catalog ?? '', rating_state: c.ratingState ?? '',

@@ -44,17 +44,7 @@ export const VIEW_STATEMENTS: readonly string[] = [
    SELECT feed, stage, reason, count() AS rejects, min(rejected_at) AS first_seen, max(rejected_at) AS last_seen
    FROM {db}.rejects FINAL
    GROUP BY feed, stage, reason`,
-  // per ingested file: records in = UDRs + ignored + rejected; UDRs = charged + rating rejects (counters at ingest)
-  `CREATE OR REPLACE VIEW {db}.ingest_reconciliation AS
-   SELECT pipeline, feed, file, records, udrs,
-          arraySum(mapValues(ignored)) AS ignored_total,
-          arraySum(mapValues(mapFilter((k, v) -> NOT startsWith(k, 'rating:'), rejected))) AS rejected_total,
-          arraySum(mapValues(mapFilter((k, v) -> startsWith(k, 'rating:'), rejected))) AS rating_rejected,
-          charges,
-          toInt64(records) - toInt64(udrs) - toInt64(ignored_total) - toInt64(rejected_total) AS unaccounted,
-          toInt64(udrs) - toInt64(charges) - toInt64(rating_rejected) AS unrated,
-          finished_at
-   FROM {db}.ingest_files FINAL`,
+  ingestReconciliationView('charges'),
   `CREATE OR REPLACE VIEW {db}.invoice_register AS
    SELECT period, invoice_no, account, issue_date, due_date, currency, net, tax, total, lines
    FROM {db}.invoices FINAL`,
@@ -99,3 +89,21 @@ export const MARGIN_VIEW = `CREATE OR REPLACE VIEW {db}.margin AS
      GROUP BY feed, udr_id, currency
    )
    GROUP BY account, destination, period, currency`;
+
+/**
+ * Per ingested file: records in = UDRs + ignored + rejected; UDRs = rated + rating rejects (counters at ingest).
+ * `rated` is the column of UDRs that got charges: `charges` as migration 003 made it (one charge per UDR), the
+ * `rated` column from migration 008 on (charging runs give a UDR several charges).
+ */
+export function ingestReconciliationView(rated: 'charges' | 'rated'): string {
+  return `CREATE OR REPLACE VIEW {db}.ingest_reconciliation AS
+   SELECT pipeline, feed, file, records, udrs,
+          arraySum(mapValues(ignored)) AS ignored_total,
+          arraySum(mapValues(mapFilter((k, v) -> NOT startsWith(k, 'rating:'), rejected))) AS rejected_total,
+          arraySum(mapValues(mapFilter((k, v) -> startsWith(k, 'rating:'), rejected))) AS rating_rejected,
+          charges,${rated === 'rated' ? '\n          rated,' : ''}
+          toInt64(records) - toInt64(udrs) - toInt64(ignored_total) - toInt64(rejected_total) AS unaccounted,
+          toInt64(udrs) - toInt64(${rated}) - toInt64(rating_rejected) AS unrated,
+          finished_at
+   FROM {db}.ingest_files FINAL`;
+}

@@ -49,6 +49,12 @@ describe('charging runs: run → invoice → margin', () => {
     ]);
   });
 
+  it('the ingest reconciliation counts UDRs rated, not charges: 4 UDRs with 8 charges (two runs) leave none unrated', async () => {
+    const rows = await queryRows<Record<string, unknown>>(store,
+      'SELECT records, udrs, charges, rated, unaccounted, unrated FROM ingest_reconciliation');
+    expect(rows.map((r) => [r.records, r.udrs, r.charges, r.rated, r.unaccounted, r.unrated].map(String))).toEqual([['5', '4', '8', '4', '0', '0']]);
+  });
+
   it('invoices the customers only, with the retail charges only', async () => {
     expect(run.invoices.map((o) => [o.doc.customer.id, o.doc.totals.net])).toEqual([['acme', '0.98'], ['globex', '0.20']]);
     const items = await queryRows<{ charge_id: string }>(store, 'SELECT charge_id FROM invoice_items FINAL ORDER BY charge_id');

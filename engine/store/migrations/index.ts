@@ -9,6 +9,7 @@ import m004 from './004-state-plan.ts';
 import m005 from './005-rating-state.ts';
 import m006 from './006-billing-state-dedup.ts';
 import m007 from './007-charging-runs.ts';
+import m008 from './008-ingest-rated.ts';
 
 export interface Migration {
   version: number;
@@ -16,4 +17,4 @@ export interface Migration {
   statements: string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008];
