@@ -15,7 +15,10 @@ export const SERVICES_SH = join(ROOT, 'deploy', 'local', 'services.sh');
 /** Runs services.sh; its progress (stderr) goes to ours, its stdout is returned. */
 export function runServices(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [SERVICES_SH, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    // the services outlive a test run and share leases across runs: they keep the machine's temporary folder, not the
+    // run's own (test/setup/temp-root.ts)
+    const env = { ...process.env, TMPDIR: process.env.RATESTREAM_HOST_TMPDIR ?? process.env.TMPDIR ?? '' };
+    const child = spawn('bash', [SERVICES_SH, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
