@@ -12,6 +12,7 @@
  *    consumed: counted as records in and as ignored, by reason.
  * A message from any other producer (a plain value, no headers) is one raw record.
  */
+import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
 import type { FramingFault, RawRecord } from '../../core/types.ts';
 import { REJECT_REASONS } from '../../core/types.ts';
@@ -71,7 +72,10 @@ export function rawBatch(msgs: readonly ConsumedMessage[], at: { topic: string; 
       continue;
     }
     const source = header(msg, SOURCE_HEADER) ?? `${at.topic}/${at.partition}/${msg.offset}`;
-    const rec: RawRecord = binary ? { feed, source, text: '', binary: msg.value } : { feed, source, text: msg.value.toString('utf8') };
+    // text feeds: the wire carries UTF-8 text (what the framers of drop-dir / HTTP produce); a value that is not valid
+    // UTF-8 (another producer writing the feed's own encoding) goes to the mediator as bytes, which decodes it in the
+    // feed's encoding or rejects it as INVALID_ENCODING keeping the bytes — as `run` does, never U+FFFD
+    const rec: RawRecord = binary || !isUtf8(msg.value) ? { feed, source, text: '', binary: msg.value } : { feed, source, text: msg.value.toString('utf8') };
     const fault = faultOf(header(msg, FAULT_HEADER));
     if (fault) rec.fault = fault;
     records.push(rec);

@@ -121,6 +121,17 @@ describe('the raw wire format (ingest → Kafka → mediate role)', () => {
     expect(served.counters).toMatchObject({ records: 5, udrs: 0, ignored: { header: 1, trailer: 1 }, rejected: { TRAILER_MISMATCH: 3 } });
   });
 
+  it('a text message that is not valid UTF-8 is an INVALID_ENCODING reject keeping its bytes, as in run (never U+FFFD)', async () => {
+    const rules = compileText(FWV);
+    const bad = Buffer.concat([Buffer.from('CDR00'), Buffer.from([0xff]), Buffer.from('010')]);
+    const msg = (offset: string, value: Buffer): ConsumedMessage => ({ offset, key: null, value, headers: {}, timestamp: '0' });
+    const back = rawBatch([msg('1', bad), msg('2', Buffer.from('CDR002020'))], { topic: 'raw.fwv', partition: 0 }, 'fwv', false);
+    const d = new BatchDriver({ feed: 'fwv', mediation: rules });
+    const out = await d.step(back);
+    expect(out.udrs.map((u) => u.id)).toEqual(['002']);
+    expect(out.rejects.map((r) => [r.reason, r.source, r.raw])).toEqual([['INVALID_ENCODING', 'raw.fwv/0/1', `base64:${bad.toString('base64')}`]]);
+  });
+
   it('a message from another producer (no headers) is one record named topic/partition/offset; an empty one is ignored', () => {
     const msg = (offset: string, value: string): ConsumedMessage => ({ offset, key: null, value: Buffer.from(value), headers: {}, timestamp: '0' });
     const b = rawBatch([msg('7', 'a,b,c'), msg('8', '')], { topic: 'raw.x', partition: 2 }, 'x', false);
