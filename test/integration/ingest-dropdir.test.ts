@@ -41,7 +41,15 @@ describe('drop directory → raw topic', () => {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      return (await admin.endOffsets(`${prefix}raw.carrier-cdr`)).reduce((a, o) => a + Number(o.offset), 0);
+      // the topic was just created by serve: until its partitions' leaders are known to the broker this admin asks,
+      // metadata says "does not host this topic-partition" (retriable) — ask again for a few seconds
+      for (const deadline = Date.now() + 15_000; ; await sleep(200)) {
+        try {
+          return (await admin.endOffsets(`${prefix}raw.carrier-cdr`)).reduce((a, o) => a + Number(o.offset), 0);
+        } catch (err) {
+          if (Date.now() > deadline || !/does not host this topic-partition|UNKNOWN_TOPIC_OR_PARTITION|LEADER_NOT_AVAILABLE/i.test(String((err as Error).message) + String((err as { type?: string }).type))) throw err;
+        }
+      }
     } finally {
       await admin.disconnect();
     }

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { generateDemoFeeds } from '../../../engine/demo/generate.ts';
 import { Mediator } from '../../../engine/mediation/mediator.ts';
 import { loadPipeline } from '../../../engine/pipeline/load.ts';
+import { rawBatch } from '../../../engine/runtime/sources/kafka.ts';
 import { MARKER, mixPoison, POISON_KINDS, wire } from '../../fixtures/poison.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,8 +30,10 @@ describe('poison fixture', () => {
     expect(good.length).toBeGreaterThan(40);
     const lines = mixPoison(good, POISON_KINDS.length * 5, 0, 7).filter((l) => l.kind);
     const m = new Mediator(rules);
-    // as the streaming mediate role reads a message: its bytes as UTF-8 text
-    const res = m.mediate(lines.map((l, i) => ({ feed: 'carrier-cdr', source: `t/0/${i}`, text: wire(l).toString('utf8') })));
+    // as the streaming mediate role reads a message: through the Kafka source's raw wire format (bytes that are not
+    // UTF-8 reach the mediator as bytes)
+    const msgs = lines.map((l, i) => ({ offset: String(i), key: null, value: wire(l), headers: {}, timestamp: '0' }));
+    const res = m.mediate(rawBatch(msgs, { topic: 't', partition: 0 }, 'carrier-cdr', false).records);
     expect(res.udrs).toEqual([]);
     const got = res.rejects.map((r) => `${lines[Number(r.source.split('/')[2])]!.kind} ${r.reason}`);
     expect(got.sort()).toEqual(lines.map((l) => `${l.kind} ${POISON_KINDS.find((k) => k.name === l.kind)!.reason}`).sort());
