@@ -116,7 +116,9 @@ export function rateCase(c: Case): Record<string, unknown> {
   return { charges: Object.keys(charges).length, ids: h(ids.join(',')), rejects, state: h(rater.snapshot()), perCharge: charges };
 }
 
-const haveTp = existsSync(TP);
+// the CGRateS tutorial tariffs live in ../shared (not copied into the repo); a checkout without shared/ skips those
+// cases, CI (which always has shared/ beside the clone) never does: a missing folder fails there
+const haveTp = existsSync(TP) || !!process.env.CI;
 
 describe('golden hashes of rated charges (amount, lineage; ids apart)', () => {
   const golden = existsSync(GOLDEN) ? JSON.parse(readFileSync(GOLDEN, 'utf8')) as Record<string, Record<string, unknown>> : {};
