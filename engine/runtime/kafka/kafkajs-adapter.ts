@@ -48,6 +48,7 @@ import type {
   TransactionalProducer,
   TransactionalProducerOptions,
 } from './port.ts';
+import { retrying as retryWhile } from './retry.ts';
 
 export interface KafkajsPortDeps {
   /** kafkajs log lines at warn and error go here (default: pino at warn on stdout). */
@@ -169,21 +170,11 @@ function byTopic(tps: readonly TopicPartition[]): Array<{ topic: string; partiti
 }
 
 /**
- * Retries kafkajs errors marked retriable (NOT_LEADER…, LEADER_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PARTITION) for a
- * while. Needed right after topic creation: the leader may not serve the new partitions yet, and kafkajs' admin
- * calls do not always retry that themselves.
+ * kafkajs marks NOT_LEADER…, LEADER_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PARTITION retriable: needed right after topic
+ * creation (the leader may not serve the new partitions yet; kafkajs' admin calls do not always retry that themselves).
  */
-async function retrying<T>(fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
-    try {
-      return await fn();
-    } catch (err) {
-      if ((err as { retriable?: boolean }).retriable !== true || Date.now() + delay > deadline) throw err;
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
-}
+const kjsRetriable = (err: unknown) => (err as { retriable?: boolean }).retriable === true;
+const retrying = <T>(fn: () => Promise<T>, timeoutMs?: number) => retryWhile(fn, kjsRetriable, timeoutMs);
 
 const compression = (c: SendOptions['compression']) => (c === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None);
 

@@ -67,6 +67,7 @@ import type {
   TransactionalProducer,
   TransactionalProducerOptions,
 } from './port.ts';
+import { retrying as retryWhile } from './retry.ts';
 
 type FetchResponse = Awaited<ReturnType<Consumer['fetch']>>;
 type FetchRequestTopics = Parameters<Consumer['fetch']>[0]['topics'];
@@ -155,17 +156,7 @@ const compression = (c: SendOptions['compression']): 'gzip' | 'none' => (c === '
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Retries errors the library marks retriable (leader not available, coordinator loading…) for a while. */
-async function retrying<T>(fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() + delay > deadline || !isRetriable(err)) throw err;
-      await sleep(delay);
-    }
-  }
-}
+const retrying = <T>(fn: () => Promise<T>, timeoutMs?: number) => retryWhile(fn, isRetriable, timeoutMs);
 
 function isRetriable(err: unknown): boolean {
   const e = err as { canRetry?: boolean; findBy?: (k: string, v: unknown) => unknown; errors?: unknown[] };
