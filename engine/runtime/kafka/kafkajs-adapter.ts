@@ -196,7 +196,9 @@ class KjsAdmin implements KafkaAdmin {
       const brokers = (await this.admin.describeCluster()).brokers.length;
       try {
         await this.admin.createTopics({
-          waitForLeaders: true,
+          // we wait for the leaders ourselves below: kafkajs' own wait lets UNKNOWN_TOPIC_OR_PARTITION (the metadata of a
+          // topic not yet known to the broker asked) escape as a failure of the creation
+          waitForLeaders: false,
           topics: missing.map((s) => ({
             topic: s.topic,
             numPartitions: s.partitions,
@@ -213,8 +215,8 @@ class KjsAdmin implements KafkaAdmin {
       }
     }
     // new partitions are usable once their leader answers ListOffsets for them
-    for (const s of missing) await retrying(() => this.admin.fetchTopicOffsets(s.topic));
-    const metadata = await retrying(() => this.admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) }));
+    for (const s of missing) await retrying(() => this.admin.fetchTopicOffsets(s.topic), 30_000);
+    const metadata = await retrying(() => this.admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) }), 30_000);
     for (const s of specs) {
       const t = metadata.topics.find((m) => m.name === s.topic);
       const n = t?.partitions.length ?? 0;
