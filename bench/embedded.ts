@@ -1,15 +1,22 @@
 /**
  * Embedded end-to-end throughput: generated demo carrier CDRs (CSV) → mediation → rating → the in-process
- * ClickHouse engine (chDB), through the same EmbeddedRunner `ratestream run` uses. One process.
+ * ClickHouse engine (chDB) or a server (CLICKHOUSE_URL), through the same EmbeddedRunner `ratestream run` uses.
  *
- *   npx tsx bench/embedded.ts [--records 500000] [--threads on|off] [--pipeline pipelines/demo-carrier.yaml]
+ *   npx tsx bench/embedded.ts [--records 300000] [--days 1] [--feeds DIR] [--threads off|on]
+ *                             [--pipeline pipelines/demo-carrier.yaml] [--profile out.cpuprofile]
  *
- * Reports records/s (wall), CPU-seconds per million records (user + system of this process, chDB's threads
- * included) and peak RSS. `--threads on` computes in a worker thread while the main thread feeds ClickHouse.
+ * `--records` per day file, `--days` files (one run over all of them: 10M records = --records 1000000 --days 10).
+ * `--feeds DIR`: generate the feed there once and reuse it (generating costs more than running it). Reports
+ * records/s (wall), CPU-seconds per million records (user + system of this process from start to done, all threads),
+ * the split of that CPU by thread (the JS main thread; chDB's own pools; threads named "node": V8's GC helpers and the libuv pool where chDB runs each query), the main thread's GC
+ * pause time, peak RSS, and the RSS after each file (flat memory over a long run). `--profile`: a CPU profile of the
+ * main thread over the measured window only.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { generateDemoFeeds } from '../engine/demo/generate.ts';
 import { loadPipeline } from '../engine/pipeline/load.ts';
 import { EmbeddedRunner } from '../engine/runtime/embedded-runner.ts';
@@ -22,34 +29,99 @@ const arg = (name: string, d: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1]! : d;
 };
-const records = Number(arg('records', '500000'));
+const records = Number(arg('records', '300000'));
+const days = Number(arg('days', '1'));
 const pipelineFile = resolve(arg('pipeline', 'pipelines/demo-carrier.yaml'));
-const threads = arg('threads', 'on');
+const threads = arg('threads', 'off');
+const feeds = arg('feeds', '');
+const profile = arg('profile', '');
+
+/** utime + stime (seconds) per thread of this process, by thread name (/proc/self/task/<tid>/{stat,comm}) */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  const tick = 100; // USER_HZ on Linux
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const sec = (Number(f[11]) + Number(f[12])) / tick;
+      const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      const group = Number(tid) === process.pid ? 'js-main' : /^V8 /.test(comm) ? 'v8-helpers' : /^libuv/.test(comm) ? 'libuv' : /^node$/.test(comm) ? 'v8-and-libuv' : 'chdb';
+      out.set(group, (out.get(group) ?? 0) + sec);
+    } catch { /* the thread ended meanwhile */ }
+  }
+  return out;
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'rs-bench-embedded-'));
-const gen = generateDemoFeeds(join(dir, 'feeds'), { days: 1, perDay: records });
+const feedDir = feeds ? resolve(feeds) : join(dir, 'feeds');
+const marker = join(feedDir, `.generated-${records}x${days}`);
+if (!existsSync(marker)) {
+  rmSync(feedDir, { recursive: true, force: true });
+  mkdirSync(feedDir, { recursive: true });
+  generateDemoFeeds(feedDir, { days, perDay: records });
+  writeFileSync(marker, '');
+}
+const inputs = listInputs(join(feedDir, 'carrier'));
 const store = await openStore({ dbDir: join(dir, 'ch') });
 await migrate(store);
 const pipeline = loadPipeline(pipelineFile);
-const [input] = listInputs(gen.carrierFiles[0]!);
 
+let gcMs = 0;
+const gcObs = new PerformanceObserver((l) => { for (const e of l.getEntries()) gcMs += e.duration; });
+gcObs.observe({ entryTypes: ['gc'] });
+const inspector = profile ? new Session() : undefined;
+if (inspector) {
+  inspector.connect();
+  await inspector.post('Profiler.enable');
+  await inspector.post('Profiler.start');
+}
+
+const threads0 = threadCpu();
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const runner = new EmbeddedRunner(pipeline, store, undefined, {}, { worker: threads === 'on' });
-const r = await runner.runFile(input!);
+const rssAfterFile: number[] = [];
+const c = { records: 0, udrs: 0, charges: 0, bytes: 0 };
+for (let i = 0; i < inputs.length; i++) {
+  const r = await runner.runFile(inputs[i]!, undefined, i === inputs.length - 1);
+  c.records += r.counters.records;
+  c.udrs += r.counters.udrs;
+  c.charges += r.counters.charges;
+  c.bytes += inputs[i]!.bytes;
+  rssAfterFile.push(Math.round(process.memoryUsage.rss() / 2 ** 20));
+}
 await runner.close();
 const wall = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
+const threads1 = threadCpu();
+if (inspector) {
+  const { profile: p } = await inspector.post('Profiler.stop');
+  writeFileSync(profile, JSON.stringify(p));
+  inspector.disconnect();
+}
+gcObs.disconnect();
 await store.close();
 rmSync(dir, { recursive: true, force: true });
 
-const c = r.counters;
 const cpuSec = (cpu.user + cpu.system) / 1e6;
+const perM = (s: number) => +((s / c.records) * 1e6).toFixed(2);
+const split: Record<string, number> = {};
+let known = 0;
+for (const [k, v] of threads1) {
+  const d = v - (threads0.get(k) ?? 0);
+  known += d;
+  split[k] = perM(d);
+}
+split['ended-threads'] = perM(Math.max(0, cpuSec - known));
 const out = {
-  threads, records: c.records, udrs: c.udrs, charges: c.charges, bytes: input!.bytes,
+  threads, store: process.env.CLICKHOUSE_URL ? 'server' : 'chdb', files: inputs.length, ...c,
   wallSeconds: +wall.toFixed(2),
   recordsPerSecond: Math.round(c.records / wall),
-  cpuSecondsPerMillion: +((cpuSec / c.records) * 1e6).toFixed(2),
+  cpuSecondsPerMillion: perM(cpuSec),
+  cpuSplitPerMillion: split,
+  gcPauseSecondsPerMillion: perM(gcMs / 1000),
   peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+  rssAfterFileMiB: rssAfterFile,
 };
 console.log(JSON.stringify(out));

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { ChdbExtension } from 'chdb/connection';
 
 export interface StoreOptions {
   /** folder for the in-process engine (default ./data/clickhouse) */
@@ -32,13 +33,15 @@ export interface StoreClient {
   database: string;
   mode: 'embedded' | 'server';
   where: string;
+  /** the in-process engine's own insert path (Buffer passthrough, parsed by the engine's threads); embedded only */
+  chdb?: ChdbExtension;
   close(): Promise<void>;
 }
 
 export const DEFAULT_DATABASE = 'ratestream';
 
 /** chDB allows one engine per process: share it between callers of the same folder. */
-const embedded = new Map<string, { client: ClickHouseClient; refs: number; readonly: boolean }>();
+const embedded = new Map<string, { client: ClickHouseClient; chdb: ChdbExtension; refs: number; readonly: boolean }>();
 
 async function databaseExists(client: ClickHouseClient, database: string): Promise<boolean> {
   const r = await client.query({ query: 'SELECT count() AS n FROM system.databases WHERE name = {d:String}', query_params: { d: database }, format: 'JSONEachRow' });
@@ -73,7 +76,8 @@ export async function openStore(opts: StoreOptions = {}): Promise<StoreClient> {
     if (!create && !existsSync(dir)) throw new StoreNotFoundError(`no ratestream store in ${dir}`);
     mkdirSync(dir, { recursive: true });
     const { createChdbConnection } = await import('chdb/connection');
-    const client = createClient({ connection: createChdbConnection({ path: dir }) } as never);
+    const connection = createChdbConnection({ path: dir });
+    const client = createClient({ connection } as never);
     if (create) await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${ident(database)}` });
     else if (!(await databaseExists(client, database))) {
       await client.close();
@@ -84,13 +88,14 @@ export async function openStore(opts: StoreOptions = {}): Promise<StoreClient> {
     // session settings, then read-only for the rest of the session (SET statements, so `readonly` is the last one)
     for (const [k, v] of Object.entries(opts.settings ?? {})) await client.command({ query: `SET ${ident(k).slice(1, -1)} = ${typeof v === 'number' ? v : `'${v.replace(/'/g, "''")}'`}` });
     if (opts.readonly) await client.command({ query: 'SET readonly = 1' });
-    entry = { client, refs: 0, readonly: !!opts.readonly };
+    entry = { client, chdb: connection.chdb, refs: 0, readonly: !!opts.readonly };
     embedded.set(dir, entry);
   }
   entry.refs++;
   const e = entry;
   return {
     client: e.client,
+    chdb: e.chdb,
     database,
     mode: 'embedded',
     where: dir,

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { StoreClient } from '../../store/client.ts';
 import { writePoolBalances, writeStateChanges } from '../../store/finance.ts';
-import { writeRows } from '../../store/ledger.ts';
+import { writeTsv } from '../../store/ledger.ts';
 import type { EncodedBatch } from '../file-processor.ts';
 import type { SinkSpec } from './sink.ts';
 
@@ -23,10 +23,13 @@ export const spec: SinkSpec<typeof options> = {
   examples: [{}, { url: 'http://localhost:8123' }],
 };
 
-/** Write one encoded batch: ledger rows, the service-state timeline and pool balances, all with dedup tokens. */
+/**
+ * Write one encoded batch (the embedded run): ledger rows — handed to the in-process engine as Buffers, or as
+ * commands to a server —, the service-state timeline and pool balances, all with dedup tokens.
+ */
 export async function writeEncoded(store: StoreClient, b: EncodedBatch): Promise<void> {
   await Promise.all([
-    writeRows(store, b, b.token),
+    writeTsv(store, b, b.token),
     writeStateChanges(store, b.stateChanges, `${b.token}:states`),
     writePoolBalances(store, b.pools, `${b.token}:pools`),
   ]);
