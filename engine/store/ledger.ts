@@ -49,9 +49,9 @@ export interface EncodedRows {
 
 /** Ledger rows already encoded as TSV bytes: per table, newline-terminated chunks inserted together. */
 export interface EncodedTsv {
-  udrs: Buffer[];
-  charges: Buffer[];
-  rejects: Buffer[];
+  udrs: Uint8Array[];
+  charges: Uint8Array[];
+  rejects: Uint8Array[];
   /** UDR and reject rows in the chunks */
   rows: number;
 }
@@ -76,7 +76,7 @@ export async function writeRows(s: StoreClient, b: EncodedRows, token: string): 
  */
 export async function writeTsv(s: StoreClient, b: EncodedTsv, token: string): Promise<void> {
   const jobs: Promise<unknown>[] = [];
-  const put = (name: string, columns: string[], chunks: Buffer[]) => {
+  const put = (name: string, columns: string[], chunks: Uint8Array[]) => {
     if (!chunks.length) return;
     const settings = { insert_deduplication_token: `${token}:${name}` };
     ident(name);
