@@ -6,7 +6,8 @@
  *                             [--pipeline pipelines/demo-carrier.yaml] [--profile out.cpuprofile]
  *
  * `--records` per day file, `--days` files (one run over all of them: 10M records = --records 1000000 --days 10).
- * `--feeds DIR`: generate the feed there once and reuse it (generating costs more than running it). Reports
+ * `--feeds DIR`: generate the feed there once and reuse it (generating costs more than running it; `--generate-only`
+ * stops after that). Reports
  * records/s (wall), CPU-seconds per million records (user + system of this process from start to done, all threads),
  * the split of that CPU by thread (the JS main thread; chDB's own pools; threads named "node": V8's GC helpers and the libuv pool where chDB runs each query), the main thread's GC
  * pause time, peak RSS, and the RSS after each file (flat memory over a long run). `--profile`: a CPU profile of the
@@ -61,6 +62,10 @@ if (!existsSync(marker)) {
   mkdirSync(feedDir, { recursive: true });
   generateDemoFeeds(feedDir, { days, perDay: records });
   writeFileSync(marker, '');
+}
+if (args.includes('--generate-only')) {
+  console.log(JSON.stringify({ feeds: feedDir, files: days, recordsPerFile: records }));
+  process.exit(0);
 }
 const inputs = listInputs(join(feedDir, 'carrier'));
 const store = await openStore({ dbDir: join(dir, 'ch') });

@@ -11,13 +11,14 @@ import type { LoadedPipeline } from '../pipeline/load.ts';
 import { poolBalanceOf, stateRowToStore } from '../billing/rating-adapter.ts';
 import type { FileCounters } from '../store/checkpoints.ts';
 import type { PoolBalance, ServiceStateChange } from '../store/finance.ts';
-import { chargeRow, type EncodedTsv, rejectRow, udrRow } from '../store/ledger.ts';
+import { type EncodedTsv, putCharge, putReject, putUdr } from '../store/ledger.ts';
+import { TsvWriter } from '../store/tsv.ts';
 import { BatchDriver, type StepOutput } from './driver.ts';
 import { FileSource, type InputFile } from './sources/file.ts';
 
 /**
- * One batch, ready for the store: the ledger tables' TSV (one Buffer per driver step, off the JS heap: the rows'
- * strings die young) plus the small structured parts. Structured-clone friendly.
+ * One batch, ready for the store: the ledger tables' TSV bytes (written row by row into off-heap buffers, no string
+ * per row) plus the small structured parts. Structured-clone friendly.
  */
 export interface EncodedBatch extends EncodedTsv {
   /** deterministic insert_deduplication_token of the batch */
@@ -31,6 +32,26 @@ export interface EncodedBatch extends EncodedTsv {
 
 /** rows gathered per ledger insert: 64k UDRs ≈ 13 MB of UDR TSV + 34 MB of charge TSV */
 export const INSERT_ROWS = 65_536;
+
+/** an insert being gathered: the ledger tables' writers and the structured parts */
+interface Gathering extends Pick<EncodedBatch, 'stateChanges' | 'pools' | 'mediationRejects' | 'ratingRejects'> {
+  udrs: TsvWriter;
+  charges: TsvWriter;
+  rejects: TsvWriter;
+}
+
+/** a new gathering, or `reuse` emptied (its writers keep their buffers) */
+function gathering(insertRows: number, reuse?: Gathering): Gathering {
+  if (!reuse) {
+    // sized for a full insert of demo-like rows (≈ 200 B per UDR, 530 B per charge): no regrowth on the way
+    const w = (perRow: number) => new TsvWriter(Math.min(insertRows * perRow, 1 << 27));
+    return { udrs: w(256), charges: w(640), rejects: new TsvWriter(), stateChanges: [], pools: [], mediationRejects: [], ratingRejects: [] };
+  }
+  reuse.udrs.reset();
+  reuse.charges.reset();
+  reuse.rejects.reset();
+  return { ...reuse, stateChanges: [], pools: [], mediationRejects: [], ratingRejects: [] };
+}
 
 export interface ProcessedFile {
   counters: FileCounters;
@@ -49,7 +70,8 @@ export class FileProcessor {
   }
 
   /**
-   * Process one input; `emit` is awaited for every batch (backpressure). `sha` is the content hash of a file
+   * Process one input; `emit` is awaited for every batch (backpressure); a batch's TSV bytes stay valid until the
+   * next emit resolves (then the buffers are reused). `sha` is the content hash of a file
    * ('' for stdin: tokens then come from each batch's content). `last`: the end of the run's input — pending pairing
    * halves are flushed (UNPAIRED rejects) into this file's output and counters.
    */
@@ -65,41 +87,49 @@ export class FileProcessor {
     d.takeCounters();
     // driver steps are gathered into one insert of at least `insertRows` UDRs (fewer, larger ClickHouse parts: less
     // per-insert work and fewer merges); the cut points depend only on the input, so tokens are deterministic
-    let acc: EncodedBatch | undefined;
+    let acc: Gathering | undefined;
+    // two sets of writers, used in turn: a batch's bytes are read until the next emit resolves (the store keeps one
+    // insert in flight; a worker's postMessage copies), and reusing the buffers spares large allocations (each
+    // one pushes V8 towards a full GC)
+    const spare: Gathering[] = [];
     let accHash: ReturnType<typeof createHash> | undefined;
     const send = async (tag?: string) => {
-      const b = acc;
-      if (!b) return;
+      const g = acc;
+      if (!g) return;
       acc = undefined;
-      if (sha) b.token = `${name}:${sha}:${tag ?? batchNo++}`;
+      let token: string;
+      if (sha) token = `${name}:${sha}:${tag ?? batchNo++}`;
       else {
         if (tag) accHash!.update(tag);
         const bh = accHash!.digest('hex');
         accHash = undefined;
         stdinHash!.update(bh);
-        b.token = `${name}:stdin:${bh}`;
+        token = `${name}:stdin:${bh}`;
       }
-      await emit(b);
+      await emit({
+        token, udrs: g.udrs.take(), charges: g.charges.take(), rejects: g.rejects.take(), rows: g.udrs.rows + g.rejects.rows,
+        stateChanges: g.stateChanges, pools: g.pools, mediationRejects: g.mediationRejects, ratingRejects: g.ratingRejects,
+      });
+      spare.push(g);
+      if (spare.length > 2) spare.shift();
     };
     const add = (out: StepOutput, records: readonly RawRecord[]) => {
       if (!sha) {
         accHash ??= createHash('sha256');
         for (const rec of records) accHash.update(rec.source).update('\n').update(rec.text).update('\n');
       }
-      const b = acc ??= { token: '', udrs: [], charges: [], rejects: [], rows: 0, stateChanges: [], pools: [], mediationRejects: [], ratingRejects: [] };
-      if (out.udrs.length) b.udrs.push(tsvChunk(out.udrs.map(udrRow)));
-      if (out.charges.length) b.charges.push(tsvChunk(out.charges.map((ch) => chargeRow(ch, feed))));
-      if (out.rejects.length || out.ratingRejects.length) {
-        b.rejects.push(tsvChunk([...out.rejects.map((x) => rejectRow(x, 'mediation')), ...out.ratingRejects.map((x) => rejectRow(x, 'rating'))]));
-      }
-      b.rows += out.udrs.length + out.rejects.length + out.ratingRejects.length;
+      const g = acc ??= gathering(this.insertRows, spare.length > 1 ? spare.shift() : undefined);
+      for (const u of out.udrs) putUdr(g.udrs, u);
+      for (const ch of out.charges) putCharge(g.charges, ch, feed);
+      for (const x of out.rejects) putReject(g.rejects, x, 'mediation');
+      for (const x of out.ratingRejects) putReject(g.rejects, x, 'rating');
       // the service-state timeline and pool balances feed invoices (prorated recurring charges) and billing events
-      for (const x of out.rating?.stateLog ?? []) b.stateChanges.push(stateRowToStore(x, catalogVersion));
-      for (const x of poolBalances(p, out.rating?.stateChanges ?? [], out.udrs)) b.pools.push(x);
-      for (const x of out.rejects) b.mediationRejects.push(x);
-      for (const x of out.ratingRejects) b.ratingRejects.push(x);
+      for (const x of out.rating?.stateLog ?? []) g.stateChanges.push(stateRowToStore(x, catalogVersion));
+      for (const x of poolBalances(p, out.rating?.stateChanges ?? [], out.udrs)) g.pools.push(x);
+      for (const x of out.rejects) g.mediationRejects.push(x);
+      for (const x of out.ratingRejects) g.ratingRejects.push(x);
     };
-    const full = () => !!acc && acc.rows >= this.insertRows;
+    const full = () => !!acc && acc.udrs.rows + acc.rejects.rows >= this.insertRows;
     const source = new FileSource([input], p.mediation.parser, feed, p.config['batch-size'], (n) => {
       bytes += n;
       onBytes?.(n);
@@ -130,11 +160,6 @@ export class FileProcessor {
     }
     return { counters, check };
   }
-}
-
-/** TSV rows → one Buffer (newline-terminated) */
-function tsvChunk(rows: string[]): Buffer {
-  return Buffer.from(`${rows.join('\n')}\n`, 'utf8');
 }
 
 function poolBalances(p: LoadedPipeline, changes: readonly { key: string; value: unknown }[], udrs: readonly { startTime: number }[]): PoolBalance[] {

@@ -3,34 +3,44 @@
  * batch's identity (source + batch number + table), so a retried batch is dropped by ClickHouse; the tables are
  * ReplacingMergeTree on the record/charge id, so a replayed record never counts twice in FINAL queries and views.
  */
-import { Readable } from 'node:stream';
 import { formatMoney } from '../core/money.ts';
 import { type Charge, DEFAULT_RUN, type Reject, type Udr } from '../core/types.ts';
 import { ident, table, type StoreClient } from './client.ts';
-import { insertTsv, tsvMap, tsvString, tsvTime } from './tsv.ts';
+import { tsvMap, tsvTime, TsvWriter } from './tsv.ts';
 
 const UDR_COLS = ['udr_id', 'feed', 'usage_class', 'account', 'service', 'rating_key', 'start_time', 'quantity', 'unit', 'origin', 'destination', 'attrs', 'source', 'rules_version'];
 /** charges columns in the order chargeRow() writes them */
 export const CHARGE_COLS = ['charge_id', 'version', 'udr_id', 'account', 'rating_key', 'service', 'usage_class', 'kind', 'product', 'plan', 'rate_id', 'matched', 'quantity', 'unit', 'amount', 'currency', 'event_time', 'source', 'rules_version', 'catalog_version', 'lineage', 'feed', 'run', 'billable'];
 const REJECT_COLS = ['feed', 'source', 'reason', 'message', 'raw', 'rules_version', 'stage'];
 
-export function udrRow(u: Udr): string {
-  // one template literal per row (no per-field array): the hot path of every ledger insert
-  return `${tsvString(u.id)}\t${tsvString(u.feed)}\t${tsvString(u.usageClass)}\t${tsvString(u.account)}\t${tsvString(u.service)}\t${tsvString(u.ratingKey)}\t${
-    tsvTime(u.startTime)}\t${u.quantity}\t${tsvString(u.unit)}\t${tsvString(u.origin)}\t${tsvString(u.destination)}\t${tsvMap(u.attrs)}\t${
-    tsvString(u.source)}\t${tsvString(u.rulesVersion)}`;
+/** one UDR as a TSV row into `w` (columns UDR_COLS) */
+export function putUdr(w: TsvWriter, u: Udr): void {
+  w.str(u.id).str(u.feed).str(u.usageClass).str(u.account).str(u.service).str(u.ratingKey).raw(tsvTime(u.startTime)).raw(String(u.quantity))
+    .str(u.unit).str(u.origin).str(u.destination).raw(tsvMap(u.attrs)).str(u.source).str(u.rulesVersion).row();
 }
 
-export function chargeRow(c: Charge, feed: string, version = 1): string {
-  return `${c.id}\t${version}\t${tsvString(c.udrId)}\t${tsvString(c.account)}\t${tsvString(c.ratingKey)}\t${tsvString(c.service)}\t${tsvString(c.usageClass)}\t${
-    c.kind}\t${tsvString(c.product)}\t${tsvString(c.plan)}\t${tsvString(c.rateId)}\t${tsvString(c.matched)}\t${c.quantity}\t${tsvString(c.unit)}\t${
-    formatMoney(c.amount)}\t${c.currency}\t${tsvTime(c.eventTime)}\t${tsvString(c.source)}\t${tsvString(c.rulesVersion)}\t${tsvString(c.catalogVersion)}\t${
-    tsvString(c.lineage)}\t${tsvString(feed)}\t${tsvString(c.run ?? DEFAULT_RUN)}\t${c.billable === false ? 'false' : 'true'}`;
+/** one charge as a TSV row into `w` (columns CHARGE_COLS) */
+export function putCharge(w: TsvWriter, c: Charge, feed: string, version = 1): void {
+  w.raw(c.id).raw(String(version)).str(c.udrId).str(c.account).str(c.ratingKey).str(c.service).str(c.usageClass).raw(c.kind).str(c.product)
+    .str(c.plan).str(c.rateId).str(c.matched).raw(String(c.quantity)).str(c.unit).raw(formatMoney(c.amount)).raw(c.currency)
+    .raw(tsvTime(c.eventTime)).str(c.source).str(c.rulesVersion).str(c.catalogVersion).str(c.lineage).str(feed).str(c.run ?? DEFAULT_RUN)
+    .raw(c.billable === false ? 'false' : 'true').row();
 }
 
-export function rejectRow(r: Reject, stage: 'mediation' | 'rating'): string {
-  return [tsvString(r.feed), tsvString(r.source), r.reason, tsvString(r.message), tsvString(r.raw), tsvString(r.rulesVersion), stage].join('\t');
+/** one reject as a TSV row into `w` (columns REJECT_COLS) */
+export function putReject(w: TsvWriter, r: Reject, stage: 'mediation' | 'rating'): void {
+  w.str(r.feed).str(r.source).raw(r.reason).str(r.message).str(r.raw).str(r.rulesVersion).raw(stage).row();
 }
+
+function oneRow(put: (w: TsvWriter) => void): string {
+  const w = new TsvWriter(1024);
+  put(w);
+  return w.toString().slice(0, -1);
+}
+
+export const udrRow = (u: Udr): string => oneRow((w) => putUdr(w, u));
+export const chargeRow = (c: Charge, feed: string, version = 1): string => oneRow((w) => putCharge(w, c, feed, version));
+export const rejectRow = (r: Reject, stage: 'mediation' | 'rating'): string => oneRow((w) => putReject(w, r, stage));
 
 export interface LedgerBatch {
   udrs: readonly Udr[];
@@ -40,52 +50,29 @@ export interface LedgerBatch {
   feed: string;
 }
 
-/** Rows already encoded as TSV (e.g. by a worker thread), one list per ledger table. */
-export interface EncodedRows {
-  udrRows: readonly string[];
-  chargeRows: readonly string[];
-  rejectRows: readonly string[];
-}
-
-/** Ledger rows already encoded as TSV bytes: per table, newline-terminated chunks inserted together. */
+/** Ledger rows already encoded as TSV bytes (newline-terminated rows), one per table; empty: nothing to insert. */
 export interface EncodedTsv {
-  udrs: Uint8Array[];
-  charges: Uint8Array[];
-  rejects: Uint8Array[];
-  /** UDR and reject rows in the chunks */
+  udrs: Uint8Array;
+  charges: Uint8Array;
+  rejects: Uint8Array;
+  /** UDR and reject rows encoded */
   rows: number;
 }
 
-/** Insert encoded rows; `token` identifies the batch deterministically (e.g. `<file sha>:<batch no>`). */
-export async function writeRows(s: StoreClient, b: EncodedRows, token: string): Promise<void> {
-  const jobs: Promise<unknown>[] = [];
-  const put = (name: string, cols: string[], rows: readonly string[]) => {
-    if (!rows.length) return;
-    jobs.push(s.client.command({ query: insertTsv(table(s, name), cols, rows as string[]), clickhouse_settings: { insert_deduplication_token: `${token}:${name}` } }));
-  };
-  put('udrs', UDR_COLS, b.udrRows);
-  put('charges', CHARGE_COLS, b.chargeRows);
-  put('rejects', REJECT_COLS, b.rejectRows);
-  await Promise.all(jobs);
-}
-
 /**
- * Insert TSV-encoded ledger chunks, one insert per table; `token` identifies the batch deterministically. On the
- * in-process engine each table's bytes are handed over as one Buffer (chDB's raw insert: no SQL string is built or
- * copied, the engine's threads parse the TSV); on a server they are streamed as the body of an HTTP insert.
+ * Insert TSV-encoded ledger rows, one insert per table; `token` identifies the batch deterministically (e.g.
+ * `<file sha>:<batch no>`). `passthrough` on the in-process engine: each table's bytes are handed over as they are
+ * (chDB's raw insert: no SQL string is built or copied, the engine's threads parse the TSV); otherwise an
+ * `INSERT … FORMAT TabSeparated` command carries them (a server; serve's sink).
  */
-export async function writeTsv(s: StoreClient, b: EncodedTsv, token: string): Promise<void> {
+export async function writeTsv(s: StoreClient, b: EncodedTsv, token: string, passthrough = false): Promise<void> {
   const jobs: Promise<unknown>[] = [];
-  const put = (name: string, columns: string[], chunks: Uint8Array[]) => {
-    if (!chunks.length) return;
+  const raw = passthrough ? s.chdb : undefined;
+  const put = (name: string, columns: string[], tsv: Uint8Array) => {
+    if (!tsv.length) return;
     const settings = { insert_deduplication_token: `${token}:${name}` };
-    ident(name);
-    if (s.chdb) {
-      const values = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      jobs.push(s.chdb.rawInsert({ table: `${s.database}.${name}`, columns, format: 'TabSeparated', values, settings }));
-    } else {
-      jobs.push(s.client.insert({ table: table(s, name), columns: columns as [string, ...string[]], format: 'TabSeparated', values: Readable.from(chunks), clickhouse_settings: settings }));
-    }
+    if (raw) jobs.push(raw.rawInsert({ table: `${s.database}.${ident(name).slice(1, -1)}`, columns, format: 'TabSeparated', values: tsv, settings }));
+    else jobs.push(s.client.command({ query: `INSERT INTO ${table(s, name)} (${columns.join(', ')}) FORMAT TabSeparated\n${Buffer.from(tsv.buffer, tsv.byteOffset, tsv.byteLength).toString('utf8')}`, clickhouse_settings: settings }));
   };
   put('udrs', UDR_COLS, b.udrs);
   put('charges', CHARGE_COLS, b.charges);
@@ -95,9 +82,12 @@ export async function writeTsv(s: StoreClient, b: EncodedTsv, token: string): Pr
 
 /** Insert one batch of objects; `token` identifies the batch deterministically. */
 export async function writeBatch(s: StoreClient, b: LedgerBatch, token: string): Promise<void> {
-  await writeRows(s, {
-    udrRows: b.udrs.map(udrRow),
-    chargeRows: b.charges.map((c) => chargeRow(c, b.feed)),
-    rejectRows: [...b.mediationRejects.map((r) => rejectRow(r, 'mediation')), ...b.ratingRejects.map((r) => rejectRow(r, 'rating'))],
-  }, token);
+  const u = new TsvWriter();
+  const c = new TsvWriter();
+  const r = new TsvWriter();
+  for (const x of b.udrs) putUdr(u, x);
+  for (const x of b.charges) putCharge(c, x, b.feed);
+  for (const x of b.mediationRejects) putReject(r, x, 'mediation');
+  for (const x of b.ratingRejects) putReject(r, x, 'rating');
+  await writeTsv(s, { udrs: u.take(), charges: c.take(), rejects: r.take(), rows: u.rows + r.rows }, token);
 }

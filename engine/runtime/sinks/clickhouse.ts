@@ -29,7 +29,7 @@ export const spec: SinkSpec<typeof options> = {
  */
 export async function writeEncoded(store: StoreClient, b: EncodedBatch): Promise<void> {
   await Promise.all([
-    writeTsv(store, b, b.token),
+    writeTsv(store, b, b.token, true),
     writeStateChanges(store, b.stateChanges, `${b.token}:states`),
     writePoolBalances(store, b.pools, `${b.token}:pools`),
   ]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { insertTsv, tsvMap, tsvString, tsvTime } from '../../../engine/store/tsv.ts';
+import { insertTsv, tsvMap, tsvString, tsvTime, TsvWriter } from '../../../engine/store/tsv.ts';
 
 describe('TabSeparated encoding', () => {
   it('escapes control characters and backslashes', () => {
@@ -15,5 +15,20 @@ describe('TabSeparated encoding', () => {
   });
   it('builds one INSERT command', () => {
     expect(insertTsv('`db`.`t`', ['a', 'b'], ['1\tx', '2\ty'])).toBe('INSERT INTO `db`.`t` (a, b) FORMAT TabSeparated\n1\tx\n2\ty\n');
+  });
+  it('TsvWriter writes the same bytes as the string encoders, short and long, ASCII or not', () => {
+    const fields = ['', 'plain', 'a\tb\nc\\d\r\0\b\f', 'café ↦ ünïcødé', '→ first', 'x'.repeat(40), `${'y'.repeat(30)}\t→\n${'z'.repeat(30)}`,
+      'tab\tafter → arrow', '\u0001 kept', '😀 astral'];
+    const w = new TsvWriter(4); // grows on the way
+    for (const f of fields) w.str(f);
+    w.row();
+    w.raw('1700000000.123').raw('→ raw'.repeat(10)).raw('12').row();
+    const expected = `${fields.map(tsvString).join('\t')}\n1700000000.123\t${'→ raw'.repeat(10)}\t12\n`;
+    expect(w.toString()).toBe(expected);
+    expect(w.take().equals(Buffer.from(expected, 'utf8'))).toBe(true);
+    expect(w.rows).toBe(2);
+    w.reset();
+    w.str('again').row();
+    expect(w.toString()).toBe('again\n');
   });
 });
