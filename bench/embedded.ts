@@ -2,10 +2,11 @@
  * Embedded end-to-end throughput: generated demo carrier CDRs (CSV) → mediation → rating → the in-process
  * ClickHouse engine (chDB) or a server (CLICKHOUSE_URL), through the same EmbeddedRunner `ratestream run` uses.
  *
- *   npx tsx bench/embedded.ts [--records 300000] [--days 1] [--feeds DIR] [--threads off|on]
+ *   npx tsx bench/embedded.ts [--records 300000] [--days 1] [--copies 1] [--feeds DIR] [--threads off|on]
  *                             [--pipeline pipelines/demo-carrier.yaml] [--profile out.cpuprofile]
  *
- * `--records` per day file, `--days` files (one run over all of them: 10M records = --records 1000000 --days 10).
+ * `--records` per day file, `--days` files, `--copies` of each (one run over all of them: 10M records =
+ * --records 1000000 --days 2 --copies 5).
  * `--feeds DIR`: generate the feed there once and reuse it (generating costs more than running it; `--generate-only`
  * stops after that). Reports
  * records/s (wall), CPU-seconds per million records (user + system of this process from start to done, all threads),
@@ -36,6 +37,7 @@ const pipelineFile = resolve(arg('pipeline', 'pipelines/demo-carrier.yaml'));
 const threads = arg('threads', 'off');
 const feeds = arg('feeds', '');
 const profile = arg('profile', '');
+const copies = Number(arg('copies', '1'));
 
 /** utime + stime (seconds) per thread of this process, by thread name (/proc/self/task/<tid>/{stat,comm}) */
 function threadCpu(): Map<string, number> {
@@ -63,11 +65,20 @@ if (!existsSync(marker)) {
   generateDemoFeeds(feedDir, { days, perDay: records });
   writeFileSync(marker, '');
 }
+// --copies N: each day file N times in all, the copies with other record ids (NW… → NA…, NB…): other content, other
+// UDRs, same shape — a long run without generating it all (the generator costs more than the run)
+const carrierDir = join(feedDir, 'carrier');
+for (const f of readdirSync(carrierDir).filter((n) => n.startsWith('cdr-'))) {
+  for (let k = 1; k < copies; k++) {
+    const copy = join(carrierDir, `copy${k}-${f}`);
+    if (!existsSync(copy)) writeFileSync(copy, readFileSync(join(carrierDir, f), 'utf8').replaceAll(',NW2026', `,N${String.fromCharCode(64 + k)}2026`));
+  }
+}
 if (args.includes('--generate-only')) {
-  console.log(JSON.stringify({ feeds: feedDir, files: days, recordsPerFile: records }));
+  console.log(JSON.stringify({ feeds: feedDir, files: days * copies, recordsPerFile: records }));
   process.exit(0);
 }
-const inputs = listInputs(join(feedDir, 'carrier'));
+const inputs = listInputs(carrierDir).filter((i) => copies > 1 || !i.name.includes('/copy'));
 const store = await openStore({ dbDir: join(dir, 'ch') });
 await migrate(store);
 const pipeline = loadPipeline(pipelineFile);
