@@ -25,7 +25,11 @@ try {
   const processor = new FileProcessor(await loadRuntimePipeline(init.pipelineFile), init.ratingState);
   const emit = async (batch: EncodedBatch) => {
     unacked++;
-    port.postMessage({ type: 'batch', batch });
+    // the TSV bytes are views into buffers the processor reuses: post exact-size copies, transferred (not cloned again)
+    const udrs = new Uint8Array(batch.udrs);
+    const charges = new Uint8Array(batch.charges);
+    const rejects = new Uint8Array(batch.rejects);
+    port.postMessage({ type: 'batch', batch: { ...batch, udrs, charges, rejects } }, [udrs.buffer, charges.buffer, rejects.buffer]);
     while (unacked >= MAX_UNACKED) await new Promise<void>((r) => (wake = r));
   };
   port.on('message', (msg: { type: string; input?: InputFile; sha?: string; last?: boolean }) => {
