@@ -50,8 +50,52 @@ export function roundCost(a: Cost, decimals: number, mode: RoundingMode): bigint
   return divRound(a.n, a.d === 1n ? step : a.d * step, mode) * step;
 }
 
-/** Decimal text of an exact cost (for lineage): exact when it terminates within 16 places, else marked "≈". */
+const MAX_N = 2n ** 52n;
+const MAX_D = 2n ** 33n;
+const SCALE_NUM = 10 ** SCALE;
+
+/** the decimal digits of x (0 <= x < 10^width, an integer) left-padded with zeros to `width` */
+function digits(x: number, width: number): string {
+  const s = `${x}`;
+  return s.length >= width ? s : '0'.repeat(width - s.length) + s;
+}
+
+/**
+ * Decimal text of an exact cost (for lineage): exact when it terminates within 16 places, else marked "≈".
+ * Costs with |n| < 2^52 and d < 2^33 (nearly all) are written with float-free integer arithmetic on numbers (every
+ * intermediate is an integer below 2^53, quotients corrected by their remainder); others with bigint. Same text.
+ */
 export function costText(a: Cost): string {
+  if (a.n < MAX_N && a.n > -MAX_N && a.d < MAX_D) return costTextSafe(Number(a.n), Number(a.d));
+  return costTextBig(a);
+}
+
+function costTextSafe(sn: number, d: number): string {
+  const neg = sn < 0;
+  const n = neg ? -sn : sn;
+  // n / d = ip + r / d (in 10^-10 units)
+  let ip = Math.floor(n / d);
+  let r = n - ip * d;
+  if (r < 0) { ip--; r += d; } else if (r >= d) { ip++; r -= d; }
+  // the next 6 digits: floor(r * 10^6 / d), r * 10^6 < 2^33 * 10^6 < 2^53
+  const r6 = r * 1_000_000;
+  let x = Math.floor(r6 / d);
+  let rx = r6 - x * d;
+  if (rx < 0) { x--; rx += d; } else if (rx >= d) { x++; rx -= d; }
+  let whole = Math.floor(ip / SCALE_NUM);
+  let f = ip - whole * SCALE_NUM;
+  if (f < 0) { whole--; f += SCALE_NUM; } else if (f >= SCALE_NUM) { whole++; f -= SCALE_NUM; }
+  let frac = f === 0 && x === 0 ? '' : digits(f, SCALE) + digits(x, 6);
+  if (frac) {
+    let end = frac.length;
+    while (frac.charCodeAt(end - 1) === 48) end--;
+    frac = frac.slice(0, end);
+  }
+  const s = `${neg ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`;
+  return rx === 0 ? s : `≈${s}…`;
+}
+
+function costTextBig(a: Cost): string {
   const neg = a.n < 0n;
   const n = neg ? -a.n : a.n;
   const nf = n * TEXT_F;
@@ -63,3 +107,6 @@ export function costText(a: Cost): string {
   const s = `${neg ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`;
   return exact ? s : `≈${s}…`;
 }
+
+/** costText through bigint only (the reference the fast path is tested against) */
+export const costTextReference = costTextBig;
