@@ -109,6 +109,9 @@ export class Rater implements RatingHost {
   private stateful = true;
   private usageKind = 'usage';
   private readonly runPlans = new Map<ChargingRun, readonly PlanChoice[]>();
+  private lastIxPlan: CompiledPlan | undefined;
+  private lastIxClass = '';
+  private lastIx: RateIndex | undefined;
 
   constructor(readonly catalog: CompiledCatalog, state?: RatingState | string, opts: RaterOptions = {}) {
     this.state = state === undefined ? emptyState() : typeof state === 'string' ? restoreState(state) : state;
@@ -505,7 +508,7 @@ export class Rater implements RatingHost {
         }
         if (this.steps) this.step(`measure ${measure}: quantity ${q}`);
       }
-      const ix = plan.index.get(`${u.usageClass}\u0000${measure}`)!;
+      const ix = this.indexOf(plan, u.usageClass, measure)!;
       const sp = this.stepPlan(ix);
       ctx.u = u; ctx.measure = measure; ctx.svc = svc; ctx.svcState = svcState; ctx.plan = plan; ctx.via = via; ctx.ix = ix;
       ctx.total = q; ctx.inside = 0; ctx.error = undefined;
@@ -523,9 +526,20 @@ export class Rater implements RatingHost {
     if (this.contractsByAccount.size && this.stateful) this.countContracts(u, charges, before);
   }
 
+  /** the plan's rates of (usage class, measure); the last answer for the plain measure is kept (records repeat it) */
+  private indexOf(plan: CompiledPlan, usageClass: string, measure: string): RateIndex | undefined {
+    if (measure) return plan.index.get(`${usageClass}\u0000${measure}`);
+    if (plan === this.lastIxPlan && usageClass === this.lastIxClass) return this.lastIx;
+    const ix = plan.index.get(`${usageClass}\u0000`);
+    this.lastIxPlan = plan;
+    this.lastIxClass = usageClass;
+    this.lastIx = ix;
+    return ix;
+  }
+
   private anyRate(plan: CompiledPlan, u: Udr, ms: string[], svcState: string): boolean {
     for (const m of ms) {
-      const ix = plan.index.get(`${u.usageClass}\u0000${m}`);
+      const ix = this.indexOf(plan, u.usageClass, m);
       if (ix && this.select.candidates(ix, u, m, svcState, 0, this.ctx.cands) !== null) return true;
     }
     return false;

@@ -23,6 +23,7 @@ function gcd(a: bigint, b: bigint): bigint {
 }
 
 export function add(a: Cost, b: Cost): Cost {
+  if (a.n === 0n) return b;
   if (a.d === b.d) return { n: a.n + b.n, d: a.d };
   const n = a.n * b.d + b.n * a.d;
   const d = a.d * b.d;
