@@ -82,6 +82,11 @@ interface PlanChoice {
   via: string;
 }
 
+/** a service view with the Rater's memo: the service's candidate plans */
+interface CachedView extends ServiceView {
+  choices?: readonly PlanChoice[];
+}
+
 export class Rater implements RatingHost {
   readonly state: RatingState;
   readonly trace: boolean;
@@ -91,7 +96,6 @@ export class Rater implements RatingHost {
   readonly select: RateSelector;
   private readonly ctx: MeasureContext;
   private readonly plans = new Map<RateIndex, StepPlan>();
-  private readonly servicePlans = new Map<string, readonly PlanChoice[]>();
   private readonly accountPlans = new Map<string, readonly PlanChoice[]>();
   /** services of the state by account (pool scopes; kept in step with `state.services`, which only the Rater changes once it exists) */
   private readonly stateServicesOf = new Map<string, Set<string>>();
@@ -195,15 +199,19 @@ export class Rater implements RatingHost {
     set.add(id);
   }
 
-  /** the service as the rating sees it (state entry over catalog reference); one cached view per service and entry */
+  /**
+   * The service as the rating sees it (state entry over catalog reference): one cached view per service. The Rater is
+   * the only writer of `state.services` once it exists (as for stateServicesOf): it refreshes a view when it adds or
+   * removes the service's entry, so a cached view is current and no state look-up is needed per record.
+   */
   serviceView(id: string): ServiceView | undefined {
-    const entry = this.state.services[id];
     const hit = this.views.get(id);
-    if (hit && hit.entry === entry && (entry || hit.ref)) return hit;
+    if (hit !== undefined) return hit;
+    const entry = this.state.services[id];
     const ref = this.catalog.services.get(id);
     if (!entry && !ref) return undefined;
     const type = entry?.type ?? ref!.type;
-    const v: ServiceView = { id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref };
+    const v: CachedView = { id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref, pools: undefined, choices: undefined };
     this.views.set(id, v);
     return v;
   }
@@ -271,6 +279,7 @@ export class Rater implements RatingHost {
       if (!this.catalog.serviceTypes.has(ev.type)) return void rej(`event ${ev.id}: unknown service type ${ev.type}`);
       if (!this.catalog.plans.has(ev.plan)) return void rej(`event ${ev.id}: unknown plan ${ev.plan}`);
       this.state.services[ev.service] = { account: ev.account, type: ev.type, plan: ev.plan, state: NEW_STATE, since: at, log: [] };
+      this.views.delete(ev.service);
       this.indexService(ev.service, ev.account);
       v = this.serviceView(ev.service)!;
     }
@@ -281,6 +290,7 @@ export class Rater implements RatingHost {
     if (!this.transition(v, ev.to, at, ev.id, charges)) {
       if (cur.state === NEW_STATE) {
         delete this.state.services[ev.service];
+        this.views.delete(ev.service);
         this.stateServicesOf.get(v.account)?.delete(ev.service);
       }
       rej(`event ${ev.id}: no transition ${cur.state} → ${ev.to} for service type ${v.type}`);
@@ -338,11 +348,12 @@ export class Rater implements RatingHost {
     const cat = this.catalog;
     if (svc) {
       // one cached answer per service (its plan may change with its state entry)
-      const hit = this.servicePlans.get(svc.id);
+      const view = svc as CachedView;
+      const hit = view.choices;
       if (hit && (hit.length ? hit[0]!.plan.id === svc.plan : !cat.plans.has(svc.plan))) return hit;
       const p = cat.plans.get(svc.plan);
       const out = p ? [{ plan: p, via: `service ${svc.id}` }] : [];
-      this.servicePlans.set(svc.id, out);
+      view.choices = out;
       return out;
     }
     const fixed = !cat.assignments.size && !cat.assignmentPatterns.length;

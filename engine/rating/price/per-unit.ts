@@ -47,6 +47,8 @@ export function compileSteps(cfg: Cfg, unit: string): Step[] {
       : [{ from: 0, inc: first, price: basePrice, per }, { from: first, inc: next, price: basePrice, per }];
   }
   for (const s of steps) {
+    const n = Number(s.price);
+    if (Number.isSafeInteger(n)) s.priceNum = n;
     if (!(s.inc > 0)) throw new Error('increments must be positive');
     if (!(s.per > 0)) throw new Error('per must be positive');
   }
@@ -71,7 +73,7 @@ export function billSteps(steps: readonly Step[], pos: number, end: number, acc:
     if (pos >= segEnd) continue;
     const n = Math.ceil((segEnd - pos) / s.inc);
     const billed = n * s.inc;
-    const term = Number(s.price) * billed;
+    const term = (s.priceNum ?? Number(s.price)) * billed;
     if ((per === 0 || per === s.per) && Number.isSafeInteger(term) && Number.isSafeInteger(num + term)) {
       num += term;
       per = s.per;

@@ -8,7 +8,7 @@ import { formatMoney } from '../../core/money.ts';
 import { type CompiledSharePlan, rootOf, selects, type ServiceRef } from '../catalog.ts';
 import { roundCost } from '../rational.ts';
 import { stateKey } from '../state.ts';
-import type { MeasureContext, RatingHost, RatingStep, ServiceView } from './types.ts';
+import type { MeasureContext, PoolSlot, RatingHost, RatingStep, ServiceView } from './types.ts';
 
 type PoolDebit = { pool: string; owner: string; period: string; size: number; before: number; after: number; debit: number };
 
@@ -17,6 +17,11 @@ const refOf = (s: ServiceView) => ({ id: s.id, account: s.account, type: s.type,
 export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceView, t: number, want: number): { debit: number; lineage: PoolDebit } | null {
   if (!selects(sp.participating, refOf(svc))) return null;
   const cat = host.catalog;
+  // the service's pool of this share plan for the period holding t, as found last time (pools are only ever added)
+  const slots = (svc.pools ??= []);
+  let slot: PoolSlot | undefined;
+  for (let i = 0; i < slots.length; i++) if (slots[i]!.sp === sp) { slot = slots[i]; break; }
+  if (slot && t >= slot.period.start && t < slot.period.end) return takeFromPool(host, sp, slot, t, want);
   const owner = sp.level === 'parent' ? rootOf(cat, svc.account) : svc.account;
   const period = host.periodFor(sp.frequency, t);
   const key = `${sp.id}|${owner}|${period.key}`;
@@ -40,10 +45,18 @@ export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceV
     host.state.pools[key] = pool;
     if (host.tracing()) host.step(`pool ${sp.id} opened for ${owner} ${period.key}: size ${size} (${sp.growth}${sp.growth === 'variable' ? `: base ${sp.size} + contributions of ${live.length} active service(s)` : ''})`);
   }
+  const found: PoolSlot = { sp, owner, period, key, touchKey: stateKey('pools', key), pool };
+  if (slot) slots[slots.indexOf(slot)] = found;
+  else slots.push(found);
+  return takeFromPool(host, sp, found, t, want);
+}
+
+function takeFromPool(host: RatingHost, sp: CompiledSharePlan, slot: PoolSlot, t: number, want: number): { debit: number; lineage: PoolDebit } {
+  const { pool, key, owner, period } = slot;
   const before = pool.used;
   const debit = Math.max(0, Math.min(want, pool.size - pool.used));
   pool.used += debit;
-  host.touch(stateKey('pools', key));
+  host.touch(slot.touchKey);
   if (pool.size > 0) {
     for (const th of sp.thresholds) {
       if (pool.fired.includes(th)) continue;

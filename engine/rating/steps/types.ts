@@ -12,11 +12,11 @@
  */
 import type { Charge, Udr } from '../../core/types.ts';
 import type { CgratesSplitter } from '../cgrates-split.ts';
-import type { CompiledCatalog, CompiledPlan, CompiledRate, CompiledServiceType, CoreState, RateIndex, Rounding, ServiceRef } from '../catalog.ts';
+import type { CompiledCatalog, CompiledPlan, CompiledRate, CompiledServiceType, CompiledSharePlan, CoreState, RateIndex, Rounding, ServiceRef } from '../catalog.ts';
 import type { Frequency, Period } from '../durations.ts';
 import type { RateSelector } from '../rate-select.ts';
 import type { Cost } from '../rational.ts';
-import type { RatingState, ServiceStateEntry } from '../state.ts';
+import type { PoolState, RatingState, ServiceStateEntry } from '../state.ts';
 
 export const STEP_PHASES = ['allocate', 'usage', 'adjust', 'round', 'emit'] as const;
 export type StepPhase = (typeof STEP_PHASES)[number];
@@ -31,6 +31,19 @@ export interface ServiceView {
   typeDef?: CompiledServiceType;
   entry?: ServiceStateEntry;
   ref?: ServiceRef;
+  /** pool-allocation's memo: per share plan, the pool of the period it last used (never serialised) */
+  pools?: PoolSlot[];
+}
+
+/** A pool of the rating state as one service reaches it: share plan, owner, period, state key and the pool itself. */
+export interface PoolSlot {
+  sp: CompiledSharePlan;
+  owner: string;
+  period: Period;
+  key: string;
+  /** `pools/<key>`, the changelog key */
+  touchKey: string;
+  pool: PoolState;
 }
 
 export interface RatingEvent {
