@@ -7,6 +7,7 @@
  */
 import { flat, jsonNumber, jsonString } from '../json-text.ts';
 import { costText } from '../rational.ts';
+import type { CompiledRate, Rounding } from '../catalog.ts';
 import type { Lineage, MeasureContext, RatingStep, Segment } from './types.ts';
 
 export function usageLineage(ctx: MeasureContext, cost: string): Lineage {
@@ -29,13 +30,53 @@ function segmentsText(segs: readonly Segment[]): string {
   return `${s}]`;
 }
 
-/** JSON.stringify(usageLineage(ctx, cost)), written field by field */
-export function usageLineageText(ctx: MeasureContext, cost: string): string {
+/** the constant pieces of a rate's lineage text and matched condition (for the prefix it last matched at) */
+interface RateText {
+  prefix: string;
+  matched: string;
+  /** `,"prefix":…,"window":…` */
+  where: string;
+  /** `,"model":…,"detail":` */
+  model: string;
+  /** `,"connectFee":…,"cost":` */
+  fee: string;
+  /** `,"rounding":…` of the rate's own rounding */
+  rounding: string;
+}
+
+const RATE_TEXT = new WeakMap<CompiledRate, RateText>();
+let lastVia = '';
+let lastHead = '{"v":1,"via":""';
+
+function rateText(first: CompiledRate, prefix: string): RateText {
+  let t = RATE_TEXT.get(first);
+  if (t === undefined) {
+    t = { prefix: '', matched: '', where: '', model: flat(`,"model":${jsonString(first.model.model)},"detail":`), fee: flat(`,"connectFee":${jsonString(first.connectFeeText)},"cost":`),
+      rounding: roundingText(first.rounding) };
+    RATE_TEXT.set(first, t);
+  }
+  if (t.prefix !== prefix || !t.where) {
+    t.prefix = prefix;
+    t.matched = prefix !== '*any' ? flat(`${first.matchedText} [prefix ${prefix}]`) : first.matchedText;
+    t.where = flat(`,"prefix":${jsonString(prefix)},"window":${jsonString(first.windowId)}`);
+  }
+  return t;
+}
+
+function roundingText(r: Rounding): string {
+  return `,"rounding":${jsonString(`${r.mode}/${r.decimals}`)}`;
+}
+
+/** JSON.stringify(usageLineage(ctx, cost)), written field by field (the rate's constant pieces written once) */
+export function usageLineageText(ctx: MeasureContext, cost: string, rt: RateText = rateText(ctx.first, ctx.prefix)): string {
   const segs = ctx.segments;
-  const first = ctx.first;
-  let s = `{"v":1,"via":${jsonString(ctx.via)}${ctx.measure ? `,"measure":${jsonString(ctx.measure)}` : ''},"quantity":${jsonNumber(ctx.q)},"billed":${jsonNumber(ctx.billed)},"prefix":${jsonString(ctx.prefix)},"window":${jsonString(first.windowId)}`;
+  if (ctx.via !== lastVia) {
+    lastVia = ctx.via;
+    lastHead = flat(`{"v":1,"via":${jsonString(ctx.via)}`);
+  }
+  let s = `${lastHead}${ctx.measure ? `,"measure":${jsonString(ctx.measure)}` : ''},"quantity":${jsonNumber(ctx.q)},"billed":${jsonNumber(ctx.billed)}${rt.where}`;
   if (segs.length > 1 || segs[0]?.window !== '*any') s += `,"segments":${segmentsText(segs)}`;
-  s += `,"model":${jsonString(first.model.model)},"detail":${jsonString(ctx.detail)},"connectFee":${jsonString(first.connectFeeText)},"cost":${jsonString(cost)},"rounding":"${ctx.rounding.mode}/${ctx.rounding.decimals}"`;
+  s += `${rt.model}${jsonString(ctx.detail)}${rt.fee}${jsonString(cost)}${ctx.rounding === ctx.first.rounding ? rt.rounding : roundingText(ctx.rounding)}`;
   if (ctx.capped !== undefined) s += `,"capped":${jsonString(ctx.capped)}`;
   if (ctx.debits.length) s += `,"debits":${JSON.stringify(ctx.debits)}`;
   if (ctx.session !== undefined) s += `,"session":${JSON.stringify(ctx.session)}`;
@@ -49,9 +90,9 @@ export const lineage: RatingStep = {
   applies: () => true,
   run(ctx: MeasureContext): boolean {
     const { host, u, plan, first } = ctx;
-    const matched = ctx.prefix !== '*any' ? `${first.matchedText} [prefix ${ctx.prefix}]` : first.matchedText;
+    const rt = rateText(first, ctx.prefix);
     const cost = costText(ctx.cost);
-    ctx.charges.push(host.charge(u, ctx.seq++, plan.id, plan.product, first.id, matched, ctx.billed, ctx.amount, host.tracing() ? usageLineage(ctx, cost) : usageLineageText(ctx, cost)));
+    ctx.charges.push(host.charge(u, ctx.seq++, plan.id, plan.product, first.id, rt.matched, ctx.billed, ctx.amount, host.tracing() ? usageLineage(ctx, cost) : usageLineageText(ctx, cost, rt)));
     return true;
   },
 };
