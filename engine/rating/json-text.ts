@@ -4,13 +4,23 @@
  * object, its undefined fields, the nested segment array); concatenating known fields is a fraction of that.
  */
 
-/** JSON string literal of s (JSON.stringify(s)); plain text (no quote, backslash, control char or surrogate) is copied as is */
-export function jsonString(s: string): string {
+/** text that JSON writes as is between quotes (no quote, backslash, control char or surrogate) */
+function plain(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false;
   }
-  return `"${s}"`;
+  return true;
+}
+
+/** JSON string literal of s (JSON.stringify(s)); plain text is copied as is */
+export function jsonString(s: string): string {
+  return plain(s) ? `"${s}"` : JSON.stringify(s);
+}
+
+/** JSON string literal of s without its quotes (to write between quotes of a constant piece): s itself when plain */
+export function jsonInner(s: string): string {
+  return plain(s) ? s : JSON.stringify(s).slice(1, -1);
 }
 
 /** JSON number text (JSON.stringify(n)): non-finite numbers are null */

@@ -5,7 +5,7 @@
  * Without a trace the JSON text is written directly (usageLineageText: the same text as JSON.stringify of
  * usageLineage, several times cheaper, flattened so a charge keeps one string); with a trace the object gets the steps.
  */
-import { flat, jsonNumber, jsonString } from '../json-text.ts';
+import { flat, jsonInner, jsonNumber, jsonString } from '../json-text.ts';
 import { costText } from '../rational.ts';
 import type { CompiledRate, Rounding } from '../catalog.ts';
 import type { Lineage, MeasureContext, RatingStep, Segment } from './types.ts';
@@ -36,11 +36,11 @@ interface RateText {
   matched: string;
   /** `,"prefix":…,"window":…` */
   where: string;
-  /** `,"model":…,"detail":` */
+  /** `,"model":…,"detail":"` (the detail's opening quote) */
   model: string;
-  /** `,"connectFee":…,"cost":` */
+  /** `","connectFee":…,"cost":"` (closing the detail, opening the cost) */
   fee: string;
-  /** `,"rounding":…` of the rate's own rounding */
+  /** `","rounding":…` of the rate's own rounding (closing the cost) */
   rounding: string;
 }
 
@@ -51,7 +51,7 @@ let lastHead = '{"v":1,"via":""';
 function rateText(first: CompiledRate, prefix: string): RateText {
   let t = RATE_TEXT.get(first);
   if (t === undefined) {
-    t = { prefix: '', matched: '', where: '', model: flat(`,"model":${jsonString(first.model.model)},"detail":`), fee: flat(`,"connectFee":${jsonString(first.connectFeeText)},"cost":`),
+    t = { prefix: '', matched: '', where: '', model: flat(`,"model":${jsonString(first.model.model)},"detail":"`), fee: flat(`","connectFee":${jsonString(first.connectFeeText)},"cost":"`),
       rounding: roundingText(first.rounding) };
     RATE_TEXT.set(first, t);
   }
@@ -64,7 +64,7 @@ function rateText(first: CompiledRate, prefix: string): RateText {
 }
 
 function roundingText(r: Rounding): string {
-  return `,"rounding":${jsonString(`${r.mode}/${r.decimals}`)}`;
+  return `","rounding":${jsonString(`${r.mode}/${r.decimals}`)}`;
 }
 
 /** JSON.stringify(usageLineage(ctx, cost)), written field by field (the rate's constant pieces written once) */
@@ -76,7 +76,7 @@ export function usageLineageText(ctx: MeasureContext, cost: string, rt: RateText
   }
   let s = `${lastHead}${ctx.measure ? `,"measure":${jsonString(ctx.measure)}` : ''},"quantity":${jsonNumber(ctx.q)},"billed":${jsonNumber(ctx.billed)}${rt.where}`;
   if (segs.length > 1 || segs[0]?.window !== '*any') s += `,"segments":${segmentsText(segs)}`;
-  s += `${rt.model}${jsonString(ctx.detail)}${rt.fee}${jsonString(cost)}${ctx.rounding === ctx.first.rounding ? rt.rounding : roundingText(ctx.rounding)}`;
+  s += `${rt.model}${jsonInner(ctx.detail)}${rt.fee}${jsonInner(cost)}${ctx.rounding === ctx.first.rounding ? rt.rounding : roundingText(ctx.rounding)}`;
   if (ctx.capped !== undefined) s += `,"capped":${jsonString(ctx.capped)}`;
   if (ctx.debits.length) s += `,"debits":${JSON.stringify(ctx.debits)}`;
   if (ctx.session !== undefined) s += `,"session":${JSON.stringify(ctx.session)}`;
