@@ -587,7 +587,7 @@ export class Rater implements RatingHost {
     const t0 = pu.startTime;
     const prefix = this.select.candidates(ctx.ix, pu, ctx.measure, ctx.svcState, t0, ctx.cands);
     if (prefix === null) return !ctx.fail(`no rate for ${u.usageClass}${ctx.measure ? `/${ctx.measure}` : ''} in ${u.unit}${u.destination ? ` to ${u.destination}` : ''} at ${new Date(t0).toISOString()}`);
-    const first = this.select.chooseAt(ctx.cands, t0)!;
+    const first = this.select.chosen ?? this.select.chooseAt(ctx.cands, t0)!;
     // period-basis tiers count every record already: a session's parts are rated on their own there
     if (part && first.model.basis === 'period') part = null;
     const callQ = part && prior ? prior.quantity + q : q;

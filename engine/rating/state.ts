@@ -92,11 +92,19 @@ export function stateKey(area: StateArea, key: string): string {
   return `${area}/${key}`;
 }
 
+const AREAS: readonly StateArea[] = ['services', 'firstUse', 'pools', 'tiers', 'contracts', 'sessions'];
+
+/** the area of a changelog key `area/key` as the constant name (no new string to look up per key) */
+function areaOf(k: string, slash: number): StateArea {
+  for (const a of AREAS) if (a.length === slash && k.startsWith(a)) return a;
+  return k.slice(0, slash) as StateArea;
+}
+
 export function collectChanges(s: RatingState, touched: Set<string>): StateChange[] {
   const out: StateChange[] = [];
   for (const k of [...touched].sort()) {
     const slash = k.indexOf('/');
-    const area = k.slice(0, slash) as StateArea;
+    const area = areaOf(k, slash);
     const key = k.slice(slash + 1);
     const v = (s[area] as Record<string, unknown> | undefined)?.[key];
     out.push({ key: k, value: v === undefined ? null : cloneValue(area, v) });
