@@ -51,7 +51,8 @@ export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceV
   return takeFromPool(host, sp, found, t, want);
 }
 
-function takeFromPool(host: RatingHost, sp: CompiledSharePlan, slot: PoolSlot, t: number, want: number): { debit: number; lineage: PoolDebit } {
+/** take from the slot's pool (return type inferred: debitPool's) */
+function takeFromPool(host: RatingHost, sp: CompiledSharePlan, slot: PoolSlot, t: number, want: number) {
   const { pool, key, owner, period } = slot;
   const before = pool.used;
   const debit = Math.max(0, Math.min(want, pool.size - pool.used));
