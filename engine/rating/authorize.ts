@@ -3,7 +3,8 @@
  * the account's money balances (with their credit limit) and its bundles/pools allow, and that a `max-cost` with
  * strategy `disconnect` allows (CGRateS' *disconnect: the session is cut where the call would cost more).
  *
- * How: the usage is rated as a record (on a copy of the rating state; nothing is changed) and the largest quantity
+ * How: the usage is rated as a record (on a copy of the rating state, each probe undone; the state given is not
+ * changed) and the largest quantity
  * whose charges are all covered by the balances and stay within the disconnect max cost is searched (bisection over
  * whole units). Cost only grows with usage and is constant within a charging increment, so the answer is the end
  * of a billed increment: the usage rounded down to the billing increment. Without any limit the answer is the cap
@@ -14,7 +15,7 @@ import type { Charge, Udr } from '../core/types.ts';
 import type { CompiledCatalog, CompiledRate } from './catalog.ts';
 import { payersOf, readBalance } from './balances.ts';
 import { Rater } from './rater.ts';
-import type { RatingState } from './state.ts';
+import { cloneValue, type RatingState, type StateArea, type StateChange } from './state.ts';
 import { catalogUnitOf } from './udr-input.ts';
 
 export const DEFAULT_CAPS: Readonly<Record<string, number>> = { ms: 3 * 3_600_000, byte: 10_000_000_000 };
@@ -69,7 +70,9 @@ interface Probe {
 
 export function authorize(catalog: CompiledCatalog, state: RatingState | string, req: AuthorizeRequest): AuthorizeResult {
   const text = typeof state === 'string' ? state : JSON.stringify(state);
+  // `base` is only read; `work` rates the probes, each undone from `base` (only the keys a probe touched)
   const base = new Rater(catalog, text);
+  const work = new Rater(catalog, text);
   const service = req.service ?? [...(catalog.servicesByAccount.get(req.account) ?? [])].sort((a, b) => (a.id < b.id ? -1 : 1))[0]?.id;
   const unitOf = catalogUnitOf(catalog);
   const udr = (usageClass: string, unit: string, quantity: number): Udr => ({
@@ -92,7 +95,8 @@ export function authorize(catalog: CompiledCatalog, state: RatingState | string,
   if (req.usageClass && !seen.has(req.usageClass)) classes.push({ usageClass: req.usageClass, unit: unitOf(req.usageClass) ?? 'ms' });
 
   const probe = (usageClass: string, unit: string, q: number): Probe => {
-    const r = new Rater(catalog, text).rate([udr(usageClass, unit, q)]);
+    const r = work.rate([udr(usageClass, unit, q)]);
+    undo(work.state, base.state, r.stateChanges);
     if (r.rejects.length) return { ok: false, why: 'no-rate', note: r.rejects[0]!.message, cost: 0n };
     let cost = 0n;
     for (const c of r.charges) cost += c.amount;
@@ -135,6 +139,20 @@ export function authorize(catalog: CompiledCatalog, state: RatingState | string,
     return { balance: b.key, amount: formatMoney(r.balance), available: r.available === null ? null : formatMoney(r.available) };
   });
   return { account: req.account, destination: req.destination, start: new Date(req.start).toISOString(), ...(service && { service }), balances, classes: out };
+}
+
+/** put back, from `base`, the state keys a probe changed */
+function undo(st: RatingState, base: RatingState, changes: readonly StateChange[]): void {
+  for (const c of changes) {
+    const slash = c.key.indexOf('/');
+    const area = c.key.slice(0, slash) as StateArea;
+    const key = c.key.slice(slash + 1);
+    const orig = (base[area] as Record<string, unknown> | undefined)?.[key];
+    const m = st[area] as Record<string, unknown> | undefined;
+    if (!m) continue;
+    if (orig === undefined) delete m[key];
+    else m[key] = cloneValue(area, orig);
+  }
 }
 
 /** false when the charge's balance debit left part of it uncovered; undefined when no balance paid for it */
