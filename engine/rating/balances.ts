@@ -18,7 +18,7 @@
  */
 import { formatMoney } from '../core/money.ts';
 import type { CompiledBalance, CompiledBalances } from './catalog.ts';
-import { type BalanceState, type RatingState, stateKey } from './state.ts';
+import type { BalanceState, RatingState } from './state.ts';
 import type { Lineage, RatingEvent } from './steps/types.ts';
 
 /** what a debit may use of the Rater (the Rater implements it) */
@@ -70,13 +70,17 @@ export function readBalance(st: RatingState, b: CompiledBalance, t: number): Bal
 const max0 = (v: bigint) => (v > 0n ? v : 0n);
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
 
+const NO_PAYERS: readonly CompiledBalance[] = [];
+
 /** the balances that pay for an account's charge at t, in paying order (empty: the account has no balance) */
-export function payersOf(bal: CompiledBalances, st: RatingState, account: string, t: number): CompiledBalance[] {
-  const own = bal.accounts.get(account);
+export function payersOf(bal: CompiledBalances, st: RatingState, account: string, t: number): readonly CompiledBalance[] {
+  const fixed = bal.payers.get(account);
+  if (fixed) return fixed;
   const g = bal.groupOf.get(account);
-  if (!g) return own ? [own] : [];
-  if (g.strategy === 'group') return own ? [own, g.own!] : [g.own!];
-  const members = g.members.map((m) => ({ m, b: bal.accounts.get(m)! })).map((x) => ({ ...x, v: readBalance(st, x.b, t).balance }));
+  if (!g) return NO_PAYERS;
+  // lowest-first / highest-first: the members by their balance now (ties by account id)
+  const members = g.members.map((m) => ({ m, b: bal.accounts.get(m)!, v: 0n }));
+  for (const x of members) x.v = readBalance(st, x.b, t).balance;
   const dir = g.strategy === 'lowest-first' ? 1 : -1;
   members.sort((x, y) => (x.v === y.v ? (x.m < y.m ? -1 : x.m > y.m ? 1 : 0) : x.v < y.v ? -dir : dir));
   return members.map((x) => x.b);
@@ -85,15 +89,14 @@ export function payersOf(bal: CompiledBalances, st: RatingState, account: string
 /** change the state: `amount` (may be negative: a refund) taken from the balance at t; returns the balance after */
 function take(s: BalanceState, b: CompiledBalance, t: number, amount: bigint): void {
   let debt = BigInt(s.debt);
-  const spend = (id: string, room: bigint, want: bigint) => {
-    const m = min(room, want);
-    if (m > 0n) s.spent[id] = (BigInt(s.spent[id] ?? '0') + m).toString();
-    return m;
-  };
+  const spent = s.spent;
   // a top-up in force pays the debt back
-  for (const k of b.buckets) {
-    if (debt <= 0n) break;
-    if (inForce(k, t)) debt -= spend(k.id, k.amount - BigInt(s.spent[k.id] ?? '0'), debt);
+  for (let i = 0; i < b.buckets.length && debt > 0n; i++) {
+    const k = b.buckets[i]!;
+    if (!inForce(k, t)) continue;
+    const used = BigInt(spent[k.id] ?? '0');
+    const m = min(k.amount - used, debt);
+    if (m > 0n) { spent[k.id] = (used + m).toString(); debt -= m; }
   }
   if (amount < 0n) {
     debt += amount;
@@ -104,9 +107,12 @@ function take(s: BalanceState, b: CompiledBalance, t: number, amount: bigint): v
       debt += m;
       amount -= m;
     }
-    for (const k of b.buckets) {
-      if (amount === 0n) break;
-      if (inForce(k, t)) amount -= spend(k.id, k.amount - BigInt(s.spent[k.id] ?? '0'), amount);
+    for (let i = 0; i < b.buckets.length && amount > 0n; i++) {
+      const k = b.buckets[i]!;
+      if (!inForce(k, t)) continue;
+      const used = BigInt(spent[k.id] ?? '0');
+      const m = min(k.amount - used, amount);
+      if (m > 0n) { spent[k.id] = (used + m).toString(); amount -= m; }
     }
     debt += amount;
   }
@@ -132,8 +138,9 @@ export function debitAccount(host: BalanceHost, bal: CompiledBalances, account: 
     const all = (host.state.balances ??= Object.create(null) as Record<string, BalanceState>);
     const s = all[b.key] ?? (all[b.key] = { spent: Object.create(null) as Record<string, string>, debt: '0' });
     take(s, b, t, d);
-    host.touch(stateKey('balances', b.key));
-    const after = readBalance(host.state, b, t).balance;
+    host.touch(b.stateKey);
+    // settling the debt from buckets leaves the balance as it is: it moves by exactly the debit
+    const after = r.balance - d;
     left -= d;
     out.debits.push({ balance: b.key, before: formatMoney(r.balance), after: formatMoney(after), debit: formatMoney(d) });
     events(host, s, b, t, r, after, last ? left : 0n, account, ref);
@@ -147,8 +154,9 @@ function events(host: BalanceHost, s: BalanceState, b: CompiledBalance, t: numbe
   const floor = -b.creditLimit;
   for (const th of b.thresholds) {
     // at or below the level: after ≤ funded × p / 100, compared exactly as after × 100 ≤ funded × p
-    const below = (v: bigint) => (th.percent !== undefined ? v * 100n <= before.funded * BigInt(th.percent) : v <= th.amount!);
-    if (!below(before.balance) && below(after)) {
+    const level = th.percent !== undefined ? before.funded * BigInt(th.percent) : th.amount!;
+    const scale = th.percent !== undefined ? 100n : 1n;
+    if (before.balance * scale > level && after * scale <= level) {
       host.emit({ type: 'balance-low', key: b.key, at: t, detail: { balance: b.key, account, threshold: th.text, before: formatMoney(before.balance), after: formatMoney(after), funded: formatMoney(before.funded), charge: ref } });
     }
   }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { parseMoney } from '../../core/money.ts';
 import { bool, type CompileContext, id } from './common.ts';
 import { money } from '../price/common.ts';
+import { stateKey } from '../state.ts';
 
 export const BALANCE_STRATEGIES = ['lowest-first', 'highest-first', 'group'] as const;
 export type BalanceStrategy = (typeof BALANCE_STRATEGIES)[number];
@@ -70,6 +71,8 @@ export interface Threshold {
 export interface CompiledBalance {
   /** `account:<id>` or `group:<id>` */
   key: string;
+  /** its rating-state key: `balances/<key>` */
+  stateKey: string;
   buckets: BalanceBucket[];
   creditLimit: bigint;
   allowNegative: boolean;
@@ -87,6 +90,8 @@ export interface CompiledBalanceGroup {
 export interface CompiledBalances {
   /** account id → its own balance */
   accounts: Map<string, CompiledBalance>;
+  /** account id → the balances paying for it when that does not depend on the balances (own, group strategy group) */
+  payers: Map<string, readonly CompiledBalance[]>;
   /** account id → the group it belongs to */
   groupOf: Map<string, CompiledBalanceGroup>;
   groups: Map<string, CompiledBalanceGroup>;
@@ -127,7 +132,7 @@ function compileBalance(c: CompileContext, key: string, f: Funding, path: (strin
   });
   // expiring first: the bucket that is lost soonest is spent first (then by effective date, then file order)
   const order = buckets.map((b, i) => [b, i] as const).sort((a, b) => a[0].expiry - b[0].expiry || a[0].effective - b[0].effective || a[1] - b[1]);
-  return { key, buckets: order.map((x) => x[0]), creditLimit, allowNegative: f['allow-negative'], thresholds };
+  return { key, stateKey: stateKey('balances', key), buckets: order.map((x) => x[0]), creditLimit, allowNegative: f['allow-negative'], thresholds };
 }
 
 export function compileBalances(c: CompileContext): CompiledBalances {
@@ -153,5 +158,8 @@ export function compileBalances(c: CompileContext): CompiledBalances {
     });
     groups.set(g.id, cg);
   });
-  return { accounts, groupOf, groups };
+  const payers = new Map<string, readonly CompiledBalance[]>();
+  for (const [a, b] of accounts) if (!groupOf.has(a)) payers.set(a, [b]);
+  for (const [a, g] of groupOf) if (g.strategy === 'group' && g.own) payers.set(a, accounts.has(a) ? [accounts.get(a)!, g.own] : [g.own]);
+  return { accounts, payers, groupOf, groups };
 }
