@@ -10,6 +10,7 @@ import type { Udr } from '../engine/core/types.ts';
 import { authorize } from '../engine/rating/authorize.ts';
 import { loadCatalogText } from '../engine/rating/catalog.ts';
 import { Rater } from '../engine/rating/rater.ts';
+import { rateTimed } from './timed-rate.ts';
 
 const MODE = process.argv[2] ?? 'balances';
 const N = Number(process.argv[3] ?? 1_000_000);
@@ -77,21 +78,10 @@ function makeBatch(off: number, n: number): Udr[] {
 }
 
 const rater = new Rater(cat);
-let charges = 0, stateChanges = 0, events = 0, exhausted = 0, cpuUs = 0, wallNs = 0n;
-for (let off = 0; off < N; off += BATCH) {
-  const b = makeBatch(off, Math.min(BATCH, N - off));
-  const c0 = process.cpuUsage();
-  const w0 = process.hrtime.bigint();
-  const r = rater.rate(b);
-  wallNs += process.hrtime.bigint() - w0;
-  const c = process.cpuUsage(c0);
-  cpuUs += c.user + c.system;
-  charges += r.charges.length;
-  stateChanges += r.stateChanges.length;
-  events += r.events.length;
+let exhausted = 0;
+const { charges, stateChanges, events, cpuUs, wall } = rateTimed(rater, N, BATCH, makeBatch, (r) => {
   for (const ch of r.charges) if (ch.lineage.includes('"status":"exhausted"')) exhausted++;
-}
-const wall = Number(wallNs) / 1e9;
+});
 // authorize: every usage class of an account (Zipf-picked: the busy ones have state), from the state after the run
 let authMs = 0;
 if (AUTH > 0) {

@@ -70,8 +70,9 @@ interface Probe {
 
 export function authorize(catalog: CompiledCatalog, state: RatingState | string, req: AuthorizeRequest): AuthorizeResult {
   const text = typeof state === 'string' ? state : JSON.stringify(state);
-  // `base` is only read; `work` rates the probes, each undone from `base` (only the keys a probe touched)
-  const base = new Rater(catalog, text);
+  // `base` is only read (a state object given is used as it is); `work` rates the probes on its own copy, each probe
+  // undone from `base` (only the keys it touched)
+  const base = new Rater(catalog, typeof state === 'string' ? text : state);
   const work = new Rater(catalog, text);
   const service = req.service ?? [...(catalog.servicesByAccount.get(req.account) ?? [])].sort((a, b) => (a.id < b.id ? -1 : 1))[0]?.id;
   const unitOf = catalogUnitOf(catalog);

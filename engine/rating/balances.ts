@@ -89,15 +89,8 @@ export function payersOf(bal: CompiledBalances, st: RatingState, account: string
 /** change the state: `amount` (may be negative: a refund) taken from the balance at t; returns the balance after */
 function take(s: BalanceState, b: CompiledBalance, t: number, amount: bigint): void {
   let debt = BigInt(s.debt);
-  const spent = s.spent;
   // a top-up in force pays the debt back
-  for (let i = 0; i < b.buckets.length && debt > 0n; i++) {
-    const k = b.buckets[i]!;
-    if (!inForce(k, t)) continue;
-    const used = BigInt(spent[k.id] ?? '0');
-    const m = min(k.amount - used, debt);
-    if (m > 0n) { spent[k.id] = (used + m).toString(); debt -= m; }
-  }
+  if (debt > 0n) debt -= spend(s, b, t, debt);
   if (amount < 0n) {
     debt += amount;
   } else {
@@ -107,16 +100,23 @@ function take(s: BalanceState, b: CompiledBalance, t: number, amount: bigint): v
       debt += m;
       amount -= m;
     }
-    for (let i = 0; i < b.buckets.length && amount > 0n; i++) {
-      const k = b.buckets[i]!;
-      if (!inForce(k, t)) continue;
-      const used = BigInt(spent[k.id] ?? '0');
-      const m = min(k.amount - used, amount);
-      if (m > 0n) { spent[k.id] = (used + m).toString(); amount -= m; }
-    }
+    if (amount > 0n) amount -= spend(s, b, t, amount);
     debt += amount;
   }
   s.debt = debt.toString();
+}
+
+/** spend up to `want` from the buckets in force, expiring first; returns what was spent */
+function spend(s: BalanceState, b: CompiledBalance, t: number, want: bigint): bigint {
+  let got = 0n;
+  for (let i = 0; i < b.buckets.length && got < want; i++) {
+    const k = b.buckets[i]!;
+    if (!inForce(k, t)) continue;
+    const used = BigInt(s.spent[k.id] ?? '0');
+    const m = min(k.amount - used, want - got);
+    if (m > 0n) { s.spent[k.id] = (used + m).toString(); got += m; }
+  }
+  return got;
 }
 
 /**

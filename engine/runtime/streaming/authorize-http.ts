@@ -33,7 +33,7 @@ export function registerAuthorize(app: FastifyInstance, o: AuthorizeRouteOptions
     const cat = found.rater.catalog;
     let start: number;
     try { start = parseDate(q.start, cat.timezone); } catch (e) { return reply.code(400).send({ error: 'BAD_REQUEST', message: `start ${JSON.stringify(q.start)}: ${(e as Error).message}` }); }
-    const r = authorize(cat, found.rater.snapshot(), { account: q.account, destination: q.destination ?? '', start, service: q.service, usageClass: q.usageClass });
+    const r = authorize(cat, found.rater.state, { account: q.account, destination: q.destination ?? '', start, service: q.service, usageClass: q.usageClass });
     return reply.send({ ...r, catalog: cat.name, state: { partition: found.partition, found: found.found } });
   });
 }
