@@ -86,6 +86,8 @@ export function importAccounts(dir: string, tp: TariffData, notes: string[]): Ac
   const bundles = new Map<string, Bundle>();
   const usedDest = new Set<string>();
   let topUps = 0;
+  const usedPlans = new Set<string>();
+  const usedActions = new Set<string>();
 
   /** the bundle's own rating from its RatingSubject (undefined: free units; a note says why when not kept) */
   const ratingOf = (tenant: string, subject: string, category: string, dests: string[] | undefined, unit: string, where: string): Record<string, unknown> | undefined => {
@@ -134,7 +136,9 @@ export function importAccounts(dir: string, tp: TariffData, notes: string[]): Ac
     if (!planId) continue;
     const plan = actionPlans.get(planId);
     if (!plan) { note(`AccountActions ${account}: unknown ActionPlan ${planId}`); continue; }
+    usedPlans.add(planId);
     for (const step of plan) {
+      usedActions.add(step.actions);
       const rows = actions.get(step.actions);
       if (!rows) { note(`ActionPlans ${planId}: unknown Actions ${step.actions}`); continue; }
       rows.forEach((a, k) => {
@@ -149,6 +153,7 @@ export function importAccounts(dir: string, tp: TariffData, notes: string[]): Ac
           return;
         }
         if (action !== '*topup' && action !== '*topup_reset') { note(`${where}: action ${action} is not kept (only *topup, *topup_reset, *allow_negative and *deny_negative become catalog data)`); return; }
+        if (action === '*topup_reset') note(`*topup_reset is imported as a top-up: a balance starts at the sum of its top-ups (a reset after earlier top-ups of the same balance is not kept)`);
         if (type === '*monetary') {
           let amount: string;
           try { amount = dec(A.units(a)); } catch (e) { note(`${where}: Units ${A.units(a)}: ${(e as Error).message}; not imported`); return; }
@@ -169,6 +174,7 @@ export function importAccounts(dir: string, tp: TariffData, notes: string[]): Ac
             else if (!STRATEGY[sg.strategy]) note(`SharedGroups ${g}: Strategy ${sg.strategy} is not kept (lowest-first / highest-first only); its members keep their own balances`);
             else if (groupOfAccount.has(account) && groupOfAccount.get(account) !== g) note(`${account}: in SharedGroups ${groupOfAccount.get(account)} and ${g}; an account shares one group: kept in ${groupOfAccount.get(account)}`);
             else if (!groupOfAccount.has(account)) {
+              if (b['top-ups'].length > 1) note(`${account}: its monetary balances in and outside SharedGroups ${g} are one balance here (in the group)`);
               groupOfAccount.set(account, g);
               groupMembers.set(g, [...(groupMembers.get(g) ?? []), account]);
             }
@@ -210,6 +216,8 @@ export function importAccounts(dir: string, tp: TariffData, notes: string[]): Ac
       });
     }
   }
+  for (const id of actionPlans.keys()) if (!usedPlans.has(id)) note(`ActionPlans ${id}: no AccountActions row names it; not imported`);
+  for (const [id, rows] of actions) if (!usedActions.has(id)) note(`Actions ${id} (${rows.map((r) => `${A.action(r)} ${A.type(r)}`.trim()).join(', ')}): no account's action plan runs it; not imported`);
   if (readCsvFile(dir, 'ActionTriggers').rows.length) note('ActionTriggers.csv: action triggers are not kept (balance thresholds raise balance-low / bucket-threshold events; no action runs)');
 
   const sharePlans = [...bundles.values()].map((b) => ({ ...b.def, participating: { accounts: [...b.accounts].sort() } }));
