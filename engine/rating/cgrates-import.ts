@@ -15,6 +15,9 @@
  *  - `window-split: cgrates` and `cgrates-rounding-decimals` (CGRateS general rounding_decimals, default 5): calls
  *    are cut into CGRateS timespans — at rate-slot starts before time-of-day changes — and each timespan's cost and
  *    increment cost are rounded as CGRateS does (engine/rating/cgrates-split.ts; worked example in IMPORT.md).
+ *  - account data (Actions, ActionPlans, AccountActions, SharedGroups → money balances, bundles, balance groups:
+ *    cgrates-accounts.ts) and Chargers/Attributes (→ charging runs: cgrates-chargers.ts), where the catalog can
+ *    express them; IMPORT.md lists every CSV kind and column and how it maps (cgrates-import-doc.ts).
  * Differences (documented in IMPORT.md): decimal arithmetic instead of float64 (an exact half at the rounding digit
  * goes up; float64 may land either side); a call crossing a RatingProfile activation time is rated with the plan
  * active at its start.
