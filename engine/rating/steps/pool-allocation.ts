@@ -21,8 +21,8 @@ type PoolDebit = { pool: string; owner: string; period: string; size: number; be
 
 const refOf = (s: ServiceView) => ({ id: s.id, account: s.account, type: s.type, plan: s.plan }) as ServiceRef;
 
-/** the one period of an `unlimited` pool (never resets) */
-const UNLIMITED = { key: 'unlimited', start: 0, end: 8_640_000_000_000_000 };
+/** the one period of an `unlimited` pool (never resets); its end is the last day a store DateTime64 holds */
+const UNLIMITED = { key: 'unlimited', start: 0, end: Date.UTC(2299, 11, 31) };
 
 /**
  * Take up to `want` units from the share plan's pool of the service's owner. `debit` is what the pool gives up,
