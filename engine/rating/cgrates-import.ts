@@ -243,7 +243,7 @@ export function importCgrates(dir: string, outDir: string, opts: ImportOptions =
     `- calls are priced as CGRateS timespans (catalog \`window-split: cgrates\`, \`cgrates-rounding-decimals: ${roundingDecimals}\`): see "Calls crossing a time-of-day change" below.`,
     '- connect fee once per call (the rate of the first timespan).',
     '- MaxCost with MaxCostStrategy *free → `max-cost: { strategy: free }`: the cost of the call is capped at MaxCost.',
-    '- MaxCost with *disconnect → `max-cost: { strategy: disconnect }`: the price of a finished (rated) call is **not** changed; in CGRateS the strategy limits the usage a session is authorized for (the call is disconnected when its cost would reach MaxCost), which is a session-control decision, not a price. ratestream has no authorize call yet, so the imported cap is kept for it but does not change rated charges.',
+    '- MaxCost with *disconnect → `max-cost: { strategy: disconnect }`: the price of a finished (rated) call is **not** changed; in CGRateS the strategy limits the usage a session is authorized for (the call is disconnected when its cost would reach MaxCost), which is a session-control decision, not a price: the imported cap limits the usage `ratestream authorize` allows and does not change rated charges.',
     '- subject without a profile, or without a rate for the destination and no FallbackSubjects → the tenant\'s *any profile.',
     '- rounding: CGRateS rounds the total with the method of the timespan with the most decimals (GetLongestRounding); we do the same.',
     '',

@@ -111,7 +111,7 @@ export const poolAllocation: RatingStep = {
         const fee = sp.rate?.connectFee ?? 0n;
         const amt = roundCost({ n: fee * BigInt(sp.poolPrice.per) + sp.poolPrice.price * BigInt(d.debit), d: BigInt(sp.poolPrice.per) }, cat.rounding.decimals, cat.rounding.mode);
         if (sp.rate) ctx.feePaid = true;
-        if (host.tracing()) host.step(`pool ${sp.id} (${d.lineage.owner}, ${d.lineage.period}): debit ${d.debit} of ${want}${d.covered !== d.debit ? ` (covers ${d.covered}, increments of ${d.lineage.increment})` : ''}, ${d.lineage.before} → ${d.lineage.after} used of ${d.lineage.size}; priced at pool price ${formatMoney(sp.poolPrice.price)} per ${sp.poolPrice.per}${fee !== 0n ? ` + connect fee ${formatMoney(fee)}` : ''} = ${formatMoney(amt)}`);
+        if (host.tracing()) host.step(`pool ${sp.id} (${d.lineage.owner}, ${d.lineage.period}): ${d.lineage.increment ? `debit ${d.debit} (whole increments of ${d.lineage.increment}) for ${d.covered} of ${want}` : `debit ${d.debit} of ${want}`}, ${d.lineage.before} → ${d.lineage.after} used of ${d.lineage.size}; priced at pool price ${formatMoney(sp.poolPrice.price)} per ${sp.poolPrice.per}${fee !== 0n ? ` + connect fee ${formatMoney(fee)}` : ''} = ${formatMoney(amt)}`);
         const lin: Record<string, unknown> = { v: 1, via: ctx.via, pool: sp.id, debits: [d.lineage], price: formatMoney(sp.poolPrice.price), per: sp.poolPrice.per };
         if (sp.rate) lin.connectFee = formatMoney(fee);
         ctx.charges.push(host.charge(u, ctx.seq++, plan.id, plan.product, `pool:${sp.id}`, `pool ${sp.id} (${sp.level} ${d.lineage.owner})`, d.debit, amt, lin));

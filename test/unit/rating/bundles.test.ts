@@ -69,7 +69,7 @@ describe('bundles with their own rating', () => {
     const res = rater.rate([udr({ id: 'a', quantity: 90 * S, destination: '+31201234567' }), udr({ id: 'b', quantity: 10 * S, destination: '+44201234567' })]);
     const steps = res.charges.flatMap((c) => JSON.parse(c.lineage).steps as string[]);
     expect(steps).toContain('connect fee 0.0500000000 not added: the bundle charged its own connect fee for this call');
-    expect(steps.some((s) => s.startsWith('pool nat (acme, unlimited): debit 60000 of 90000') && s.includes('+ connect fee 0.1000000000 = 0.1000000000'))).toBe(true);
+    expect(steps.some((s) => s.startsWith('pool nat (acme, unlimited): debit 60000 (whole increments of 60000) for 60000 of 90000') && s.includes('+ connect fee 0.1000000000 = 0.1000000000'))).toBe(true);
     expect(steps).toContain('pool nat: destination +44201234567 is not in its filter (NAT); not taken from the pool');
   });
 
