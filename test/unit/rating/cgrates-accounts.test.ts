@@ -4,6 +4,7 @@
  * column. The CGRateS tariff plans in ../shared (never copied here) import with balances and chargers where present;
  * the chargers fixture (test/fixtures/cgrates-chargers) is ratestream's own.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,6 +34,27 @@ function tariffFolders(root: string): string[] {
   walk(root);
   return out.sort();
 }
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const cli = (...args: string[]) => spawnSync(process.execPath, [resolve(ROOT, 'engine/cli/bin.mjs'), ...args], { cwd: ROOT, encoding: 'utf8' });
+
+describe('npx ratestream import-cgrates <folder> --out DIR', () => {
+  it('an empty folder: one clear line naming it, exit 1, nothing written', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'cg-cli-empty-'));
+    const r = cli('import-cgrates', empty, '--out', join(empty, 'out'));
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(new RegExp(`^ratestream: no CGRateS tariff CSVs found in ${empty} \\(expected`));
+    expect(existsSync(join(empty, 'out'))).toBe(false);
+  });
+  it('the chargers fixture: catalog and IMPORT.md written, the runs counted, what is not kept printed', () => {
+    const out = mkdtempSync(join(tmpdir(), 'cg-cli-out-'));
+    const r = cli('import-cgrates', CHARGERS, '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/chargers: 2, attributeProfiles: 2, chargingRuns: 2/);
+    expect(r.stdout).toContain('note: Chargers cgrates.org:SUPPLIER_COST: FilterIDs *string:~*req.Category:call are not kept');
+    expect(readFileSync(join(out, 'IMPORT.md'), 'utf8')).toContain('### Chargers.csv ✓');
+  });
+});
 
 describe('import-cgrates: the folder must hold tariff CSVs', () => {
   it('a folder with only account data (no tariff) says no CGRateS tariff CSVs were found there', () => {
