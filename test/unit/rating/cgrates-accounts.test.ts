@@ -151,6 +151,32 @@ describe('import-cgrates: Chargers + Attributes → charging runs (test/fixtures
     expect([formatMoney(margin('nl'), 4), formatMoney(margin('de'), 4)]).toEqual(['0.4050', '0.3600']);
   });
 
+  it('a monthly data bundle (*monthly action plan, *zero1024 rating subject), an sms bundle, a money balance; master-format inline charger attributes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cg-monthly-'));
+    for (const f of readdirSync(CHARGERS).filter((x) => x.endsWith('.csv') && !x.startsWith('Charg') && !x.startsWith('Attr'))) writeFileSync(join(dir, f), readFileSync(join(CHARGERS, f)));
+    writeFileSync(join(dir, 'Actions.csv'), [
+      '#ActionsId[0],Action[1],ExtraParameters[2],Filter[3],BalanceId[4],BalanceType[5],Categories[6],DestinationIds[7],RatingSubject[8],SharedGroup[9],ExpiryTime[10],TimingIds[11],Units[12],BalanceWeight[13],BalanceBlocker[14],BalanceDisabled[15],Weight[16]',
+      'MONTHLY,*topup_reset,,,,*data,data,*any,*zero1024,,*monthly,,1000000,10,false,false,10',
+      'MONTHLY,*topup_reset,,,,*sms,sms;mms,*any,,,*monthly,,50,10,false,false,10',
+      'MONTHLY,*topup,,,,*monetary,,*any,,,*unlimited,,5,10,false,false,10',
+    ].join('\n'));
+    writeFileSync(join(dir, 'ActionPlans.csv'), '#Id,ActionsId,TimingId,Weight\nPLAN_M,MONTHLY,*monthly,10\n');
+    writeFileSync(join(dir, 'AccountActions.csv'), '#Tenant,Account,ActionPlanId,ActionTriggersId,AllowNegative,Disabled\ncgrates.org,1001,PLAN_M,,false,false\ncgrates.org,1002,PLAN_M,,true,false\n');
+    writeFileSync(join(dir, 'Chargers.csv'), '#Tenant,ID,FilterIDs,Weights,RunID,AttributeIDs\ncgrates.org,DEFAULT,,;0,*default,*none\ncgrates.org,Raw,,;0,*raw,*constant:*req.RequestType:*none\n');
+    const { cat, report } = imported(dir);
+    expect(cat.sharePlans.map((p) => [p.id, p.bucketClass, p.unit, p.size, p.frequency, p.rate?.increment, [...p.participating.accounts!]])).toEqual([
+      ['MONTHLY.1.data', 'data', 'byte', 1_000_000, 'monthly', 1024, ['cgrates.org:1001', 'cgrates.org:1002']],
+      ['MONTHLY.2.sms', 'sms', 'event', 50, 'monthly', undefined, ['cgrates.org:1001', 'cgrates.org:1002']],
+      ['MONTHLY.2.mms', 'mms', 'event', 50, 'monthly', undefined, ['cgrates.org:1001', 'cgrates.org:1002']],
+    ]);
+    expect([...cat.balances.accounts.values()].map((b) => [b.key, b.buckets.map((x) => formatMoney(x.amount, 2)), b.allowNegative])).toEqual([
+      ['account:cgrates.org:1001', ['5.00'], false], ['account:cgrates.org:1002', ['5.00'], true]]);
+    expect(report).toContain('Categories sms;mms: one bundle per category');
+    expect(report).toContain('the recurring schedule *monthly of monetary top-ups is not kept; the top-up is imported once');
+    expect(cat.runs.map((r) => [r.name, r.billable, r.rewrites.length])).toEqual([['default', true, 0], ['raw', false, 0]]);
+    expect(report).toContain('RequestType is not a rating field');
+  });
+
   it('quoted fields (Actions\' JSON ExtraParameters) do not shift the columns', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cg-quoted-'));
     for (const f of readdirSync(CHARGERS).filter((x) => x.endsWith('.csv') && !x.startsWith('Charg') && !x.startsWith('Attr'))) writeFileSync(join(dir, f), readFileSync(join(CHARGERS, f)));
