@@ -509,7 +509,7 @@ export class Rater implements RatingHost {
       const ix = plan.index.get(`${u.usageClass}\u0000${measure}`)!;
       const sp = this.stepPlan(ix);
       ctx.u = u; ctx.measure = measure; ctx.svc = svc; ctx.svcState = svcState; ctx.plan = plan; ctx.via = via; ctx.ix = ix;
-      ctx.total = q; ctx.inside = 0; ctx.error = undefined;
+      ctx.total = q; ctx.inside = 0; ctx.error = undefined; ctx.feePaid = false;
       if (ctx.debits.length) ctx.debits = [];
       if (this.stateful) for (const st of sp.allocate) st.run(ctx);
       const rest = q - ctx.inside;

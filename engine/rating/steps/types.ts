@@ -95,6 +95,8 @@ export class MeasureContext {
   /** quantity taken by pools (allocate phase) */
   inside = 0;
   debits: Lineage[] = [];
+  /** a bundle with its own rating charged its connect fee for this call (the rate adds none) */
+  feePaid = false;
   /** quantity left to price (total - inside) */
   q = 0;
   /** selected rates at the matched prefix (reused array) */
