@@ -7,8 +7,10 @@
  *    embedded run (`ratestream run`, own chDB dir) computed for the same input — the balances were restored from the
  *    rating-state changelog, never debited twice for a replayed batch nor lost for an aborted one;
  *  - the balances in the changelog are the embedded core's final balances; some ran out (exhausted charges exist);
- *  - GET /authorize on the restarted process answers what authorize() answers from that changelog state.
+ *  - GET /authorize on the restarted process answers what authorize() answers from that changelog state, and
+ *    `ratestream authorize --from-store` what it answers from the embedded run's stored state.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,5 +121,12 @@ describe('streaming: money balances restored from the changelog across a kill -9
     // the embedded run's final balances (its stored rating state) are the changelog's
     const [st] = await queryDb<{ rating_state: string }>(join(dir, 'emb'), "SELECT rating_state FROM ingest_files FINAL WHERE rating_state != '' ORDER BY finished_at DESC LIMIT 1");
     expect(JSON.parse(st!.rating_state).balances).toEqual(balances);
+    // `ratestream authorize --from-store` reads that state from the embedded run's store
+    const cli = spawnSync(process.execPath, [join(ROOT, 'engine/cli/bin.mjs'), 'authorize', '-c', catalogFile, '--from-store', '--db', join(dir, 'emb'),
+      '--account', 'UMBRELLA', '--destination', '+31201234567', '--start', '2026-10-03T10:00:00+02:00', '--json'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CLICKHOUSE_URL: '' } });
+    expect(cli.stderr).toBe('');
+    const fromStore = JSON.parse(cli.stdout) as { balances: unknown; classes: unknown };
+    const want = authorize(catalog, st!.rating_state, { account: 'UMBRELLA', destination: '+31201234567', start: Date.parse('2026-10-03T10:00:00+02:00') });
+    expect(fromStore).toEqual(JSON.parse(JSON.stringify(want)));
   });
 });
