@@ -4,6 +4,7 @@
  * groups (lowest-first, highest-first, group), threshold and exhausted events — and the state's changelog/restore.
  */
 import { describe, expect, it } from 'vitest';
+import type { ConfigError } from '../../../engine/config/yaml-loader.ts';
 import type { Charge } from '../../../engine/core/types.ts';
 import { loadCatalogText } from '../../../engine/rating/catalog.ts';
 import { Rater } from '../../../engine/rating/rater.ts';
@@ -177,5 +178,29 @@ balances:`);
     const r = new Rater(loadCatalogText(text));
     const res = r.rate([sms('1', { account: 'a', sms: 3 })]);
     expect(res.charges.map((c) => [c.run, JSON.parse(c.lineage).balance?.debits[0].after])).toEqual([['wholesale', undefined], ['retail', '0.7000000000']]);
+  });
+});
+
+describe('catalog balances: mistakes are reported where they are (lint)', () => {
+  it('each problem with its line: duplicate account, negative credit limit, expiry before effective, a member twice, a member without a balance, funding on a member-paid group', () => {
+    const text = catalog(`  accounts:
+    - { account: a, initial: "1.00", credit-limit: "-1" }
+    - { account: a, initial: "2.00" }
+    - { account: b, top-ups: [{ id: t, amount: "1", effective: "2025-04-01", expiry: "2025-03-01" }, { id: t, amount: "2" }] }
+  groups:
+    - { id: g, strategy: lowest-first, members: [a, c], initial: "5" }
+    - { id: h, strategy: group, members: [a] }`);
+    let problems: { line: number; message: string }[] = [];
+    try { loadCatalogText(text, 'bal.yaml'); } catch (e) { problems = (e as ConfigError).problems; }
+    const at = (line: string) => text.split('\n').findIndex((l) => l.includes(line)) + 1;
+    expect(problems.map((p) => [p.line, p.message])).toEqual(expect.arrayContaining([
+      [at('credit-limit: "-1"'), 'credit-limit cannot be negative (it is how far below zero the balance may go)'],
+      [at('account: a, initial: "2.00"'), 'account a has a balance already'],
+      [at('expiry: "2025-03-01"'), 't: expiry is not after effective'],
+      [at('expiry: "2025-03-01"'), 'duplicate top-up id t'],
+      [at('id: g,'), 'member c has no balance under balances.accounts (strategy lowest-first debits the members\' own balances)'],
+      [at('id: g,'), 'group g: only strategy group has a balance of its own (initial / top-ups); the members\' balances pay with lowest-first'],
+      [at('id: h,'), 'account a is in balance group g already (an account shares one group)'],
+    ]));
   });
 });
