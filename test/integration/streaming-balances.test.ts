@@ -8,16 +8,22 @@
  *    rating-state changelog, never debited twice for a replayed batch nor lost for an aborted one;
  *  - the balances in the changelog are the embedded core's final balances; some ran out (exhausted charges exist);
  *  - GET /authorize on the restarted process answers what authorize() answers from that changelog state, and
- *    `ratestream authorize --from-store` what it answers from the embedded run's stored state.
+ *    `ratestream authorize --from-store` what it answers from the embedded run's stored state;
+ *  - `balance.exhausted` billing events (collected from the charges' lineage) are the same from both stores, with
+ *    each balance's uncovered total.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { collectEvents } from '../../engine/billing/events/collect.ts';
+import { parsePeriod } from '../../engine/billing/period.ts';
+import { parseMoney } from '../../engine/core/money.ts';
 import { authorize } from '../../engine/rating/authorize.ts';
 import { loadCatalogFile } from '../../engine/rating/catalog.ts';
 import { applyChanges, emptyState } from '../../engine/rating/state.ts';
+import { openStore } from '../../engine/store/client.ts';
 import { uniqueName } from '../setup/env.ts';
 import {
   caughtUp, demoCarrierInput, embeddedRun, freePort, kafkaPort, logTail, produceLines, queryDb, readChangelog, ROOT,
@@ -128,5 +134,25 @@ describe('streaming: money balances restored from the changelog across a kill -9
     const fromStore = JSON.parse(cli.stdout) as { balances: unknown; classes: unknown };
     const want = authorize(catalog, st!.rating_state, { account: 'UMBRELLA', destination: '+31201234567', start: Date.parse('2026-10-03T10:00:00+02:00') });
     expect(fromStore).toEqual(JSON.parse(JSON.stringify(want)));
+
+    // billing events: one balance.exhausted per balance that left charges uncovered, the same from both stores
+    const exhausted = async (db: string) => {
+      const store = await openStore({ dbDir: join(db, 'clickhouse'), create: false });
+      try {
+        const evs = await collectEvents(store, { period: parsePeriod('2026-10', 'Europe/Amsterdam'), thresholds: [80, 100], expiringWithinDays: 30 });
+        return evs.filter((e) => e.type === 'balance.exhausted').map((e) => ({ id: e.id, account: e.account, at: e.occurredAt, data: e.data }));
+      } finally {
+        await store.close();
+      }
+    };
+    const fromEmbedded = await exhausted(join(dir, 'emb'));
+    const uncoveredByBalance = new Map<string, bigint>();
+    for (const r of emb.filter((x) => x.balance.includes('"status":"exhausted"'))) {
+      const b = JSON.parse(r.balance) as { debits: { balance: string }[]; uncovered: string };
+      const k = b.debits.at(-1)!.balance;
+      uncoveredByBalance.set(k, (uncoveredByBalance.get(k) ?? 0n) + parseMoney(b.uncovered));
+    }
+    expect(fromEmbedded.map((e) => [e.data.balance, parseMoney(String(e.data.uncovered))]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1))).toEqual([...uncoveredByBalance].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+    expect(await exhausted(join(dir, 'db'))).toEqual(fromEmbedded);
   });
 });
