@@ -296,6 +296,12 @@ export class Mediator {
       if (text === undefined) return this.reject(raw, 'INVALID_ENCODING', `bytes invalid in ${enc}; the record keeps its original bytes (base64)`);
       raw = { feed: raw.feed, source: raw.source, text };
     }
+    if (enc !== undefined && raw.binary === undefined) {
+      // a text feed: a NUL is never text (in `run` a NUL near a file's start makes it BINARY_INPUT; further in, on a
+      // Kafka or HTTP message, it would reach a field): the record is rejected as it is, in every mode
+      const nul = raw.text.indexOf('\u0000');
+      if (nul >= 0) return this.reject(raw, 'INVALID_ENCODING', `a NUL character at character ${nul + 1}: control NULs are not text in ${enc}`);
+    }
     const len = raw.binary ? raw.binary.byteLength : raw.text.length;
     if (len > maxBytes) return this.reject(raw, 'OVERSIZE', `record is ${len} ${raw.binary ? 'bytes' : 'characters'}, limit ${maxBytes}`);
     let rec: unknown;

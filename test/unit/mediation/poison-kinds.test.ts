@@ -1,5 +1,5 @@
 /**
- * The poison fixture (test/fixtures/poison.ts) is what it claims: each of its 24 kinds of bad carrier CDR line gets
+ * The poison fixture (test/fixtures/poison.ts) is what it claims: each of its kinds of bad carrier CDR line gets
  * its stated reject reason from the demo carrier rules, built from any good line; the mix keeps every good line in
  * order, puts each bad line in once with a unique marker, and sends each duplicate after its original.
  */
