@@ -10,6 +10,9 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { generateDemoFeeds } from '../../engine/demo/generate.ts';
+import { Mediator } from '../../engine/mediation/mediator.ts';
+import { loadPipeline } from '../../engine/pipeline/load.ts';
+import { Rater } from '../../engine/rating/rater.ts';
 import { loadCatalogFile, rootOf } from '../../engine/rating/catalog.ts';
 import { createKafkajsPort } from '../../engine/runtime/kafka/kafkajs-adapter.ts';
 import type { ConsumedMessage, KafkaPort, ProducerRecord } from '../../engine/runtime/kafka/port.ts';
@@ -156,6 +159,25 @@ export async function queryDb<T = Record<string, unknown>>(db: string, sql: stri
 export async function embeddedRun(pipeline: string, inputDir: string, db: string): Promise<string> {
   const { stdout } = await run(process.execPath, [BIN, 'run', pipeline, '--input', inputDir, '--db', db, '--no-progress'], { cwd: ROOT, maxBuffer: 64 << 20, env: { ...process.env, CLICKHOUSE_URL: '' } });
   return stdout;
+}
+
+/** Good demo lines: those the core turns into exactly one charge (the demo feed also holds lines ignored or rejected by design). */
+export function cleanDemoLines(dir: string, want: number): { key: string | null; line: string }[] {
+  const perDay = Math.min(10_000, Math.ceil(want * 1.25));
+  const { lines } = demoCarrierInput(dir, Math.ceil((want * 1.25) / perDay), perDay);
+  const p = loadPipeline(join(ROOT, 'pipelines/demo-carrier.yaml'));
+  const med = new Mediator(p.mediation);
+  const rater = new Rater(p.catalog!);
+  const ok = new Set<string>();
+  for (let i = 0; i < lines.length; i += 8192) {
+    const res = med.mediate(lines.slice(i, i + 8192).map((l, j) => ({ feed: 'carrier-cdr', source: String(i + j), text: l.line })));
+    const rated = rater.rate(res.udrs);
+    const bad = new Set(rated.rejects.map((r) => r.source));
+    for (const u of res.udrs) if (!bad.has(u.source)) ok.add(u.source);
+  }
+  const good = lines.filter((_, i) => ok.has(String(i))).slice(0, want);
+  if (good.length < want) throw new Error(`only ${good.length} clean demo lines, ${want} wanted`);
+  return good;
 }
 
 /** Store summary to compare two runs: counts, totals, a content hash of (charge id, amount), pool debits. */

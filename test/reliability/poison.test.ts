@@ -16,14 +16,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Mediator } from '../../engine/mediation/mediator.ts';
-import { loadPipeline } from '../../engine/pipeline/load.ts';
-import { Rater } from '../../engine/rating/rater.ts';
 import type { KafkaPort, ProducerRecord } from '../../engine/runtime/kafka/port.ts';
 import { MARKER, mixPoison, POISON_KINDS, type PoisonLine, wire } from '../fixtures/poison.ts';
 import { uniqueName } from '../setup/env.ts';
 import {
-  demoCarrierInput, embeddedRun, freePort, kafkaPort, logTail, metric, queryDb, ROOT, scrape, type ServeProcess, sleep, spawnServe, stopServe,
+  cleanDemoLines, embeddedRun, freePort, kafkaPort, logTail, metric, queryDb, ROOT, scrape, type ServeProcess, sleep, spawnServe, stopServe,
   SUMMARY_SQL, waitReady, writeServeConfig,
 } from '../integration/streaming-helpers.ts';
 
@@ -33,25 +30,6 @@ const DUPLICATES = Number(process.env.RATESTREAM_POISON_DUPLICATES ?? 40);
 const SEED = Number(process.env.RATESTREAM_POISON_SEED ?? 13);
 const FEED = 'carrier-cdr';
 const PARTITIONS = 4;
-
-/** Good demo lines: those the core turns into exactly one charge (the demo feed also holds lines ignored or rejected by design). */
-function cleanGoodLines(dir: string, want: number): { key: string | null; line: string }[] {
-  const perDay = Math.min(10_000, Math.ceil(want * 1.25));
-  const { lines } = demoCarrierInput(dir, Math.ceil((want * 1.25) / perDay), perDay);
-  const p = loadPipeline(join(ROOT, 'pipelines/demo-carrier.yaml'));
-  const med = new Mediator(p.mediation);
-  const rater = new Rater(p.catalog!);
-  const ok = new Set<string>();
-  for (let i = 0; i < lines.length; i += 8192) {
-    const res = med.mediate(lines.slice(i, i + 8192).map((l, j) => ({ feed: FEED, source: String(i + j), text: l.line })));
-    const rated = rater.rate(res.udrs);
-    const bad = new Set(rated.rejects.map((r) => r.source));
-    for (const u of res.udrs) if (!bad.has(u.source)) ok.add(u.source);
-  }
-  const good = lines.filter((_, i) => ok.has(String(i))).slice(0, want);
-  if (good.length < want) throw new Error(`only ${good.length} clean demo lines, ${want} wanted`);
-  return good;
-}
 
 /** in order, in sends of at most 5000 records and ~512 KiB (oversize records are 70 KB: the broker's batch limit is 1 MB) */
 async function produce(port: KafkaPort, topic: string, lines: readonly PoisonLine[]): Promise<void> {
@@ -110,7 +88,7 @@ describe('chaos: poison records through serve', () => {
 
   it(`${BAD} bad records of ${POISON_KINDS.length} kinds among ${GOOD} good: all in the DLQ with reason and coordinates, none good, charges equal the embedded run`, async () => {
     expect(BAD).toBeGreaterThanOrEqual(POISON_KINDS.length);
-    const good = cleanGoodLines(join(dir, 'demo'), GOOD);
+    const good = cleanDemoLines(join(dir, 'demo'), GOOD);
     const mixed = mixPoison(good, BAD, DUPLICATES, SEED);
     const bad = mixed.filter((l) => l.kind && l.kind !== 'duplicate');
     const reasonOf = new Map(POISON_KINDS.map((k) => [k.name, k.reason]));
