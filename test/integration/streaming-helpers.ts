@@ -180,6 +180,15 @@ export function cleanDemoLines(dir: string, want: number): { key: string | null;
   return good;
 }
 
+/** Peak resident set size of a live process (VmHWM), in MiB; undefined once it is gone. */
+export function peakRssMiB(pid: number | undefined): number | undefined {
+  try {
+    return Math.round(Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+)/m)?.[1]) / 1024);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Store summary to compare two runs: counts, totals, a content hash of (charge id, amount), pool debits. */
 export const SUMMARY_SQL = {
   charges: `SELECT count() AS final_rows, uniqExact(charge_id) AS ids, uniqExact(udr_id) AS udrs, toString(sum(amount)) AS total,

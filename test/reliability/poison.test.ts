@@ -20,7 +20,7 @@ import type { KafkaPort, ProducerRecord } from '../../engine/runtime/kafka/port.
 import { MARKER, mixPoison, POISON_KINDS, type PoisonLine, wire } from '../fixtures/poison.ts';
 import { uniqueName } from '../setup/env.ts';
 import {
-  cleanDemoLines, embeddedRun, freePort, kafkaPort, logTail, metric, queryDb, ROOT, scrape, type ServeProcess, sleep, spawnServe, stopServe,
+  cleanDemoLines, embeddedRun, peakRssMiB, freePort, kafkaPort, logTail, metric, queryDb, ROOT, scrape, type ServeProcess, sleep, spawnServe, stopServe,
   SUMMARY_SQL, waitReady, writeServeConfig,
 } from '../integration/streaming-helpers.ts';
 
@@ -67,15 +67,6 @@ async function readAll(port: KafkaPort, topic: string, want: number): Promise<Ma
     await c.disconnect();
   }
   return out;
-}
-
-function peakRssMiB(pid: number | undefined): number | undefined {
-  try {
-    const kb = Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+)/m)?.[1]);
-    return Math.round(kb / 1024);
-  } catch {
-    return undefined;
-  }
 }
 
 describe('chaos: poison records through serve', () => {
