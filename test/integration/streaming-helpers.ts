@@ -221,6 +221,11 @@ export async function readToEnd(port: KafkaPort, topic: string, partitions: numb
   return out;
 }
 
+/** SUMMARY_SQL.charges over one feed's charges */
+export function chargesSummarySql(feed: string): string {
+  return SUMMARY_SQL.charges.replace('FROM charges FINAL', `FROM charges FINAL WHERE feed = '${feed.replace(/'/g, "''")}'`);
+}
+
 /** Reads a compacted changelog to its current end (a barrier is written to every partition first). */
 export async function readChangelog(port: KafkaPort, topic: string, partitions: number): Promise<Map<string, string | null>> {
   const out = new Map<string, string | null>();
