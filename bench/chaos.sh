@@ -41,7 +41,8 @@ run_test() { # scenario tag file [ENV=value...]
   [[ "$file" == bench/chaos/* ]] && where=(--config bench/chaos/vitest.config.ts)
   if env "$@" npx vitest run "${where[@]}" "$file" >"$log" 2>&1; then
     local line; line="$(grep -o "^\[$tag\] {.*}" "$log" | tail -n1 | sed "s/^\[$tag\] //")"
-    echo "[chaos] $scenario ${line:-{\"note\":\"passed, no summary line\"}}"
+    local none='{"note":"passed, no summary line"}' # (a literal `}` inside ${line:-…} would end the expansion early)
+    echo "[chaos] $scenario ${line:-$none}"
   else
     echo "[chaos] $scenario FAILED after $((SECONDS - t0))s; last lines of its log:" >&2
     tail -n 40 "$log" >&2
