@@ -112,7 +112,7 @@ export const spec: ParserSpec<typeof options> = {
             // the registry not reachable now: the whole batch waits (the caller retries it: serve redelivers it, `run`
             // stops with this error) — never a reject, never remembered; an id the registry does not know is a reject
             if ((e as { retriable?: unknown }).retriable === true) {
-              throw new CodedError('SCHEMA_REGISTRY_UNAVAILABLE', `${(e as Error).message} (record ${rec.source}); nothing was rejected, the batch is to be retried`, true);
+              throw new CodedError('SCHEMA_REGISTRY_UNAVAILABLE', `${(e as Error).message} (record ${rec.source}); nothing was rejected: serve retries the batch, run again once the registry answers`, true);
             }
             failed.set(id, (e as Error).message);
           }
