@@ -98,6 +98,7 @@ export function authorize(catalog: CompiledCatalog, state: RatingState | string,
   const probe = (usageClass: string, unit: string, q: number): Probe => {
     const r = work.rate([udr(usageClass, unit, q)]);
     undo(work.state, base.state, r.stateChanges);
+    work.resetCaches();
     if (r.rejects.length) return { ok: false, why: 'no-rate', note: r.rejects[0]!.message, cost: 0n };
     let cost = 0n;
     for (const c of r.charges) cost += c.amount;

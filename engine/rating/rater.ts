@@ -143,6 +143,15 @@ export class Rater implements RatingHost {
     }
   }
 
+  /**
+   * Forget what the Rater keeps of `state` between records (service views with their plan choices and pool slots).
+   * The Rater assumes it is the only writer of `state`; code that changes `state` from outside (authorize undoing its
+   * probes) calls this afterwards.
+   */
+  resetCaches(): void {
+    this.views.clear();
+  }
+
   /** JSON text of the whole state (persist it; `new Rater(catalog, text)` restores it). */
   snapshot(): string {
     return JSON.stringify(this.state);
