@@ -14,6 +14,8 @@ export class RateSelector {
   private readonly lt: LocalTime = newLocalTime();
   /** the instant `lt` holds (NaN: none): the same instant is looked at several times per record */
   private ltAt = NaN;
+  /** after candidates(…, t ≠ 0, …) found some: the rate in force at t among them (chooseAt's answer) */
+  chosen: CompiledRate | undefined;
   constructor(private readonly catalog: CompiledCatalog) {}
 
   /**
@@ -22,6 +24,7 @@ export class RateSelector {
    * (*any). Fills `out`; returns the matched prefix or null.
    */
   candidates(ix: RateIndex, u: Udr, measure: string, svcState: string, t: number, out: CompiledRate[]): string | null {
+    this.chosen = undefined;
     const n = ix.trie.size ? ix.trie.matches(u.destination, SCRATCH) : 0;
     for (let level = 0; level <= n; level++) {
       const items = level < n ? SCRATCH[level]!.items : ix.defaults;
@@ -31,7 +34,12 @@ export class RateSelector {
         if (this.staticOk(r, u, measure, svcState)) out.push(r);
       }
       if (!out.length) continue;
-      if (t === 0 || this.chooseAt(out, t) !== undefined) return level < n ? SCRATCH[level]!.prefix : '*any';
+      if (t === 0) return level < n ? SCRATCH[level]!.prefix : '*any';
+      const r = this.chooseAt(out, t);
+      if (r !== undefined) {
+        this.chosen = r;
+        return level < n ? SCRATCH[level]!.prefix : '*any';
+      }
     }
     out.length = 0;
     return null;

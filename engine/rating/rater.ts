@@ -12,7 +12,8 @@
  *     pools, then parent-level, by share-plan id), then the rate: longest destination prefix, static conditions
  *     (on-net, country, location, service state, custom `when`), then the time window at each instant (highest
  *     weight, then the window that opened most recently, then file order);
- *  4. price model → connect fee → minimum / maximum cost → rounding (one rounding point per charge).
+ *  4. price model → connect fee → minimum / maximum cost → rounding (one rounding point per charge);
+ *  5. settle: the UDR's charges debited from the money balances of the catalog's `balances` section.
  *
  * With charging runs (catalog `charging-runs`) each UDR goes through the above once per run: the run's field rewrites
  * applied, its plans (if it lists any) instead of step 2; only the primary run (the first) moves rating state.
@@ -32,9 +33,21 @@ import { collectChanges, emptyState, type FirstUseCounter, type RatingState, res
 
 export type { RatingEvent, ServiceView } from './steps/types.ts';
 
+/** `\u001f${kind}\u001f${seq}` of the usual kinds and first sequence numbers, written once */
+const ID_SUFFIX = new Map<string, string[]>();
+
+function idSuffix(kind: string, seq: number): string {
+  let list = ID_SUFFIX.get(kind);
+  if (!list) {
+    list = [];
+    if (ID_SUFFIX.size < 64) ID_SUFFIX.set(kind, list);
+  }
+  return seq < 8 ? (list[seq] ??= `\u001f${kind}\u001f${seq}`) : `\u001f${kind}\u001f${seq}`;
+}
+
 /** Deterministic charge id: sha1 of UDR id, kind and sequence (one-shot crypto.hash: same ids as before, 3× cheaper). */
 export function chargeId(udrId: string, kind: string, seq: number): string {
-  return hash('sha1', `${udrId}\u001f${kind}\u001f${seq}`).slice(0, 24);
+  return hash('sha1', udrId + idSuffix(kind, seq)).slice(0, 24);
 }
 
 /** A service-state event from provisioning / CRM (also an input of the rating core). */
@@ -82,6 +95,11 @@ interface PlanChoice {
   via: string;
 }
 
+/** a service view with the Rater's memo: the service's candidate plans */
+interface CachedView extends ServiceView {
+  choices?: readonly PlanChoice[];
+}
+
 export class Rater implements RatingHost {
   readonly state: RatingState;
   readonly trace: boolean;
@@ -91,7 +109,6 @@ export class Rater implements RatingHost {
   readonly select: RateSelector;
   private readonly ctx: MeasureContext;
   private readonly plans = new Map<RateIndex, StepPlan>();
-  private readonly servicePlans = new Map<string, readonly PlanChoice[]>();
   private readonly accountPlans = new Map<string, readonly PlanChoice[]>();
   /** services of the state by account (pool scopes; kept in step with `state.services`, which only the Rater changes once it exists) */
   private readonly stateServicesOf = new Map<string, Set<string>>();
@@ -109,6 +126,9 @@ export class Rater implements RatingHost {
   private stateful = true;
   private usageKind = 'usage';
   private readonly runPlans = new Map<ChargingRun, readonly PlanChoice[]>();
+  private lastIxPlan: CompiledPlan | undefined;
+  private lastIxClass = '';
+  private lastIx: RateIndex | undefined;
 
   constructor(readonly catalog: CompiledCatalog, state?: RatingState | string, opts: RaterOptions = {}) {
     this.state = state === undefined ? emptyState() : typeof state === 'string' ? restoreState(state) : state;
@@ -121,6 +141,15 @@ export class Rater implements RatingHost {
       l.push(c.id);
       this.contractsByAccount.set(c.account, l);
     }
+  }
+
+  /**
+   * Forget what the Rater keeps of `state` between records (service views with their plan choices and pool slots).
+   * The Rater assumes it is the only writer of `state`; code that changes `state` from outside (authorize undoing its
+   * probes) calls this afterwards.
+   */
+  resetCaches(): void {
+    this.views.clear();
   }
 
   /** JSON text of the whole state (persist it; `new Rater(catalog, text)` restores it). */
@@ -192,15 +221,19 @@ export class Rater implements RatingHost {
     set.add(id);
   }
 
-  /** the service as the rating sees it (state entry over catalog reference); one cached view per service and entry */
+  /**
+   * The service as the rating sees it (state entry over catalog reference): one cached view per service. The Rater is
+   * the only writer of `state.services` once it exists (as for stateServicesOf): it refreshes a view when it adds or
+   * removes the service's entry, so a cached view is current and no state look-up is needed per record.
+   */
   serviceView(id: string): ServiceView | undefined {
-    const entry = this.state.services[id];
     const hit = this.views.get(id);
-    if (hit && hit.entry === entry && (entry || hit.ref)) return hit;
+    if (hit !== undefined) return hit;
+    const entry = this.state.services[id];
     const ref = this.catalog.services.get(id);
     if (!entry && !ref) return undefined;
     const type = entry?.type ?? ref!.type;
-    const v: ServiceView = { id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref };
+    const v: CachedView = { id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref, pools: undefined, choices: undefined };
     this.views.set(id, v);
     return v;
   }
@@ -268,6 +301,7 @@ export class Rater implements RatingHost {
       if (!this.catalog.serviceTypes.has(ev.type)) return void rej(`event ${ev.id}: unknown service type ${ev.type}`);
       if (!this.catalog.plans.has(ev.plan)) return void rej(`event ${ev.id}: unknown plan ${ev.plan}`);
       this.state.services[ev.service] = { account: ev.account, type: ev.type, plan: ev.plan, state: NEW_STATE, since: at, log: [] };
+      this.views.delete(ev.service);
       this.indexService(ev.service, ev.account);
       v = this.serviceView(ev.service)!;
     }
@@ -278,6 +312,7 @@ export class Rater implements RatingHost {
     if (!this.transition(v, ev.to, at, ev.id, charges)) {
       if (cur.state === NEW_STATE) {
         delete this.state.services[ev.service];
+        this.views.delete(ev.service);
         this.stateServicesOf.get(v.account)?.delete(ev.service);
       }
       rej(`event ${ev.id}: no transition ${cur.state} → ${ev.to} for service type ${v.type}`);
@@ -335,11 +370,12 @@ export class Rater implements RatingHost {
     const cat = this.catalog;
     if (svc) {
       // one cached answer per service (its plan may change with its state entry)
-      const hit = this.servicePlans.get(svc.id);
+      const view = svc as CachedView;
+      const hit = view.choices;
       if (hit && (hit.length ? hit[0]!.plan.id === svc.plan : !cat.plans.has(svc.plan))) return hit;
       const p = cat.plans.get(svc.plan);
       const out = p ? [{ plan: p, via: `service ${svc.id}` }] : [];
-      this.servicePlans.set(svc.id, out);
+      view.choices = out;
       return out;
     }
     const fixed = !cat.assignments.size && !cat.assignmentPatterns.length;
@@ -505,10 +541,10 @@ export class Rater implements RatingHost {
         }
         if (this.steps) this.step(`measure ${measure}: quantity ${q}`);
       }
-      const ix = plan.index.get(`${u.usageClass}\u0000${measure}`)!;
+      const ix = this.indexOf(plan, u.usageClass, measure)!;
       const sp = this.stepPlan(ix);
       ctx.u = u; ctx.measure = measure; ctx.svc = svc; ctx.svcState = svcState; ctx.plan = plan; ctx.via = via; ctx.ix = ix;
-      ctx.total = q; ctx.inside = 0; ctx.error = undefined;
+      ctx.total = q; ctx.inside = 0; ctx.error = undefined; ctx.feePaid = false;
       if (ctx.debits.length) ctx.debits = [];
       if (this.stateful) for (const st of sp.allocate) st.run(ctx);
       const rest = q - ctx.inside;
@@ -519,13 +555,29 @@ export class Rater implements RatingHost {
         return;
       }
     }
+    // settle (balance debits): once per UDR, its charges of the primary run, after every measure is priced
+    if (this.stateful) {
+      const settle = this.stepPlan(ctx.ix).settle;
+      if (settle.length) { ctx.udrStart = before; for (const st of settle) st.run(ctx); }
+    }
     // contract counters
     if (this.contractsByAccount.size && this.stateful) this.countContracts(u, charges, before);
   }
 
+  /** the plan's rates of (usage class, measure); the last answer for the plain measure is kept (records repeat it) */
+  private indexOf(plan: CompiledPlan, usageClass: string, measure: string): RateIndex | undefined {
+    if (measure) return plan.index.get(`${usageClass}\u0000${measure}`);
+    if (plan === this.lastIxPlan && usageClass === this.lastIxClass) return this.lastIx;
+    const ix = plan.index.get(`${usageClass}\u0000`);
+    this.lastIxPlan = plan;
+    this.lastIxClass = usageClass;
+    this.lastIx = ix;
+    return ix;
+  }
+
   private anyRate(plan: CompiledPlan, u: Udr, ms: string[], svcState: string): boolean {
     for (const m of ms) {
-      const ix = plan.index.get(`${u.usageClass}\u0000${m}`);
+      const ix = this.indexOf(plan, u.usageClass, m);
       if (ix && this.select.candidates(ix, u, m, svcState, 0, this.ctx.cands) !== null) return true;
     }
     return false;
@@ -550,7 +602,7 @@ export class Rater implements RatingHost {
     const t0 = pu.startTime;
     const prefix = this.select.candidates(ctx.ix, pu, ctx.measure, ctx.svcState, t0, ctx.cands);
     if (prefix === null) return !ctx.fail(`no rate for ${u.usageClass}${ctx.measure ? `/${ctx.measure}` : ''} in ${u.unit}${u.destination ? ` to ${u.destination}` : ''} at ${new Date(t0).toISOString()}`);
-    const first = this.select.chooseAt(ctx.cands, t0)!;
+    const first = this.select.chosen ?? this.select.chooseAt(ctx.cands, t0)!;
     // period-basis tiers count every record already: a session's parts are rated on their own there
     if (part && first.model.basis === 'period') part = null;
     const callQ = part && prior ? prior.quantity + q : q;

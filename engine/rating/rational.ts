@@ -23,6 +23,7 @@ function gcd(a: bigint, b: bigint): bigint {
 }
 
 export function add(a: Cost, b: Cost): Cost {
+  if (a.n === 0n) return b;
   if (a.d === b.d) return { n: a.n + b.n, d: a.d };
   const n = a.n * b.d + b.n * a.d;
   const d = a.d * b.d;
@@ -50,8 +51,59 @@ export function roundCost(a: Cost, decimals: number, mode: RoundingMode): bigint
   return divRound(a.n, a.d === 1n ? step : a.d * step, mode) * step;
 }
 
-/** Decimal text of an exact cost (for lineage): exact when it terminates within 16 places, else marked "≈". */
+const MAX_N = 2n ** 52n;
+const MAX_D = 2n ** 33n;
+const SCALE_NUM = 10 ** SCALE;
+const TEXT_UNIT = 1_000_000;
+
+/** text without its trailing zeros */
+function trimZeros(s: string): string {
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 48) end--;
+  return end === s.length ? s : s.slice(0, end);
+}
+
+/**
+ * Decimal text of an exact cost (for lineage): exact when it terminates within 16 places, else marked "≈".
+ * With d < 2^33 (nearly all costs) the quotient n / d and remainder are taken once (as numbers when |n| < 2^52, else
+ * one bigint division) and the digits written with integer arithmetic on numbers (every intermediate an integer below
+ * 2^53, float quotients corrected by their remainder); other costs with bigint only. The same text either way.
+ */
 export function costText(a: Cost): string {
+  if (a.d >= MAX_D) return costTextBig(a);
+  const d = Number(a.d);
+  if (a.n < MAX_N && a.n > -MAX_N) {
+    const sn = Number(a.n);
+    const n = sn < 0 ? -sn : sn;
+    let ip = Math.floor(n / d);
+    let r = n - ip * d;
+    if (r < 0) { ip--; r += d; } else if (r >= d) { ip++; r -= d; }
+    return costDigits(sn < 0, ip, r, d);
+  }
+  const neg = a.n < 0n;
+  const n = neg ? -a.n : a.n;
+  const ipB = n / a.d;
+  if (ipB >= MAX_N) return costTextBig(a);
+  return costDigits(neg, Number(ipB), Number(n % a.d), d);
+}
+
+/** text of (ip + r / d) × 10^-10, ip < 2^52 and 0 <= r < d < 2^33 */
+function costDigits(neg: boolean, ip: number, r: number, d: number): string {
+  // the 6 digits after the 10 of the scale: floor(r × 10^6 / d), r × 10^6 < 2^33 × 10^6 < 2^53
+  const r6 = r * TEXT_UNIT;
+  let x = Math.floor(r6 / d);
+  let rx = r6 - x * d;
+  if (rx < 0) { x--; rx += d; } else if (rx >= d) { x++; rx -= d; }
+  let whole = Math.floor(ip / SCALE_NUM);
+  let f = ip - whole * SCALE_NUM;
+  if (f < 0) { whole--; f += SCALE_NUM; } else if (f >= SCALE_NUM) { whole++; f -= SCALE_NUM; }
+  // zero-padded digits: 10^k + v written and its leading 1 dropped
+  const frac = x === 0 ? (f === 0 ? '' : trimZeros(`${f + SCALE_NUM}`.slice(1))) : `${f + SCALE_NUM}`.slice(1) + trimZeros(`${x + TEXT_UNIT}`.slice(1));
+  const s = `${neg ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`;
+  return rx === 0 ? s : `≈${s}…`;
+}
+
+function costTextBig(a: Cost): string {
   const neg = a.n < 0n;
   const n = neg ? -a.n : a.n;
   const nf = n * TEXT_F;
@@ -63,3 +115,6 @@ export function costText(a: Cost): string {
   const s = `${neg ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`;
   return exact ? s : `≈${s}…`;
 }
+
+/** costText through bigint only (the reference the fast path is tested against) */
+export const costTextReference = costTextBig;

@@ -47,6 +47,8 @@ export function compileSteps(cfg: Cfg, unit: string): Step[] {
       : [{ from: 0, inc: first, price: basePrice, per }, { from: first, inc: next, price: basePrice, per }];
   }
   for (const s of steps) {
+    const n = Number(s.price);
+    if (Number.isSafeInteger(n)) s.priceNum = n;
     if (!(s.inc > 0)) throw new Error('increments must be positive');
     if (!(s.per > 0)) throw new Error('per must be positive');
   }
@@ -55,10 +57,14 @@ export function compileSteps(cfg: Cfg, unit: string): Step[] {
 
 /**
  * Bill usage [pos, end) with `steps`, continuing from billing position `pos` (which may already be past `end` when a
- * previous increment ran over). Returns the new position and adds the cost to acc. Pure integer/bigint arithmetic.
+ * previous increment ran over). Returns the new position and adds the cost to acc. Exact integer arithmetic: the
+ * terms price × billed of steps with the same `per` are summed as numbers while every product and sum is a safe
+ * integer (checked: a float result beyond 2^53 is never a safe integer), each other term as bigint.
  */
 export function billSteps(steps: readonly Step[], pos: number, end: number, acc: { cost: Cost; units: number }): number {
   if (pos >= end) return pos;
+  let num = 0;
+  let per = 0;
   for (let i = 0; i < steps.length; i++) {
     const s = steps[i]!;
     const stepEnd = i + 1 < steps.length ? steps[i + 1]!.from : Infinity;
@@ -67,11 +73,16 @@ export function billSteps(steps: readonly Step[], pos: number, end: number, acc:
     if (pos >= segEnd) continue;
     const n = Math.ceil((segEnd - pos) / s.inc);
     const billed = n * s.inc;
-    acc.cost = add(acc.cost, { n: s.price * BigInt(billed), d: BigInt(s.per) });
+    const term = (s.priceNum ?? Number(s.price)) * billed;
+    if ((per === 0 || per === s.per) && Number.isSafeInteger(term) && Number.isSafeInteger(num + term)) {
+      num += term;
+      per = s.per;
+    } else acc.cost = add(acc.cost, { n: s.price * BigInt(billed), d: BigInt(s.per) });
     acc.units += billed;
     pos += billed;
-    if (pos >= end) return pos;
+    if (pos >= end) break;
   }
+  if (per !== 0) acc.cost = add(acc.cost, { n: BigInt(num), d: BigInt(per) });
   return pos;
 }
 

@@ -12,6 +12,8 @@ export interface Step {
   inc: number;
   price: bigint;
   per: number;
+  /** price as a number when it is a safe integer (set when compiled; the fast path of billSteps) */
+  priceNum?: number;
 }
 
 export type TierBasis = 'record' | 'period';
