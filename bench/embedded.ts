@@ -76,6 +76,7 @@ for (const f of readdirSync(carrierDir).filter((n) => n.startsWith('cdr-'))) {
 }
 if (args.includes('--generate-only')) {
   console.log(JSON.stringify({ feeds: feedDir, files: days * copies, recordsPerFile: records }));
+  rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 }
 const inputs = listInputs(carrierDir).filter((i) => copies > 1 || !i.name.includes('/copy'));
