@@ -617,6 +617,8 @@ class PlConsumer implements KafkaConsumer {
   private rejoinTimer?: NodeJS.Timeout;
   private watchdog?: NodeJS.Timeout;
   private inactiveSince = 0;
+  /** batches being handled right now */
+  private readonly handling = new Set<Promise<void>>();
 
   private rejoinSoon(why: string, delayMs = 0): void {
     if (!this.running || this.rejoinTimer) return;
@@ -640,10 +642,17 @@ class PlConsumer implements KafkaConsumer {
     }
   }
 
-  /** After a group error from a commit or a batch: rejoin (with a fresh member id when the broker forgot this one). */
-  private onGroupError(err: unknown): void {
+  private membership(): string {
+    return `${this.consumer.memberId}/${this.consumer.generationId}`;
+  }
+
+  /**
+   * After a group error from a commit or a batch: rejoin (with a fresh member id when the broker forgot this one),
+   * unless the member has rejoined since the failed call began (`during`: its membership then).
+   */
+  private onGroupError(err: unknown, during: string): void {
     const text = errorText(err);
-    if (!GROUP_ERROR.test(text)) return;
+    if (!GROUP_ERROR.test(text) || during !== this.membership()) return;
     if (/UNKNOWN_MEMBER_ID/.test(text) && !this.joining) this.consumer.memberId = null;
     this.rejoinSoon(text.match(GROUP_ERROR)![0]);
   }
@@ -669,7 +678,8 @@ class PlConsumer implements KafkaConsumer {
   private onJoin(memberId: string, assignments: GroupAssignment[]): void {
     if (this.joinedMemberId !== undefined && memberId !== this.joinedMemberId && this.parts.size > 0) {
       this.logger.warn({ group: this.groupId, before: this.joinedMemberId, memberId }, 'rejoined under a new member id: all partitions revoked and assigned again');
-      this.revokeAll();
+      // a batch in hand (its commit fails under the old member id) must not find its partition's state torn down
+      this.revokeAll(this.handling);
     }
     this.joinedMemberId = memberId;
     const next = new Map<string, TopicPartition>();
@@ -761,12 +771,15 @@ class PlConsumer implements KafkaConsumer {
     for (const l of listeners) await l(tps);
   }
 
-  private revokeAll(): void {
+  /** Revokes every partition; the listeners are told once the batches in hand (`busy`) have finished. */
+  private revokeAll(busy: Iterable<Promise<void>> = []): void {
     const all = [...this.parts.values()].map((p) => p.tp);
     for (const p of this.parts.values()) p.epoch++;
     this.parts.clear();
     if (all.length === 0) return;
+    const inHand = [...busy];
     this.listenerChain = this.listenerChain
+      .then(() => Promise.allSettled(inHand))
       .then(() => this.notify(this.revokedListeners, all))
       .catch((err) => this.logger.error({ err, group: this.groupId }, 'partitions-revoked listener failed'));
   }
@@ -840,7 +853,11 @@ class PlConsumer implements KafkaConsumer {
       // hand the batches to the handler, up to `concurrency` partitions at a time
       const queue = [...batches];
       const worker = async () => {
-        for (let item = queue.shift(); item; item = queue.shift()) await this.handleBatch(handler, item);
+        for (let item = queue.shift(); item; item = queue.shift()) {
+          const handled = this.handleBatch(handler, item);
+          this.handling.add(handled);
+          await handled.finally(() => this.handling.delete(handled));
+        }
       };
       await Promise.all(Array.from({ length: Math.min(this.concurrency, queue.length) }, worker));
     }
@@ -854,6 +871,7 @@ class PlConsumer implements KafkaConsumer {
     // stale (seeked or revoked meanwhile), or paused after it was fetched: dropped, fetched again later
     if (!current() || !this.running || state.paused) return;
     if (batch.messages.length > 0) {
+      const during = this.membership();
       const context: BatchContext = {
         heartbeat: async () => undefined, // the library heartbeats on its own timer
         isRunning: () => this.running,
@@ -867,7 +885,7 @@ class PlConsumer implements KafkaConsumer {
         const delay = Math.min(100 * 2 ** state.failures, 5000);
         state.retryAt = Date.now() + delay;
         this.logger.warn({ err: described(err), group: this.groupId, topic: batch.topic, partition: batch.partition, attempt: state.failures }, 'batch failed; delivered again after a back-off');
-        this.onGroupError(err);
+        this.onGroupError(err, during);
         if (state.failures % 5 === 0) for (const l of this.crashListeners) l(described(err), true);
         return; // position unchanged: the batch is fetched and delivered again
       }
@@ -984,6 +1002,7 @@ class PlConsumer implements KafkaConsumer {
     }
     const topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
     // the library's commit() drops metadata: call OffsetCommit directly on the group coordinator
+    const during = this.membership();
     await retrying(async () => {
       const coordinatorId = await this.consumer.findGroupCoordinator();
       const metadata = await this.consumer.metadata({ topics: [] });
@@ -994,7 +1013,7 @@ class PlConsumer implements KafkaConsumer {
       const api = await new Promise<Api>((res, rej) => this.consumer[kGetApi]('OffsetCommit', (e, a) => (e ? rej(e) : res(a as unknown as Api))));
       await new Promise<void>((res, rej) => api(connection, this.groupId, this.consumer.generationId, this.consumer.memberId, null, topics, (e) => (e ? rej(described(e)) : res())));
     }).catch((err: unknown) => {
-      this.onGroupError(err);
+      this.onGroupError(err, during);
       throw err;
     });
   }
