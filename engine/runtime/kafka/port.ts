@@ -292,7 +292,8 @@ export interface KafkaConsumer {
   /**
    * The member failed (after retries); restart tells whether it restarts by itself. A member the broker forgot
    * (UNKNOWN_MEMBER_ID, e.g. its session expired while the broker was down) rejoins by itself under a new member id;
-   * its partitions are then reported revoked and assigned again (the listeners rebuild their state).
+   * on platformatic its partitions are then reported revoked and assigned again (the listeners rebuild their state);
+   * kafkajs reports only assignment changes and relies on the per-partition transactional ids' fencing.
    */
   onCrash(listener: (error: Error, restart: boolean) => void): void;
   assignment(): TopicPartition[];
