@@ -65,7 +65,9 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
     this.consumer = this.ctx.port.consumer({
       groupId: this.groupId,
       maxBytesPerPartition: this.maxBytesPerPartition(),
-      maxWaitTimeMs: 250,
+      // bigger batches = fewer transactions (each costs several broker round trips), within a latency bound
+      maxWaitTimeMs: this.ctx.config.kafka['fetch-linger-ms'],
+      minBytes: this.ctx.config.kafka['fetch-min-bytes'],
       partitionsConsumedConcurrently: 2,
       sessionTimeoutMs: this.ctx.config.kafka['session-timeout-ms'],
       heartbeatIntervalMs: Math.max(500, Math.floor(this.ctx.config.kafka['session-timeout-ms'] / 10)),
