@@ -9,6 +9,7 @@
 import { loadCatalogText } from '../engine/rating/catalog.ts';
 import { Rater, type ServiceEvent } from '../engine/rating/rater.ts';
 import type { Udr } from '../engine/core/types.ts';
+import { rateTimed } from './timed-rate.ts';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const BATCH = Number(process.argv[3] ?? 8192);
@@ -105,21 +106,7 @@ for (let s = 0; s < SUBS; s++) {
 const prov = rater.applyServiceEvents(evs);
 if (prov.rejects.length) throw new Error(`provisioning: ${prov.rejects[0]!.message}`);
 const provisionSeconds = Number(process.hrtime.bigint() - tProv) / 1e9;
-let charges = 0, rejects = 0, stateChanges = 0, events = 0, cpuUs = 0, wallNs = 0n;
-for (let off = 0; off < N; off += BATCH) {
-  const b = makeBatch(off, Math.min(BATCH, N - off));
-  const c0 = process.cpuUsage();
-  const w0 = process.hrtime.bigint();
-  const r = rater.rate(b);
-  wallNs += process.hrtime.bigint() - w0;
-  const c = process.cpuUsage(c0);
-  cpuUs += c.user + c.system;
-  charges += r.charges.length;
-  rejects += r.rejects.length;
-  stateChanges += r.stateChanges.length;
-  events += r.events.length;
-}
-const wall = Number(wallNs) / 1e9;
+const { charges, rejects, stateChanges, events, cpuUs, wall } = rateTimed(rater, N, BATCH, makeBatch);
 const st = rater.state;
 console.log(JSON.stringify({
   records: N, batch: BATCH, subscribers: SUBS, accounts: ACCOUNTS, catalogLoadSeconds: +loadSeconds.toFixed(1), provisionSeconds: +provisionSeconds.toFixed(1), charges, rejects, stateChanges, events,

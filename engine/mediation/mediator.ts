@@ -12,7 +12,11 @@
  * Pairing state can outlive the process: every batch reports which pending entries it created, changed or closed
  * (`pairingChanges`, null = paired / expired / evicted) and the pairing clock when it moved; `snapshotPairing()` and
  * `restorePairing()` round-trip the whole state, so a Mediator restored from a snapshot (or from the changes applied
- * in order) continues exactly like the one that produced it. The in-run dedup window is not part of that state.
+ * in order) continues exactly like the one that produced it.
+ *
+ * The in-run dedup window can outlive the process too: with `trackDedup` on, every batch reports the ids it added to
+ * the window (`dedupAdded`, in order), and `restoreDedup(ids)` puts ids back (oldest first) — the streaming mediate
+ * role persists them with the partition, so a resend after a restart is still a duplicate at mediation.
  */
 import type { MediationResult, RawRecord, Reject, RejectReason, Udr } from '../core/types.ts';
 import type { ExprMeta } from '../expr/compile.ts';
@@ -33,6 +37,8 @@ export interface MediationBatchResult extends MediationResult {
   pairingChanges: PairingChange[];
   /** the pairing clock (newest event time seen, for the window) when this batch moved it */
   pairingClock?: number;
+  /** ids this batch added to the dedup window, in order (only with `trackDedup` on) */
+  dedupAdded?: string[];
 }
 
 /** A held record as persisted: its coordinates and its text, or its bytes as base64. */
@@ -139,6 +145,9 @@ function entryState(e: PairEntry): PairingEntryState {
 export class Mediator {
   /** recent distinct record ids for in-run dedup (oldest evicted first) */
   private readonly seen = new IdWindow();
+  /** report the ids each batch adds to the dedup window (`dedupAdded`), for persisting it */
+  trackDedup = false;
+  private added: string[] = [];
   private readonly pairs = new Map<string, PairEntry>();
   private heldCount = 0;
   private newestTime = -Infinity;
@@ -243,7 +252,20 @@ export class Mediator {
     }
   }
 
+  /** Puts persisted dedup ids back into the window, oldest first (the window keeps the newest `dedup.window`). */
+  restoreDedup(ids: Iterable<string>): void {
+    const w = this.rules.dedupWindow;
+    if (w <= 0) return;
+    for (const id of ids) this.seen.add(id, w);
+  }
+
+  /** ids in the dedup window */
+  get dedupSize(): number {
+    return this.seen.size;
+  }
+
   private begin(): void {
+    this.added = [];
     this.udrs = [];
     this.rejects = this.carried.length ? this.carried : [];
     this.carried = [];
@@ -261,6 +283,10 @@ export class Mediator {
       this.dirty.clear();
     }
     if (this.newestTime !== this.clockAtBegin) out.pairingClock = this.newestTime;
+    if (this.trackDedup) {
+      out.dedupAdded = this.added;
+      this.added = [];
+    }
     this.udrs = [];
     this.rejects = [];
     this.ignored = new Map();
@@ -295,6 +321,12 @@ export class Mediator {
       const text = decodeMessage(raw.binary, enc);
       if (text === undefined) return this.reject(raw, 'INVALID_ENCODING', `bytes invalid in ${enc}; the record keeps its original bytes (base64)`);
       raw = { feed: raw.feed, source: raw.source, text };
+    }
+    if (enc !== undefined && raw.binary === undefined) {
+      // a text feed: a NUL is never text (in `run` a NUL near a file's start makes it BINARY_INPUT; further in, on a
+      // Kafka or HTTP message, it would reach a field): the record is rejected as it is, in every mode
+      const nul = raw.text.indexOf('\u0000');
+      if (nul >= 0) return this.reject(raw, 'INVALID_ENCODING', `a NUL character at character ${nul + 1}: control NULs are not text in ${enc}`);
     }
     const len = raw.binary ? raw.binary.byteLength : raw.text.length;
     if (len > maxBytes) return this.reject(raw, 'OVERSIZE', `record is ${len} ${raw.binary ? 'bytes' : 'characters'}, limit ${maxBytes}`);
@@ -446,7 +478,10 @@ export class Mediator {
     const v = s;
     const id = String(v.id);
     const partners = pair ? pair.held.length - 1 : 0;
-    if (r.dedupWindow > 0 && !this.seen.add(id, r.dedupWindow)) return this.ignore('duplicate', partners + 1);
+    if (r.dedupWindow > 0) {
+      if (!this.seen.add(id, r.dedupWindow)) return this.ignore('duplicate', partners + 1);
+      if (this.trackDedup) this.added.push(id);
+    }
     const quantity = typeof v.quantity === 'number' ? v.quantity : Number(v.quantity);
     if (!Number.isInteger(quantity) || quantity < 0) {
       return this.rejectHeld(raw, pair, 'INVALID_FIELD', `quantity ${JSON.stringify(v.quantity)} is not a non-negative integer in base unit ${v.unit} (round it explicitly)`);

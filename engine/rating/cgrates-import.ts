@@ -15,53 +15,22 @@
  *  - `window-split: cgrates` and `cgrates-rounding-decimals` (CGRateS general rounding_decimals, default 5): calls
  *    are cut into CGRateS timespans — at rate-slot starts before time-of-day changes — and each timespan's cost and
  *    increment cost are rounded as CGRateS does (engine/rating/cgrates-split.ts; worked example in IMPORT.md).
+ *  - account data (Actions, ActionPlans, AccountActions, SharedGroups → money balances, bundles, balance groups:
+ *    cgrates-accounts.ts) and Chargers/Attributes (→ charging runs: cgrates-chargers.ts), where the catalog can
+ *    express them; IMPORT.md lists every CSV kind and column and how it maps (cgrates-import-doc.ts).
  * Differences (documented in IMPORT.md): decimal arithmetic instead of float64 (an exact half at the rounding digit
  * goes up; float64 may land either side); a call crossing a RatingProfile activation time is rated with the plan
  * active at its start.
  */
-import { mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { importAccounts } from './cgrates-accounts.ts';
+import { importChargers } from './cgrates-chargers.ts';
+import { CATEGORY_UNITS, dec, qty, readCsv } from './cgrates-csv.ts';
+import { constructsDoc, KNOWN_CSV } from './cgrates-import-doc.ts';
 
 interface Slot { connectFee: string; rate: string; unit: string; increment: string; gis: string }
-
-function readCsv(dir: string, name: string): string[][] {
-  const f = join(dir, `${name}.csv`);
-  if (!existsSync(f)) return [];
-  return readFileSync(f, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
-    .map((l) => l.split(',').map((x) => x.trim()));
-}
-
-function dec(s: string | undefined): string {
-  const t = (s ?? '').trim();
-  if (t === '') return '0';
-  if (!/^-?\d*(\.\d+)?$/.test(t)) throw new Error(`not a decimal: ${JSON.stringify(s)}`);
-  const v = t.startsWith('.') ? `0${t}` : t.startsWith('-.') ? `-0${t.slice(1)}` : t;
-  return v;
-}
-
-const CATEGORY_UNITS: Record<string, string> = { data: 'byte', sms: 'event', mms: 'event', generic: 'event' };
-
-/** CGRateS duration text → quantity text in our unit ("60s" stays time, "1024" is units) */
-function qty(text: string, unit: string, what: string, dflt: string): string {
-  const t = text.trim();
-  if (t === '' || /^0+(s|ms|m|h|ns)?$/.test(t)) return dflt;
-  const m = /^(\d+)(ns|us|ms|s|m|h)?$/.exec(t);
-  if (!m) throw new Error(`${what}: unsupported duration ${JSON.stringify(text)}`);
-  const n = Number(m[1]);
-  const u = m[2];
-  if (unit === 'ms') {
-    if (!u || u === 'ns') {
-      if (n % 1_000_000) throw new Error(`${what}: ${text} is ${n} ns, not a whole number of milliseconds`);
-      return `${n / 1_000_000}ms`;
-    }
-    return u === 'm' ? `${n}min` : u === 'us' ? (() => { if (n % 1000) throw new Error(`${what}: ${text} is not whole ms`); return `${n / 1000}ms`; })() : `${n}${u}`;
-  }
-  // data / sms: CGRateS counts units as nanoseconds of a Duration: bare numbers are units
-  if (!u || u === 'ns') return `${n}`;
-  const f = { us: 1e3, ms: 1e6, s: 1e9, m: 6e10, h: 3.6e12 }[u]!;
-  return `${n * f}`;
-}
 
 function roundingOf(method: string, decimals: string): { mode: string; decimals: string } {
   const m = method.trim();
@@ -102,6 +71,7 @@ export function importCgrates(dir: string, outDir: string, opts: ImportOptions =
   }
   const notes: string[] = [];
   const timings = new Map<string, Record<string, unknown>>();
+  const oneTimeTimings = new Set<string>();
   for (const r of readCsv(dir, 'Timings')) {
     const [id, years, months, monthdays, weekdays, time] = r;
     if (!id) continue;
@@ -113,7 +83,10 @@ export function importCgrates(dir: string, outDir: string, opts: ImportOptions =
     if (wd) w.days = [...new Set(wd.map((d) => WEEKDAYS[Number(d)]!))];
     let start = (time ?? '').trim();
     if (start === '*asap' || start === '' || start === '*any') {
-      if (start === '*asap') notes.push(`timing ${id}: StartTime *asap (an action-plan notion) rated as 00:00:00`);
+      if (start === '*asap') {
+        oneTimeTimings.add(id);
+        notes.push(`timing ${id}: StartTime *asap (an action-plan notion: run once) rated as 00:00:00 where a rating plan uses it`);
+      }
       start = '00:00:00';
     }
     w.from = start;
@@ -224,9 +197,12 @@ export function importCgrates(dir: string, outDir: string, opts: ImportOptions =
     if (!ratingPlans.has(p.plan)) throw new Error(`RatingProfiles ${p.tenant}:${p.category}:${p.subject}: unknown rating plan ${p.plan}`);
     return a;
   });
-  for (const f of ['SharedGroups', 'Actions', 'ActionPlans', 'AccountActions', 'ActionTriggers']) {
-    if (existsSync(join(dir, `${f}.csv`))) notes.push(`${f}.csv is balance/action data, not rating data: not imported`);
-  }
+  // account data (balances, bundles, shared groups) and chargers (charging runs), where the catalog can express them
+  const acc = importAccounts(dir, { destinations, rates, destRates, ratingPlans, profiles, oneTimeTimings }, notes);
+  for (const d of acc.usedDest) usedDest.add(d);
+  const chargers = importChargers(dir, notes);
+  const unknownCsv = readdirSync(dir).filter((f) => f.endsWith('.csv') && !KNOWN_CSV.has(f.slice(0, -4))).sort();
+  for (const f of unknownCsv) notes.push(`${f}: not a CGRateS TP file kind this importer knows; not imported`);
   const catalog = {
     kind: 'catalog',
     name: opts.name ?? `cgrates-${dir.replace(/\/+$/, '').split('/').pop()}`,
@@ -239,11 +215,14 @@ export function importCgrates(dir: string, outDir: string, opts: ImportOptions =
     windows: Object.fromEntries([...timings].filter(([k]) => usedWindows.has(k))),
     products: [{ id: 'cgrates', name: 'CGRateS rating plans', plans }],
     assignments,
+    ...(acc.sharePlans.length ? { 'share-plans': acc.sharePlans } : {}),
+    ...(acc.balances ? { balances: acc.balances } : {}),
+    ...(chargers?.runs.length ? { 'charging-runs': chargers.runs } : {}),
   };
   mkdirSync(outDir, { recursive: true });
   const catalogFile = join(outDir, 'catalog.yaml');
   writeFileSync(catalogFile, `# Generated by: ratestream import-cgrates ${dir}\n${stringify(catalog, { lineWidth: 0 })}`);
-  const stats = { destinations: destinations.size, timings: timings.size, rates: rates.size, destinationRates: destRates.size, ratingPlans: ratingPlans.size, ratingProfiles: profiles.length, catalogRates: rateCount };
+  const stats = { destinations: destinations.size, timings: timings.size, rates: rates.size, destinationRates: destRates.size, ratingPlans: ratingPlans.size, ratingProfiles: profiles.length, catalogRates: rateCount, ...acc.stats, ...(chargers?.stats ?? {}) };
   const report = [
     `# CGRateS import of ${dir}`,
     '',
@@ -255,21 +234,29 @@ export function importCgrates(dir: string, outDir: string, opts: ImportOptions =
     `| DestinationRates | ${destRates.size} ids | rates: destinations, rounding, max-cost |`,
     `| RatingPlans | ${ratingPlans.size} | plans (one rate per binding × destination × category) = ${rateCount} rates |`,
     `| RatingProfiles | ${profiles.length} | assignments (account tenant:subject, usage class = category, from = ActivationTime, fallback) |`,
+    `| AccountActions → ActionPlans → Actions | ${acc.stats.accountActions} accounts | ${acc.stats.topUps} money top-ups of ${acc.stats.balanceAccounts} balances (\`balances.accounts\`); ${acc.stats.bundles} bundles (\`share-plans\`) |`,
+    `| SharedGroups | ${acc.stats.balanceGroups} used | balance groups (\`balances.groups\`) |`,
+    `| Chargers + Attributes | ${chargers?.stats.chargers ?? 0} chargers, ${chargers?.stats.attributeProfiles ?? 0} profiles | ${chargers?.stats.chargingRuns ?? 0} charging runs (\`charging-runs\`) |`,
     '',
     '## Semantics kept',
     '- longest destination prefix first, then the time window; equal weights: the window that started most recently (CGRateS closest left margin).',
     `- calls are priced as CGRateS timespans (catalog \`window-split: cgrates\`, \`cgrates-rounding-decimals: ${roundingDecimals}\`): see "Calls crossing a time-of-day change" below.`,
     '- connect fee once per call (the rate of the first timespan).',
     '- MaxCost with MaxCostStrategy *free → `max-cost: { strategy: free }`: the cost of the call is capped at MaxCost.',
-    '- MaxCost with *disconnect → `max-cost: { strategy: disconnect }`: the price of a finished (rated) call is **not** changed; in CGRateS the strategy limits the usage a session is authorized for (the call is disconnected when its cost would reach MaxCost), which is a session-control decision, not a price. ratestream has no authorize call yet, so the imported cap is kept for it but does not change rated charges.',
+    '- MaxCost with *disconnect → `max-cost: { strategy: disconnect }`: the price of a finished (rated) call is **not** changed; in CGRateS the strategy limits the usage a session is authorized for (the call is disconnected when its cost would reach MaxCost), which is a session-control decision, not a price: the imported cap limits the usage `ratestream authorize` allows and does not change rated charges.',
     '- subject without a profile, or without a rate for the destination and no FallbackSubjects → the tenant\'s *any profile.',
     '- rounding: CGRateS rounds the total with the method of the timespan with the most decimals (GetLongestRounding); we do the same.',
+    '- unit balances (*voice/*data/*sms/*mms top-ups) → bundles: usage to the balance\'s DestinationIds is taken from it in the increments of its RatingSubject\'s rate, whose connect fee is charged even when the bundle covers the whole call; usage beyond it is rated by the plan without a second connect fee.',
+    '- *monetary top-ups → the account\'s money balance, debited by every charge of the primary run (a SharedGroup: lowest/highest member first); AllowNegative / *allow_negative → `allow-negative`.',
     '',
     ...cgratesWindowSplitDoc(roundingDecimals),
     '',
     '## Differences',
     '- decimal arithmetic instead of float64: the same roundings at the same points, but an exact half at the rounding digit always goes up, where CGRateS\' float64 may land on either side of it.',
     '- a call crossing a RatingProfile ActivationTime is rated entirely with the plan active at its start (CGRateS splits it there).',
+    '- balances and bundles start as the catalog\'s initial state (CGRateS: when the action plan ran); a bundle of a *monthly plan resets on calendar months (CGRateS: a month after each top-up).',
+    '',
+    ...constructsDoc((f) => existsSync(join(dir, `${f}.csv`))),
     ...(notes.length ? ['', '## Notes', ...notes.map((n) => `- ${n}`)] : []),
     '',
   ].join('\n');

@@ -12,7 +12,8 @@
  *     pools, then parent-level, by share-plan id), then the rate: longest destination prefix, static conditions
  *     (on-net, country, location, service state, custom `when`), then the time window at each instant (highest
  *     weight, then the window that opened most recently, then file order);
- *  4. price model → connect fee → minimum / maximum cost → rounding (one rounding point per charge).
+ *  4. price model → connect fee → minimum / maximum cost → rounding (one rounding point per charge);
+ *  5. settle: the UDR's charges debited from the money balances of the catalog's `balances` section.
  *
  * With charging runs (catalog `charging-runs`) each UDR goes through the above once per run: the run's field rewrites
  * applied, its plans (if it lists any) instead of step 2; only the primary run (the first) moves rating state.
@@ -508,7 +509,7 @@ export class Rater implements RatingHost {
       const ix = plan.index.get(`${u.usageClass}\u0000${measure}`)!;
       const sp = this.stepPlan(ix);
       ctx.u = u; ctx.measure = measure; ctx.svc = svc; ctx.svcState = svcState; ctx.plan = plan; ctx.via = via; ctx.ix = ix;
-      ctx.total = q; ctx.inside = 0; ctx.error = undefined;
+      ctx.total = q; ctx.inside = 0; ctx.error = undefined; ctx.feePaid = false;
       if (ctx.debits.length) ctx.debits = [];
       if (this.stateful) for (const st of sp.allocate) st.run(ctx);
       const rest = q - ctx.inside;
@@ -518,6 +519,11 @@ export class Rater implements RatingHost {
         rejects.push(this.reject(u, ctx.errorReason, `plan ${plan.id}: ${ctx.error}`));
         return;
       }
+    }
+    // settle (balance debits): once per UDR, its charges of the primary run, after every measure is priced
+    if (this.stateful) {
+      const settle = this.stepPlan(ctx.ix).settle;
+      if (settle.length) { ctx.udrStart = before; for (const st of settle) st.run(ctx); }
     }
     // contract counters
     if (this.contractsByAccount.size && this.stateful) this.countContracts(u, charges, before);

@@ -1,6 +1,6 @@
 /**
  * Rating scenarios (`kind: rating-scenario`): a catalog plus a sequence of inputs — service events, UDRs, clock
- * ticks, recurring runs, contract month closes, what-if terminations — rated by one Rater; the outputs are compared
+ * ticks, recurring runs, contract month closes, what-if terminations, authorize calls — rated by one Rater; the outputs are compared
  * with a golden JSON file beside the scenario (`<name>.golden.json`, rewritten with --update).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { loadYaml } from '../config/yaml-loader.ts';
 import { formatMoney } from '../core/money.ts';
 import type { Charge, Reject } from '../core/types.ts';
+import { authorize } from './authorize.ts';
 import { type ChargingRun, loadCatalogFile } from './catalog.ts';
 import { closeContractMonth, whatIfTerminate } from './contracts.ts';
 import { parseDate } from './durations.ts';
@@ -30,13 +31,16 @@ export const scenarioSchema = z.object({
     recurring: z.string().optional().describe('recurring charges of this period (e.g. 2025-03)'),
     'close-contract': z.object({ contract: z.string(), month: z.coerce.number().int().min(1) }).strict().optional(),
     'what-if-terminate': z.object({ contract: z.string(), date: z.string() }).strict().optional(),
+    authorize: z.object({
+      account: z.string(), destination: z.string().default(''), start: z.string(), service: z.string().optional(), 'usage-class': z.string().optional(),
+    }).strict().optional().describe('the maximum usage a session starting then may have (balances, pools, max cost), from the state so far; evaluated first in the step'),
   }).strict()).min(1),
 }).strict();
 
 function compactCharge(c: Charge) {
   const l = JSON.parse(c.lineage) as Record<string, unknown>;
   return { id: c.id, run: c.run, kind: c.kind, udr: c.udrId, account: c.account, service: c.service || undefined, plan: c.plan || undefined, rate: c.rateId,
-    matched: c.matched, quantity: c.quantity, unit: c.unit, amount: formatMoney(c.amount), debits: l.debits, steps: l.steps };
+    matched: c.matched, quantity: c.quantity, unit: c.unit, amount: formatMoney(c.amount), debits: l.debits, balance: l.balance, steps: l.steps };
 }
 
 function compactReject(r: Reject) {
@@ -64,6 +68,11 @@ export function runScenario(file: string): Record<string, unknown> {
   };
   value.steps.forEach((s, i) => {
     const o: Record<string, unknown> = { step: i + 1, note: s.note };
+    // a session is authorized before its usage: first in the step
+    if (s.authorize) {
+      const a = s.authorize;
+      o.authorize = authorize(catalog, rater.state, { account: a.account, destination: a.destination, start: parseDate(a.start, catalog.timezone), service: a.service, usageClass: a['usage-class'] });
+    }
     if (s.events) {
       const r = rater.applyServiceEvents(s.events.map((e) => ({ ...e, at: String(e.at) }) as never));
       r.charges.forEach((c) => (total += c.amount));

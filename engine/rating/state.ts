@@ -54,6 +54,18 @@ export interface SessionState {
   parts: number;
 }
 
+/**
+ * A money balance (catalog `balances`, key `account:<id>` or `group:<id>`): what was spent of each of its buckets
+ * (initial / top-ups, by id) and the debt beyond them (below zero: within the credit limit, or beyond with
+ * allow-negative). Amounts are scaled money as decimal text of the bigint. `exhausted`: the balance-exhausted event
+ * was emitted (cleared when the balance is above its floor again).
+ */
+export interface BalanceState {
+  spent: Record<string, string>;
+  debt: string;
+  exhausted?: boolean;
+}
+
 export interface RatingState {
   v: 1;
   services: Record<string, ServiceStateEntry>;
@@ -65,6 +77,8 @@ export interface RatingState {
   contracts: Record<string, ContractCounters>;
   /** `${account}|${sessionId}`: created on the first partial record (absent otherwise, so older snapshots are unchanged) */
   sessions?: Record<string, SessionState>;
+  /** money balances: created on the first debit (absent otherwise, so older snapshots are unchanged) */
+  balances?: Record<string, BalanceState>;
 }
 
 export function emptyState(): RatingState {
@@ -77,10 +91,11 @@ export function restoreState(json: string | object): RatingState {
   const base = emptyState();
   for (const k of ['services', 'firstUse', 'pools', 'tiers', 'contracts'] as const) Object.assign(base[k], o[k] ?? {});
   if (o.sessions) base.sessions = Object.assign(Object.create(null), o.sessions);
+  if (o.balances) base.balances = Object.assign(Object.create(null), o.balances);
   return base;
 }
 
-export type StateArea = 'services' | 'firstUse' | 'pools' | 'tiers' | 'contracts' | 'sessions';
+export type StateArea = 'services' | 'firstUse' | 'pools' | 'tiers' | 'contracts' | 'sessions' | 'balances';
 
 /** One changelog record: `area/key` → the value after the batch (null = deleted). */
 export interface StateChange {
@@ -128,6 +143,10 @@ export function cloneValue(area: StateArea, v: unknown): unknown {
       return { spend: c.spend, usage: { ...c.usage }, volume: { ...c.volume } };
     }
     case 'sessions': return { ...(v as SessionState) };
+    case 'balances': {
+      const b = v as BalanceState;
+      return b.exhausted ? { spent: { ...b.spent }, debt: b.debt, exhausted: true } : { spent: { ...b.spent }, debt: b.debt };
+    }
     default: return JSON.parse(JSON.stringify(v));
   }
 }

@@ -156,6 +156,7 @@ function merge(a: StepOutput, b: StepOutput): StepOutput {
     mediation: {
       udrs: a.udrs.concat(b.udrs), rejects: a.rejects.concat(b.rejects), ignored, pending: b.mediation.pending,
       pairingChanges: a.mediation.pairingChanges.concat(b.mediation.pairingChanges), pairingClock: b.mediation.pairingClock ?? a.mediation.pairingClock,
+      ...(a.mediation.dedupAdded || b.mediation.dedupAdded ? { dedupAdded: (a.mediation.dedupAdded ?? []).concat(b.mediation.dedupAdded ?? []) } : {}),
     },
     udrs: a.udrs.concat(b.udrs), rejects: a.rejects.concat(b.rejects), rating, charges: rating?.charges ?? NO_CHARGES, ratingRejects: rating?.rejects ?? NO_REJECTS,
   };

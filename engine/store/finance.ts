@@ -400,6 +400,32 @@ export async function poolBalancesOf(st: StoreClient, period: string): Promise<P
   }));
 }
 
+/** A money balance that did not cover some charges in [from, before): its first such charge, how many, how much. */
+export interface BalanceRunOut {
+  /** `account:<id>` or `group:<id>` (the last balance of the charge's debits: the one that ran out) */
+  balance: string;
+  account: string;
+  firstAt: number;
+  firstCharge: string;
+  charges: number;
+  /** decimal text of the uncovered total */
+  uncovered: string;
+}
+
+/** Charges whose lineage says `balance.status: exhausted` (the balance-debit step), per balance. */
+export async function balancesRunOut(st: StoreClient, from: number, before: number): Promise<BalanceRunOut[]> {
+  const rows = await queryRows<Record<string, any>>(st,
+    `SELECT bal, argMin(account, (event_time, charge_id)) AS account, toUnixTimestamp64Milli(min(event_time)) AS first_ms,
+            argMin(charge_id, (event_time, charge_id)) AS first_charge, count() AS n, toString(sum(uncovered)) AS uncovered
+     FROM (SELECT charge_id, account, event_time, toDecimal128OrZero(JSONExtractString(lineage, 'balance', 'uncovered'), 10) AS uncovered,
+                  JSONExtractString(arrayElement(JSONExtractArrayRaw(lineage, 'balance', 'debits'), -1), 'balance') AS bal
+           FROM ${table(st, 'charges')} FINAL
+           WHERE event_time >= fromUnixTimestamp64Milli({from:Int64}) AND event_time < fromUnixTimestamp64Milli({before:Int64})
+             AND JSONExtractString(lineage, 'balance', 'status') = 'exhausted')
+     GROUP BY bal ORDER BY bal`, { from, before });
+  return rows.map((r) => ({ balance: r.bal, account: r.account, firstAt: Number(r.first_ms), firstCharge: r.first_charge, charges: Number(r.n), uncovered: r.uncovered }));
+}
+
 /** Terms ending in [from, to). */
 export async function termsEnding(st: StoreClient, from: number, to: number): Promise<ServiceTerm[]> {
   const rows = await queryRows<Record<string, any>>(st,

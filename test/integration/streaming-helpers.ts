@@ -10,6 +10,9 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { generateDemoFeeds } from '../../engine/demo/generate.ts';
+import { Mediator } from '../../engine/mediation/mediator.ts';
+import { loadPipeline } from '../../engine/pipeline/load.ts';
+import { Rater } from '../../engine/rating/rater.ts';
 import { loadCatalogFile, rootOf } from '../../engine/rating/catalog.ts';
 import { createKafkajsPort } from '../../engine/runtime/kafka/kafkajs-adapter.ts';
 import type { ConsumedMessage, KafkaPort, ProducerRecord } from '../../engine/runtime/kafka/port.ts';
@@ -158,6 +161,34 @@ export async function embeddedRun(pipeline: string, inputDir: string, db: string
   return stdout;
 }
 
+/** Good demo lines: those the core turns into exactly one charge (the demo feed also holds lines ignored or rejected by design). */
+export function cleanDemoLines(dir: string, want: number): { key: string | null; line: string }[] {
+  const perDay = Math.min(10_000, Math.ceil(want * 1.25));
+  const { lines } = demoCarrierInput(dir, Math.ceil((want * 1.25) / perDay), perDay);
+  const p = loadPipeline(join(ROOT, 'pipelines/demo-carrier.yaml'));
+  const med = new Mediator(p.mediation);
+  const rater = new Rater(p.catalog!);
+  const ok = new Set<string>();
+  for (let i = 0; i < lines.length; i += 8192) {
+    const res = med.mediate(lines.slice(i, i + 8192).map((l, j) => ({ feed: 'carrier-cdr', source: String(i + j), text: l.line })));
+    const rated = rater.rate(res.udrs);
+    const bad = new Set(rated.rejects.map((r) => r.source));
+    for (const u of res.udrs) if (!bad.has(u.source)) ok.add(u.source);
+  }
+  const good = lines.filter((_, i) => ok.has(String(i))).slice(0, want);
+  if (good.length < want) throw new Error(`only ${good.length} clean demo lines, ${want} wanted`);
+  return good;
+}
+
+/** Peak resident set size of a live process (VmHWM), in MiB; undefined once it is gone. */
+export function peakRssMiB(pid: number | undefined): number | undefined {
+  try {
+    return Math.round(Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+)/m)?.[1]) / 1024);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Store summary to compare two runs: counts, totals, a content hash of (charge id, amount), pool debits. */
 export const SUMMARY_SQL = {
   charges: `SELECT count() AS final_rows, uniqExact(charge_id) AS ids, uniqExact(udr_id) AS udrs, toString(sum(amount)) AS total,
@@ -188,6 +219,11 @@ export async function readToEnd(port: KafkaPort, topic: string, partitions: numb
   const out: { partition: number; message: ConsumedMessage }[] = [];
   await readUntilBarriers(port, topic, barriers, (partition, message) => out.push({ partition, message }), { groupPrefix: 'test', log: pino({ level: 'error' }) });
   return out;
+}
+
+/** SUMMARY_SQL.charges over one feed's charges */
+export function chargesSummarySql(feed: string): string {
+  return SUMMARY_SQL.charges.replace('FROM charges FINAL', `FROM charges FINAL WHERE feed = '${feed.replace(/'/g, "''")}'`);
 }
 
 /** Reads a compacted changelog to its current end (a barrier is written to every partition first). */

@@ -1,57 +1,42 @@
 /**
- * Chaos scenario 6, poison (issue #13), short version: bad records of 24 kinds (test/fixtures/poison.ts: truncated,
- * oversize, wrong types, NUL byte, invalid UTF-8, impossible times, unknown account, unknown event type, …) and
- * duplicate record ids mixed (seeded) into good demo carrier CDRs, through one `serve` process (4 partitions):
- * - every bad record is in the DLQ (ClickHouse `rejects`, from dlq.carrier-cdr) exactly once, with its kind's reason
- *   and source coordinates `raw.carrier-cdr/<partition>/<offset>` that hold exactly its bytes;
+ * Chaos scenario 6, poison (issue #13), short version: bad records of 25 kinds (test/fixtures/poison.ts: truncated,
+ * oversize, wrong types, NUL bytes, invalid UTF-8, impossible times, unknown account, unknown event type, …) and
+ * duplicate record ids mixed (seeded) into good demo carrier CDRs, and bad Avro messages of 4 kinds (truncated body,
+ * trailing garbage, a schema id the registry does not hold, wrong magic byte) mixed into good IoT sessions on a second
+ * raw topic (raw.iot-sessions-avro, Confluent wire format), through one `serve` process (4 partitions):
+ * - every bad record is in the DLQ (ClickHouse `rejects`, from dlq.<feed>) exactly once, with its kind's reason
+ *   and source coordinates `raw.<feed>/<partition>/<offset>` that hold exactly its bytes;
  * - no good record is there; duplicates are dropped (ignored as `duplicate`), not DLQ'd, not charged twice;
  * - charges equal the embedded `run` of the good records alone (count, ids, total, content hash): nothing missing;
  * - reconciliation balances: records in = UDRs + ignored + rejected (mediate metrics), UDRs stored = good records,
  *   rejects stored = bad records.
- * Sizes by env (bench/chaos.sh runs 100,000 good + 10,000 bad): RATESTREAM_POISON_GOOD [2000], _BAD [480],
- * _DUPLICATES [40], _SEED [13]. Prints one `[poison] {…}` summary line.
+ * Sizes by env (bench/chaos.sh runs 100,000 good + 10,000 bad CDRs, 10,000 good + 1,000 bad Avro): RATESTREAM_POISON_GOOD
+ * [2000], _BAD [500], _DUPLICATES [40], _AVRO_GOOD [GOOD / 10], _AVRO_BAD [BAD / 10], _SEED [13]. Prints one `[poison] {…}`
+ * summary line.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Mediator } from '../../engine/mediation/mediator.ts';
-import { loadPipeline } from '../../engine/pipeline/load.ts';
-import { Rater } from '../../engine/rating/rater.ts';
 import type { KafkaPort, ProducerRecord } from '../../engine/runtime/kafka/port.ts';
-import { MARKER, mixPoison, POISON_KINDS, type PoisonLine, wire } from '../fixtures/poison.ts';
-import { uniqueName } from '../setup/env.ts';
+import { SchemaRegistry } from '../../engine/runtime/kafka/schema-registry.ts';
+import { IOT_FEED, IOT_PIPELINE, iotSchemaV1, iotSessions } from '../fixtures/iot-avro.ts';
+import { AVRO_POISON_KINDS, MARKER, mixAvroPoison, mixPoison, POISON_KINDS, type PoisonLine, wire } from '../fixtures/poison.ts';
+import { schemaRegistryUrl, uniqueName } from '../setup/env.ts';
 import {
-  demoCarrierInput, embeddedRun, freePort, kafkaPort, logTail, metric, queryDb, ROOT, scrape, type ServeProcess, sleep, spawnServe, stopServe,
-  SUMMARY_SQL, waitReady, writeServeConfig,
+  chargesSummarySql, cleanDemoLines, embeddedRun, peakRssMiB, freePort, kafkaPort, logTail, metric, produceLines, queryDb, ROOT, scrape, type ServeProcess,
+  sleep, spawnServe, stopServe, SUMMARY_SQL, waitReady, writeServeConfig,
 } from '../integration/streaming-helpers.ts';
 
 const GOOD = Number(process.env.RATESTREAM_POISON_GOOD ?? 2000);
-const BAD = Number(process.env.RATESTREAM_POISON_BAD ?? 480);
+const BAD = Number(process.env.RATESTREAM_POISON_BAD ?? 500);
 const DUPLICATES = Number(process.env.RATESTREAM_POISON_DUPLICATES ?? 40);
 const SEED = Number(process.env.RATESTREAM_POISON_SEED ?? 13);
+const AVRO_GOOD = Number(process.env.RATESTREAM_POISON_AVRO_GOOD ?? Math.round(GOOD / 10));
+const AVRO_BAD = Number(process.env.RATESTREAM_POISON_AVRO_BAD ?? Math.round(BAD / 10));
 const FEED = 'carrier-cdr';
 const PARTITIONS = 4;
-
-/** Good demo lines: those the core turns into exactly one charge (the demo feed also holds lines ignored or rejected by design). */
-function cleanGoodLines(dir: string, want: number): { key: string | null; line: string }[] {
-  const perDay = Math.min(10_000, Math.ceil(want * 1.25));
-  const { lines } = demoCarrierInput(dir, Math.ceil((want * 1.25) / perDay), perDay);
-  const p = loadPipeline(join(ROOT, 'pipelines/demo-carrier.yaml'));
-  const med = new Mediator(p.mediation);
-  const rater = new Rater(p.catalog!);
-  const ok = new Set<string>();
-  for (let i = 0; i < lines.length; i += 8192) {
-    const res = med.mediate(lines.slice(i, i + 8192).map((l, j) => ({ feed: FEED, source: String(i + j), text: l.line })));
-    const rated = rater.rate(res.udrs);
-    const bad = new Set(rated.rejects.map((r) => r.source));
-    for (const u of res.udrs) if (!bad.has(u.source)) ok.add(u.source);
-  }
-  const good = lines.filter((_, i) => ok.has(String(i))).slice(0, want);
-  if (good.length < want) throw new Error(`only ${good.length} clean demo lines, ${want} wanted`);
-  return good;
-}
 
 /** in order, in sends of at most 5000 records and ~512 KiB (oversize records are 70 KB: the broker's batch limit is 1 MB) */
 async function produce(port: KafkaPort, topic: string, lines: readonly PoisonLine[]): Promise<void> {
@@ -91,26 +76,20 @@ async function readAll(port: KafkaPort, topic: string, want: number): Promise<Ma
   return out;
 }
 
-function peakRssMiB(pid: number | undefined): number | undefined {
-  try {
-    const kb = Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+)/m)?.[1]);
-    return Math.round(kb / 1024);
-  } catch {
-    return undefined;
-  }
-}
-
 describe('chaos: poison records through serve', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rs-poison-'));
   let serve: ServeProcess | undefined;
+  const registry = new SchemaRegistry({ url: schemaRegistryUrl() });
   afterAll(async () => {
     if (serve) await stopServe(serve, 'SIGKILL');
+    await registry.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it(`${BAD} bad records of ${POISON_KINDS.length} kinds among ${GOOD} good: all in the DLQ with reason and coordinates, none good, charges equal the embedded run`, async () => {
+  it(`${BAD} bad CDRs of ${POISON_KINDS.length} kinds among ${GOOD} good, ${AVRO_BAD} bad Avro messages of ${AVRO_POISON_KINDS.length} kinds among ${AVRO_GOOD} good: all in the DLQ with reason and coordinates, none good, charges equal the embedded run`, async () => {
     expect(BAD).toBeGreaterThanOrEqual(POISON_KINDS.length);
-    const good = cleanGoodLines(join(dir, 'demo'), GOOD);
+    expect(AVRO_BAD).toBeGreaterThanOrEqual(AVRO_POISON_KINDS.length);
+    const good = cleanDemoLines(join(dir, 'demo'), GOOD);
     const mixed = mixPoison(good, BAD, DUPLICATES, SEED);
     const bad = mixed.filter((l) => l.kind && l.kind !== 'duplicate');
     const reasonOf = new Map(POISON_KINDS.map((k) => [k.name, k.reason]));
@@ -123,19 +102,32 @@ describe('chaos: poison records through serve', () => {
     const name = uniqueName('spoison');
     const prefix = `${name}.`;
     const topic = `${prefix}raw.${FEED}`;
-    const cfg = writeServeConfig(join(dir, 'serve.yaml'), { name, prefix, pipelines: ['pipelines/demo-carrier.yaml'], partitions: PARTITIONS, dataDir: join(dir, 'db'), extra: ['sink: { linger-ms: 200 }'] });
+
+    // the Avro IoT feed: good sessions (v1 of the gateway's schema) with bad messages mixed in; their embedded run
+    const avroTopic = `${prefix}raw.${IOT_FEED}`;
+    const v1 = await registry.codec<Record<string, unknown>>(avroTopic, iotSchemaV1());
+    const sessions = iotSessions(AVRO_GOOD, SEED, 'A-');
+    const avroMixed = mixAvroPoison(sessions.map((x) => ({ key: x.sessionId, bytes: v1.encode(x as never) })), AVRO_BAD, SEED, BAD,
+      (marker) => v1.encode({ ...sessions[0]!, sessionId: marker } as never));
+    const avroBad = avroMixed.flatMap((x) => (x.bad ? [x.bad] : []));
+    mkdirSync(join(dir, 'good', 'iot'), { recursive: true });
+    writeFileSync(join(dir, 'good', 'iot', 'sessions.avro64'), `${avroMixed.filter((x) => !x.bad).map((x) => x.bytes.toString('base64')).join('\n')}\n`);
+    const embeddedIot = embeddedRun(IOT_PIPELINE, join(dir, 'good', 'iot'), join(dir, 'emb-iot'));
+
+    const cfg = writeServeConfig(join(dir, 'serve.yaml'), { name, prefix, pipelines: ['pipelines/demo-carrier.yaml', IOT_PIPELINE], partitions: PARTITIONS, dataDir: join(dir, 'db'), extra: ['sink: { linger-ms: 200 }'] });
     const port = freePort();
     const log = join(dir, 'serve.log');
     serve = await spawnServe(cfg, { port, log });
     await waitReady(port);
     const kafka = kafkaPort();
     const t0 = Date.now();
-    await produce(kafka, topic, mixed);
+    await Promise.all([produce(kafka, topic, mixed), produceLines(kafka, avroTopic, avroMixed.map((x) => ({ key: x.key, line: x.bytes })))]);
     await embedded;
+    await embeddedIot;
     try {
       await expect.poll(async () => {
         const m = await scrape(port);
-        return metric(m, 'ratestream_clickhouse_rows_total', { table: 'charges' }) >= good.length && metric(m, 'ratestream_clickhouse_rows_total', { table: 'rejects' }) >= bad.length;
+        return metric(m, 'ratestream_clickhouse_rows_total', { table: 'charges' }) >= good.length + AVRO_GOOD && metric(m, 'ratestream_clickhouse_rows_total', { table: 'rejects' }) >= bad.length + AVRO_BAD;
       }, { timeout: 600_000, interval: 500 }).toBe(true);
     } catch (e) {
       throw new Error(`${(e as Error).message}\n${logTail(log)}`);
@@ -152,13 +144,16 @@ describe('chaos: poison records through serve', () => {
     const duplicatesDropped = metric(m, 'ratestream_records_ignored_total', { role: 'mediate', feed: FEED, reason: 'duplicate' });
     const rejected = metric(m, 'ratestream_records_rejected_total', { stage: 'mediation', feed: FEED });
     const udrsOut = metric(m, 'ratestream_records_out_total', { role: 'mediate', topic: `${prefix}udr` });
-    expect({ recordsIn, udrsOut, ignored, duplicatesDropped, rejected }).toEqual({
-      recordsIn: mixed.length, udrsOut: good.length, ignored: DUPLICATES, duplicatesDropped: DUPLICATES, rejected: bad.length,
+    const avroIn = metric(m, 'ratestream_records_in_total', { role: 'mediate', feed: IOT_FEED });
+    const avroRejected = metric(m, 'ratestream_records_rejected_total', { stage: 'mediation', feed: IOT_FEED });
+    expect({ recordsIn, udrsOut, ignored, duplicatesDropped, rejected, avroIn, avroRejected }).toEqual({
+      recordsIn: mixed.length, udrsOut: good.length + AVRO_GOOD, ignored: DUPLICATES, duplicatesDropped: DUPLICATES, rejected: bad.length,
+      avroIn: AVRO_GOOD + AVRO_BAD, avroRejected: AVRO_BAD,
     });
 
     // the DLQ: every bad record once, with its reason and coordinates holding its bytes; no good record
     const db = join(dir, 'db');
-    const rejects = await queryDb<{ source: string; reason: string; stage: string; raw: string }>(db, 'SELECT source, reason, stage, raw FROM rejects FINAL');
+    const rejects = await queryDb<{ source: string; reason: string; stage: string; raw: string; message: string }>(db, 'SELECT source, reason, stage, raw, message FROM rejects FINAL');
     const byMarker = new Map<string, typeof rejects>();
     const unmarked: typeof rejects = [];
     for (const r of rejects) {
@@ -171,36 +166,51 @@ describe('chaos: poison records through serve', () => {
     expect(unmarked, 'rejects that are no poison record (good records in the DLQ)').toEqual([]);
     const raw = await readAll(kafka, topic, mixed.length);
     expect(raw.size).toBe(mixed.length);
+    const avroRaw = await readAll(kafka, avroTopic, avroMixed.length);
+    expect(avroRaw.size).toBe(avroMixed.length);
     const wrong: string[] = [];
-    const coords = new RegExp(`^${topic.replace(/\./g, '\\.')}/(\\d+)/(\\d+)$`);
-    for (const b of bad) {
-      const got = byMarker.get(b.marker!) ?? [];
+    /** the bad record's reject: once, its reason (and message), stage mediation, coordinates in its topic holding its bytes */
+    const check = (b: { marker: string; kind: string; bytes: Buffer }, t: string, held: Map<string, Buffer>, reason: string, message?: RegExp) => {
+      const got = byMarker.get(b.marker) ?? [];
       const r = got[0];
-      const at = r?.source.match(coords);
+      const at = r?.source.match(new RegExp(`^${t.replace(/\./g, '\\.')}/(\\d+)/(\\d+)$`));
       if (got.length !== 1) wrong.push(`${b.marker} ${b.kind}: ${got.length} rejects`);
-      else if (r!.reason !== reasonOf.get(b.kind!) || r!.stage !== 'mediation') wrong.push(`${b.marker} ${b.kind}: ${r!.stage} ${r!.reason}, expected mediation ${reasonOf.get(b.kind!)}`);
-      else if (!at) wrong.push(`${b.marker} ${b.kind}: source ${r!.source} is not ${topic}/<partition>/<offset>`);
-      else if (!raw.get(`${at[1]}/${at[2]}`)?.equals(wire(b))) wrong.push(`${b.marker} ${b.kind}: ${r!.source} does not hold the record's bytes`);
+      else if (r!.reason !== reason || r!.stage !== 'mediation') wrong.push(`${b.marker} ${b.kind}: ${r!.stage} ${r!.reason}, expected mediation ${reason}`);
+      else if (message && !message.test(r!.message)) wrong.push(`${b.marker} ${b.kind}: message "${r!.message}" does not match ${message}`);
+      else if (!at) wrong.push(`${b.marker} ${b.kind}: source ${r!.source} is not ${t}/<partition>/<offset>`);
+      else if (!held.get(`${at[1]}/${at[2]}`)?.equals(b.bytes)) wrong.push(`${b.marker} ${b.kind}: ${r!.source} does not hold the record's bytes`);
+    };
+    for (const b of bad) check({ marker: b.marker!, kind: b.kind!, bytes: wire(b) }, topic, raw, reasonOf.get(b.kind!)!);
+    for (const b of avroBad) {
+      const k = AVRO_POISON_KINDS.find((x) => x.name === b.kind)!;
+      check(b, avroTopic, avroRaw, k.reason, k.message);
     }
     expect(wrong.slice(0, 20), `${wrong.length} bad records not in the DLQ as they should be`).toEqual([]);
-    expect(rejects.length).toBe(bad.length);
+    expect(rejects.length).toBe(bad.length + avroBad.length);
     const kinds = new Set(bad.map((b) => b.kind));
     expect(kinds.size).toBe(POISON_KINDS.length);
+    expect(new Set(avroBad.map((b) => b.kind)).size).toBe(AVRO_POISON_KINDS.length);
 
-    // charges: exactly the embedded run of the good records (0 missing, 0 duplicate, totals to the cent)
-    const [s] = await queryDb(db, SUMMARY_SQL.charges);
+    // charges per feed: exactly the embedded run of its good records (0 missing, 0 duplicate, totals to the cent)
+    const [s] = await queryDb(db, chargesSummarySql(FEED));
     const [e] = await queryDb(join(dir, 'emb'), SUMMARY_SQL.charges);
     expect(s).toEqual(e);
     expect(Number(s!.udrs)).toBe(good.length);
+    const [sa] = await queryDb(db, chargesSummarySql(IOT_FEED));
+    const [ea] = await queryDb(join(dir, 'emb-iot'), SUMMARY_SQL.charges);
+    expect(sa).toEqual(ea);
+    expect(Number(sa!.udrs)).toBe(AVRO_GOOD);
     const [{ bad: perUdr }] = (await queryDb<{ bad: string }>(db, SUMMARY_SQL.perUdr)) as [{ bad: string }];
     expect(Number(perUdr)).toBe(0);
     const [udrs] = await queryDb<{ n: string }>(db, SUMMARY_SQL.udrs);
-    expect(Number(udrs!.n)).toBe(good.length);
+    expect(Number(udrs!.n)).toBe(good.length + AVRO_GOOD);
 
     process.stderr.write(`[poison] ${JSON.stringify({
       seed: SEED, recordsIn: mixed.length, good: good.length, bad: bad.length, kinds: kinds.size, duplicates: DUPLICATES, charges: Number(s!.final_rows),
       missing: good.length - Number(s!.udrs), duplicateCharges: Number(perUdr), rejects: rejects.length, goodInDlq: unmarked.length, badMisplaced: wrong.length,
       totalsVsEmbedded: s!.total === e!.total ? `equal (${s!.total})` : `${s!.total} vs ${e!.total}`, reconciliation: { recordsIn, udrsOut, ignored, rejected },
+      avro: { recordsIn: avroIn, good: AVRO_GOOD, bad: avroBad.length, kinds: AVRO_POISON_KINDS.length, charges: Number(sa!.final_rows), missing: AVRO_GOOD - Number(sa!.udrs), rejected: avroRejected,
+        totalsVsEmbedded: sa!.total === ea!.total ? `equal (${sa!.total})` : `${sa!.total} vs ${ea!.total}` },
       seconds, peakRssMiB: rss,
     })}\n`);
   });

@@ -1,11 +1,12 @@
 /**
  * Collect the billing events of a period from ClickHouse into the outbox (billing_events): state changes from the
  * service-state log, bucket thresholds from pool balances (configurable percentages, e.g. 80 and 100), services whose
- * term ends within N days (and does not renew). invoice.issued events are written by the invoice run. Ids are
+ * term ends within N days (and does not renew), money balances that did not cover charges of the period (from the
+ * charges' lineage: one balance.exhausted per balance and period). invoice.issued events are written by the invoice run. Ids are
  * deterministic, so collecting twice adds nothing.
  */
 import type { StoreClient } from '../../store/client.ts';
-import { poolBalancesOf, stateLog, termsEnding, writeEvents } from '../../store/finance.ts';
+import { balancesRunOut, poolBalancesOf, stateLog, termsEnding, writeEvents } from '../../store/finance.ts';
 import type { BillingPeriod } from '../period.ts';
 import { type BillingEvent, makeEvent, toStored } from './model.ts';
 
@@ -36,6 +37,11 @@ export async function collectEvents(st: StoreClient, o: CollectOptions): Promise
         size: b.size.toString(), used: b.used.toString(), overage: b.overage.toString(), utilisationPct: pct(b.used, b.size),
       }));
     }
+  }
+  for (const b of await balancesRunOut(st, p.start, p.end)) {
+    events.push(makeEvent('balance.exhausted', `${b.balance}/${p.id}`, b.account, b.firstAt, {
+      balance: b.balance, period: p.id, firstCharge: b.firstCharge, firstAt: new Date(b.firstAt).toISOString(), chargesNotCovered: b.charges, uncovered: b.uncovered,
+    }));
   }
   const horizon = o.expiringWithinDays * DAY;
   for (const t of await termsEnding(st, p.start, p.end + horizon)) {

@@ -1,12 +1,13 @@
 /**
- * Billing events: invoice.issued, service.state_changed, bucket.threshold_reached, service.expiring. Ids are
+ * Billing events: invoice.issued, service.state_changed, bucket.threshold_reached, service.expiring,
+ * balance.exhausted (a money balance did not cover some charges of the period). Ids are
  * deterministic (type + subject), so collecting the same facts twice yields the same events and a sink that has
  * delivered an event never gets it again (the outbox in ClickHouse records deliveries per sink).
  */
 import { createHash } from 'node:crypto';
 import type { StoredEvent } from '../../store/finance.ts';
 
-export const EVENT_TYPES = ['invoice.issued', 'service.state_changed', 'bucket.threshold_reached', 'service.expiring'] as const;
+export const EVENT_TYPES = ['invoice.issued', 'service.state_changed', 'bucket.threshold_reached', 'service.expiring', 'balance.exhausted'] as const;
 export type BillingEventType = (typeof EVENT_TYPES)[number];
 
 export interface BillingEvent {

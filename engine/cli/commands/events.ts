@@ -1,7 +1,7 @@
 /**
  * `ratestream events --period YYYY-MM [--webhook URL]… [--kafka-topic T]`: collect the period's billing events
- * (service.state_changed, bucket.threshold_reached, service.expiring; invoice.issued comes from `invoice`) into the
- * outbox and deliver the undelivered ones: webhooks signed with HMAC-SHA256 (secret in RATESTREAM_WEBHOOK_SECRET) and
+ * (service.state_changed, bucket.threshold_reached, service.expiring, balance.exhausted; invoice.issued comes from
+ * `invoice`) into the outbox and deliver the undelivered ones: webhooks signed with HMAC-SHA256 (secret in RATESTREAM_WEBHOOK_SECRET) and
  * retried, and/or a Kafka topic (brokers: --kafka-brokers or KAFKA_BROKERS).
  */
 import type { Command } from 'commander';

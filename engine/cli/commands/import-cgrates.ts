@@ -1,4 +1,4 @@
-/** `ratestream import-cgrates <dir> --out DIR`: a CGRateS tariff plan (TP CSVs) → a ratestream catalog. */
+/** `ratestream import-cgrates <dir> --out DIR`: a CGRateS tariff plan (TP CSVs, with account data and chargers) → a ratestream catalog + IMPORT.md. */
 import type { Command } from 'commander';
 import { importCgrates } from '../../rating/cgrates-import.ts';
 import { loadCatalogFile } from '../../rating/catalog.ts';
@@ -6,7 +6,7 @@ import { loadCatalogFile } from '../../rating/catalog.ts';
 export function register(program: Command): void {
   program
     .command('import-cgrates')
-    .description('turn a CGRateS tariff plan (Timings, Destinations, Rates, DestinationRates, RatingPlans, RatingProfiles CSVs) into a catalog')
+    .description('turn a CGRateS tariff plan (Timings, Destinations, Rates, DestinationRates, RatingPlans, RatingProfiles CSVs; Actions, ActionPlans, AccountActions, SharedGroups → balances and bundles; Chargers, Attributes → charging runs) into a catalog')
     .argument('<dir>', 'folder with the CGRateS CSV files')
     .requiredOption('-o, --out <dir>', 'output folder (catalog.yaml + IMPORT.md)')
     .option('--currency <code>', 'ISO 4217 currency of the amounts (CGRateS CSVs carry none)', 'XXX')

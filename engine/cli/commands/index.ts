@@ -31,6 +31,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'replay-dlq', summary: 're-run DLQ rejects through the current rules', load: () => import('./replay-dlq.ts') },
   { name: 'list', summary: 'list parsers, rule functions and YAML kinds', load: () => import('./list.ts') },
   { name: 'schemas', summary: 'generate the JSON Schemas of every YAML kind', load: () => import('./schemas.ts') },
+  { name: 'authorize', summary: 'maximum usage a session may have (balances, bundles, max cost)', load: () => import('./authorize.ts') },
   { name: 'rate', summary: 'rate UDRs against a catalog and print the charges', load: () => import('./rate.ts') },
   { name: 'explain', summary: 'how one record was mediated and priced, step by step', load: () => import('./explain.ts') },
   { name: 'import-cgrates', summary: 'turn a CGRateS tariff plan into a catalog', load: () => import('./import-cgrates.ts') },

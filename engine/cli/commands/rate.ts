@@ -1,11 +1,13 @@
 /**
  * `ratestream rate --catalog C [--udrs F.jsonl] [--udr JSON ...] [--explain]`: rate UDRs against a catalog (no
  * mediation, nothing stored). A UDR may be partial: missing fields get defaults; `usage` is read in the record's unit
- * (the catalog's unit for the usage class when not given). Rejects are labelled by record id.
+ * (the catalog's unit for the usage class when not given, else the usual unit of the class). Rejects are labelled by
+ * record id — also a record that cannot be read (not JSON, a bad usage or time: INVALID_RECORD); the others are rated.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { formatMoney } from '../../core/money.ts';
+import type { Udr } from '../../core/types.ts';
 import { loadCatalogFile } from '../../rating/catalog.ts';
 import { describeCharge } from '../../rating/explain.ts';
 import { Rater } from '../../rating/rater.ts';
@@ -28,12 +30,19 @@ Examples:
   ratestream rate -c catalog.yaml --udr '{"id":"d1","account":"acme","class":"data","usage":"2MB"}'   # unit byte from the catalog's data rates`)
     .action((flags: { catalog: string; udrs?: string; udr?: string[]; explain?: boolean }) => {
       const cat = loadCatalogFile(flags.catalog);
-      const objs: Record<string, unknown>[] = [];
-      if (flags.udrs) for (const l of readFileSync(flags.udrs, 'utf8').split('\n')) if (l.trim()) objs.push(JSON.parse(l));
-      for (const j of flags.udr ?? []) objs.push(JSON.parse(j));
+      // a record that cannot be read is a reject labelled by its id (or its place), the others are rated
+      const bad: string[] = [];
+      const texts: [string, string][] = [];
+      if (flags.udrs) readFileSync(flags.udrs, 'utf8').split('\n').forEach((l, i) => { if (l.trim()) texts.push([l, `${flags.udrs}:${i + 1}`]); });
+      (flags.udr ?? []).forEach((j, i) => texts.push([j, `--udr #${i + 1}`]));
       const rater = new Rater(cat, undefined, { trace: !!flags.explain });
       const unitOf = catalogUnitOf(cat);
-      const udrs = objs.map((o, i) => toUdr(o, i, unitOf));
+      const udrs: Udr[] = [];
+      texts.forEach(([text, where], i) => {
+        let o: Record<string, unknown>;
+        try { o = JSON.parse(text) as Record<string, unknown>; } catch (e) { bad.push(`REJECT ${where} INVALID_RECORD: not JSON (${(e as Error).message})`); return; }
+        try { udrs.push(toUdr(o, i, unitOf)); } catch (e) { bad.push(`REJECT ${String(o.id ?? where)} INVALID_RECORD: ${(e as Error).message}`); }
+      });
       const res = rater.rate(udrs);
       for (const c of res.charges) {
         if (flags.explain) process.stdout.write(`${describeCharge(c).join('\n')}\n`);
@@ -43,5 +52,6 @@ Examples:
       // a reject carries the UDR as JSON (raw): label it with the record id
       const idOf = (raw: string) => { try { return String((JSON.parse(raw) as { id?: unknown }).id ?? ''); } catch { return ''; } };
       for (const r of res.rejects) process.stdout.write(`REJECT ${idOf(r.raw) || r.source} ${r.reason}: ${r.message}\n`);
+      for (const b of bad) process.stdout.write(`${b}\n`);
     });
 }

@@ -15,6 +15,7 @@ import { checkpointHashesOf } from '../../store/checkpoints.ts';
 import type { StoreClient } from '../../store/client.ts';
 import { addFile, emptyTotals, renderSummary, type Totals } from '../summary.ts';
 import { addStoreOptions, creatingDataDir, openCreatingStore, type StoreFlags } from '../store-options.ts';
+import { noSpaceError } from '../../store/no-space.ts';
 
 export interface RunFlags extends StoreFlags {
   input?: string;
@@ -122,11 +123,20 @@ export function register(program: Command): void {
     const spool = flags.input === '-' && !(flags.clickhouseUrl ?? process.env.CLICKHOUSE_URL) ? await spoolStdin() : undefined;
     try {
       const store = await openCreatingStore(flags, [pipelineFile]);
+      let failed = false;
       try {
         await runPipeline(pipelineFile, { ...flags, stdinFile: spool?.file }, store, (s) => process.stdout.write(`${s}\n`));
+      } catch (e) {
+        failed = true;
+        throw e;
       } finally {
-        await store.close();
+        // closing a store whose disk is full may fail again: then the first error is the one to report
+        await store.close().catch((e: unknown) => { if (!failed) throw e; });
       }
+    } catch (e) {
+      // a full disk under the embedded engine's data folder: one line naming the folder (the store keeps what it acknowledged)
+      if (flags.clickhouseUrl ?? process.env.CLICKHOUSE_URL) throw e;
+      throw noSpaceError(e, creatingDataDir(flags, [pipelineFile])) ?? e;
     } finally {
       spool?.dispose();
     }

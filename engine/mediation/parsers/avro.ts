@@ -6,11 +6,15 @@
  * file. Kafka messages carry the bytes in RawRecord.binary; files carry one wire message per line in base64, which
  * the framer turns into bytes (so every source hands the Mediator — and the drop directory / HTTP ingest hand the raw
  * topic — the message's bytes, never base64 text). A line that is not base64 stays text and is rejected by parse().
+ * A schema id the registry does not know is a PARSE_ERROR reject; a registry that does not answer (a retriable
+ * resolver error) makes `prepare` throw a retriable SCHEMA_REGISTRY_UNAVAILABLE error: the batch is retried later,
+ * nothing is rejected (the streaming mediate role redelivers it until the registry is back).
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import avro from 'avsc';
 import { z } from 'zod';
+import { CodedError } from '../../core/errors.ts';
 import type { RawRecord } from '../../core/types.ts';
 import { decodingFramer } from './decoder.ts';
 import { createLineFramer } from './line-framer.ts';
@@ -105,6 +109,11 @@ export const spec: ParserSpec<typeof options> = {
           try {
             types.set(id, await resolver.typeById(id));
           } catch (e) {
+            // the registry not reachable now: the whole batch waits (the caller retries it: serve redelivers it, `run`
+            // stops with this error) — never a reject, never remembered; an id the registry does not know is a reject
+            if ((e as { retriable?: unknown }).retriable === true) {
+              throw new CodedError('SCHEMA_REGISTRY_UNAVAILABLE', `${(e as Error).message} (record ${rec.source}); nothing was rejected: serve retries the batch, run again once the registry answers`, true);
+            }
             failed.set(id, (e as Error).message);
           }
         }

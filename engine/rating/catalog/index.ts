@@ -1,9 +1,9 @@
 /**
  * The rating catalog (`kind: catalog`): products → plans → rates (two tiers), named destinations and time windows,
- * service types with their states and transitions, share plans, contracts, and the account hierarchy with its
+ * service types with their states and transitions, share plans, contracts, money balances, and the account hierarchy with its
  * services as reference data. Loaded once, validated with positions (file:line:col for every problem), compiled:
  * each section compiles its own part (conditions.ts, plans.ts, states.ts, share-plans.ts, contracts.ts,
- * assignments.ts); this file holds the top-level schema and puts the parts together.
+ * assignments.ts, balances.ts); this file holds the top-level schema and puts the parts together.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { exprErrorMessage } from '../../mediation/expr-message.ts';
 import { FUNCTION_REGISTRY } from '../../mediation/functions/index.ts';
 import type { PrefixTrie } from '../prefix-trie.ts';
 import type { TimeWindow, ZoneClock } from '../windows.ts';
+import { balancesSchema, type CompiledBalances, compileBalances } from './balances.ts';
 import { compileAssignments, type Assignment, assignmentSchema } from './assignments.ts';
 import { type ChargingRun, chargingRunSchema, compileChargingRuns } from './charging-runs.ts';
 import { compileContext, id, type Rounding, roundingSchema } from './common.ts';
@@ -24,6 +25,7 @@ import { type CompiledSharePlan, compileSharePlans, sharePlanSchema } from './sh
 import { accountSchema, compileAccounts, type CompiledServiceType, compileServiceTypes, type ServiceRef, serviceTypeSchema } from './states.ts';
 
 export * from './assignments.ts';
+export * from './balances.ts';
 export * from './charging-runs.ts';
 export * from './common.ts';
 export * from './conditions.ts';
@@ -59,6 +61,8 @@ export const catalogSchema = z.object({
   contracts: z.array(contractSchema).default([]),
   accounts: z.array(accountSchema).default([]),
   assignments: z.array(assignmentSchema).default([]).describe('time-activated plan assignments (CGRateS rating profiles)'),
+  balances: balancesSchema.default({ accounts: [], groups: [] })
+    .describe('money balances: prepaid / postpaid accounts (top-ups, expiry, credit limit, allow-negative), shared balance groups, low-balance thresholds; debited by the balance-debit step'),
   'charging-runs': z.array(chargingRunSchema).default([])
     .describe('rate each UDR once per run (retail price, wholesale cost, a reseller price...); omitted = one billable run named default'),
 }).strict();
@@ -95,6 +99,8 @@ export interface CompiledCatalog {
   defaultPlan?: string;
   /** charging runs in file order (the first is the primary run); empty = the implicit default run */
   runs: ChargingRun[];
+  /** money balances and balance groups (empty maps: the catalog has none) */
+  balances: CompiledBalances;
   config: CatalogConfig;
 }
 
@@ -175,6 +181,7 @@ export function compileCatalog(parsed: ParsedYaml): CompiledCatalog {
   const contracts = compileContracts(c, acc);
   const asg = compileAssignments(c, plans);
   const runs = compileChargingRuns(c, cond, plans);
+  const balances = compileBalances(c);
   if (cfg['default-plan'] && !plans.has(cfg['default-plan'])) c.at(['default-plan'], `unknown plan ${cfg['default-plan']}`);
   for (const n of negativeAmounts(cfg)) c.at(n.path, n.message);
   if (errs.length) throw new ConfigError(errs.sort((a, b) => a.line - b.line || a.col - b.col));
@@ -198,6 +205,7 @@ export function compileCatalog(parsed: ParsedYaml): CompiledCatalog {
     windows: cond.windows,
     defaultPlan: cfg['default-plan'],
     runs,
+    balances,
     config: cfg,
   };
 }

@@ -1,4 +1,7 @@
-/** Connect fee: added once to a priced usage of more than zero (the fee of the rate of the first part). */
+/**
+ * Connect fee: added once to a priced usage of more than zero (the fee of the rate of the first part); not when a
+ * bundle with its own rating took part of the call and charged its connect fee (one connect fee per call).
+ */
 import { formatMoney } from '../../core/money.ts';
 import { add, costText } from '../rational.ts';
 import type { MeasureContext, RatingStep } from './types.ts';
@@ -11,6 +14,10 @@ export const connectFee: RatingStep = {
   run(ctx: MeasureContext): boolean {
     const fee = ctx.feeRate.connectFee;
     if (ctx.q <= 0 || fee === 0n) return false;
+    if (ctx.feePaid) {
+      if (ctx.host.tracing()) ctx.host.step(`connect fee ${formatMoney(fee)} not added: the bundle charged its own connect fee for this call`);
+      return false;
+    }
     ctx.cost = add(ctx.cost, { n: fee, d: 1n });
     if (ctx.host.tracing()) ctx.host.step(`connect fee ${formatMoney(fee)}${ctx.feeRate !== ctx.first ? ` (of ${ctx.feeRate.id}, the rate of the first part)` : ''} → ${costText(ctx.cost)}`);
     return true;

@@ -3,22 +3,36 @@
  * account (account level) or top account (parent level), in share-plan order, before it is priced. Usage inside a
  * pool is charged at the pool price (usually 0); beyond the last pool, an overage price if the share plan has one,
  * else the plan's rate prices the rest. Pools live in the rating state (one key per share plan, owner and period).
+ * A share plan selecting `accounts` also pools usage that has no service (the UDR's account).
+ *
+ * A bundle with its own rating: usage to a destination outside its filter is not taken from it; usage is taken in
+ * whole increments (only as many as are left: a rest smaller than an increment stays in the pool); its connect fee
+ * is charged with the bundle's charge whenever it takes any of the call, and the plan rate adds no connect fee for
+ * the rest of that call (one connect fee per call).
  */
 import { formatMoney } from '../../core/money.ts';
 import { type CompiledSharePlan, rootOf, selects, type ServiceRef } from '../catalog.ts';
+import type { PrefixTrie } from '../prefix-trie.ts';
 import { roundCost } from '../rational.ts';
 import { stateKey } from '../state.ts';
 import type { MeasureContext, RatingHost, RatingStep, ServiceView } from './types.ts';
 
-type PoolDebit = { pool: string; owner: string; period: string; size: number; before: number; after: number; debit: number };
+type PoolDebit = { pool: string; owner: string; period: string; size: number; before: number; after: number; debit: number; covered?: number; increment?: number };
 
 const refOf = (s: ServiceView) => ({ id: s.id, account: s.account, type: s.type, plan: s.plan }) as ServiceRef;
 
-export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceView, t: number, want: number): { debit: number; lineage: PoolDebit } | null {
+/** the one period of an `unlimited` pool (never resets); its end is the last day a store DateTime64 holds */
+const UNLIMITED = { key: 'unlimited', start: 0, end: Date.UTC(2299, 11, 31) };
+
+/**
+ * Take up to `want` units from the share plan's pool of the service's owner. `debit` is what the pool gives up,
+ * `covered` the usage it covers (more than the debit never; less with increments: 90 s in 60 s increments debits 120 s).
+ */
+export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceView, t: number, want: number): { debit: number; covered: number; lineage: PoolDebit } | null {
   if (!selects(sp.participating, refOf(svc))) return null;
   const cat = host.catalog;
   const owner = sp.level === 'parent' ? rootOf(cat, svc.account) : svc.account;
-  const period = host.periodFor(sp.frequency, t);
+  const period = sp.frequency === 'unlimited' ? UNLIMITED : host.periodFor(sp.frequency, t);
   const key = `${sp.id}|${owner}|${period.key}`;
   let pool = host.state.pools[key];
   if (!pool) {
@@ -41,7 +55,15 @@ export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceV
     if (host.tracing()) host.step(`pool ${sp.id} opened for ${owner} ${period.key}: size ${size} (${sp.growth}${sp.growth === 'variable' ? `: base ${sp.size} + contributions of ${live.length} active service(s)` : ''})`);
   }
   const before = pool.used;
-  const debit = Math.max(0, Math.min(want, pool.size - pool.used));
+  const inc = sp.rate?.increment ?? 0;
+  let debit: number;
+  let covered: number;
+  if (inc > 0) {
+    // whole increments only, as many as the pool still holds
+    const n = Math.min(Math.ceil(want / inc), Math.floor(Math.max(0, pool.size - pool.used) / inc));
+    debit = n * inc;
+    covered = Math.min(want, debit);
+  } else covered = debit = Math.max(0, Math.min(want, pool.size - pool.used));
   pool.used += debit;
   host.touch(stateKey('pools', key));
   if (pool.size > 0) {
@@ -53,8 +75,13 @@ export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceV
       }
     }
   }
-  return { debit, lineage: { pool: key, owner, period: period.key, size: pool.size, before, after: pool.used, debit } };
+  const lineage: PoolDebit = { pool: key, owner, period: period.key, size: pool.size, before, after: pool.used, debit };
+  if (inc > 0) { lineage.covered = covered; lineage.increment = inc; }
+  return { debit, covered, lineage };
 }
+
+const MATCHES: { items: number[]; prefix: string }[] = [];
+const inFilter = (trie: PrefixTrie, dest: string) => trie.matches(dest, MATCHES) > 0;
 
 export const poolAllocation: RatingStep = {
   id: 'pool-allocation',
@@ -62,22 +89,32 @@ export const poolAllocation: RatingStep = {
   description: 'take pooled usage from share-plan pools (pool price inside, overage price beyond if set)',
   applies: (ix, cat) => ix.rates.length > 0 && ix.rates[0]!.measure === '' && cat.sharePlans.some((sp) => sp.bucketClass === ix.rates[0]!.usageClass),
   run(ctx: MeasureContext): boolean {
-    const { host, u, svc, plan } = ctx;
-    if (ctx.measure || !svc) return false;
+    const { host, u, plan } = ctx;
+    if (ctx.measure) return false;
     const cat = host.catalog;
+    // usage without a service: pooled only by share plans that select its account
+    const svc = ctx.svc ?? { id: '', account: u.account, type: '', plan: '' };
     const q = ctx.total;
     for (const sp of cat.sharePlans) {
       if (q - ctx.inside <= 0) break;
       if (sp.bucketClass !== u.usageClass || sp.unit !== u.unit) continue;
+      if (sp.destinations && !inFilter(sp.destinations.trie, u.destination)) {
+        if (host.tracing() && selects(sp.participating, refOf(svc))) host.step(`pool ${sp.id}: destination ${u.destination || '(none)'} is not in its filter (${sp.destinations.text}); not taken from the pool`);
+        continue;
+      }
       const d = debitPool(host, sp, svc, u.startTime, q - ctx.inside);
       if (!d) continue;
-      ctx.inside += d.debit;
+      const want = q - ctx.inside;
+      ctx.inside += d.covered;
       ctx.debits.push(d.lineage);
       if (d.debit > 0) {
-        const amt = roundCost({ n: sp.poolPrice.price * BigInt(d.debit), d: BigInt(sp.poolPrice.per) }, cat.rounding.decimals, cat.rounding.mode);
-        if (host.tracing()) host.step(`pool ${sp.id} (${d.lineage.owner}, ${d.lineage.period}): debit ${d.debit} of ${q - ctx.inside + d.debit}, ${d.lineage.before} → ${d.lineage.after} used of ${d.lineage.size}; priced at pool price ${formatMoney(sp.poolPrice.price)} per ${sp.poolPrice.per} = ${formatMoney(amt)}`);
-        ctx.charges.push(host.charge(u, ctx.seq++, plan.id, plan.product, `pool:${sp.id}`, `pool ${sp.id} (${sp.level} ${d.lineage.owner})`, d.debit, amt,
-          { v: 1, via: ctx.via, pool: sp.id, debits: [d.lineage], price: formatMoney(sp.poolPrice.price), per: sp.poolPrice.per }));
+        const fee = sp.rate?.connectFee ?? 0n;
+        const amt = roundCost({ n: fee * BigInt(sp.poolPrice.per) + sp.poolPrice.price * BigInt(d.debit), d: BigInt(sp.poolPrice.per) }, cat.rounding.decimals, cat.rounding.mode);
+        if (sp.rate) ctx.feePaid = true;
+        if (host.tracing()) host.step(`pool ${sp.id} (${d.lineage.owner}, ${d.lineage.period}): ${d.lineage.increment ? `debit ${d.debit} (whole increments of ${d.lineage.increment}) for ${d.covered} of ${want}` : `debit ${d.debit} of ${want}`}, ${d.lineage.before} → ${d.lineage.after} used of ${d.lineage.size}; priced at pool price ${formatMoney(sp.poolPrice.price)} per ${sp.poolPrice.per}${fee !== 0n ? ` + connect fee ${formatMoney(fee)}` : ''} = ${formatMoney(amt)}`);
+        const lin: Record<string, unknown> = { v: 1, via: ctx.via, pool: sp.id, debits: [d.lineage], price: formatMoney(sp.poolPrice.price), per: sp.poolPrice.per };
+        if (sp.rate) lin.connectFee = formatMoney(fee);
+        ctx.charges.push(host.charge(u, ctx.seq++, plan.id, plan.product, `pool:${sp.id}`, `pool ${sp.id} (${sp.level} ${d.lineage.owner})`, d.debit, amt, lin));
       }
       if (q - ctx.inside > 0 && sp.overagePrice) {
         const over = q - ctx.inside;

@@ -4,6 +4,7 @@
  */
 import type { CompiledCatalog, RateIndex } from '../catalog.ts';
 import { allocation } from './allocation.ts';
+import { balanceDebit } from './balance-debit.ts';
 import { cgratesSplit } from './cgrates-split.ts';
 import { connectFee } from './connect-fee.ts';
 import { increments } from './increments.ts';
@@ -22,6 +23,7 @@ export const RATING_STEPS: readonly RatingStep[] = [
   connectFee, minMaxCost,
   rounding,
   allocation, lineage,
+  balanceDebit,
 ];
 
 export const STEP_REGISTRY: ReadonlyMap<string, RatingStep> = new Map(RATING_STEPS.map((s) => [s.id, s]));

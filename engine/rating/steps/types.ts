@@ -8,7 +8,9 @@
  *  - usage   (exclusive: the first step that returns true prices it): the quantity → exact cost and billed units;
  *  - adjust: connect fee, minimum and maximum cost;
  *  - round:  the one rounding point of the charge;
- *  - emit    (exclusive): the charge(s) with their lineage (one charge, or one per account of an allocation).
+ *  - emit    (exclusive): the charge(s) with their lineage (one charge, or one per account of an allocation);
+ *  - settle: once per UDR, after all its measures are priced (none rejected), on the UDR's charges of the primary
+ *    charging run (ctx.charges from ctx.udrStart): balance debits. Run with the step plan of the last measure.
  */
 import type { Charge, Udr } from '../../core/types.ts';
 import type { CgratesSplitter } from '../cgrates-split.ts';
@@ -18,7 +20,7 @@ import type { RateSelector } from '../rate-select.ts';
 import type { Cost } from '../rational.ts';
 import type { RatingState, ServiceStateEntry } from '../state.ts';
 
-export const STEP_PHASES = ['allocate', 'usage', 'adjust', 'round', 'emit'] as const;
+export const STEP_PHASES = ['allocate', 'usage', 'adjust', 'round', 'emit', 'settle'] as const;
 export type StepPhase = (typeof STEP_PHASES)[number];
 /** phases where only the first step that returns true runs */
 export const EXCLUSIVE_PHASES: ReadonlySet<StepPhase> = new Set(['usage', 'emit']);
@@ -34,7 +36,7 @@ export interface ServiceView {
 }
 
 export interface RatingEvent {
-  type: 'service-state-changed' | 'bucket-threshold-reached' | 'first-use-activated';
+  type: 'service-state-changed' | 'bucket-threshold-reached' | 'first-use-activated' | 'balance-low' | 'balance-exhausted';
   key: string;
   at: number;
   detail: Record<string, unknown>;
@@ -84,6 +86,8 @@ export class MeasureContext {
   ix!: RateIndex;
   /** charges of this UDR so far (steps of the emit and allocate phases push here) */
   charges!: Charge[];
+  /** settle phase: index in `charges` of the UDR's first charge */
+  udrStart = 0;
   /** next charge sequence number within the UDR */
   seq = 0;
   /** quantity of the measure */
@@ -91,6 +95,8 @@ export class MeasureContext {
   /** quantity taken by pools (allocate phase) */
   inside = 0;
   debits: Lineage[] = [];
+  /** a bundle with its own rating charged its connect fee for this call (the rate adds none) */
+  feePaid = false;
   /** quantity left to price (total - inside) */
   q = 0;
   /** selected rates at the matched prefix (reused array) */

@@ -11,6 +11,7 @@
  * `long` maps to JS number (exact up to 2^53); money is never an Avro long in our schemas anyway (strings/decimals).
  */
 import avro from 'avsc';
+import { CodedError } from '../../core/errors.ts';
 import type { ForSchemaOptions, Resolver, Schema, Type } from 'avsc';
 import {
   AvroDeserializer,
@@ -28,6 +29,8 @@ export interface SchemaRegistryOptions {
   /** Base URL of the Confluent-compatible API, e.g. http://127.0.0.1:8081/apis/ccompat/v7 */
   url: string;
   basicAuth?: { username: string; password: string };
+  /** per request (default 10 s): an answer that does not come is a retriable failure */
+  timeoutMs?: number;
   /** avsc options for both paths (e.g. logicalTypes). */
   avro?: Partial<ForSchemaOptions>;
 }
@@ -70,6 +73,17 @@ export function readWireHeader(bytes: Buffer): { schemaId: number; body: Buffer 
   return { schemaId: bytes.readUInt32BE(1), body: bytes.subarray(WIRE_HEADER_BYTES) };
 }
 
+/** A failed get-by-id as a CodedError that says whether retrying can help (see `SchemaRegistry.typeById`). */
+export function registryError(id: number, e: unknown): CodedError {
+  const status = (e as { status?: unknown; response?: { status?: unknown } }).status ?? (e as { response?: { status?: unknown } }).response?.status;
+  const msg = (e as Error).message || String(e);
+  if (typeof status === 'number' && status >= 400 && status < 500 && status !== 408 && status !== 429) {
+    return new CodedError('UNKNOWN_SCHEMA_ID', `schema id ${id} is not in the schema registry (HTTP ${status}: ${msg})`, false);
+  }
+  const code = (e as { code?: unknown }).code;
+  return new CodedError('SCHEMA_REGISTRY_UNAVAILABLE', `schema registry unavailable while looking up schema id ${id}: ${typeof status === 'number' ? `HTTP ${status}: ` : ''}${typeof code === 'string' && !msg.includes(code) ? `${code} ` : ''}${msg}`, true);
+}
+
 /** An Avro schema as JSON text or as the parsed object. */
 export type AvroSchema = string | object;
 
@@ -82,7 +96,8 @@ export class SchemaRegistry {
   private readonly typesById = new Map<number, Promise<Type>>();
 
   constructor(options: SchemaRegistryOptions) {
-    const config: ClientConfig = { baseURLs: [options.url.replace(/\/+$/, '')] };
+    // a registry that accepts the connection and never answers is an outage too (retriable), not a hang
+    const config: ClientConfig = { baseURLs: [options.url.replace(/\/+$/, '')], createAxiosDefaults: { timeout: options.timeoutMs ?? 10_000 } };
     if (options.basicAuth) {
       config.basicAuthCredentials = {
         credentialsSource: 'USER_INFO',
@@ -98,12 +113,16 @@ export class SchemaRegistry {
     return this.client.register(subject, { schemaType: 'AVRO', schema: schemaText(schema) }, false);
   }
 
-  /** The avsc type of a schema id (cached). */
+  /**
+   * The avsc type of a schema id (cached once found). Fails with a CodedError: `SCHEMA_REGISTRY_UNAVAILABLE`
+   * (retriable: no answer, a timeout, 408/429/5xx — retrying later can find it) or `UNKNOWN_SCHEMA_ID` (not
+   * retriable: the registry answered that the id is not there, or its schema is not Avro that avsc reads).
+   */
   typeById(id: number): Promise<Type> {
     let t = this.typesById.get(id);
     if (!t) {
       // ?subject= is required by the client signature; registries resolve ids globally
-      t = this.client.getBySubjectAndId('', id).then((info) => this.toType(info.schema));
+      t = this.client.getBySubjectAndId('', id).then((info) => this.toType(info.schema), (e: unknown) => { throw registryError(id, e); });
       t.catch(() => this.typesById.delete(id));
       this.typesById.set(id, t);
     }

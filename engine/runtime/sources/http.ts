@@ -55,7 +55,8 @@ class HttpError extends Error {
   }
 }
 
-function authorised(header: string | undefined, token: string): boolean {
+/** `Authorization: Bearer <token>`, compared in constant time */
+export function authorised(header: string | undefined, token: string): boolean {
   if (!header?.startsWith('Bearer ')) return false;
   const a = Buffer.from(header.slice(7));
   const b = Buffer.from(token);

@@ -5,8 +5,10 @@
  * the changes of a batch go to the compacted `mediation-state.<feed>` topic in the batch's transaction, and a new owner
  * of the partition reads them back (up to a barrier written when it fenced the previous owner) before consuming — so
  * a half held when a process stops, is killed or loses the partition is still there to pair (pairing-state.ts).
- * The in-run dedup window is not persisted: a duplicate that slips past it after a restart becomes a UDR with the same
- * id again, and the rate role's persisted dedup window (`rate.dedup-window` ids per udr partition) drops it.
+ * The in-run dedup window (`dedup.window` of the rules) is persisted the same way, in the same changelog topic
+ * (mediation-dedup.ts: the ids each batch added): a gateway resend after a restart or a handover is still dropped at
+ * mediation as `duplicate` (ignored), before it becomes a UDR. The rate role's own persisted window
+ * (`rate.dedup-window`) stays as the second line.
  */
 import type { Reject } from '../../core/types.ts';
 import { RuleWatcher } from '../../mediation/hot-reload.ts';
@@ -16,6 +18,7 @@ import type { ConsumedMessage, ProducerRecord, TopicPartition, TransactionalProd
 import { KIND_HEADER, KIND_SERVICE_EVENT } from './codecs.ts';
 import type { RoleContext } from './context.ts';
 import { barrierRecord, readUntilBarriers } from './kafka-util.ts';
+import { MediationDedupLog } from './mediation-dedup.ts';
 import { PairingStateReader, pairingStateRecords, pairingStateSpec, pairingStateTopic } from './pairing-state.ts';
 import { partitionKey, type StreamPipeline } from './pipelines.ts';
 import type { BatchCounts } from './batch-counts.ts';
@@ -31,7 +34,12 @@ interface MediatePartition extends TxnPartition {
   /** the batch driver of this partition (mediation only: rating is the rate role's); its Mediator holds the state */
   driver?: BatchDriver;
   binary: boolean;
+  /** the persisted dedup window's changelog entries (feeds with `dedup.window`) */
+  dedup?: MediationDedupLog;
 }
+
+/** feeds whose Mediator state is persisted: start/stop pairing, the dedup window */
+const persisted = (p: StreamPipeline) => p.mediation.pairing !== undefined || p.mediation.dedupWindow > 0;
 
 export class MediateRole extends TxnRole<MediatePartition> {
   readonly role = 'mediate' as const;
@@ -49,7 +57,7 @@ export class MediateRole extends TxnRole<MediatePartition> {
 
   override async start(): Promise<void> {
     if (this.ctx.config.mediate['hot-reload']) for (const p of this.ctx.pipelines.byFeed.values()) this.watch(p);
-    for (const p of this.ctx.pipelines.byFeed.values()) if (p.mediation.pairing) await this.ensureStateTopic(p.feed);
+    for (const p of this.ctx.pipelines.byFeed.values()) if (persisted(p)) await this.ensureStateTopic(p.feed);
     await super.start();
   }
 
@@ -67,10 +75,10 @@ export class MediateRole extends TxnRole<MediatePartition> {
     this.stateTopics.add(feed);
   }
 
-  /** partitions of a feed with pairing: a barrier in the changelog partition, written in the fencing transaction */
+  /** partitions of a feed with pairing or dedup: a barrier in the changelog partition, written in the fencing transaction */
   protected override fenceRecords(tp: TopicPartition): ProducerRecord[] {
     const p = this.feedByTopic.get(tp.topic);
-    if (!p?.mediation.pairing || !this.stateTopics.has(p.feed)) return [];
+    if (!p || !persisted(p) || !this.stateTopics.has(p.feed)) return [];
     const topic = this.stateTopic(p.feed);
     const b = barrierRecord(topic, tp.partition);
     this.barriers.set(`${topic}/${tp.partition}`, b.id);
@@ -134,8 +142,8 @@ export class MediateRole extends TxnRole<MediatePartition> {
         binary: pipeline?.mediation.config.parser.type === 'avro',
       };
     });
-    // pairing state: read each changelog partition up to the barrier of its fencing transaction, then restore
-    const byTopic = new Map<string, Map<number, { part: MediatePartition; reader: PairingStateReader; barrier: string }>>();
+    // pairing state and dedup window: read each changelog partition up to the barrier of its fencing transaction, then restore
+    const byTopic = new Map<string, Map<number, { part: MediatePartition; reader: PairingStateReader; dedup: MediationDedupLog; barrier: string }>>();
     for (const [i, o] of opened.entries()) {
       const part = parts[i]!;
       if (!part.pipeline || o.fence.length === 0) continue;
@@ -144,14 +152,26 @@ export class MediateRole extends TxnRole<MediatePartition> {
       if (barrier === undefined) continue;
       let m = byTopic.get(topic);
       if (!m) byTopic.set(topic, (m = new Map()));
-      m.set(o.tp.partition, { part, reader: new PairingStateReader(o.tp.partition), barrier });
+      m.set(o.tp.partition, { part, reader: new PairingStateReader(o.tp.partition), dedup: new MediationDedupLog(topic, o.tp.partition), barrier });
     }
     await Promise.all([...byTopic].map(async ([topic, m]) => {
       const barriers = new Map([...m].map(([p, x]) => [p, x.barrier] as const));
-      await readUntilBarriers(this.ctx.port, topic, barriers, (partition, msg) => m.get(partition)?.reader.add(msg), { groupPrefix: this.groupId, log: this.log });
-      for (const { part, reader } of m.values()) {
+      await readUntilBarriers(this.ctx.port, topic, barriers, (partition, msg) => {
+        const x = m.get(partition);
+        if (!x) return;
+        x.reader.add(msg);
+        x.dedup.add(msg);
+      }, { groupPrefix: this.groupId, log: this.log });
+      for (const { part, reader, dedup } of m.values()) {
+        this.ctx.metrics.restoredKeys.inc({ role: 'mediate' }, reader.records + dedup.records);
+        if (part.pipeline!.mediation.dedupWindow > 0) {
+          const mediator = part.driver!.mediator;
+          mediator.trackDedup = true;
+          mediator.restoreDedup(dedup.takeIds());
+          part.dedup = dedup;
+          if (dedup.ids) this.log.info({ role: 'mediate', partition: `${part.topic}/${part.partition}`, ids: mediator.dedupSize }, 'dedup window restored');
+        }
         const snap = reader.snapshot();
-        this.ctx.metrics.restoredKeys.inc({ role: 'mediate' }, reader.records);
         if (snap.entries.length === 0 && snap.clock === null) continue;
         const mediation = part.pipeline!.mediation;
         const raws = snap.entries.flatMap((e) => e.value?.held ?? []).map(heldRaw);
@@ -179,6 +199,9 @@ export class MediateRole extends TxnRole<MediatePartition> {
     if (res.pairingChanges.length || res.pairingClock !== undefined) {
       await this.ensureStateTopic(feed); // pairing added by a hot reload
       for (const r of pairingStateRecords(this.stateTopic(feed), part.partition, res.pairingChanges, res.pairingClock)) out.push(r);
+    }
+    if (part.dedup && res.dedupAdded?.length) {
+      for (const r of part.dedup.append(msgs[0]!.offset, res.dedupAdded, part.pipeline.mediation.dedupWindow)) out.push(r);
     }
     for (const r of udrRecords(res.udrs, t.udr, (u) => this.ctx.codecs.udr.encode(u), (u) => partitionKey(catalog, u.ratingKey))) out.push(r);
     // rejects go to dlq.<feed> in the same transaction as the UDRs and the input offsets: exactly once, or not at all

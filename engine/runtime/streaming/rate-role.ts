@@ -193,6 +193,27 @@ export class RateRole extends TxnRole<RatePartition> {
     return { records: out };
   }
 
+  /**
+   * The rating state an authorize call for `account` reads (authorize-http.ts): of the partition of this process
+   * whose state holds the account's balances or pools (the account's rating-key partition), else — nothing of the
+   * account rated here yet, or its partition is owned by another process — the first partition's (opening balances).
+   */
+  stateFor(account: string, catalog?: string): { rater: Rater; partition: number; found: boolean } | undefined {
+    let first: { rater: Rater; partition: number } | undefined;
+    for (const part of this.parts.values()) {
+      for (const [name, rater] of part.raters) {
+        if (catalog !== undefined && name !== catalog) continue;
+        first ??= { rater, partition: part.partition };
+        const st = rater.state;
+        const bal = rater.catalog.balances;
+        const keys = [bal.accounts.get(account)?.key, bal.groupOf.get(account)?.own?.key, ...(bal.groupOf.get(account)?.members ?? []).map((m) => bal.accounts.get(m)?.key)];
+        if (keys.some((k) => k !== undefined && st.balances?.[k])) return { rater, partition: part.partition, found: true };
+        for (const k in st.pools) if (k.includes(`|${account}|`)) return { rater, partition: part.partition, found: true };
+      }
+    }
+    return first && { ...first, found: false };
+  }
+
   private catalogForEvent(part: RatePartition, ev: ServiceEvent): string {
     for (const [name, r] of part.raters) if (r.catalog.services.has(ev.service) || r.state.services[ev.service] || (ev.plan && r.catalog.plans.has(ev.plan))) return name;
     return part.raters.keys().next().value!;

@@ -1,6 +1,6 @@
 /**
  * `serve`: the streaming engine as a Kafka consumer-group member. Roles mediate / rate / sink (any subset) plus the
- * ops HTTP server (/healthz /readyz /metrics), HTTP ingest and drop-directory watchers. Stop = SIGTERM: ingest stops,
+ * ops HTTP server (/healthz /readyz /metrics, /authorize), HTTP ingest and drop-directory watchers. Stop = SIGTERM: ingest stops,
  * each role finishes the batch in hand, commits, leaves its group; the sink writes and commits what it buffered.
  */
 import { readFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { createKafkaPort } from '../kafka/client-registry.ts';
 import type { KafkaAdmin, KafkaConnectionOptions, KafkaPort, KafkaProducer } from '../kafka/port.ts';
 import { SchemaRegistry } from '../kafka/schema-registry.ts';
 import { explainKafkaConnectError } from '../kafka/connect-error.ts';
+import { registerAuthorize } from './authorize-http.ts';
 import { createCodecs } from './codecs.ts';
 import { IngestGuard } from './ingest-guard.ts';
 import { type LoadedServeConfig, redactConfig, resolveSecret, type Role, type ServeConfig } from './config.ts';
@@ -141,6 +142,11 @@ export class StreamServer {
       });
       guard.register(this.http);
     }
+    // authorize (balances, pools, max cost) from the rate role's live state
+    registerAuthorize(this.http, {
+      token: ingest ? resolveSecret(ingest.token, dir, 'ingest.token') : undefined,
+      stateFor: (account, catalog) => this.roles.find((r): r is RateRole => r instanceof RateRole)?.stateFor(account, catalog),
+    });
     const port = this.over.httpPort ?? c.http.port;
     this.httpAddress = await this.http.listen({ host: c.http.host, port });
     this.log.info({ address: this.httpAddress }, 'http listening');

@@ -122,6 +122,22 @@ mappings: [{ name: m, fields: { id: "$id", account: "'a'", startTime: "0", quant
     expect(res.udrs.map((u) => u.id)).toEqual(['c2']);
   });
 
+  it('a NUL inside a field is an INVALID_ENCODING reject of that record: past a file\'s binary sample (run) and in a message (serve)', async () => {
+    // a file: text first (not binary), then one line with a NUL in its last (free-text) field
+    const lines = Array.from({ length: 1000 }, (_, i) => `c${i},V,ACME,60`);
+    lines[900] = 'c900,V,ACME\u0000x,60';
+    const r = await mediateBytes(CSV, Buffer.from(`${lines.join('\n')}\n`), 4096);
+    expect(r.rejects.map((j) => [j.reason, j.source])).toEqual([['INVALID_ENCODING', 'in.csv:901']]);
+    expect(r.rejects[0]!.message).toMatch(/NUL character at character 12/);
+    expect(r.rejects[0]!.raw).toBe('c900,V,ACME\u0000x,60');
+    expect(r.udrs).toHaveLength(999);
+    // a message as text or as bytes (the streaming mediate role, HTTP ingest)
+    const m = new Mediator(compileText(CSV));
+    const res = m.mediate([{ feed: 'f', source: 'raw/0/1', text: 'c1,V,AC\u0000ME,60' }, { feed: 'f', source: 'raw/0/2', text: '', binary: Buffer.from('c2,V,ACME,6\u00000') }, { feed: 'f', source: 'raw/0/3', text: 'c3,V,ACME,60' }]);
+    expect(res.rejects.map((j) => [j.source, j.reason])).toEqual([['raw/0/1', 'INVALID_ENCODING'], ['raw/0/2', 'INVALID_ENCODING']]);
+    expect(res.udrs.map((u) => u.id)).toEqual(['c3']);
+  });
+
   it('ByteDecoder round-trips escapes to the original bytes for every encoding', () => {
     const samples: [string, Buffer][] = [
       ['utf-8', Buffer.from([0x41, 0xe2, 0x82, 0xac, 0xff, 0xc3, 0x41, 0xf0, 0x9f, 0x98, 0x80, 0xed, 0xa0, 0x80])],

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
+import { CodedError } from '../../../engine/core/errors.ts';
 import { encodeWire, staticSchemaResolver } from '../../../engine/mediation/parsers/avro.ts';
+import { registryError } from '../../../engine/runtime/kafka/schema-registry.ts';
 import { FileMediation } from '../../helpers/file-mediation.ts';
 import { Mediator } from '../../../engine/mediation/mediator.ts';
 import { compileText, tempDir, writeRules } from './helpers.ts';
@@ -51,6 +53,39 @@ mappings:
     expect(r.rejects[0]!.reason).toBe('PARSE_ERROR');
     expect(r.rejects[0]!.message).toMatch(/magic byte/);
     expect(r.rejects[0]!.raw).toBe(`base64:${Buffer.from([1, 2, 3, 4, 5, 6]).toString('base64')}`); // replayable bytes
+  });
+  it('registry down: prepare throws a retriable error (nothing rejected, nothing remembered) and the retried batch mediates; an unknown id is a reject', async () => {
+    const base = staticSchemaResolver({ 3: schema });
+    let down = true;
+    const rules = compileText(RULES('{ type: avro }'), {
+      schemaResolver: {
+        typeById: async (id) => {
+          if (down) throw new CodedError('SCHEMA_REGISTRY_UNAVAILABLE', 'connect ECONNREFUSED 127.0.0.1:1', true);
+          if (id === 5) throw registryError(5, Object.assign(new Error('Schema not found'), { status: 404 }));
+          return base.typeById(id);
+        },
+      },
+    });
+    const batch = [{ feed: 'iot', source: 'raw.iot/0/1', text: '', binary: encodeWire(3, type.toBuffer(value)) }, { feed: 'iot', source: 'raw.iot/0/2', text: '', binary: encodeWire(5, type.toBuffer(value)) }];
+    const err = await rules.parser.prepare!(batch).then(() => undefined, (e: unknown) => e as CodedError);
+    expect([err?.code, err?.retriable]).toEqual(['SCHEMA_REGISTRY_UNAVAILABLE', true]);
+    expect(err?.message).toMatch(/ECONNREFUSED.*raw\.iot\/0\/1.*nothing was rejected/);
+    down = false;
+    await rules.parser.prepare!(batch);
+    const r = new Mediator(rules).mediate(batch);
+    expect(r.udrs.map((u) => u.id)).toEqual(['s-9']);
+    expect(r.rejects.map((j) => [j.source, j.reason])).toEqual([['raw.iot/0/2', 'PARSE_ERROR']]);
+    expect(r.rejects[0]!.message).toMatch(/schema id 5 could not be resolved: schema id 5 is not in the schema registry \(HTTP 404/);
+  });
+  it('registry errors: no answer, a timeout or 5xx is retriable, 404 is not', () => {
+    const cases: [unknown, string, boolean][] = [
+      [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8081'), { code: 'ECONNREFUSED', isAxiosError: true }), 'SCHEMA_REGISTRY_UNAVAILABLE', true],
+      [Object.assign(new Error('timeout of 10000ms exceeded'), { code: 'ECONNABORTED' }), 'SCHEMA_REGISTRY_UNAVAILABLE', true],
+      [Object.assign(new Error('Service Unavailable'), { status: 503 }), 'SCHEMA_REGISTRY_UNAVAILABLE', true],
+      [Object.assign(new Error('Too many'), { status: 429 }), 'SCHEMA_REGISTRY_UNAVAILABLE', true],
+      [Object.assign(new Error('Schema 9 not found'), { status: 404 }), 'UNKNOWN_SCHEMA_ID', false],
+    ];
+    for (const [e, code, retriable] of cases) expect([registryError(9, e).code, registryError(9, e).retriable]).toEqual([code, retriable]);
   });
   it('a local .avsc works without a registry', () => {
     const dir = tempDir();

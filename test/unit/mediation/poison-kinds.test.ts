@@ -1,5 +1,5 @@
 /**
- * The poison fixture (test/fixtures/poison.ts) is what it claims: each of its 24 kinds of bad carrier CDR line gets
+ * The poison fixture (test/fixtures/poison.ts) is what it claims: each of its kinds of bad carrier CDR line gets
  * its stated reject reason from the demo carrier rules, built from any good line; the mix keeps every good line in
  * order, puts each bad line in once with a unique marker, and sends each duplicate after its original.
  */
@@ -9,7 +9,11 @@ import { generateDemoFeeds } from '../../../engine/demo/generate.ts';
 import { Mediator } from '../../../engine/mediation/mediator.ts';
 import { loadPipeline } from '../../../engine/pipeline/load.ts';
 import { rawBatch } from '../../../engine/runtime/sources/kafka.ts';
-import { MARKER, mixPoison, POISON_KINDS, wire } from '../../fixtures/poison.ts';
+import { AVRO_POISON_KINDS, MARKER, mixAvroPoison, mixPoison, POISON_KINDS, UNKNOWN_SCHEMA_ID, wire } from '../../fixtures/poison.ts';
+import { IOT_FEED, IOT_PIPELINE, iotSchemaV1, iotSessions } from '../../fixtures/iot-avro.ts';
+import { encodeWire, staticSchemaResolver } from '../../../engine/mediation/parsers/avro.ts';
+import { registryError } from '../../../engine/runtime/kafka/schema-registry.ts';
+import avro from 'avsc';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -53,5 +57,31 @@ describe('poison fixture', () => {
     const enc = bad.find((l) => l.kind === 'bad-encoding-in-duration')!;
     expect(wire(enc).includes(0xff)).toBe(true);
     expect(wire(enc).toString('utf8')).toBe(enc.line);
+  });
+
+  it('Avro kinds: each rejected with its reason and message, markers in the bytes; good sessions all become UDRs', async () => {
+    const type = avro.Type.forSchema(iotSchemaV1() as never);
+    const base = staticSchemaResolver({ 7: iotSchemaV1() });
+    const resolver = { typeById: async (id: number) => {
+      if (id === UNKNOWN_SCHEMA_ID) throw registryError(id, Object.assign(new Error(`Schema ${id} not found.`), { status: 404 }));
+      return base.typeById(id);
+    } };
+    const rules = loadPipeline(join(ROOT, IOT_PIPELINE), { schemaResolver: resolver }).mediation;
+    const sessions = iotSessions(50, 3, 'A-');
+    const good = sessions.map((s) => ({ key: s.sessionId, bytes: encodeWire(7, type.toBuffer(s)) }));
+    const mixed = mixAvroPoison(good, AVRO_POISON_KINDS.length * 3, 5, 900_000, (m) => encodeWire(7, type.toBuffer({ ...sessions[0]!, sessionId: m })));
+    const recs = mixed.map((x, i) => ({ feed: IOT_FEED, source: `raw/0/${i}`, text: '', binary: x.bytes }));
+    await rules.parser.prepare!(recs);
+    const res = new Mediator(rules).mediate(recs);
+    expect(res.udrs.map((u) => u.id).sort()).toEqual(sessions.map((s) => s.sessionId).sort());
+    const bad = mixed.filter((x) => x.bad);
+    expect(res.rejects).toHaveLength(bad.length);
+    for (const r of res.rejects) {
+      const b = mixed[Number(r.source.split('/')[2])]!.bad!;
+      const kind = AVRO_POISON_KINDS.find((k) => k.name === b.kind)!;
+      expect([b.kind, r.reason]).toEqual([b.kind, kind.reason]);
+      expect(r.message).toMatch(kind.message);
+      expect(Buffer.from(r.raw.slice(7), 'base64').toString('latin1').match(MARKER)?.[0]).toBe(b.marker);
+    }
   });
 });

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCatalogFile, loadCatalogText } from '../../../engine/rating/catalog.ts';
+import { Rater } from '../../../engine/rating/rater.ts';
 import { catalogUnitOf, toUdr, UDR_INPUT_FIELDS } from '../../../engine/rating/udr-input.ts';
 import { catalogWith } from './helpers.ts';
 
@@ -41,6 +42,10 @@ describe('toUdr: usage in the record unit', () => {
     expect(toUdr({ class: 'sms', usage: 1 }, 0, unitOf)).toMatchObject({ unit: 'event', quantity: 1 });
     expect(toUdr({ class: 'voice', usage: '90s' }, 0, unitOf)).toMatchObject({ unit: 'ms', quantity: 90_000 });
     expect(toUdr({ class: 'unknown', usage: '90s' }, 0, unitOf)).toMatchObject({ unit: 'ms', quantity: 90_000 });
+    // a class the catalog does not price: its usual unit (data → byte, sms → event), not seconds
+    expect(toUdr({ class: 'data', usage: '2MB' }, 0)).toMatchObject({ unit: 'byte', quantity: 2_000_000 });
+    expect(toUdr({ class: 'sms', usage: 3 }, 0)).toMatchObject({ unit: 'event', quantity: 3 });
+    expect(toUdr({ class: 'data', usage: 2048 }, 0, () => undefined)).toMatchObject({ unit: 'byte', quantity: 2048 });
     // a class priced in two units has no default
     const mixed = catalogUnitOf(loadCatalogText(catalogWith(['{ id: a, usage-class: x, unit: ms, price: "1" }', '{ id: b, usage-class: x, unit: byte, price: "1" }'])));
     expect(mixed('x')).toBeUndefined();
@@ -61,6 +66,26 @@ describe('ratestream rate', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^d1\tdata\t2000000\t0\.0240000000\t/m); // 2 MB at 0.0120/MB (1 kB increments)
     expect(r.stdout).toMatch(/^REJECT x1 NO_RATE: .*destination \+3120555/m);
+  });
+});
+
+describe('ratestream rate: records that cannot be read, NO_RATE per destination', () => {
+  it('a record that cannot be read is a reject labelled by its id (or place); the others are rated', () => {
+    const r = run('rate', '-c', DEMO,
+      '--udr', JSON.stringify({ id: 'b1', account: 'ACME', class: 'data', usage: '90s' }),
+      '--udr', '{nope',
+      '--udr', JSON.stringify({ id: 't1', account: 'ACME', start: 'yesterday', usage: '1s' }),
+      '--udr', JSON.stringify({ id: 'd1', account: 'ACME', class: 'data', usage: '2MB', start: '2026-10-03T10:00:00Z' }));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^d1\tdata\t2000000\t/m);
+    expect(r.stdout).toContain('REJECT b1 INVALID_RECORD: "90s" is a time quantity but the usage unit is byte');
+    expect(r.stdout).toMatch(/^REJECT --udr #2 INVALID_RECORD: not JSON/m);
+    expect(r.stdout).toContain('REJECT t1 INVALID_RECORD: startTime "yesterday" is not an ISO time or epoch ms');
+  });
+  it('NO_RATE names the destination that had no rate (a plan pricing the class for other prefixes only)', () => {
+    const cat = loadCatalogText(catalogWith(['{ id: nl, usage-class: voice, prefixes: ["+31"], price: "0.10", per: 60s }']));
+    const res = new Rater(cat).rate([toUdr({ id: 'x', account: 'acme', class: 'voice', destination: '+4930123', usage: '60s' }, 0)]);
+    expect(res.rejects.map((r) => [r.reason, r.message])).toEqual([['NO_RATE', 'plan plan: no rate for voice in ms to +4930123 at 1970-01-01T00:00:00.000Z']]);
   });
 });
 

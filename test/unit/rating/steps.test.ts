@@ -218,7 +218,7 @@ describe('step registry and plans', () => {
     const plain = loadCatalogText(catalogWith(['{ id: r, usage-class: voice, price: "0.60", per: 60s }']));
     const p = compileStepPlan(ixOf(plain), plain);
     expect(Object.fromEntries(STEP_PHASES.map((ph) => [ph, p[ph].map((s) => s.id)]))).toEqual({
-      allocate: [], usage: ['increments', 'price-model'], adjust: [], round: ['rounding'], emit: ['lineage'],
+      allocate: [], usage: ['increments', 'price-model'], adjust: [], round: ['rounding'], emit: ['lineage'], settle: [],
     });
     const rich = loadCatalogText(catalogWith([
       '{ id: pk, usage-class: voice, window: peak, price: "0.60", per: 60s, connect-fee: "0.05", max-cost: { amount: "1", strategy: free } }',
