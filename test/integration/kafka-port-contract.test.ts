@@ -3,9 +3,11 @@
  * round trip (keys, headers, tombstone, explicit partition, commit with metadata), transactions (commit; abort, also
  * several aborts by one producer, invisible to read_committed), consume→produce→commit with the offsets sent to the
  * transaction, pause/resume, seek from an assignment listener, and a rebalance between two members that keeps
- * exactly-once output. Both clients put a key on the same partition (Java murmur2), so they can share topics.
+ * exactly-once output, and a member the broker forgot (removed from the group: UNKNOWN_MEMBER_ID) rejoining under a
+ * new member id with exactly-once output. Both clients put a key on the same partition (Java murmur2), so they can share topics.
  * (Supersedes the former kafka-smoke test, which ran the same checks on kafkajs only.)
  */
+import { Admin } from '@platformatic/kafka';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KAFKA_CLIENTS } from '../../engine/runtime/kafka/client-registry.ts';
@@ -71,6 +73,43 @@ async function readAll(port: KafkaPort, topic: string, count: number, isolation:
 
 const values = (ms: readonly ConsumedMessage[]) => ms.map((m) => m.value?.toString() ?? null);
 const next = (m: ConsumedMessage) => (BigInt(m.offset) + 1n).toString();
+
+/**
+ * A transactional consume→produce→commit member: one transactional id per input partition (fences the previous owner
+ * on begin), the input offsets sent with the member's group metadata; a failed transaction discards its producer.
+ */
+async function txMember(port: KafkaPort, input: string, output: string, groupId: string, name: string) {
+  const txps = new Map<number, TransactionalProducer>();
+  const m = await member(port, input, { groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500, rebalanceTimeoutMs: 20_000 }, async (batch, consumer) => {
+    let txp = txps.get(batch.partition);
+    if (!txp) {
+      txp = port.transactionalProducer({ transactionalId: `${groupId}.${batch.partition}` });
+      await txp.connect();
+      txps.set(batch.partition, txp);
+    }
+    const tx = await txp.begin();
+    try {
+      await tx.send(batch.messages.map((x) => ({ topic: output, key: x.key, value: Buffer.from(`${x.value!.toString()}`), headers: { by: name } })));
+      await tx.sendOffsets(consumer.groupMetadata(), [{ topic: input, partition: batch.partition, offset: next(batch.messages[batch.messages.length - 1]!) }]);
+      await tx.commit();
+    } catch (err) {
+      await txp.disconnect().catch(() => undefined);
+      txps.delete(batch.partition);
+      throw err;
+    }
+  });
+  m.consumer.onPartitionsRevoked(async (tps) => {
+    for (const tp of tps) {
+      await txps.get(tp.partition)?.disconnect().catch(() => undefined);
+      txps.delete(tp.partition);
+    }
+  });
+  const stop = async () => {
+    await m.consumer.disconnect();
+    for (const txp of txps.values()) await txp.disconnect().catch(() => undefined);
+  };
+  return { ...m, stop };
+}
 
 describe.each(KAFKA_CLIENTS.map((c) => [c.name, c] as const))('kafka port contract: %s', (_name, spec) => {
   let port: KafkaPort;
@@ -343,40 +382,7 @@ describe.each(KAFKA_CLIENTS.map((c) => [c.name, c] as const))('kafka port contra
     await producer.connect();
     const produce = (from: number) => producer.send(Array.from({ length: 40 }, (_, i) => ({ topic: input, key: `k${from + i}`, value: Buffer.from(String(from + i)) })));
 
-    // a transactional member: one transactional id per input partition (fences the previous owner on begin)
-    const start = async (name: string) => {
-      const txps = new Map<number, TransactionalProducer>();
-      const m = await member(port, input, { groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500, rebalanceTimeoutMs: 20_000 }, async (batch, consumer) => {
-        let txp = txps.get(batch.partition);
-        if (!txp) {
-          txp = port.transactionalProducer({ transactionalId: `${groupId}.${batch.partition}` });
-          await txp.connect();
-          txps.set(batch.partition, txp);
-        }
-        const tx = await txp.begin();
-        try {
-          await tx.send(batch.messages.map((x) => ({ topic: output, key: x.key, value: Buffer.from(`${x.value!.toString()}`), headers: { by: name } })));
-          await tx.sendOffsets(consumer.groupMetadata(), [{ topic: input, partition: batch.partition, offset: next(batch.messages[batch.messages.length - 1]!) }]);
-          await tx.commit();
-        } catch (err) {
-          await txp.disconnect().catch(() => undefined);
-          txps.delete(batch.partition);
-          throw err;
-        }
-      });
-      m.consumer.onPartitionsRevoked(async (tps) => {
-        for (const tp of tps) {
-          await txps.get(tp.partition)?.disconnect().catch(() => undefined);
-          txps.delete(tp.partition);
-        }
-      });
-      const stop = async () => {
-        await m.consumer.disconnect();
-        for (const txp of txps.values()) await txp.disconnect().catch(() => undefined);
-      };
-      return { ...m, stop };
-    };
-
+    const start = (name: string) => txMember(port, input, output, groupId, name);
     await produce(0);
     const a = await start('a');
     await a.until(() => a.got.length >= 40);
@@ -398,6 +404,42 @@ describe.each(KAFKA_CLIENTS.map((c) => [c.name, c] as const))('kafka port contra
     await producer.disconnect();
     const out = await readAll(port, output, 80);
     expect(values(out).map(Number).sort((x, y) => x - y)).toEqual(Array.from({ length: 80 }, (_, i) => i));
+  });
+
+  it('a member removed from the group (UNKNOWN_MEMBER_ID) rejoins under a new member id and resumes; output stays exactly once', async () => {
+    const input = await topic('rejoin-in', 2);
+    const output = await topic('rejoin-out', 2);
+    const groupId = uniqueName('g-rejoin');
+    const producer = port.producer();
+    await producer.connect();
+    const produce = (from: number) => producer.send(Array.from({ length: 20 }, (_, i) => ({ topic: input, key: `k${from + i}`, value: Buffer.from(String(from + i)) })));
+    const committedAll = async () => {
+      const end = await admin.endOffsets(input);
+      await expect.poll(async () => (await admin.committedOffsets(groupId, input)).map(({ partition, offset }) => ({ partition, offset })), { timeout: 90_000, interval: 250 }).toEqual(end);
+    };
+    await produce(0);
+    const a = await txMember(port, input, output, groupId, 'a');
+    await committedAll();
+    const before = a.consumer.groupMetadata();
+    expect(before.memberId).not.toBe('');
+    // the broker forgets the member, as when its session expired (LeaveGroup by member id, from outside the member)
+    const kicker = new Admin({ clientId: `contract-kicker-${spec.name}`, bootstrapBrokers: kafkaBrokers() });
+    try {
+      await kicker.removeMembersFromConsumerGroup({ groupId, members: [{ memberId: before.memberId }] });
+    } finally {
+      await kicker.close();
+    }
+    await produce(20);
+    await committedAll();
+    const after = a.consumer.groupMetadata();
+    expect(after.memberId).not.toBe(before.memberId);
+    expect(after.memberId).not.toBe('');
+    if (port.fencesByGeneration) expect(after.generationId).toBeGreaterThan(before.generationId);
+    expect(a.consumer.assignment()).toHaveLength(2);
+    await a.stop();
+    await producer.disconnect();
+    const out = await readAll(port, output, 40);
+    expect(values(out).map(Number).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i));
   });
 });
 

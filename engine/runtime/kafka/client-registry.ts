@@ -33,13 +33,12 @@ export const KAFKA_CLIENT_NAMES = KAFKA_CLIENTS.map((c) => c.name) as [KafkaClie
 
 /**
  * @platformatic/kafka since issue 10's measurement: faster than kafkajs in produce, consume and the
- * consume→produce→commit loop (bench/RESULTS.md, "Kafka clients"), and the whole streaming and reliability suite passes
- * on it. kafkajs stays selectable (`kafka.client: kafkajs` / RATESTREAM_KAFKA_CLIENT=kafkajs) and in the contract test.
+ * consume→produce→commit loop, and in `serve` end to end (bench/RESULTS.md, "Kafka clients"); the streaming and
+ * reliability suites, the ingest load test and the broker-crash chaos scenario pass on it (after the adapter's rejoin
+ * and idempotent-send fixes). kafkajs stays selectable (`kafka.client: kafkajs` / RATESTREAM_KAFKA_CLIENT=kafkajs) and
+ * in the contract test.
  */
-// kafkajs stays the default: @platformatic/kafka measured faster (bench/RESULTS.md "Kafka clients") and passes the
-// suite, but after a kill -9 of the broker its sink member never rejoins the group (UNKNOWN_MEMBER_ID on every commit,
-// bench/chaos broker-crash) and under HTTP ingest load its producer answers 503s; kafkajs passes both.
-export const DEFAULT_KAFKA_CLIENT: KafkaClientName = 'kafkajs';
+export const DEFAULT_KAFKA_CLIENT: KafkaClientName = 'platformatic';
 
 export const KAFKA_CLIENT_ENV = 'RATESTREAM_KAFKA_CLIENT';
 

@@ -294,13 +294,42 @@ class PlAdmin implements KafkaAdmin {
 // ------------------------------------------------------------------------------------------------------------------
 // producers
 
-class PlProducer implements KafkaProducer {
-  private readonly producer: Producer;
-  private readonly idempotent: boolean;
+/** Coalesced idempotent sends stop adding calls at this many bytes (below the broker's 1 MiB message.max.bytes). */
+const MAX_COALESCED_BYTES = 512 * 1024;
 
-  constructor(base: BaseOptions, opts: ProducerOptions = {}) {
+const recordBytes = (r: ProducerRecord) => (r.value?.length ?? 0) + (r.key?.length ?? 0);
+
+interface QueuedSend {
+  records: readonly ProducerRecord[];
+  compression: 'gzip' | 'none';
+  resolve: (m: RecordMetadata[]) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * Idempotent producer: one Produce request in flight at a time. @platformatic/kafka 1.35 advances an idempotent
+ * producer's sequence numbers only when a Produce is acknowledged, so concurrent sends reuse the same sequence and the
+ * broker answers OUT_OF_ORDER_SEQUENCE_NUMBER — from then on for every send (the HTTP ingest's 503s under load). The
+ * calls that arrive while a request is in flight are sent together in the next one (up to MAX_COALESCED_BYTES): one
+ * request instead of many, each call resolved or failed with it. A failed send replaces the library producer (new
+ * producer id, fresh sequences); the callers resend (at-least-once, as the port says for a failed send).
+ */
+class PlProducer implements KafkaProducer {
+  private producer: Producer;
+  private readonly idempotent: boolean;
+  private readonly queue: QueuedSend[] = [];
+  private draining = false;
+
+  constructor(
+    private readonly base: BaseOptions,
+    opts: ProducerOptions = {},
+  ) {
     this.idempotent = opts.idempotent ?? false;
-    this.producer = new Producer({ ...base, idempotent: this.idempotent, partitioner: compatibilityPartitioner, autocreateTopics: false });
+    this.producer = this.create();
+  }
+
+  private create(): Producer {
+    return new Producer({ ...this.base, idempotent: this.idempotent, partitioner: compatibilityPartitioner, autocreateTopics: false });
   }
 
   async connect(): Promise<void> {
@@ -309,22 +338,62 @@ class PlProducer implements KafkaProducer {
 
   async send(records: readonly ProducerRecord[], options: SendOptions = {}): Promise<RecordMetadata[]> {
     if (records.length === 0) return [];
-    const acks = options.acks ?? -1;
+    if (!this.idempotent) {
+      try {
+        const res = await this.producer.send({ messages: records.map(toMessage), acks: options.acks ?? -1, compression: compression(options.compression) });
+        return toRecordMetadata(res);
+      } catch (err) {
+        throw described(err);
+      }
+    }
+    // an idempotent producer takes acks=all only (it refuses an explicit other value): options.acks is not sent
+    return new Promise<RecordMetadata[]>((resolve, reject) => {
+      this.queue.push({ records, compression: compression(options.compression), resolve, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
     try {
-      const res = await this.producer.send({
-        messages: records.map(toMessage),
-        // an idempotent producer takes acks=all only, and refuses an explicit value other than it
-        ...(this.idempotent ? {} : { acks }),
-        compression: compression(options.compression),
-      });
-      return toRecordMetadata(res);
-    } catch (err) {
-      throw described(err);
+      while (this.queue.length > 0) {
+        const c = this.queue[0]!.compression;
+        let n = 0;
+        let bytes = 0;
+        while (n < this.queue.length && this.queue[n]!.compression === c && (n === 0 || bytes < MAX_COALESCED_BYTES)) {
+          for (const r of this.queue[n]!.records) bytes += recordBytes(r);
+          n++;
+        }
+        const calls = this.queue.splice(0, n);
+        const messages: Out[] = [];
+        for (const call of calls) for (const r of call.records) messages.push(toMessage(r));
+        try {
+          const meta = toRecordMetadata(await this.producer.send({ messages, compression: c }));
+          if (calls.length === 1) calls[0]!.resolve(meta);
+          else {
+            // sent together: the partitions of each call's topics, without a base offset of its own
+            for (const call of calls) {
+              const topics = new Set(call.records.map((r) => r.topic));
+              call.resolve(meta.filter((m) => topics.has(m.topic)).map(({ topic, partition }) => ({ topic, partition })));
+            }
+          }
+        } catch (err) {
+          const e = described(err);
+          for (const call of calls) call.reject(e);
+          // the library's sequences no longer match the broker's: start over under a new producer id
+          const old = this.producer;
+          this.producer = this.create();
+          void old.close().catch(() => undefined);
+        }
+      }
+    } finally {
+      this.draining = false;
     }
   }
 
-  disconnect(): Promise<void> {
-    return this.producer.close();
+  async disconnect(): Promise<void> {
+    while (this.draining || this.queue.length > 0) await sleep(10);
+    await this.producer.close();
   }
 }
 
@@ -451,6 +520,9 @@ class PlTransaction implements KafkaTransaction {
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
+/** broker answers that mean this member must rejoin the group */
+const GROUP_ERROR = /UNKNOWN_MEMBER_ID|ILLEGAL_GENERATION|REBALANCE_IN_PROGRESS|FENCED_INSTANCE_ID/;
+
 interface PartitionState {
   tp: TopicPartition;
   /** next offset to fetch; undefined until known (listeners done and committed offset read) */
@@ -518,28 +590,98 @@ class PlConsumer implements KafkaConsumer {
       minBytes: this.minBytes,
       maxBytes: this.maxBytes,
     });
-    this.consumer.on('consumer:group:join', (p) => this.onJoin(p.assignments ?? []));
+    this.consumer.on('consumer:group:join', (p) => this.onJoin(p.memberId, p.assignments ?? []));
     // a failed rejoin (after the library's retries) is reported as 'error': without a listener it would throw
     this.consumer.on('error', (err: Error) => {
       this.logger.error({ err: described(err), group: this.groupId }, 'kafka consumer error');
       for (const l of this.crashListeners) l(described(err), true);
-      if (this.running) void this.rejoin();
+      this.rejoinSoon('the library gave up rejoining', 1000);
     });
   }
 
   // -- membership
+  //
+  // The library heartbeats and rejoins on UNKNOWN_MEMBER_ID / ILLEGAL_GENERATION / REBALANCE_IN_PROGRESS answers to its
+  // heartbeats, but 1.35 stops heartbeating for good after any other heartbeat error (e.g. the coordinator unreachable
+  // while the broker is down: it clears its timer, then "refreshes" the cleared one). The member then stays out of the
+  // group and every commit fails with UNKNOWN_MEMBER_ID (bench/chaos broker-crash). So:
+  // - a watchdog rejoins when the membership has been inactive (no heartbeat timer) for a while with no join under way;
+  // - a commit or a batch failing with a group error rejoins at once (a new member id after UNKNOWN_MEMBER_ID);
+  // - a join under a different member id than the last one means the member was out of the group meanwhile (another
+  //   member may have owned its partitions): every partition is revoked and assigned again, so the listeners fence,
+  //   drop uncommitted in-memory work and re-read the committed offsets before any batch is handled.
 
-  private async rejoin(): Promise<void> {
-    await sleep(1000);
-    if (!this.running) return;
+  /** member id of the last completed join (undefined before the first) */
+  private joinedMemberId?: string;
+  private joining = false;
+  private rejoinTimer?: NodeJS.Timeout;
+  private watchdog?: NodeJS.Timeout;
+  private inactiveSince = 0;
+  /** batches being handled right now */
+  private readonly handling = new Set<Promise<void>>();
+
+  private rejoinSoon(why: string, delayMs = 0): void {
+    if (!this.running || this.rejoinTimer) return;
+    this.rejoinTimer = setTimeout(() => {
+      this.rejoinTimer = undefined;
+      void this.rejoin(why);
+    }, delayMs);
+  }
+
+  private async rejoin(why: string): Promise<void> {
+    if (!this.running || this.joining) return;
+    this.joining = true;
     try {
+      this.logger.warn({ group: this.groupId, memberId: this.consumer.memberId, generation: this.consumer.generationId, why }, 'rejoining the consumer group');
       await this.consumer.joinGroup({});
     } catch (err) {
-      this.consumer.emit('error', described(err));
+      this.logger.warn({ err: described(err), group: this.groupId }, 'rejoining the group failed; trying again');
+      this.rejoinSoon(why, 1000);
+    } finally {
+      this.joining = false;
     }
   }
 
-  private onJoin(assignments: GroupAssignment[]): void {
+  private membership(): string {
+    return `${this.consumer.memberId}/${this.consumer.generationId}`;
+  }
+
+  /**
+   * After a group error from a commit or a batch: rejoin (with a fresh member id when the broker forgot this one),
+   * unless the member has rejoined since the failed call began (`during`: its membership then).
+   */
+  private onGroupError(err: unknown, during: string): void {
+    const text = errorText(err);
+    if (!GROUP_ERROR.test(text) || during !== this.membership()) return;
+    if (/UNKNOWN_MEMBER_ID/.test(text) && !this.joining) this.consumer.memberId = null;
+    this.rejoinSoon(text.match(GROUP_ERROR)![0]);
+  }
+
+  private startWatchdog(): void {
+    const every = Math.max(500, this.heartbeatIntervalMs);
+    this.watchdog = setInterval(() => {
+      if (!this.running || this.joining || this.joinedMemberId === undefined || this.consumer.isActive()) {
+        this.inactiveSince = 0;
+        return;
+      }
+      const now = Date.now();
+      if (this.inactiveSince === 0) this.inactiveSince = now;
+      // a join of the library's own may be waiting for the other members: a second one joins the same request
+      else if (now - this.inactiveSince >= 2 * every) {
+        this.inactiveSince = 0;
+        this.rejoinSoon('heartbeats stopped');
+      }
+    }, every);
+    this.watchdog.unref();
+  }
+
+  private onJoin(memberId: string, assignments: GroupAssignment[]): void {
+    if (this.joinedMemberId !== undefined && memberId !== this.joinedMemberId && this.parts.size > 0) {
+      this.logger.warn({ group: this.groupId, before: this.joinedMemberId, memberId }, 'rejoined under a new member id: all partitions revoked and assigned again');
+      // a batch in hand (its commit fails under the old member id) must not find its partition's state torn down
+      this.revokeAll(this.handling);
+    }
+    this.joinedMemberId = memberId;
     const next = new Map<string, TopicPartition>();
     for (const a of assignments) for (const partition of a.partitions) next.set(tpKey(a.topic, partition), { topic: a.topic, partition });
     const added = [...next].filter(([k]) => !this.parts.has(k)).map(([, tp]) => tp);
@@ -629,12 +771,15 @@ class PlConsumer implements KafkaConsumer {
     for (const l of listeners) await l(tps);
   }
 
-  private revokeAll(): void {
+  /** Revokes every partition; the listeners are told once the batches in hand (`busy`) have finished. */
+  private revokeAll(busy: Iterable<Promise<void>> = []): void {
     const all = [...this.parts.values()].map((p) => p.tp);
     for (const p of this.parts.values()) p.epoch++;
     this.parts.clear();
     if (all.length === 0) return;
+    const inHand = [...busy];
     this.listenerChain = this.listenerChain
+      .then(() => Promise.allSettled(inHand))
       .then(() => this.notify(this.revokedListeners, all))
       .catch((err) => this.logger.error({ err, group: this.groupId }, 'partitions-revoked listener failed'));
   }
@@ -652,13 +797,14 @@ class PlConsumer implements KafkaConsumer {
 
   async run(handler: BatchHandler): Promise<void> {
     this.running = true;
+    this.startWatchdog();
     try {
       await this.consumer.joinGroup({});
     } catch (err) {
       const e = described(err);
       this.logger.error({ err: e, group: this.groupId }, 'joining the group failed');
       for (const l of this.crashListeners) l(e, true);
-      void this.rejoin();
+      this.rejoinSoon('the first join failed', 1000);
     }
     this.loop = this.fetchLoop(handler).catch((err: unknown) => {
       const e = described(err);
@@ -707,7 +853,11 @@ class PlConsumer implements KafkaConsumer {
       // hand the batches to the handler, up to `concurrency` partitions at a time
       const queue = [...batches];
       const worker = async () => {
-        for (let item = queue.shift(); item; item = queue.shift()) await this.handleBatch(handler, item);
+        for (let item = queue.shift(); item; item = queue.shift()) {
+          const handled = this.handleBatch(handler, item);
+          this.handling.add(handled);
+          await handled.finally(() => this.handling.delete(handled));
+        }
       };
       await Promise.all(Array.from({ length: Math.min(this.concurrency, queue.length) }, worker));
     }
@@ -721,6 +871,7 @@ class PlConsumer implements KafkaConsumer {
     // stale (seeked or revoked meanwhile), or paused after it was fetched: dropped, fetched again later
     if (!current() || !this.running || state.paused) return;
     if (batch.messages.length > 0) {
+      const during = this.membership();
       const context: BatchContext = {
         heartbeat: async () => undefined, // the library heartbeats on its own timer
         isRunning: () => this.running,
@@ -734,6 +885,7 @@ class PlConsumer implements KafkaConsumer {
         const delay = Math.min(100 * 2 ** state.failures, 5000);
         state.retryAt = Date.now() + delay;
         this.logger.warn({ err: described(err), group: this.groupId, topic: batch.topic, partition: batch.partition, attempt: state.failures }, 'batch failed; delivered again after a back-off');
+        this.onGroupError(err, during);
         if (state.failures % 5 === 0) for (const l of this.crashListeners) l(described(err), true);
         return; // position unchanged: the batch is fetched and delivered again
       }
@@ -850,6 +1002,7 @@ class PlConsumer implements KafkaConsumer {
     }
     const topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
     // the library's commit() drops metadata: call OffsetCommit directly on the group coordinator
+    const during = this.membership();
     await retrying(async () => {
       const coordinatorId = await this.consumer.findGroupCoordinator();
       const metadata = await this.consumer.metadata({ topics: [] });
@@ -859,6 +1012,9 @@ class PlConsumer implements KafkaConsumer {
       type Api = (connection: Connection, groupId: string, generation: number, memberId: string | null, instanceId: string | null, topics: unknown[], cb: (e: Error | null) => void) => void;
       const api = await new Promise<Api>((res, rej) => this.consumer[kGetApi]('OffsetCommit', (e, a) => (e ? rej(e) : res(a as unknown as Api))));
       await new Promise<void>((res, rej) => api(connection, this.groupId, this.consumer.generationId, this.consumer.memberId, null, topics, (e) => (e ? rej(described(e)) : res())));
+    }).catch((err: unknown) => {
+      this.onGroupError(err, during);
+      throw err;
     });
   }
 
@@ -885,6 +1041,9 @@ class PlConsumer implements KafkaConsumer {
   async disconnect(): Promise<void> {
     const wasRunning = this.running;
     this.running = false;
+    clearInterval(this.watchdog);
+    clearTimeout(this.rejoinTimer);
+    this.rejoinTimer = undefined;
     this.wake?.();
     // the batches in hand finish (their transactions commit) before the member leaves the group
     await this.loop;

@@ -73,7 +73,10 @@ export interface ProducerRecord {
 export interface RecordMetadata {
   topic: string;
   partition: number;
-  /** Offset of the first record written to this partition by the call (absent if the broker did not say). */
+  /**
+   * Offset of the first record written to this partition by the call (absent if the broker did not say, or when the
+   * adapter sent the call together with other concurrent calls in one request).
+   */
   baseOffset?: string;
 }
 
@@ -159,7 +162,11 @@ export interface SendOptions {
 
 export interface KafkaProducer {
   connect(): Promise<void>;
-  /** Sends a batch (any mix of topics and partitions) and resolves once acknowledged. */
+  /**
+   * Sends a batch (any mix of topics and partitions) and resolves once acknowledged. Concurrent calls are allowed
+   * (an idempotent producer may send them together in one request). A failed call may have been written in part:
+   * sending it again is at least once.
+   */
   send(records: readonly ProducerRecord[], options?: SendOptions): Promise<RecordMetadata[]>;
   disconnect(): Promise<void>;
 }
@@ -282,7 +289,12 @@ export interface KafkaConsumer {
    * this hook.
    */
   onPartitionsRevoked(listener: PartitionsListener): void;
-  /** The member failed (after retries); restart tells whether it restarts by itself. */
+  /**
+   * The member failed (after retries); restart tells whether it restarts by itself. A member the broker forgot
+   * (UNKNOWN_MEMBER_ID, e.g. its session expired while the broker was down) rejoins by itself under a new member id;
+   * on platformatic its partitions are then reported revoked and assigned again (the listeners rebuild their state);
+   * kafkajs reports only assignment changes and relies on the per-partition transactional ids' fencing.
+   */
   onCrash(listener: (error: Error, restart: boolean) => void): void;
   assignment(): TopicPartition[];
   /** This member's group identity right now (generation -1 and member id '' before it joined). */

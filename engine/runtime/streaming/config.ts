@@ -109,11 +109,15 @@ export const serveSchema = z
           .describe('Kafka client behind the port: kafkajs | platformatic; default RATESTREAM_KAFKA_CLIENT, else platformatic'),
         'session-timeout-ms': int(6_000, 300_000).default(30_000)
           .describe('group session timeout: how long a killed member holds its partitions (broker minimum 6000)'),
+        'fetch-min-bytes': int(1, 16 << 20).default(64 << 10)
+          .describe('mediate/rate fetches wait for this many bytes (or fetch-linger-ms): fewer, bigger transactions'),
+        'fetch-linger-ms': int(0, 1_000).default(250)
+          .describe('longest a mediate/rate fetch waits for fetch-min-bytes (the latency bound of a batch, ≤ 1 s)'),
         tls: z.union([bool, tlsObject]).optional().describe('true = TLS with the system CAs; or { ca-file, cert-file, key-file | key-env, … }'),
         sasl: saslObject.optional().describe('{ mechanism: scram-sha-512, username, password-file | password-env }'),
       })
       .strict()
-      .default({ 'session-timeout-ms': 30_000 }),
+      .default({ 'session-timeout-ms': 30_000, 'fetch-min-bytes': 64 << 10, 'fetch-linger-ms': 250 }),
     registry: z
       .object({
         url: z.string().optional().describe('Confluent-compatible registry API; default SCHEMA_REGISTRY_URL'),

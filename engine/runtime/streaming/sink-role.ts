@@ -317,10 +317,23 @@ export class SinkRole implements StreamRole {
       this.ctx.log.warn({ role: 'sink', err: (err as Error).message, token }, 'offset commit failed; dropping the partition buffer');
       if (stillOwned()) {
         this.close([b.tp]);
-        // still ours (a transient coordinator error): start over from the committed offset and intent
-        if (!this.stopping && this.consumer.assignment().some((t) => t.topic === b.tp.topic && t.partition === b.tp.partition)) {
-          await this.open([b.tp]).catch((e: unknown) => this.ctx.log.error({ role: 'sink', err: e }, 'reopening the partition failed'));
-        }
+        // still ours (a transient coordinator error): start over from the committed offset and intent. The member's
+        // position is already past the dropped rows: until a reopen succeeds (it seeks back) they would never be read
+        // again, so a failed reopen (e.g. the broker still down) is retried while the partition stays assigned
+        void this.reopen(b.tp);
+      }
+    }
+  }
+
+  private async reopen(tp: TopicPartition): Promise<void> {
+    const assigned = () => this.consumer.assignment().some((t) => t.topic === tp.topic && t.partition === tp.partition);
+    for (let delay = 500; !this.stopping && assigned() && !this.buffers.has(key(tp.topic, tp.partition)); delay = Math.min(delay * 2, this.opts.retryMaxMs)) {
+      try {
+        await this.open([tp]);
+        return;
+      } catch (err) {
+        this.ctx.log.error({ role: 'sink', err, topic: tp.topic, partition: tp.partition }, 'reopening the partition failed; retrying');
+        await new Promise((r) => setTimeout(r, delay));
       }
     }
   }

@@ -1,7 +1,9 @@
 /**
  * Consume → transform → produce → commit in one Kafka transaction, per input partition (the base of the mediate and
- * rate roles). kafkajs cannot fence by consumer generation (KIP-447), so every input partition has its own
- * transactional id `<name>.<role>.<topic>.<partition>`:
+ * rate roles). The input offsets go to the transaction with the member's group metadata (generation + member id): on
+ * a client with KIP-447 (platformatic) a member rebalanced out cannot commit them. kafkajs cannot fence by generation,
+ * and it stays selectable, so every input partition keeps its own transactional id `<name>.<role>.<topic>.<partition>`
+ * (fencing the previous owner on assignment also settles its open transaction and writes the rate role's barrier):
  *  - on assignment the new owner initialises that id (fencing the previous owner and settling its open transaction),
  *    optionally writes fence records (the rate role's changelog barrier) in a first transaction, restores its state,
  *    reads the committed offset and seeks to it;
@@ -63,7 +65,9 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
     this.consumer = this.ctx.port.consumer({
       groupId: this.groupId,
       maxBytesPerPartition: this.maxBytesPerPartition(),
-      maxWaitTimeMs: 250,
+      // bigger batches = fewer transactions (each costs several broker round trips), within a latency bound
+      maxWaitTimeMs: this.ctx.config.kafka['fetch-linger-ms'],
+      minBytes: this.ctx.config.kafka['fetch-min-bytes'],
       partitionsConsumedConcurrently: 2,
       sessionTimeoutMs: this.ctx.config.kafka['session-timeout-ms'],
       heartbeatIntervalMs: Math.max(500, Math.floor(this.ctx.config.kafka['session-timeout-ms'] / 10)),
@@ -156,7 +160,9 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
       const { records, onCommitted } = await this.transform(part, msgs, counts, batch);
       tx = await part.producer.begin();
       await sendChunked(tx, records);
-      await tx.sendOffsets(this.groupId, [{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]);
+      // with the member's generation and id: a client with KIP-447 (platformatic) has the broker refuse the offsets of a
+      // member rebalanced out meanwhile (ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID); kafkajs sends the group id only
+      await tx.sendOffsets(this.consumer.groupMetadata(), [{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]);
       await tx.commit();
       part.next = BigInt(nextOffset);
       counts.apply();

@@ -4,10 +4,10 @@ import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENT_NAMES, createKafkaPort, selectKafkaC
 import { serveSchema } from '../../../engine/runtime/streaming/config.ts';
 
 describe('kafka client selection', () => {
-  it('lists both adapters; kafkajs is the default (platformatic: broker-crash recovery and ingest-load fail)', () => {
+  it('lists both adapters; platformatic is the default (faster, and the streaming, reliability and chaos runs pass on it)', () => {
     expect(KAFKA_CLIENT_NAMES).toEqual(['kafkajs', 'platformatic']);
-    expect(DEFAULT_KAFKA_CLIENT).toBe('kafkajs');
-    expect(selectKafkaClient(undefined, {})).toBe('kafkajs');
+    expect(DEFAULT_KAFKA_CLIENT).toBe('platformatic');
+    expect(selectKafkaClient(undefined, {})).toBe('platformatic');
   });
 
   it('takes the environment when the config does not say, and the config over the environment', () => {
