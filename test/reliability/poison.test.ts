@@ -12,7 +12,7 @@
  * _DUPLICATES [40], _SEED [13]. Prints one `[poison] {…}` summary line.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,7 @@ import type { KafkaPort, ProducerRecord } from '../../engine/runtime/kafka/port.
 import { MARKER, mixPoison, POISON_KINDS, type PoisonLine, wire } from '../fixtures/poison.ts';
 import { uniqueName } from '../setup/env.ts';
 import {
-  demoCarrierInput, embeddedRun, freePort, kafkaPort, logTail, metric, queryDb, ROOT, scrape, type ServeProcess, sleep, spawnServe, stopServe,
+  demoCarrierInput, embeddedRun, freePort, kafkaPort, logTail, metric, peakRssMiB, queryDb, ROOT, scrape, type ServeProcess, sleep, spawnServe, stopServe,
   SUMMARY_SQL, waitReady, writeServeConfig,
 } from '../integration/streaming-helpers.ts';
 
@@ -91,14 +91,6 @@ async function readAll(port: KafkaPort, topic: string, want: number): Promise<Ma
   return out;
 }
 
-function peakRssMiB(pid: number | undefined): number | undefined {
-  try {
-    const kb = Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+)/m)?.[1]);
-    return Math.round(kb / 1024);
-  } catch {
-    return undefined;
-  }
-}
 
 describe('chaos: poison records through serve', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rs-poison-'));
