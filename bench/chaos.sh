@@ -3,7 +3,8 @@
 #
 #   bash bench/chaos.sh [--seed N] [scenario...]      scenarios: kill broker registry rebalance sink poison disk
 #                                                     (default: all; the ones not built yet say so and count as failed;
-#                                                     built: broker, poison)
+#                                                     built: kill, broker, rebalance, sink, poison)
+#   RATESTREAM_CHAOS_KILL_RECORDS (default 1000000) sizes scenario 1 (kill) on a slow machine
 #
 # Starts (or reuses) the local Kafka broker + schema registry under a lease of this script (released at the end).
 # Each scenario prints one line `[chaos] <scenario> {…}` with records in / charges / duplicates / missing / totals vs
@@ -59,15 +60,23 @@ for s in "${SCENARIOS[@]}"; do
     # 6. 10,000 bad records of 24 kinds + 1,000 duplicates among 100,000 good ones (test/fixtures/poison.ts)
     poison) run_test poison poison test/reliability/poison.test.ts \
               RATESTREAM_POISON_GOOD=100000 RATESTREAM_POISON_BAD=10000 RATESTREAM_POISON_DUPLICATES=1000 RATESTREAM_POISON_SEED="$SEED" ;;
-    kill) not_built kill "1,000,000 records with 20 kill -9 of serve roles (short version today: test/reliability/streaming-kill.test.ts)" ;;
+    # 1. 1,000,000 demo records (pooled pipeline), 20 kill -9 at seeded moments: 10 of an all-roles serve, then 10 of
+    #    member A (mediate,rate) or B (all roles) of a two-process layout; each restarted
+    kill) run_test kill kill bench/chaos/serve-kill.test.ts RATESTREAM_CHAOS_KILL_RECORDS="${RATESTREAM_CHAOS_KILL_RECORDS:-1000000}" \
+              RATESTREAM_CHAOS_KILLS=20 RATESTREAM_CHAOS_SEED="$SEED" ;;
     # 2. kill -9 of a (separate) broker mid-run, back after 20 s; 100,000 demo records
     #    (its own broker instance — ports 2909x, run dir .run-chaos — so a test run using `services.sh secure` is not hit)
     broker) run_test broker broker bench/chaos/broker-crash.test.ts RATESTREAM_CHAOS_DAYS=10 RATESTREAM_CHAOS_PER_DAY=10000 RATESTREAM_CHAOS_BROKER_DOWN_S=20 \
               RATESTREAM_SECURE_KAFKA_PORT=29092 RATESTREAM_SECURE_CONTROLLER_PORT=29093 RATESTREAM_SECURE_SASL_SSL_PORT=29094 \
               RATESTREAM_SECURE_RUN_DIR="$PWD/deploy/local/.run-chaos" ;;
     registry) not_built registry "schema registry outage of 30 s mid-run" ;;
-    rebalance) not_built rebalance "3 members joining and leaving for a minute, share-plan pools near exhaustion (short: test/reliability/streaming-handover.test.ts)" ;;
-    sink) not_built sink "sink outage of 60 s (short: test/reliability/streaming-sink-failure.test.ts)" ;;
+    # 4. 3 mediate,rate members joining/leaving every 2-5 s for 60 s over 120,000 records arriving meanwhile, pools
+    #    scaled to run out during the storm (short: test/reliability/streaming-handover.test.ts)
+    rebalance) run_test rebalance rebalance bench/chaos/rebalance-storm.test.ts RATESTREAM_CHAOS_REBALANCE_RECORDS=120000 \
+              RATESTREAM_CHAOS_STORM_S=60 RATESTREAM_CHAOS_SEED="$SEED" ;;
+    # 5. sink outage of 60 s (30 s insert errors, 30 s hanging inserts, then a lost acknowledgement), 100,000 records
+    #    (short: test/reliability/streaming-sink-failure.test.ts, 8 s; no randomness beyond the demo data's)
+    sink) run_test sink sink bench/chaos/sink-outage.test.ts RATESTREAM_CHAOS_SINK_OUTAGE_S=60 RATESTREAM_CHAOS_DAYS=10 RATESTREAM_CHAOS_PER_DAY=10000 ;;
     disk) not_built disk "disk full on the embedded data folder" ;;
   esac
 done
