@@ -70,7 +70,7 @@ for s in "${SCENARIOS[@]}"; do
               RATESTREAM_SECURE_KAFKA_PORT=29092 RATESTREAM_SECURE_CONTROLLER_PORT=29093 RATESTREAM_SECURE_SASL_SSL_PORT=29094 \
               RATESTREAM_SECURE_RUN_DIR="$PWD/deploy/local/.run-chaos" ;;
     registry) not_built registry "schema registry outage of 30 s mid-run" ;;
-    # 4. 3 mediate,rate members joining/leaving every 2-5 s for 60 s over 120,000 records arriving meanwhile, pools
+    # 4. 3 mediate,rate members joining/leaving every 1.5-4 s for 60 s over 120,000 records arriving meanwhile, pools
     #    scaled to run out during the storm (short: test/reliability/streaming-handover.test.ts)
     rebalance) run_test rebalance rebalance bench/chaos/rebalance-storm.test.ts RATESTREAM_CHAOS_REBALANCE_RECORDS=120000 \
               RATESTREAM_CHAOS_STORM_S=60 RATESTREAM_CHAOS_SEED="$SEED" ;;

@@ -1,6 +1,6 @@
 /**
  * Chaos scenario 4 (issue #13): a rebalance storm with share-plan pools near exhaustion. Three `serve --roles
- * mediate,rate` members (slots A, B, C) join and leave every 2–5 s (seeded: RATESTREAM_CHAOS_SEED) for
+ * mediate,rate` members (slots A, B, C) join and leave every 1.5–4 s (seeded: RATESTREAM_CHAOS_SEED) for
  * RATESTREAM_CHAOS_STORM_S [60] s — a leave is a graceful SIGTERM, one in four a `kill -9` — while
  * RATESTREAM_CHAOS_REBALANCE_RECORDS [120,000] demo carrier records arrive in 12 chunks spread over the storm. At least
  * one member stays up; a sink process (`--roles sink`: the embedded ClickHouse belongs to one process) stays up too.
@@ -74,7 +74,7 @@ describe('chaos: rebalance storm with pools near exhaustion', () => {
     let leaves = 0;
     let kills = 0;
     while (Date.now() - t0 < STORM_S * 1000) {
-      await sleep(rnd.int(2000, 5000));
+      await sleep(rnd.int(1500, 4000));
       const up = SLOTS.filter((s) => members!.up(s));
       let slot = rnd.pick(SLOTS);
       if (members.up(slot) && up.length === 1) slot = rnd.pick(SLOTS.filter((s) => s !== slot)); // one member stays

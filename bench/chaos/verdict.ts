@@ -1,7 +1,7 @@
 /**
  * The end-of-run comparison the chaos scenarios share: the streaming store against the embedded `run` of the same
  * input (charges by count, ids, total and content hash; raw rows before merges; UDRs with more than one charge; pool
- * debits) and the rating-state changelog's pool balances against one uninterrupted core run. `summary` is printed
+ * debits; stored pool balances) and the rating-state changelog's pool balances against one uninterrupted core run. `summary` is printed
  * before `assert` checks it, so a failed run still reports its numbers.
  */
 import { isDeepStrictEqual } from 'node:util';
@@ -17,6 +17,7 @@ export interface Verdict {
     duplicateCharges: number;
     totalsVsEmbedded: string;
     poolDebitsVsEmbedded: 'equal' | 'DIFFERENT';
+    poolBalanceRowsVsEmbedded: string;
     poolBalancesVsUninterrupted: string;
   };
   assert(): void;
@@ -31,6 +32,8 @@ export async function storeVerdict(o: { db: string; emb: string; kafka: KafkaPor
   const [eu] = await queryDb<{ n: string }>(o.emb, SUMMARY_SQL.udrs);
   const poolsDb = await queryDb(o.db, SUMMARY_SQL.pools);
   const poolsEmb = await queryDb(o.emb, SUMMARY_SQL.pools);
+  const balancesDb = await queryDb(o.db, SUMMARY_SQL.poolBalances);
+  const balancesEmb = await queryDb(o.emb, SUMMARY_SQL.poolBalances);
   const pools = await changelogPools(o.kafka, o.prefix, o.partitions);
   const poolsEqual = isDeepStrictEqual(pools, o.corePools);
   const exhausted = (Object.values(pools) as { used: number; size: number }[]).filter((p) => p.used >= p.size).length;
@@ -42,6 +45,7 @@ export async function storeVerdict(o: { db: string; emb: string; kafka: KafkaPor
     duplicateCharges: Number(dup!.bad),
     totalsVsEmbedded: isDeepStrictEqual(s, e) ? `equal (${s!.total})` : `${s!.total} vs ${e!.total}`,
     poolDebitsVsEmbedded: isDeepStrictEqual(poolsDb, poolsEmb) ? 'equal' : 'DIFFERENT',
+    poolBalanceRowsVsEmbedded: `${isDeepStrictEqual(balancesDb, balancesEmb) ? 'equal' : 'DIFFERENT'} (${balancesDb.length} rows)`,
     poolBalancesVsUninterrupted: `${poolsEqual ? 'equal' : 'DIFFERENT'} (${Object.keys(pools).length} pools, ${exhausted} used up, ${overdrawn} overdrawn)`,
   };
   return {
@@ -52,6 +56,7 @@ export async function storeVerdict(o: { db: string; emb: string; kafka: KafkaPor
       expect(summary.duplicateCharges).toBe(0);
       expect(su).toEqual(eu);
       expect(poolsDb).toEqual(poolsEmb); // pool debits in the charges
+      expect(balancesDb).toEqual(balancesEmb); // pool balances the sink stored (size, used, overage per pool and period)
       expect(Object.keys(pools).length).toBeGreaterThan(0);
       expect(pools).toEqual(o.corePools); // pool balances in the changelog: no allowance spent twice or lost
       expect(overdrawn).toBe(0);

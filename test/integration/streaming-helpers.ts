@@ -165,6 +165,7 @@ export const SUMMARY_SQL = {
   rawRows: 'SELECT count() AS raw_rows FROM charges',
   perCurrency: 'SELECT currency, toString(sum(amount)) AS total, count() AS n FROM charges FINAL GROUP BY currency ORDER BY currency',
   pools: `SELECT rate_id, matched, sum(quantity) AS used FROM charges FINAL WHERE rate_id LIKE 'pool:%' GROUP BY rate_id, matched ORDER BY rate_id, matched`,
+  poolBalances: 'SELECT owner, pool_id, period, toString(size) AS size, toString(used) AS used, toString(overage) AS overage FROM pool_balances FINAL ORDER BY owner, pool_id, period',
   udrs: 'SELECT count() AS n FROM udrs FINAL',
   perUdr: 'SELECT count() AS bad FROM (SELECT udr_id, countIf(rate_id NOT LIKE \'pool:%\') AS c FROM charges FINAL GROUP BY udr_id HAVING c > 1)',
 };
