@@ -4,7 +4,7 @@
  * before it ends), the graceful exit codes, and the logs' tails for a failure message.
  */
 import { join } from 'node:path';
-import { freePort, logTail, metric, peakRssMiB, scrape, type ServeProcess, spawnServe, stopServe } from '../../test/integration/streaming-helpers.ts';
+import { freePort, logTail, metric, peakRssMiB, scrape, type ServeProcess, sleep, spawnServe, stopServe } from '../../test/integration/streaming-helpers.ts';
 
 export class ServeMembers {
   private readonly live = new Map<string, ServeProcess>();
@@ -81,6 +81,17 @@ export class ServeMembers {
       }
     }
     return n;
+  }
+
+  /** Polls `done` until true; fails at once if a running slot died by itself, and with the logs' tails on timeout. */
+  async until(what: string, done: () => Promise<boolean>, timeoutMs: number, intervalMs = 500): Promise<void> {
+    for (const deadline = Date.now() + timeoutMs; ;) {
+      const dead = this.exited();
+      if (dead.length) throw new Error(`${what}: serve died by itself: ${dead.join(', ')}\n${this.tails()}`);
+      if (await done()) return;
+      if (Date.now() > deadline) throw new Error(`${what}: not reached in ${timeoutMs / 1000} s\n${this.tails()}`);
+      await sleep(intervalMs);
+    }
   }
 
   exited(): string[] {

@@ -61,15 +61,7 @@ describe('chaos: kill -9 of serve processes', () => {
     const kills: string[] = [];
     for (let k = 0; k < KILLS; k++) {
       const two = k >= Math.floor(KILLS / 2);
-      try {
-        await expect.poll(async () => {
-          const dead = members.exited();
-          if (dead.length) throw new Error(`serve died by itself: ${dead.join(', ')}`);
-          return (await sunk()) >= at[k]! * lines.length;
-        }, { timeout: 1_800_000, interval: 250 }).toBe(true);
-      } catch (e) {
-        throw new Error(`before kill ${k + 1}: ${(e as Error).message}\n${members.tails()}`);
-      }
+      await members.until(`progress ${Math.round(at[k]! * 100)} % before kill ${k + 1}`, async () => (await sunk()) >= at[k]! * lines.length, 1_800_000, 250);
       await sleep(rnd.int(0, 1500));
       const slot = two ? rnd.pick(['A', 'B']) : 'solo';
       const progress = await sunk();
@@ -86,15 +78,7 @@ describe('chaos: kill -9 of serve processes', () => {
       }
     }
     await producing;
-    try {
-      await expect.poll(async () => {
-        const dead = members.exited();
-        if (dead.length) throw new Error(`serve died by itself: ${dead.join(', ')}`);
-        return caughtUp(kafka, name, prefix, ['carrier-cdr-pooled']);
-      }, { timeout: 3_600_000, interval: 2000 }).toBe(true);
-    } catch (e) {
-      throw new Error(`${(e as Error).message}\n${members.tails()}`);
-    }
+    await members.until('all committed', () => caughtUp(kafka, name, prefix, ['carrier-cdr-pooled']), 3_600_000, 2000);
     const seconds = (Date.now() - t0) / 1000;
     const peakRss = members.maxPeakRss();
     const peakRssBySlot = Object.fromEntries(members.peakRss);
