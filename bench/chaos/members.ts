@@ -70,12 +70,14 @@ export class ServeMembers {
     await this.settled();
   }
 
-  /** Sum of a metric over the running slots (0 for a slot whose /metrics does not answer). */
+  /** Sum of a metric over the running slots (0 for a slot whose /metrics does not answer within 5 s). */
   async metric(name: string, labels: Record<string, string>): Promise<number> {
     let n = 0;
     for (const p of this.live.values()) {
       try {
-        n += metric(await scrape(p.port), name, labels);
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('no answer in 5 s')), 5000); });
+        n += metric(await Promise.race([scrape(p.port), late]).finally(() => clearTimeout(timer)), name, labels);
       } catch {
         // starting or dying: counts as 0
       }

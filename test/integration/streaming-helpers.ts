@@ -69,9 +69,9 @@ export async function spawnServe(config: string, opts: { roles?: string; port: n
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}; see ${opts.log}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`serve exited with ${child.exitCode ?? child.signalCode}; see ${opts.log}`);
     try {
-      await fetch(`http://127.0.0.1:${opts.port}/healthz`);
+      await fetch(`http://127.0.0.1:${opts.port}/healthz`, { signal: AbortSignal.timeout(5000) });
       break;
     } catch {
       if (Date.now() > deadline) throw new Error(`serve did not listen on ${opts.port}; see ${opts.log}`);
