@@ -9,6 +9,9 @@ import { freePort, logTail, metric, peakRssMiB, scrape, type ServeProcess, sleep
 export class ServeMembers {
   private readonly live = new Map<string, ServeProcess>();
   private readonly leaving = new Map<string, Promise<number | null>>();
+  private readonly joining = new Map<string, Promise<void>>();
+  /** starts begun by `join` that failed */
+  readonly failedJoins: string[] = [];
   /** peak RSS (MiB) of every life that ended, by slot */
   readonly peakRss = new Map<string, number>();
   /** exit codes of graceful stops */
@@ -19,6 +22,11 @@ export class ServeMembers {
 
   up(slot: string): boolean {
     return this.live.has(slot);
+  }
+
+  /** True while a `join` of the slot is under way (started, not listening yet). */
+  starting(slot: string): boolean {
+    return this.joining.has(slot);
   }
 
   slots(): string[] {
@@ -39,6 +47,14 @@ export class ServeMembers {
     return p;
   }
 
+  /** Starts the slot in the background (a member joining); `settled` waits for it. */
+  join(slot: string): void {
+    if (this.joining.has(slot)) throw new Error(`${slot} is already joining`);
+    this.joining.set(slot, this.start(slot)
+      .then(() => undefined, (e: unknown) => { this.failedJoins.push(`${slot}: ${(e as Error).message}`); })
+      .finally(() => this.joining.delete(slot)));
+  }
+
   /** kill -9 of the slot's process (awaited until it is gone). */
   async kill(slot: string): Promise<void> {
     const p = this.take(slot);
@@ -56,16 +72,19 @@ export class ServeMembers {
 
   /** Graceful stop of every running slot, awaited, and of the ones still leaving. */
   async stopAll(): Promise<void> {
+    await Promise.all(this.joining.values());
     for (const slot of this.slots()) this.leave(slot);
     await this.settled();
   }
 
+  /** Waits for the slots still joining or leaving. */
   async settled(): Promise<void> {
-    await Promise.all(this.leaving.values());
+    await Promise.all([...this.joining.values(), ...this.leaving.values()]);
   }
 
   /** For afterAll: kill -9 whatever still runs. */
   async killAll(): Promise<void> {
+    await Promise.all(this.joining.values());
     for (const slot of this.slots()) await this.kill(slot);
     await this.settled();
   }
