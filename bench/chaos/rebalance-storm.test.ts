@@ -5,8 +5,9 @@
  * for the member to come up (a member still starting is left alone) — while
  * RATESTREAM_CHAOS_REBALANCE_RECORDS [120,000] demo carrier records arrive in 12 chunks spread over the storm. At least
  * one member stays up; a sink process (`--roles sink`: the embedded ClickHouse belongs to one process) stays up too.
- * The pooled catalog's contributions are scaled (scaledPoolsPipeline, ≈ records / 12,000) so that the pools run out
- * one after the other over the input, i.e. during the storm. Asserted at the end: the store equals the embedded `run`
+ * The pooled catalog's contributions are scaled (scaledPoolsPipeline, ≈ records / 40,000) so that the pools run out
+ * one after the other over the first quarter of the input: during the storm, even when the loaded machine rates only
+ * a part of the input while the storm lasts (the first run, ≈ records / 12,000, had them run out after it). Asserted at the end: the store equals the embedded `run`
  * of the same input (nothing lost or doubled, pool debits equal), the pool balances in the rating-state changelog
  * equal one uninterrupted core run (no allowance spent twice), no pool overdrawn, and pools ran out during the storm.
  * Prints one `[rebalance] {…}` line. Run by `bash bench/chaos.sh [--seed N] rebalance`.
@@ -46,7 +47,7 @@ describe('chaos: rebalance storm with pools near exhaustion', () => {
     const days = Math.max(1, Math.round(RECORDS / PER_DAY));
     if (days > 28) throw new Error('keep the input inside one month (≤ 280,000 records): the pools are monthly');
     const { lines } = demoCarrierInput(join(dir, 'in'), days, PER_DAY);
-    const factor = Math.max(1, Math.round(lines.length / 12_000));
+    const factor = Math.max(1, Math.round(lines.length / 40_000));
     const pipeline = scaledPoolsPipeline(dir, factor);
     const exhaustedAt = new Map<string, number>();
     const corePools = await coreRunPools(pipeline, lines, exhaustedAt);
