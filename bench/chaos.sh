@@ -3,7 +3,8 @@
 #
 #   bash bench/chaos.sh [--seed N] [scenario...]      scenarios: kill broker registry rebalance sink poison disk
 #                                                     (default: all; the ones not built yet say so and count as failed;
-#                                                     built: broker, registry, poison, disk — disk needs root)
+#                                                     built: all — disk needs root)
+#   RATESTREAM_CHAOS_KILL_RECORDS (default 1000000) sizes scenario 1 (kill) on a slow machine
 #
 # Starts (or reuses) the local Kafka broker + schema registry under a lease of this script (released at the end).
 # Each scenario prints one line `[chaos] <scenario> {…}` with records in / charges / duplicates / missing / totals vs
@@ -62,7 +63,10 @@ for s in "${SCENARIOS[@]}"; do
     poison) run_test poison poison test/reliability/poison.test.ts \
               RATESTREAM_POISON_GOOD=100000 RATESTREAM_POISON_BAD=10000 RATESTREAM_POISON_DUPLICATES=1000 RATESTREAM_POISON_SEED="$SEED" \
               RATESTREAM_POISON_AVRO_GOOD=10000 RATESTREAM_POISON_AVRO_BAD=1000 ;;
-    kill) not_built kill "1,000,000 records with 20 kill -9 of serve roles (short version today: test/reliability/streaming-kill.test.ts)" ;;
+    # 1. 1,000,000 demo records (pooled pipeline), 20 kill -9 at seeded moments: 10 of an all-roles serve, then 10 of
+    #    member A (mediate,rate) or B (all roles) of a two-process layout; each restarted
+    kill) run_test kill kill bench/chaos/serve-kill.test.ts RATESTREAM_CHAOS_KILL_RECORDS="${RATESTREAM_CHAOS_KILL_RECORDS:-1000000}" \
+              RATESTREAM_CHAOS_KILLS=20 RATESTREAM_CHAOS_SEED="$SEED" ;;
     # 2. kill -9 of a (separate) broker mid-run, back after 20 s; 100,000 demo records
     #    (its own broker instance — ports 2909x, run dir .run-chaos — so a test run using `services.sh secure` is not hit)
     broker) run_test broker broker bench/chaos/broker-crash.test.ts RATESTREAM_CHAOS_DAYS=10 RATESTREAM_CHAOS_PER_DAY=10000 RATESTREAM_CHAOS_BROKER_DOWN_S=20 \
@@ -71,8 +75,13 @@ for s in "${SCENARIOS[@]}"; do
     # 3. the registry cut (TCP proxy in front of the shared one) for 30 s mid-run of serve with 40,000 Avro IoT sessions,
     #    the second half with a schema id serve has not seen yet
     registry) run_test registry registry bench/chaos/registry-outage.test.ts RATESTREAM_CHAOS_SESSIONS=40000 RATESTREAM_CHAOS_REGISTRY_DOWN_S=30 RATESTREAM_CHAOS_SEED="$SEED" ;;
-    rebalance) not_built rebalance "3 members joining and leaving for a minute, share-plan pools near exhaustion (short: test/reliability/streaming-handover.test.ts)" ;;
-    sink) not_built sink "sink outage of 60 s (short: test/reliability/streaming-sink-failure.test.ts)" ;;
+    # 4. 3 mediate,rate members joining/leaving every 1.5-4 s for 60 s over 120,000 records arriving meanwhile, pools
+    #    scaled to run out during the storm (short: test/reliability/streaming-handover.test.ts)
+    rebalance) run_test rebalance rebalance bench/chaos/rebalance-storm.test.ts RATESTREAM_CHAOS_REBALANCE_RECORDS=120000 \
+              RATESTREAM_CHAOS_STORM_S=60 RATESTREAM_CHAOS_SEED="$SEED" ;;
+    # 5. sink outage of 60 s (30 s insert errors, 30 s hanging inserts, then a lost acknowledgement), 100,000 records
+    #    (short: test/reliability/streaming-sink-failure.test.ts, 8 s; no randomness beyond the demo data's)
+    sink) run_test sink sink bench/chaos/sink-outage.test.ts RATESTREAM_CHAOS_SINK_OUTAGE_S=60 RATESTREAM_CHAOS_DAYS=10 RATESTREAM_CHAOS_PER_DAY=10000 ;;
     # 7. embedded run of 10 days × 10,000 demo records into a tmpfs with 16 MiB free (mounted by the test: root only)
     disk) if [[ $(id -u) -ne 0 ]]; then not_built disk "needs root: the test mounts a size-limited tmpfs"; else
             run_test disk disk test/reliability/disk-full.test.ts RATESTREAM_DISK_DAYS=10 RATESTREAM_DISK_PER_DAY=10000 RATESTREAM_DISK_FREE_MB=16; fi ;;

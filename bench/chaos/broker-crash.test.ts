@@ -6,7 +6,7 @@
  * RATESTREAM_CHAOS_PER_DAY [10000] demo carrier records, RATESTREAM_CHAOS_BROKER_DOWN_S [20], seed = the demo
  * generator's. Prints one `[broker] {…}` summary line.
  */
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -15,7 +15,7 @@ import { createKafkajsPort } from '../../engine/runtime/kafka/kafkajs-adapter.ts
 import { uniqueName } from '../../test/setup/env.ts';
 import { type SecuredKafka, startSecuredKafka } from '../../test/setup/services.ts';
 import {
-  demoCarrierInput, embeddedRun, expectedCounts, freePort, logTail, metric, produceLines, queryDb, scrape, type ServeProcess, sleep, spawnServe,
+  demoCarrierInput, embeddedRun, expectedCounts, freePort, logTail, metric, peakRssMiB, produceLines, queryDb, scrape, type ServeProcess, sleep, spawnServe,
   stopServe, SUMMARY_SQL, waitReady, writeServeConfig,
 } from '../../test/integration/streaming-helpers.ts';
 
@@ -23,13 +23,6 @@ const DAYS = Number(process.env.RATESTREAM_CHAOS_DAYS ?? 10);
 const PER_DAY = Number(process.env.RATESTREAM_CHAOS_PER_DAY ?? 10_000);
 const DOWN_S = Number(process.env.RATESTREAM_CHAOS_BROKER_DOWN_S ?? 20);
 
-function peakRssMiB(pid: number | undefined): number | undefined {
-  try {
-    return Math.round(Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+)/m)?.[1]) / 1024);
-  } catch {
-    return undefined;
-  }
-}
 
 describe('chaos: broker crash', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rs-chaos-broker-'));

@@ -72,9 +72,9 @@ export async function spawnServe(config: string, opts: { roles?: string; port: n
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}; see ${opts.log}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`serve exited with ${child.exitCode ?? child.signalCode}; see ${opts.log}`);
     try {
-      await fetch(`http://127.0.0.1:${opts.port}/healthz`);
+      await fetch(`http://127.0.0.1:${opts.port}/healthz`, { signal: AbortSignal.timeout(5000) });
       break;
     } catch {
       if (Date.now() > deadline) throw new Error(`serve did not listen on ${opts.port}; see ${opts.log}`);
@@ -196,6 +196,7 @@ export const SUMMARY_SQL = {
   rawRows: 'SELECT count() AS raw_rows FROM charges',
   perCurrency: 'SELECT currency, toString(sum(amount)) AS total, count() AS n FROM charges FINAL GROUP BY currency ORDER BY currency',
   pools: `SELECT rate_id, matched, sum(quantity) AS used FROM charges FINAL WHERE rate_id LIKE 'pool:%' GROUP BY rate_id, matched ORDER BY rate_id, matched`,
+  poolBalances: 'SELECT owner, pool_id, period, toString(size) AS size, toString(used) AS used, toString(overage) AS overage FROM pool_balances FINAL ORDER BY owner, pool_id, period',
   udrs: 'SELECT count() AS n FROM udrs FINAL',
   perUdr: 'SELECT count() AS bad FROM (SELECT udr_id, countIf(rate_id NOT LIKE \'pool:%\') AS c FROM charges FINAL GROUP BY udr_id HAVING c > 1)',
 };
@@ -323,17 +324,55 @@ export async function readCommitted(port: KafkaPort, topic: string, opts: { want
   return got;
 }
 
-/** Final pool balances of one uninterrupted in-memory run of the core (mediate + rate) over the lines in order. */
-export async function coreRunPools(pipelineFile: string, lines: readonly { line: string }[]): Promise<Record<string, unknown>> {
+/**
+ * Final pool balances of one uninterrupted in-memory run of the core (mediate + rate) over the lines in order. With
+ * `exhaustedAt`, it also records for each pool the number of lines read when its usage first reached its size
+ * (checked every 1,000 lines).
+ */
+export async function coreRunPools(pipelineFile: string, lines: readonly { line: string }[], exhaustedAt?: Map<string, number>): Promise<Record<string, unknown>> {
   const { loadPipeline } = await import('../../engine/pipeline/load.ts');
   const { Mediator } = await import('../../engine/mediation/mediator.ts');
   const { Rater } = await import('../../engine/rating/rater.ts');
   const p = loadPipeline(resolve(ROOT, pipelineFile));
   const med = new Mediator(p.mediation);
   const rater = new Rater(p.catalog!);
-  for (let i = 0; i < lines.length; i += 8192) {
-    const batch = lines.slice(i, i + 8192).map((l, j) => ({ feed: p.config.feed, source: `core:${i + j}`, text: l.line }));
+  const step = exhaustedAt ? 1000 : 8192;
+  for (let i = 0; i < lines.length; i += step) {
+    const batch = lines.slice(i, i + step).map((l, j) => ({ feed: p.config.feed, source: `core:${i + j}`, text: l.line }));
     rater.rate(med.mediate(batch).udrs);
+    if (!exhaustedAt) continue;
+    for (const [k, v] of Object.entries(rater.state.pools as Record<string, { used: number; size: number }>)) {
+      if (v.used >= v.size && !exhaustedAt.has(k)) exhaustedAt.set(k, Math.min(i + step, lines.length));
+    }
   }
   return JSON.parse(JSON.stringify(rater.state.pools)) as Record<string, unknown>;
 }
+
+/** The pool balances a rating-state changelog holds for the pooled demo catalog (`demo-pooled|pools/<pool>` keys). */
+export async function changelogPools(port: KafkaPort, prefix: string, partitions: number): Promise<Record<string, unknown>> {
+  const changelog = await readChangelog(port, `${prefix}rating-state`, partitions);
+  const pools: Record<string, unknown> = {};
+  for (const [k, v] of changelog) if (k.startsWith('demo-pooled|pools/') && v !== null) pools[k.slice('demo-pooled|pools/'.length)] = JSON.parse(v);
+  return pools;
+}
+
+/**
+ * pipelines/demo-carrier-pooled.yaml with every pool contribution multiplied by `factor`, written into `dir` (same
+ * pipeline, feed and catalog names). The demo input drains the stock pools within its first ≈ 10,000 records; a factor
+ * of about records / 12,000 makes them run out one after the other over the whole input (pools near exhaustion
+ * throughout a run). Returns the pipeline file.
+ */
+export function scaledPoolsPipeline(dir: string, factor: number): string {
+  if (!Number.isInteger(factor) || factor < 1) throw new Error(`pool factor must be a positive integer, got ${factor}`);
+  const catalog = readFileSync(join(ROOT, 'rules/demo/pooled.catalog.yaml'), 'utf8')
+    .replace(/amount: "(\d+)"/g, (_, n: string) => `amount: "${BigInt(n) * BigInt(factor)}"`);
+  writeFileSync(join(dir, 'pooled-scaled.catalog.yaml'), catalog);
+  const pipeline = readFileSync(join(ROOT, 'pipelines/demo-carrier-pooled.yaml'), 'utf8')
+    .replace(/^mediation: .*$/m, `mediation: ${join(ROOT, 'rules/demo/carrier-cdr.mediation.yaml')}`)
+    .replace(/^catalog: .*$/m, `catalog: ${join(dir, 'pooled-scaled.catalog.yaml')}`)
+    .replace(/^input: .*$/m, `input: ${join(ROOT, 'demo-data/carrier')}`);
+  const file = join(dir, 'demo-carrier-pooled-scaled.yaml');
+  writeFileSync(file, pipeline);
+  return file;
+}
+

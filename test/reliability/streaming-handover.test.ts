@@ -3,6 +3,8 @@
  * sink (the in-process ClickHouse engine belongs to one process: with a ClickHouse server, sinks scale out the same
  * way). Stopping one mediate/rate process mid-run (SIGTERM) hands its partitions and their rating state to the other:
  * no record lost, no duplicate, and no allowance spent twice (pool debits equal one uninterrupted run).
+ * Pools near exhaustion: the pooled catalog's contributions ×3 (scaledPoolsPipeline), so the pools run out one after
+ * the other while the records are rated, several of them only after the handover.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,11 +12,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../setup/env.ts';
 import {
-  caughtUp, coreRunPools, demoCarrierInput, embeddedRun, freePort, kafkaPort, logTail, metric, produceLines, queryDb, readChangelog, scrape,
-  type ServeProcess, spawnServe, stopServe, SUMMARY_SQL, waitReady, writeServeConfig,
+  caughtUp, changelogPools, coreRunPools, demoCarrierInput, embeddedRun, freePort, kafkaPort, logTail, metric, produceLines, queryDb, scaledPoolsPipeline,
+  scrape, type ServeProcess, spawnServe, stopServe, SUMMARY_SQL, waitReady, writeServeConfig,
 } from '../integration/streaming-helpers.ts';
-
-const PIPELINE = 'pipelines/demo-carrier-pooled.yaml';
 
 describe('streaming: two processes share partitions, one leaves mid-run', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rs-handover-'));
@@ -27,6 +27,9 @@ describe('streaming: two processes share partitions, one leaves mid-run', () => 
 
   it('hands partitions and state over with no loss and no allowance spent twice', { timeout: 240_000 }, async () => {
     const { lines } = demoCarrierInput(join(dir, 'in'), 4, 10_000);
+    const PIPELINE = scaledPoolsPipeline(dir, 3);
+    const exhaustedAt = new Map<string, number>();
+    const core = await coreRunPools(PIPELINE, lines, exhaustedAt);
     const embedded = embeddedRun(PIPELINE, join(dir, 'in', 'carrier'), join(dir, 'emb'));
     const cfg = writeServeConfig(join(dir, 'serve.yaml'), { name, prefix, pipelines: [PIPELINE], partitions: 4, dataDir: join(dir, 'db'), extra: ['kafka: { session-timeout-ms: 6000 }'] });
     const sink = await spawnServe(cfg, { roles: 'sink', port: freePort(), log: join(dir, 'sink.log') });
@@ -46,7 +49,9 @@ describe('streaming: two processes share partitions, one leaves mid-run', () => 
     await produceLines(kafka, `${prefix}raw.carrier-cdr-pooled`, lines);
     // a works a while, then leaves (graceful: finishes its batch, commits, leaves the group)
     await expect.poll(async () => metric(await scrape(a.port), 'ratestream_records_in_total', { role: 'rate' }) > 2000, { timeout: 60_000, interval: 100 }).toBe(true);
-    const ratedByA = metric(await scrape(a.port), 'ratestream_records_in_total', { role: 'rate' });
+    const [ma, mb] = await Promise.all([scrape(a.port), scrape(b.port)]);
+    const ratedByA = metric(ma, 'ratestream_records_in_total', { role: 'rate' });
+    const ratedAtHandover = ratedByA + metric(mb, 'ratestream_records_in_total', { role: 'rate' });
     expect(await stopServe(a)).toBe(0);
     await expect.poll(async () => metric(await scrape(b.port), 'ratestream_assigned_partitions', { role: 'rate' }), { timeout: 60_000, interval: 200 }).toBe(4);
     try {
@@ -69,10 +74,13 @@ describe('streaming: two processes share partitions, one leaves mid-run', () => 
     const [raw] = await queryDb(db, SUMMARY_SQL.rawRows);
     expect(Number(raw!.raw_rows)).toBe(Number(s!.final_rows));
     expect(await queryDb(db, SUMMARY_SQL.pools)).toEqual(await queryDb(emb, SUMMARY_SQL.pools));
-    const changelog = await readChangelog(kafka, `${prefix}rating-state`, 4);
-    const pools: Record<string, unknown> = {};
-    for (const [k, v] of changelog) if (k.startsWith('demo-pooled|pools/') && v !== null) pools[k.slice('demo-pooled|pools/'.length)] = JSON.parse(v);
-    expect(pools).toEqual(await coreRunPools(PIPELINE, lines));
+    const pools = await changelogPools(kafka, prefix, 4);
+    expect(pools).toEqual(core);
     for (const p of Object.values(pools) as { used: number; size: number }[]) expect(p.used).toBeLessThanOrEqual(p.size);
+    // every pool ran out during the run, and not all of them before the handover
+    expect([...exhaustedAt.keys()].sort()).toEqual(Object.keys(core).sort());
+    const after = [...exhaustedAt.values()].filter((n) => n > ratedAtHandover).length;
+    process.stderr.write(`[handover] pools exhausted: ${exhaustedAt.size}, ${after} of them past input line ${ratedAtHandover} (UDRs rated by a and b when a began to leave)\n`);
+    expect(after).toBeGreaterThan(0);
   });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../setup/env.ts';
 import {
-  caughtUp, coreRunPools, demoCarrierInput, embeddedRun, freePort, kafkaPort, logTail, metric, produceLines, queryDb, readChangelog, scrape,
+  caughtUp, changelogPools, coreRunPools, demoCarrierInput, embeddedRun, freePort, kafkaPort, logTail, metric, produceLines, queryDb, scrape,
   type ServeProcess, sleep, spawnServe, stopServe, SUMMARY_SQL, waitReady, writeServeConfig,
 } from '../integration/streaming-helpers.ts';
 
@@ -68,9 +68,7 @@ describe('streaming: kill -9 three times mid-run', () => {
     expect(await queryDb(db, SUMMARY_SQL.udrs)).toEqual(await queryDb(emb, SUMMARY_SQL.udrs));
 
     // pool balances in the changelog = one uninterrupted run of the core
-    const changelog = await readChangelog(kafka, `${prefix}rating-state`, 3);
-    const pools: Record<string, unknown> = {};
-    for (const [k, v] of changelog) if (k.startsWith('demo-pooled|pools/') && v !== null) pools[k.slice('demo-pooled|pools/'.length)] = JSON.parse(v);
+    const pools = await changelogPools(kafka, prefix, 3);
     const core = await coreRunPools(PIPELINE, lines);
     expect(Object.keys(pools).length).toBeGreaterThan(0);
     expect(pools).toEqual(core);
