@@ -1,5 +1,5 @@
 /**
- * Chaos scenario 1 (issue #13): RATESTREAM_CHAOS_KILL_RECORDS [1,000,000] demo carrier records (pooled pipeline:
+ * Chaos scenario 1 (issue #13): RATESTREAM_CHAOS_KILL_RECORDS [1,000,000] demo carrier records over ≤ 30 days (pooled pipeline:
  * rating depends on the share-plan pools) through `serve`, with RATESTREAM_CHAOS_KILLS [20] `kill -9` of engine
  * processes at seeded random moments (RATESTREAM_CHAOS_SEED), each restarted on the same store and group:
  *   - kills 1 … n/2, one-process layout: `serve` with all roles (mediate, rate and sink die together);
