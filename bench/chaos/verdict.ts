@@ -12,6 +12,7 @@ import { changelogPools, queryDb, SUMMARY_SQL } from '../../test/integration/str
 export interface Verdict {
   summary: {
     charges: number;
+    rejectsVsEmbedded: string;
     missing: number;
     duplicateRowsBeforeMerge: number;
     duplicateCharges: number;
@@ -30,6 +31,9 @@ export async function storeVerdict(o: { db: string; emb: string; kafka: KafkaPor
   const [dup] = await queryDb<{ bad: string }>(o.db, SUMMARY_SQL.perUdr);
   const [su] = await queryDb<{ n: string }>(o.db, SUMMARY_SQL.udrs);
   const [eu] = await queryDb<{ n: string }>(o.emb, SUMMARY_SQL.udrs);
+  const rejectsSql = 'SELECT count() AS n FROM rejects FINAL';
+  const [sr] = await queryDb<{ n: string }>(o.db, rejectsSql);
+  const [er] = await queryDb<{ n: string }>(o.emb, rejectsSql);
   const poolsDb = await queryDb(o.db, SUMMARY_SQL.pools);
   const poolsEmb = await queryDb(o.emb, SUMMARY_SQL.pools);
   const balancesDb = await queryDb(o.db, SUMMARY_SQL.poolBalances);
@@ -40,6 +44,7 @@ export async function storeVerdict(o: { db: string; emb: string; kafka: KafkaPor
   const overdrawn = (Object.values(pools) as { used: number; size: number }[]).filter((p) => p.used > p.size).length;
   const summary: Verdict['summary'] = {
     charges: Number(s!.final_rows),
+    rejectsVsEmbedded: sr!.n === er!.n ? `equal (${sr!.n})` : `${sr!.n} vs ${er!.n}`,
     missing: Math.max(0, Number(e!.ids) - Number(s!.ids)) + Math.max(0, Number(eu!.n) - Number(su!.n)),
     duplicateRowsBeforeMerge: Number(raw!.raw_rows) - Number(s!.final_rows),
     duplicateCharges: Number(dup!.bad),
@@ -55,6 +60,7 @@ export async function storeVerdict(o: { db: string; emb: string; kafka: KafkaPor
       expect(summary.duplicateRowsBeforeMerge).toBe(0);
       expect(summary.duplicateCharges).toBe(0);
       expect(su).toEqual(eu);
+      expect(sr).toEqual(er); // the records that are not charged are rejects in both
       expect(poolsDb).toEqual(poolsEmb); // pool debits in the charges
       expect(balancesDb).toEqual(balancesEmb); // pool balances the sink stored (size, used, overage per pool and period)
       expect(Object.keys(pools).length).toBeGreaterThan(0);
