@@ -39,8 +39,11 @@ export function generateDemoFeeds(outDir: string, opts: { days?: number; perDay?
   const carrierFiles: string[] = [];
   const iotFiles: string[] = [];
   let carrierLines = 0, iotLines = 0, seq = 0;
+  // Day n is the (n-1)th calendar day after the first of the demo month (local midnight, DST-safe): past the month
+  // end it rolls into the next month instead of becoming an invalid date (which also made file names and ids collide).
+  const first = DateTime.fromObject({ year: DEMO_PERIOD.year, month: DEMO_PERIOD.month, day: 1 }, { zone: 'Europe/Amsterdam' });
   for (let day = 1; day <= days; day++) {
-    const date = DateTime.fromObject({ year: DEMO_PERIOD.year, month: DEMO_PERIOD.month, day }, { zone: 'Europe/Amsterdam' });
+    const date = first.plus({ days: day - 1 });
     const lines = ['record_type,record_id,event_type,calling,called,sms_peer,start_time,duration_s,bytes_up,bytes_down,cell_id'];
     const emitted: string[] = [];
     for (let i = 0; i < perDay; i++) {
