@@ -478,10 +478,6 @@ export class Mediator {
     const v = s;
     const id = String(v.id);
     const partners = pair ? pair.held.length - 1 : 0;
-    if (r.dedupWindow > 0) {
-      if (!this.seen.add(id, r.dedupWindow)) return this.ignore('duplicate', partners + 1);
-      if (this.trackDedup) this.added.push(id);
-    }
     const quantity = typeof v.quantity === 'number' ? v.quantity : Number(v.quantity);
     if (!Number.isInteger(quantity) || quantity < 0) {
       return this.rejectHeld(raw, pair, 'INVALID_FIELD', `quantity ${JSON.stringify(v.quantity)} is not a non-negative integer in base unit ${v.unit} (round it explicitly)`);
@@ -493,6 +489,13 @@ export class Mediator {
     const usageClass = v.usageClass == null ? '' : String(v.usageClass);
     if (!usageClass) {
       return this.rejectHeld(raw, pair, 'MISSING_FIELD', 'usageClass is empty (no usage-class rule matched)');
+    }
+    // Dedup comes after every check: a record that is rejected never takes its id, so the corrected re-send with
+    // the same id is still billed, and a broken record is a reject (with its reason), never an ignored duplicate —
+    // in every mode (README "Duplicates and rejects").
+    if (r.dedupWindow > 0) {
+      if (!this.seen.add(id, r.dedupWindow)) return this.ignore('duplicate', partners + 1);
+      if (this.trackDedup) this.added.push(id);
     }
     const attrs = prog.mappings[mi]!.attrs(s, rec);
     if (pair) attrs.stopSource = pair.stop!.raw.source;

@@ -76,6 +76,11 @@ const CASES: ParityCase[] = [
   // a CSV with a header line and '#' comment lines
   { pipeline: `${F}/pipelines/parity-csv-commented.yaml`, input: `${F}/parity-csv-commented`, group: 'main', http: 'text/csv',
     design: { udrs: 3, rejects: { PARSE_ERROR: 1, INVALID_FIELD: 1 }, ignored: { header: 1, comment: 4, 'not-call-detail': 1 }, charges: 3 } },
+  // one record id on valid and invalid copies (bad start time as the broken demo generator wrote it, a fractional
+  // byte count): every invalid copy is a reject, never a duplicate, and the valid copy is billed once; a valid re-send
+  // is the one duplicate (README "Duplicates and rejects")
+  { pipeline: `${F}/pipelines/parity-carrier-dup-invalid.yaml`, input: `${F}/parity-carrier-dup-invalid`, group: 'main', http: 'text/csv',
+    design: { udrs: 3, rejects: { INVALID_FIELD: 6 }, ignored: { header: 1, duplicate: 1 }, charges: 3 } },
   // Avro (Confluent wire format) with schema ids from the real registry; an unknown id, a truncated body, no base64,
   // and a session whose IMSI is no IMSI
   { pipeline: 'pipelines/iot-sessions-avro-rated.yaml', input: `${F}/iot-sessions-avro-rated`, group: 'main', noHttp: 'Avro is binary: no ingest body type',
