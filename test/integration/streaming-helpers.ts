@@ -117,6 +117,8 @@ export function freePort(): number {
 /** Demo carrier CDR lines (headers dropped: a gateway sends records) with their Kafka key: the rating key's root. */
 export function demoCarrierInput(dir: string, days: number, perDay: number): { files: string[]; lines: { key: string | null; line: string }[] } {
   const { carrierFiles } = generateDemoFeeds(dir, { days, perDay });
+  // the lines must be exactly the files' content (what an embedded `run` of the folder reads): one path per day
+  if (new Set(carrierFiles).size !== carrierFiles.length) throw new Error(`demo generator wrote ${carrierFiles.length} days into ${new Set(carrierFiles).size} files: the streamed lines would not match the folder`);
   const catalog = loadCatalogFile(join(ROOT, 'rules/demo/pooled.catalog.yaml'));
   const byMsisdn = new Map<string, string>();
   for (const row of readFileSync(join(ROOT, 'rules/demo/msisdn.csv'), 'utf8').trim().split('\n').slice(1)) {
