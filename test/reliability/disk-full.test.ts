@@ -59,7 +59,7 @@ describe('chaos: disk full under the embedded data folder', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it.skipIf(!isRoot)(`run stops with a clear "no space" error naming the folder; after space is freed a second run completes, nothing lost or doubled (${DAYS} × ${PER_DAY} records, ${FREE_MB} MiB free)`, async () => {
+  it.skipIf(!isRoot && !process.env.CI)(`run stops with a clear "no space" error naming the folder; after space is freed a second run completes, nothing lost or doubled (${DAYS} × ${PER_DAY} records, ${FREE_MB} MiB free)`, async () => {
     const { carrierFiles } = generateDemoFeeds(join(dir, 'in'), { days: DAYS, perDay: PER_DAY });
     const input = join(dir, 'in', 'carrier');
     expect(carrierFiles.length).toBe(DAYS);
