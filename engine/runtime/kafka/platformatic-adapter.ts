@@ -67,6 +67,7 @@ import type {
   TransactionalProducer,
   TransactionalProducerOptions,
 } from './port.ts';
+import { PlatformaticProduceSender } from './platformatic-produce.ts';
 import { retrying as retryWhile } from './retry.ts';
 
 type FetchResponse = Awaited<ReturnType<Consumer['fetch']>>;
@@ -152,6 +153,11 @@ function toRecordMetadata(res: ProduceResult): RecordMetadata[] {
 }
 
 const compression = (c: SendOptions['compression']): 'gzip' | 'none' => (c === 'gzip' ? 'gzip' : 'none');
+
+/** Options of one send on our produce path (platformatic-produce.ts): retries as the library's own. */
+function produceOptions(base: BaseOptions, acks: -1 | 0 | 1, c: 'gzip' | 'none', timeoutMs?: number) {
+  return { acks, compression: c, timeoutMs: timeoutMs ?? 30_000, errorText, retries: typeof base.retries === 'number' ? base.retries : 10, retryDelayMs: typeof base.retryDelay === 'number' ? base.retryDelay : 300 };
+}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -316,6 +322,7 @@ interface QueuedSend {
  */
 class PlProducer implements KafkaProducer {
   private producer: Producer;
+  private sender: PlatformaticProduceSender;
   private readonly idempotent: boolean;
   private readonly queue: QueuedSend[] = [];
   private draining = false;
@@ -326,10 +333,17 @@ class PlProducer implements KafkaProducer {
   ) {
     this.idempotent = opts.idempotent ?? false;
     this.producer = this.create();
+    this.sender = new PlatformaticProduceSender(this.producer, this.idempotent, undefined);
   }
 
   private create(): Producer {
     return new Producer({ ...this.base, idempotent: this.idempotent, partitioner: compatibilityPartitioner, autocreateTopics: false });
+  }
+
+  /** Our produce path (pre-encoded record batches) where the broker speaks Produce ≥ v9, else the library's send. */
+  private async produce(records: readonly ProducerRecord[], acks: -1 | 0 | 1, c: 'gzip' | 'none', timeoutMs?: number): Promise<RecordMetadata[]> {
+    if (await this.sender.version()) return this.sender.send(records, produceOptions(this.base, acks, c, timeoutMs));
+    return toRecordMetadata(await this.producer.send({ messages: records.map(toMessage), ...(this.idempotent ? {} : { acks }), compression: c }));
   }
 
   async connect(): Promise<void> {
@@ -340,8 +354,7 @@ class PlProducer implements KafkaProducer {
     if (records.length === 0) return [];
     if (!this.idempotent) {
       try {
-        const res = await this.producer.send({ messages: records.map(toMessage), acks: options.acks ?? -1, compression: compression(options.compression) });
-        return toRecordMetadata(res);
+        return await this.produce(records, options.acks ?? -1, compression(options.compression), options.timeoutMs);
       } catch (err) {
         throw described(err);
       }
@@ -365,10 +378,9 @@ class PlProducer implements KafkaProducer {
           n++;
         }
         const calls = this.queue.splice(0, n);
-        const messages: Out[] = [];
-        for (const call of calls) for (const r of call.records) messages.push(toMessage(r));
+        const records = calls.length === 1 ? calls[0]!.records : calls.flatMap((call) => call.records);
         try {
-          const meta = toRecordMetadata(await this.producer.send({ messages, compression: c }));
+          const meta = await this.produce(records, -1, c);
           if (calls.length === 1) calls[0]!.resolve(meta);
           else {
             // sent together: the partitions of each call's topics, without a base offset of its own
@@ -383,6 +395,7 @@ class PlProducer implements KafkaProducer {
           // the library's sequences no longer match the broker's: start over under a new producer id
           const old = this.producer;
           this.producer = this.create();
+          this.sender = new PlatformaticProduceSender(this.producer, this.idempotent, undefined);
           void old.close().catch(() => undefined);
         }
       }
@@ -400,9 +413,10 @@ class PlProducer implements KafkaProducer {
 class PlTransactionalProducer implements TransactionalProducer {
   readonly transactionalId: string;
   private readonly producer: Producer;
+  private readonly sender: PlatformaticProduceSender;
 
   constructor(
-    base: BaseOptions,
+    private readonly base: BaseOptions,
     opts: TransactionalProducerOptions,
     private readonly coordinators: GroupCoordinators,
   ) {
@@ -416,6 +430,7 @@ class PlTransactionalProducer implements TransactionalProducer {
       autocreateTopics: false,
       timeout: opts.transactionTimeoutMs ?? 60_000,
     });
+    this.sender = new PlatformaticProduceSender(this.producer, true, opts.transactionalId);
   }
 
   async connect(): Promise<void> {
@@ -428,7 +443,9 @@ class PlTransactionalProducer implements TransactionalProducer {
       // InitProducerId must say "no current producer id" (-1/-1): the library sends 0/0 by default, which the broker
       // reads as "bump producer 0's epoch" and answers PRODUCER_FENCED once the transactional id has any history (a
       // second instance, e.g. the new owner of a partition, could never initialise it)
-      return new PlTransaction(await this.producer.beginTransaction({ producerId: -1n, producerEpoch: -1 }), this.coordinators);
+      const tx = await this.producer.beginTransaction({ producerId: -1n, producerEpoch: -1 });
+      const viaSender = (await this.sender.version()) !== undefined;
+      return new PlTransaction(tx, this.coordinators, viaSender ? { sender: this.sender, base: this.base } : undefined);
     } catch (err) {
       // the library keeps the transaction it failed to prepare (every later begin() would be refused): drop it
       await this.producer.transaction?.cancel().catch(() => undefined);
@@ -450,12 +467,15 @@ class PlTransaction implements KafkaTransaction {
   constructor(
     private readonly tx: Transaction,
     private readonly coordinators: GroupCoordinators,
+    /** our produce path (absent: the library's send) */
+    private readonly fast?: { sender: PlatformaticProduceSender; base: BaseOptions },
   ) {}
 
   async send(records: readonly ProducerRecord[], options: Omit<SendOptions, 'acks'> = {}): Promise<RecordMetadata[]> {
     if (records.length === 0) return [];
     this.touched = true;
     try {
+      if (this.fast) return await this.fast.sender.send(records, { ...produceOptions(this.fast.base, -1, compression(options.compression), options.timeoutMs), transaction: this.tx });
       return toRecordMetadata(await this.tx.send({ messages: records.map(toMessage), compression: compression(options.compression) }));
     } catch (err) {
       throw described(err);
