@@ -1080,6 +1080,10 @@ class PlConsumer implements KafkaConsumer {
 // record batches → messages (read_committed filtering)
 
 const CONTROL_ABORT = 0;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const EMPTY = Buffer.alloc(0);
+/** shared by every record without headers: frozen, so a consumer cannot add to another record's headers */
+const NO_HEADERS: KafkaHeadersOut = Object.freeze({}) as KafkaHeadersOut;
 
 /**
  * Messages of one partition's fetch at or after `from`, and the next offset to fetch. Under read_committed, records of
@@ -1108,17 +1112,24 @@ export function decodePartition(
       continue;
     }
     if (readCommitted && batch.attributes & IS_TRANSACTIONAL && abortedProducers.has(batch.producerId)) continue;
+    // offsets and timestamps as Numbers where exact (no BigInt per record); BigInt beyond 2^53
+    const exact = batch.firstOffset + BigInt(batch.lastOffsetDelta) <= MAX_SAFE && batch.maxTimestamp <= MAX_SAFE && batch.firstTimestamp >= -MAX_SAFE;
+    const base = Number(batch.firstOffset);
+    const baseTs = Number(batch.firstTimestamp);
+    const skipBefore = batch.firstOffset < from;
     for (const record of batch.records) {
-      const offset = batch.firstOffset + BigInt(record.offsetDelta);
-      if (offset < from) continue;
-      const headers: KafkaHeadersOut = {};
-      for (const [k, v] of record.headers) if (k) headers[k.toString()] = v ?? Buffer.alloc(0);
+      if (skipBefore && batch.firstOffset + BigInt(record.offsetDelta) < from) continue;
+      let headers: KafkaHeadersOut = NO_HEADERS;
+      if (record.headers.length > 0) {
+        headers = {};
+        for (const [k, v] of record.headers) if (k) headers[k.toString()] = v ?? EMPTY;
+      }
       messages.push({
-        offset: offset.toString(),
+        offset: exact ? String(base + record.offsetDelta) : (batch.firstOffset + BigInt(record.offsetDelta)).toString(),
         key: record.key ?? null,
         value: record.value ?? null,
         headers,
-        timestamp: (batch.firstTimestamp + record.timestampDelta).toString(),
+        timestamp: exact ? String(baseTs + Number(record.timestampDelta)) : (batch.firstTimestamp + record.timestampDelta).toString(),
       });
     }
   }

@@ -31,7 +31,7 @@ describe('record batch encoder', () => {
       [1, 123n, null, Buffer.alloc(300, 7).toString('hex')],
       [2, -1000n, 'ff00', null],
     ]);
-    expect(batch.records.map((r) => r.headers.map(([k, v]) => [k.toString(), v.toString('hex')]))).toEqual([
+    expect(batch.records.map((r) => r.headers.map(([k, v]) => [k!.toString(), v!.toString('hex')]))).toEqual([
       [['feed', Buffer.from('bench').toString('hex')], ['seq', '000102']],
       [],
       [['ключ', Buffer.from('значение').toString('hex')]],
