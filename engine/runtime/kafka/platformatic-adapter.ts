@@ -3,9 +3,13 @@
  * Everything platformatic-specific stays in this file.
  *
  * What it uses and what it adds (see port.ts for the contract):
- * - Producer: idempotent and transactional producers as they are. The partitioner is the Java-compatible murmur2
- *   (`compatibilityPartitioner`; the library's default differs from Java and kafkajs). A transaction that sent nothing
- *   is cancelled locally, not ended on the broker (EndTxn on an empty transaction is INVALID_TXN_STATE).
+ * - Producer: the library's idempotent and transactional producers (InitProducerId, AddPartitionsToTxn, EndTxn,
+ *   TxnOffsetCommit), but records go out through our own produce path (platformatic-produce.ts: record batches encoded
+ *   in one Buffer each by record-batch.ts, sequences kept there, Produce v9–v11 on the library's connections; the
+ *   library's send only when the broker offers no Produce ≥ v9). Keys are partitioned by the Java-compatible murmur2
+ *   (the library's default differs from Java and kafkajs); a record without key or partition goes to partition 0, as
+ *   before. A transaction that sent nothing is cancelled locally, not ended on the broker (EndTxn on an empty
+ *   transaction is INVALID_TXN_STATE).
  * - TxnOffsetCommit carries the consumer's generation and member id when sendOffsets() is given groupMetadata()
  *   (KIP-447): a member rebalanced out cannot commit its input offsets any more, whatever its transactional id.
  * - Consumer: the library's group membership (join/sync/heartbeat, eager rebalancing, roundrobin assignment), but our
@@ -156,7 +160,7 @@ const compression = (c: SendOptions['compression']): 'gzip' | 'none' => (c === '
 
 /** Options of one send on our produce path (platformatic-produce.ts): retries as the library's own. */
 function produceOptions(base: BaseOptions, acks: -1 | 0 | 1, c: 'gzip' | 'none', timeoutMs?: number) {
-  return { acks, compression: c, timeoutMs: timeoutMs ?? 30_000, errorText, retries: typeof base.retries === 'number' ? base.retries : 10, retryDelayMs: typeof base.retryDelay === 'number' ? base.retryDelay : 300 };
+  return { acks, compression: c, timeoutMs: timeoutMs ?? 30_000, errorText, isRetriable, retries: typeof base.retries === 'number' ? base.retries : 10, retryDelayMs: typeof base.retryDelay === 'number' ? base.retryDelay : 300 };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

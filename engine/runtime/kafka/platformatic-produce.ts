@@ -44,6 +44,8 @@ export interface ProduceSendOptions {
   transaction?: Transaction;
   /** (err) → the error's text incl. nested broker codes */
   errorText: (err: unknown) => string;
+  /** errors the library marks retriable (connection lost, coordinator loading…), besides RETRIABLE_PRODUCE */
+  isRetriable: (err: unknown) => boolean;
   retries: number;
   retryDelayMs: number;
 }
@@ -157,7 +159,7 @@ export class PlatformaticProduceSender {
         }),
       );
       if (failed.length === 0) return out;
-      const fatal = failed.find((f) => !RETRIABLE_PRODUCE.test(options.errorText(f.error)));
+      const fatal = failed.find((f) => !RETRIABLE_PRODUCE.test(options.errorText(f.error)) && !options.isRetriable(f.error));
       if (fatal || attempt >= options.retries) throw fatal?.error ?? failed[0]!.error;
       await sleep(options.retryDelayMs);
       metadata = await this.producer.metadata({ topics, forceUpdate: true });
