@@ -27,10 +27,15 @@ import {
   Consumer,
   FetchIsolationLevels,
   FindCoordinatorKeyTypes,
-  IS_CONTROL,
-  IS_TRANSACTIONAL,
   Producer,
+  ResponseError,
   compatibilityPartitioner,
+  compressionsAlgorithmsByBitmask,
+  fetchV13,
+  fetchV14,
+  fetchV15,
+  fetchV16,
+  fetchV17,
   kGetApi,
   kGetConnection,
 } from '@platformatic/kafka';
@@ -42,20 +47,17 @@ import type {
   GroupAssignment,
   MessageToProduce,
   ProduceResult,
-  RecordsBatch,
 } from '@platformatic/kafka';
 import { pino, type Logger } from 'pino';
 import type {
   BatchContext,
   BatchHandler,
-  ConsumedMessage,
   ConsumerGroupMetadata,
   ConsumerOptions,
   EnsureTopicsResult,
   KafkaAdmin,
   KafkaConnectionOptions,
   KafkaConsumer,
-  KafkaHeadersOut,
   KafkaPort,
   KafkaProducer,
   KafkaTransaction,
@@ -72,9 +74,23 @@ import type {
   TransactionalProducerOptions,
 } from './port.ts';
 import { PlatformaticProduceSender } from './platformatic-produce.ts';
+import { decodeRecordBatches } from './record-batch.ts';
 import { retrying as retryWhile } from './retry.ts';
 
-type FetchResponse = Awaited<ReturnType<Consumer['fetch']>>;
+/** a Fetch response (v13–v17) whose partitions carry their record batches as the raw bytes the broker sent */
+interface FetchResponse {
+  responses: Array<{
+    topicId: string;
+    partitions: Array<{
+      partitionIndex: number;
+      errorCode: number;
+      highWatermark: bigint;
+      abortedTransactions: Array<{ producerId: bigint; firstOffset: bigint }>;
+      records?: Buffer;
+    }>;
+  }>;
+}
+type ReaderLike = Parameters<typeof fetchV17.parseResponse>[3];
 type FetchRequestTopics = Parameters<Consumer['fetch']>[0]['topics'];
 /** the Fetch API as the library's kGetApi hands it out (sessionless: session id 0, epoch -1) */
 type FetchApi = (
@@ -967,7 +983,9 @@ class PlConsumer implements KafkaConsumer {
             continue;
           }
           const from = state.position!;
-          const { messages, next } = decodePartition(p.records ?? [], p.abortedTransactions ?? [], from, this.isolation === FetchIsolationLevels.READ_COMMITTED);
+          const { messages, next } = p.records
+            ? decodeRecordBatches(p.records, p.abortedTransactions, from, this.isolation === FetchIsolationLevels.READ_COMMITTED, DECODE)
+            : { messages: [], next: from };
           if (next === from && messages.length === 0) continue;
           out.push({ state, epoch: state.epoch, next, batch: { topic, partition: p.partitionIndex, highWatermark: p.highWatermark.toString(), messages } });
         }
@@ -980,16 +998,29 @@ class PlConsumer implements KafkaConsumer {
    * One Fetch request to one broker, on this member's own connections (a long-polling fetch must not hold up the
    * heartbeats). Not Consumer.fetch(): under read_committed, 1.35 post-filters the response and crashes the process
    * (TypeError in a socket callback) when an abort marker's producer is missing from the aborted list
-   * (platformatic/kafka#391); decodePartition() does that filtering instead.
+   * (platformatic/kafka#391); decodeRecordBatches() does that filtering instead.
    */
   private async fetchFrom(metadata: ClusterMetadata, node: number, topics: FetchRequestTopics): Promise<FetchResponse> {
     const broker = metadata.brokers.get(node);
     if (!broker) throw new Error(`kafka: broker ${node} unknown`);
     this.pool ??= new ConnectionPool(this.base.clientId, { ...this.base });
     const connection = await this.pool.get(broker);
-    const api = await new Promise<FetchApi>((res, rej) => this.consumer[kGetApi]('Fetch', (e, a) => (e ? rej(e) : res(a as unknown as FetchApi))));
+    const api = await new Promise<FetchApi & { version: number }>((res, rej) =>
+      this.consumer[kGetApi]('Fetch', (e, a) => (e ? rej(e) : res(a as unknown as FetchApi & { version: number }))),
+    );
+    const createRequest = FETCH_REQUESTS[api.version];
+    if (!createRequest) throw new Error(`kafka: the broker offers Fetch v${api.version}; v13–v17 are supported`);
+    // the library's request encoder, our response parser (records kept as bytes, decoded by decodeRecordBatches)
     return new Promise<FetchResponse>((res, rej) =>
-      api(connection, this.maxWaitTimeMs, this.minBytes, this.maxBytes, this.isolation, 0, -1, topics, [], '', (e, r) => (e ? rej(described(e)) : res(r!))),
+      connection.send(
+        1,
+        api.version,
+        () => createRequest(this.maxWaitTimeMs, this.minBytes, this.maxBytes, this.isolation, 0, -1, topics as never, [], ''),
+        parseFetchResponse as never,
+        true,
+        true,
+        (e: Error | null, r: unknown) => (e ? rej(described(e)) : res(r as FetchResponse)),
+      ),
     );
   }
 
@@ -1081,61 +1112,60 @@ class PlConsumer implements KafkaConsumer {
 }
 
 // ------------------------------------------------------------------------------------------------------------------
-// record batches → messages (read_committed filtering)
+// Fetch response with raw record bytes
 
-const CONTROL_ABORT = 0;
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const EMPTY = Buffer.alloc(0);
-/** shared by every record without headers: frozen, so a consumer cannot add to another record's headers */
-const NO_HEADERS: KafkaHeadersOut = Object.freeze({}) as KafkaHeadersOut;
+const FETCH_REQUESTS: Record<number, typeof fetchV17.createRequest> = {
+  13: fetchV13.createRequest as never,
+  14: fetchV14.createRequest as never,
+  15: fetchV15.createRequest as never,
+  16: fetchV16.createRequest as never,
+  17: fetchV17.createRequest,
+};
+
+const DECODE = {
+  decompress: (codec: number, data: Buffer): Buffer => {
+    const algorithm = compressionsAlgorithmsByBitmask[codec as keyof typeof compressionsAlgorithmsByBitmask];
+    if (!algorithm) throw new Error(`kafka: unsupported compression codec ${codec} in a fetched record batch`);
+    return algorithm.decompressSync(data) as Buffer;
+  },
+};
 
 /**
- * Messages of one partition's fetch at or after `from`, and the next offset to fetch. Under read_committed, records of
- * aborted transactions are dropped: an aborted transaction listed by the broker (producer id, first offset) covers
- * that producer's transactional batches from its first offset up to its abort marker (Java client algorithm).
+ * Fetch v13–v17 response (same layout; v16's node endpoints are a tagged field) as the library's parser reads it, but
+ * each partition's records stay the bytes the broker sent (a view, copied only when the response arrived in several
+ * socket chunks and the records span them): decodeRecordBatches() turns them into port messages in one pass, instead
+ * of the library's object per record and per header. Errors are thrown like the library's parser does.
  */
-export function decodePartition(
-  batches: readonly RecordsBatch[],
-  aborted: ReadonlyArray<{ producerId: bigint; firstOffset: bigint }>,
-  from: bigint,
-  readCommitted: boolean,
-): { messages: ConsumedMessage[]; next: bigint } {
-  const pending = readCommitted ? [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0)) : [];
-  const abortedProducers = new Set<bigint>();
-  const messages: ConsumedMessage[] = [];
-  let next = from;
-  for (const batch of batches) {
-    const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
-    if (last + 1n > next) next = last + 1n;
-    if (readCommitted) {
-      while (pending.length > 0 && pending[0]!.firstOffset <= last) abortedProducers.add(pending.shift()!.producerId);
-    }
-    if (batch.attributes & IS_CONTROL) {
-      const r = batch.records[0];
-      if (r?.key && r.key.length >= 4 && r.key.readInt16BE(2) === CONTROL_ABORT) abortedProducers.delete(batch.producerId);
-      continue;
-    }
-    if (readCommitted && batch.attributes & IS_TRANSACTIONAL && abortedProducers.has(batch.producerId)) continue;
-    // offsets and timestamps as Numbers where exact (no BigInt per record); BigInt beyond 2^53
-    const exact = batch.firstOffset + BigInt(batch.lastOffsetDelta) <= MAX_SAFE && batch.maxTimestamp <= MAX_SAFE && batch.firstTimestamp >= -MAX_SAFE;
-    const base = Number(batch.firstOffset);
-    const baseTs = Number(batch.firstTimestamp);
-    const skipBefore = batch.firstOffset < from;
-    for (const record of batch.records) {
-      if (skipBefore && batch.firstOffset + BigInt(record.offsetDelta) < from) continue;
-      let headers: KafkaHeadersOut = NO_HEADERS;
-      if (record.headers.length > 0) {
-        headers = {};
-        for (const [k, v] of record.headers) if (k) headers[k.toString()] = v ?? EMPTY;
-      }
-      messages.push({
-        offset: exact ? String(base + record.offsetDelta) : (batch.firstOffset + BigInt(record.offsetDelta)).toString(),
-        key: record.key ?? null,
-        value: record.value ?? null,
-        headers,
-        timestamp: exact ? String(baseTs + Number(record.timestampDelta)) : (batch.firstTimestamp + record.timestampDelta).toString(),
-      });
-    }
-  }
-  return { messages, next };
+export function parseFetchResponse(_correlationId: number, apiKey: number, apiVersion: number, reader: ReaderLike): FetchResponse {
+  const errors: Array<[string, [number, null]]> = [];
+  reader.readInt32(); // throttle time
+  const errorCode = reader.readInt16();
+  if (errorCode !== 0) errors.push(['', [errorCode, null]]);
+  reader.readInt32(); // session id
+  const response: FetchResponse = {
+    responses: reader.readArray((r, i) => ({
+      topicId: r.readUUID(),
+      partitions: r.readArray((r, j) => {
+        const partition: FetchResponse['responses'][number]['partitions'][number] = {
+          partitionIndex: r.readInt32(),
+          errorCode: r.readInt16(),
+          highWatermark: r.readInt64(),
+          abortedTransactions: [],
+        };
+        r.readInt64(); // last stable offset
+        r.readInt64(); // log start offset
+        partition.abortedTransactions = r.readArray((r) => ({ producerId: r.readInt64(), firstOffset: r.readInt64() })) ?? [];
+        r.readInt32(); // preferred read replica
+        if (partition.errorCode !== 0) errors.push([`/responses/${i}/partitions/${j}`, [partition.errorCode, null]]);
+        const size = r.readUnsignedVarInt() - 1; // COMPACT_RECORDS: length + 1
+        if (size > 0) {
+          partition.records = r.buffer.slice(r.position, r.position + size);
+          r.skip(size);
+        }
+        return partition;
+      }),
+    })),
+  };
+  if (errors.length) throw new ResponseError(apiKey, apiVersion, Object.fromEntries(errors), response as never);
+  return response;
 }

@@ -13,7 +13,7 @@
  * length + UTF-8, value: varint length or -1 + bytes). Varints are zigzag-encoded.
  */
 import { gzipSync } from 'node:zlib';
-import type { KafkaHeadersIn, ProducerRecord } from './port.ts';
+import type { ConsumedMessage, KafkaHeadersIn, KafkaHeadersOut, ProducerRecord } from './port.ts';
 
 /** bytes before the CRC-covered part: baseOffset, batchLength, partitionLeaderEpoch, magic, crc */
 const PRE_CRC = 8 + 4 + 4 + 1 + 4;
@@ -23,6 +23,7 @@ export const RECORD_BATCH_OVERHEAD = PRE_CRC + HEADER_AFTER_CRC;
 
 const ATTR_GZIP = 1;
 const ATTR_TRANSACTIONAL = 1 << 4;
+const IS_TRANSACTIONAL_ATTR = ATTR_TRANSACTIONAL;
 
 export interface RecordBatchOptions {
   producerId: bigint;
@@ -211,4 +212,146 @@ export function murmur2(data: Uint8Array): number {
 /** The Java client's default partition of a key: positive murmur2 modulo the partition count. */
 export function partitionOfKey(key: Uint8Array, partitions: number): number {
   return (murmur2(key) & 0x7fffffff) % partitions;
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// fetched record batches → port messages
+
+/** read position of the varint readers below (module-level: no object per read) */
+let at = 0;
+
+function readVarUint(buf: Buffer): number {
+  let v = 0;
+  let mul = 1;
+  for (;;) {
+    const b = buf[at++]!;
+    v += (b & 127) * mul;
+    if (b < 128) return v;
+    mul *= 128;
+  }
+}
+
+/** zigzag varint / varlong as a Number (exact below 2^53) */
+function readVarInt(buf: Buffer): number {
+  const z = readVarUint(buf);
+  return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+}
+
+function readBytes(buf: Buffer): Buffer | null {
+  const n = readVarInt(buf);
+  if (n < 0) return null;
+  const b = buf.subarray(at, at + n);
+  at += n;
+  return b;
+}
+
+const ATTR_COMPRESSION = 0b111;
+const ATTR_CONTROL = 1 << 5;
+const CONTROL_ABORT = 0;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const EMPTY = Buffer.alloc(0);
+/** shared by every record without headers: frozen, so a consumer cannot add to another record's headers */
+const NO_HEADERS: KafkaHeadersOut = Object.freeze({}) as KafkaHeadersOut;
+
+export interface DecodeOptions {
+  /** decompresses a compressed records section (attributes & 7 = codec: 1 gzip, 2 snappy, 3 lz4, 4 zstd) */
+  decompress: (codec: number, data: Buffer) => Buffer;
+}
+
+/**
+ * Messages of one partition's fetched bytes (record batches as the broker sent them) at or after `from`, and the next
+ * offset to fetch. Straight from the bytes into port messages: keys, values and header values are views of the
+ * response (no copy), offsets and timestamps Numbers where exact. A batch cut off at the end of the response (the
+ * broker fills up to the size limit) is left for the next fetch. Under read_committed, records of aborted transactions
+ * are dropped: an aborted transaction listed by the broker (producer id, first offset) covers that producer's
+ * transactional batches from its first offset up to its abort marker (Java client algorithm).
+ */
+export function decodeRecordBatches(
+  buf: Buffer,
+  aborted: ReadonlyArray<{ producerId: bigint; firstOffset: bigint }>,
+  from: bigint,
+  readCommitted: boolean,
+  options: DecodeOptions,
+): { messages: ConsumedMessage[]; next: bigint } {
+  const pending = readCommitted ? [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0)) : [];
+  const abortedProducers = new Set<bigint>();
+  const messages: ConsumedMessage[] = [];
+  let next = from;
+  let o = 0;
+  while (buf.length - o >= 12) {
+    const firstOffset = buf.readBigInt64BE(o);
+    const end = o + 12 + buf.readInt32BE(o + 8);
+    if (end > buf.length) break; // partial batch at the end of the response
+    const magic = buf[o + 16];
+    if (magic !== 2) throw new Error(`kafka: record batch magic ${magic} at offset ${firstOffset} is not supported (v2 only)`);
+    const attributes = buf.readInt16BE(o + 21);
+    const lastOffsetDelta = buf.readInt32BE(o + 23);
+    const firstTimestamp = buf.readBigInt64BE(o + 27);
+    const maxTimestamp = buf.readBigInt64BE(o + 35);
+    const producerId = buf.readBigInt64BE(o + 43);
+    const count = buf.readInt32BE(o + 57);
+    const batchStart = o;
+    o = end;
+    const last = firstOffset + BigInt(lastOffsetDelta);
+    if (last + 1n > next) next = last + 1n;
+    if (readCommitted) {
+      while (pending.length > 0 && pending[0]!.firstOffset <= last) abortedProducers.add(pending.shift()!.producerId);
+    }
+    const codec = attributes & ATTR_COMPRESSION;
+    let rec = buf;
+    at = batchStart + 61;
+    if (codec !== 0) {
+      rec = options.decompress(codec, buf.subarray(batchStart + 61, end));
+      at = 0;
+    }
+    if (attributes & ATTR_CONTROL) {
+      // one record whose key is version int16 + type int16 (0 abort, 1 commit)
+      if (count > 0) {
+        readVarInt(rec); // length
+        at++; // attributes
+        readVarInt(rec); // timestamp delta
+        readVarInt(rec); // offset delta
+        const key = readBytes(rec);
+        if (key && key.length >= 4 && key.readInt16BE(2) === CONTROL_ABORT) abortedProducers.delete(producerId);
+      }
+      continue;
+    }
+    if (readCommitted && attributes & IS_TRANSACTIONAL_ATTR && abortedProducers.has(producerId)) continue;
+    const exact = last <= MAX_SAFE && maxTimestamp <= MAX_SAFE && firstTimestamp >= -MAX_SAFE;
+    const base = Number(firstOffset);
+    const baseTs = Number(firstTimestamp);
+    const skipBefore = firstOffset < from;
+    for (let i = 0; i < count; i++) {
+      const length = readVarInt(rec);
+      const recordEnd = at + length;
+      at++; // attributes
+      const tsDelta = readVarInt(rec);
+      const offsetDelta = readVarInt(rec);
+      if (skipBefore && firstOffset + BigInt(offsetDelta) < from) {
+        at = recordEnd;
+        continue;
+      }
+      const key = readBytes(rec);
+      const value = readBytes(rec);
+      const headerCount = readVarInt(rec);
+      let headers = NO_HEADERS;
+      if (headerCount > 0) {
+        headers = {};
+        for (let h = 0; h < headerCount; h++) {
+          const k = readBytes(rec);
+          const v = readBytes(rec);
+          if (k) headers[k.toString()] = v ?? EMPTY;
+        }
+      }
+      at = recordEnd;
+      messages.push({
+        offset: exact ? String(base + offsetDelta) : (firstOffset + BigInt(offsetDelta)).toString(),
+        key,
+        value,
+        headers,
+        timestamp: exact ? String(baseTs + tsDelta) : (firstTimestamp + BigInt(tsDelta)).toString(),
+      });
+    }
+  }
+  return { messages, next };
 }
