@@ -119,6 +119,7 @@ export const spec: PriceModelSpec<typeof fields> = {
         billSteps(steps, 0, q, acc);
         return { cost: acc.cost, billed: acc.units, detail: `${q} → billed ${acc.units} (${text})` };
       },
+      detailOf: (q, billed) => `${q} → billed ${billed} (${text})`,
       describe: () => `per-unit ${text}`,
     };
   },

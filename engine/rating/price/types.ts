@@ -30,6 +30,8 @@ export interface PriceModel {
    * basis `period`; 0 otherwise).
    */
   price(q: number, prior: number): { cost: Cost; billed: number; detail: string };
+  /** the `detail` price(q) gives when it bills `billed` (per-unit: a text written only when a lineage is) */
+  detailOf?(q: number, billed: number): string;
   /** short human description for explain / docs */
   describe(): string;
 }
