@@ -79,16 +79,15 @@ interface RateText {
   rounding: string;
 }
 
-const RATE_TEXT = new WeakMap<CompiledRate, RateText>();
 let lastVia = '';
 let lastHead = '{"v":1,"via":""';
 
 function rateText(first: CompiledRate, prefix: string): RateText {
-  let t = RATE_TEXT.get(first);
+  let t = first.textMemo as RateText | undefined;
   if (t === undefined) {
     t = { prefix: '', matched: '', where: '', model: `,"model":${jsonString(first.model.model)},"detail":"`, fee: `","connectFee":${jsonString(first.connectFeeText)},"cost":"`,
       rounding: roundingText(first.rounding) };
-    RATE_TEXT.set(first, t);
+    first.textMemo = t;
   }
   if (t.prefix !== prefix || !t.where) {
     t.prefix = prefix;
