@@ -611,7 +611,7 @@ export class Rater implements RatingHost {
     if (part && this.steps) this.step(`session ${part.id} part ${part.seq}: ${prior ? `the call so far (${prior.quantity} + ${q} from ${new Date(prior.start).toISOString()}) is priced whole; this part is charged the difference to the ${formatMoney(BigInt(prior.amount))} already charged` : 'first part: priced as a call of its own'}`);
     ctx.u = pu;
     ctx.q = callQ; ctx.prefix = prefix; ctx.first = first; ctx.feeRate = first; ctx.rounding = first.rounding;
-    ctx.cost = ZERO; ctx.billed = 0; ctx.segments.length = 0; ctx.detail = ''; ctx.detailKind = 0; ctx.capped = undefined; ctx.session = undefined;
+    ctx.cost = ZERO; ctx.billed = 0; while (ctx.segments.length !== 0) ctx.segments.pop(); ctx.detail = ''; ctx.detailKind = 0; ctx.capped = undefined; ctx.session = undefined;
     for (const st of sp.usage) if (st.run(ctx)) break;
     if (ctx.error !== undefined) return false;
     for (const st of sp.adjust) { st.run(ctx); if (ctx.error !== undefined) return false; }

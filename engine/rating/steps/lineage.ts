@@ -103,6 +103,15 @@ function roundingText(r: Rounding): string {
 
 const NO_SEGMENTS: readonly Segment[] = [];
 
+/** the less common parts of a usage lineage (one object, absent for a plain charge) */
+interface LineageMore {
+  measure: string;
+  rounding: Rounding;
+  capped: string | undefined;
+  debits: readonly Lineage[] | undefined;
+  session: Lineage | undefined;
+}
+
 /**
  * The lineage of a usage charge as data; `text()` writes JSON.stringify(usageLineage(ctx, costText(cost))) of the
  * measure it was made from. Holds only values that are not changed after the charge is made (the segments and debits
@@ -116,7 +125,6 @@ export class UsageLineage implements LineageSource {
     readonly rate: CompiledRate,
     readonly prefix: string,
     readonly via: string,
-    readonly measure: string,
     readonly quantity: number,
     readonly billed: number,
     /** the one segment, or a copy of the list (none: an empty list) */
@@ -124,33 +132,36 @@ export class UsageLineage implements LineageSource {
     readonly detailKind: DetailKind,
     readonly detail: string,
     readonly cost: Cost,
-    readonly rounding: Rounding,
-    readonly capped: string | undefined,
-    readonly debits: readonly Lineage[] | undefined,
-    readonly session: Lineage | undefined,
+    /** measure, rounding other than the rate's, cap, pool debits, session part: absent when none is there */
+    readonly more: LineageMore | undefined,
   ) {}
 
   static of(ctx: MeasureContext): UsageLineage {
     const segs = ctx.segments;
-    return new UsageLineage(ctx.first, ctx.prefix, ctx.via, ctx.measure, ctx.q, ctx.billed, segs.length === 1 ? segs[0]! : segs.length ? segs.slice() : NO_SEGMENTS,
-      ctx.detailKind, ctx.detail, ctx.cost, ctx.rounding, ctx.capped, ctx.debits.length ? ctx.debits : undefined, ctx.session);
+    const plain = !ctx.measure && ctx.rounding === ctx.first.rounding && ctx.capped === undefined && ctx.debits.length === 0 && ctx.session === undefined;
+    return new UsageLineage(ctx.first, ctx.prefix, ctx.via, ctx.q, ctx.billed, segs.length === 1 ? segs[0]! : segs.length ? segs.slice() : NO_SEGMENTS,
+      ctx.detailKind, ctx.detail, ctx.cost,
+      plain ? undefined : { measure: ctx.measure, rounding: ctx.rounding, capped: ctx.capped, debits: ctx.debits.length ? ctx.debits : undefined, session: ctx.session });
   }
 
   text(): string {
     const first = this.rate;
     const rt = rateText(first, this.prefix);
     const segs = this.segs;
+    const more = this.more;
     if (this.via !== lastVia) {
       lastVia = this.via;
       lastHead = `{"v":1,"via":${jsonString(this.via)}`;
     }
-    let s = `${lastHead}${this.measure ? `,"measure":${jsonString(this.measure)}` : ''},"quantity":${jsonNumber(this.quantity)},"billed":${jsonNumber(this.billed)}${rt.where}`;
+    let s = `${lastHead}${more?.measure ? `,"measure":${jsonString(more.measure)}` : ''},"quantity":${jsonNumber(this.quantity)},"billed":${jsonNumber(this.billed)}${rt.where}`;
     if (!Array.isArray(segs)) { if ((segs as Segment).window !== '*any') s += `,"segments":${segmentsText(segs)}`; }
     else if (segs.length !== 1) s += `,"segments":${segmentsText(segs)}`;
-    s += `${rt.model}${jsonInner(usageDetail(this.detailKind, this.detail, segs, first))}${rt.fee}${jsonInner(costText(this.cost))}${this.rounding === first.rounding ? rt.rounding : roundingText(this.rounding)}`;
-    if (this.capped !== undefined) s += `,"capped":${jsonString(this.capped)}`;
-    if (this.debits) s += `,"debits":${JSON.stringify(this.debits)}`;
-    if (this.session !== undefined) s += `,"session":${JSON.stringify(this.session)}`;
+    s += `${rt.model}${jsonInner(usageDetail(this.detailKind, this.detail, segs, first))}${rt.fee}${jsonInner(costText(this.cost))}`;
+    if (!more) return `${s}${rt.rounding}${this.tail}}`;
+    s += more.rounding === first.rounding ? rt.rounding : roundingText(more.rounding);
+    if (more.capped !== undefined) s += `,"capped":${jsonString(more.capped)}`;
+    if (more.debits) s += `,"debits":${JSON.stringify(more.debits)}`;
+    if (more.session !== undefined) s += `,"session":${JSON.stringify(more.session)}`;
     return `${s}${this.tail}}`;
   }
 }

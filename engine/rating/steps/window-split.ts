@@ -28,8 +28,8 @@ export const windowSplit: RatingStep = {
     const acc = ACC;
     acc.cost = ZERO;
     acc.units = 0;
-    WINDOWS.length = 0;
-    for (let i = 0; i < cands.length; i++) WINDOWS.push(cands[i]!.window);
+    for (let i = 0; i < cands.length; i++) WINDOWS[i] = cands[i]!.window;
+    if (WINDOWS.length !== cands.length) WINDOWS.length = cands.length;
     let pos = 0;
     while (pos < q) {
       const t = t0 + pos;
