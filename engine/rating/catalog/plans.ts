@@ -103,6 +103,9 @@ export interface CompiledRate {
   matchedText: string;
   /** the lineage step's memo of this rate's constant text pieces (steps/lineage.ts; rating-time only, never serialised) */
   textMemo?: object;
+  /** the lineage step's memo: the prefix this rate last matched at ('' = none yet) and Charge.matched there */
+  memoPrefix: string;
+  memoMatched: string;
 }
 
 /** Rates of one plan for one (usage class, measure), with the destination trie. */
@@ -207,6 +210,8 @@ export function compilePlans(c: CompileContext, cond: CompiledConditions): Map<s
           allocate: r.allocate ? compileShares(r.allocate) : undefined,
           matchedText: cond.length ? cond.join(', ') : '*any',
           textMemo: undefined,
+          memoPrefix: '',
+          memoMatched: '',
         };
         const key = `${rate.usageClass}\u0000${rate.measure}`;
         let ix = index.get(key);

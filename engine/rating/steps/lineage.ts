@@ -65,10 +65,9 @@ function segmentsText(segs: Segment | readonly Segment[]): string {
   return `${s}]`;
 }
 
-/** the constant pieces of a rate's lineage text and matched condition (for the prefix it last matched at) */
+/** the constant pieces of a rate's lineage text (`where` for the prefix it was last written at) */
 interface RateText {
   prefix: string;
-  matched: string;
   /** `,"prefix":…,"window":…` */
   where: string;
   /** `,"model":…,"detail":"` (the detail's opening quote) */
@@ -85,16 +84,20 @@ let lastHead = '{"v":1,"via":""';
 function rateText(first: CompiledRate, prefix: string): RateText {
   let t = first.textMemo as RateText | undefined;
   if (t === undefined) {
-    t = { prefix: '', matched: '', where: '', model: `,"model":${jsonString(first.model.model)},"detail":"`, fee: `","connectFee":${jsonString(first.connectFeeText)},"cost":"`,
+    t = { prefix: '', where: '', model: `,"model":${jsonString(first.model.model)},"detail":"`, fee: `","connectFee":${jsonString(first.connectFeeText)},"cost":"`,
       rounding: roundingText(first.rounding) };
     first.textMemo = t;
   }
   if (t.prefix !== prefix || !t.where) {
     t.prefix = prefix;
-    t.matched = prefix !== '*any' ? `${first.matchedText} [prefix ${prefix}]` : first.matchedText;
     t.where = `,"prefix":${jsonString(prefix)},"window":${jsonString(first.windowId)}`;
   }
   return t;
+}
+
+function matchedAt(r: CompiledRate, prefix: string): string {
+  r.memoPrefix = prefix;
+  return (r.memoMatched = prefix !== '*any' ? `${r.matchedText} [prefix ${prefix}]` : r.matchedText);
 }
 
 function roundingText(r: Rounding): string {
@@ -173,7 +176,9 @@ export const lineage: RatingStep = {
   applies: () => true,
   run(ctx: MeasureContext): boolean {
     const { host, u, plan, first } = ctx;
-    const matched = rateText(first, ctx.prefix).matched;
+    // Charge.matched at this prefix: memoised on the rate itself (one object the record has read already)
+    const prefix = ctx.prefix;
+    const matched = first.memoPrefix === prefix ? first.memoMatched : matchedAt(first, prefix);
     ctx.charges.push(host.charge(u, ctx.seq++, plan.id, plan.product, first.id, matched, ctx.billed, ctx.amount, host.tracing() ? usageLineage(ctx, costText(ctx.cost)) : UsageLineage.of(ctx)));
     return true;
   },
