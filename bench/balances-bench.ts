@@ -6,7 +6,7 @@
  * order over one month; only `rate` is timed. Then `authorize` calls (all classes, the state after the run) are timed.
  *   npx tsx bench/balances-bench.ts [balances|none] [records=1000000] [batch=8192] [accounts=10000] [authorize-calls=200]
  */
-import type { Udr } from '../engine/core/types.ts';
+import { lineageText, type Udr } from '../engine/core/types.ts';
 import { authorize } from '../engine/rating/authorize.ts';
 import { loadCatalogText } from '../engine/rating/catalog.ts';
 import { Rater } from '../engine/rating/rater.ts';
@@ -80,7 +80,7 @@ function makeBatch(off: number, n: number): Udr[] {
 const rater = new Rater(cat);
 let exhausted = 0;
 const { charges, stateChanges, events, cpuUs, wall } = rateTimed(rater, N, BATCH, makeBatch, (r) => {
-  for (const ch of r.charges) if (ch.lineage.includes('"status":"exhausted"')) exhausted++;
+  for (const ch of r.charges) if (lineageText(ch).includes('"status":"exhausted"')) exhausted++;
 });
 // authorize: every usage class of an account (Zipf-picked: the busy ones have state), from the state after the run
 let authMs = 0;

@@ -5,7 +5,7 @@
  */
 import { loadCatalogText } from '../engine/rating/catalog.ts';
 import { Rater } from '../engine/rating/rater.ts';
-import type { Udr } from '../engine/core/types.ts';
+import { lineageText, type Udr } from '../engine/core/types.ts';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const BATCH = Number(process.argv[3] ?? 8192);
@@ -60,7 +60,7 @@ for (const b of batches) {
 const wall = Number(process.hrtime.bigint() - w0) / 1e9;
 const cpu = process.cpuUsage(cpu0);
 const cpuS = (cpu.user + cpu.system) / 1e6;
-for (const b of batches.slice(0, 1)) for (const c of rater.rate(b).charges) if (JSON.parse(c.lineage).segments?.length > 1) split++;
+for (const b of batches.slice(0, 1)) for (const c of rater.rate(b).charges) if (JSON.parse(lineageText(c)).segments?.length > 1) split++;
 const rss = process.resourceUsage().maxRSS / 1024;
 console.log(JSON.stringify({ records: N, batch: BATCH, rates: 2001, charges, rejects, wallSeconds: +wall.toFixed(2), recordsPerSecond: Math.round(N / wall),
   cpuSecondsPerMillion: +(cpuS / (N / 1e6)).toFixed(2), peakRssMiB: Math.round(rss), splitAcrossWindowsInFirstBatch: split, node: process.version }));

@@ -129,12 +129,30 @@ export interface Charge {
   source: SourceCoordinates;
   rulesVersion: string;
   catalogVersion: string;
-  /** JSON of the computation (steps, bucket debits) for `explain`. */
-  lineage: string;
+  /**
+   * JSON of the computation (steps, bucket debits) for `explain`: the text itself, or (usage charges of the rater) a
+   * compact source that writes the same text on demand. Read it with `lineageText(charge)`.
+   */
+  lineage: string | LineageSource;
   /** charging run that rated it (catalog `charging-runs`); absent = the implicit run `default` */
   run?: string;
   /** false = a cost of a non-billable run (not invoiced); absent = billable */
   billable?: boolean;
+}
+
+/**
+ * A charge's lineage kept as data (numbers and references to its rate's constant pieces) instead of its JSON text:
+ * the rater makes no text per charge; a consumer that stores, prints or explains the charge asks for the text.
+ */
+export interface LineageSource {
+  /** the lineage JSON text (the same text each call) */
+  text(): string;
+}
+
+/** the lineage JSON text of a charge (written on demand when the charge carries a LineageSource) */
+export function lineageText(c: { lineage: string | LineageSource }): string {
+  const l = c.lineage;
+  return typeof l === 'string' ? l : l.text();
 }
 
 export interface RatingResult {

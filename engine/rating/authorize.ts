@@ -11,7 +11,7 @@
  * (default 3 h of time, 10 GB of data, 1,000,000 of other units).
  */
 import { formatMoney } from '../core/money.ts';
-import type { Charge, Udr } from '../core/types.ts';
+import { type Charge, lineageText, type Udr } from '../core/types.ts';
 import type { CompiledCatalog, CompiledRate } from './catalog.ts';
 import { payersOf, readBalance } from './balances.ts';
 import { Rater } from './rater.ts';
@@ -159,7 +159,8 @@ function undo(st: RatingState, base: RatingState, changes: readonly StateChange[
 
 /** false when the charge's balance debit left part of it uncovered; undefined when no balance paid for it */
 function covered(c: Charge): boolean | undefined {
-  if (!c.lineage.includes('"balance"')) return undefined;
-  const b = (JSON.parse(c.lineage) as { balance?: { status?: string } }).balance;
+  const text = lineageText(c);
+  if (!text.includes('"balance"')) return undefined;
+  const b = (JSON.parse(text) as { balance?: { status?: string } }).balance;
   return b ? b.status !== 'exhausted' : undefined;
 }

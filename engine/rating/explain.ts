@@ -3,12 +3,12 @@
  * the computation steps of that record's charges. Reading a pipeline's input is the `explain` command's part.
  */
 import { formatMoney } from '../core/money.ts';
-import type { Charge, Reject, Udr } from '../core/types.ts';
+import { type Charge, lineageText, type Reject, type Udr } from '../core/types.ts';
 import type { CompiledCatalog } from './catalog.ts';
 import { Rater } from './rater.ts';
 
 export function describeCharge(c: Charge): string[] {
-  const l = JSON.parse(c.lineage) as Record<string, unknown>;
+  const l = JSON.parse(lineageText(c)) as Record<string, unknown>;
   const out = [
     `charge ${c.id} (${c.kind}${c.run ? `, run ${c.run}${c.billable === false ? ', not billable' : ''}` : ''}) ${formatMoney(c.amount)} ${c.currency}`,
     `  udr ${c.udrId} from ${c.source}; account ${c.account}${c.service ? `, service ${c.service}` : ''}; plan ${c.plan || '-'}, rate ${c.rateId}`,

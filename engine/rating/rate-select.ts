@@ -28,12 +28,14 @@ export class RateSelector {
     const n = ix.trie.size ? ix.trie.matches(u.destination, SCRATCH) : 0;
     for (let level = 0; level <= n; level++) {
       const items = level < n ? SCRATCH[level]!.items : ix.defaults;
-      out.length = 0;
+      // written by index, the length cut only when it changes (setting an array's length is a runtime call)
+      let k = 0;
       for (let i = 0; i < items.length; i++) {
         const r = ix.rates[items[i]!]!;
-        if (this.staticOk(r, u, measure, svcState)) out.push(r);
+        if (this.staticOk(r, u, measure, svcState)) out[k++] = r;
       }
-      if (!out.length) continue;
+      if (out.length !== k) out.length = k;
+      if (k === 0) continue;
       if (t === 0) return level < n ? SCRATCH[level]!.prefix : '*any';
       const r = this.chooseAt(out, t);
       if (r !== undefined) {
@@ -41,7 +43,7 @@ export class RateSelector {
         return level < n ? SCRATCH[level]!.prefix : '*any';
       }
     }
-    out.length = 0;
+    if (out.length !== 0) out.length = 0;
     return null;
   }
 

@@ -19,7 +19,7 @@
  * applied, its plans (if it lists any) instead of step 2; only the primary run (the first) moves rating state.
  */
 import { hash } from 'node:crypto';
-import type { Charge, RatingResult, Reject, Udr } from '../core/types.ts';
+import type { Charge, LineageSource, RatingResult, Reject, Udr } from '../core/types.ts';
 import { formatMoney } from '../core/money.ts';
 import { type ChargingRun, type CompiledCatalog, type CompiledPlan, type CoreState, DEFAULT_RUN, NEW_STATE, type RateIndex } from './catalog.ts';
 import { type Frequency, monthsBetween, type Period, periodOf } from './durations.ts';
@@ -27,6 +27,7 @@ import { CgratesSplitter } from './cgrates-split.ts';
 import { RateSelector } from './rate-select.ts';
 import { add, ZERO } from './rational.ts';
 import { SESSION_ATTR, type SessionPart, sessionPart } from './sessions.ts';
+import { UsageLineage } from './steps/lineage.ts';
 import { compileStepPlan, type StepPlan } from './steps/registry.ts';
 import { type Lineage, MeasureContext, type RatingEvent, type RatingHost, type ServiceView } from './steps/types.ts';
 import { collectChanges, emptyState, type FirstUseCounter, type RatingState, restoreState, type ServiceStateEntry, type SessionState, type StateChange, stateKey } from './state.ts';
@@ -610,7 +611,7 @@ export class Rater implements RatingHost {
     if (part && this.steps) this.step(`session ${part.id} part ${part.seq}: ${prior ? `the call so far (${prior.quantity} + ${q} from ${new Date(prior.start).toISOString()}) is priced whole; this part is charged the difference to the ${formatMoney(BigInt(prior.amount))} already charged` : 'first part: priced as a call of its own'}`);
     ctx.u = pu;
     ctx.q = callQ; ctx.prefix = prefix; ctx.first = first; ctx.feeRate = first; ctx.rounding = first.rounding;
-    ctx.cost = ZERO; ctx.billed = 0; ctx.segments.length = 0; ctx.detail = ''; ctx.capped = undefined; ctx.session = undefined;
+    ctx.cost = ZERO; ctx.billed = 0; while (ctx.segments.length !== 0) ctx.segments.pop(); ctx.detail = ''; ctx.detailKind = 0; ctx.capped = undefined; ctx.session = undefined;
     for (const st of sp.usage) if (st.run(ctx)) break;
     if (ctx.error !== undefined) return false;
     for (const st of sp.adjust) { st.run(ctx); if (ctx.error !== undefined) return false; }
@@ -645,13 +646,14 @@ export class Rater implements RatingHost {
     return p;
   }
 
-  /** a usage charge; the lineage object is serialised here (with the trace steps when explaining) */
-  charge(u: Udr, seq: number, plan: string, product: string, rateId: string, matched: string, quantity: number, amount: bigint, lineage: Lineage | string): Charge {
-    if (this.steps && typeof lineage !== 'string') lineage.steps = this.stepMark > this.stepHead ? [...this.steps.slice(0, this.stepHead), ...this.steps.slice(this.stepMark)] : [...this.steps];
+  /** a usage charge; a lineage object is serialised here (with the trace steps when explaining), a text or source kept */
+  charge(u: Udr, seq: number, plan: string, product: string, rateId: string, matched: string, quantity: number, amount: bigint, lineage: Lineage | string | LineageSource): Charge {
+    const kept = typeof lineage === 'string' || lineage instanceof UsageLineage;
+    if (this.steps && !kept) (lineage as Lineage).steps = this.stepMark > this.stepHead ? [...this.steps.slice(0, this.stepHead), ...this.steps.slice(this.stepMark)] : [...this.steps];
     return {
       id: chargeId(u.id, this.usageKind, seq), udrId: u.id, account: u.account, ratingKey: u.ratingKey, service: u.service, usageClass: u.usageClass,
       kind: 'usage', product, plan, rateId, matched, quantity, unit: u.unit, amount, currency: this.catalog.currency, eventTime: u.startTime,
-      source: u.source, rulesVersion: u.rulesVersion, catalogVersion: this.catalog.version, lineage: typeof lineage === 'string' ? lineage : JSON.stringify(lineage),
+      source: u.source, rulesVersion: u.rulesVersion, catalogVersion: this.catalog.version, lineage: kept ? lineage : JSON.stringify(lineage),
     };
   }
 

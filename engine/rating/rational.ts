@@ -45,10 +45,66 @@ const ROUND_STEP: readonly bigint[] = Array.from({ length: SCALE + 1 }, (_, d) =
 const TEXT_F = 10n ** 6n;
 const TEXT_WHOLE = 10n ** BigInt(SCALE + 6);
 
-/** Round to `decimals` places with `mode`, returning a scaled bigint (10^10). The single rounding point. */
+/** 10^(SCALE - decimals) as numbers */
+const ROUND_STEP_NUM: readonly number[] = ROUND_STEP.map(Number);
+const MAX_SAFE = 2 ** 52;
+const MAX_SAFE_B = 2n ** 52n;
+
+/**
+ * Round to `decimals` places with `mode`, returning a scaled bigint (10^10). The single rounding point. While n, d and
+ * d × 10^(10 - decimals) are below 2^52 the division is done on numbers (every product and remainder an exact integer
+ * below 2^53, the float quotient corrected by its remainder) and one bigint made of the result; else on bigints.
+ */
 export function roundCost(a: Cost, decimals: number, mode: RoundingMode): bigint {
-  const step = ROUND_STEP[decimals < SCALE ? decimals : SCALE]!;
+  const di = decimals < SCALE ? decimals : SCALE;
+  if (a.n < MAX_SAFE_B && a.n > -MAX_SAFE_B && a.d < MAX_SAFE_B) {
+    const step = ROUND_STEP_NUM[di]!;
+    const d = Number(a.d) * step;
+    if (d < MAX_SAFE) return BigInt(divRoundNum(Number(a.n), d, mode) * step);
+  }
+  return roundCostBig(a, di, mode);
+}
+
+function roundCostBig(a: Cost, di: number, mode: RoundingMode): bigint {
+  const step = ROUND_STEP[di]!;
   return divRound(a.n, a.d === 1n ? step : a.d * step, mode) * step;
+}
+
+/** roundCost through bigint only (the reference the number path is tested against) */
+export function roundCostReference(a: Cost, decimals: number, mode: RoundingMode): bigint {
+  return roundCostBig(a, decimals < SCALE ? decimals : SCALE, mode);
+}
+
+/** divRound (core/money.ts) on integers |n| < 2^52, 0 < d < 2^52: the quotient truncated toward zero, then rounded by mode */
+function divRoundNum(n: number, d: number, mode: RoundingMode): number {
+  let q = Math.trunc(n / d);
+  let r = n - q * d;
+  if (n >= 0) {
+    while (r < 0) { q--; r += d; }
+    while (r >= d) { q++; r -= d; }
+  } else {
+    while (r > 0) { q++; r -= d; }
+    while (r <= -d) { q--; r += d; }
+  }
+  if (r === 0) return q;
+  const neg = n < 0;
+  const absR2 = (r < 0 ? -r : r) * 2;
+  switch (mode) {
+    case 'down':
+      return q;
+    case 'up':
+      return neg ? q - 1 : q + 1;
+    case 'half-up':
+      return absR2 >= d ? (neg ? q - 1 : q + 1) : q;
+    case 'half-down':
+      return absR2 > d ? (neg ? q - 1 : q + 1) : q;
+    case 'half-even': {
+      if (absR2 > d) return neg ? q - 1 : q + 1;
+      if (absR2 < d) return q;
+      return Math.abs(q) % 2 === 1 ? (neg ? q - 1 : q + 1) : q;
+    }
+  }
+  return q;
 }
 
 const MAX_N = 2n ** 52n;

@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadYaml } from '../config/yaml-loader.ts';
 import { formatMoney } from '../core/money.ts';
-import type { Charge, Reject } from '../core/types.ts';
+import { type Charge, lineageText, type Reject } from '../core/types.ts';
 import { authorize } from './authorize.ts';
 import { type ChargingRun, loadCatalogFile } from './catalog.ts';
 import { closeContractMonth, whatIfTerminate } from './contracts.ts';
@@ -38,7 +38,7 @@ export const scenarioSchema = z.object({
 }).strict();
 
 function compactCharge(c: Charge) {
-  const l = JSON.parse(c.lineage) as Record<string, unknown>;
+  const l = JSON.parse(lineageText(c)) as Record<string, unknown>;
   return { id: c.id, run: c.run, kind: c.kind, udr: c.udrId, account: c.account, service: c.service || undefined, plan: c.plan || undefined, rate: c.rateId,
     matched: c.matched, quantity: c.quantity, unit: c.unit, amount: formatMoney(c.amount), debits: l.debits, balance: l.balance, steps: l.steps };
 }

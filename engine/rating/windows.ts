@@ -31,10 +31,16 @@ function tod(text: string): number {
   return ((h! * 60 + m!) * 60 + (s ?? 0)) * 1000;
 }
 
-/** Zone offset (ms) with a per-hour cache. */
+/** slots of ZoneClock's direct-mapped hour cache (a power of two) */
+const HOUR_SLOTS = 4096;
+
+/** Zone offset (ms) with a per-hour cache: a direct-mapped table of recent hours in front of a Map of every hour seen. */
 export class ZoneClock {
   private readonly zone?: IANAZone;
   private readonly cache = new Map<number, number>();
+  /** hour (epoch hours) held in each slot (NaN: none), and its offset */
+  private readonly slotHour = new Float64Array(HOUR_SLOTS).fill(NaN);
+  private readonly slotOffset = new Float64Array(HOUR_SLOTS);
   constructor(readonly name: string) {
     if (name !== 'UTC' && name !== 'Etc/UTC') {
       const z = IANAZone.create(name);
@@ -45,12 +51,16 @@ export class ZoneClock {
   offset(t: number): number {
     if (!this.zone) return 0;
     const h = Math.floor(t / 3_600_000);
+    const slot = h & (HOUR_SLOTS - 1);
+    if (this.slotHour[slot] === h) return this.slotOffset[slot]!;
     let o = this.cache.get(h);
     if (o === undefined) {
       o = this.zone.offset(t) * 60_000;
       if (this.cache.size > 100_000) this.cache.clear();
       this.cache.set(h, o);
     }
+    this.slotHour[slot] = h;
+    this.slotOffset[slot] = o;
     return o;
   }
   /** epoch of a local wall-clock instant (ms since 1970 in local time) */

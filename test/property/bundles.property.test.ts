@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Udr } from '../../engine/core/types.ts';
+import { lineageText, type Udr } from '../../engine/core/types.ts';
 import { parseMoney } from '../../engine/core/money.ts';
 import { loadCatalogText } from '../../engine/rating/catalog.ts';
 import { Rater } from '../../engine/rating/rater.ts';
@@ -43,7 +43,7 @@ describe('bundles with their own rating (properties)', () => {
         const pool = res.charges.filter((x) => x.rateId === 'pool:nat');
         const rated = res.charges.filter((x) => x.rateId === 'r');
         const debit = pool.reduce((n, x) => n + x.quantity, 0);
-        const covered = pool.reduce((n, x) => n + (JSON.parse(x.lineage).debits[0].covered as number), 0);
+        const covered = pool.reduce((n, x) => n + (JSON.parse(lineageText(x)).debits[0].covered as number), 0);
         if (!c.nat) expect(debit).toBe(0);
         expect(debit % (incS * S)).toBe(0);
         expect(covered).toBeLessThanOrEqual(debit);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { divRound, parseMoney } from '../../engine/core/money.ts';
-import type { Udr } from '../../engine/core/types.ts';
+import { lineageText, type Udr } from '../../engine/core/types.ts';
 import { loadCatalogText } from '../../engine/rating/catalog.ts';
 import { authorize } from '../../engine/rating/authorize.ts';
 import { readBalance } from '../../engine/rating/balances.ts';
@@ -95,7 +95,7 @@ accounts:
       const res = r.rate(xs.map((x, i) => base({ id: `s${i}`, usageClass: 'sms', unit: 'event', service: x.s, account: svc[x.s], quantity: x.q, startTime: Date.UTC(2025, x.m, x.d) })));
       const inPool = new Map<string, number>();
       for (const c of res.charges) {
-        const l = JSON.parse(c.lineage);
+        const l = JSON.parse(lineageText(c));
         if (c.rateId === 'pool:pool') inPool.set(l.debits[0].pool, (inPool.get(l.debits[0].pool) ?? 0) + c.quantity);
       }
       for (const [k, p] of Object.entries(r.state.pools)) {
@@ -154,7 +154,7 @@ accounts:
         expect(parts).toEqual(whole.charges);
         expect(whole.rejects).toEqual([]);
         for (const c of whole.charges) {
-          const l = JSON.parse(c.lineage) as { segments?: { from: number; to: number; billed: number; cost?: string }[]; connectFee: string; rounding: string };
+          const l = JSON.parse(lineageText(c)) as { segments?: { from: number; to: number; billed: number; cost?: string }[]; connectFee: string; rounding: string };
           const segs = l.segments ?? [];
           if (c.quantity === 0) continue;
           // the parts tile the billed usage from 0 without gap or overlap
@@ -238,7 +238,7 @@ describe('money balance properties', () => {
         const res = rater.rate([u]);
         for (const c of res.charges) {
           charged += c.amount;
-          const b = JSON.parse(c.lineage).balance as { debits: { debit: string }[]; uncovered?: string } | undefined;
+          const b = JSON.parse(lineageText(c)).balance as { debits: { debit: string }[]; uncovered?: string } | undefined;
           if (c.amount !== 0n) expect(b).toBeDefined();
           for (const d of b?.debits ?? []) debited += parseMoney(d.debit);
           if (b?.uncovered) uncovered += parseMoney(b.uncovered);
@@ -271,7 +271,7 @@ describe('money balance properties', () => {
           const r = new Rater(cat, snap);
           const res = r.rate([base({ id: `auth-${c.usageClass}-${q}`, account: who, ratingKey: who, service: `s${who}`, usageClass: c.usageClass, unit: c.unit, destination: dest, quantity: q, startTime: start })]);
           expect(res.rejects).toEqual([]);
-          return { r, res, uncovered: res.charges.some((ch) => JSON.parse(ch.lineage).balance?.status === 'exhausted') };
+          return { r, res, uncovered: res.charges.some((ch) => JSON.parse(lineageText(ch)).balance?.status === 'exhausted') };
         };
         const at = probe(c.maxUsage);
         expect(at.uncovered).toBe(false);

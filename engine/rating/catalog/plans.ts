@@ -101,6 +101,11 @@ export interface CompiledRate {
   allocate?: { account: string; num: bigint; den: bigint; text: string }[];
   /** a human summary of the conditions, used as Charge.matched */
   matchedText: string;
+  /** the lineage step's memo of this rate's constant text pieces (steps/lineage.ts; rating-time only, never serialised) */
+  textMemo?: object;
+  /** the lineage step's memo: the prefix this rate last matched at ('' = none yet) and Charge.matched there */
+  memoPrefix: string;
+  memoMatched: string;
 }
 
 /** Rates of one plan for one (usage class, measure), with the destination trie. */
@@ -204,6 +209,9 @@ export function compilePlans(c: CompileContext, cond: CompiledConditions): Map<s
           model,
           allocate: r.allocate ? compileShares(r.allocate) : undefined,
           matchedText: cond.length ? cond.join(', ') : '*any',
+          textMemo: undefined,
+          memoPrefix: '',
+          memoMatched: '',
         };
         const key = `${rate.usageClass}\u0000${rate.measure}`;
         let ix = index.get(key);

@@ -49,6 +49,7 @@ export function compileSteps(cfg: Cfg, unit: string): Step[] {
   for (const s of steps) {
     const n = Number(s.price);
     if (Number.isSafeInteger(n)) s.priceNum = n;
+    s.perBig = BigInt(s.per);
     if (!(s.inc > 0)) throw new Error('increments must be positive');
     if (!(s.per > 0)) throw new Error('per must be positive');
   }
@@ -65,6 +66,7 @@ export function billSteps(steps: readonly Step[], pos: number, end: number, acc:
   if (pos >= end) return pos;
   let num = 0;
   let per = 0;
+  let perBig = 1n;
   for (let i = 0; i < steps.length; i++) {
     const s = steps[i]!;
     const stepEnd = i + 1 < steps.length ? steps[i + 1]!.from : Infinity;
@@ -77,12 +79,13 @@ export function billSteps(steps: readonly Step[], pos: number, end: number, acc:
     if ((per === 0 || per === s.per) && Number.isSafeInteger(term) && Number.isSafeInteger(num + term)) {
       num += term;
       per = s.per;
+      perBig = s.perBig ?? BigInt(s.per);
     } else acc.cost = add(acc.cost, { n: s.price * BigInt(billed), d: BigInt(s.per) });
     acc.units += billed;
     pos += billed;
     if (pos >= end) break;
   }
-  if (per !== 0) acc.cost = add(acc.cost, { n: BigInt(num), d: BigInt(per) });
+  if (per !== 0) acc.cost = add(acc.cost, { n: BigInt(num), d: perBig });
   return pos;
 }
 
@@ -119,6 +122,7 @@ export const spec: PriceModelSpec<typeof fields> = {
         billSteps(steps, 0, q, acc);
         return { cost: acc.cost, billed: acc.units, detail: `${q} → billed ${acc.units} (${text})` };
       },
+      detailOf: (q, billed) => `${q} → billed ${billed} (${text})`,
       describe: () => `per-unit ${text}`,
     };
   },

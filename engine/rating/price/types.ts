@@ -14,6 +14,8 @@ export interface Step {
   per: number;
   /** price as a number when it is a safe integer (set when compiled; the fast path of billSteps) */
   priceNum?: number;
+  /** per as a bigint (set when compiled) */
+  perBig?: bigint;
 }
 
 export type TierBasis = 'record' | 'period';
@@ -30,6 +32,8 @@ export interface PriceModel {
    * basis `period`; 0 otherwise).
    */
   price(q: number, prior: number): { cost: Cost; billed: number; detail: string };
+  /** the `detail` price(q) gives when it bills `billed` (per-unit: a text written only when a lineage is) */
+  detailOf?(q: number, billed: number): string;
   /** short human description for explain / docs */
   describe(): string;
 }

@@ -4,6 +4,7 @@
  */
 import { formatMoney } from '../../core/money.ts';
 import { costText, roundCost } from '../rational.ts';
+import { ctxDetail } from './lineage.ts';
 import type { MeasureContext, RatingStep } from './types.ts';
 
 export const allocation: RatingStep = {
@@ -23,7 +24,7 @@ export const allocation: RatingStep = {
       left -= part;
       if (host.tracing()) host.step(`allocate ${a.text} of ${formatMoney(amount, rounding.decimals)} to ${a.account} = ${formatMoney(part, rounding.decimals)}${ai === al.length - 1 ? ' (remainder)' : ''}`);
       const ch = host.charge(u, ctx.seq++, plan.id, plan.product, ctx.first.id, `${matched} [share ${a.text} of ${u.account}]`, ctx.billed, part,
-        { v: 1, via: ctx.via, quantity: ctx.q, billed: ctx.billed, model: ctx.first.model.model, detail: ctx.detail, cost: costText(ctx.cost), total: formatMoney(amount), share: a.text, allocatedFrom: u.account });
+        { v: 1, via: ctx.via, quantity: ctx.q, billed: ctx.billed, model: ctx.first.model.model, detail: ctxDetail(ctx), cost: costText(ctx.cost), total: formatMoney(amount), share: a.text, allocatedFrom: u.account });
       ch.account = a.account;
       ctx.charges.push(ch);
     }

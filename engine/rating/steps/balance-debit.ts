@@ -5,7 +5,9 @@
  * the debits, the uncovered part). Only the primary charging run moves balances (the Rater runs this phase there).
  */
 import { formatMoney } from '../../core/money.ts';
+import { lineageText } from '../../core/types.ts';
 import { debitAccount, debitLineage } from '../balances.ts';
+import { UsageLineage } from './lineage.ts';
 import type { Lineage, MeasureContext, RatingStep } from './types.ts';
 
 export const balanceDebit: RatingStep = {
@@ -23,13 +25,14 @@ export const balanceDebit: RatingStep = {
       if (!d) continue;
       const l = debitLineage(d);
       if (!host.tracing()) {
-        // the lineage object's JSON text gets one more field (no parse and re-serialisation per charge)
-        c.lineage = `${c.lineage.slice(0, -1)},"balance":${JSON.stringify(l)}}`;
+        // the lineage gets one more field (no parse and re-serialisation per charge)
+        if (c.lineage instanceof UsageLineage) c.lineage.tail += `,"balance":${JSON.stringify(l)}`;
+        else c.lineage = `${lineageText(c).slice(0, -1)},"balance":${JSON.stringify(l)}}`;
         continue;
       }
       const text = `balance debit ${formatMoney(c.amount)} for ${c.account}: ${d.debits.map((x) => `${x.balance} ${x.before} → ${x.after}`).join(', ') || 'no balance can pay'}${d.uncovered > 0n ? `; ${formatMoney(d.uncovered)} not covered (balance exhausted)` : ''}`;
       host.step(text);
-      const lin = JSON.parse(c.lineage) as Lineage;
+      const lin = JSON.parse(lineageText(c)) as Lineage;
       lin.balance = l;
       if (Array.isArray(lin.steps)) (lin.steps as string[]).push(text);
       c.lineage = JSON.stringify(lin);

@@ -2,8 +2,12 @@
  * Increments: a per-unit rate (price per `per`, charging increments or CGRateS-style steps) prices the whole
  * quantity at the rate in force at the start. Zero usage of a per-unit rate is no charge.
  */
-import { costText } from '../rational.ts';
+import { billSteps } from '../price/per-unit.ts';
+import { costText, ZERO } from '../rational.ts';
+import { DETAIL_MODEL } from './lineage.ts';
 import type { MeasureContext, RatingStep } from './types.ts';
+
+const ACC = { cost: ZERO, units: 0 };
 
 export const increments: RatingStep = {
   id: 'increments',
@@ -15,6 +19,20 @@ export const increments: RatingStep = {
     if (!first.model.steps || first.model.basis !== 'record') return false;
     if (q === 0) {
       ctx.detail = 'zero usage: no charge';
+      return true;
+    }
+    if (first.model.detailOf) {
+      // per-unit: billed here, its detail text written from the segment when the lineage is
+      const acc = ACC;
+      acc.cost = ZERO;
+      acc.units = 0;
+      billSteps(first.model.steps, 0, q, acc);
+      ctx.cost = acc.cost;
+      ctx.billed = acc.units;
+      ctx.detail = '';
+      ctx.detailKind = DETAIL_MODEL;
+      ctx.segments.push({ rate: first.id, window: first.windowId, from: 0, to: q, billed: acc.units });
+      if (host.tracing()) host.step(`  ${first.model.detailOf(q, acc.units)} = ${costText(acc.cost)}`);
       return true;
     }
     const r = first.model.price(q, 0);

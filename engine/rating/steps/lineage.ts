@@ -2,38 +2,72 @@
  * Lineage: the usage charge of a priced measure with its computation — billed quantity, model, prefix, window and
  * split segments, connect fee, exact cost, rounding, caps and pool debits. (The charge's own columns already carry
  * UDR id, source, plan, rate, matched condition, amount and versions.) Fields that are undefined are left out.
- * Without a trace the JSON text is written directly (usageLineageText: the same text as JSON.stringify of
- * usageLineage, several times cheaper, flattened so a charge keeps one string); with a trace the object gets the steps.
+ *
+ * Without a trace the charge carries a UsageLineage: the numbers of the computation and references to what already
+ * exists (the rate with its constant text pieces, the segments, the exact cost, the debits) — no text per charge.
+ * Its JSON text is written when a consumer asks for it (`lineageText(charge)`: the ledger row, the rated topic, the
+ * stdout sink, explain), byte for byte the text JSON.stringify(usageLineage(…)) gives (a test compares them). With a
+ * trace the lineage object gets the steps and is serialised when the charge is made.
  */
-import { flat, jsonInner, jsonNumber, jsonString } from '../json-text.ts';
-import { costText } from '../rational.ts';
+import type { LineageSource } from '../../core/types.ts';
+import { jsonInner, jsonNumber, jsonString } from '../json-text.ts';
+import { type Cost, costText } from '../rational.ts';
 import type { CompiledRate, Rounding } from '../catalog.ts';
 import type { Lineage, MeasureContext, RatingStep, Segment } from './types.ts';
+
+/** how a usage step left its detail text: written (ctx.detail), or to be written from the segments or by the model */
+export const DETAIL_TEXT = 0;
+export const DETAIL_SEGMENTS = 1;
+export const DETAIL_MODEL = 2;
+export type DetailKind = typeof DETAIL_TEXT | typeof DETAIL_SEGMENTS | typeof DETAIL_MODEL;
+
+/** the detail text of a usage step: `window:rate from-to billed n; …` of the segments, or the model's text of its one segment */
+export function usageDetail(kind: DetailKind, detail: string, segs: Segment | readonly Segment[], rate: CompiledRate): string {
+  if (kind === DETAIL_TEXT) return detail;
+  if (kind === DETAIL_MODEL) {
+    const s = Array.isArray(segs) ? (segs as readonly Segment[])[0]! : (segs as Segment);
+    return rate.model.detailOf!(s.to, s.billed);
+  }
+  if (!Array.isArray(segs)) return segmentDetail(segs as Segment);
+  let d = '';
+  for (let i = 0; i < segs.length; i++) d += `${i ? '; ' : ''}${segmentDetail((segs as readonly Segment[])[i]!)}`;
+  return d;
+}
+
+function segmentDetail(s: Segment): string {
+  return `${s.window}:${s.rate} ${s.from}-${s.to} billed ${s.billed}`;
+}
+
+/** the detail text of the measure being priced */
+export function ctxDetail(ctx: MeasureContext): string {
+  return usageDetail(ctx.detailKind, ctx.detail, ctx.segments, ctx.first);
+}
 
 export function usageLineage(ctx: MeasureContext, cost: string): Lineage {
   const segs = ctx.segments;
   return {
     v: 1, via: ctx.via, measure: ctx.measure || undefined, quantity: ctx.q, billed: ctx.billed, prefix: ctx.prefix, window: ctx.first.windowId,
     segments: segs.length > 1 || segs[0]?.window !== '*any' ? segs : undefined,
-    model: ctx.first.model.model, detail: ctx.detail, connectFee: ctx.first.connectFeeText, cost,
+    model: ctx.first.model.model, detail: ctxDetail(ctx), connectFee: ctx.first.connectFeeText, cost,
     rounding: `${ctx.rounding.mode}/${ctx.rounding.decimals}`, capped: ctx.capped, debits: ctx.debits.length ? ctx.debits : undefined,
     session: ctx.session,
   };
 }
 
-function segmentsText(segs: readonly Segment[]): string {
+function segmentText(g: Segment): string {
+  return `{"rate":${jsonString(g.rate)},"window":${jsonString(g.window)},"from":${jsonNumber(g.from)},"to":${jsonNumber(g.to)},"billed":${jsonNumber(g.billed)}${g.cost === undefined ? '' : `,"cost":${jsonString(g.cost)}`}}`;
+}
+
+function segmentsText(segs: Segment | readonly Segment[]): string {
+  if (!Array.isArray(segs)) return `[${segmentText(segs as Segment)}]`;
   let s = '[';
-  for (let i = 0; i < segs.length; i++) {
-    const g = segs[i]!;
-    s += `${i ? ',' : ''}{"rate":${jsonString(g.rate)},"window":${jsonString(g.window)},"from":${jsonNumber(g.from)},"to":${jsonNumber(g.to)},"billed":${jsonNumber(g.billed)}${g.cost === undefined ? '' : `,"cost":${jsonString(g.cost)}`}}`;
-  }
+  for (let i = 0; i < segs.length; i++) s += `${i ? ',' : ''}${segmentText((segs as readonly Segment[])[i]!)}`;
   return `${s}]`;
 }
 
-/** the constant pieces of a rate's lineage text and matched condition (for the prefix it last matched at) */
+/** the constant pieces of a rate's lineage text (`where` for the prefix it was last written at) */
 interface RateText {
   prefix: string;
-  matched: string;
   /** `,"prefix":…,"window":…` */
   where: string;
   /** `,"model":…,"detail":"` (the detail's opening quote) */
@@ -44,43 +78,95 @@ interface RateText {
   rounding: string;
 }
 
-const RATE_TEXT = new WeakMap<CompiledRate, RateText>();
 let lastVia = '';
 let lastHead = '{"v":1,"via":""';
 
 function rateText(first: CompiledRate, prefix: string): RateText {
-  let t = RATE_TEXT.get(first);
+  let t = first.textMemo as RateText | undefined;
   if (t === undefined) {
-    t = { prefix: '', matched: '', where: '', model: flat(`,"model":${jsonString(first.model.model)},"detail":"`), fee: flat(`","connectFee":${jsonString(first.connectFeeText)},"cost":"`),
+    t = { prefix: '', where: '', model: `,"model":${jsonString(first.model.model)},"detail":"`, fee: `","connectFee":${jsonString(first.connectFeeText)},"cost":"`,
       rounding: roundingText(first.rounding) };
-    RATE_TEXT.set(first, t);
+    first.textMemo = t;
   }
   if (t.prefix !== prefix || !t.where) {
     t.prefix = prefix;
-    t.matched = prefix !== '*any' ? flat(`${first.matchedText} [prefix ${prefix}]`) : first.matchedText;
-    t.where = flat(`,"prefix":${jsonString(prefix)},"window":${jsonString(first.windowId)}`);
+    t.where = `,"prefix":${jsonString(prefix)},"window":${jsonString(first.windowId)}`;
   }
   return t;
+}
+
+function matchedAt(r: CompiledRate, prefix: string): string {
+  r.memoPrefix = prefix;
+  return (r.memoMatched = prefix !== '*any' ? `${r.matchedText} [prefix ${prefix}]` : r.matchedText);
 }
 
 function roundingText(r: Rounding): string {
   return `","rounding":${jsonString(`${r.mode}/${r.decimals}`)}`;
 }
 
-/** JSON.stringify(usageLineage(ctx, cost)), written field by field (the rate's constant pieces written once) */
-export function usageLineageText(ctx: MeasureContext, cost: string, rt: RateText = rateText(ctx.first, ctx.prefix)): string {
-  const segs = ctx.segments;
-  if (ctx.via !== lastVia) {
-    lastVia = ctx.via;
-    lastHead = flat(`{"v":1,"via":${jsonString(ctx.via)}`);
+const NO_SEGMENTS: readonly Segment[] = [];
+
+/** the less common parts of a usage lineage (one object, absent for a plain charge) */
+interface LineageMore {
+  measure: string;
+  rounding: Rounding;
+  capped: string | undefined;
+  debits: readonly Lineage[] | undefined;
+  session: Lineage | undefined;
+}
+
+/**
+ * The lineage of a usage charge as data; `text()` writes JSON.stringify(usageLineage(ctx, costText(cost))) of the
+ * measure it was made from. Holds only values that are not changed after the charge is made (the segments and debits
+ * are the measure's own objects; costs are immutable), so the text is the same whenever it is written.
+ */
+export class UsageLineage implements LineageSource {
+  /** fields added after the charge was made (the balance debit's `,"balance":…`), written last */
+  tail = '';
+
+  constructor(
+    readonly rate: CompiledRate,
+    readonly prefix: string,
+    readonly via: string,
+    readonly quantity: number,
+    readonly billed: number,
+    /** the one segment, or a copy of the list (none: an empty list) */
+    readonly segs: Segment | readonly Segment[],
+    readonly detailKind: DetailKind,
+    readonly detail: string,
+    readonly cost: Cost,
+    /** measure, rounding other than the rate's, cap, pool debits, session part: absent when none is there */
+    readonly more: LineageMore | undefined,
+  ) {}
+
+  static of(ctx: MeasureContext): UsageLineage {
+    const segs = ctx.segments;
+    const plain = !ctx.measure && ctx.rounding === ctx.first.rounding && ctx.capped === undefined && ctx.debits.length === 0 && ctx.session === undefined;
+    return new UsageLineage(ctx.first, ctx.prefix, ctx.via, ctx.q, ctx.billed, segs.length === 1 ? segs[0]! : segs.length ? segs.slice() : NO_SEGMENTS,
+      ctx.detailKind, ctx.detail, ctx.cost,
+      plain ? undefined : { measure: ctx.measure, rounding: ctx.rounding, capped: ctx.capped, debits: ctx.debits.length ? ctx.debits : undefined, session: ctx.session });
   }
-  let s = `${lastHead}${ctx.measure ? `,"measure":${jsonString(ctx.measure)}` : ''},"quantity":${jsonNumber(ctx.q)},"billed":${jsonNumber(ctx.billed)}${rt.where}`;
-  if (segs.length > 1 || segs[0]?.window !== '*any') s += `,"segments":${segmentsText(segs)}`;
-  s += `${rt.model}${jsonInner(ctx.detail)}${rt.fee}${jsonInner(cost)}${ctx.rounding === ctx.first.rounding ? rt.rounding : roundingText(ctx.rounding)}`;
-  if (ctx.capped !== undefined) s += `,"capped":${jsonString(ctx.capped)}`;
-  if (ctx.debits.length) s += `,"debits":${JSON.stringify(ctx.debits)}`;
-  if (ctx.session !== undefined) s += `,"session":${JSON.stringify(ctx.session)}`;
-  return flat(`${s}}`);
+
+  text(): string {
+    const first = this.rate;
+    const rt = rateText(first, this.prefix);
+    const segs = this.segs;
+    const more = this.more;
+    if (this.via !== lastVia) {
+      lastVia = this.via;
+      lastHead = `{"v":1,"via":${jsonString(this.via)}`;
+    }
+    let s = `${lastHead}${more?.measure ? `,"measure":${jsonString(more.measure)}` : ''},"quantity":${jsonNumber(this.quantity)},"billed":${jsonNumber(this.billed)}${rt.where}`;
+    if (!Array.isArray(segs)) { if ((segs as Segment).window !== '*any') s += `,"segments":${segmentsText(segs)}`; }
+    else if (segs.length !== 1) s += `,"segments":${segmentsText(segs)}`;
+    s += `${rt.model}${jsonInner(usageDetail(this.detailKind, this.detail, segs, first))}${rt.fee}${jsonInner(costText(this.cost))}`;
+    if (!more) return `${s}${rt.rounding}${this.tail}}`;
+    s += more.rounding === first.rounding ? rt.rounding : roundingText(more.rounding);
+    if (more.capped !== undefined) s += `,"capped":${jsonString(more.capped)}`;
+    if (more.debits) s += `,"debits":${JSON.stringify(more.debits)}`;
+    if (more.session !== undefined) s += `,"session":${JSON.stringify(more.session)}`;
+    return `${s}${this.tail}}`;
+  }
 }
 
 export const lineage: RatingStep = {
@@ -90,9 +176,10 @@ export const lineage: RatingStep = {
   applies: () => true,
   run(ctx: MeasureContext): boolean {
     const { host, u, plan, first } = ctx;
-    const rt = rateText(first, ctx.prefix);
-    const cost = costText(ctx.cost);
-    ctx.charges.push(host.charge(u, ctx.seq++, plan.id, plan.product, first.id, rt.matched, ctx.billed, ctx.amount, host.tracing() ? usageLineage(ctx, cost) : usageLineageText(ctx, cost, rt)));
+    // Charge.matched at this prefix: memoised on the rate itself (one object the record has read already)
+    const prefix = ctx.prefix;
+    const matched = first.memoPrefix === prefix ? first.memoMatched : matchedAt(first, prefix);
+    ctx.charges.push(host.charge(u, ctx.seq++, plan.id, plan.product, first.id, matched, ctx.billed, ctx.amount, host.tracing() ? usageLineage(ctx, costText(ctx.cost)) : UsageLineage.of(ctx)));
     return true;
   },
 };

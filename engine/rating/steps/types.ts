@@ -12,7 +12,7 @@
  *  - settle: once per UDR, after all its measures are priced (none rejected), on the UDR's charges of the primary
  *    charging run (ctx.charges from ctx.udrStart): balance debits. Run with the step plan of the last measure.
  */
-import type { Charge, Udr } from '../../core/types.ts';
+import type { Charge, LineageSource, Udr } from '../../core/types.ts';
 import type { CgratesSplitter } from '../cgrates-split.ts';
 import type { CompiledCatalog, CompiledPlan, CompiledRate, CompiledServiceType, CompiledSharePlan, CoreState, RateIndex, Rounding, ServiceRef } from '../catalog.ts';
 import type { Frequency, Period } from '../durations.ts';
@@ -81,8 +81,8 @@ export interface RatingHost {
   scopeAccounts(owner: string, level: 'parent' | 'account'): string[];
   coreAt(v: ServiceView, t: number): CoreState | undefined;
   cgrates(): CgratesSplitter;
-  /** a usage charge of `u` (id from UDR id + sequence) with this lineage (an object, or its JSON text when not tracing) */
-  charge(u: Udr, seq: number, plan: string, product: string, rateId: string, matched: string, quantity: number, amount: bigint, lineage: Lineage | string): Charge;
+  /** a usage charge of `u` (id from UDR id + sequence) with this lineage (an object, serialised here; its JSON text; or a source writing it on demand) */
+  charge(u: Udr, seq: number, plan: string, product: string, rateId: string, matched: string, quantity: number, amount: bigint, lineage: Lineage | string | LineageSource): Charge;
 }
 
 /** lineage fields (undefined fields are left out of the JSON) */
@@ -123,7 +123,9 @@ export class MeasureContext {
   billed = 0;
   /** reused from measure to measure: the lineage is serialised when the charge is made */
   readonly segments: Segment[] = [];
+  /** the usage step's detail text; with detailKind ≠ 0 (lineage.ts) written on demand from the segments or the model */
   detail = '';
+  detailKind: 0 | 1 | 2 = 0;
   rounding!: Rounding;
   capped: string | undefined;
   /** partial records: this part's place in its session (lineage) */

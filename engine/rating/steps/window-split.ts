@@ -6,6 +6,7 @@
 import { add, costText, ZERO } from '../rational.ts';
 import { billSteps } from '../price/per-unit.ts';
 import { nextEdge, type TimeWindow } from '../windows.ts';
+import { DETAIL_SEGMENTS } from './lineage.ts';
 import type { MeasureContext, RatingStep } from './types.ts';
 
 const WINDOWS: TimeWindow[] = [];
@@ -27,8 +28,8 @@ export const windowSplit: RatingStep = {
     const acc = ACC;
     acc.cost = ZERO;
     acc.units = 0;
-    WINDOWS.length = 0;
-    for (let i = 0; i < cands.length; i++) WINDOWS.push(cands[i]!.window);
+    for (let i = 0; i < cands.length; i++) WINDOWS[i] = cands[i]!.window;
+    if (WINDOWS.length !== cands.length) WINDOWS.length = cands.length;
     let pos = 0;
     while (pos < q) {
       const t = t0 + pos;
@@ -48,12 +49,9 @@ export const windowSplit: RatingStep = {
     }
     ctx.cost = acc.cost;
     ctx.billed = acc.units;
-    let detail = '';
-    for (let i = 0; i < segments.length; i++) {
-      const s = segments[i]!;
-      detail += `${i ? '; ' : ''}${s.window}:${s.rate} ${s.from}-${s.to} billed ${s.billed}`;
-    }
-    ctx.detail = detail;
+    // the detail (`window:rate from-to billed n; …`) is written from the segments when the lineage is
+    ctx.detail = '';
+    ctx.detailKind = DETAIL_SEGMENTS;
     return true;
   },
 };

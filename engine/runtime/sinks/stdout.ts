@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { formatMoney } from '../../core/money.ts';
-import type { Charge, Reject, Udr } from '../../core/types.ts';
+import { type Charge, lineageText, type Reject, type Udr } from '../../core/types.ts';
 import type { SinkSpec } from './sink.ts';
 
 const options = z.object({
@@ -36,7 +36,7 @@ export class StdoutSink {
 
   charges(charges: readonly Charge[]): void {
     if (this.o.charges === false) return;
-    for (const c of charges) this.push(JSON.stringify({ charge: { ...c, amount: formatMoney(c.amount), lineage: JSON.parse(c.lineage) as unknown } }));
+    for (const c of charges) this.push(JSON.stringify({ charge: { ...c, amount: formatMoney(c.amount), lineage: JSON.parse(lineageText(c)) as unknown } }));
   }
 
   /** `stage` marks rejects that are not mediation's (rating rejects carry stage "rating", as in the DLQ) */

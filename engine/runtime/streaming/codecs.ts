@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatMoney, parseMoney } from '../../core/money.ts';
-import { type Charge, DEFAULT_RUN, type Udr } from '../../core/types.ts';
+import { type Charge, DEFAULT_RUN, lineageText, type Udr } from '../../core/types.ts';
 import type { PoolBalance, ServiceStateChange } from '../../store/finance.ts';
 import type { AvroCodec, SchemaRegistry } from '../kafka/schema-registry.ts';
 
@@ -32,8 +32,9 @@ export interface ChargeRecord extends Charge {
   feed: string;
 }
 
-interface ChargeWire extends Omit<ChargeRecord, 'amount' | 'run' | 'billable'> {
+interface ChargeWire extends Omit<ChargeRecord, 'amount' | 'lineage' | 'run' | 'billable'> {
   amount: string;
+  lineage: string;
   run: string;
   billable: boolean;
 }
@@ -55,7 +56,7 @@ export async function createCodecs(registry: SchemaRegistry, topics: { udr: stri
     udr,
     charge: {
       schemaId: ch.schemaId,
-      encode: (c) => ch.encode({ ...c, amount: formatMoney(c.amount), run: c.run ?? DEFAULT_RUN, billable: c.billable ?? true }),
+      encode: (c) => ch.encode({ ...c, amount: formatMoney(c.amount), lineage: lineageText(c), run: c.run ?? DEFAULT_RUN, billable: c.billable ?? true }),
       decode: async (b) => {
         // the default run travels as `default`/true and comes back as the rater made it (fields absent)
         const { run, billable, ...w } = await ch.decode(b);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ConfigError } from '../../../engine/config/yaml-loader.ts';
-import type { Charge } from '../../../engine/core/types.ts';
+import { type Charge, lineageText } from '../../../engine/core/types.ts';
 import { loadCatalogText } from '../../../engine/rating/catalog.ts';
 import { Rater } from '../../../engine/rating/rater.ts';
 import { applyChanges, emptyState } from '../../../engine/rating/state.ts';
@@ -46,7 +46,7 @@ function run(balances: string, uses: Use[]) {
   const rater = new Rater(loadCatalogText(catalog(balances)));
   const res = rater.rate(uses.map((x, i) => sms(`u${i + 1}`, x)));
   expect(res.rejects).toEqual([]);
-  const lin = res.charges.map((c) => JSON.parse(c.lineage).balance as { status: string; uncovered?: string; debits: { balance: string; after: string; debit: string }[] });
+  const lin = res.charges.map((c) => JSON.parse(lineageText(c)).balance as { status: string; uncovered?: string; debits: { balance: string; after: string; debit: string }[] });
   return {
     rater, res,
     status: lin.map((l) => l?.status ?? 'none'),
@@ -149,7 +149,7 @@ describe('balance-debit: the step and the state', () => {
     ctx.udrStart = 1;
     expect(compileStepPlan(cat.plans.get('plan')!.index.get('sms\u0000')!, cat).settle).toEqual([balanceDebit]);
     balanceDebit.run(ctx);
-    const b = ctx.charges.map((c) => JSON.parse(c.lineage).balance);
+    const b = ctx.charges.map((c) => JSON.parse(lineageText(c)).balance);
     expect(b[0]).toBeUndefined();
     expect(b[1]).toEqual({ status: 'covered', debits: [{ balance: 'account:a', before: '1.0000000000', after: '0.7000000000', debit: '0.3000000000' }] });
     expect(b[2]).toEqual({ status: 'exhausted', debits: [{ balance: 'account:b', before: '0.0500000000', after: '0.0000000000', debit: '0.0500000000' }], uncovered: '0.0500000000' });
@@ -167,8 +167,8 @@ describe('balance-debit: the step and the state', () => {
     const again = r2.rate([sms('3', { account: 'a', sms: 1 })]);
     const r3 = new Rater(loadCatalogText(text), r1.snapshot());
     const same = r3.rate([sms('3', { account: 'a', sms: 1 })]);
-    expect(again.charges.map((c) => c.lineage)).toEqual(same.charges.map((c) => c.lineage));
-    expect(JSON.parse(again.charges[0]!.lineage).balance.status).toBe('exhausted');
+    expect(again.charges.map((c) => lineageText(c))).toEqual(same.charges.map((c) => lineageText(c)));
+    expect(JSON.parse(lineageText(again.charges[0]!)).balance.status).toBe('exhausted');
   });
   it('only the primary charging run moves balances', () => {
     const text = catalog('  accounts: [{ account: a, initial: "1.00", thresholds: [] }]').replace('balances:', `charging-runs:
@@ -177,7 +177,7 @@ describe('balance-debit: the step and the state', () => {
 balances:`);
     const r = new Rater(loadCatalogText(text));
     const res = r.rate([sms('1', { account: 'a', sms: 3 })]);
-    expect(res.charges.map((c) => [c.run, JSON.parse(c.lineage).balance?.debits[0].after])).toEqual([['wholesale', undefined], ['retail', '0.7000000000']]);
+    expect(res.charges.map((c) => [c.run, JSON.parse(lineageText(c)).balance?.debits[0].after])).toEqual([['wholesale', undefined], ['retail', '0.7000000000']]);
   });
 });
 

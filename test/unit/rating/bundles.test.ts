@@ -8,6 +8,7 @@ import { formatMoney } from '../../../engine/core/money.ts';
 import { loadCatalogText } from '../../../engine/rating/catalog.ts';
 import { Rater } from '../../../engine/rating/rater.ts';
 import { catalogWith, udr } from './helpers.ts';
+import { lineageText } from '../../../engine/core/types.ts';
 
 const S = 1000;
 // the plan rate: connect fee 0.05, 0.60 per minute in 1 s increments
@@ -58,7 +59,7 @@ describe('bundles with their own rating', () => {
 
   it('the bundle\'s charge says what it took: debit, covered usage, increment and connect fee in the lineage', () => {
     const { res, rater } = rateCalls(bundleCatalog('size: 10min, rate: { connect-fee: "0.10", increment: 60s }'), [{ q: 90 * S, dest: '+31201234567' }]);
-    const lin = JSON.parse(res.charges[0]!.lineage);
+    const lin = JSON.parse(lineageText(res.charges[0]!));
     expect(lin).toMatchObject({ pool: 'nat', connectFee: '0.1000000000', debits: [{ pool: 'nat|acme|unlimited', before: 0, after: 120 * S, debit: 120 * S, covered: 90 * S, increment: 60 * S }] });
     expect(JSON.parse(rater.snapshot()).pools['nat|acme|unlimited']).toMatchObject({ size: 600 * S, used: 120 * S });
   });
@@ -67,7 +68,7 @@ describe('bundles with their own rating', () => {
     const cat = loadCatalogText(bundleCatalog('size: 60s, destinations: [NAT], rate: { connect-fee: "0.10", increment: 60s }'));
     const rater = new Rater(cat, undefined, { trace: true });
     const res = rater.rate([udr({ id: 'a', quantity: 90 * S, destination: '+31201234567' }), udr({ id: 'b', quantity: 10 * S, destination: '+44201234567' })]);
-    const steps = res.charges.flatMap((c) => JSON.parse(c.lineage).steps as string[]);
+    const steps = res.charges.flatMap((c) => JSON.parse(lineageText(c)).steps as string[]);
     expect(steps).toContain('connect fee 0.0500000000 not added: the bundle charged its own connect fee for this call');
     expect(steps.some((s) => s.startsWith('pool nat (acme, unlimited): debit 60000 (whole increments of 60000) for 60000 of 90000') && s.includes('+ connect fee 0.1000000000 = 0.1000000000'))).toBe(true);
     expect(steps).toContain('pool nat: destination +44201234567 is not in its filter (NAT); not taken from the pool');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { catalogWith, rateAll, udr } from './helpers.ts';
+import { lineageText } from '../../../engine/core/types.ts';
 
 const extra = `destinations:\n  NL: ["+31"]\n  NL_MOB: ["+316"]\n  NL_MOB_X: ["+3161"]\nwindows:\n  peak: { days: [mon, tue, wed, thu, fri], from: "08:00", to: "19:00" }\n  weekend: { days: [sat, sun] }\non-net:\n  prefixes: ["+3161"]`;
 
@@ -33,7 +34,7 @@ describe('conditions (table)', () => {
     expect(by.wknd!.amount).toBe(1_200_000_000n);
     // increments of 60 s from the start: [0,60) and [60,120) start in peak (before 19:00 at +90 s), [120,180) off-peak
     expect(by.cross!.amount).toBe(15_000_000_000n);
-    expect(JSON.parse(by.cross!.lineage).segments.map((s: { rate: string }) => s.rate)).toEqual(['peak', 'off']);
+    expect(JSON.parse(lineageText(by.cross!)).segments.map((s: { rate: string }) => s.rate)).toEqual(['peak', 'off']);
   });
   it('on-net / off-net, country, location, custom condition', () => {
     const rates = [

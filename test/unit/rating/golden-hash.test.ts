@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Udr } from '../../../engine/core/types.ts';
+import { lineageText, type Udr } from '../../../engine/core/types.ts';
 import { importCgrates } from '../../../engine/rating/cgrates-import.ts';
 import { type CompiledCatalog, loadCatalogFile, loadCatalogText } from '../../../engine/rating/catalog.ts';
 import { Rater } from '../../../engine/rating/rater.ts';
@@ -109,7 +109,7 @@ export function rateCase(c: Case): Record<string, unknown> {
       const n = perUdr.get(ch.udrId) ?? 0;
       perUdr.set(ch.udrId, n + 1);
       ids.push(ch.id);
-      charges[`${ch.udrId}#${n}`] = `${ch.amount}|${h([ch.kind, ch.account, ch.service, ch.plan, ch.rateId, ch.matched, ch.quantity, ch.unit, ch.lineage].join('\u001f'))}`;
+      charges[`${ch.udrId}#${n}`] = `${ch.amount}|${h([ch.kind, ch.account, ch.service, ch.plan, ch.rateId, ch.matched, ch.quantity, ch.unit, lineageText(ch)].join('\u001f'))}`;
     }
     for (const r of res.rejects) rejects.push(`${r.source}:${r.reason}`);
   }

@@ -5,7 +5,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { jsonInner, jsonNumber, jsonString } from '../../../engine/rating/json-text.ts';
-import { costText, costTextReference } from '../../../engine/rating/rational.ts';
+import { ROUNDING_MODES } from '../../../engine/core/money.ts';
+import { costText, costTextReference, roundCost, roundCostReference } from '../../../engine/rating/rational.ts';
 
 describe('lineage JSON text', () => {
   it('jsonString = JSON.stringify for any string (quotes, backslashes, control chars, lone surrogates, non-ASCII)', () => {
@@ -28,5 +29,25 @@ describe('costText', () => {
     const small = fc.bigInt({ min: -(2n ** 52n), max: 2n ** 52n });
     const den = fc.oneof(fc.bigInt({ min: 1n, max: 100_000n }), fc.bigInt({ min: 1n, max: 2n ** 34n }));
     fc.assert(fc.property(fc.oneof(small, big), den, (n, d) => costText({ n, d }) === costTextReference({ n, d })), { numRuns: 5000 });
+  });
+});
+
+describe('roundCost', () => {
+  it('the number path rounds exactly as the bigint reference, every mode and decimals, at the edges of 2^52', () => {
+    const edges = [0n, 1n, -1n, 5n, -5n, 2n ** 52n - 1n, -(2n ** 52n - 1n), 2n ** 52n, 10n ** 10n, 15n * 10n ** 9n, -25n * 10n ** 9n, 999_999_999_999n];
+    const dens = [1n, 2n, 3n, 60_000n, 1_000_000n, 2n ** 33n, 2n ** 52n - 1n, 10n ** 16n];
+    for (const mode of ROUNDING_MODES) for (let dec = 0; dec <= 10; dec++) {
+      for (const n of edges) for (const d of dens) expect(roundCost({ n, d }, dec, mode)).toBe(roundCostReference({ n, d }, dec, mode));
+    }
+    const n = fc.oneof(fc.bigInt({ min: -(2n ** 53n), max: 2n ** 53n }), fc.bigInt({ min: -1_000_000_000n, max: 1_000_000_000n }));
+    const d = fc.oneof(fc.bigInt({ min: 1n, max: 100_000n }), fc.bigInt({ min: 1n, max: 2n ** 44n }));
+    fc.assert(fc.property(n, d, fc.integer({ min: 0, max: 10 }), fc.constantFrom(...ROUNDING_MODES),
+      (nn, dd, dec, mode) => roundCost({ n: nn, d: dd }, dec, mode) === roundCostReference({ n: nn, d: dd }, dec, mode)), { numRuns: 20000 });
+  });
+  it('half-way cases: half-up away from zero, half-even to the even neighbour, half-down toward zero', () => {
+    const half = { n: 25n * 10n ** 8n, d: 1n }; // 0.25
+    expect([roundCost(half, 1, 'half-up'), roundCost(half, 1, 'half-even'), roundCost(half, 1, 'half-down')]).toEqual([3n * 10n ** 9n, 2n * 10n ** 9n, 2n * 10n ** 9n]);
+    const neg = { n: -35n * 10n ** 8n, d: 1n }; // -0.35
+    expect([roundCost(neg, 1, 'half-up'), roundCost(neg, 1, 'half-even'), roundCost(neg, 1, 'up'), roundCost(neg, 1, 'down')]).toEqual([-4n * 10n ** 9n, -4n * 10n ** 9n, -4n * 10n ** 9n, -3n * 10n ** 9n]);
   });
 });

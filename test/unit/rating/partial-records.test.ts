@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatMoney } from '../../../engine/core/money.ts';
-import type { Udr } from '../../../engine/core/types.ts';
+import { lineageText, type Udr } from '../../../engine/core/types.ts';
 import { loadCatalogText } from '../../../engine/rating/catalog.ts';
 import { Rater } from '../../../engine/rating/rater.ts';
 import { catalogWith, udr } from './helpers.ts';
@@ -43,7 +43,7 @@ describe('partial records of one session are one call', () => {
     ]);
     const whole = new Rater(cat()).rate([udr({ id: 'w', quantity: 90 * S, startTime: T })]).charges[0]!;
     expect(res.charges.reduce((s, c) => s + c.amount, 0n)).toBe(whole.amount);
-    const l = JSON.parse(res.charges[1]!.lineage) as { session: Record<string, unknown> };
+    const l = JSON.parse(lineageText(res.charges[1]!)) as { session: Record<string, unknown> };
     expect(l.session).toMatchObject({ id: 's1', part: 1, prior: 30 * S, callQuantity: 70 * S, callAmount: '0.7100000000', priorAmount: '0.6500000000' });
     expect(r.state.sessions).toEqual({}); // the final part closed it
   });

@@ -4,7 +4,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Charge } from '../../../engine/core/types.ts';
+import { type Charge, lineageText } from '../../../engine/core/types.ts';
 import { formatMoney, parseMoney } from '../../../engine/core/money.ts';
 import { type CompiledCatalog, type CompiledRate, loadCatalogText, type RateIndex } from '../../../engine/rating/catalog.ts';
 import { Rater } from '../../../engine/rating/rater.ts';
@@ -12,7 +12,7 @@ import { type Cost, costText } from '../../../engine/rating/rational.ts';
 import { allocation } from '../../../engine/rating/steps/allocation.ts';
 import { connectFee } from '../../../engine/rating/steps/connect-fee.ts';
 import { increments } from '../../../engine/rating/steps/increments.ts';
-import { lineage } from '../../../engine/rating/steps/lineage.ts';
+import { ctxDetail, lineage } from '../../../engine/rating/steps/lineage.ts';
 import { minMaxCost } from '../../../engine/rating/steps/min-max-cost.ts';
 import { priceModel } from '../../../engine/rating/steps/price-model.ts';
 import { compileStepPlan, RATING_STEPS, STEP_REGISTRY } from '../../../engine/rating/steps/registry.ts';
@@ -60,7 +60,7 @@ describe('increments (per-unit, rate in force at the start)', () => {
       const { ctx } = prepared([`{ id: r, usage-class: voice, price: "0.60", per: 60s, increments: ${inc} }`], q);
       expect(increments.run(ctx)).toBe(true);
       expect([ctx.billed, money(ctx.cost)]).toEqual([billed, cost]);
-      expect(ctx.detail).toMatch(q === 0 ? /^zero usage: no charge$/ : new RegExp(`^${q} → billed ${billed} \\(from 0: 0.6 per 60000 in increments of `));
+      expect(ctxDetail(ctx)).toMatch(q === 0 ? /^zero usage: no charge$/ : new RegExp(`^${q} → billed ${billed} \\(from 0: 0.6 per 60000 in increments of `));
     });
   }
   it('declines non per-unit models (the price-model step prices them)', () => {
@@ -189,7 +189,7 @@ describe('allocation and lineage (emit)', () => {
     rounding.run(ctx);
     expect(lineage.run(ctx)).toBe(true);
     expect(ctx.charges).toHaveLength(1);
-    const l = JSON.parse(ctx.charges[0]!.lineage);
+    const l = JSON.parse(lineageText(ctx.charges[0]!));
     expect(Object.keys(l)).toEqual(['v', 'via', 'quantity', 'billed', 'prefix', 'window', 'model', 'detail', 'connectFee', 'cost', 'rounding']);
     expect(ctx.charges[0]!.matched).toBe('*any');
     expect(ctx.seq).toBe(1);
@@ -210,7 +210,7 @@ describe('step registry and plans', () => {
     const rater = new Rater(loadCatalogText(text), undefined, { trace: true });
     const [c] = rater.rate([udr({ id: 'd', quantity: 5 * MIN })]).charges;
     expect([formatMoney(c!.amount, 4), c!.quantity]).toEqual(['3.0500', 5 * MIN]);
-    const l = JSON.parse(c!.lineage) as { capped?: string; steps: string[] };
+    const l = JSON.parse(lineageText(c!)) as { capped?: string; steps: string[] };
     expect(l.capped).toBeUndefined();
     expect(l.steps.some((s) => /strategy disconnect\): a finished call keeps its price/.test(s))).toBe(true);
   });

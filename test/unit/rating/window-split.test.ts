@@ -12,6 +12,7 @@ import { loadCatalogText } from '../../../engine/rating/catalog.ts';
 import { add, type Cost, roundCost, ZERO } from '../../../engine/rating/rational.ts';
 import { Rater } from '../../../engine/rating/rater.ts';
 import { udr, w2Catalog } from './helpers.ts';
+import { lineageText } from '../../../engine/core/types.ts';
 
 const PRICE = { OP: ['0.0688', '0.055', '0.0412'], PK: ['0.1375', '0.11', '0.0825'] } as const;
 const DUR = 1918;
@@ -43,7 +44,7 @@ function cgratesOracle(x: number, dec: number): string {
 function rate(text: string, x: number): { amount: string; lineage: Record<string, unknown> } {
   const res = new Rater(loadCatalogText(text), undefined, { trace: true }).rate([udr({ id: 'c', startTime: PEAK - x * 1000, quantity: DUR * 1000 })]);
   expect(res.rejects).toEqual([]);
-  return { amount: formatMoney(res.charges[0]!.amount, 4), lineage: JSON.parse(res.charges[0]!.lineage) };
+  return { amount: formatMoney(res.charges[0]!.amount, 4), lineage: JSON.parse(lineageText(res.charges[0]!)) };
 }
 
 // where the PEAK window starts, in seconds from the call start: before the call, inside / at / around each step start
@@ -90,7 +91,7 @@ describe('window-split: a time-of-day change before, inside and after each step 
     const text = w2Catalog('cgrates').replace('PK: { from: "08:00" }', 'PK: { from: "08:00", days: [fri] }');
     const res = new Rater(loadCatalogText(text), undefined, { trace: true }).rate([udr({ id: 'n', startTime: Date.parse('2026-10-09T23:55:00Z'), quantity: 700_000 })]);
     // Fri 23:55 PEAK → Sat 00:00 off-peak at 300 s: inside the 60–600 s step, but CGRateS cuts at midnight first
-    const seg = JSON.parse(res.charges[0]!.lineage).segments as { rate: string; from: number; to: number }[];
+    const seg = JSON.parse(lineageText(res.charges[0]!)).segments as { rate: string; from: number; to: number }[];
     expect(seg.map((s) => [s.rate, s.from, s.to])).toEqual([['pk', 0, 60_000], ['pk', 60_000, 300_000], ['op', 300_000, 600_000], ['op', 600_000, 700_000]]);
   });
 });
