@@ -8,6 +8,7 @@
  *   input partition (the streaming roles' shape), until the input offsets committed by the transactions reach the end.
  *
  *   KAFKA_BROKERS=127.0.0.1:9092 npx tsx bench/kafka-clients.ts [--records 200000] [--runs 3] [--clients kafkajs,platformatic]
+ *     [--workloads produce,consume,txn] [--profile <dir>: a V8 CPU profile per child, node --cpu-prof]
  *
  * Runs are interleaved (run 1: every workload for client A then B, run 2: B then A, …) so both see the same machine
  * state. Per child: records/s from ready (connected, partitions assigned) to done; CPU-s per million = utime + stime of
@@ -33,6 +34,8 @@ const { values: args } = parseArgs({
     client: { type: 'string' },
     topic: { type: 'string' },
     out: { type: 'string' },
+    /** write a V8 CPU profile of every child into this folder (node --cpu-prof) */
+    profile: { type: 'string' },
   },
 });
 const RECORDS = Number(args.records);
@@ -182,7 +185,8 @@ async function txnLoop(port: KafkaPort, topic: string, output: string, start: ()
 
 function runChild(client: string, workload: Workload, topic: string, out?: string): Promise<Result> {
   return new Promise((res, rej) => {
-    const argv = ['--import', 'tsx', resolve(import.meta.filename), '--child', workload, '--client', client, '--topic', topic, '--records', String(RECORDS), ...(out ? ['--out', out] : [])];
+    const prof = args.profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(args.profile, `${client}-${workload}`)] : [];
+    const argv = [...prof, '--import', 'tsx', resolve(import.meta.filename), '--child', workload, '--client', client, '--topic', topic, '--records', String(RECORDS), ...(out ? ['--out', out] : [])];
     const p = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KAFKA_BROKERS: brokers.join(',') } });
     let stdout = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

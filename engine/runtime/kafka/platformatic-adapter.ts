@@ -3,9 +3,13 @@
  * Everything platformatic-specific stays in this file.
  *
  * What it uses and what it adds (see port.ts for the contract):
- * - Producer: idempotent and transactional producers as they are. The partitioner is the Java-compatible murmur2
- *   (`compatibilityPartitioner`; the library's default differs from Java and kafkajs). A transaction that sent nothing
- *   is cancelled locally, not ended on the broker (EndTxn on an empty transaction is INVALID_TXN_STATE).
+ * - Producer: the library's idempotent and transactional producers (InitProducerId, AddPartitionsToTxn, EndTxn,
+ *   TxnOffsetCommit), but records go out through our own produce path (platformatic-produce.ts: record batches encoded
+ *   in one Buffer each by record-batch.ts, sequences kept there, Produce v9–v11 on the library's connections; the
+ *   library's send only when the broker offers no Produce ≥ v9). Keys are partitioned by the Java-compatible murmur2
+ *   (the library's default differs from Java and kafkajs); a record without key or partition goes to partition 0, as
+ *   before. A transaction that sent nothing is cancelled locally, not ended on the broker (EndTxn on an empty
+ *   transaction is INVALID_TXN_STATE).
  * - TxnOffsetCommit carries the consumer's generation and member id when sendOffsets() is given groupMetadata()
  *   (KIP-447): a member rebalanced out cannot commit its input offsets any more, whatever its transactional id.
  * - Consumer: the library's group membership (join/sync/heartbeat, eager rebalancing, roundrobin assignment), but our
@@ -23,10 +27,15 @@ import {
   Consumer,
   FetchIsolationLevels,
   FindCoordinatorKeyTypes,
-  IS_CONTROL,
-  IS_TRANSACTIONAL,
   Producer,
+  ResponseError,
   compatibilityPartitioner,
+  compressionsAlgorithmsByBitmask,
+  fetchV13,
+  fetchV14,
+  fetchV15,
+  fetchV16,
+  fetchV17,
   kGetApi,
   kGetConnection,
 } from '@platformatic/kafka';
@@ -38,20 +47,17 @@ import type {
   GroupAssignment,
   MessageToProduce,
   ProduceResult,
-  RecordsBatch,
 } from '@platformatic/kafka';
 import { pino, type Logger } from 'pino';
 import type {
   BatchContext,
   BatchHandler,
-  ConsumedMessage,
   ConsumerGroupMetadata,
   ConsumerOptions,
   EnsureTopicsResult,
   KafkaAdmin,
   KafkaConnectionOptions,
   KafkaConsumer,
-  KafkaHeadersOut,
   KafkaPort,
   KafkaProducer,
   KafkaTransaction,
@@ -67,9 +73,24 @@ import type {
   TransactionalProducer,
   TransactionalProducerOptions,
 } from './port.ts';
+import { PlatformaticProduceSender } from './platformatic-produce.ts';
+import { decodeRecordBatches } from './record-batch.ts';
 import { retrying as retryWhile } from './retry.ts';
 
-type FetchResponse = Awaited<ReturnType<Consumer['fetch']>>;
+/** a Fetch response (v13–v17) whose partitions carry their record batches as the raw bytes the broker sent */
+interface FetchResponse {
+  responses: Array<{
+    topicId: string;
+    partitions: Array<{
+      partitionIndex: number;
+      errorCode: number;
+      highWatermark: bigint;
+      abortedTransactions: Array<{ producerId: bigint; firstOffset: bigint }>;
+      records?: Buffer;
+    }>;
+  }>;
+}
+type ReaderLike = Parameters<typeof fetchV17.parseResponse>[3];
 type FetchRequestTopics = Parameters<Consumer['fetch']>[0]['topics'];
 /** the Fetch API as the library's kGetApi hands it out (sessionless: session id 0, epoch -1) */
 type FetchApi = (
@@ -152,6 +173,11 @@ function toRecordMetadata(res: ProduceResult): RecordMetadata[] {
 }
 
 const compression = (c: SendOptions['compression']): 'gzip' | 'none' => (c === 'gzip' ? 'gzip' : 'none');
+
+/** Options of one send on our produce path (platformatic-produce.ts): retries as the library's own. */
+function produceOptions(base: BaseOptions, acks: -1 | 0 | 1, c: 'gzip' | 'none', timeoutMs?: number) {
+  return { acks, compression: c, timeoutMs: timeoutMs ?? 30_000, errorText, isRetriable, retries: typeof base.retries === 'number' ? base.retries : 10, retryDelayMs: typeof base.retryDelay === 'number' ? base.retryDelay : 300 };
+}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -316,6 +342,7 @@ interface QueuedSend {
  */
 class PlProducer implements KafkaProducer {
   private producer: Producer;
+  private sender: PlatformaticProduceSender;
   private readonly idempotent: boolean;
   private readonly queue: QueuedSend[] = [];
   private draining = false;
@@ -326,10 +353,17 @@ class PlProducer implements KafkaProducer {
   ) {
     this.idempotent = opts.idempotent ?? false;
     this.producer = this.create();
+    this.sender = new PlatformaticProduceSender(this.producer, this.idempotent, undefined);
   }
 
   private create(): Producer {
     return new Producer({ ...this.base, idempotent: this.idempotent, partitioner: compatibilityPartitioner, autocreateTopics: false });
+  }
+
+  /** Our produce path (pre-encoded record batches) where the broker speaks Produce ≥ v9, else the library's send. */
+  private async produce(records: readonly ProducerRecord[], acks: -1 | 0 | 1, c: 'gzip' | 'none', timeoutMs?: number): Promise<RecordMetadata[]> {
+    if (await this.sender.version()) return this.sender.send(records, produceOptions(this.base, acks, c, timeoutMs));
+    return toRecordMetadata(await this.producer.send({ messages: records.map(toMessage), ...(this.idempotent ? {} : { acks }), compression: c }));
   }
 
   async connect(): Promise<void> {
@@ -340,8 +374,7 @@ class PlProducer implements KafkaProducer {
     if (records.length === 0) return [];
     if (!this.idempotent) {
       try {
-        const res = await this.producer.send({ messages: records.map(toMessage), acks: options.acks ?? -1, compression: compression(options.compression) });
-        return toRecordMetadata(res);
+        return await this.produce(records, options.acks ?? -1, compression(options.compression), options.timeoutMs);
       } catch (err) {
         throw described(err);
       }
@@ -365,10 +398,9 @@ class PlProducer implements KafkaProducer {
           n++;
         }
         const calls = this.queue.splice(0, n);
-        const messages: Out[] = [];
-        for (const call of calls) for (const r of call.records) messages.push(toMessage(r));
+        const records = calls.length === 1 ? calls[0]!.records : calls.flatMap((call) => call.records);
         try {
-          const meta = toRecordMetadata(await this.producer.send({ messages, compression: c }));
+          const meta = await this.produce(records, -1, c);
           if (calls.length === 1) calls[0]!.resolve(meta);
           else {
             // sent together: the partitions of each call's topics, without a base offset of its own
@@ -383,6 +415,7 @@ class PlProducer implements KafkaProducer {
           // the library's sequences no longer match the broker's: start over under a new producer id
           const old = this.producer;
           this.producer = this.create();
+          this.sender = new PlatformaticProduceSender(this.producer, this.idempotent, undefined);
           void old.close().catch(() => undefined);
         }
       }
@@ -400,9 +433,10 @@ class PlProducer implements KafkaProducer {
 class PlTransactionalProducer implements TransactionalProducer {
   readonly transactionalId: string;
   private readonly producer: Producer;
+  private readonly sender: PlatformaticProduceSender;
 
   constructor(
-    base: BaseOptions,
+    private readonly base: BaseOptions,
     opts: TransactionalProducerOptions,
     private readonly coordinators: GroupCoordinators,
   ) {
@@ -416,6 +450,7 @@ class PlTransactionalProducer implements TransactionalProducer {
       autocreateTopics: false,
       timeout: opts.transactionTimeoutMs ?? 60_000,
     });
+    this.sender = new PlatformaticProduceSender(this.producer, true, opts.transactionalId);
   }
 
   async connect(): Promise<void> {
@@ -428,7 +463,9 @@ class PlTransactionalProducer implements TransactionalProducer {
       // InitProducerId must say "no current producer id" (-1/-1): the library sends 0/0 by default, which the broker
       // reads as "bump producer 0's epoch" and answers PRODUCER_FENCED once the transactional id has any history (a
       // second instance, e.g. the new owner of a partition, could never initialise it)
-      return new PlTransaction(await this.producer.beginTransaction({ producerId: -1n, producerEpoch: -1 }), this.coordinators);
+      const tx = await this.producer.beginTransaction({ producerId: -1n, producerEpoch: -1 });
+      const viaSender = (await this.sender.version()) !== undefined;
+      return new PlTransaction(tx, this.coordinators, viaSender ? { sender: this.sender, base: this.base } : undefined);
     } catch (err) {
       // the library keeps the transaction it failed to prepare (every later begin() would be refused): drop it
       await this.producer.transaction?.cancel().catch(() => undefined);
@@ -450,12 +487,15 @@ class PlTransaction implements KafkaTransaction {
   constructor(
     private readonly tx: Transaction,
     private readonly coordinators: GroupCoordinators,
+    /** our produce path (absent: the library's send) */
+    private readonly fast?: { sender: PlatformaticProduceSender; base: BaseOptions },
   ) {}
 
   async send(records: readonly ProducerRecord[], options: Omit<SendOptions, 'acks'> = {}): Promise<RecordMetadata[]> {
     if (records.length === 0) return [];
     this.touched = true;
     try {
+      if (this.fast) return await this.fast.sender.send(records, { ...produceOptions(this.fast.base, -1, compression(options.compression), options.timeoutMs), transaction: this.tx });
       return toRecordMetadata(await this.tx.send({ messages: records.map(toMessage), compression: compression(options.compression) }));
     } catch (err) {
       throw described(err);
@@ -943,7 +983,9 @@ class PlConsumer implements KafkaConsumer {
             continue;
           }
           const from = state.position!;
-          const { messages, next } = decodePartition(p.records ?? [], p.abortedTransactions ?? [], from, this.isolation === FetchIsolationLevels.READ_COMMITTED);
+          const { messages, next } = p.records
+            ? decodeRecordBatches(p.records, p.abortedTransactions, from, this.isolation === FetchIsolationLevels.READ_COMMITTED, DECODE)
+            : { messages: [], next: from };
           if (next === from && messages.length === 0) continue;
           out.push({ state, epoch: state.epoch, next, batch: { topic, partition: p.partitionIndex, highWatermark: p.highWatermark.toString(), messages } });
         }
@@ -956,16 +998,29 @@ class PlConsumer implements KafkaConsumer {
    * One Fetch request to one broker, on this member's own connections (a long-polling fetch must not hold up the
    * heartbeats). Not Consumer.fetch(): under read_committed, 1.35 post-filters the response and crashes the process
    * (TypeError in a socket callback) when an abort marker's producer is missing from the aborted list
-   * (platformatic/kafka#391); decodePartition() does that filtering instead.
+   * (platformatic/kafka#391); decodeRecordBatches() does that filtering instead.
    */
   private async fetchFrom(metadata: ClusterMetadata, node: number, topics: FetchRequestTopics): Promise<FetchResponse> {
     const broker = metadata.brokers.get(node);
     if (!broker) throw new Error(`kafka: broker ${node} unknown`);
     this.pool ??= new ConnectionPool(this.base.clientId, { ...this.base });
     const connection = await this.pool.get(broker);
-    const api = await new Promise<FetchApi>((res, rej) => this.consumer[kGetApi]('Fetch', (e, a) => (e ? rej(e) : res(a as unknown as FetchApi))));
+    const api = await new Promise<FetchApi & { version: number }>((res, rej) =>
+      this.consumer[kGetApi]('Fetch', (e, a) => (e ? rej(e) : res(a as unknown as FetchApi & { version: number }))),
+    );
+    const createRequest = FETCH_REQUESTS[api.version];
+    if (!createRequest) throw new Error(`kafka: the broker offers Fetch v${api.version}; v13–v17 are supported`);
+    // the library's request encoder, our response parser (records kept as bytes, decoded by decodeRecordBatches)
     return new Promise<FetchResponse>((res, rej) =>
-      api(connection, this.maxWaitTimeMs, this.minBytes, this.maxBytes, this.isolation, 0, -1, topics, [], '', (e, r) => (e ? rej(described(e)) : res(r!))),
+      connection.send(
+        1,
+        api.version,
+        () => createRequest(this.maxWaitTimeMs, this.minBytes, this.maxBytes, this.isolation, 0, -1, topics as never, [], ''),
+        parseFetchResponse as never,
+        true,
+        true,
+        (e: Error | null, r: unknown) => (e ? rej(described(e)) : res(r as FetchResponse)),
+      ),
     );
   }
 
@@ -1057,50 +1112,60 @@ class PlConsumer implements KafkaConsumer {
 }
 
 // ------------------------------------------------------------------------------------------------------------------
-// record batches → messages (read_committed filtering)
+// Fetch response with raw record bytes
 
-const CONTROL_ABORT = 0;
+const FETCH_REQUESTS: Record<number, typeof fetchV17.createRequest> = {
+  13: fetchV13.createRequest as never,
+  14: fetchV14.createRequest as never,
+  15: fetchV15.createRequest as never,
+  16: fetchV16.createRequest as never,
+  17: fetchV17.createRequest,
+};
+
+const DECODE = {
+  decompress: (codec: number, data: Buffer): Buffer => {
+    const algorithm = compressionsAlgorithmsByBitmask[codec as keyof typeof compressionsAlgorithmsByBitmask];
+    if (!algorithm) throw new Error(`kafka: unsupported compression codec ${codec} in a fetched record batch`);
+    return algorithm.decompressSync(data) as Buffer;
+  },
+};
 
 /**
- * Messages of one partition's fetch at or after `from`, and the next offset to fetch. Under read_committed, records of
- * aborted transactions are dropped: an aborted transaction listed by the broker (producer id, first offset) covers
- * that producer's transactional batches from its first offset up to its abort marker (Java client algorithm).
+ * Fetch v13–v17 response (same layout; v16's node endpoints are a tagged field) as the library's parser reads it, but
+ * each partition's records stay the bytes the broker sent (a view, copied only when the response arrived in several
+ * socket chunks and the records span them): decodeRecordBatches() turns them into port messages in one pass, instead
+ * of the library's object per record and per header. Errors are thrown like the library's parser does.
  */
-export function decodePartition(
-  batches: readonly RecordsBatch[],
-  aborted: ReadonlyArray<{ producerId: bigint; firstOffset: bigint }>,
-  from: bigint,
-  readCommitted: boolean,
-): { messages: ConsumedMessage[]; next: bigint } {
-  const pending = readCommitted ? [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0)) : [];
-  const abortedProducers = new Set<bigint>();
-  const messages: ConsumedMessage[] = [];
-  let next = from;
-  for (const batch of batches) {
-    const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
-    if (last + 1n > next) next = last + 1n;
-    if (readCommitted) {
-      while (pending.length > 0 && pending[0]!.firstOffset <= last) abortedProducers.add(pending.shift()!.producerId);
-    }
-    if (batch.attributes & IS_CONTROL) {
-      const r = batch.records[0];
-      if (r?.key && r.key.length >= 4 && r.key.readInt16BE(2) === CONTROL_ABORT) abortedProducers.delete(batch.producerId);
-      continue;
-    }
-    if (readCommitted && batch.attributes & IS_TRANSACTIONAL && abortedProducers.has(batch.producerId)) continue;
-    for (const record of batch.records) {
-      const offset = batch.firstOffset + BigInt(record.offsetDelta);
-      if (offset < from) continue;
-      const headers: KafkaHeadersOut = {};
-      for (const [k, v] of record.headers) if (k) headers[k.toString()] = v ?? Buffer.alloc(0);
-      messages.push({
-        offset: offset.toString(),
-        key: record.key ?? null,
-        value: record.value ?? null,
-        headers,
-        timestamp: (batch.firstTimestamp + record.timestampDelta).toString(),
-      });
-    }
-  }
-  return { messages, next };
+export function parseFetchResponse(_correlationId: number, apiKey: number, apiVersion: number, reader: ReaderLike): FetchResponse {
+  const errors: Array<[string, [number, null]]> = [];
+  reader.readInt32(); // throttle time
+  const errorCode = reader.readInt16();
+  if (errorCode !== 0) errors.push(['', [errorCode, null]]);
+  reader.readInt32(); // session id
+  const response: FetchResponse = {
+    responses: reader.readArray((r, i) => ({
+      topicId: r.readUUID(),
+      partitions: r.readArray((r, j) => {
+        const partition: FetchResponse['responses'][number]['partitions'][number] = {
+          partitionIndex: r.readInt32(),
+          errorCode: r.readInt16(),
+          highWatermark: r.readInt64(),
+          abortedTransactions: [],
+        };
+        r.readInt64(); // last stable offset
+        r.readInt64(); // log start offset
+        partition.abortedTransactions = r.readArray((r) => ({ producerId: r.readInt64(), firstOffset: r.readInt64() })) ?? [];
+        r.readInt32(); // preferred read replica
+        if (partition.errorCode !== 0) errors.push([`/responses/${i}/partitions/${j}`, [partition.errorCode, null]]);
+        const size = r.readUnsignedVarInt() - 1; // COMPACT_RECORDS: length + 1
+        if (size > 0) {
+          partition.records = r.buffer.slice(r.position, r.position + size);
+          r.skip(size);
+        }
+        return partition;
+      }),
+    })),
+  };
+  if (errors.length) throw new ResponseError(apiKey, apiVersion, Object.fromEntries(errors), response as never);
+  return response;
 }
