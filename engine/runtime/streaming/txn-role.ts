@@ -28,6 +28,17 @@ export interface TxnPartition {
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
+/**
+ * The messages at or after `next` (records below it were committed already). Offsets ascend within a batch, so
+ * usually the first one decides (one BigInt per batch, not one per record); after a retry the batch is cut once.
+ */
+export function uncommitted(messages: ConsumedMessage[], next: bigint): ConsumedMessage[] {
+  if (next < 0n || messages.length === 0 || BigInt(messages[0]!.offset) >= next) return messages;
+  let i = 1;
+  while (i < messages.length && BigInt(messages[i]!.offset) < next) i++;
+  return messages.slice(i);
+}
+
 export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
   abstract readonly role: 'mediate' | 'rate';
   protected consumer!: KafkaConsumer;
@@ -149,7 +160,7 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
     if (!part) throw new Error(`${this.role}: batch for unassigned partition ${batch.topic}/${batch.partition}`);
     if (c.isStale()) return;
     const t0 = performance.now();
-    const msgs = part.next < 0n ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= part.next);
+    const msgs = uncommitted(batch.messages, part.next);
     const last = batch.messages[batch.messages.length - 1]!;
     this.ctx.metrics.lag.set({ role: this.role, topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)));
     if (msgs.length === 0) return;
