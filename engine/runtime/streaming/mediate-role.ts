@@ -138,6 +138,12 @@ export class MediateRole extends TxnRole<MediatePartition> {
     return this.ctx.config.mediate['max-bytes-per-partition'];
   }
 
+  /** fewer, bigger transactions when raw records trickle in: batch-bytes per raw partition, at most linger-ms late */
+  protected override batching(): { minBytes: number; maxAgeMs: number } | undefined {
+    const c = this.ctx.config.mediate;
+    return c['batch-bytes'] > 0 ? { minBytes: c['batch-bytes'], maxAgeMs: c['linger-ms'] } : undefined;
+  }
+
   protected async createPartitions(opened: Array<{ tp: TopicPartition; producer: TransactionalProducer; next: bigint; fence: ProducerRecord[] }>): Promise<MediatePartition[]> {
     const parts = opened.map(({ tp, producer, next }): MediatePartition => {
       const pipeline = this.feedByTopic.get(tp.topic);

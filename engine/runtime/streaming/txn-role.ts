@@ -58,6 +58,10 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
 
   protected abstract inputTopics(): string[];
   protected abstract maxBytesPerPartition(): number;
+  /** gather a partition's fetches into batches of at least `minBytes` or `maxAgeMs` old (none: every fetch is a batch) */
+  protected batching(): { minBytes: number; maxAgeMs: number } | undefined {
+    return undefined;
+  }
   /** records to write in the fencing transaction (e.g. a changelog barrier); none = the fence transaction is aborted */
   protected fenceRecords(_tp: TopicPartition): ProducerRecord[] {
     return [];
@@ -73,6 +77,7 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
 
   async start(): Promise<void> {
     const lg = this.log.child({ role: this.role });
+    const batching = this.batching();
     this.consumer = this.ctx.port.consumer({
       groupId: this.groupId,
       maxBytesPerPartition: this.maxBytesPerPartition(),
@@ -80,6 +85,7 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
       maxWaitTimeMs: this.ctx.config.kafka['fetch-linger-ms'],
       minBytes: this.ctx.config.kafka['fetch-min-bytes'],
       partitionsConsumedConcurrently: 2,
+      ...(batching ? { batchMinBytes: batching.minBytes, batchMaxAgeMs: batching.maxAgeMs } : {}),
       sessionTimeoutMs: this.ctx.config.kafka['session-timeout-ms'],
       heartbeatIntervalMs: Math.max(500, Math.floor(this.ctx.config.kafka['session-timeout-ms'] / 10)),
     });
