@@ -18,8 +18,8 @@ export function bucketOf(url: string, fn: string): string {
   if (fn === '(garbage collector)') return 'GC';
   if (fn === '(idle)') return 'idle';
   if (fn === '(program)') return 'program (native, unattributed)';
+  if (/avsc|schema-registry|streaming\/codecs|kafka\/avro-batch/.test(url)) return 'encoding (Avro)';
   if (/@platformatic\/kafka|kafkajs|(engine|dist)\/runtime\/kafka\//.test(url)) return 'Kafka client';
-  if (/avsc|schema-registry|streaming\/codecs|udr-batch/.test(url)) return 'encoding (Avro)';
   if (/chdb|@clickhouse|(engine|dist)\/store\/|sinks\/clickhouse|sink-role/.test(url)) return 'ClickHouse (sink)';
   if (/(engine|dist)\/(mediation|expr)\/|luxon/.test(url)) return 'mediation';
   if (/(engine|dist)\/rating\//.test(url)) return 'rating';
