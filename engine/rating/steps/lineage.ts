@@ -11,7 +11,7 @@
  */
 import type { LineageSource } from '../../core/types.ts';
 import { jsonInner, jsonNumber, jsonString } from '../json-text.ts';
-import { type Cost, costText } from '../rational.ts';
+import { type Cost, type CostSum, sumText } from '../rational.ts';
 import type { CompiledRate, Rounding } from '../catalog.ts';
 import type { Lineage, MeasureContext, RatingStep, Segment } from './types.ts';
 
@@ -120,7 +120,7 @@ interface LineageMore {
  * measure it was made from. Holds only values that are not changed after the charge is made (the segments and debits
  * are the measure's own objects; costs are immutable), so the text is the same whenever it is written.
  */
-export class UsageLineage implements LineageSource {
+export class UsageLineage implements LineageSource, CostSum {
   /** fields added after the charge was made (the balance debit's `,"balance":…`), written last */
   tail = '';
 
@@ -134,7 +134,10 @@ export class UsageLineage implements LineageSource {
     readonly segs: Segment | readonly Segment[],
     readonly detailKind: DetailKind,
     readonly detail: string,
-    readonly cost: Cost,
+    /** the exact cost (a CostSum: numbers, or a bigint Cost beyond the safe integers) */
+    readonly costN: number,
+    readonly costD: number,
+    readonly costBig: Cost | null,
     /** measure, rounding other than the rate's, cap, pool debits, session part: absent when none is there */
     readonly more: LineageMore | undefined,
   ) {}
@@ -143,7 +146,7 @@ export class UsageLineage implements LineageSource {
     const segs = ctx.segments;
     const plain = !ctx.measure && ctx.rounding === ctx.first.rounding && ctx.capped === undefined && ctx.debits.length === 0 && ctx.session === undefined;
     return new UsageLineage(ctx.first, ctx.prefix, ctx.via, ctx.q, ctx.billed, segs.length === 1 ? segs[0]! : segs.length ? segs.slice() : NO_SEGMENTS,
-      ctx.detailKind, ctx.detail, ctx.cost,
+      ctx.detailKind, ctx.detail, ctx.costN, ctx.costD, ctx.costBig,
       plain ? undefined : { measure: ctx.measure, rounding: ctx.rounding, capped: ctx.capped, debits: ctx.debits.length ? ctx.debits : undefined, session: ctx.session });
   }
 
@@ -159,7 +162,7 @@ export class UsageLineage implements LineageSource {
     let s = `${lastHead}${more?.measure ? `,"measure":${jsonString(more.measure)}` : ''},"quantity":${jsonNumber(this.quantity)},"billed":${jsonNumber(this.billed)}${rt.where}`;
     if (!Array.isArray(segs)) { if ((segs as Segment).window !== '*any') s += `,"segments":${segmentsText(segs)}`; }
     else if (segs.length !== 1) s += `,"segments":${segmentsText(segs)}`;
-    s += `${rt.model}${jsonInner(usageDetail(this.detailKind, this.detail, segs, first))}${rt.fee}${jsonInner(costText(this.cost))}`;
+    s += `${rt.model}${jsonInner(usageDetail(this.detailKind, this.detail, segs, first))}${rt.fee}${jsonInner(sumText(this))}`;
     if (!more) return `${s}${rt.rounding}${this.tail}}`;
     s += more.rounding === first.rounding ? rt.rounding : roundingText(more.rounding);
     if (more.capped !== undefined) s += `,"capped":${jsonString(more.capped)}`;
@@ -179,7 +182,7 @@ export const lineage: RatingStep = {
     // Charge.matched at this prefix: memoised on the rate itself (one object the record has read already)
     const prefix = ctx.prefix;
     const matched = first.memoPrefix === prefix ? first.memoMatched : matchedAt(first, prefix);
-    ctx.charges.push(host.charge(u, ctx.seq++, plan.id, plan.product, first.id, matched, ctx.billed, ctx.amount, host.tracing() ? usageLineage(ctx, costText(ctx.cost)) : UsageLineage.of(ctx)));
+    ctx.charges.push(host.charge(u, ctx.seq++, plan.id, plan.product, first.id, matched, ctx.billed, ctx.amount, host.tracing() ? usageLineage(ctx, sumText(ctx)) : UsageLineage.of(ctx)));
     return true;
   },
 };

@@ -17,7 +17,7 @@ import type { CgratesSplitter } from '../cgrates-split.ts';
 import type { CompiledCatalog, CompiledPlan, CompiledRate, CompiledServiceType, CompiledSharePlan, CoreState, RateIndex, Rounding, ServiceRef } from '../catalog.ts';
 import type { Frequency, Period } from '../durations.ts';
 import type { RateSelector } from '../rate-select.ts';
-import type { Cost } from '../rational.ts';
+import { type Cost, type CostSum, sumCost, sumSet } from '../rational.ts';
 import type { PoolState, RatingState, ServiceStateEntry } from '../state.ts';
 
 export const STEP_PHASES = ['allocate', 'usage', 'adjust', 'round', 'emit', 'settle'] as const;
@@ -89,7 +89,7 @@ export interface RatingHost {
 export type Lineage = Record<string, unknown>;
 
 /** The working state of one measure of one UDR, reused by the Rater from measure to measure. */
-export class MeasureContext {
+export class MeasureContext implements CostSum {
   u!: Udr;
   measure = '';
   svc: ServiceView | undefined;
@@ -119,7 +119,10 @@ export class MeasureContext {
   first!: CompiledRate;
   /** the rate whose connect fee applies (first part of a split call) */
   feeRate!: CompiledRate;
-  cost: Cost = { n: 0n, d: 1n };
+  /** the exact cost (rational.ts CostSum): costN / costD as safe integers, or costBig beyond them */
+  costN = 0;
+  costD = 1;
+  costBig: Cost | null = null;
   billed = 0;
   /** reused from measure to measure: the lineage is serialised when the charge is made */
   readonly segments: Segment[] = [];
@@ -137,6 +140,15 @@ export class MeasureContext {
   errorReason: 'NO_RATE' | 'RATING_ERROR' = 'NO_RATE';
 
   constructor(readonly host: RatingHost) {}
+
+  /** the exact cost as a Cost (a new object while it is held as numbers) */
+  get cost(): Cost {
+    return sumCost(this);
+  }
+
+  set cost(c: Cost) {
+    sumSet(this, c);
+  }
 
   fail(message: string, reason: 'NO_RATE' | 'RATING_ERROR' = 'NO_RATE'): boolean {
     this.error = message;
