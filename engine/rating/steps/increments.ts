@@ -33,7 +33,7 @@ export const increments: RatingStep = {
       ctx.billed = acc.units;
       ctx.detail = '';
       ctx.detailKind = DETAIL_MODEL;
-      ctx.segments.push({ rate: first.id, window: first.windowId, from: 0, to: q, billed: acc.units });
+      ctx.addSegment(first.id, first.windowId, 0, q, acc.units);
       if (host.tracing()) host.step(`  ${first.model.detailOf(q, acc.units)} = ${sumText(acc)}`);
       return true;
     }
@@ -41,7 +41,7 @@ export const increments: RatingStep = {
     ctx.cost = r.cost;
     ctx.billed = r.billed;
     ctx.detail = r.detail;
-    ctx.segments.push({ rate: first.id, window: first.windowId, from: 0, to: q, billed: r.billed });
+    ctx.addSegment(first.id, first.windowId, 0, q, r.billed);
     if (host.tracing()) host.step(`  ${r.detail} = ${costText(r.cost)}`);
     return true;
   },

@@ -22,16 +22,19 @@ export const DETAIL_MODEL = 2;
 export type DetailKind = typeof DETAIL_TEXT | typeof DETAIL_SEGMENTS | typeof DETAIL_MODEL;
 
 /** the detail text of a usage step: `window:rate from-to billed n; …` of the segments, or the model's text of its one segment */
-export function usageDetail(kind: DetailKind, detail: string, segs: Segment | readonly Segment[], rate: CompiledRate): string {
+export function usageDetail(kind: DetailKind, detail: string, segs: readonly Segment[], rate: CompiledRate): string {
   if (kind === DETAIL_TEXT) return detail;
-  if (kind === DETAIL_MODEL) {
-    const s = Array.isArray(segs) ? (segs as readonly Segment[])[0]! : (segs as Segment);
-    return rate.model.detailOf!(s.to, s.billed);
-  }
-  if (!Array.isArray(segs)) return segmentDetail(segs as Segment);
+  if (kind === DETAIL_MODEL) return rate.model.detailOf!(segs[0]!.to, segs[0]!.billed);
   let d = '';
-  for (let i = 0; i < segs.length; i++) d += `${i ? '; ' : ''}${segmentDetail((segs as readonly Segment[])[i]!)}`;
+  for (let i = 0; i < segs.length; i++) d += `${i ? '; ' : ''}${segmentDetail(segs[i]!)}`;
   return d;
+}
+
+/** usageDetail of the one plain segment (the rate's own, from 0 to `to`) */
+function plainDetail(kind: DetailKind, detail: string, to: number, billed: number, rate: CompiledRate): string {
+  if (kind === DETAIL_TEXT) return detail;
+  if (kind === DETAIL_MODEL) return rate.model.detailOf!(to, billed);
+  return `${rate.windowId}:${rate.id} 0-${to} billed ${billed}`;
 }
 
 function segmentDetail(s: Segment): string {
@@ -58,11 +61,15 @@ function segmentText(g: Segment): string {
   return `{"rate":${jsonString(g.rate)},"window":${jsonString(g.window)},"from":${jsonNumber(g.from)},"to":${jsonNumber(g.to)},"billed":${jsonNumber(g.billed)}${g.cost === undefined ? '' : `,"cost":${jsonString(g.cost)}`}}`;
 }
 
-function segmentsText(segs: Segment | readonly Segment[]): string {
-  if (!Array.isArray(segs)) return `[${segmentText(segs as Segment)}]`;
+function segmentsText(segs: readonly Segment[]): string {
   let s = '[';
-  for (let i = 0; i < segs.length; i++) s += `${i ? ',' : ''}${segmentText((segs as readonly Segment[])[i]!)}`;
+  for (let i = 0; i < segs.length; i++) s += `${i ? ',' : ''}${segmentText(segs[i]!)}`;
   return `${s}]`;
+}
+
+/** segmentsText of the one plain segment */
+function plainSegmentText(rate: CompiledRate, to: number, billed: number): string {
+  return `[{"rate":${jsonString(rate.id)},"window":${jsonString(rate.windowId)},"from":0,"to":${jsonNumber(to)},"billed":${jsonNumber(billed)}}]`;
 }
 
 /** the constant pieces of a rate's lineage text (`where` for the prefix it was last written at) */
@@ -106,6 +113,15 @@ function roundingText(r: Rounding): string {
 
 const NO_SEGMENTS: readonly Segment[] = [];
 
+function copySegments(segs: readonly Segment[]): Segment[] {
+  const out: Segment[] = new Array(segs.length);
+  for (let i = 0; i < segs.length; i++) {
+    const g = segs[i]!;
+    out[i] = g.cost === undefined ? { rate: g.rate, window: g.window, from: g.from, to: g.to, billed: g.billed } : { rate: g.rate, window: g.window, from: g.from, to: g.to, billed: g.billed, cost: g.cost };
+  }
+  return out;
+}
+
 /** the less common parts of a usage lineage (one object, absent for a plain charge) */
 interface LineageMore {
   measure: string;
@@ -130,8 +146,10 @@ export class UsageLineage implements LineageSource, CostSum {
     readonly via: string,
     readonly quantity: number,
     readonly billed: number,
-    /** the one segment, or a copy of the list (none: an empty list) */
-    readonly segs: Segment | readonly Segment[],
+    /** a copy of the segments; null: one plain segment, the rate's own from 0 to segTo, billed segBilled (no object per charge) */
+    readonly segs: readonly Segment[] | null,
+    readonly segTo: number,
+    readonly segBilled: number,
     readonly detailKind: DetailKind,
     readonly detail: string,
     /** the exact cost (a CostSum: numbers, or a bigint Cost beyond the safe integers) */
@@ -144,8 +162,11 @@ export class UsageLineage implements LineageSource, CostSum {
 
   static of(ctx: MeasureContext): UsageLineage {
     const segs = ctx.segments;
-    const plain = !ctx.measure && ctx.rounding === ctx.first.rounding && ctx.capped === undefined && ctx.debits.length === 0 && ctx.session === undefined;
-    return new UsageLineage(ctx.first, ctx.prefix, ctx.via, ctx.q, ctx.billed, segs.length === 1 ? segs[0]! : segs.length ? segs.slice() : NO_SEGMENTS,
+    const first = ctx.first;
+    const plain = !ctx.measure && ctx.rounding === first.rounding && ctx.capped === undefined && ctx.debits.length === 0 && ctx.session === undefined;
+    const s0 = segs[0];
+    const one = segs.length === 1 && s0!.from === 0 && s0!.cost === undefined && s0!.rate === first.id && s0!.window === first.windowId;
+    return new UsageLineage(first, ctx.prefix, ctx.via, ctx.q, ctx.billed, one ? null : segs.length ? copySegments(segs) : NO_SEGMENTS, one ? s0!.to : 0, one ? s0!.billed : 0,
       ctx.detailKind, ctx.detail, ctx.costN, ctx.costD, ctx.costBig,
       plain ? undefined : { measure: ctx.measure, rounding: ctx.rounding, capped: ctx.capped, debits: ctx.debits.length ? ctx.debits : undefined, session: ctx.session });
   }
@@ -160,9 +181,10 @@ export class UsageLineage implements LineageSource, CostSum {
       lastHead = `{"v":1,"via":${jsonString(this.via)}`;
     }
     let s = `${lastHead}${more?.measure ? `,"measure":${jsonString(more.measure)}` : ''},"quantity":${jsonNumber(this.quantity)},"billed":${jsonNumber(this.billed)}${rt.where}`;
-    if (!Array.isArray(segs)) { if ((segs as Segment).window !== '*any') s += `,"segments":${segmentsText(segs)}`; }
-    else if (segs.length !== 1) s += `,"segments":${segmentsText(segs)}`;
-    s += `${rt.model}${jsonInner(usageDetail(this.detailKind, this.detail, segs, first))}${rt.fee}${jsonInner(sumText(this))}`;
+    if (segs === null) { if (first.windowId !== '*any') s += `,"segments":${plainSegmentText(first, this.segTo, this.segBilled)}`; }
+    else if (segs.length > 1 || segs[0]?.window !== '*any') s += `,"segments":${segmentsText(segs)}`;
+    const detail = segs === null ? plainDetail(this.detailKind, this.detail, this.segTo, this.segBilled, first) : usageDetail(this.detailKind, this.detail, segs, first);
+    s += `${rt.model}${jsonInner(detail)}${rt.fee}${jsonInner(sumText(this))}`;
     if (!more) return `${s}${rt.rounding}${this.tail}}`;
     s += more.rounding === first.rounding ? rt.rounding : roundingText(more.rounding);
     if (more.capped !== undefined) s += `,"capped":${jsonString(more.capped)}`;

@@ -124,8 +124,9 @@ export class MeasureContext implements CostSum {
   costD = 1;
   costBig: Cost | null = null;
   billed = 0;
-  /** reused from measure to measure: the lineage is serialised when the charge is made */
+  /** the measure's segments; the objects addSegment puts here are reused from measure to measure (a lineage copies what it keeps) */
   readonly segments: Segment[] = [];
+  private readonly segPool: Segment[] = [];
   /** the usage step's detail text; with detailKind ≠ 0 (lineage.ts) written on demand from the segments or the model */
   detail = '';
   detailKind: 0 | 1 | 2 = 0;
@@ -140,6 +141,15 @@ export class MeasureContext implements CostSum {
   errorReason: 'NO_RATE' | 'RATING_ERROR' = 'NO_RATE';
 
   constructor(readonly host: RatingHost) {}
+
+  /** append a segment (one of the context's reused objects) */
+  addSegment(rate: string, window: string, from: number, to: number, billed: number): void {
+    const segs = this.segments;
+    let s = this.segPool[segs.length];
+    if (s === undefined) this.segPool.push((s = { rate, window, from, to, billed }));
+    else { s.rate = rate; s.window = window; s.from = from; s.to = to; s.billed = billed; }
+    segs.push(s);
+  }
 
   /** the exact cost as a Cost (a new object while it is held as numbers) */
   get cost(): Cost {

@@ -43,7 +43,7 @@ export const windowSplit: RatingStep = {
       pos = billSteps(r.model.steps!, pos, end, acc);
       const last = segments[segments.length - 1];
       if (last && last.rate === r.id) { last.to = end; last.billed += acc.units - u0; }
-      else segments.push({ rate: r.id, window: r.windowId, from, to: end, billed: acc.units - u0 });
+      else ctx.addSegment(r.id, r.windowId, from, end, acc.units - u0);
       if (r.rounding.decimals > ctx.rounding.decimals) ctx.rounding = r.rounding;
       if (trace) host.step(`  ${from}–${end} ms in window ${r.windowId} (rate ${r.id}): billed ${acc.units - u0} ms = ${costText(add(sumCost(acc), { n: -c0!.n, d: c0!.d }))}`);
     }
