@@ -11,7 +11,7 @@
  */
 import type { LineageSource } from '../../core/types.ts';
 import { jsonInner, jsonNumber, jsonString } from '../json-text.ts';
-import { type Cost, type CostSum, sumText } from '../rational.ts';
+import { type Cost, costText, costTextNum, sumText } from '../rational.ts';
 import type { CompiledRate, Rounding } from '../catalog.ts';
 import type { Lineage, MeasureContext, RatingStep, Segment } from './types.ts';
 
@@ -112,6 +112,8 @@ function roundingText(r: Rounding): string {
 }
 
 const NO_SEGMENTS: readonly Segment[] = [];
+/** 2^26: a safe-integer numerator n = hi × LO + lo with 0 <= lo < LO and |hi| < 2^27 */
+const LO = 67_108_864;
 
 function copySegments(segs: readonly Segment[]): Segment[] {
   const out: Segment[] = new Array(segs.length);
@@ -136,7 +138,7 @@ interface LineageMore {
  * measure it was made from. Holds only values that are not changed after the charge is made (the segments and debits
  * are the measure's own objects; costs are immutable), so the text is the same whenever it is written.
  */
-export class UsageLineage implements LineageSource, CostSum {
+export class UsageLineage implements LineageSource {
   /** fields added after the charge was made (the balance debit's `,"balance":…`), written last */
   tail = '';
 
@@ -152,8 +154,12 @@ export class UsageLineage implements LineageSource, CostSum {
     readonly segBilled: number,
     readonly detailKind: DetailKind,
     readonly detail: string,
-    /** the exact cost (a CostSum: numbers, or a bigint Cost beyond the safe integers) */
-    readonly costN: number,
+    /**
+     * the exact cost (rational.ts CostSum) costHi × 2^26 + costLo over costD, or costBig beyond the safe integers: the
+     * numerator in two small integers (each a V8 small integer, so no number object per charge)
+     */
+    readonly costHi: number,
+    readonly costLo: number,
     readonly costD: number,
     readonly costBig: Cost | null,
     /** measure, rounding other than the rate's, cap, pool debits, session part: absent when none is there */
@@ -167,7 +173,7 @@ export class UsageLineage implements LineageSource, CostSum {
     const s0 = segs[0];
     const one = segs.length === 1 && s0!.from === 0 && s0!.cost === undefined && s0!.rate === first.id && s0!.window === first.windowId;
     return new UsageLineage(first, ctx.prefix, ctx.via, ctx.q, ctx.billed, one ? null : segs.length ? copySegments(segs) : NO_SEGMENTS, one ? s0!.to : 0, one ? s0!.billed : 0,
-      ctx.detailKind, ctx.detail, ctx.costN, ctx.costD, ctx.costBig,
+      ctx.detailKind, ctx.detail, Math.floor(ctx.costN / LO), ctx.costN - Math.floor(ctx.costN / LO) * LO, ctx.costD, ctx.costBig,
       plain ? undefined : { measure: ctx.measure, rounding: ctx.rounding, capped: ctx.capped, debits: ctx.debits.length ? ctx.debits : undefined, session: ctx.session });
   }
 
@@ -184,7 +190,7 @@ export class UsageLineage implements LineageSource, CostSum {
     if (segs === null) { if (first.windowId !== '*any') s += `,"segments":${plainSegmentText(first, this.segTo, this.segBilled)}`; }
     else if (segs.length > 1 || segs[0]?.window !== '*any') s += `,"segments":${segmentsText(segs)}`;
     const detail = segs === null ? plainDetail(this.detailKind, this.detail, this.segTo, this.segBilled, first) : usageDetail(this.detailKind, this.detail, segs, first);
-    s += `${rt.model}${jsonInner(detail)}${rt.fee}${jsonInner(sumText(this))}`;
+    s += `${rt.model}${jsonInner(detail)}${rt.fee}${jsonInner(this.costBig === null ? costTextNum(this.costHi * LO + this.costLo, this.costD) : costText(this.costBig))}`;
     if (!more) return `${s}${rt.rounding}${this.tail}}`;
     s += more.rounding === first.rounding ? rt.rounding : roundingText(more.rounding);
     if (more.capped !== undefined) s += `,"capped":${jsonString(more.capped)}`;
