@@ -18,14 +18,14 @@
  * With charging runs (catalog `charging-runs`) each UDR goes through the above once per run: the run's field rewrites
  * applied, its plans (if it lists any) instead of step 2; only the primary run (the first) moves rating state.
  */
-import { hash } from 'node:crypto';
 import type { Charge, LineageSource, RatingResult, Reject, Udr } from '../core/types.ts';
 import { formatMoney } from '../core/money.ts';
 import { type ChargingRun, type CompiledCatalog, type CompiledPlan, type CoreState, DEFAULT_RUN, NEW_STATE, type RateIndex } from './catalog.ts';
 import { type Frequency, monthsBetween, type Period, periodOf } from './durations.ts';
 import { CgratesSplitter } from './cgrates-split.ts';
 import { RateSelector } from './rate-select.ts';
-import { add, ZERO } from './rational.ts';
+import { sha1Hex24 } from './sha1-id.ts';
+import { sumAddCost, sumReset } from './rational.ts';
 import { SESSION_ATTR, type SessionPart, sessionPart } from './sessions.ts';
 import { UsageLineage } from './steps/lineage.ts';
 import { compileStepPlan, type StepPlan } from './steps/registry.ts';
@@ -46,9 +46,9 @@ function idSuffix(kind: string, seq: number): string {
   return seq < 8 ? (list[seq] ??= `\u001f${kind}\u001f${seq}`) : `\u001f${kind}\u001f${seq}`;
 }
 
-/** Deterministic charge id: sha1 of UDR id, kind and sequence (one-shot crypto.hash: same ids as before, 3× cheaper). */
+/** Deterministic charge id: sha1 of UDR id, kind and sequence, its first 24 hex digits (sha1-id.ts: the same ids as crypto). */
 export function chargeId(udrId: string, kind: string, seq: number): string {
-  return hash('sha1', udrId + idSuffix(kind, seq)).slice(0, 24);
+  return sha1Hex24(udrId, idSuffix(kind, seq));
 }
 
 /** A service-state event from provisioning / CRM (also an input of the rating core). */
@@ -611,7 +611,7 @@ export class Rater implements RatingHost {
     if (part && this.steps) this.step(`session ${part.id} part ${part.seq}: ${prior ? `the call so far (${prior.quantity} + ${q} from ${new Date(prior.start).toISOString()}) is priced whole; this part is charged the difference to the ${formatMoney(BigInt(prior.amount))} already charged` : 'first part: priced as a call of its own'}`);
     ctx.u = pu;
     ctx.q = callQ; ctx.prefix = prefix; ctx.first = first; ctx.feeRate = first; ctx.rounding = first.rounding;
-    ctx.cost = ZERO; ctx.billed = 0; while (ctx.segments.length !== 0) ctx.segments.pop(); ctx.detail = ''; ctx.detailKind = 0; ctx.capped = undefined; ctx.session = undefined;
+    sumReset(ctx); ctx.billed = 0; while (ctx.segments.length !== 0) ctx.segments.pop(); ctx.detail = ''; ctx.detailKind = 0; ctx.capped = undefined; ctx.session = undefined;
     for (const st of sp.usage) if (st.run(ctx)) break;
     if (ctx.error !== undefined) return false;
     for (const st of sp.adjust) { st.run(ctx); if (ctx.error !== undefined) return false; }
@@ -630,7 +630,7 @@ export class Rater implements RatingHost {
     const priorAmount = prior ? BigInt(prior.amount) : 0n;
     ctx.amount = callAmount - priorAmount;
     ctx.billed = callBilled - (prior?.billed ?? 0);
-    ctx.cost = add(ctx.cost, { n: -priorAmount, d: 1n });
+    sumAddCost(ctx, { n: -priorAmount, d: 1n });
     ctx.q = q;
     ctx.session = { id: part.id, part: part.seq, prior: prior?.quantity ?? 0, callQuantity: callQ, callBilled, callAmount: formatMoney(callAmount), priorAmount: formatMoney(priorAmount) };
     const sessions = (this.state.sessions ??= Object.create(null) as Record<string, SessionState>);
