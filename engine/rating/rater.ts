@@ -30,7 +30,8 @@ import { SESSION_ATTR, type SessionPart, sessionPart } from './sessions.ts';
 import { UsageLineage } from './steps/lineage.ts';
 import { compileStepPlan, type StepPlan } from './steps/registry.ts';
 import { type Lineage, MeasureContext, type RatingEvent, type RatingHost, type ServiceView } from './steps/types.ts';
-import { collectChanges, emptyState, type FirstUseCounter, type RatingState, restoreState, type ServiceStateEntry, type SessionState, type StateChange, stateKey } from './state.ts';
+import { emptyState, type FirstUseCounter, type RatingState, restoreState, type ServiceStateEntry, type SessionState, type StateArea, type StateChange, stateKey } from './state.ts';
+import { StateTracker } from './state-tracker.ts';
 
 export type { RatingEvent, ServiceView } from './steps/types.ts';
 
@@ -99,12 +100,16 @@ interface PlanChoice {
 /** a service view with the Rater's memo: the service's candidate plans */
 interface CachedView extends ServiceView {
   choices?: readonly PlanChoice[];
+  /** the service's ids in the change tracker (services/<id>, firstUse/<id>), interned on first change */
+  svcId?: number;
+  fuId?: number;
 }
 
 export class Rater implements RatingHost {
   readonly state: RatingState;
   readonly trace: boolean;
-  private touched = new Set<string>();
+  /** keys changed by the batch (integer ids for services, counters and pools) */
+  private readonly tracker = new StateTracker();
   private events: RatingEvent[] = [];
   private logRows: StateLogRow[] = [];
   readonly select: RateSelector;
@@ -205,10 +210,9 @@ export class Rater implements RatingHost {
   }
 
   private finish(charges: Charge[], rejects: Reject[]): RateBatchResult {
-    const stateChanges = collectChanges(this.state, this.touched);
+    const stateChanges = this.tracker.collect(this.state);
     const events = this.events;
     const stateLog = this.logRows;
-    this.touched = new Set();
     this.events = [];
     this.logRows = [];
     return { charges, rejects, stateChanges, events, stateLog };
@@ -234,7 +238,7 @@ export class Rater implements RatingHost {
     const ref = this.catalog.services.get(id);
     if (!entry && !ref) return undefined;
     const type = entry?.type ?? ref!.type;
-    const v: CachedView = { id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref, pools: undefined, choices: undefined };
+    const v: CachedView = { id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref, pools: undefined, choices: undefined, svcId: undefined, fuId: undefined };
     this.views.set(id, v);
     return v;
   }
@@ -273,7 +277,7 @@ export class Rater implements RatingHost {
     entry.state = to;
     entry.since = at;
     entry.log.push({ state: to, at, cause });
-    this.touched.add(stateKey('services', v.id));
+    this.tracker.touchId(((v as CachedView).svcId ??= this.tracker.id('services', v.id)));
     const core = v.typeDef?.states.get(to) ?? 'unknown';
     this.logRows.push({ service: v.id, account: v.account, type: v.type, plan: v.plan, from, to, core, at, cause });
     this.events.push({ type: 'service-state-changed', key: v.id, at, detail: { from, to, core, cause } });
@@ -323,7 +327,7 @@ export class Rater implements RatingHost {
     const fu = v.typeDef.firstUse;
     if (fu && ev.to === fu.from) {
       this.state.firstUse[v.id] = { total: 0, recent: [] };
-      this.touched.add(stateKey('firstUse', v.id));
+      this.touchFirstUse(v);
     }
   }
 
@@ -341,7 +345,7 @@ export class Rater implements RatingHost {
     }
     if (fu.usageClass && fu.usageClass !== u.usageClass) return `not billed: ${v.id} is ${fu.from} (bill on first use counts ${fu.usageClass} only)`;
     const c: FirstUseCounter = this.state.firstUse[v.id] ?? (this.state.firstUse[v.id] = { total: 0, recent: [] });
-    this.touched.add(stateKey('firstUse', v.id));
+    this.touchFirstUse(v);
     let counted: number;
     if (fu.window) {
       c.recent.push([u.startTime, u.quantity]);
@@ -636,7 +640,7 @@ export class Rater implements RatingHost {
     const sessions = (this.state.sessions ??= Object.create(null) as Record<string, SessionState>);
     if (part.final) delete sessions[part.key];
     else sessions[part.key] = { start: prior?.start ?? ctx.u.startTime, quantity: callQ, billed: callBilled, amount: callAmount.toString(), seq: part.seq, parts: (prior?.parts ?? 0) + 1 };
-    this.touched.add(stateKey('sessions', part.key));
+    this.tracker.touchText(stateKey('sessions', part.key));
     if (this.steps) this.step(`session ${part.id}: call ${formatMoney(callAmount)} − already charged ${formatMoney(priorAmount)} = ${formatMoney(ctx.amount)} for this part${part.final ? ' (last part: session closed)' : ''}`);
   }
 
@@ -666,7 +670,22 @@ export class Rater implements RatingHost {
   }
 
   touch(key: string): void {
-    this.touched.add(key);
+    const slash = key.indexOf('/');
+    const area = key.slice(0, slash) as StateArea;
+    if (area === 'services' || area === 'firstUse' || area === 'pools') this.tracker.touchId(this.tracker.id(area, key.slice(slash + 1)));
+    else this.tracker.touchText(key);
+  }
+
+  poolId(key: string): number {
+    return this.tracker.id('pools', key);
+  }
+
+  touchId(id: number): void {
+    this.tracker.touchId(id);
+  }
+
+  private touchFirstUse(v: ServiceView): void {
+    this.tracker.touchId(((v as CachedView).fuId ??= this.tracker.id('firstUse', v.id)));
   }
 
   emit(e: RatingEvent): void {
@@ -729,7 +748,7 @@ export class Rater implements RatingHost {
       k.spend = (BigInt(k.spend) + spend).toString();
       k.usage[u.usageClass] = (BigInt(k.usage[u.usageClass] ?? '0') + spend).toString();
       k.volume[u.usageClass] = (k.volume[u.usageClass] ?? 0) + qty;
-      this.touched.add(stateKey('contracts', key));
+      this.tracker.touchText(stateKey('contracts', key));
     }
   }
 

@@ -14,7 +14,6 @@ import { formatMoney } from '../../core/money.ts';
 import { type CompiledSharePlan, rootOf, selects, type ServiceRef } from '../catalog.ts';
 import type { PrefixTrie } from '../prefix-trie.ts';
 import { roundCost } from '../rational.ts';
-import { stateKey } from '../state.ts';
 import type { MeasureContext, PoolSlot, RatingHost, RatingStep, ServiceView } from './types.ts';
 
 type PoolDebit = { pool: string; owner: string; period: string; size: number; before: number; after: number; debit: number; covered?: number; increment?: number };
@@ -59,7 +58,7 @@ export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceV
     host.state.pools[key] = pool;
     if (host.tracing()) host.step(`pool ${sp.id} opened for ${owner} ${period.key}: size ${size} (${sp.growth}${sp.growth === 'variable' ? `: base ${sp.size} + contributions of ${live.length} active service(s)` : ''})`);
   }
-  const found: PoolSlot = { sp, owner, period, key, touchKey: stateKey('pools', key), pool };
+  const found: PoolSlot = { sp, owner, period, key, id: host.poolId(key), pool };
   if (slot) slots[slots.indexOf(slot)] = found;
   else slots.push(found);
   return takeFromPool(host, sp, found, t, want);
@@ -79,7 +78,7 @@ function takeFromPool(host: RatingHost, sp: CompiledSharePlan, slot: PoolSlot, t
     covered = Math.min(want, debit);
   } else covered = debit = Math.max(0, Math.min(want, pool.size - pool.used));
   pool.used += debit;
-  host.touch(slot.touchKey);
+  host.touchId(slot.id);
   if (pool.size > 0) {
     for (const th of sp.thresholds) {
       if (pool.fired.includes(th)) continue;

@@ -43,8 +43,8 @@ export interface PoolSlot {
   owner: string;
   period: Period;
   key: string;
-  /** `pools/<key>`, the changelog key */
-  touchKey: string;
+  /** the pool's dense id in the Rater's change tracker (its changelog key `pools/<key>`) */
+  id: number;
   pool: PoolState;
 }
 
@@ -73,7 +73,12 @@ export interface RatingHost {
   /** trace on for this UDR (explain) */
   tracing(): boolean;
   step(text: string): void;
+  /** mark a changelog key `area/key` changed by this batch */
   touch(key: string): void;
+  /** the dense integer id of a pool's changelog key (interned once: keep it on the slot) */
+  poolId(key: string): number;
+  /** mark an interned id changed by this batch (no string per change) */
+  touchId(id: number): void;
   emit(e: RatingEvent): void;
   periodFor(freq: Frequency, t: number): Period;
   /** services under the accounts (catalog and state), sorted by id */
