@@ -11,14 +11,16 @@
  * the rest of that call (one connect fee per call).
  */
 import { formatMoney } from '../../core/money.ts';
-import { type CompiledSharePlan, rootOf, selects, type ServiceRef } from '../catalog.ts';
+import { type CompiledSharePlan, rootOf, selects } from '../catalog.ts';
 import type { PrefixTrie } from '../prefix-trie.ts';
 import { roundCost } from '../rational.ts';
 import type { MeasureContext, PoolSlot, RatingHost, RatingStep, ServiceView } from './types.ts';
 
+/** one pool debit as the lineage shows it; `covered` / `increment` only with a bundle's increments */
 type PoolDebit = { pool: string; owner: string; period: string; size: number; before: number; after: number; debit: number; covered?: number; increment?: number };
 
-const refOf = (s: ServiceView) => ({ id: s.id, account: s.account, type: s.type, plan: s.plan }) as ServiceRef;
+/** the usage a debit covers (more than the debit never; less with increments) */
+const coveredBy = (d: PoolDebit) => d.covered ?? d.debit;
 
 /** the one period of an `unlimited` pool (never resets); its end is the last day a store DateTime64 holds */
 const UNLIMITED = { key: 'unlimited', start: 0, end: Date.UTC(2299, 11, 31) };
@@ -26,15 +28,17 @@ const UNLIMITED = { key: 'unlimited', start: 0, end: Date.UTC(2299, 11, 31) };
 /**
  * Take up to `want` units from the share plan's pool of the service's owner. `debit` is what the pool gives up,
  * `covered` the usage it covers (more than the debit never; less with increments: 90 s in 60 s increments debits 120 s).
+ * Returns the debit's lineage record (`coveredBy` gives the covered usage), null when the service does not take part.
  */
-export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceView, t: number, want: number): { debit: number; covered: number; lineage: PoolDebit } | null {
-  if (!selects(sp.participating, refOf(svc))) return null;
-  const cat = host.catalog;
-  // the service's pool of this share plan for the period holding t, as found last time (pools are only ever added)
-  const slots = (svc.pools ??= []);
+export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceView, t: number, want: number): PoolDebit | null {
+  // the service's pool of this share plan for the period holding t, as found last time (pools are only ever added;
+  // a slot exists only for a participating service)
+  const slots = svc.pools;
   let slot: PoolSlot | undefined;
-  for (let i = 0; i < slots.length; i++) if (slots[i]!.sp === sp) { slot = slots[i]; break; }
+  if (slots) for (let i = 0; i < slots.length; i++) if (slots[i]!.sp === sp) { slot = slots[i]; break; }
   if (slot && t >= slot.period.start && t < slot.period.end) return takeFromPool(host, sp, slot, t, want);
+  if (!slot && !selects(sp.participating, svc)) return null;
+  const cat = host.catalog;
   const owner = sp.level === 'parent' ? rootOf(cat, svc.account) : svc.account;
   const period = sp.frequency === 'unlimited' ? UNLIMITED : host.periodFor(sp.frequency, t);
   const key = `${sp.id}|${owner}|${period.key}`;
@@ -42,16 +46,16 @@ export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceV
   if (!pool) {
     const services = host.scopeServices(host.scopeAccounts(owner, sp.level));
     const live = services.filter((s) => host.coreAt(s, t) === 'active');
-    if (sp.activation === 'selling' && !live.some((s) => selects(sp.selling, refOf(s)))) return null;
+    if (sp.activation === 'selling' && !live.some((s) => selects(sp.selling, s))) return null;
     let size = sp.size;
     if (sp.growth === 'variable') {
       for (const s of live) {
-        if (!selects(sp.participating, refOf(s))) continue;
-        const c = sp.contributions.find((x) => selects(x.sel, refOf(s)));
+        if (!selects(sp.participating, s)) continue;
+        const c = sp.contributions.find((x) => selects(x.sel, s));
         if (c) size += c.amount;
       }
     } else if (sp.size === 0) {
-      const c = live.map((s) => sp.contributions.find((x) => selects(x.sel, refOf(s)))?.amount ?? 0);
+      const c = live.map((s) => sp.contributions.find((x) => selects(x.sel, s))?.amount ?? 0);
       size = c.length ? Math.max(...c) : 0;
     }
     pool = { size, used: 0, start: period.start, end: period.end, fired: [] };
@@ -59,13 +63,13 @@ export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceV
     if (host.tracing()) host.step(`pool ${sp.id} opened for ${owner} ${period.key}: size ${size} (${sp.growth}${sp.growth === 'variable' ? `: base ${sp.size} + contributions of ${live.length} active service(s)` : ''})`);
   }
   const found: PoolSlot = { sp, owner, period, key, id: host.poolId(key), pool };
-  if (slot) slots[slots.indexOf(slot)] = found;
-  else slots.push(found);
+  if (slot) slots![slots!.indexOf(slot)] = found;
+  else (svc.pools ??= []).push(found);
   return takeFromPool(host, sp, found, t, want);
 }
 
-/** take from the slot's pool (return type inferred: debitPool's) */
-function takeFromPool(host: RatingHost, sp: CompiledSharePlan, slot: PoolSlot, t: number, want: number) {
+/** take from the slot's pool */
+function takeFromPool(host: RatingHost, sp: CompiledSharePlan, slot: PoolSlot, t: number, want: number): PoolDebit {
   const { pool, key, owner, period } = slot;
   const before = pool.used;
   const inc = sp.rate?.increment ?? 0;
@@ -90,7 +94,19 @@ function takeFromPool(host: RatingHost, sp: CompiledSharePlan, slot: PoolSlot, t
   }
   const lineage: PoolDebit = { pool: key, owner, period: period.key, size: pool.size, before, after: pool.used, debit };
   if (inc > 0) { lineage.covered = covered; lineage.increment = inc; }
-  return { debit, covered, lineage };
+  return lineage;
+}
+
+/** per share plan, the texts its pool charges repeat (written once) */
+interface PoolTexts { rateId: string; price: string; fee: string; free: boolean }
+const TEXTS = new WeakMap<CompiledSharePlan, PoolTexts>();
+function textsOf(sp: CompiledSharePlan): PoolTexts {
+  let t = TEXTS.get(sp);
+  if (!t) {
+    const fee = sp.rate?.connectFee ?? 0n;
+    TEXTS.set(sp, (t = { rateId: `pool:${sp.id}`, price: formatMoney(sp.poolPrice.price), fee: formatMoney(fee), free: fee === 0n && sp.poolPrice.price === 0n }));
+  }
+  return t;
 }
 
 const MATCHES: { items: number[]; prefix: string }[] = [];
@@ -112,22 +128,25 @@ export const poolAllocation: RatingStep = {
       if (q - ctx.inside <= 0) break;
       if (sp.bucketClass !== u.usageClass || sp.unit !== u.unit) continue;
       if (sp.destinations && !inFilter(sp.destinations.trie, u.destination)) {
-        if (host.tracing() && selects(sp.participating, refOf(svc))) host.step(`pool ${sp.id}: destination ${u.destination || '(none)'} is not in its filter (${sp.destinations.text}); not taken from the pool`);
+        if (host.tracing() && selects(sp.participating, svc)) host.step(`pool ${sp.id}: destination ${u.destination || '(none)'} is not in its filter (${sp.destinations.text}); not taken from the pool`);
         continue;
       }
       const d = debitPool(host, sp, svc, u.startTime, q - ctx.inside);
       if (!d) continue;
       const want = q - ctx.inside;
-      ctx.inside += d.covered;
-      ctx.debits.push(d.lineage);
+      const covered = coveredBy(d);
+      ctx.inside += covered;
+      ctx.debits.push(d);
       if (d.debit > 0) {
         const fee = sp.rate?.connectFee ?? 0n;
-        const amt = roundCost({ n: fee * BigInt(sp.poolPrice.per) + sp.poolPrice.price * BigInt(d.debit), d: BigInt(sp.poolPrice.per) }, cat.rounding.decimals, cat.rounding.mode);
+        const tx = textsOf(sp);
+        // a free pool (no price, no fee) charges exactly 0: no rational to round
+        const amt = tx.free ? 0n : roundCost({ n: fee * BigInt(sp.poolPrice.per) + sp.poolPrice.price * BigInt(d.debit), d: BigInt(sp.poolPrice.per) }, cat.rounding.decimals, cat.rounding.mode);
         if (sp.rate) ctx.feePaid = true;
-        if (host.tracing()) host.step(`pool ${sp.id} (${d.lineage.owner}, ${d.lineage.period}): ${d.lineage.increment ? `debit ${d.debit} (whole increments of ${d.lineage.increment}) for ${d.covered} of ${want}` : `debit ${d.debit} of ${want}`}, ${d.lineage.before} → ${d.lineage.after} used of ${d.lineage.size}; priced at pool price ${formatMoney(sp.poolPrice.price)} per ${sp.poolPrice.per}${fee !== 0n ? ` + connect fee ${formatMoney(fee)}` : ''} = ${formatMoney(amt)}`);
-        const lin: Record<string, unknown> = { v: 1, via: ctx.via, pool: sp.id, debits: [d.lineage], price: formatMoney(sp.poolPrice.price), per: sp.poolPrice.per };
-        if (sp.rate) lin.connectFee = formatMoney(fee);
-        ctx.charges.push(host.charge(u, ctx.seq++, plan.id, plan.product, `pool:${sp.id}`, `pool ${sp.id} (${sp.level} ${d.lineage.owner})`, d.debit, amt, lin));
+        if (host.tracing()) host.step(`pool ${sp.id} (${d.owner}, ${d.period}): ${d.increment ? `debit ${d.debit} (whole increments of ${d.increment}) for ${covered} of ${want}` : `debit ${d.debit} of ${want}`}, ${d.before} → ${d.after} used of ${d.size}; priced at pool price ${tx.price} per ${sp.poolPrice.per}${fee !== 0n ? ` + connect fee ${tx.fee}` : ''} = ${formatMoney(amt)}`);
+        const lin: Record<string, unknown> = { v: 1, via: ctx.via, pool: sp.id, debits: [d], price: tx.price, per: sp.poolPrice.per };
+        if (sp.rate) lin.connectFee = tx.fee;
+        ctx.charges.push(host.charge(u, ctx.seq++, plan.id, plan.product, tx.rateId, `pool ${sp.id} (${sp.level} ${d.owner})`, d.debit, amt, lin));
       }
       if (q - ctx.inside > 0 && sp.overagePrice) {
         const over = q - ctx.inside;
