@@ -21,7 +21,7 @@
 import { hash } from 'node:crypto';
 import type { Charge, LineageSource, RatingResult, Reject, Udr } from '../core/types.ts';
 import { formatMoney } from '../core/money.ts';
-import { type ChargingRun, type CompiledCatalog, type CompiledPlan, type CoreState, DEFAULT_RUN, NEW_STATE, type RateIndex } from './catalog.ts';
+import { type ChargingRun, type CompiledCatalog, type CompiledPlan, type CompiledSharePlan, type CoreState, DEFAULT_RUN, NEW_STATE, type RateIndex } from './catalog.ts';
 import { type Frequency, monthsBetween, type Period, periodOf } from './durations.ts';
 import { CgratesSplitter } from './cgrates-split.ts';
 import { RateSelector } from './rate-select.ts';
@@ -29,7 +29,7 @@ import { add, ZERO } from './rational.ts';
 import { SESSION_ATTR, type SessionPart, sessionPart } from './sessions.ts';
 import { UsageLineage } from './steps/lineage.ts';
 import { compileStepPlan, type StepPlan } from './steps/registry.ts';
-import { type Lineage, MeasureContext, type RatingEvent, type RatingHost, type ServiceView } from './steps/types.ts';
+import { type Lineage, MeasureContext, type PoolSlot, type RatingEvent, type RatingHost, type ServiceView } from './steps/types.ts';
 import { emptyState, type FirstUseCounter, type RatingState, restoreState, type ServiceStateEntry, type SessionState, type StateArea, type StateChange, stateKey } from './state.ts';
 import { StateTracker } from './state-tracker.ts';
 
@@ -119,6 +119,7 @@ export class Rater implements RatingHost {
   /** services of the state by account (pool scopes; kept in step with `state.services`, which only the Rater changes once it exists) */
   private readonly stateServicesOf = new Map<string, Set<string>>();
   private readonly views = new Map<string, ServiceView>();
+  private readonly poolSlotMaps = new Map<CompiledSharePlan, Map<string, PoolSlot>>();
   private readonly periodCache = new Map<string, Period>();
   private readonly contractsByAccount = new Map<string, string[]>();
   private steps: string[] | null = null;
@@ -156,6 +157,7 @@ export class Rater implements RatingHost {
    */
   resetCaches(): void {
     this.views.clear();
+    this.poolSlotMaps.clear();
   }
 
   /** JSON text of the whole state (persist it; `new Rater(catalog, text)` restores it). */
@@ -682,6 +684,12 @@ export class Rater implements RatingHost {
 
   touchId(id: number): void {
     this.tracker.touchId(id);
+  }
+
+  poolSlots(sp: CompiledSharePlan): Map<string, PoolSlot> {
+    let m = this.poolSlotMaps.get(sp);
+    if (!m) this.poolSlotMaps.set(sp, (m = new Map()));
+    return m;
   }
 
   private touchFirstUse(v: ServiceView): void {

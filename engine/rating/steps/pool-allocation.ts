@@ -40,6 +40,10 @@ export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceV
   if (!slot && !selects(sp.participating, svc)) return null;
   const cat = host.catalog;
   const owner = sp.level === 'parent' ? rootOf(cat, svc.account) : svc.account;
+  // one slot per (share plan, owner), shared by the owner's services: a new period moves all of them at once
+  const byOwner = host.poolSlots(sp);
+  const shared = byOwner.get(owner);
+  if (shared && t >= shared.period.start && t < shared.period.end) return takeFromPool(host, sp, attach(svc, slot, shared), t, want);
   const period = sp.frequency === 'unlimited' ? UNLIMITED : host.periodFor(sp.frequency, t);
   const key = `${sp.id}|${owner}|${period.key}`;
   let pool = host.state.pools[key];
@@ -62,10 +66,23 @@ export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceV
     host.state.pools[key] = pool;
     if (host.tracing()) host.step(`pool ${sp.id} opened for ${owner} ${period.key}: size ${size} (${sp.growth}${sp.growth === 'variable' ? `: base ${sp.size} + contributions of ${live.length} active service(s)` : ''})`);
   }
-  const found: PoolSlot = { sp, owner, period, key, id: host.poolId(key), pool };
-  if (slot) slots![slots!.indexOf(slot)] = found;
-  else (svc.pools ??= []).push(found);
-  return takeFromPool(host, sp, found, t, want);
+  let found = shared;
+  if (found) {
+    found.period = period;
+    found.key = key;
+    found.id = host.poolId(key);
+    found.pool = pool;
+  } else byOwner.set(owner, (found = { sp, owner, period, key, id: host.poolId(key), pool }));
+  return takeFromPool(host, sp, attach(svc, slot, found), t, want);
+}
+
+/** the service's slot of the share plan is now `to` (its previous one, if any, replaced) */
+function attach(svc: ServiceView, from: PoolSlot | undefined, to: PoolSlot): PoolSlot {
+  if (from === to) return to;
+  const slots = (svc.pools ??= []);
+  if (from) slots[slots.indexOf(from)] = to;
+  else slots.push(to);
+  return to;
 }
 
 /** take from the slot's pool */

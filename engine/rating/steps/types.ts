@@ -37,7 +37,10 @@ export interface ServiceView {
   pools?: PoolSlot[];
 }
 
-/** A pool of the rating state as one service reaches it: share plan, owner, period, state key and the pool itself. */
+/**
+ * A pool of the rating state as the services of its owner reach it: share plan, owner, the period it was last used
+ * in, state key and the pool itself (one per share plan and owner; moved to the next period in place).
+ */
 export interface PoolSlot {
   sp: CompiledSharePlan;
   owner: string;
@@ -79,6 +82,8 @@ export interface RatingHost {
   poolId(key: string): number;
   /** mark an interned id changed by this batch (no string per change) */
   touchId(id: number): void;
+  /** pool-allocation's memo: the share plan's current slot per owner (shared by the owner's services) */
+  poolSlots(sp: CompiledSharePlan): Map<string, PoolSlot>;
   emit(e: RatingEvent): void;
   periodFor(freq: Frequency, t: number): Period;
   /** services under the accounts (catalog and state), sorted by id */
