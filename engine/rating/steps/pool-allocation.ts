@@ -72,7 +72,8 @@ export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceV
     found.key = key;
     found.id = host.poolId(key);
     found.pool = pool;
-  } else byOwner.set(owner, (found = { sp, owner, period, key, id: host.poolId(key), pool }));
+    found.json = undefined;
+  } else byOwner.set(owner, (found = { sp, owner, period, key, id: host.poolId(key), pool, json: undefined }));
   return takeFromPool(host, sp, attach(svc, slot, found), t, want);
 }
 
@@ -87,6 +88,7 @@ function attach(svc: ServiceView, from: PoolSlot | undefined, to: PoolSlot): Poo
 
 /** take from the slot's pool */
 function takeFromPool(host: RatingHost, sp: CompiledSharePlan, slot: PoolSlot, t: number, want: number): PoolDebit {
+  lastSlot = slot;
   const { pool, key, owner, period } = slot;
   const before = pool.used;
   const inc = sp.rate?.increment ?? 0;
@@ -114,14 +116,30 @@ function takeFromPool(host: RatingHost, sp: CompiledSharePlan, slot: PoolSlot, t
   return lineage;
 }
 
+/** the slot of the last debit (read by the step right after `debitPool` returns: one synchronous call) */
+let lastSlot: PoolSlot | undefined;
+
+/**
+ * The JSON text of a pool charge's lineage, written from its pieces: the same text as JSON.stringify of
+ * `{ v, via, pool, debits: [d], price, per, connectFee? }` (key order as there; numbers are integers, the strings
+ * quoted by JSON.stringify, the slot's constant part once per period).
+ */
+function poolLineageText(via: string, tx: PoolTexts, slot: PoolSlot, d: PoolDebit): string {
+  const head = (slot.json ??= `{"pool":${JSON.stringify(slot.key)},"owner":${JSON.stringify(slot.owner)},"period":${JSON.stringify(slot.period.key)},"size":`);
+  const inc = d.increment !== undefined ? `,"covered":${d.covered!},"increment":${d.increment}` : '';
+  return `{"v":1,"via":${JSON.stringify(via)},"pool":${tx.idJson},"debits":[${head}${d.size},"before":${d.before},"after":${d.after},"debit":${d.debit}${inc}}],${tx.tailJson}}`;
+}
+
 /** per share plan, the texts its pool charges repeat (written once) */
-interface PoolTexts { rateId: string; price: string; fee: string; free: boolean }
+interface PoolTexts { rateId: string; price: string; fee: string; free: boolean; idJson: string; tailJson: string }
 const TEXTS = new WeakMap<CompiledSharePlan, PoolTexts>();
 function textsOf(sp: CompiledSharePlan): PoolTexts {
   let t = TEXTS.get(sp);
   if (!t) {
     const fee = sp.rate?.connectFee ?? 0n;
-    TEXTS.set(sp, (t = { rateId: `pool:${sp.id}`, price: formatMoney(sp.poolPrice.price), fee: formatMoney(fee), free: fee === 0n && sp.poolPrice.price === 0n }));
+    const price = formatMoney(sp.poolPrice.price);
+    const tail = sp.rate ? { price, per: sp.poolPrice.per, connectFee: formatMoney(fee) } : { price, per: sp.poolPrice.per };
+    TEXTS.set(sp, (t = { rateId: `pool:${sp.id}`, price, fee: formatMoney(fee), free: fee === 0n && sp.poolPrice.price === 0n, idJson: JSON.stringify(sp.id), tailJson: JSON.stringify(tail).slice(1, -1) }));
   }
   return t;
 }
@@ -161,8 +179,11 @@ export const poolAllocation: RatingStep = {
         const amt = tx.free ? 0n : roundCost({ n: fee * BigInt(sp.poolPrice.per) + sp.poolPrice.price * BigInt(d.debit), d: BigInt(sp.poolPrice.per) }, cat.rounding.decimals, cat.rounding.mode);
         if (sp.rate) ctx.feePaid = true;
         if (host.tracing()) host.step(`pool ${sp.id} (${d.owner}, ${d.period}): ${d.increment ? `debit ${d.debit} (whole increments of ${d.increment}) for ${covered} of ${want}` : `debit ${d.debit} of ${want}`}, ${d.before} → ${d.after} used of ${d.size}; priced at pool price ${tx.price} per ${sp.poolPrice.per}${fee !== 0n ? ` + connect fee ${tx.fee}` : ''} = ${formatMoney(amt)}`);
-        const lin: Record<string, unknown> = { v: 1, via: ctx.via, pool: sp.id, debits: [d], price: tx.price, per: sp.poolPrice.per };
-        if (sp.rate) lin.connectFee = tx.fee;
+        let lin: Record<string, unknown> | string;
+        if (host.tracing()) {
+          lin = { v: 1, via: ctx.via, pool: sp.id, debits: [d], price: tx.price, per: sp.poolPrice.per };
+          if (sp.rate) lin.connectFee = tx.fee;
+        } else lin = poolLineageText(ctx.via, tx, lastSlot!, d);
         ctx.charges.push(host.charge(u, ctx.seq++, plan.id, plan.product, tx.rateId, `pool ${sp.id} (${sp.level} ${d.owner})`, d.debit, amt, lin));
       }
       if (q - ctx.inside > 0 && sp.overagePrice) {

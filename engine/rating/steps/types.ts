@@ -49,6 +49,8 @@ export interface PoolSlot {
   /** the pool's dense id in the Rater's change tracker (its changelog key `pools/<key>`) */
   id: number;
   pool: PoolState;
+  /** pool-allocation's memo: the constant head of this pool's debit in lineage JSON (reset with the period) */
+  json: string | undefined;
 }
 
 export interface RatingEvent {
