@@ -246,9 +246,7 @@ export class Rater implements RatingHost {
   }
 
   private currentState(v: ServiceView): { state: string; since: number } {
-    if (v.entry) return { state: v.entry.state, since: v.entry.since };
-    if (v.ref) return { state: v.ref.state, since: v.ref.since };
-    return { state: NEW_STATE, since: 0 };
+    return { state: stateNow(v), since: sinceNow(v) };
   }
 
   /** state of the service at time t (timeline lookup: late usage is rated in the state it happened in) */
@@ -337,12 +335,13 @@ export class Rater implements RatingHost {
   private firstUse(v: ServiceView, u: Udr, charges: Charge[]): string | null {
     const fu = v.typeDef?.firstUse;
     if (!fu) return null;
-    const cur = this.currentState(v);
-    if (cur.state !== fu.from) return null;
-    if (u.startTime < cur.since) return null;
-    if (fu.period && u.startTime >= cur.since + fu.period) {
-      this.transition(v, fu.to, cur.since + fu.period, `first-use-period:${v.id}`, charges, 'period');
-      if (this.steps) this.step(`bill on first use: the waiting period ended at ${new Date(cur.since + fu.period).toISOString()} → ${fu.to}`);
+    // the current state without an object per record
+    if (stateNow(v) !== fu.from) return null;
+    const since = sinceNow(v);
+    if (u.startTime < since) return null;
+    if (fu.period && u.startTime >= since + fu.period) {
+      this.transition(v, fu.to, since + fu.period, `first-use-period:${v.id}`, charges, 'period');
+      if (this.steps) this.step(`bill on first use: the waiting period ended at ${new Date(since + fu.period).toISOString()} → ${fu.to}`);
       return null;
     }
     if (fu.usageClass && fu.usageClass !== u.usageClass) return `not billed: ${v.id} is ${fu.from} (bill on first use counts ${fu.usageClass} only)`;
@@ -492,7 +491,9 @@ export class Rater implements RatingHost {
       if (this.steps) this.step(`service ${svc.id} (${svc.type}, plan ${svc.plan}) is ${svcState}${core ? ` (core ${core})` : ''} at the usage time`);
       if (unbilled) {
         if (this.steps) this.step(unbilled);
-        charges.push(this.charge(u, 0, svc.plan, cat.plans.get(svc.plan)?.product ?? '', 'first-use', unbilled, u.quantity, 0n, { v: 1, note: unbilled }));
+        charges.push(this.charge(u, 0, svc.plan, cat.plans.get(svc.plan)?.product ?? '', 'first-use', unbilled, u.quantity, 0n,
+          // JSON.stringify({ v: 1, note }) written directly (the object only when tracing adds its steps)
+          this.steps ? { v: 1, note: unbilled } : `{"v":1,"note":${JSON.stringify(unbilled)}}`));
         return;
       }
       if (core === 'cancelled' || svcState === NEW_STATE) {
@@ -785,6 +786,16 @@ export class Rater implements RatingHost {
     }
     return rows;
   }
+}
+
+/** the service's state now (its state entry over its catalog reference) */
+function stateNow(v: ServiceView): string {
+  return v.entry ? v.entry.state : v.ref ? v.ref.state : NEW_STATE;
+}
+
+/** since when the service is in its state now */
+function sinceNow(v: ServiceView): number {
+  return v.entry ? v.entry.since : v.ref ? v.ref.since : 0;
 }
 
 /** the UDR as a run rates it: its rewrites, each an expression on the UDR as received (the same object without any) */
