@@ -8,17 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { type Charge, lineageText, type Udr } from '../../../engine/core/types.ts';
 import { loadCatalogText } from '../../../engine/rating/catalog.ts';
 import { Rater } from '../../../engine/rating/rater.ts';
-import { catalogWith, udr } from './helpers.ts';
+import { catalogWith, udr, untracedText } from './helpers.ts';
 
 const S = 1000;
 const RATE = '{ id: r, usage-class: voice, price: "0.60", per: 60s, increments: 1s/1s, connect-fee: "0.05" }';
 const ODD = 'b2b:co@x+1';
-
-function untracedText(c: Charge): string {
-  const o = JSON.parse(lineageText(c)) as Record<string, unknown>;
-  delete o.steps;
-  return JSON.stringify(o);
-}
 
 function compare(text: string, udrs: Udr[]): Charge[] {
   const plain = new Rater(loadCatalogText(text)).rate(udrs);
