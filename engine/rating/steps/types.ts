@@ -37,15 +37,20 @@ export interface ServiceView {
   pools?: PoolSlot[];
 }
 
-/** A pool of the rating state as one service reaches it: share plan, owner, period, state key and the pool itself. */
+/**
+ * A pool of the rating state as the services of its owner reach it: share plan, owner, the period it was last used
+ * in, state key and the pool itself (one per share plan and owner; moved to the next period in place).
+ */
 export interface PoolSlot {
   sp: CompiledSharePlan;
   owner: string;
   period: Period;
   key: string;
-  /** `pools/<key>`, the changelog key */
-  touchKey: string;
+  /** the pool's dense id in the Rater's change tracker (its changelog key `pools/<key>`) */
+  id: number;
   pool: PoolState;
+  /** pool-allocation's memo: the constant head of this pool's debit in lineage JSON (reset with the period) */
+  json: string | undefined;
 }
 
 export interface RatingEvent {
@@ -73,7 +78,14 @@ export interface RatingHost {
   /** trace on for this UDR (explain) */
   tracing(): boolean;
   step(text: string): void;
+  /** mark a changelog key `area/key` changed by this batch */
   touch(key: string): void;
+  /** the dense integer id of a pool's changelog key (interned once: keep it on the slot) */
+  poolId(key: string): number;
+  /** mark an interned id changed by this batch (no string per change) */
+  touchId(id: number): void;
+  /** pool-allocation's memo: the share plan's current slot per owner (shared by the owner's services) */
+  poolSlots(sp: CompiledSharePlan): Map<string, PoolSlot>;
   emit(e: RatingEvent): void;
   periodFor(freq: Frequency, t: number): Period;
   /** services under the accounts (catalog and state), sorted by id */
