@@ -57,7 +57,7 @@ function gathering(insertRows: number, format: InsertFormat, reuse?: Gathering):
   if (!reuse) {
     // sized for a full insert of demo-like rows (≈ 200 B per UDR, 530 B per charge): no regrowth on the way
     const w = (perRow: number) => new TsvWriter(format === 'tsv' ? Math.min(insertRows * perRow, 1 << 27) : 1 << 10);
-    const native = format === 'native' ? { udrs: new UdrBlock(), charges: new ChargeBlock() } : undefined;
+    const native = format === 'native' ? { udrs: new UdrBlock(insertRows + (insertRows >> 3)), charges: new ChargeBlock(insertRows + (insertRows >> 3)) } : undefined;
     return { udrs: w(256), charges: w(640), rejects: new TsvWriter(), native, stateChanges: [], pools: [], mediationRejects: [], ratingRejects: [] };
   }
   reuse.udrs.reset();

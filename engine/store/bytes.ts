@@ -68,8 +68,8 @@ export class ByteWriter {
   /** a ClickHouse String: VarUInt byte length, then the UTF-8 bytes */
   string(s: string): void {
     const n = s.length;
-    if (n < 128) {
-      // ASCII fast path: the length is the char count; one byte of length for < 128 bytes
+    if (n <= 24) {
+      // short ASCII text: a loop beats a call into the UTF-8 encoder; the length is the char count (one byte)
       const b = this.room(n + 1);
       let p = this.pos + 1;
       let i = 0;

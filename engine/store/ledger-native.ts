@@ -21,7 +21,7 @@ import {
 
 /** UDR rows into a Native block (columns as ledger.ts's UDR_COLS) */
 export class UdrBlock {
-  private readonly id = new StringColumn('udr_id', false);
+  private readonly id = new StringColumn('udr_id', { constant: false });
   private readonly feed = new StringColumn('feed');
   private readonly usageClass = new StringColumn('usage_class');
   private readonly account = new StringColumn('account');
@@ -32,13 +32,19 @@ export class UdrBlock {
   private readonly unit = new StringColumn('unit');
   private readonly origin = new StringColumn('origin');
   private readonly destination = new StringColumn('destination');
-  private readonly attrs = new StringMapColumn('attrs');
+  private readonly attrs = new StringMapColumn('attrs', { bytesPerRow: 24 });
   private readonly source = new StringColumn('source');
   private readonly rulesVersion = new StringColumn('rules_version');
   readonly block = new NativeBlockWriter([
     this.id, this.feed, this.usageClass, this.account, this.service, this.ratingKey, this.start, this.quantity, this.unit,
     this.origin, this.destination, this.attrs, this.source, this.rulesVersion,
   ] as never);
+
+
+  /** `rows`: rows expected per block (sizes the buffers once) */
+  constructor(rows?: number) {
+    if (rows) this.block.reserve(rows);
+  }
 
   put(u: Udr): void {
     this.id.put(u.id);
@@ -61,7 +67,7 @@ export class UdrBlock {
 
 /** charge rows into a Native block (columns as ledger.ts's CHARGE_COLS) */
 export class ChargeBlock {
-  private readonly id = new StringColumn('charge_id', false);
+  private readonly id = new StringColumn('charge_id', { constant: false });
   private readonly version = new UInt32Column('version');
   private readonly udrId = new StringColumn('udr_id');
   private readonly account = new StringColumn('account');
@@ -81,7 +87,7 @@ export class ChargeBlock {
   private readonly source = new StringColumn('source');
   private readonly rulesVersion = new StringColumn('rules_version');
   private readonly catalogVersion = new StringColumn('catalog_version');
-  private readonly lineage = new StringColumn('lineage');
+  private readonly lineage = new StringColumn('lineage', { bytesPerRow: 320 });
   private readonly feed = new StringColumn('feed');
   private readonly run = new StringColumn('run');
   private readonly billable = new BoolColumn('billable');
@@ -90,6 +96,12 @@ export class ChargeBlock {
     this.plan, this.rateId, this.matched, this.quantity, this.unit, this.amount, this.currency, this.eventTime, this.source,
     this.rulesVersion, this.catalogVersion, this.lineage, this.feed, this.run, this.billable,
   ] as never);
+
+
+  /** `rows`: rows expected per block (sizes the buffers once) */
+  constructor(rows?: number) {
+    if (rows) this.block.reserve(rows);
+  }
 
   put(c: Charge, feed: string, version = 1): void {
     this.id.put(c.id);

@@ -26,38 +26,76 @@ export interface NativeBlock {
   rows: number;
 }
 
+/**
+ * Whether a column's values so far are all the same. One class for every column type, so the per-row check stays
+ * monomorphic (the columns' own `put` methods are each monomorphic too: no shared hot method sees seven classes).
+ */
+export class ConstTracker {
+  n = 0;
+  first: unknown;
+  on: boolean;
+
+  constructor(readonly allowed: boolean) {
+    this.on = allowed;
+  }
+
+  /** -1: `v` is absorbed (still constant); else how many copies of `first` to write before `v` (once, at the break) */
+  track(v: unknown): number {
+    if (!this.on) return 0;
+    if (this.n === 0) {
+      this.first = v;
+      this.n = 1;
+      return -1;
+    }
+    if (v === this.first) {
+      this.n++;
+      return -1;
+    }
+    this.on = false;
+    return this.n;
+  }
+
+  reset(): void {
+    this.n = 0;
+    this.on = this.allowed;
+  }
+}
+
+export interface ColumnOptions {
+  /** false: always written to the file (default true: a literal when constant) */
+  constant?: boolean;
+  /** bytes expected per row, for reserve() (default: the type's width; 16 for text) */
+  bytesPerRow?: number;
+}
+
 export abstract class NativeColumn<T> {
   protected readonly w = new ByteWriter();
-  private n = 0;
-  private first!: T;
-  private isConst: boolean;
+  protected readonly c: ConstTracker;
+  protected readonly bytesPerRow: number;
 
-  constructor(readonly name: string, readonly type: string, private readonly constAllowed = true) {
-    this.isConst = constAllowed;
+  constructor(readonly name: string, readonly type: string, opts: ColumnOptions, width: number) {
+    this.c = new ConstTracker(opts.constant ?? true);
+    this.bytesPerRow = opts.bytesPerRow ?? width;
   }
 
-  put(v: T): void {
-    if (this.isConst) {
-      if (this.n === 0 || v === this.first) {
-        if (this.n === 0) this.first = v;
-        this.n++;
-        return;
-      }
-      // the first different value: the column goes into the file after all
-      this.isConst = false;
-      for (let i = 0; i < this.n; i++) this.enc(this.first);
-    }
-    this.enc(v);
+  /**
+   * size the buffers for `rows` rows once, instead of growing them by copies (a column that stays constant never
+   * touches its buffer: no resident memory)
+   */
+  reserve(rows: number): void {
+    this.w.room(Math.min(rows * this.bytesPerRow, 1 << 27));
   }
+
+  abstract put(v: T): void;
 
   /** true when every value so far was the same (and the column may be a literal) */
   get constant(): boolean {
-    return this.isConst && this.n > 0;
+    return this.c.on && this.c.n > 0;
   }
 
   /** the SQL literal of the constant value */
   literal(): string {
-    return this.lit(this.first);
+    return this.lit(this.c.first as T);
   }
 
   /** the column's data bytes (views into its writers) */
@@ -66,12 +104,10 @@ export abstract class NativeColumn<T> {
   }
 
   reset(): void {
-    this.n = 0;
-    this.isConst = this.constAllowed;
+    this.c.reset();
     this.w.reset();
   }
 
-  protected abstract enc(v: T): void;
   protected abstract lit(v: T): string;
 }
 
@@ -81,10 +117,13 @@ export function sqlString(s: string): string {
 }
 
 export class StringColumn extends NativeColumn<string> {
-  constructor(name: string, constAllowed = true) {
-    super(name, 'String', constAllowed);
+  constructor(name: string, opts: ColumnOptions = {}) {
+    super(name, 'String', opts, 16);
   }
-  protected enc(v: string): void {
+  put(v: string): void {
+    const k = this.c.track(v);
+    if (k < 0) return;
+    for (let i = 0; i < k; i++) this.w.string(this.c.first as string);
     this.w.string(v);
   }
   protected lit(v: string): string {
@@ -93,10 +132,13 @@ export class StringColumn extends NativeColumn<string> {
 }
 
 export class UInt32Column extends NativeColumn<number> {
-  constructor(name: string, constAllowed = true) {
-    super(name, 'UInt32', constAllowed);
+  constructor(name: string, opts: ColumnOptions = {}) {
+    super(name, 'UInt32', opts, 4);
   }
-  protected enc(v: number): void {
+  put(v: number): void {
+    const k = this.c.track(v);
+    if (k < 0) return;
+    for (let i = 0; i < k; i++) this.w.u32(this.c.first as number);
     this.w.u32(v);
   }
   protected lit(v: number): string {
@@ -106,11 +148,14 @@ export class UInt32Column extends NativeColumn<number> {
 
 /** UInt64 from a safe JS integer */
 export class UInt64Column extends NativeColumn<number> {
-  constructor(name: string, constAllowed = true) {
-    super(name, 'UInt64', constAllowed);
+  constructor(name: string, opts: ColumnOptions = {}) {
+    super(name, 'UInt64', opts, 8);
   }
-  protected enc(v: number): void {
+  put(v: number): void {
     if (!(v >= 0) || !Number.isSafeInteger(v)) throw new Error(`${this.name}: ${v} is not a UInt64 held exactly`);
+    const k = this.c.track(v);
+    if (k < 0) return;
+    for (let i = 0; i < k; i++) this.w.i64(this.c.first as number);
     this.w.i64(v);
   }
   protected lit(v: number): string {
@@ -119,10 +164,13 @@ export class UInt64Column extends NativeColumn<number> {
 }
 
 export class BoolColumn extends NativeColumn<boolean> {
-  constructor(name: string, constAllowed = true) {
-    super(name, 'Bool', constAllowed);
+  constructor(name: string, opts: ColumnOptions = {}) {
+    super(name, 'Bool', opts, 1);
   }
-  protected enc(v: boolean): void {
+  put(v: boolean): void {
+    const k = this.c.track(v);
+    if (k < 0) return;
+    for (let i = 0; i < k; i++) this.w.u8(this.c.first ? 1 : 0);
     this.w.u8(v ? 1 : 0);
   }
   protected lit(v: boolean): string {
@@ -132,10 +180,13 @@ export class BoolColumn extends NativeColumn<boolean> {
 
 /** DateTime64(3, 'UTC') from epoch milliseconds */
 export class DateTime64Column extends NativeColumn<number> {
-  constructor(name: string, constAllowed = true) {
-    super(name, "DateTime64(3, 'UTC')", constAllowed);
+  constructor(name: string, opts: ColumnOptions = {}) {
+    super(name, "DateTime64(3, 'UTC')", opts, 8);
   }
-  protected enc(v: number): void {
+  put(v: number): void {
+    const k = this.c.track(v);
+    if (k < 0) return;
+    for (let i = 0; i < k; i++) this.w.i64(Math.trunc(this.c.first as number));
     this.w.i64(Math.trunc(v));
   }
   protected lit(v: number): string {
@@ -145,10 +196,13 @@ export class DateTime64Column extends NativeColumn<number> {
 
 /** Decimal(38, scale) from a bigint scaled by 10^scale (stored as Int128) */
 export class DecimalColumn extends NativeColumn<bigint> {
-  constructor(name: string, readonly scale: number, constAllowed = true) {
-    super(name, `Decimal(38, ${scale})`, constAllowed);
+  constructor(name: string, readonly scale: number, opts: ColumnOptions = {}) {
+    super(name, `Decimal(38, ${scale})`, opts, 16);
   }
-  protected enc(v: bigint): void {
+  put(v: bigint): void {
+    const k = this.c.track(v);
+    if (k < 0) return;
+    for (let i = 0; i < k; i++) this.w.i128(this.c.first as bigint);
     this.w.i128(v);
   }
   protected lit(v: bigint): string {
@@ -165,10 +219,17 @@ export class StringMapColumn extends NativeColumn<Record<string, string | number
   private readonly values = new ByteWriter();
   private entries = 0;
 
-  constructor(name: string) {
-    super(name, 'Map(String, String)', false);
+  /** `bytesPerRow`: of keys (and again of values) per row */
+  constructor(name: string, opts: Omit<ColumnOptions, 'constant'> = {}) {
+    super(name, 'Map(String, String)', { ...opts, constant: false }, 16);
   }
-  protected enc(m: Record<string, string | number | bigint>): void {
+  override reserve(rows: number): void {
+    const n = Math.min(rows * this.bytesPerRow, 1 << 27);
+    this.w.room(rows * 8);
+    this.keys.room(n);
+    this.values.room(n);
+  }
+  put(m: Record<string, string | number | bigint>): void {
     for (const k in m) {
       const v = m[k]!;
       this.keys.string(k);
@@ -200,6 +261,11 @@ export class NativeBlockWriter {
 
   row(): void {
     this.rows++;
+  }
+
+  /** size every column's buffers for `rows` rows */
+  reserve(rows: number): void {
+    for (const c of this.columns) c.reserve(rows);
   }
 
   /** the block as it stands (views into the writers: gather no more rows until it has been written) */
