@@ -35,6 +35,8 @@ export interface RunnerOptions {
    * 'tsv' for a server (and on request: RATESTREAM_INSERT_FORMAT=tsv)
    */
   insertFormat?: InsertFormat;
+  /** files smaller than this go in as TSV even in 'native' (default NATIVE_MIN_BYTES) */
+  nativeMinBytes?: number;
 }
 
 export interface FileRunResult {
@@ -120,7 +122,7 @@ export class EmbeddedRunner {
 
   private async inProcess(input: InputFile, sha: string, stdin: Readable | undefined, last: boolean): Promise<FileCounters> {
     if (this.worker) await this.close(); // the state moves back to this thread with the next checkpoint
-    this.processor ??= new FileProcessor(this.pipeline, await this.ratingState(), undefined, this.insertFormat);
+    this.processor ??= new FileProcessor(this.pipeline, await this.ratingState(), undefined, this.insertFormat, this.options.nativeMinBytes);
     let inflight: Promise<void> | undefined;
     let failed: unknown;
     const drain = async () => {
@@ -144,7 +146,7 @@ export class EmbeddedRunner {
       await this.workerReady;
       return this.worker;
     }
-    const data: WorkerInit = { pipelineFile: this.pipeline.file, ratingState: await this.ratingState(), insertFormat: this.insertFormat };
+    const data: WorkerInit = { pipelineFile: this.pipeline.file, ratingState: await this.ratingState(), insertFormat: this.insertFormat, nativeMinBytes: this.options.nativeMinBytes };
     const w = new Worker(new URL('./embedded-worker.mjs', import.meta.url), { workerData: data });
     this.worker = w;
     this.workerReady = new Promise<void>((resolve, reject) => {

@@ -15,6 +15,7 @@ export interface WorkerInit {
   pipelineFile: string;
   ratingState?: string;
   insertFormat?: InsertFormat;
+  nativeMinBytes?: number;
 }
 
 const port = parentPort!;
@@ -38,7 +39,7 @@ let unacked = 0;
 let wake: (() => void) | undefined;
 
 try {
-  const processor = new FileProcessor(await loadRuntimePipeline(init.pipelineFile), init.ratingState, undefined, init.insertFormat);
+  const processor = new FileProcessor(await loadRuntimePipeline(init.pipelineFile), init.ratingState, undefined, init.insertFormat, init.nativeMinBytes);
   const emit = async (batch: EncodedBatch) => {
     unacked++;
     // the TSV bytes are views into buffers the processor reuses: post exact-size copies, transferred (not cloned again)

@@ -40,6 +40,12 @@ export interface EncodedBatch extends EncodedTsv {
  */
 export type InsertFormat = 'native' | 'tsv';
 
+/**
+ * Inputs smaller than this go in as TSV even when the format is 'native': a Native insert costs a file and an
+ * INSERT … SELECT query (planning, literals), which a few thousand rows do not pay back (the demo's files are ≈ 100 kB).
+ */
+export const NATIVE_MIN_BYTES = 4 << 20;
+
 /** rows gathered per ledger insert: 64k UDRs ≈ 13 MB of UDR TSV + 34 MB of charge TSV */
 export const INSERT_ROWS = 65_536;
 
@@ -54,7 +60,7 @@ interface Gathering extends Pick<EncodedBatch, 'stateChanges' | 'pools' | 'media
 
 /** a new gathering, or `reuse` emptied (its writers keep their buffers) */
 function gathering(insertRows: number, format: InsertFormat, reuse?: Gathering): Gathering {
-  if (!reuse) {
+  if (!reuse || !!reuse.native !== (format === 'native')) {
     // sized for a full insert of demo-like rows (≈ 200 B per UDR, 530 B per charge): no regrowth on the way
     const w = (perRow: number) => new TsvWriter(format === 'tsv' ? Math.min(insertRows * perRow, 1 << 27) : 1 << 10);
     const native = format === 'native' ? { udrs: new UdrBlock(insertRows + (insertRows >> 3)), charges: new ChargeBlock(insertRows + (insertRows >> 3)) } : undefined;
@@ -80,7 +86,8 @@ export class FileProcessor {
    * `ratingState`: the state the last completed file left for the pipeline's catalog (JSON), if any. `insertRows`:
    * UDRs (and rejects) gathered per insert at least (default INSERT_ROWS).
    */
-  constructor(readonly pipeline: LoadedPipeline, ratingState?: string, readonly insertRows = INSERT_ROWS, readonly format: InsertFormat = 'tsv') {
+  constructor(readonly pipeline: LoadedPipeline, ratingState?: string, readonly insertRows = INSERT_ROWS, readonly format: InsertFormat = 'tsv',
+    readonly nativeMinBytes = NATIVE_MIN_BYTES) {
     this.driver = new BatchDriver(pipeline, { ratingState, batchSize: pipeline.config['batch-size'] });
   }
 
@@ -99,6 +106,8 @@ export class FileProcessor {
     let bytes = 0;
     const stdinHash = sha ? undefined : createHash('sha256');
     let batchNo = 0;
+    // stdin (bytes unknown: 0) is gathered as Native when asked: it is read to the end first and may be large
+    const format: InsertFormat = this.format === 'native' && (input.path === '-' || input.bytes >= this.nativeMinBytes) ? 'native' : 'tsv';
     d.takeCounters();
     // driver steps are gathered into one insert of at least `insertRows` UDRs (fewer, larger ClickHouse parts: less
     // per-insert work and fewer merges); the cut points depend only on the input, so tokens are deterministic
@@ -134,7 +143,7 @@ export class FileProcessor {
         accHash ??= createHash('sha256');
         for (const rec of records) accHash.update(rec.source).update('\n').update(rec.text).update('\n');
       }
-      const g = acc ??= gathering(this.insertRows, this.format, spare.length > 1 ? spare.shift() : undefined);
+      const g = acc ??= gathering(this.insertRows, format, spare.length > 1 ? spare.shift() : undefined);
       if (g.native) {
         const { udrs, charges } = g.native;
         for (const u of out.udrs) udrs.put(u);

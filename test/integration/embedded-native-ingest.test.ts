@@ -158,7 +158,7 @@ describe('Native inserts into the in-process engine', () => {
     try {
       const counts: Record<string, number> = {};
       for (const f of ['tsv', 'native'] as const) {
-        const runner = new EmbeddedRunner(pipeline, db[f], undefined, {}, { insertFormat: f });
+        const runner = new EmbeddedRunner(pipeline, db[f], undefined, {}, { insertFormat: f, nativeMinBytes: 0 });
         expect(runner.insertFormat).toBe(f);
         for (let i = 0; i < inputs.length; i++) {
           const r = await runner.runFile(inputs[i]!, undefined, i === inputs.length - 1);
