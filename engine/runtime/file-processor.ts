@@ -81,6 +81,12 @@ export interface ProcessedFile {
 
 export class FileProcessor {
   readonly driver: BatchDriver;
+  /**
+   * sets of writers used in turn, kept from file to file: a batch's bytes are read until the next emit resolves (the
+   * store keeps one insert in flight; a worker's postMessage copies), and reusing the buffers spares large
+   * allocations (each one pushes V8 towards a full GC, and fresh pages raise the RSS until the old buffers are freed)
+   */
+  private readonly spare: Gathering[] = [];
 
   /**
    * `ratingState`: the state the last completed file left for the pipeline's catalog (JSON), if any. `insertRows`:
@@ -112,10 +118,7 @@ export class FileProcessor {
     // driver steps are gathered into one insert of at least `insertRows` UDRs (fewer, larger ClickHouse parts: less
     // per-insert work and fewer merges); the cut points depend only on the input, so tokens are deterministic
     let acc: Gathering | undefined;
-    // two sets of writers, used in turn: a batch's bytes are read until the next emit resolves (the store keeps one
-    // insert in flight; a worker's postMessage copies), and reusing the buffers spares large allocations (each
-    // one pushes V8 towards a full GC)
-    const spare: Gathering[] = [];
+    const spare = this.spare;
     let accHash: ReturnType<typeof createHash> | undefined;
     const send = async (tag?: string) => {
       const g = acc;
