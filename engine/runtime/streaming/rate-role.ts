@@ -47,6 +47,9 @@ interface RatePartition extends TxnPartition {
   held: ConsumedMessage[];
 }
 
+/** tests only: SIGKILL this process after the n-th acknowledged direct insert, before its transaction commits */
+const KILL_AFTER_STORE = Number(process.env.RATESTREAM_FAULT_KILL_AFTER_STORE ?? 0);
+
 /** committed-offset metadata of the rate group in direct mode: the batch [offset, end] is being stored */
 export const RATE_INTENT_PREFIX = 'rs-rate-end:';
 
@@ -66,6 +69,7 @@ export class RateRole extends TxnRole<RatePartition> {
   readonly role = 'rate' as const;
   private readonly catalogByFeed = new Map<string, CompiledCatalog>();
   private readonly barriers = new Map<number, string>();
+  private storedBatches = 0;
 
   constructor(ctx: RoleContext, private readonly direct?: DirectStore) {
     super(ctx);
@@ -132,6 +136,7 @@ export class RateRole extends TxnRole<RatePartition> {
       return [];
     }
     part.held = [];
+    this.log.info({ role: 'rate', partition: part.partition, from: all[0]!.offset, end: end.toString() }, 'cutting the batch an earlier owner announced (same dedup tokens)');
     let i = 0;
     while (i < all.length && BigInt(all[i]!.offset) <= end) i++;
     return i < all.length ? [all.slice(0, i), all.slice(i)] : [all];
@@ -276,6 +281,8 @@ export class RateRole extends TxnRole<RatePartition> {
     const token = `rate:${part.topic}:${part.partition}:${first}-${last}`;
     const ok = await insertUntilAcked(d.store, rows, token, stillOwned, { insertTimeoutMs: d.insertTimeoutMs, retryMaxMs: d.retryMaxMs, role: 'rate', log: this.log, metrics: this.ctx.metrics });
     if (!ok) throw new Error(`rate: partition ${part.topic}/${part.partition} moved while storing ${token}`);
+    // fault injection for the crash test (test/integration/streaming-direct-store.test.ts): die between the insert and the commit
+    if (KILL_AFTER_STORE > 0 && ++this.storedBatches >= KILL_AFTER_STORE) process.kill(process.pid, 'SIGKILL');
     for (const [tb, n] of rowsByTable(rows)) if (n) this.ctx.metrics.recordsOut.inc({ role: 'rate', topic: tb }, n);
   }
 
