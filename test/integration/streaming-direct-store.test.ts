@@ -47,17 +47,18 @@ describe('streaming: rate.store direct — the rate role stores into ClickHouse,
     });
     const log = join(dir, 'serve.log');
     const kafka = kafkaPort();
-    // first life: dies right after its 5th acknowledged direct insert, before that batch's transaction commits
-    serve = await spawnServe(cfg, { port: freePort(), log, env: { RATESTREAM_FAULT_KILL_AFTER_STORE: '5' } });
+    // first life: dies right after its 4th acknowledged direct insert, before that batch's transaction commits
+    serve = await spawnServe(cfg, { port: freePort(), log, env: { RATESTREAM_FAULT_KILL_AFTER_STORE: '4' } });
     await waitReady(serve.port);
     const half = Math.floor(lines.length / 2);
-    await produceLines(kafka, `${prefix}raw.carrier-cdr-pooled`, lines.slice(0, half));
+    // small sends: each is its own record batch, so the roles see many small batches (a fetch returns whole batches)
+    for (let i = 0; i < half; i += 250) await produceLines(kafka, `${prefix}raw.carrier-cdr-pooled`, lines.slice(i, Math.min(i + 250, half)));
     const first = serve;
     const signal = await Promise.race([first.exited.then(() => first.child.signalCode), new Promise((r) => setTimeout(() => r('timeout'), 120_000))]);
     expect(signal, logTail(log)).toBe('SIGKILL');
     serve = await spawnServe(cfg, { port: freePort(), log });
     await waitReady(serve.port);
-    await produceLines(kafka, `${prefix}raw.carrier-cdr-pooled`, lines.slice(half));
+    for (let i = half; i < lines.length; i += 250) await produceLines(kafka, `${prefix}raw.carrier-cdr-pooled`, lines.slice(i, i + 250));
     try {
       await expect.poll(() => caughtUp(kafka, name, prefix, ['carrier-cdr-pooled']), { timeout: 180_000, interval: 500 }).toBe(true);
     } catch (e) {
