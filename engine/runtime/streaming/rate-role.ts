@@ -279,7 +279,7 @@ export class RateRole extends TxnRole<RatePartition> {
       await this.consumer.commitOffsets([{ topic: part.topic, partition: part.partition, offset: first, metadata: `${RATE_INTENT_PREFIX}${last}` }]);
     }
     const token = `rate:${part.topic}:${part.partition}:${first}-${last}`;
-    const ok = await insertUntilAcked(d.store, rows, token, stillOwned, { insertTimeoutMs: d.insertTimeoutMs, retryMaxMs: d.retryMaxMs, role: 'rate', log: this.log, metrics: this.ctx.metrics });
+    const ok = await insertUntilAcked(d.store, rows, token, stillOwned, { insertTimeoutMs: d.insertTimeoutMs, retryMaxMs: d.retryMaxMs, role: 'rate', log: this.log, metrics: this.ctx.metrics, passthrough: true });
     if (!ok) throw new Error(`rate: partition ${part.topic}/${part.partition} moved while storing ${token}`);
     // fault injection for the crash test (test/integration/streaming-direct-store.test.ts): die between the insert and the commit
     if (KILL_AFTER_STORE > 0 && ++this.storedBatches >= KILL_AFTER_STORE) process.kill(process.pid, 'SIGKILL');

@@ -32,14 +32,17 @@ export function rowsByTable(r: StreamRows): [string, number][] {
   return [['udrs', r.udrs.length], ['charges', charges], ['rejects', r.mediationRejects.length + r.ratingRejects.length], ['service_states', r.states.length], ['pool_balances', r.pools.length]];
 }
 
-/** One insert per non-empty table, all with `token`-derived dedup tokens. */
-export async function writeStreamRows(store: StoreClient, r: StreamRows, token: string): Promise<void> {
+/**
+ * One insert per non-empty table, all with `token`-derived dedup tokens. `passthrough`: the in-process engine gets the
+ * ledger's TSV bytes as they are (no SQL string built or copied; a server still gets an INSERT command).
+ */
+export async function writeStreamRows(store: StoreClient, r: StreamRows, token: string, passthrough = false): Promise<void> {
   const jobs: Promise<void>[] = [];
   if (r.udrs.length || r.mediationRejects.length || r.ratingRejects.length) {
-    jobs.push(writeBatch(store, { udrs: r.udrs, charges: [], mediationRejects: r.mediationRejects, ratingRejects: r.ratingRejects, feed: '' }, token));
+    jobs.push(writeBatch(store, { udrs: r.udrs, charges: [], mediationRejects: r.mediationRejects, ratingRejects: r.ratingRejects, feed: '' }, token, passthrough));
   }
   for (const [feed, charges] of r.charges) {
-    if (charges.length) jobs.push(writeBatch(store, { udrs: [], charges, mediationRejects: [], ratingRejects: [], feed }, r.charges.size === 1 ? token : `${token}:${feed}`));
+    if (charges.length) jobs.push(writeBatch(store, { udrs: [], charges, mediationRejects: [], ratingRejects: [], feed }, r.charges.size === 1 ? token : `${token}:${feed}`, passthrough));
   }
   // pool rows keep their order within the insert, so of two balances with the same version (used) the later one wins
   if (r.states.length) jobs.push(writeStateChanges(store, r.states, `${token}:states`));
@@ -53,6 +56,8 @@ export interface RetryOptions {
   role: string;
   log: Logger;
   metrics: StreamMetrics;
+  /** see writeStreamRows */
+  passthrough?: boolean;
 }
 
 /**
@@ -66,7 +71,7 @@ export async function insertUntilAcked(store: StoreClient, r: StreamRows, token:
     if (!stillOwned()) return false;
     try {
       const t1 = performance.now();
-      await withTimeout(() => writeStreamRows(store, r, token), o.insertTimeoutMs);
+      await withTimeout(() => writeStreamRows(store, r, token, o.passthrough), o.insertTimeoutMs);
       for (const [tb, n] of counts) {
         if (!n) continue;
         o.metrics.chInsertSeconds.observe({ table: tb }, (performance.now() - t1) / 1000);
