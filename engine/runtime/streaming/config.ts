@@ -162,8 +162,8 @@ export const serveSchema = z
         'max-bytes-per-partition': int(1024, 1 << 30).default(4 << 20).describe('largest fetch per udr partition (one batch, one transaction)'),
         store: z.enum(RATE_STORES).default('auto')
           .describe('direct: the rate role writes UDRs, charges, rating rejects and billing state straight to ClickHouse (offset-range dedup tokens); '
-            + 'topics: to the rated / dlq.rating / billing-state topics, stored by the sink; auto: direct when this process also runs the sink '
-            + 'or clickhouse.url is set. Every process of a deployment must resolve to the same mode'),
+            + 'topics: to the rated / dlq.rating / billing-state topics, stored by the sink; auto: direct when this process runs both rate and sink '
+            + 'or clickhouse.url / CLICKHOUSE_URL is set. Every process of a deployment must resolve to the same mode'),
         'rated-topic': bool.default(false).describe('direct mode: also produce the charges to the rated topic (for other consumers)'),
       })
       .strict()
@@ -207,15 +207,16 @@ export const serveSchema = z
 export type ServeConfig = z.output<typeof serveSchema>;
 
 /**
- * `rate.store` resolved for one process: `auto` = direct when the process also runs the sink (it holds the store) or
- * a ClickHouse server is configured (every process reaches it); topics otherwise. A sink resolves the same way, so it
+ * `rate.store` resolved for one process: `auto` = direct when the process runs both the rate role and the sink (it
+ * holds the in-process store) or a ClickHouse server is configured (every process reaches it); topics otherwise (a
+ * sink-only process beside rate-only processes on the in-process engine: they cannot reach its store). A sink resolves the same way, so it
  * reads the rated/udr/billing-state topics only when the deployment's rate roles produce them. Every process of a
  * deployment must resolve to the same mode (with the in-process engine and several processes: run the rate role only
  * beside the sink, or set `topics` everywhere); a rate role that takes over a partition last stored the other way logs it.
  */
 export function rateStoreMode(setting: (typeof RATE_STORES)[number], roles: readonly Role[], clickhouseServer: boolean): 'direct' | 'topics' {
   if (setting !== 'auto') return setting;
-  return roles.includes('sink') || clickhouseServer ? 'direct' : 'topics';
+  return (roles.includes('sink') && roles.includes('rate')) || clickhouseServer ? 'direct' : 'topics';
 }
 
 export interface LoadedServeConfig {
