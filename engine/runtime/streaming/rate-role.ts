@@ -1,7 +1,10 @@
 /**
- * Role `rate`: udr (UDRs and service events, keyed by rating key) → rated (Avro charges) + dlq.rating + rating-events
- * + billing-state (service-state log rows and pool balances for the sink) + the rating-state changelog, in one
- * transaction per udr partition.
+ * Role `rate`: udr (UDRs and service events, keyed by rating key) → dlq.rating + rating-events + the rating-state
+ * changelog, in one transaction per udr partition, and the rated rows:
+ *  - `rate.store: direct`: UDRs, charges, rating rejects, service-state rows and pool balances go straight to
+ *    ClickHouse before the transaction (store-writer.ts; offset-range dedup tokens, the batch end announced in the
+ *    committed offset's metadata — see store() and cut()); `rated` only when `rate.rated-topic` asks for it;
+ *  - `rate.store: topics`: rated (Avro charges) + billing-state (for the sink) in the transaction.
  *
  * Per-partition state (per catalog: pools, service states, bill-on-first-use counters, period tiers, contract
  * counters — the Rater's serialisable RatingState — plus the dedup window of rated ids) is written to the compacted
