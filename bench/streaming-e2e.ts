@@ -2,23 +2,29 @@
  * End-to-end streaming bench: raw.<feed> → mediate → udr → rate → rated → sink → ClickHouse (in-process engine), through
  * `ratestream serve` child processes on the local Kafka broker + schema registry.
  *
- *   npx tsx bench/streaming-e2e.ts --records 200000 --processes 1|2 [--partitions 4] [--cpu-prof-dir DIR]
+ *   npx tsx bench/streaming-e2e.ts --records 200000 --processes 1|2 [--partitions 4] [--cpu-prof-dir DIR] [--second-roles mediate]
+ *     [--rss-every N]   (RSS of every serve process sampled each N records stored; default records / 10)
  *   (--cpu-prof-dir, or RATESTREAM_E2E_CPU_PROF_DIR: a V8 CPU profile of each serve process, `node --cpu-prof`;
  *   split it with `npx tsx bench/profile-split.ts DIR/*.cpuprofile`)
  *   (or bash bench/streaming-e2e.sh, which starts the local services and runs both layouts)
  *
- * Layout: --processes N starts N serve processes with the mediate and rate roles; the first also runs the sink (the
- * in-process ClickHouse engine's data dir belongs to one process, so there is one sink). All processes are started and
+ * Layout: --processes N starts N serve processes; the first runs all roles (mediate, rate, sink: with rate.store auto
+ * the rate role stores straight into the in-process ClickHouse engine, whose data dir belongs to this one process), the
+ * others `--second-roles` (default `mediate`: with the in-process engine only the sink's process can store directly;
+ * `mediate,rate` needs rate.store topics everywhere or a ClickHouse server). All processes are started and
  * ready (partitions assigned, state restored) before the clock starts; then the bench produces the demo carrier CDRs
  * (keyed by rating key, as a gateway would) and the clock stops when ClickHouse acknowledged every UDR, charge and
  * reject (the counts come from running the same core over the same lines in this process first).
  *
  * CPU: utime + stime of each serve process from /proc/<pid>/stat, from ready to done (startup excluded), and of the
  * Kafka broker JVM over the same window when its pid file is there; the bench's own producing CPU is reported apart.
- * Peak RSS: VmHWM from /proc/<pid>/status at the end.
+ * Peak RSS: VmHWM from /proc/<pid>/status at the end; RSS samples (VmRSS) every --rss-every records stored.
+ * CPU split per serve process and thread (/proc/<pid>/task/<tid>: js-main = the JS thread; v8-and-libuv = threads named
+ * "node" (V8's GC helpers, the libuv pool where chDB runs each query); chdb = the engine's own pools), and the main
+ * thread's GC pause time (prom-client's nodejs_gc_duration_seconds from /metrics), ready → done.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,7 +41,10 @@ import { metricSum, scrapeMetrics } from '../engine/telemetry/prom-text.ts';
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'engine', 'cli', 'bin.mjs');
 const PIPELINE = join(ROOT, 'pipelines', 'demo-carrier.yaml');
-const { values: args } = parseArgs({ options: { records: { type: 'string', default: '200000' }, processes: { type: 'string', default: '1' }, partitions: { type: 'string', default: '4' }, 'cpu-prof-dir': { type: 'string' } } });
+const { values: args } = parseArgs({ options: {
+  records: { type: 'string', default: '200000' }, processes: { type: 'string', default: '1' }, partitions: { type: 'string', default: '4' }, 'cpu-prof-dir': { type: 'string' },
+  'second-roles': { type: 'string', default: 'mediate' }, 'rss-every': { type: 'string' },
+} });
 const RECORDS = Number(args.records);
 const PROCESSES = Number(args.processes);
 const PARTITIONS = Number(args.partitions);
@@ -49,10 +58,31 @@ function cpuSeconds(pid: number): number {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / TICK; // fields 14, 15 (utime, stime) counted from after "(comm)"
 }
-function peakRssMiB(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+function statusMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
+const peakRssMiB = (pid: number) => statusMiB(pid, 'VmHWM');
+/** utime + stime (seconds) per thread group of a process (as bench/embedded.ts groups them) */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const group = Number(tid) === pid ? 'js-main' : /^(node|V8 |libuv)/.test(comm) ? 'v8-and-libuv' : 'chdb';
+      out.set(group, (out.get(group) ?? 0) + (Number(f[11]) + Number(f[12])) / TICK);
+    } catch { /* the thread ended meanwhile */ }
+  }
+  return out;
+}
+/** main-thread GC pause seconds so far (prom-client default metric, all kinds) */
+const gcSeconds = (m: Map<string, number>) => {
+  let s = 0;
+  for (const [k, v] of m) if (/nodejs_gc_duration_seconds_sum/.test(k)) s += v;
+  return s;
+};
 
 const scrape = scrapeMetrics;
 /** sum of a metric's series carrying `label` (`key="value"`) */
@@ -102,7 +132,7 @@ writeFileSync(cfg, [
 const basePort = 19_000 + Math.floor(Math.random() * 10_000);
 const procs: { child: ChildProcess; port: number; roles: string }[] = [];
 for (let i = 0; i < PROCESSES; i++) {
-  const roles = i === 0 ? 'mediate,rate,sink' : 'mediate,rate';
+  const roles = i === 0 ? 'mediate,rate,sink' : args['second-roles']!;
   const port = basePort + i;
   const log = createWriteStream(join(dir, `serve-${i}.log`));
   const profDir = args['cpu-prof-dir'] ?? process.env.RATESTREAM_E2E_CPU_PROF_DIR;
@@ -127,6 +157,10 @@ for (const deadline = Date.now() + 60_000; !(await Promise.all(procs.map((x) => 
 }
 const kafkaPid = (() => { try { return Number(readFileSync(join(ROOT, 'deploy/local/.run/kafka.pid'), 'utf8').trim()); } catch { return undefined; } })();
 const cpu0 = procs.map((x) => cpuSeconds(x.child.pid!));
+const threads0 = procs.map((x) => threadCpu(x.child.pid!));
+const gc0 = await Promise.all(procs.map(async (x) => gcSeconds(await scrape(x.port))));
+const RSS_EVERY = Number(args['rss-every'] ?? Math.max(1, Math.floor(RECORDS / 10)));
+const rssSamples: { stored: number; rssMiB: number[] }[] = [{ stored: 0, rssMiB: procs.map((x) => statusMiB(x.child.pid!, 'VmRSS')) }];
 const kafkaCpu0 = kafkaPid && existsSync(`/proc/${kafkaPid}`) ? cpuSeconds(kafkaPid) : undefined;
 const load0 = loadavg()[0]!;
 const self0 = process.cpuUsage();
@@ -147,6 +181,9 @@ const sink = procs[0]!;
 for (const deadline = Date.now() + 1_800_000; ;) {
   const m = await scrape(sink.port);
   const rows = (t: string) => metric(m, 'ratestream_clickhouse_rows_total', `table="${t}"`);
+  // RSS sampled each RSS_EVERY charges stored (scaled to records)
+  const stored = Math.round((rows('charges') / Math.max(1, want.charges)) * lines.length);
+  if (stored >= rssSamples[rssSamples.length - 1]!.stored + RSS_EVERY) rssSamples.push({ stored, rssMiB: procs.map((x) => statusMiB(x.child.pid!, 'VmRSS')) });
   if (rows('charges') >= want.charges && rows('udrs') >= want.udrs && rows('rejects') >= want.rejects) break;
   if (Date.now() > deadline) throw new Error(`not done: ${rows('charges')}/${want.charges} charges; logs in ${dir}`);
   await sleep(200);
@@ -155,14 +192,19 @@ const seconds = (performance.now() - t0) / 1000;
 const cpu = procs.map((x, i) => cpuSeconds(x.child.pid!) - cpu0[i]!);
 const kafkaCpu = kafkaCpu0 === undefined ? undefined : cpuSeconds(kafkaPid!) - kafkaCpu0;
 const rss = procs.map((x) => peakRssMiB(x.child.pid!));
+const perM = (sec: number) => +((sec / lines.length) * 1e6).toFixed(2);
+const cpuSplit = procs.map((x, i) => {
+  const t1 = threadCpu(x.child.pid!);
+  return Object.fromEntries([...t1].map(([k, v]) => [k, perM(v - (threads0[i]!.get(k) ?? 0))]));
+});
+const gcPause = await Promise.all(procs.map(async (x, i) => perM(gcSeconds(await scrape(x.port)) - gc0[i]!)));
 const load1 = loadavg()[0]!;
 const perProcess = await Promise.all(procs.map(async (x, i) => {
   const m = await scrape(x.port);
-  return {
-    roles: x.roles, cpuSeconds: +cpu[i]!.toFixed(2), peakRssMiB: rss[i], mediated: metric(m, 'ratestream_records_in_total', 'role="mediate"'), rated: metric(m, 'ratestream_records_in_total', 'role="rate"'),
+  return { roles: x.roles, cpuSeconds: +cpu[i]!.toFixed(2), peakRssMiB: rss[i], mediated: metric(m, 'ratestream_records_in_total', 'role="mediate"'), rated: metric(m, 'ratestream_records_in_total', 'role="rate"'),
     // Kafka transactions per role: fewer, bigger batches = fewer broker round trips per record
     transactions: { mediate: metric(m, 'ratestream_transactions_committed_total', 'role="mediate"'), rate: metric(m, 'ratestream_transactions_committed_total', 'role="rate"') },
-  };
+    cpuPerMillionByThread: cpuSplit[i], gcPauseSecondsPerMillion: gcPause[i] };
 }));
 for (const x of procs) x.child.kill('SIGTERM');
 await Promise.all(procs.map((x) => new Promise((r) => (x.child.exitCode !== null ? r(null) : x.child.on('exit', r)))));
@@ -174,7 +216,8 @@ const result = {
   serveCpuSeconds: +totalCpu.toFixed(2), serveCpuSecondsPerMillion: +((totalCpu / lines.length) * 1e6).toFixed(2),
   kafkaBrokerCpuSeconds: kafkaCpu === undefined ? null : +kafkaCpu.toFixed(2),
   producerWallSeconds: +((produced - t0) / 1000).toFixed(2), producerCpuSeconds: +((selfCpu.user + selfCpu.system) / 1e6).toFixed(2),
-  peakRssMiB: rss, perProcess, loadAvg1m: { start: +load0.toFixed(2), end: +load1.toFixed(2) }, cpus: cpus().length, node: process.version,
+  peakRssMiB: rss, perProcess, rssSamples, loadAvg1m: { start: +load0.toFixed(2), end: +load1.toFixed(2) }, cpus: cpus().length, node: process.version,
 };
 console.log(JSON.stringify(result));
+rmSync(dir, { recursive: true, force: true });
 process.exit(0);

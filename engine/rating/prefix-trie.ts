@@ -1,25 +1,26 @@
 /**
  * Longest-prefix index for destination matching. Built once per (plan, usage class); lookup walks the destination's
  * characters without allocating and reports matching nodes deepest first. Children of digits (nearly every character
- * of a destination) are a 10-slot array; other characters a Map.
+ * of a destination) are a 10-slot array; other characters a Map. Every node has the same fields from its creation
+ * (one hidden class: the walk's property loads stay monomorphic).
  */
-interface Node {
+class Node {
   /** children of the digits 0-9 */
-  kids?: (Node | undefined)[];
+  kids: (Node | undefined)[] | null = null;
   /** children of other char codes */
-  more?: Map<number, Node>;
-  items?: number[];
-  depth: number;
-  prefix: string;
+  more: Map<number, Node> | null = null;
+  items: number[] | null = null;
+  constructor(readonly depth: number, readonly prefix: string) {}
 }
 
 function child(n: Node, c: number): Node | undefined {
-  if (c >= 48 && c <= 57) return n.kids ? n.kids[c - 48] : undefined;
-  return n.more?.get(c);
+  const d = c - 48;
+  if (d >= 0 && d <= 9) return n.kids !== null ? n.kids[d] : undefined;
+  return n.more !== null ? n.more.get(c) : undefined;
 }
 
 export class PrefixTrie {
-  private readonly root: Node = { depth: 0, prefix: '' };
+  private readonly root = new Node(0, '');
   size = 0;
 
   insert(prefix: string, item: number): void {
@@ -28,7 +29,7 @@ export class PrefixTrie {
       const c = prefix.charCodeAt(i);
       let next = child(n, c);
       if (!next) {
-        next = { depth: i + 1, prefix: prefix.slice(0, i + 1) };
+        next = new Node(i + 1, prefix.slice(0, i + 1));
         if (c >= 48 && c <= 57) (n.kids ??= new Array<Node | undefined>(10).fill(undefined))[c - 48] = next;
         else (n.more ??= new Map()).set(c, next);
       }
@@ -47,7 +48,7 @@ export class PrefixTrie {
       const next = child(n, dest.charCodeAt(i));
       if (!next) break;
       n = next;
-      if (n.items) stack[k++] = n;
+      if (n.items !== null) stack[k++] = n;
     }
     for (let j = 0; j < k; j++) out[j] = stack[k - 1 - j] as { items: number[]; prefix: string };
     return k;

@@ -18,19 +18,20 @@
  * With charging runs (catalog `charging-runs`) each UDR goes through the above once per run: the run's field rewrites
  * applied, its plans (if it lists any) instead of step 2; only the primary run (the first) moves rating state.
  */
-import { hash } from 'node:crypto';
 import type { Charge, LineageSource, RatingResult, Reject, Udr } from '../core/types.ts';
 import { formatMoney } from '../core/money.ts';
-import { type ChargingRun, type CompiledCatalog, type CompiledPlan, type CoreState, DEFAULT_RUN, NEW_STATE, type RateIndex } from './catalog.ts';
+import { type ChargingRun, type CompiledCatalog, type CompiledPlan, type CompiledSharePlan, type CoreState, DEFAULT_RUN, NEW_STATE, type RateIndex } from './catalog.ts';
 import { type Frequency, monthsBetween, type Period, periodOf } from './durations.ts';
 import { CgratesSplitter } from './cgrates-split.ts';
 import { RateSelector } from './rate-select.ts';
-import { add, ZERO } from './rational.ts';
+import { sha1Hex24 } from './sha1-id.ts';
+import { sumAddCost, sumReset } from './rational.ts';
 import { SESSION_ATTR, type SessionPart, sessionPart } from './sessions.ts';
 import { UsageLineage } from './steps/lineage.ts';
 import { compileStepPlan, type StepPlan } from './steps/registry.ts';
-import { type Lineage, MeasureContext, type RatingEvent, type RatingHost, type ServiceView } from './steps/types.ts';
-import { collectChanges, emptyState, type FirstUseCounter, type RatingState, restoreState, type ServiceStateEntry, type SessionState, type StateChange, stateKey } from './state.ts';
+import { type Lineage, MeasureContext, type PoolSlot, type RatingEvent, type RatingHost, type ServiceView } from './steps/types.ts';
+import { emptyState, type FirstUseCounter, type RatingState, restoreState, type ServiceStateEntry, type SessionState, type StateArea, type StateChange, stateKey } from './state.ts';
+import { StateTracker } from './state-tracker.ts';
 
 export type { RatingEvent, ServiceView } from './steps/types.ts';
 
@@ -46,9 +47,9 @@ function idSuffix(kind: string, seq: number): string {
   return seq < 8 ? (list[seq] ??= `\u001f${kind}\u001f${seq}`) : `\u001f${kind}\u001f${seq}`;
 }
 
-/** Deterministic charge id: sha1 of UDR id, kind and sequence (one-shot crypto.hash: same ids as before, 3× cheaper). */
+/** Deterministic charge id: sha1 of UDR id, kind and sequence, its first 24 hex digits (sha1-id.ts: the same ids as crypto). */
 export function chargeId(udrId: string, kind: string, seq: number): string {
-  return hash('sha1', udrId + idSuffix(kind, seq)).slice(0, 24);
+  return sha1Hex24(udrId, idSuffix(kind, seq));
 }
 
 /** A service-state event from provisioning / CRM (also an input of the rating core). */
@@ -99,12 +100,16 @@ interface PlanChoice {
 /** a service view with the Rater's memo: the service's candidate plans */
 interface CachedView extends ServiceView {
   choices?: readonly PlanChoice[];
+  /** the service's ids in the change tracker (services/<id>, firstUse/<id>), interned on first change */
+  svcId?: number;
+  fuId?: number;
 }
 
 export class Rater implements RatingHost {
   readonly state: RatingState;
   readonly trace: boolean;
-  private touched = new Set<string>();
+  /** keys changed by the batch (integer ids for services, counters and pools) */
+  private readonly tracker = new StateTracker();
   private events: RatingEvent[] = [];
   private logRows: StateLogRow[] = [];
   readonly select: RateSelector;
@@ -114,6 +119,7 @@ export class Rater implements RatingHost {
   /** services of the state by account (pool scopes; kept in step with `state.services`, which only the Rater changes once it exists) */
   private readonly stateServicesOf = new Map<string, Set<string>>();
   private readonly views = new Map<string, ServiceView>();
+  private readonly poolSlotMaps = new Map<CompiledSharePlan, Map<string, PoolSlot>>();
   private readonly periodCache = new Map<string, Period>();
   private readonly contractsByAccount = new Map<string, string[]>();
   private steps: string[] | null = null;
@@ -151,6 +157,7 @@ export class Rater implements RatingHost {
    */
   resetCaches(): void {
     this.views.clear();
+    this.poolSlotMaps.clear();
   }
 
   /** JSON text of the whole state (persist it; `new Rater(catalog, text)` restores it). */
@@ -205,10 +212,9 @@ export class Rater implements RatingHost {
   }
 
   private finish(charges: Charge[], rejects: Reject[]): RateBatchResult {
-    const stateChanges = collectChanges(this.state, this.touched);
+    const stateChanges = this.tracker.collect(this.state);
     const events = this.events;
     const stateLog = this.logRows;
-    this.touched = new Set();
     this.events = [];
     this.logRows = [];
     return { charges, rejects, stateChanges, events, stateLog };
@@ -234,15 +240,13 @@ export class Rater implements RatingHost {
     const ref = this.catalog.services.get(id);
     if (!entry && !ref) return undefined;
     const type = entry?.type ?? ref!.type;
-    const v: CachedView = { id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref, pools: undefined, choices: undefined };
+    const v: CachedView = { id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref, pools: undefined, choices: undefined, svcId: undefined, fuId: undefined };
     this.views.set(id, v);
     return v;
   }
 
   private currentState(v: ServiceView): { state: string; since: number } {
-    if (v.entry) return { state: v.entry.state, since: v.entry.since };
-    if (v.ref) return { state: v.ref.state, since: v.ref.since };
-    return { state: NEW_STATE, since: 0 };
+    return { state: stateNow(v), since: sinceNow(v) };
   }
 
   /** state of the service at time t (timeline lookup: late usage is rated in the state it happened in) */
@@ -273,7 +277,7 @@ export class Rater implements RatingHost {
     entry.state = to;
     entry.since = at;
     entry.log.push({ state: to, at, cause });
-    this.touched.add(stateKey('services', v.id));
+    this.tracker.touchId(((v as CachedView).svcId ??= this.tracker.id('services', v.id)));
     const core = v.typeDef?.states.get(to) ?? 'unknown';
     this.logRows.push({ service: v.id, account: v.account, type: v.type, plan: v.plan, from, to, core, at, cause });
     this.events.push({ type: 'service-state-changed', key: v.id, at, detail: { from, to, core, cause } });
@@ -323,7 +327,7 @@ export class Rater implements RatingHost {
     const fu = v.typeDef.firstUse;
     if (fu && ev.to === fu.from) {
       this.state.firstUse[v.id] = { total: 0, recent: [] };
-      this.touched.add(stateKey('firstUse', v.id));
+      this.touchFirstUse(v);
     }
   }
 
@@ -331,17 +335,18 @@ export class Rater implements RatingHost {
   private firstUse(v: ServiceView, u: Udr, charges: Charge[]): string | null {
     const fu = v.typeDef?.firstUse;
     if (!fu) return null;
-    const cur = this.currentState(v);
-    if (cur.state !== fu.from) return null;
-    if (u.startTime < cur.since) return null;
-    if (fu.period && u.startTime >= cur.since + fu.period) {
-      this.transition(v, fu.to, cur.since + fu.period, `first-use-period:${v.id}`, charges, 'period');
-      if (this.steps) this.step(`bill on first use: the waiting period ended at ${new Date(cur.since + fu.period).toISOString()} → ${fu.to}`);
+    // the current state without an object per record
+    if (stateNow(v) !== fu.from) return null;
+    const since = sinceNow(v);
+    if (u.startTime < since) return null;
+    if (fu.period && u.startTime >= since + fu.period) {
+      this.transition(v, fu.to, since + fu.period, `first-use-period:${v.id}`, charges, 'period');
+      if (this.steps) this.step(`bill on first use: the waiting period ended at ${new Date(since + fu.period).toISOString()} → ${fu.to}`);
       return null;
     }
     if (fu.usageClass && fu.usageClass !== u.usageClass) return `not billed: ${v.id} is ${fu.from} (bill on first use counts ${fu.usageClass} only)`;
     const c: FirstUseCounter = this.state.firstUse[v.id] ?? (this.state.firstUse[v.id] = { total: 0, recent: [] });
-    this.touched.add(stateKey('firstUse', v.id));
+    this.touchFirstUse(v);
     let counted: number;
     if (fu.window) {
       c.recent.push([u.startTime, u.quantity]);
@@ -486,7 +491,9 @@ export class Rater implements RatingHost {
       if (this.steps) this.step(`service ${svc.id} (${svc.type}, plan ${svc.plan}) is ${svcState}${core ? ` (core ${core})` : ''} at the usage time`);
       if (unbilled) {
         if (this.steps) this.step(unbilled);
-        charges.push(this.charge(u, 0, svc.plan, cat.plans.get(svc.plan)?.product ?? '', 'first-use', unbilled, u.quantity, 0n, { v: 1, note: unbilled }));
+        charges.push(this.charge(u, 0, svc.plan, cat.plans.get(svc.plan)?.product ?? '', 'first-use', unbilled, u.quantity, 0n,
+          // JSON.stringify({ v: 1, note }) written directly (the object only when tracing adds its steps)
+          this.steps ? { v: 1, note: unbilled } : `{"v":1,"note":${JSON.stringify(unbilled)}}`));
         return;
       }
       if (core === 'cancelled' || svcState === NEW_STATE) {
@@ -611,7 +618,7 @@ export class Rater implements RatingHost {
     if (part && this.steps) this.step(`session ${part.id} part ${part.seq}: ${prior ? `the call so far (${prior.quantity} + ${q} from ${new Date(prior.start).toISOString()}) is priced whole; this part is charged the difference to the ${formatMoney(BigInt(prior.amount))} already charged` : 'first part: priced as a call of its own'}`);
     ctx.u = pu;
     ctx.q = callQ; ctx.prefix = prefix; ctx.first = first; ctx.feeRate = first; ctx.rounding = first.rounding;
-    ctx.cost = ZERO; ctx.billed = 0; while (ctx.segments.length !== 0) ctx.segments.pop(); ctx.detail = ''; ctx.detailKind = 0; ctx.capped = undefined; ctx.session = undefined;
+    sumReset(ctx); ctx.billed = 0; while (ctx.segments.length !== 0) ctx.segments.pop(); ctx.detail = ''; ctx.detailKind = 0; ctx.capped = undefined; ctx.session = undefined;
     for (const st of sp.usage) if (st.run(ctx)) break;
     if (ctx.error !== undefined) return false;
     for (const st of sp.adjust) { st.run(ctx); if (ctx.error !== undefined) return false; }
@@ -630,13 +637,13 @@ export class Rater implements RatingHost {
     const priorAmount = prior ? BigInt(prior.amount) : 0n;
     ctx.amount = callAmount - priorAmount;
     ctx.billed = callBilled - (prior?.billed ?? 0);
-    ctx.cost = add(ctx.cost, { n: -priorAmount, d: 1n });
+    sumAddCost(ctx, { n: -priorAmount, d: 1n });
     ctx.q = q;
     ctx.session = { id: part.id, part: part.seq, prior: prior?.quantity ?? 0, callQuantity: callQ, callBilled, callAmount: formatMoney(callAmount), priorAmount: formatMoney(priorAmount) };
     const sessions = (this.state.sessions ??= Object.create(null) as Record<string, SessionState>);
     if (part.final) delete sessions[part.key];
     else sessions[part.key] = { start: prior?.start ?? ctx.u.startTime, quantity: callQ, billed: callBilled, amount: callAmount.toString(), seq: part.seq, parts: (prior?.parts ?? 0) + 1 };
-    this.touched.add(stateKey('sessions', part.key));
+    this.tracker.touchText(stateKey('sessions', part.key));
     if (this.steps) this.step(`session ${part.id}: call ${formatMoney(callAmount)} − already charged ${formatMoney(priorAmount)} = ${formatMoney(ctx.amount)} for this part${part.final ? ' (last part: session closed)' : ''}`);
   }
 
@@ -666,7 +673,28 @@ export class Rater implements RatingHost {
   }
 
   touch(key: string): void {
-    this.touched.add(key);
+    const slash = key.indexOf('/');
+    const area = key.slice(0, slash) as StateArea;
+    if (area === 'services' || area === 'firstUse' || area === 'pools') this.tracker.touchId(this.tracker.id(area, key.slice(slash + 1)));
+    else this.tracker.touchText(key);
+  }
+
+  poolId(key: string): number {
+    return this.tracker.id('pools', key);
+  }
+
+  touchId(id: number): void {
+    this.tracker.touchId(id);
+  }
+
+  poolSlots(sp: CompiledSharePlan): Map<string, PoolSlot> {
+    let m = this.poolSlotMaps.get(sp);
+    if (!m) this.poolSlotMaps.set(sp, (m = new Map()));
+    return m;
+  }
+
+  private touchFirstUse(v: ServiceView): void {
+    this.tracker.touchId(((v as CachedView).fuId ??= this.tracker.id('firstUse', v.id)));
   }
 
   emit(e: RatingEvent): void {
@@ -729,7 +757,7 @@ export class Rater implements RatingHost {
       k.spend = (BigInt(k.spend) + spend).toString();
       k.usage[u.usageClass] = (BigInt(k.usage[u.usageClass] ?? '0') + spend).toString();
       k.volume[u.usageClass] = (k.volume[u.usageClass] ?? 0) + qty;
-      this.touched.add(stateKey('contracts', key));
+      this.tracker.touchText(stateKey('contracts', key));
     }
   }
 
@@ -758,6 +786,16 @@ export class Rater implements RatingHost {
     }
     return rows;
   }
+}
+
+/** the service's state now (its state entry over its catalog reference) */
+function stateNow(v: ServiceView): string {
+  return v.entry ? v.entry.state : v.ref ? v.ref.state : NEW_STATE;
+}
+
+/** since when the service is in its state now */
+function sinceNow(v: ServiceView): number {
+  return v.entry ? v.entry.since : v.ref ? v.ref.since : 0;
 }
 
 /** the UDR as a run rates it: its rewrites, each an expression on the UDR as received (the same object without any) */

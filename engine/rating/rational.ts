@@ -34,6 +34,80 @@ export function add(a: Cost, b: Cost): Cost {
   return { n, d };
 }
 
+/**
+ * An exact cost being summed, kept as numbers while it fits: costN / costD with both safe integers (costD > 0) and
+ * costBig null; once a term or a sum would leave the safe integers the sum moves to a bigint Cost in costBig (and
+ * stays there). Same value, so the same text and rounding, as the bigint sum (both are exact).
+ */
+export interface CostSum {
+  costN: number;
+  costD: number;
+  costBig: Cost | null;
+}
+
+/** s = 0 */
+export function sumReset(s: CostSum): void {
+  s.costN = 0;
+  s.costD = 1;
+  s.costBig = null;
+}
+
+/** s += n / d (n, d safe integers, d > 0) */
+export function sumAdd(s: CostSum, n: number, d: number): void {
+  if (s.costBig === null) {
+    if (s.costN === 0) {
+      s.costN = n;
+      s.costD = d;
+      return;
+    }
+    const sd = s.costD;
+    if (sd === d) {
+      const t = s.costN + n;
+      if (Number.isSafeInteger(t)) { s.costN = t; return; }
+    } else {
+      // a float product or sum beyond 2^53 is never a safe integer: every check below is exact
+      const a = s.costN * d, b = n * sd, dd = sd * d;
+      if (Number.isSafeInteger(a) && Number.isSafeInteger(b) && Number.isSafeInteger(dd) && Number.isSafeInteger(a + b)) {
+        s.costN = a + b;
+        s.costD = dd;
+        return;
+      }
+    }
+    s.costBig = { n: BigInt(s.costN), d: BigInt(s.costD) };
+  }
+  s.costBig = add(s.costBig, { n: BigInt(n), d: BigInt(d) });
+}
+
+/** s += c */
+export function sumAddCost(s: CostSum, c: Cost): void {
+  if (c.n < MAX_SUM_B && c.n > -MAX_SUM_B && c.d < MAX_SUM_B) sumAdd(s, Number(c.n), Number(c.d));
+  else s.costBig = add(sumCost(s), c);
+}
+
+/** s = c */
+export function sumSet(s: CostSum, c: Cost): void {
+  if (c.n < MAX_SUM_B && c.n > -MAX_SUM_B && c.d < MAX_SUM_B) {
+    s.costN = Number(c.n);
+    s.costD = Number(c.d);
+    s.costBig = null;
+  } else s.costBig = c;
+}
+
+/** the sum as a Cost (a new object while it is held as numbers) */
+export function sumCost(s: CostSum): Cost {
+  return s.costBig ?? { n: BigInt(s.costN), d: BigInt(s.costD) };
+}
+
+/** roundCost of the sum */
+export function sumRound(s: CostSum, decimals: number, mode: RoundingMode): bigint {
+  return s.costBig === null ? roundNum(s.costN, s.costD, decimals, mode) : roundCost(s.costBig, decimals, mode);
+}
+
+/** costText of the sum */
+export function sumText(s: CostSum): string {
+  return s.costBig === null ? costTextNum(s.costN, s.costD) : costText(s.costBig);
+}
+
 /** a × k / m (k, m integers, m > 0) */
 export function cmp(a: Cost, b: Cost): number {
   const x = a.n * b.d, y = b.n * a.d;
@@ -49,6 +123,8 @@ const TEXT_WHOLE = 10n ** BigInt(SCALE + 6);
 const ROUND_STEP_NUM: readonly number[] = ROUND_STEP.map(Number);
 const MAX_SAFE = 2 ** 52;
 const MAX_SAFE_B = 2n ** 52n;
+/** bound of the numbers a CostSum holds (safe integers) */
+const MAX_SUM_B = 2n ** 53n;
 
 /**
  * Round to `decimals` places with `mode`, returning a scaled bigint (10^10). The single rounding point. While n, d and
@@ -63,6 +139,17 @@ export function roundCost(a: Cost, decimals: number, mode: RoundingMode): bigint
     if (d < MAX_SAFE) return BigInt(divRoundNum(Number(a.n), d, mode) * step);
   }
   return roundCostBig(a, di, mode);
+}
+
+/** roundCost of n / d given as safe integers (d > 0) */
+export function roundNum(n: number, d: number, decimals: number, mode: RoundingMode): bigint {
+  const di = decimals < SCALE ? decimals : SCALE;
+  if (n < MAX_SAFE && n > -MAX_SAFE && d < MAX_SAFE) {
+    const step = ROUND_STEP_NUM[di]!;
+    const dd = d * step;
+    if (dd < MAX_SAFE) return BigInt(divRoundNum(n, dd, mode) * step);
+  }
+  return roundCostBig({ n: BigInt(n), d: BigInt(d) }, di, mode);
 }
 
 function roundCostBig(a: Cost, di: number, mode: RoundingMode): bigint {
@@ -109,6 +196,7 @@ function divRoundNum(n: number, d: number, mode: RoundingMode): number {
 
 const MAX_N = 2n ** 52n;
 const MAX_D = 2n ** 33n;
+const MAX_D_NUM = 2 ** 33;
 const SCALE_NUM = 10 ** SCALE;
 const TEXT_UNIT = 1_000_000;
 
@@ -141,6 +229,16 @@ export function costText(a: Cost): string {
   const ipB = n / a.d;
   if (ipB >= MAX_N) return costTextBig(a);
   return costDigits(neg, Number(ipB), Number(n % a.d), d);
+}
+
+/** costText of n / d given as safe integers (d > 0) */
+export function costTextNum(n: number, d: number): string {
+  if (d >= MAX_D_NUM || n >= MAX_SAFE || n <= -MAX_SAFE) return costText({ n: BigInt(n), d: BigInt(d) });
+  const a = n < 0 ? -n : n;
+  let ip = Math.floor(a / d);
+  let r = a - ip * d;
+  if (r < 0) { ip--; r += d; } else if (r >= d) { ip++; r -= d; }
+  return costDigits(n < 0, ip, r, d);
 }
 
 /** text of (ip + r / d) × 10^-10, ip < 2^52 and 0 <= r < d < 2^33 */

@@ -1,7 +1,7 @@
 /**
  * Rating state: an explicit, JSON-serialisable object (no bigint, no Map) so the streaming runtime can write it to a
- * compacted changelog (one record per key) and the embedded runner can persist it. Every mutation goes through
- * `touch(key)` so a batch reports exactly the keys it changed (`stateChanges`).
+ * compacted changelog (one record per key) and the embedded runner can persist it. Every mutation is marked in the
+ * Rater's change tracker (state-tracker.ts) so a batch reports exactly the keys it changed (`stateChanges`).
  */
 export interface ServiceLogEntry {
   state: string;
@@ -105,26 +105,6 @@ export interface StateChange {
 
 export function stateKey(area: StateArea, key: string): string {
   return `${area}/${key}`;
-}
-
-const AREAS: readonly StateArea[] = ['services', 'firstUse', 'pools', 'tiers', 'contracts', 'sessions'];
-
-/** the area of a changelog key `area/key` as the constant name (no new string to look up per key) */
-function areaOf(k: string, slash: number): StateArea {
-  for (const a of AREAS) if (a.length === slash && k.startsWith(a)) return a;
-  return k.slice(0, slash) as StateArea;
-}
-
-export function collectChanges(s: RatingState, touched: Set<string>): StateChange[] {
-  const out: StateChange[] = [];
-  for (const k of [...touched].sort()) {
-    const slash = k.indexOf('/');
-    const area = areaOf(k, slash);
-    const key = k.slice(slash + 1);
-    const v = (s[area] as Record<string, unknown> | undefined)?.[key];
-    out.push({ key: k, value: v === undefined ? null : cloneValue(area, v) });
-  }
-  return out;
 }
 
 /**

@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import type { LoadedPipeline } from '../pipeline/load.ts';
 import type { StoreClient } from '../store/client.ts';
 import { findCheckpoint, latestRatingState, saveCheckpoint, type FileCounters } from '../store/checkpoints.ts';
-import { type EncodedBatch, FileProcessor } from './file-processor.ts';
+import { type EncodedBatch, FileProcessor, type InsertFormat } from './file-processor.ts';
 import { writeEncoded } from './sinks/clickhouse.ts';
 import type { FileDlq } from './sinks/dlq-file.ts';
 import type { InputFile } from './sources/file.ts';
@@ -30,6 +30,13 @@ export interface RunHooks {
 export interface RunnerOptions {
   /** compute in a worker thread (file inputs only; stdin always stays on this thread) */
   worker?: boolean;
+  /**
+   * UDR and charge encoding: default 'native' (Native blocks inserted through a file) for the in-process engine,
+   * 'tsv' for a server (and on request: RATESTREAM_INSERT_FORMAT=tsv)
+   */
+  insertFormat?: InsertFormat;
+  /** files smaller than this go in as TSV even in 'native' (default NATIVE_MIN_BYTES) */
+  nativeMinBytes?: number;
 }
 
 export interface FileRunResult {
@@ -49,7 +56,12 @@ export class EmbeddedRunner {
   private worker?: Worker;
   private workerReady?: Promise<void>;
 
-  constructor(readonly pipeline: LoadedPipeline, readonly store: StoreClient, readonly dlq?: FileDlq, readonly hooks: RunHooks = {}, readonly options: RunnerOptions = {}) {}
+  readonly insertFormat: InsertFormat;
+
+  constructor(readonly pipeline: LoadedPipeline, readonly store: StoreClient, readonly dlq?: FileDlq, readonly hooks: RunHooks = {}, readonly options: RunnerOptions = {}) {
+    const asked = options.insertFormat ?? (process.env.RATESTREAM_INSERT_FORMAT === 'tsv' ? 'tsv' : 'native');
+    this.insertFormat = store.mode === 'embedded' ? asked : 'tsv';
+  }
 
   /** The rating state the last completed file left for this pipeline's catalog (so runs and pipelines continue one state). */
   private async ratingState(): Promise<string | undefined> {
@@ -110,7 +122,7 @@ export class EmbeddedRunner {
 
   private async inProcess(input: InputFile, sha: string, stdin: Readable | undefined, last: boolean): Promise<FileCounters> {
     if (this.worker) await this.close(); // the state moves back to this thread with the next checkpoint
-    this.processor ??= new FileProcessor(this.pipeline, await this.ratingState());
+    this.processor ??= new FileProcessor(this.pipeline, await this.ratingState(), undefined, this.insertFormat, this.options.nativeMinBytes);
     let inflight: Promise<void> | undefined;
     let failed: unknown;
     const drain = async () => {
@@ -134,7 +146,7 @@ export class EmbeddedRunner {
       await this.workerReady;
       return this.worker;
     }
-    const data: WorkerInit = { pipelineFile: this.pipeline.file, ratingState: await this.ratingState() };
+    const data: WorkerInit = { pipelineFile: this.pipeline.file, ratingState: await this.ratingState(), insertFormat: this.insertFormat, nativeMinBytes: this.options.nativeMinBytes };
     const w = new Worker(new URL('./embedded-worker.mjs', import.meta.url), { workerData: data });
     this.worker = w;
     this.workerReady = new Promise<void>((resolve, reject) => {

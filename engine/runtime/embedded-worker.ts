@@ -7,29 +7,48 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadRuntimePipeline } from './driver.ts';
-import { type EncodedBatch, FileProcessor } from './file-processor.ts';
+import { type EncodedBatch, FileProcessor, type InsertFormat } from './file-processor.ts';
+import type { NativeBlock } from '../store/native.ts';
 import type { InputFile } from './sources/file.ts';
 
 export interface WorkerInit {
   pipelineFile: string;
   ratingState?: string;
+  insertFormat?: InsertFormat;
+  nativeMinBytes?: number;
 }
 
 const port = parentPort!;
+
+/** a Native block whose parts (views into reused writers) are copied into one buffer, to be transferred */
+function oneCopy(b: NativeBlock, transfer: ArrayBuffer[]): NativeBlock {
+  let n = 0;
+  for (const p of b.parts) n += p.byteLength;
+  const one = new Uint8Array(n);
+  n = 0;
+  for (const p of b.parts) {
+    one.set(p, n);
+    n += p.byteLength;
+  }
+  transfer.push(one.buffer);
+  return { ...b, parts: [one] };
+}
 const init = workerData as WorkerInit;
 const MAX_UNACKED = 2;
 let unacked = 0;
 let wake: (() => void) | undefined;
 
 try {
-  const processor = new FileProcessor(await loadRuntimePipeline(init.pipelineFile), init.ratingState);
+  const processor = new FileProcessor(await loadRuntimePipeline(init.pipelineFile), init.ratingState, undefined, init.insertFormat, init.nativeMinBytes);
   const emit = async (batch: EncodedBatch) => {
     unacked++;
     // the TSV bytes are views into buffers the processor reuses: post exact-size copies, transferred (not cloned again)
     const udrs = new Uint8Array(batch.udrs);
     const charges = new Uint8Array(batch.charges);
     const rejects = new Uint8Array(batch.rejects);
-    port.postMessage({ type: 'batch', batch: { ...batch, udrs, charges, rejects } }, [udrs.buffer, charges.buffer, rejects.buffer]);
+    const transfer = [udrs.buffer, charges.buffer, rejects.buffer];
+    const native = batch.native && { udrs: oneCopy(batch.native.udrs, transfer), charges: oneCopy(batch.native.charges, transfer) };
+    port.postMessage({ type: 'batch', batch: { ...batch, udrs, charges, rejects, native } }, transfer);
     while (unacked >= MAX_UNACKED) await new Promise<void>((r) => (wake = r));
   };
   port.on('message', (msg: { type: string; input?: InputFile; sha?: string; last?: boolean }) => {

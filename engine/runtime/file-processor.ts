@@ -12,6 +12,8 @@ import { poolBalanceOf, stateRowToStore } from '../billing/rating-adapter.ts';
 import type { FileCounters } from '../store/checkpoints.ts';
 import type { PoolBalance, ServiceStateChange } from '../store/finance.ts';
 import { type EncodedTsv, putCharge, putReject, putUdr } from '../store/ledger.ts';
+import { ChargeBlock, UdrBlock } from '../store/ledger-native.ts';
+import type { NativeBlock } from '../store/native.ts';
 import { TsvWriter } from '../store/tsv.ts';
 import { BatchDriver, type StepOutput } from './driver.ts';
 import { FileSource, type InputFile } from './sources/file.ts';
@@ -28,7 +30,21 @@ export interface EncodedBatch extends EncodedTsv {
   /** rejects again as objects, for the DLQ */
   mediationRejects: Reject[];
   ratingRejects: Reject[];
+  /** format 'native': the UDRs and charges as Native blocks (their TSV bytes are then empty) */
+  native?: { udrs: NativeBlock; charges: NativeBlock };
 }
+
+/**
+ * How UDR and charge rows are encoded: 'native' (ClickHouse Native blocks, inserted through a file by the in-process
+ * engine) or 'tsv' (TabSeparated: a server, or chDB's raw insert). Rejects are always TSV.
+ */
+export type InsertFormat = 'native' | 'tsv';
+
+/**
+ * Inputs smaller than this go in as TSV even when the format is 'native': a Native insert costs a file and an
+ * INSERT … SELECT query (planning, literals), which a few thousand rows do not pay back (the demo's files are ≈ 100 kB).
+ */
+export const NATIVE_MIN_BYTES = 4 << 20;
 
 /** rows gathered per ledger insert: 64k UDRs ≈ 13 MB of UDR TSV + 34 MB of charge TSV */
 export const INSERT_ROWS = 65_536;
@@ -38,18 +54,23 @@ interface Gathering extends Pick<EncodedBatch, 'stateChanges' | 'pools' | 'media
   udrs: TsvWriter;
   charges: TsvWriter;
   rejects: TsvWriter;
+  /** format 'native': the UDR and charge blocks (the TSV writers for them stay empty) */
+  native?: { udrs: UdrBlock; charges: ChargeBlock };
 }
 
 /** a new gathering, or `reuse` emptied (its writers keep their buffers) */
-function gathering(insertRows: number, reuse?: Gathering): Gathering {
-  if (!reuse) {
+function gathering(insertRows: number, format: InsertFormat, reuse?: Gathering): Gathering {
+  if (!reuse || !!reuse.native !== (format === 'native')) {
     // sized for a full insert of demo-like rows (≈ 200 B per UDR, 530 B per charge): no regrowth on the way
-    const w = (perRow: number) => new TsvWriter(Math.min(insertRows * perRow, 1 << 27));
-    return { udrs: w(256), charges: w(640), rejects: new TsvWriter(), stateChanges: [], pools: [], mediationRejects: [], ratingRejects: [] };
+    const w = (perRow: number) => new TsvWriter(format === 'tsv' ? Math.min(insertRows * perRow, 1 << 27) : 1 << 10);
+    const native = format === 'native' ? { udrs: new UdrBlock(insertRows + (insertRows >> 3)), charges: new ChargeBlock(insertRows + (insertRows >> 3)) } : undefined;
+    return { udrs: w(256), charges: w(640), rejects: new TsvWriter(), native, stateChanges: [], pools: [], mediationRejects: [], ratingRejects: [] };
   }
   reuse.udrs.reset();
   reuse.charges.reset();
   reuse.rejects.reset();
+  reuse.native?.udrs.block.reset();
+  reuse.native?.charges.block.reset();
   return { ...reuse, stateChanges: [], pools: [], mediationRejects: [], ratingRejects: [] };
 }
 
@@ -60,12 +81,19 @@ export interface ProcessedFile {
 
 export class FileProcessor {
   readonly driver: BatchDriver;
+  /**
+   * sets of writers used in turn, kept from file to file: a batch's bytes are read until the next emit resolves (the
+   * store keeps one insert in flight; a worker's postMessage copies), and reusing the buffers spares large
+   * allocations (each one pushes V8 towards a full GC, and fresh pages raise the RSS until the old buffers are freed)
+   */
+  private readonly spare: Gathering[] = [];
 
   /**
    * `ratingState`: the state the last completed file left for the pipeline's catalog (JSON), if any. `insertRows`:
    * UDRs (and rejects) gathered per insert at least (default INSERT_ROWS).
    */
-  constructor(readonly pipeline: LoadedPipeline, ratingState?: string, readonly insertRows = INSERT_ROWS) {
+  constructor(readonly pipeline: LoadedPipeline, ratingState?: string, readonly insertRows = INSERT_ROWS, readonly format: InsertFormat = 'tsv',
+    readonly nativeMinBytes = NATIVE_MIN_BYTES) {
     this.driver = new BatchDriver(pipeline, { ratingState, batchSize: pipeline.config['batch-size'] });
   }
 
@@ -84,14 +112,13 @@ export class FileProcessor {
     let bytes = 0;
     const stdinHash = sha ? undefined : createHash('sha256');
     let batchNo = 0;
+    // stdin (bytes unknown: 0) is gathered as Native when asked: it is read to the end first and may be large
+    const format: InsertFormat = this.format === 'native' && (input.path === '-' || input.bytes >= this.nativeMinBytes) ? 'native' : 'tsv';
     d.takeCounters();
     // driver steps are gathered into one insert of at least `insertRows` UDRs (fewer, larger ClickHouse parts: less
     // per-insert work and fewer merges); the cut points depend only on the input, so tokens are deterministic
     let acc: Gathering | undefined;
-    // two sets of writers, used in turn: a batch's bytes are read until the next emit resolves (the store keeps one
-    // insert in flight; a worker's postMessage copies), and reusing the buffers spares large allocations (each
-    // one pushes V8 towards a full GC)
-    const spare: Gathering[] = [];
+    const spare = this.spare;
     let accHash: ReturnType<typeof createHash> | undefined;
     const send = async (tag?: string) => {
       const g = acc;
@@ -106,9 +133,10 @@ export class FileProcessor {
         stdinHash!.update(bh);
         token = `${name}:stdin:${bh}`;
       }
+      const native = g.native ? { udrs: g.native.udrs.block.finish(), charges: g.native.charges.block.finish() } : undefined;
       await emit({
-        token, udrs: g.udrs.take(), charges: g.charges.take(), rejects: g.rejects.take(), rows: g.udrs.rows + g.rejects.rows,
-        stateChanges: g.stateChanges, pools: g.pools, mediationRejects: g.mediationRejects, ratingRejects: g.ratingRejects,
+        token, udrs: g.udrs.take(), charges: g.charges.take(), rejects: g.rejects.take(), rows: udrRows(g) + g.rejects.rows,
+        stateChanges: g.stateChanges, pools: g.pools, mediationRejects: g.mediationRejects, ratingRejects: g.ratingRejects, native,
       });
       spare.push(g);
       if (spare.length > 2) spare.shift();
@@ -118,9 +146,15 @@ export class FileProcessor {
         accHash ??= createHash('sha256');
         for (const rec of records) accHash.update(rec.source).update('\n').update(rec.text).update('\n');
       }
-      const g = acc ??= gathering(this.insertRows, spare.length > 1 ? spare.shift() : undefined);
-      for (const u of out.udrs) putUdr(g.udrs, u);
-      for (const ch of out.charges) putCharge(g.charges, ch, feed);
+      const g = acc ??= gathering(this.insertRows, format, spare.length > 1 ? spare.shift() : undefined);
+      if (g.native) {
+        const { udrs, charges } = g.native;
+        for (const u of out.udrs) udrs.put(u);
+        for (const ch of out.charges) charges.put(ch, feed);
+      } else {
+        for (const u of out.udrs) putUdr(g.udrs, u);
+        for (const ch of out.charges) putCharge(g.charges, ch, feed);
+      }
       for (const x of out.rejects) putReject(g.rejects, x, 'mediation');
       for (const x of out.ratingRejects) putReject(g.rejects, x, 'rating');
       // the service-state timeline and pool balances feed invoices (prorated recurring charges) and billing events
@@ -129,7 +163,7 @@ export class FileProcessor {
       for (const x of out.rejects) g.mediationRejects.push(x);
       for (const x of out.ratingRejects) g.ratingRejects.push(x);
     };
-    const full = () => !!acc && acc.udrs.rows + acc.rejects.rows >= this.insertRows;
+    const full = () => !!acc && udrRows(acc) + acc.rejects.rows >= this.insertRows;
     const source = new FileSource([input], p.mediation.parser, feed, p.config['batch-size'], (n) => {
       bytes += n;
       onBytes?.(n);
@@ -160,6 +194,11 @@ export class FileProcessor {
     }
     return { counters, check };
   }
+}
+
+/** UDR rows gathered */
+function udrRows(g: Gathering): number {
+  return g.native ? g.native.udrs.block.rows : g.udrs.rows;
 }
 
 function poolBalances(p: LoadedPipeline, changes: readonly { key: string; value: unknown }[], udrs: readonly { startTime: number }[]): PoolBalance[] {

@@ -80,8 +80,8 @@ export async function writeTsv(s: StoreClient, b: EncodedTsv, token: string, pas
   await Promise.all(jobs);
 }
 
-/** Insert one batch of objects; `token` identifies the batch deterministically. */
-export async function writeBatch(s: StoreClient, b: LedgerBatch, token: string): Promise<void> {
+/** Insert one batch of objects; `token` identifies the batch deterministically; `passthrough`: as for writeTsv. */
+export async function writeBatch(s: StoreClient, b: LedgerBatch, token: string, passthrough = false): Promise<void> {
   const u = new TsvWriter();
   const c = new TsvWriter();
   const r = new TsvWriter();
@@ -89,5 +89,5 @@ export async function writeBatch(s: StoreClient, b: LedgerBatch, token: string):
   for (const x of b.charges) putCharge(c, x, b.feed);
   for (const x of b.mediationRejects) putReject(r, x, 'mediation');
   for (const x of b.ratingRejects) putReject(r, x, 'rating');
-  await writeTsv(s, { udrs: u.take(), charges: c.take(), rejects: r.take(), rows: u.rows + r.rows }, token);
+  await writeTsv(s, { udrs: u.take(), charges: c.take(), rejects: r.take(), rows: u.rows + r.rows }, token, passthrough);
 }

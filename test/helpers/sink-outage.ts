@@ -71,7 +71,8 @@ export async function runSinkOutage(o: SinkOutageOptions): Promise<SinkOutageRes
     `topics: { prefix: "${prefix}", partitions: 3 }`, 'http: { host: 127.0.0.1, port: 0 }',
     `sink: { batch-rows: 1000, linger-ms: 100, max-buffered-rows: ${o.maxBuffered}, retry-max-ms: 500 }`,
     // a small fetch per partition keeps "memory bounded" meaningful at this scale
-    'rate: { max-bytes-per-partition: 65536 }', 'mediate: { max-bytes-per-partition: 65536 }',
+    // the sink's own outage handling: the rate role produces to the topics (rate.store direct has its own retry loop)
+    'rate: { max-bytes-per-partition: 65536, store: topics }', 'mediate: { max-bytes-per-partition: 65536 }',
   ].join('\n'));
   process.env.KAFKA_BROKERS = kafkaBrokers().join(',');
   process.env.SCHEMA_REGISTRY_URL = schemaRegistryUrl();
@@ -132,7 +133,7 @@ export async function runSinkOutage(o: SinkOutageOptions): Promise<SinkOutageRes
     // recovery, and the first insert's acknowledgement is lost
     faults.loseNextAck = true;
     faults.recover();
-    for (const deadline = Date.now() + (o.recoveryTimeoutMs ?? 180_000); !(await caughtUp(kafka, name, prefix, ['carrier-cdr-pooled']));) {
+    for (const deadline = Date.now() + (o.recoveryTimeoutMs ?? 180_000); !(await caughtUp(kafka, name, prefix, ['carrier-cdr-pooled'], 1500, undefined, 'topics'));) {
       if (Date.now() > deadline) throw new Error(`not caught up ${(o.recoveryTimeoutMs ?? 180_000) / 1000} s after the outage`);
       await sleep(500);
     }

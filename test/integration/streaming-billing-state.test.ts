@@ -83,7 +83,8 @@ describe('streaming: service-state log and pool balances into ClickHouse, exactl
     const cfg = writeServeConfig(join(dir, 'serve.yaml'), {
       name, prefix, pipelines: [POOLED, NODES], partitions: 3, dataDir: join(dir, 'db'),
       // small batches: many transactions and sink inserts, so the kill lands among them
-      extra: ['sink: { batch-rows: 200, linger-ms: 50 }', 'rate: { max-bytes-per-partition: 16384 }', 'mediate: { max-bytes-per-partition: 16384 }'],
+      // rate.store topics: this test follows the billing-state topic into the tables (streaming-direct-store covers direct)
+      extra: ['sink: { batch-rows: 200, linger-ms: 50 }', 'rate: { max-bytes-per-partition: 16384, store: topics }', 'mediate: { max-bytes-per-partition: 16384 }'],
     });
     const log = join(dir, 'serve.log');
     let port = freePort();
@@ -115,7 +116,7 @@ describe('streaming: service-state log and pool balances into ClickHouse, exactl
     // the rest of the events, and one of the first half again (a gateway retrying a POST): rated once
     await produceLines(kafka, `${prefix}service-events-in`, evLines([events[evHalf - 1]!, ...events.slice(evHalf)]));
     try {
-      await expect.poll(() => caughtUp(kafka, name, prefix, ['carrier-cdr-pooled', 'node-telemetry']), { timeout: 180_000, interval: 500 }).toBe(true);
+      await expect.poll(() => caughtUp(kafka, name, prefix, ['carrier-cdr-pooled', 'node-telemetry'], 1500, undefined, 'topics'), { timeout: 180_000, interval: 500 }).toBe(true);
     } catch (e) {
       throw new Error(`${(e as Error).message}\n${logTail(log)}`);
     }

@@ -262,10 +262,11 @@ export async function expectedCounts(db: string): Promise<{ charges: number; udr
  * True when every group of `name` has committed everything its inputs hold and nothing moves any more: raw topics
  * exactly (plain producers); transactional topics up to their trailing control markers (commit/abort markers take
  * offsets after the last record, a few per partition), with end and committed offsets unchanged over `settleMs`.
- * `roles`: the roles the serve runs (a serve without `sink` has no sink group to wait for).
+ * `roles`: the roles the serve runs (a serve without `sink` has no sink group to wait for); `rateStore`: where the rate
+ * roles store (`direct`: the sink group reads only the mediation DLQs; `topics`: also udr, rated, billing-state, dlq.rating).
  */
 export async function caughtUp(port: KafkaPort, name: string, prefix: string, feeds: string[], settleMs = 1500,
-  roles: readonly ('mediate' | 'rate' | 'sink')[] = ['mediate', 'rate', 'sink']): Promise<boolean> {
+  roles: readonly ('mediate' | 'rate' | 'sink')[] = ['mediate', 'rate', 'sink'], rateStore: 'direct' | 'topics' = 'direct'): Promise<boolean> {
   const admin = port.admin();
   await admin.connect();
   try {
@@ -273,7 +274,9 @@ export async function caughtUp(port: KafkaPort, name: string, prefix: string, fe
       ...feeds.map((f) => [`${name}.mediate`, `${prefix}raw.${f}`, false] as [string, string, boolean]),
       [`${name}.mediate`, `${prefix}service-events-in`, false],
       [`${name}.rate`, `${prefix}udr`, true],
-      ...['udr', 'rated', 'billing-state', ...feeds.map((f) => `dlq.${f}`), 'dlq.mediation', 'dlq.rating'].map((t) => [`${name}.sink`, `${prefix}${t}`, true] as [string, string, boolean]),
+      // rate.store direct (auto, sink and rate in one process): the sink reads the mediation DLQs only
+      ...[...(rateStore === 'topics' ? ['udr', 'rated', 'billing-state', 'dlq.rating'] : []), ...feeds.map((f) => `dlq.${f}`), 'dlq.mediation']
+        .map((t) => [`${name}.sink`, `${prefix}${t}`, true] as [string, string, boolean]),
     ];
     const pairs = all.filter(([group]) => roles.some((r) => group === `${name}.${r}`));
     const snapshot = async () => {

@@ -55,7 +55,7 @@ describe('streaming: two processes share partitions, one leaves mid-run', () => 
     expect(await stopServe(a)).toBe(0);
     await expect.poll(async () => metric(await scrape(b.port), 'ratestream_assigned_partitions', { role: 'rate' }), { timeout: 60_000, interval: 200 }).toBe(4);
     try {
-      await expect.poll(() => caughtUp(kafka, name, prefix, ['carrier-cdr-pooled']), { timeout: 180_000, interval: 1000 }).toBe(true);
+      await expect.poll(() => caughtUp(kafka, name, prefix, ['carrier-cdr-pooled'], 1500, undefined, 'topics'), { timeout: 180_000, interval: 1000 }).toBe(true);
     } catch (e) {
       throw new Error(`${(e as Error).message}\n${logTail(join(dir, 'b.log'))}`);
     }

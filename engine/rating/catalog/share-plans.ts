@@ -89,7 +89,7 @@ function selectorOf(s: z.output<typeof selector> | undefined): Selector | undefi
   };
 }
 
-export function selects(sel: Selector | undefined, svc: ServiceRef): boolean {
+export function selects(sel: Selector | undefined, svc: Pick<ServiceRef, 'id' | 'account' | 'type' | 'plan'>): boolean {
   if (!sel) return false;
   return !!(sel.services?.has(svc.id) || sel.plans?.has(svc.plan) || sel.serviceTypes?.has(svc.type) || sel.accounts?.has(svc.account));
 }

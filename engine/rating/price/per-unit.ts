@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { formatMoney, parseMoney } from '../../core/money.ts';
-import { add, type Cost, ZERO } from '../rational.ts';
+import { type CostSum, sumAdd, sumAddCost, sumCost } from '../rational.ts';
 import { parseQuantity } from '../units.ts';
 import { money, quantityText } from './common.ts';
 import type { PriceModel, PriceModelSpec, Step } from './types.ts';
@@ -49,7 +49,6 @@ export function compileSteps(cfg: Cfg, unit: string): Step[] {
   for (const s of steps) {
     const n = Number(s.price);
     if (Number.isSafeInteger(n)) s.priceNum = n;
-    s.perBig = BigInt(s.per);
     if (!(s.inc > 0)) throw new Error('increments must be positive');
     if (!(s.per > 0)) throw new Error('per must be positive');
   }
@@ -58,34 +57,28 @@ export function compileSteps(cfg: Cfg, unit: string): Step[] {
 
 /**
  * Bill usage [pos, end) with `steps`, continuing from billing position `pos` (which may already be past `end` when a
- * previous increment ran over). Returns the new position and adds the cost to acc. Exact integer arithmetic: the
- * terms price × billed of steps with the same `per` are summed as numbers while every product and sum is a safe
- * integer (checked: a float result beyond 2^53 is never a safe integer), each other term as bigint.
+ * previous increment ran over). Returns the new position and adds the cost to acc. Exact integer arithmetic: each
+ * term price × billed / per is added as numbers while every product and sum is a safe integer (sumAdd checks; a
+ * float result beyond 2^53 is never a safe integer), else as bigint.
  */
-export function billSteps(steps: readonly Step[], pos: number, end: number, acc: { cost: Cost; units: number }): number {
+export function billSteps(steps: readonly Step[], pos: number, end: number, acc: CostSum & { units: number }): number {
   if (pos >= end) return pos;
-  let num = 0;
-  let per = 0;
-  let perBig = 1n;
-  for (let i = 0; i < steps.length; i++) {
+  const last = steps.length - 1;
+  for (let i = 0; i <= last; i++) {
     const s = steps[i]!;
-    const stepEnd = i + 1 < steps.length ? steps[i + 1]!.from : Infinity;
+    const stepEnd = i < last ? steps[i + 1]!.from : Infinity;
     if (pos >= stepEnd) continue;
     const segEnd = end < stepEnd ? end : stepEnd;
-    if (pos >= segEnd) continue;
     const n = Math.ceil((segEnd - pos) / s.inc);
     const billed = n * s.inc;
-    const term = (s.priceNum ?? Number(s.price)) * billed;
-    if ((per === 0 || per === s.per) && Number.isSafeInteger(term) && Number.isSafeInteger(num + term)) {
-      num += term;
-      per = s.per;
-      perBig = s.perBig ?? BigInt(s.per);
-    } else acc.cost = add(acc.cost, { n: s.price * BigInt(billed), d: BigInt(s.per) });
+    const pn = s.priceNum;
+    const term = pn === undefined ? NaN : pn * billed;
+    if (Number.isSafeInteger(term)) sumAdd(acc, term, s.per);
+    else sumAddCost(acc, { n: s.price * BigInt(billed), d: BigInt(s.per) });
     acc.units += billed;
     pos += billed;
     if (pos >= end) break;
   }
-  if (per !== 0) acc.cost = add(acc.cost, { n: BigInt(num), d: perBig });
   return pos;
 }
 
@@ -118,9 +111,9 @@ export const spec: PriceModelSpec<typeof fields> = {
       steps,
       basis: 'record',
       price(q) {
-        const acc = { cost: ZERO, units: 0 };
+        const acc = { costN: 0, costD: 1, costBig: null, units: 0 };
         billSteps(steps, 0, q, acc);
-        return { cost: acc.cost, billed: acc.units, detail: `${q} → billed ${acc.units} (${text})` };
+        return { cost: sumCost(acc), billed: acc.units, detail: `${q} → billed ${acc.units} (${text})` };
       },
       detailOf: (q, billed) => `${q} → billed ${billed} (${text})`,
       describe: () => `per-unit ${text}`,

@@ -14,8 +14,6 @@ export interface Step {
   per: number;
   /** price as a number when it is a safe integer (set when compiled; the fast path of billSteps) */
   priceNum?: number;
-  /** per as a bigint (set when compiled) */
-  perBig?: bigint;
 }
 
 export type TierBasis = 'record' | 'period';

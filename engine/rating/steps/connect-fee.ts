@@ -3,7 +3,7 @@
  * bundle with its own rating took part of the call and charged its connect fee (one connect fee per call).
  */
 import { formatMoney } from '../../core/money.ts';
-import { add, costText } from '../rational.ts';
+import { sumAddCost, sumText } from '../rational.ts';
 import type { MeasureContext, RatingStep } from './types.ts';
 
 export const connectFee: RatingStep = {
@@ -18,8 +18,8 @@ export const connectFee: RatingStep = {
       if (ctx.host.tracing()) ctx.host.step(`connect fee ${formatMoney(fee)} not added: the bundle charged its own connect fee for this call`);
       return false;
     }
-    ctx.cost = add(ctx.cost, { n: fee, d: 1n });
-    if (ctx.host.tracing()) ctx.host.step(`connect fee ${formatMoney(fee)}${ctx.feeRate !== ctx.first ? ` (of ${ctx.feeRate.id}, the rate of the first part)` : ''} → ${costText(ctx.cost)}`);
+    sumAddCost(ctx, { n: fee, d: 1n });
+    if (ctx.host.tracing()) ctx.host.step(`connect fee ${formatMoney(fee)}${ctx.feeRate !== ctx.first ? ` (of ${ctx.feeRate.id}, the rate of the first part)` : ''} → ${sumText(ctx)}`);
     return true;
   },
 };

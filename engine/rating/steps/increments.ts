@@ -3,11 +3,11 @@
  * quantity at the rate in force at the start. Zero usage of a per-unit rate is no charge.
  */
 import { billSteps } from '../price/per-unit.ts';
-import { costText, ZERO } from '../rational.ts';
+import { costText, type CostSum, sumReset, sumText } from '../rational.ts';
 import { DETAIL_MODEL } from './lineage.ts';
 import type { MeasureContext, RatingStep } from './types.ts';
 
-const ACC = { cost: ZERO, units: 0 };
+const ACC: CostSum & { units: number } = { costN: 0, costD: 1, costBig: null, units: 0 };
 
 export const increments: RatingStep = {
   id: 'increments',
@@ -24,22 +24,24 @@ export const increments: RatingStep = {
     if (first.model.detailOf) {
       // per-unit: billed here, its detail text written from the segment when the lineage is
       const acc = ACC;
-      acc.cost = ZERO;
+      sumReset(acc);
       acc.units = 0;
       billSteps(first.model.steps, 0, q, acc);
-      ctx.cost = acc.cost;
+      ctx.costN = acc.costN;
+      ctx.costD = acc.costD;
+      ctx.costBig = acc.costBig;
       ctx.billed = acc.units;
       ctx.detail = '';
       ctx.detailKind = DETAIL_MODEL;
-      ctx.segments.push({ rate: first.id, window: first.windowId, from: 0, to: q, billed: acc.units });
-      if (host.tracing()) host.step(`  ${first.model.detailOf(q, acc.units)} = ${costText(acc.cost)}`);
+      ctx.addSegment(first.id, first.windowId, 0, q, acc.units);
+      if (host.tracing()) host.step(`  ${first.model.detailOf(q, acc.units)} = ${sumText(acc)}`);
       return true;
     }
     const r = first.model.price(q, 0);
     ctx.cost = r.cost;
     ctx.billed = r.billed;
     ctx.detail = r.detail;
-    ctx.segments.push({ rate: first.id, window: first.windowId, from: 0, to: q, billed: r.billed });
+    ctx.addSegment(first.id, first.windowId, 0, q, r.billed);
     if (host.tracing()) host.step(`  ${r.detail} = ${costText(r.cost)}`);
     return true;
   },

@@ -11,7 +11,7 @@
  */
 import type { LineageSource } from '../../core/types.ts';
 import { jsonInner, jsonNumber, jsonString } from '../json-text.ts';
-import { type Cost, costText } from '../rational.ts';
+import { type Cost, costText, costTextNum, sumText } from '../rational.ts';
 import type { CompiledRate, Rounding } from '../catalog.ts';
 import type { Lineage, MeasureContext, RatingStep, Segment } from './types.ts';
 
@@ -22,16 +22,19 @@ export const DETAIL_MODEL = 2;
 export type DetailKind = typeof DETAIL_TEXT | typeof DETAIL_SEGMENTS | typeof DETAIL_MODEL;
 
 /** the detail text of a usage step: `window:rate from-to billed n; …` of the segments, or the model's text of its one segment */
-export function usageDetail(kind: DetailKind, detail: string, segs: Segment | readonly Segment[], rate: CompiledRate): string {
+export function usageDetail(kind: DetailKind, detail: string, segs: readonly Segment[], rate: CompiledRate): string {
   if (kind === DETAIL_TEXT) return detail;
-  if (kind === DETAIL_MODEL) {
-    const s = Array.isArray(segs) ? (segs as readonly Segment[])[0]! : (segs as Segment);
-    return rate.model.detailOf!(s.to, s.billed);
-  }
-  if (!Array.isArray(segs)) return segmentDetail(segs as Segment);
+  if (kind === DETAIL_MODEL) return rate.model.detailOf!(segs[0]!.to, segs[0]!.billed);
   let d = '';
-  for (let i = 0; i < segs.length; i++) d += `${i ? '; ' : ''}${segmentDetail((segs as readonly Segment[])[i]!)}`;
+  for (let i = 0; i < segs.length; i++) d += `${i ? '; ' : ''}${segmentDetail(segs[i]!)}`;
   return d;
+}
+
+/** usageDetail of the one plain segment (the rate's own, from 0 to `to`) */
+function plainDetail(kind: DetailKind, detail: string, to: number, billed: number, rate: CompiledRate): string {
+  if (kind === DETAIL_TEXT) return detail;
+  if (kind === DETAIL_MODEL) return rate.model.detailOf!(to, billed);
+  return `${rate.windowId}:${rate.id} 0-${to} billed ${billed}`;
 }
 
 function segmentDetail(s: Segment): string {
@@ -58,11 +61,15 @@ function segmentText(g: Segment): string {
   return `{"rate":${jsonString(g.rate)},"window":${jsonString(g.window)},"from":${jsonNumber(g.from)},"to":${jsonNumber(g.to)},"billed":${jsonNumber(g.billed)}${g.cost === undefined ? '' : `,"cost":${jsonString(g.cost)}`}}`;
 }
 
-function segmentsText(segs: Segment | readonly Segment[]): string {
-  if (!Array.isArray(segs)) return `[${segmentText(segs as Segment)}]`;
+function segmentsText(segs: readonly Segment[]): string {
   let s = '[';
-  for (let i = 0; i < segs.length; i++) s += `${i ? ',' : ''}${segmentText((segs as readonly Segment[])[i]!)}`;
+  for (let i = 0; i < segs.length; i++) s += `${i ? ',' : ''}${segmentText(segs[i]!)}`;
   return `${s}]`;
+}
+
+/** segmentsText of the one plain segment */
+function plainSegmentText(rate: CompiledRate, to: number, billed: number): string {
+  return `[{"rate":${jsonString(rate.id)},"window":${jsonString(rate.windowId)},"from":0,"to":${jsonNumber(to)},"billed":${jsonNumber(billed)}}]`;
 }
 
 /** the constant pieces of a rate's lineage text (`where` for the prefix it was last written at) */
@@ -105,6 +112,17 @@ function roundingText(r: Rounding): string {
 }
 
 const NO_SEGMENTS: readonly Segment[] = [];
+/** 2^26: a safe-integer numerator n = hi × LO + lo with 0 <= lo < LO and |hi| < 2^27 */
+const LO = 67_108_864;
+
+function copySegments(segs: readonly Segment[]): Segment[] {
+  const out: Segment[] = new Array(segs.length);
+  for (let i = 0; i < segs.length; i++) {
+    const g = segs[i]!;
+    out[i] = g.cost === undefined ? { rate: g.rate, window: g.window, from: g.from, to: g.to, billed: g.billed } : { rate: g.rate, window: g.window, from: g.from, to: g.to, billed: g.billed, cost: g.cost };
+  }
+  return out;
+}
 
 /** the less common parts of a usage lineage (one object, absent for a plain charge) */
 interface LineageMore {
@@ -130,20 +148,32 @@ export class UsageLineage implements LineageSource {
     readonly via: string,
     readonly quantity: number,
     readonly billed: number,
-    /** the one segment, or a copy of the list (none: an empty list) */
-    readonly segs: Segment | readonly Segment[],
+    /** a copy of the segments; null: one plain segment, the rate's own from 0 to segTo, billed segBilled (no object per charge) */
+    readonly segs: readonly Segment[] | null,
+    readonly segTo: number,
+    readonly segBilled: number,
     readonly detailKind: DetailKind,
     readonly detail: string,
-    readonly cost: Cost,
+    /**
+     * the exact cost (rational.ts CostSum) costHi × 2^26 + costLo over costD, or costBig beyond the safe integers: the
+     * numerator in two small integers (each a V8 small integer, so no number object per charge)
+     */
+    readonly costHi: number,
+    readonly costLo: number,
+    readonly costD: number,
+    readonly costBig: Cost | null,
     /** measure, rounding other than the rate's, cap, pool debits, session part: absent when none is there */
     readonly more: LineageMore | undefined,
   ) {}
 
   static of(ctx: MeasureContext): UsageLineage {
     const segs = ctx.segments;
-    const plain = !ctx.measure && ctx.rounding === ctx.first.rounding && ctx.capped === undefined && ctx.debits.length === 0 && ctx.session === undefined;
-    return new UsageLineage(ctx.first, ctx.prefix, ctx.via, ctx.q, ctx.billed, segs.length === 1 ? segs[0]! : segs.length ? segs.slice() : NO_SEGMENTS,
-      ctx.detailKind, ctx.detail, ctx.cost,
+    const first = ctx.first;
+    const plain = !ctx.measure && ctx.rounding === first.rounding && ctx.capped === undefined && ctx.debits.length === 0 && ctx.session === undefined;
+    const s0 = segs[0];
+    const one = segs.length === 1 && s0!.from === 0 && s0!.cost === undefined && s0!.rate === first.id && s0!.window === first.windowId;
+    return new UsageLineage(first, ctx.prefix, ctx.via, ctx.q, ctx.billed, one ? null : segs.length ? copySegments(segs) : NO_SEGMENTS, one ? s0!.to : 0, one ? s0!.billed : 0,
+      ctx.detailKind, ctx.detail, Math.floor(ctx.costN / LO), ctx.costN - Math.floor(ctx.costN / LO) * LO, ctx.costD, ctx.costBig,
       plain ? undefined : { measure: ctx.measure, rounding: ctx.rounding, capped: ctx.capped, debits: ctx.debits.length ? ctx.debits : undefined, session: ctx.session });
   }
 
@@ -157,9 +187,10 @@ export class UsageLineage implements LineageSource {
       lastHead = `{"v":1,"via":${jsonString(this.via)}`;
     }
     let s = `${lastHead}${more?.measure ? `,"measure":${jsonString(more.measure)}` : ''},"quantity":${jsonNumber(this.quantity)},"billed":${jsonNumber(this.billed)}${rt.where}`;
-    if (!Array.isArray(segs)) { if ((segs as Segment).window !== '*any') s += `,"segments":${segmentsText(segs)}`; }
-    else if (segs.length !== 1) s += `,"segments":${segmentsText(segs)}`;
-    s += `${rt.model}${jsonInner(usageDetail(this.detailKind, this.detail, segs, first))}${rt.fee}${jsonInner(costText(this.cost))}`;
+    if (segs === null) { if (first.windowId !== '*any') s += `,"segments":${plainSegmentText(first, this.segTo, this.segBilled)}`; }
+    else if (segs.length > 1 || segs[0]?.window !== '*any') s += `,"segments":${segmentsText(segs)}`;
+    const detail = segs === null ? plainDetail(this.detailKind, this.detail, this.segTo, this.segBilled, first) : usageDetail(this.detailKind, this.detail, segs, first);
+    s += `${rt.model}${jsonInner(detail)}${rt.fee}${jsonInner(this.costBig === null ? costTextNum(this.costHi * LO + this.costLo, this.costD) : costText(this.costBig))}`;
     if (!more) return `${s}${rt.rounding}${this.tail}}`;
     s += more.rounding === first.rounding ? rt.rounding : roundingText(more.rounding);
     if (more.capped !== undefined) s += `,"capped":${jsonString(more.capped)}`;
@@ -179,7 +210,7 @@ export const lineage: RatingStep = {
     // Charge.matched at this prefix: memoised on the rate itself (one object the record has read already)
     const prefix = ctx.prefix;
     const matched = first.memoPrefix === prefix ? first.memoMatched : matchedAt(first, prefix);
-    ctx.charges.push(host.charge(u, ctx.seq++, plan.id, plan.product, first.id, matched, ctx.billed, ctx.amount, host.tracing() ? usageLineage(ctx, costText(ctx.cost)) : UsageLineage.of(ctx)));
+    ctx.charges.push(host.charge(u, ctx.seq++, plan.id, plan.product, first.id, matched, ctx.billed, ctx.amount, host.tracing() ? usageLineage(ctx, sumText(ctx)) : UsageLineage.of(ctx)));
     return true;
   },
 };

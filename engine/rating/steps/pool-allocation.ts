@@ -11,15 +11,16 @@
  * the rest of that call (one connect fee per call).
  */
 import { formatMoney } from '../../core/money.ts';
-import { type CompiledSharePlan, rootOf, selects, type ServiceRef } from '../catalog.ts';
+import { type CompiledSharePlan, rootOf, selects } from '../catalog.ts';
 import type { PrefixTrie } from '../prefix-trie.ts';
 import { roundCost } from '../rational.ts';
-import { stateKey } from '../state.ts';
 import type { MeasureContext, PoolSlot, RatingHost, RatingStep, ServiceView } from './types.ts';
 
+/** one pool debit as the lineage shows it; `covered` / `increment` only with a bundle's increments */
 type PoolDebit = { pool: string; owner: string; period: string; size: number; before: number; after: number; debit: number; covered?: number; increment?: number };
 
-const refOf = (s: ServiceView) => ({ id: s.id, account: s.account, type: s.type, plan: s.plan }) as ServiceRef;
+/** the usage a debit covers (more than the debit never; less with increments) */
+const coveredBy = (d: PoolDebit) => d.covered ?? d.debit;
 
 /** the one period of an `unlimited` pool (never resets); its end is the last day a store DateTime64 holds */
 const UNLIMITED = { key: 'unlimited', start: 0, end: Date.UTC(2299, 11, 31) };
@@ -27,46 +28,67 @@ const UNLIMITED = { key: 'unlimited', start: 0, end: Date.UTC(2299, 11, 31) };
 /**
  * Take up to `want` units from the share plan's pool of the service's owner. `debit` is what the pool gives up,
  * `covered` the usage it covers (more than the debit never; less with increments: 90 s in 60 s increments debits 120 s).
+ * Returns the debit's lineage record (`coveredBy` gives the covered usage), null when the service does not take part.
  */
-export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceView, t: number, want: number): { debit: number; covered: number; lineage: PoolDebit } | null {
-  if (!selects(sp.participating, refOf(svc))) return null;
-  const cat = host.catalog;
-  // the service's pool of this share plan for the period holding t, as found last time (pools are only ever added)
-  const slots = (svc.pools ??= []);
+export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceView, t: number, want: number): PoolDebit | null {
+  // the service's pool of this share plan for the period holding t, as found last time (pools are only ever added;
+  // a slot exists only for a participating service)
+  const slots = svc.pools;
   let slot: PoolSlot | undefined;
-  for (let i = 0; i < slots.length; i++) if (slots[i]!.sp === sp) { slot = slots[i]; break; }
+  if (slots) for (let i = 0; i < slots.length; i++) if (slots[i]!.sp === sp) { slot = slots[i]; break; }
   if (slot && t >= slot.period.start && t < slot.period.end) return takeFromPool(host, sp, slot, t, want);
+  if (!slot && !selects(sp.participating, svc)) return null;
+  const cat = host.catalog;
   const owner = sp.level === 'parent' ? rootOf(cat, svc.account) : svc.account;
+  // one slot per (share plan, owner), shared by the owner's services: a new period moves all of them at once
+  const byOwner = host.poolSlots(sp);
+  const shared = byOwner.get(owner);
+  if (shared && t >= shared.period.start && t < shared.period.end) return takeFromPool(host, sp, attach(svc, slot, shared), t, want);
   const period = sp.frequency === 'unlimited' ? UNLIMITED : host.periodFor(sp.frequency, t);
   const key = `${sp.id}|${owner}|${period.key}`;
   let pool = host.state.pools[key];
   if (!pool) {
     const services = host.scopeServices(host.scopeAccounts(owner, sp.level));
     const live = services.filter((s) => host.coreAt(s, t) === 'active');
-    if (sp.activation === 'selling' && !live.some((s) => selects(sp.selling, refOf(s)))) return null;
+    if (sp.activation === 'selling' && !live.some((s) => selects(sp.selling, s))) return null;
     let size = sp.size;
     if (sp.growth === 'variable') {
       for (const s of live) {
-        if (!selects(sp.participating, refOf(s))) continue;
-        const c = sp.contributions.find((x) => selects(x.sel, refOf(s)));
+        if (!selects(sp.participating, s)) continue;
+        const c = sp.contributions.find((x) => selects(x.sel, s));
         if (c) size += c.amount;
       }
     } else if (sp.size === 0) {
-      const c = live.map((s) => sp.contributions.find((x) => selects(x.sel, refOf(s)))?.amount ?? 0);
+      const c = live.map((s) => sp.contributions.find((x) => selects(x.sel, s))?.amount ?? 0);
       size = c.length ? Math.max(...c) : 0;
     }
     pool = { size, used: 0, start: period.start, end: period.end, fired: [] };
     host.state.pools[key] = pool;
     if (host.tracing()) host.step(`pool ${sp.id} opened for ${owner} ${period.key}: size ${size} (${sp.growth}${sp.growth === 'variable' ? `: base ${sp.size} + contributions of ${live.length} active service(s)` : ''})`);
   }
-  const found: PoolSlot = { sp, owner, period, key, touchKey: stateKey('pools', key), pool };
-  if (slot) slots[slots.indexOf(slot)] = found;
-  else slots.push(found);
-  return takeFromPool(host, sp, found, t, want);
+  let found = shared;
+  if (found) {
+    found.period = period;
+    found.key = key;
+    found.id = host.poolId(key);
+    found.pool = pool;
+    found.json = undefined;
+  } else byOwner.set(owner, (found = { sp, owner, period, key, id: host.poolId(key), pool, json: undefined }));
+  return takeFromPool(host, sp, attach(svc, slot, found), t, want);
 }
 
-/** take from the slot's pool (return type inferred: debitPool's) */
-function takeFromPool(host: RatingHost, sp: CompiledSharePlan, slot: PoolSlot, t: number, want: number) {
+/** the service's slot of the share plan is now `to` (its previous one, if any, replaced) */
+function attach(svc: ServiceView, from: PoolSlot | undefined, to: PoolSlot): PoolSlot {
+  if (from === to) return to;
+  const slots = (svc.pools ??= []);
+  if (from) slots[slots.indexOf(from)] = to;
+  else slots.push(to);
+  return to;
+}
+
+/** take from the slot's pool */
+function takeFromPool(host: RatingHost, sp: CompiledSharePlan, slot: PoolSlot, t: number, want: number): PoolDebit {
+  lastSlot = slot;
   const { pool, key, owner, period } = slot;
   const before = pool.used;
   const inc = sp.rate?.increment ?? 0;
@@ -79,7 +101,7 @@ function takeFromPool(host: RatingHost, sp: CompiledSharePlan, slot: PoolSlot, t
     covered = Math.min(want, debit);
   } else covered = debit = Math.max(0, Math.min(want, pool.size - pool.used));
   pool.used += debit;
-  host.touch(slot.touchKey);
+  host.touchId(slot.id);
   if (pool.size > 0) {
     for (const th of sp.thresholds) {
       if (pool.fired.includes(th)) continue;
@@ -91,7 +113,35 @@ function takeFromPool(host: RatingHost, sp: CompiledSharePlan, slot: PoolSlot, t
   }
   const lineage: PoolDebit = { pool: key, owner, period: period.key, size: pool.size, before, after: pool.used, debit };
   if (inc > 0) { lineage.covered = covered; lineage.increment = inc; }
-  return { debit, covered, lineage };
+  return lineage;
+}
+
+/** the slot of the last debit (read by the step right after `debitPool` returns: one synchronous call) */
+let lastSlot: PoolSlot | undefined;
+
+/**
+ * The JSON text of a pool charge's lineage, written from its pieces: the same text as JSON.stringify of
+ * `{ v, via, pool, debits: [d], price, per, connectFee? }` (key order as there; numbers are integers, the strings
+ * quoted by JSON.stringify, the slot's constant part once per period).
+ */
+function poolLineageText(via: string, tx: PoolTexts, slot: PoolSlot, d: PoolDebit): string {
+  const head = (slot.json ??= `{"pool":${JSON.stringify(slot.key)},"owner":${JSON.stringify(slot.owner)},"period":${JSON.stringify(slot.period.key)},"size":`);
+  const inc = d.increment !== undefined ? `,"covered":${d.covered!},"increment":${d.increment}` : '';
+  return `{"v":1,"via":${JSON.stringify(via)},"pool":${tx.idJson},"debits":[${head}${d.size},"before":${d.before},"after":${d.after},"debit":${d.debit}${inc}}],${tx.tailJson}}`;
+}
+
+/** per share plan, the texts its pool charges repeat (written once) */
+interface PoolTexts { rateId: string; price: string; fee: string; free: boolean; idJson: string; tailJson: string }
+const TEXTS = new WeakMap<CompiledSharePlan, PoolTexts>();
+function textsOf(sp: CompiledSharePlan): PoolTexts {
+  let t = TEXTS.get(sp);
+  if (!t) {
+    const fee = sp.rate?.connectFee ?? 0n;
+    const price = formatMoney(sp.poolPrice.price);
+    const tail = sp.rate ? { price, per: sp.poolPrice.per, connectFee: formatMoney(fee) } : { price, per: sp.poolPrice.per };
+    TEXTS.set(sp, (t = { rateId: `pool:${sp.id}`, price, fee: formatMoney(fee), free: fee === 0n && sp.poolPrice.price === 0n, idJson: JSON.stringify(sp.id), tailJson: JSON.stringify(tail).slice(1, -1) }));
+  }
+  return t;
 }
 
 const MATCHES: { items: number[]; prefix: string }[] = [];
@@ -113,22 +163,28 @@ export const poolAllocation: RatingStep = {
       if (q - ctx.inside <= 0) break;
       if (sp.bucketClass !== u.usageClass || sp.unit !== u.unit) continue;
       if (sp.destinations && !inFilter(sp.destinations.trie, u.destination)) {
-        if (host.tracing() && selects(sp.participating, refOf(svc))) host.step(`pool ${sp.id}: destination ${u.destination || '(none)'} is not in its filter (${sp.destinations.text}); not taken from the pool`);
+        if (host.tracing() && selects(sp.participating, svc)) host.step(`pool ${sp.id}: destination ${u.destination || '(none)'} is not in its filter (${sp.destinations.text}); not taken from the pool`);
         continue;
       }
       const d = debitPool(host, sp, svc, u.startTime, q - ctx.inside);
       if (!d) continue;
       const want = q - ctx.inside;
-      ctx.inside += d.covered;
-      ctx.debits.push(d.lineage);
+      const covered = coveredBy(d);
+      ctx.inside += covered;
+      ctx.debits.push(d);
       if (d.debit > 0) {
         const fee = sp.rate?.connectFee ?? 0n;
-        const amt = roundCost({ n: fee * BigInt(sp.poolPrice.per) + sp.poolPrice.price * BigInt(d.debit), d: BigInt(sp.poolPrice.per) }, cat.rounding.decimals, cat.rounding.mode);
+        const tx = textsOf(sp);
+        // a free pool (no price, no fee) charges exactly 0: no rational to round
+        const amt = tx.free ? 0n : roundCost({ n: fee * BigInt(sp.poolPrice.per) + sp.poolPrice.price * BigInt(d.debit), d: BigInt(sp.poolPrice.per) }, cat.rounding.decimals, cat.rounding.mode);
         if (sp.rate) ctx.feePaid = true;
-        if (host.tracing()) host.step(`pool ${sp.id} (${d.lineage.owner}, ${d.lineage.period}): ${d.lineage.increment ? `debit ${d.debit} (whole increments of ${d.lineage.increment}) for ${d.covered} of ${want}` : `debit ${d.debit} of ${want}`}, ${d.lineage.before} → ${d.lineage.after} used of ${d.lineage.size}; priced at pool price ${formatMoney(sp.poolPrice.price)} per ${sp.poolPrice.per}${fee !== 0n ? ` + connect fee ${formatMoney(fee)}` : ''} = ${formatMoney(amt)}`);
-        const lin: Record<string, unknown> = { v: 1, via: ctx.via, pool: sp.id, debits: [d.lineage], price: formatMoney(sp.poolPrice.price), per: sp.poolPrice.per };
-        if (sp.rate) lin.connectFee = formatMoney(fee);
-        ctx.charges.push(host.charge(u, ctx.seq++, plan.id, plan.product, `pool:${sp.id}`, `pool ${sp.id} (${sp.level} ${d.lineage.owner})`, d.debit, amt, lin));
+        if (host.tracing()) host.step(`pool ${sp.id} (${d.owner}, ${d.period}): ${d.increment ? `debit ${d.debit} (whole increments of ${d.increment}) for ${covered} of ${want}` : `debit ${d.debit} of ${want}`}, ${d.before} → ${d.after} used of ${d.size}; priced at pool price ${tx.price} per ${sp.poolPrice.per}${fee !== 0n ? ` + connect fee ${tx.fee}` : ''} = ${formatMoney(amt)}`);
+        let lin: Record<string, unknown> | string;
+        if (host.tracing()) {
+          lin = { v: 1, via: ctx.via, pool: sp.id, debits: [d], price: tx.price, per: sp.poolPrice.per };
+          if (sp.rate) lin.connectFee = tx.fee;
+        } else lin = poolLineageText(ctx.via, tx, lastSlot!, d);
+        ctx.charges.push(host.charge(u, ctx.seq++, plan.id, plan.product, tx.rateId, `pool ${sp.id} (${sp.level} ${d.owner})`, d.debit, amt, lin));
       }
       if (q - ctx.inside > 0 && sp.overagePrice) {
         const over = q - ctx.inside;

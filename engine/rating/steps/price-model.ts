@@ -30,7 +30,7 @@ export const priceModel: RatingStep = {
       host.state.tiers[key] = prior + q;
       host.touch(stateKey('tiers', key));
     }
-    ctx.segments.push({ rate: first.id, window: first.windowId, from: 0, to: q, billed: r.billed });
+    ctx.addSegment(first.id, first.windowId, 0, q, r.billed);
     if (host.tracing()) host.step(`  ${r.detail} = ${costText(r.cost)}`);
     return true;
   },

@@ -1,6 +1,6 @@
 /** Rounding: the one rounding point of a usage charge (the rate's mode and decimals; the split's finest). */
 import { formatMoney } from '../../core/money.ts';
-import { costText, roundCost } from '../rational.ts';
+import { sumRound, sumText } from '../rational.ts';
 import type { MeasureContext, RatingStep } from './types.ts';
 
 export const rounding: RatingStep = {
@@ -10,8 +10,8 @@ export const rounding: RatingStep = {
   applies: () => true,
   run(ctx: MeasureContext): boolean {
     const r = ctx.rounding;
-    ctx.amount = roundCost(ctx.cost, r.decimals, r.mode);
-    if (ctx.host.tracing()) ctx.host.step(`round ${costText(ctx.cost)} ${r.mode} to ${r.decimals} decimals = ${formatMoney(ctx.amount, r.decimals)}`);
+    ctx.amount = sumRound(ctx, r.decimals, r.mode);
+    if (ctx.host.tracing()) ctx.host.step(`round ${sumText(ctx)} ${r.mode} to ${r.decimals} decimals = ${formatMoney(ctx.amount, r.decimals)}`);
     return true;
   },
 };

@@ -17,7 +17,7 @@ import type { CgratesSplitter } from '../cgrates-split.ts';
 import type { CompiledCatalog, CompiledPlan, CompiledRate, CompiledServiceType, CompiledSharePlan, CoreState, RateIndex, Rounding, ServiceRef } from '../catalog.ts';
 import type { Frequency, Period } from '../durations.ts';
 import type { RateSelector } from '../rate-select.ts';
-import type { Cost } from '../rational.ts';
+import { type Cost, type CostSum, sumCost, sumSet } from '../rational.ts';
 import type { PoolState, RatingState, ServiceStateEntry } from '../state.ts';
 
 export const STEP_PHASES = ['allocate', 'usage', 'adjust', 'round', 'emit', 'settle'] as const;
@@ -37,15 +37,20 @@ export interface ServiceView {
   pools?: PoolSlot[];
 }
 
-/** A pool of the rating state as one service reaches it: share plan, owner, period, state key and the pool itself. */
+/**
+ * A pool of the rating state as the services of its owner reach it: share plan, owner, the period it was last used
+ * in, state key and the pool itself (one per share plan and owner; moved to the next period in place).
+ */
 export interface PoolSlot {
   sp: CompiledSharePlan;
   owner: string;
   period: Period;
   key: string;
-  /** `pools/<key>`, the changelog key */
-  touchKey: string;
+  /** the pool's dense id in the Rater's change tracker (its changelog key `pools/<key>`) */
+  id: number;
   pool: PoolState;
+  /** pool-allocation's memo: the constant head of this pool's debit in lineage JSON (reset with the period) */
+  json: string | undefined;
 }
 
 export interface RatingEvent {
@@ -73,7 +78,14 @@ export interface RatingHost {
   /** trace on for this UDR (explain) */
   tracing(): boolean;
   step(text: string): void;
+  /** mark a changelog key `area/key` changed by this batch */
   touch(key: string): void;
+  /** the dense integer id of a pool's changelog key (interned once: keep it on the slot) */
+  poolId(key: string): number;
+  /** mark an interned id changed by this batch (no string per change) */
+  touchId(id: number): void;
+  /** pool-allocation's memo: the share plan's current slot per owner (shared by the owner's services) */
+  poolSlots(sp: CompiledSharePlan): Map<string, PoolSlot>;
   emit(e: RatingEvent): void;
   periodFor(freq: Frequency, t: number): Period;
   /** services under the accounts (catalog and state), sorted by id */
@@ -89,7 +101,7 @@ export interface RatingHost {
 export type Lineage = Record<string, unknown>;
 
 /** The working state of one measure of one UDR, reused by the Rater from measure to measure. */
-export class MeasureContext {
+export class MeasureContext implements CostSum {
   u!: Udr;
   measure = '';
   svc: ServiceView | undefined;
@@ -119,10 +131,14 @@ export class MeasureContext {
   first!: CompiledRate;
   /** the rate whose connect fee applies (first part of a split call) */
   feeRate!: CompiledRate;
-  cost: Cost = { n: 0n, d: 1n };
+  /** the exact cost (rational.ts CostSum): costN / costD as safe integers, or costBig beyond them */
+  costN = 0;
+  costD = 1;
+  costBig: Cost | null = null;
   billed = 0;
-  /** reused from measure to measure: the lineage is serialised when the charge is made */
+  /** the measure's segments; the objects addSegment puts here are reused from measure to measure (a lineage copies what it keeps) */
   readonly segments: Segment[] = [];
+  private readonly segPool: Segment[] = [];
   /** the usage step's detail text; with detailKind ≠ 0 (lineage.ts) written on demand from the segments or the model */
   detail = '';
   detailKind: 0 | 1 | 2 = 0;
@@ -137,6 +153,24 @@ export class MeasureContext {
   errorReason: 'NO_RATE' | 'RATING_ERROR' = 'NO_RATE';
 
   constructor(readonly host: RatingHost) {}
+
+  /** append a segment (one of the context's reused objects) */
+  addSegment(rate: string, window: string, from: number, to: number, billed: number): void {
+    const segs = this.segments;
+    let s = this.segPool[segs.length];
+    if (s === undefined) this.segPool.push((s = { rate, window, from, to, billed }));
+    else { s.rate = rate; s.window = window; s.from = from; s.to = to; s.billed = billed; }
+    segs.push(s);
+  }
+
+  /** the exact cost as a Cost (a new object while it is held as numbers) */
+  get cost(): Cost {
+    return sumCost(this);
+  }
+
+  set cost(c: Cost) {
+    sumSet(this, c);
+  }
 
   fail(message: string, reason: 'NO_RATE' | 'RATING_ERROR' = 'NO_RATE'): boolean {
     this.error = message;

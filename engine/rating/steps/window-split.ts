@@ -3,14 +3,14 @@
  * increment by increment, each by the rate in force where it starts, at the step of its offset from the call start.
  * Consecutive parts priced by the same rate are one segment. The rounding is the one with the most decimals.
  */
-import { add, costText, ZERO } from '../rational.ts';
+import { add, costText, type CostSum, sumCost, sumReset } from '../rational.ts';
 import { billSteps } from '../price/per-unit.ts';
 import { nextEdge, type TimeWindow } from '../windows.ts';
 import { DETAIL_SEGMENTS } from './lineage.ts';
 import type { MeasureContext, RatingStep } from './types.ts';
 
 const WINDOWS: TimeWindow[] = [];
-const ACC = { cost: ZERO, units: 0 };
+const ACC: CostSum & { units: number } = { costN: 0, costD: 1, costBig: null, units: 0 };
 
 export const windowSplit: RatingStep = {
   id: 'window-split',
@@ -26,7 +26,7 @@ export const windowSplit: RatingStep = {
     const trace = host.tracing();
     const segments = ctx.segments;
     const acc = ACC;
-    acc.cost = ZERO;
+    sumReset(acc);
     acc.units = 0;
     for (let i = 0; i < cands.length; i++) WINDOWS[i] = cands[i]!.window;
     if (WINDOWS.length !== cands.length) WINDOWS.length = cands.length;
@@ -38,16 +38,18 @@ export const windowSplit: RatingStep = {
       const edge = nextEdge(clock, t, sel.local(t), WINDOWS) - t0;
       const end = edge < q ? edge : q;
       const u0 = acc.units;
-      const c0 = acc.cost;
+      const c0 = trace ? sumCost(acc) : null;
       const from = pos;
       pos = billSteps(r.model.steps!, pos, end, acc);
       const last = segments[segments.length - 1];
       if (last && last.rate === r.id) { last.to = end; last.billed += acc.units - u0; }
-      else segments.push({ rate: r.id, window: r.windowId, from, to: end, billed: acc.units - u0 });
+      else ctx.addSegment(r.id, r.windowId, from, end, acc.units - u0);
       if (r.rounding.decimals > ctx.rounding.decimals) ctx.rounding = r.rounding;
-      if (trace) host.step(`  ${from}–${end} ms in window ${r.windowId} (rate ${r.id}): billed ${acc.units - u0} ms = ${costText(add(acc.cost, { n: -c0.n, d: c0.d }))}`);
+      if (trace) host.step(`  ${from}–${end} ms in window ${r.windowId} (rate ${r.id}): billed ${acc.units - u0} ms = ${costText(add(sumCost(acc), { n: -c0!.n, d: c0!.d }))}`);
     }
-    ctx.cost = acc.cost;
+    ctx.costN = acc.costN;
+    ctx.costD = acc.costD;
+    ctx.costBig = acc.costBig;
     ctx.billed = acc.units;
     // the detail (`window:rate from-to billed n; …`) is written from the segments when the lineage is
     ctx.detail = '';

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { StoreClient } from '../../store/client.ts';
 import { writePoolBalances, writeStateChanges } from '../../store/finance.ts';
 import { writeTsv } from '../../store/ledger.ts';
+import { writeNative } from '../../store/ledger-native.ts';
 import type { EncodedBatch } from '../file-processor.ts';
 import type { SinkSpec } from './sink.ts';
 
@@ -24,12 +25,13 @@ export const spec: SinkSpec<typeof options> = {
 };
 
 /**
- * Write one encoded batch (the embedded run): ledger rows — handed to the in-process engine as Buffers, or as
- * commands to a server —, the service-state timeline and pool balances, all with dedup tokens.
+ * Write one encoded batch (the embedded run): ledger rows — Native blocks through a file or TSV Buffers for the
+ * in-process engine, commands to a server —, the service-state timeline and pool balances, all with dedup tokens.
  */
 export async function writeEncoded(store: StoreClient, b: EncodedBatch): Promise<void> {
   await Promise.all([
     writeTsv(store, b, b.token, true),
+    ...(b.native ? [writeNative(store, 'udrs', b.native.udrs, b.token), writeNative(store, 'charges', b.native.charges, b.token)] : []),
     writeStateChanges(store, b.stateChanges, `${b.token}:states`),
     writePoolBalances(store, b.pools, `${b.token}:pools`),
   ]);

@@ -11,6 +11,7 @@ import { KAFKA_CLIENT_NAMES } from '../kafka/client-registry.ts';
 import { dropDirOptions } from '../sources/drop-dir.ts';
 
 export const ROLES = ['mediate', 'rate', 'sink'] as const;
+export const RATE_STORES = ['auto', 'direct', 'topics'] as const;
 export type Role = (typeof ROLES)[number];
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((s) => s === 'true')]);
@@ -162,10 +163,15 @@ export const serveSchema = z
     rate: z
       .object({
         'dedup-window': int(0, 50_000_000).default(200_000).describe('UDR ids remembered per partition (duplicates across restarts)'),
-        'max-bytes-per-partition': int(1024, 1 << 30).default(1 << 20),
+        'max-bytes-per-partition': int(1024, 1 << 30).default(4 << 20).describe('largest fetch per udr partition (one batch, one transaction)'),
+        store: z.enum(RATE_STORES).default('auto')
+          .describe('direct: the rate role writes UDRs, charges, rating rejects and billing state straight to ClickHouse (offset-range dedup tokens); '
+            + 'topics: to the rated / dlq.rating / billing-state topics, stored by the sink; auto: direct when this process runs both rate and sink '
+            + 'or clickhouse.url / CLICKHOUSE_URL is set. Every process of a deployment must resolve to the same mode'),
+        'rated-topic': bool.default(false).describe('direct mode: also produce the charges to the rated topic (for other consumers)'),
       })
       .strict()
-      .default({ 'dedup-window': 200_000, 'max-bytes-per-partition': 1 << 20 }),
+      .default({ 'dedup-window': 200_000, 'max-bytes-per-partition': 4 << 20, store: 'auto', 'rated-topic': false }),
     sink: z
       .object({
         'batch-rows': int(1, 10_000_000).default(20_000),
@@ -203,6 +209,19 @@ export const serveSchema = z
   .strict();
 
 export type ServeConfig = z.output<typeof serveSchema>;
+
+/**
+ * `rate.store` resolved for one process: `auto` = direct when the process runs both the rate role and the sink (it
+ * holds the in-process store) or a ClickHouse server is configured (every process reaches it); topics otherwise (a
+ * sink-only process beside rate-only processes on the in-process engine: they cannot reach its store). A sink resolves the same way, so it
+ * reads the rated/udr/billing-state topics only when the deployment's rate roles produce them. Every process of a
+ * deployment must resolve to the same mode (with the in-process engine and several processes: run the rate role only
+ * beside the sink, or set `topics` everywhere); a rate role that takes over a partition last stored the other way logs it.
+ */
+export function rateStoreMode(setting: (typeof RATE_STORES)[number], roles: readonly Role[], clickhouseServer: boolean): 'direct' | 'topics' {
+  if (setting !== 'auto') return setting;
+  return (roles.includes('sink') && roles.includes('rate')) || clickhouseServer ? 'direct' : 'topics';
+}
 
 export interface LoadedServeConfig {
   file: string;

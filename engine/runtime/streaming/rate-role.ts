@@ -1,7 +1,10 @@
 /**
- * Role `rate`: udr (UDRs and service events, keyed by rating key) → rated (Avro charges) + dlq.rating + rating-events
- * + billing-state (service-state log rows and pool balances for the sink) + the rating-state changelog, in one
- * transaction per udr partition.
+ * Role `rate`: udr (UDRs and service events, keyed by rating key) → dlq.rating + rating-events + the rating-state
+ * changelog, in one transaction per udr partition, and the rated rows:
+ *  - `rate.store: direct`: UDRs, charges, rating rejects, service-state rows and pool balances go straight to
+ *    ClickHouse before the transaction (store-writer.ts; offset-range dedup tokens, the batch end announced in the
+ *    committed offset's metadata — see store() and cut()); `rated` only when `rate.rated-topic` asks for it;
+ *  - `rate.store: topics`: rated (Avro charges) + billing-state (for the sink) in the transaction.
  *
  * Per-partition state (per catalog: pools, service states, bill-on-first-use counters, period tiers, contract
  * counters — the Rater's serialisable RatingState — plus the dedup window of rated ids) is written to the compacted
@@ -19,6 +22,7 @@ import type { CompiledCatalog } from '../../rating/catalog.ts';
 import { poolBalanceOf, stateRowToStore } from '../../billing/rating-adapter.ts';
 import { Rater, type RateBatchResult, type ServiceEvent } from '../../rating/rater.ts';
 import { applyChanges, emptyState } from '../../rating/state.ts';
+import type { StoreClient } from '../../store/client.ts';
 import type { PoolBalance } from '../../store/finance.ts';
 import type { ConsumedMessage, ProducerRecord, TopicPartition, TransactionalProducer } from '../kafka/port.ts';
 import { encodePoolBalance, encodeServiceState, KIND_HEADER, KIND_POOL_BALANCE, KIND_SERVICE_EVENT, KIND_SERVICE_STATE } from './codecs.ts';
@@ -27,11 +31,38 @@ import { DEDUP_PREFIX, DedupWindow, idHash } from './dedup-window.ts';
 import { barrierRecord, readUntilBarriers } from './kafka-util.ts';
 import { dlqRecord } from '../sinks/dlq-codec.ts';
 import type { BatchCounts } from './batch-counts.ts';
-import { TxnRole, type TxnPartition } from './txn-role.ts';
+import { emptyRows, insertUntilAcked, rowsByTable, type StreamRows } from './store-writer.ts';
+import { TxnRole, type TxnOutput, type TxnPartition } from './txn-role.ts';
+
+/** the end offset an intent metadata announces, when it is at or past the committed offset (else a stale one) */
+function intentOf(metadata: string | undefined, next: bigint): bigint | undefined {
+  if (!metadata?.startsWith(RATE_INTENT_PREFIX)) return undefined;
+  const end = BigInt(metadata.slice(RATE_INTENT_PREFIX.length));
+  return next >= 0n && end >= next ? end : undefined;
+}
 
 interface RatePartition extends TxnPartition {
   raters: Map<string, Rater>;
   dedup: DedupWindow;
+  /** direct store: the end offset of a batch an earlier owner announced (it may have reached ClickHouse): cut there */
+  intentEnd?: bigint;
+  /** messages held back until the announced batch is complete */
+  held: ConsumedMessage[];
+}
+
+/** tests only: SIGKILL this process after the n-th acknowledged direct insert, before its transaction commits */
+const KILL_AFTER_STORE = Number(process.env.RATESTREAM_FAULT_KILL_AFTER_STORE ?? 0);
+
+/** committed-offset metadata of the rate group in direct mode: the batch [offset, end] is being stored */
+export const RATE_INTENT_PREFIX = 'rs-rate-end:';
+
+/** Direct store (`rate.store: direct`): where the rate role writes its rows and how it retries. */
+export interface DirectStore {
+  store: StoreClient;
+  insertTimeoutMs: number;
+  retryMaxMs: number;
+  /** also produce the charges to the rated topic */
+  ratedTopic: boolean;
 }
 
 /** changelog key of a rating state entry: `<catalog>|<area>/<key>` */
@@ -41,8 +72,9 @@ export class RateRole extends TxnRole<RatePartition> {
   readonly role = 'rate' as const;
   private readonly catalogByFeed = new Map<string, CompiledCatalog>();
   private readonly barriers = new Map<number, string>();
+  private storedBatches = 0;
 
-  constructor(ctx: RoleContext) {
+  constructor(ctx: RoleContext, private readonly direct?: DirectStore) {
     super(ctx);
     for (const p of ctx.pipelines.byFeed.values()) if (p.catalog) this.catalogByFeed.set(p.feed, p.catalog);
   }
@@ -61,12 +93,17 @@ export class RateRole extends TxnRole<RatePartition> {
     return [b.record];
   }
 
-  protected async createPartitions(opened: Array<{ tp: TopicPartition; producer: TransactionalProducer; next: bigint }>): Promise<RatePartition[]> {
+  protected async createPartitions(opened: Array<{ tp: TopicPartition; producer: TransactionalProducer; next: bigint; metadata?: string }>): Promise<RatePartition[]> {
     const parts = new Map<number, RatePartition>();
     const states = new Map<number, Map<string, ReturnType<typeof emptyState>>>();
     const barriers = new Map<number, string>();
-    for (const { tp, producer, next } of opened) {
-      parts.set(tp.partition, { ...tp, producer, next, raters: new Map(), dedup: new DedupWindow(this.ctx.config.rate['dedup-window']) });
+    for (const { tp, producer, next, metadata } of opened) {
+      const intentEnd = intentOf(metadata, next);
+      if (intentEnd !== undefined && !this.direct) {
+        this.log.error({ role: 'rate', partition: tp.partition, metadata }, 'a rate process with rate.store: direct owned this partition; every process of a deployment must use the same rate.store');
+      }
+      parts.set(tp.partition, { ...tp, producer, next, raters: new Map(), dedup: new DedupWindow(this.ctx.config.rate['dedup-window']), held: [],
+        ...(this.direct && intentEnd !== undefined && { intentEnd }) });
       states.set(tp.partition, new Map());
       barriers.set(tp.partition, this.barriers.get(tp.partition)!);
     }
@@ -92,9 +129,27 @@ export class RateRole extends TxnRole<RatePartition> {
     return [...parts.values()];
   }
 
-  protected async transform(part: RatePartition, msgs: ConsumedMessage[], m: BatchCounts): Promise<{ records: ProducerRecord[]; onCommitted?: () => void }> {
+  /** after a restart in direct mode: the first batch is exactly the one an earlier owner announced (same dedup tokens) */
+  protected override cut(part: RatePartition, msgs: ConsumedMessage[]): ConsumedMessage[][] {
+    const end = part.intentEnd;
+    if (end === undefined) return [msgs];
+    const all = part.held.length ? part.held.concat(msgs) : msgs;
+    if (BigInt(all[all.length - 1]!.offset) < end) {
+      part.held = all;
+      return [];
+    }
+    part.held = [];
+    this.log.info({ role: 'rate', partition: part.partition, from: all[0]!.offset, end: end.toString() }, 'cutting the batch an earlier owner announced (same dedup tokens)');
+    let i = 0;
+    while (i < all.length && BigInt(all[i]!.offset) <= end) i++;
+    return i < all.length ? [all.slice(0, i), all.slice(i)] : [all];
+  }
+
+  protected async transform(part: RatePartition, msgs: ConsumedMessage[], m: BatchCounts, _b: unknown, stillOwned: () => boolean): Promise<TxnOutput> {
     const t = this.ctx.topics;
     const codecs = this.ctx.codecs;
+    const direct = this.direct;
+    const rows = emptyRows();
     const out: ProducerRecord[] = [];
     const hashes: string[] = [];
     const batchSeen = new Set<string>();
@@ -105,8 +160,18 @@ export class RateRole extends TxnRole<RatePartition> {
     // the batch's latest balance per pool (`<catalog>|pools/<plan>|<owner>|<period>`), written once at the end
     const pools = new Map<string, PoolBalance>();
     const emit = (catName: string, res: RateBatchResult, asOf: number, feedOf: (c: Charge) => string, keyOf: (i: number, c: Charge) => Buffer | string | null) => {
-      res.charges.forEach((c, i) => out.push({ topic: t.rated, key: keyOf(i, c), value: codecs.charge.encode({ ...c, feed: feedOf(c) }) }));
+      if (direct) {
+        for (const c of res.charges) {
+          const f = feedOf(c);
+          const l = rows.charges.get(f);
+          if (l) l.push(c);
+          else rows.charges.set(f, [c]);
+        }
+        for (const r of res.rejects) rows.ratingRejects.push(r);
+      }
+      if (!direct || direct.ratedTopic) res.charges.forEach((c, i) => out.push({ topic: t.rated, key: keyOf(i, c), value: codecs.charge.encode({ ...c, feed: feedOf(c) }) }));
       for (const r of res.rejects) {
+        // the DLQ topic keeps the reject for replay tools in both modes (in direct mode the sink does not store it)
         out.push(dlqRecord(t.dlqRating, r, 'rating'));
         m.rejected.inc({ stage: 'rating', feed: r.feed, reason: r.reason });
       }
@@ -115,7 +180,9 @@ export class RateRole extends TxnRole<RatePartition> {
       // billing state: the service-state timeline and pool balances (what the embedded mode writes per batch)
       const catalog = part.raters.get(catName)!.catalog;
       for (const r of res.stateLog) {
-        out.push({ topic: t.billingState, key: r.service, value: encodeServiceState(stateRowToStore(r, catalog.version)), headers: { [KIND_HEADER]: KIND_SERVICE_STATE } });
+        const row = stateRowToStore(r, catalog.version);
+        if (direct) rows.states.push(row);
+        else out.push({ topic: t.billingState, key: r.service, value: encodeServiceState(row), headers: { [KIND_HEADER]: KIND_SERVICE_STATE } });
       }
       if (res.stateLog.length) m.recordsOut.inc({ role: 'rate', topic: t.billingState }, res.stateLog.length);
       for (const ch of res.stateChanges) {
@@ -168,6 +235,7 @@ export class RateRole extends TxnRole<RatePartition> {
         continue;
       }
       const u = await codecs.udr.decode(msg.value!);
+      if (direct) rows.udrs.push(u);
       m.recordsIn.inc({ role: 'rate', feed: u.feed });
       const h = idHash(u.id);
       if (part.dedup.has(h) || batchSeen.has(h)) { m.ignored.inc({ role: 'rate', feed: u.feed, reason: 'duplicate' }); continue; }
@@ -182,7 +250,8 @@ export class RateRole extends TxnRole<RatePartition> {
     }
     flushRun();
     for (const b of pools.values()) {
-      out.push({ topic: t.billingState, key: b.poolId, value: encodePoolBalance(b), headers: { [KIND_HEADER]: KIND_POOL_BALANCE } });
+      if (direct) rows.pools.push(b);
+      else out.push({ topic: t.billingState, key: b.poolId, value: encodePoolBalance(b), headers: { [KIND_HEADER]: KIND_POOL_BALANCE } });
     }
     if (pools.size) m.recordsOut.inc({ role: 'rate', topic: t.billingState }, pools.size);
     const dedupKey = `${DEDUP_PREFIX}${msgs[0]!.offset}`;
@@ -190,7 +259,34 @@ export class RateRole extends TxnRole<RatePartition> {
     // is rebuilt from the changelog, which does not
     const dedupRecords = part.dedup.add(dedupKey, hashes);
     for (const d of dedupRecords) out.push({ topic: t.ratingState, partition: part.partition, key: d.key, value: d.value === null ? null : Buffer.from(d.value) });
-    return { records: out };
+    if (!direct) return { records: out };
+    const first = msgs[0]!.offset;
+    const last = msgs[msgs.length - 1]!.offset;
+    return {
+      records: out,
+      beforeCommit: () => this.store(part, rows, first, last, stillOwned),
+      onCommitted: () => { part.intentEnd = undefined; },
+    };
+  }
+
+  /**
+   * Direct store, before the batch's transaction: announce the batch end in the committed offset's metadata (offset
+   * unchanged; unless an earlier owner announced this very batch), then insert its rows with the offset-range dedup token
+   * `rate:<topic>:<partition>:<first>-<last>` until ClickHouse acknowledges. A crash after the insert and before the
+   * commit re-reads the same offsets, cuts the same batch (the announcement), rates it from the same restored state and
+   * inserts the same rows with the same tokens: ClickHouse drops them.
+   */
+  private async store(part: RatePartition, rows: StreamRows, first: string, last: string, stillOwned: () => boolean): Promise<void> {
+    const d = this.direct!;
+    if (part.intentEnd === undefined) {
+      await this.consumer.commitOffsets([{ topic: part.topic, partition: part.partition, offset: first, metadata: `${RATE_INTENT_PREFIX}${last}` }]);
+    }
+    const token = `rate:${part.topic}:${part.partition}:${first}-${last}`;
+    const ok = await insertUntilAcked(d.store, rows, token, stillOwned, { insertTimeoutMs: d.insertTimeoutMs, retryMaxMs: d.retryMaxMs, role: 'rate', log: this.log, metrics: this.ctx.metrics, passthrough: true });
+    if (!ok) throw new Error(`rate: partition ${part.topic}/${part.partition} moved while storing ${token}`);
+    // fault injection for the crash test (test/integration/streaming-direct-store.test.ts): die between the insert and the commit
+    if (KILL_AFTER_STORE > 0 && ++this.storedBatches >= KILL_AFTER_STORE) process.kill(process.pid, 'SIGKILL');
+    for (const [tb, n] of rowsByTable(rows)) if (n) this.ctx.metrics.recordsOut.inc({ role: 'rate', topic: tb }, n);
   }
 
   /**

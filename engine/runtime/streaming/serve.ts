@@ -19,7 +19,7 @@ import { explainKafkaConnectError } from '../kafka/connect-error.ts';
 import { registerAuthorize } from './authorize-http.ts';
 import { createCodecs } from './codecs.ts';
 import { IngestGuard } from './ingest-guard.ts';
-import { type LoadedServeConfig, redactConfig, resolveSecret, type Role, type ServeConfig } from './config.ts';
+import { type LoadedServeConfig, rateStoreMode, redactConfig, resolveSecret, type Role, type ServeConfig } from './config.ts';
 import type { RoleContext, StreamRole } from './context.ts';
 import { DropDirWatcher } from '../sources/drop-dir.ts';
 import { registerIngest } from '../sources/http.ts';
@@ -77,6 +77,8 @@ export class StreamServer {
   http?: FastifyInstance;
   httpAddress?: string;
   store?: StoreClient;
+  /** where this process's rate role (or, for a sink, the deployment's rate roles) stores rated rows */
+  rateStore: 'direct' | 'topics' = 'topics';
   private ownStore = false;
   private registry?: SchemaRegistry;
   private producer?: KafkaProducer;
@@ -151,21 +153,27 @@ export class StreamServer {
     this.httpAddress = await this.http.listen({ host: c.http.host, port });
     this.log.info({ address: this.httpAddress }, 'http listening');
 
-    if (roles.includes('sink')) {
+    const chUrl = resolveSecret(c.clickhouse.url, dir, 'clickhouse.url');
+    this.rateStore = rateStoreMode(c.rate.store, roles, !!(chUrl ?? process.env.CLICKHOUSE_URL));
+    const s = { ...c.sink, ...this.over.sink };
+    const insertTimeoutMs = this.over.sink?.insertTimeoutMs ?? c.clickhouse['insert-timeout-ms'];
+    if (roles.includes('sink') || (roles.includes('rate') && this.rateStore === 'direct')) {
       if (this.over.store) this.store = this.over.store;
       else {
-        const chUrl = resolveSecret(c.clickhouse.url, dir, 'clickhouse.url');
         this.store = await openStore({ url: chUrl, dbDir: join(resolve(dir, c.clickhouse['data-dir']), 'clickhouse') });
         this.ownStore = true;
       }
       await migrate(this.store);
-      const s = { ...c.sink, ...this.over.sink };
-      this.roles.push(new SinkRole(ctx, this.store, {
-        insertTimeoutMs: this.over.sink?.insertTimeoutMs ?? c.clickhouse['insert-timeout-ms'], batchRows: s['batch-rows'], lingerMs: s['linger-ms'],
-        maxBufferedRows: s['max-buffered-rows'], retryMaxMs: s['retry-max-ms'],
+    }
+    if (roles.includes('sink')) {
+      this.roles.push(new SinkRole(ctx, this.store!, {
+        insertTimeoutMs, batchRows: s['batch-rows'], lingerMs: s['linger-ms'], maxBufferedRows: s['max-buffered-rows'], retryMaxMs: s['retry-max-ms'],
+        direct: this.rateStore === 'direct',
       }));
     }
-    if (roles.includes('rate')) this.roles.push(new RateRole(ctx));
+    if (roles.includes('rate')) {
+      this.roles.push(new RateRole(ctx, this.rateStore === 'direct' ? { store: this.store!, insertTimeoutMs, retryMaxMs: s['retry-max-ms'], ratedTopic: c.rate['rated-topic'] } : undefined));
+    }
     if (roles.includes('mediate')) this.roles.push(new MediateRole(ctx));
     // downstream first: the sink is there before the rate role produces, rating before mediation
     for (const r of this.roles) await r.start();
@@ -177,7 +185,7 @@ export class StreamServer {
       this.watchers.push(watcher);
     }
     this.started = true;
-    this.log.info({ roles: this.roles.map((r) => r.role) }, 'serving');
+    this.log.info({ roles: this.roles.map((r) => r.role), rateStore: this.rateStore }, 'serving');
   }
 
   stop(): Promise<void> {

@@ -13,13 +13,12 @@
  * Backpressure: consumed rows wait in per-partition buffers; a partition whose buffer is full is paused until its
  * rows are acknowledged (ClickHouse slow or down → partitions stay paused; memory stays bounded).
  */
-import type { Charge, Reject, Udr } from '../../core/types.ts';
+import type { Reject, Udr } from '../../core/types.ts';
 import type { StoreClient } from '../../store/client.ts';
-import { type PoolBalance, type ServiceStateChange, writePoolBalances, writeStateChanges } from '../../store/finance.ts';
-import { writeBatch } from '../../store/ledger.ts';
 import type { BatchContext, ConsumedBatch, KafkaConsumer, TopicPartition } from '../kafka/port.ts';
 import { type BillingStateRow, type ChargeRecord, decodeBillingState, KIND_HEADER, KIND_SERVICE_EVENT } from './codecs.ts';
 import type { RoleContext, StreamRole } from './context.ts';
+import { emptyRows, insertUntilAcked, rowsByTable } from './store-writer.ts';
 
 type Entry = { offset: bigint; udr?: Udr; charge?: ChargeRecord; reject?: Reject; state?: BillingStateRow };
 
@@ -47,6 +46,11 @@ export interface SinkOptions {
   lingerMs: number;
   maxBufferedRows: number;
   retryMaxMs: number;
+  /**
+   * `rate.store: direct`: the rate roles store UDRs, charges, rating rejects and billing state themselves, so the sink
+   * reads only the mediation DLQs (dlq.<feed>, dlq.mediation)
+   */
+  direct?: boolean;
 }
 
 export class SinkRole implements StreamRole {
@@ -87,7 +91,7 @@ export class SinkRole implements StreamRole {
     this.consumer.onCrash((err, restart) => this.ctx.log.error({ role: 'sink', err, restart }, 'consumer crashed'));
     await this.consumer.connect();
     const feedDlqs = [...this.ctx.pipelines.byFeed.keys()].map((f) => t.dlq(f));
-    await this.consumer.subscribe([t.udr, t.rated, t.billingState, ...feedDlqs, t.dlqMediation, t.dlqRating]);
+    await this.consumer.subscribe(this.opts.direct ? [...feedDlqs, t.dlqMediation] : [t.udr, t.rated, t.billingState, ...feedDlqs, t.dlqMediation, t.dlqRating]);
     this.loop = this.flushLoop();
     this.timer = setInterval(() => this.wake?.(), Math.max(20, Math.min(this.opts.lingerMs, 250)));
     await this.consumer.run((b, c) => this.handle(b, c));
@@ -243,59 +247,20 @@ export class SinkRole implements StreamRole {
         await this.consumer.commitOffsets([{ ...b.tp, offset: first.toString(), metadata: `${INTENT_PREFIX}${last}` }]);
       }
       // 2. insert until ClickHouse acknowledges (same token every attempt)
-      const udrs: Udr[] = [];
-      const byFeed = new Map<string, Charge[]>();
-      const rejects: Reject[] = [];
-      const states: ServiceStateChange[] = [];
-      const pools: PoolBalance[] = [];
+      const rows = emptyRows();
       for (const e of entries) {
-        if (e.udr) udrs.push(e.udr);
+        if (e.udr) rows.udrs.push(e.udr);
         else if (e.state) {
-          if (e.state.kind === 'service-state') states.push(e.state.row);
-          else pools.push(e.state.row);
-        }
-        else if (e.charge) {
-          const l = byFeed.get(e.charge.feed);
+          if (e.state.kind === 'service-state') rows.states.push(e.state.row);
+          else rows.pools.push(e.state.row);
+        } else if (e.charge) {
+          const l = rows.charges.get(e.charge.feed);
           if (l) l.push(e.charge);
-          else byFeed.set(e.charge.feed, [e.charge]);
-        } else if (e.reject) rejects.push(e.reject);
+          else rows.charges.set(e.charge.feed, [e.charge]);
+        } else if (e.reject) (b.kind === 'reject-mediation' ? rows.mediationRejects : rows.ratingRejects).push(e.reject);
       }
-      const table = b.kind === 'udr' ? 'udrs' : b.kind === 'charge' ? 'charges' : b.kind === 'state' ? 'service_states' : 'rejects';
-      const rowsByTable: [string, number][] = b.kind === 'state' ? [['service_states', states.length], ['pool_balances', pools.length]]
-        : [[table, udrs.length + rejects.length + [...byFeed.values()].reduce((a, l) => a + l.length, 0)]];
-      const rows = rowsByTable.reduce((a, [, n]) => a + n, 0);
-      for (let attempt = 1, delay = 100; ; attempt++, delay = Math.min(delay * 2, this.opts.retryMaxMs)) {
-        if (!stillOwned()) return;
-        try {
-          const t1 = performance.now();
-          await this.withTimeout(async () => {
-            const jobs: Promise<void>[] = [];
-            if (udrs.length) jobs.push(writeBatch(this.store, { udrs, charges: [], mediationRejects: [], ratingRejects: [], feed: '' }, token));
-            for (const [feed, charges] of byFeed) jobs.push(writeBatch(this.store, { udrs: [], charges, mediationRejects: [], ratingRejects: [], feed }, byFeed.size === 1 ? token : `${token}:${feed}`));
-            if (rejects.length) {
-              const med = b.kind === 'reject-mediation';
-              jobs.push(writeBatch(this.store, { udrs: [], charges: [], mediationRejects: med ? rejects : [], ratingRejects: med ? [] : rejects, feed: '' }, token));
-            }
-            // same scheme as the embedded mode's `<token>:states` / `<token>:pools`; pool rows keep their order within
-            // the insert, so of two balances with the same version (used) the later one wins in the ReplacingMergeTree
-            if (states.length) jobs.push(writeStateChanges(this.store, states, `${token}:states`));
-            if (pools.length) jobs.push(writePoolBalances(this.store, pools, `${token}:pools`));
-            await Promise.all(jobs);
-          });
-          for (const [tb, n] of rowsByTable) {
-            if (!n) continue;
-            m.chInsertSeconds.observe({ table: tb }, (performance.now() - t1) / 1000);
-            m.chRows.inc({ table: tb }, n);
-          }
-          break;
-        } catch (err) {
-          const timeout = (err as Error).message.startsWith('insert timed out');
-          m.chErrors.inc({ table, kind: timeout ? 'timeout' : 'error' });
-          if (attempt === 1 || attempt % 10 === 0) this.ctx.log.warn({ role: 'sink', err: (err as Error).message, token, attempt }, 'ClickHouse insert failed; retrying with the same dedup token');
-          // while ClickHouse is down every partition with rows waits (paused once its buffer is full)
-          await new Promise((r) => setTimeout(r, delay));
-        }
-      }
+      // while ClickHouse is down every partition with rows waits (paused once its buffer is full)
+      if (!(await insertUntilAcked(this.store, rows, token, stillOwned, { insertTimeoutMs: this.opts.insertTimeoutMs, retryMaxMs: this.opts.retryMaxMs, role: 'sink', log: this.ctx.log, metrics: m }))) return;
       // 3. acknowledged: commit the offset after the batch
       if (!stillOwned()) return;
       await this.consumer.commitOffsets([{ ...b.tp, offset: (last + 1n).toString(), metadata: '' }]);
@@ -305,7 +270,7 @@ export class SinkRole implements StreamRole {
       if (b.entries.length) b.since = Date.now();
       this.buffered -= n;
       m.sinkBuffered.set(this.buffered);
-      for (const [tb, n] of rowsByTable) m.recordsOut.inc({ role: 'sink', topic: tb }, n);
+      for (const [tb, n] of rowsByTable(rows)) if (n) m.recordsOut.inc({ role: 'sink', topic: tb }, n);
       m.batchSeconds.observe({ role: 'sink' }, (performance.now() - t0) / 1000);
       if (b.paused && b.entries.length < this.perPartitionLimit() / 2 && !this.stopping) {
         b.paused = false;
@@ -336,13 +301,5 @@ export class SinkRole implements StreamRole {
         await new Promise((r) => setTimeout(r, delay));
       }
     }
-  }
-
-  private withTimeout(fn: () => Promise<void>): Promise<void> {
-    const ms = this.opts.insertTimeoutMs;
-    return new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`insert timed out after ${ms} ms`)), ms);
-      fn().then(() => { clearTimeout(t); resolve(); }, (e: unknown) => { clearTimeout(t); reject(e as Error); });
-    });
   }
 }

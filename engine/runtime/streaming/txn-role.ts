@@ -13,7 +13,7 @@
  *    commit whose acknowledgement was lost is not applied twice.
  */
 import type { Logger } from 'pino';
-import type { BatchContext, ConsumedBatch, ConsumedMessage, KafkaConsumer, ProducerRecord, TopicPartition, TransactionalProducer } from '../kafka/port.ts';
+import type { BatchContext, ConsumedBatch, ConsumedMessage, KafkaConsumer, PartitionOffset, ProducerRecord, TopicPartition, TransactionalProducer } from '../kafka/port.ts';
 import type { RoleContext, StreamRole } from './context.ts';
 import { BatchCounts } from './batch-counts.ts';
 import { sendChunked } from './kafka-util.ts';
@@ -24,6 +24,14 @@ export interface TxnPartition {
   producer: TransactionalProducer;
   /** next offset to process: records below it were committed already */
   next: bigint;
+}
+
+/** What a transform returns: the records of the batch's transaction, and hooks around its commit. */
+export interface TxnOutput {
+  records: ProducerRecord[];
+  /** runs before the transaction begins (e.g. a ClickHouse insert with an offset-range token); throwing aborts the batch */
+  beforeCommit?: () => Promise<void>;
+  onCommitted?: () => void;
 }
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -67,13 +75,20 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
     return [];
   }
   /** build the partition's in-memory state (after fencing); `fenced` holds what fenceRecords returned per partition */
-  protected abstract createPartitions(opened: Array<{ tp: TopicPartition; producer: TransactionalProducer; next: bigint; fence: ProducerRecord[] }>): Promise<P[]>;
+  protected abstract createPartitions(opened: Array<{ tp: TopicPartition; producer: TransactionalProducer; next: bigint; metadata?: string; fence: ProducerRecord[] }>): Promise<P[]>;
   /**
    * transform a batch: the records to produce (state changes included) and a commit hook for in-memory bookkeeping;
    * record counts go to `counts`, applied only when the batch's transaction commits (a retried batch counts once)
    */
-  protected abstract transform(part: P, messages: ConsumedMessage[], counts: BatchCounts, batch: ConsumedBatch): Promise<{ records: ProducerRecord[]; onCommitted?: () => void }>;
+  protected abstract transform(part: P, messages: ConsumedMessage[], counts: BatchCounts, batch: ConsumedBatch, stillOwned: () => boolean): Promise<TxnOutput>;
   protected dropPartition(_part: P): void {}
+  /**
+   * the batches to process now, in order, from the fetched messages (default: all of them as one); a role that must
+   * cut its batches at given offsets (the rate role after a restart) may hold messages back until the next fetch
+   */
+  protected cut(_part: P, messages: ConsumedMessage[]): ConsumedMessage[][] {
+    return [messages];
+  }
 
   async start(): Promise<void> {
     const lg = this.log.child({ role: this.role });
@@ -128,14 +143,15 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
         return { tp, producer, fence };
       }));
       // committed offsets are read after the fence: they include everything the previous owner committed
-      const byTopic = new Map<string, Map<number, string>>();
+      const byTopic = new Map<string, Map<number, PartitionOffset>>();
       for (const t of new Set(tps.map((x) => x.topic))) {
-        byTopic.set(t, new Map((await this.ctx.admin.committedOffsets(this.groupId, t)).map((o) => [o.partition, o.offset])));
+        byTopic.set(t, new Map((await this.ctx.admin.committedOffsets(this.groupId, t)).map((o) => [o.partition, o])));
       }
       const withOffsets = opened.map((o) => {
-        const c = byTopic.get(o.tp.topic)?.get(o.tp.partition) ?? '-1';
+        const po = byTopic.get(o.tp.topic)?.get(o.tp.partition);
+        const c = po?.offset ?? '-1';
         if (c !== '-1') this.consumer.seek({ ...o.tp, offset: c });
-        return { ...o, next: c === '-1' ? -1n : BigInt(c) };
+        return { ...o, next: c === '-1' ? -1n : BigInt(c), ...(po?.metadata && { metadata: po.metadata }) };
       });
       const parts = await this.createPartitions(withOffsets);
       for (const p of parts) this.parts.set(key(p.topic, p.partition), p);
@@ -170,22 +186,27 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
     const last = batch.messages[batch.messages.length - 1]!;
     this.ctx.metrics.lag.set({ role: this.role, topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)));
     if (msgs.length === 0) return;
-    const nextOffset = (BigInt(last.offset) + 1n).toString();
+    const stillOwned = () => !c.isStale() && this.parts.get(k) === part;
     let tx: Awaited<ReturnType<TransactionalProducer['begin']>> | undefined;
     try {
-      const counts = new BatchCounts(this.ctx.metrics);
-      const { records, onCommitted } = await this.transform(part, msgs, counts, batch);
-      tx = await part.producer.begin();
-      await sendChunked(tx, records);
-      // with the member's generation and id: a client with KIP-447 (platformatic) has the broker refuse the offsets of a
-      // member rebalanced out meanwhile (ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID); kafkajs sends the group id only
-      await tx.sendOffsets(this.consumer.groupMetadata(), [{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]);
-      await tx.commit();
-      part.next = BigInt(nextOffset);
-      counts.apply();
-      onCommitted?.();
-      this.ctx.metrics.txCommits.inc({ role: this.role });
-      this.ctx.metrics.batchSeconds.observe({ role: this.role }, (performance.now() - t0) / 1000);
+      for (const slice of this.cut(part, msgs)) {
+        const nextOffset = (BigInt(slice[slice.length - 1]!.offset) + 1n).toString();
+        const counts = new BatchCounts(this.ctx.metrics);
+        const { records, beforeCommit, onCommitted } = await this.transform(part, slice, counts, batch, stillOwned);
+        if (beforeCommit) await beforeCommit();
+        tx = await part.producer.begin();
+        await sendChunked(tx, records);
+        // with the member's generation and id: a client with KIP-447 (platformatic) has the broker refuse the offsets of
+        // a member rebalanced out meanwhile (ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID); kafkajs sends the group id only
+        await tx.sendOffsets(this.consumer.groupMetadata(), [{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]);
+        await tx.commit();
+        tx = undefined;
+        part.next = BigInt(nextOffset);
+        counts.apply();
+        onCommitted?.();
+        this.ctx.metrics.txCommits.inc({ role: this.role });
+        this.ctx.metrics.batchSeconds.observe({ role: this.role }, (performance.now() - t0) / 1000);
+      }
     } catch (err) {
       const fenced = /fenc|INVALID_PRODUCER_EPOCH|PRODUCER_FENCED/i.test(`${(err as { type?: string }).type ?? ''} ${(err as Error).message}`);
       this.ctx.metrics.txAborts.inc({ role: this.role, reason: fenced ? 'fenced' : 'error' });

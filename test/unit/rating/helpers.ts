@@ -1,4 +1,4 @@
-import type { Udr } from '../../../engine/core/types.ts';
+import { type Charge, lineageText, type Udr } from '../../../engine/core/types.ts';
 import { loadCatalogText } from '../../../engine/rating/catalog.ts';
 import { formatMoney } from '../../../engine/core/money.ts';
 import { Rater } from '../../../engine/rating/rater.ts';
@@ -6,6 +6,13 @@ import { Rater } from '../../../engine/rating/rater.ts';
 export function udr(p: Partial<Udr> & { id: string }): Udr {
   return { feed: 't', usageClass: 'voice', account: 'acme', service: '', ratingKey: 'acme', startTime: Date.parse('2025-03-03T12:00:00Z'), quantity: 0, unit: 'ms',
     origin: '', destination: '', attrs: {}, source: `t:${p.id}`, rulesVersion: 'r', ...p };
+}
+
+/** a traced charge's lineage without its steps, as JSON.stringify writes it (what the untraced text must equal) */
+export function untracedText(c: Charge): string {
+  const o = JSON.parse(lineageText(c)) as Record<string, unknown>;
+  delete o.steps;
+  return JSON.stringify(o);
 }
 
 /** a catalog with one plan whose rates are given as YAML flow lines */

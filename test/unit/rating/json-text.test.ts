@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { jsonInner, jsonNumber, jsonString } from '../../../engine/rating/json-text.ts';
 import { ROUNDING_MODES } from '../../../engine/core/money.ts';
-import { costText, costTextReference, roundCost, roundCostReference } from '../../../engine/rating/rational.ts';
+import { add, costText, costTextReference, type CostSum, roundCost, roundCostReference, sumAdd, sumAddCost, sumCost, sumRound, sumText } from '../../../engine/rating/rational.ts';
 
 describe('lineage JSON text', () => {
   it('jsonString = JSON.stringify for any string (quotes, backslashes, control chars, lone surrogates, non-ASCII)', () => {
@@ -49,5 +49,28 @@ describe('roundCost', () => {
     expect([roundCost(half, 1, 'half-up'), roundCost(half, 1, 'half-even'), roundCost(half, 1, 'half-down')]).toEqual([3n * 10n ** 9n, 2n * 10n ** 9n, 2n * 10n ** 9n]);
     const neg = { n: -35n * 10n ** 8n, d: 1n }; // -0.35
     expect([roundCost(neg, 1, 'half-up'), roundCost(neg, 1, 'half-even'), roundCost(neg, 1, 'up'), roundCost(neg, 1, 'down')]).toEqual([-4n * 10n ** 9n, -4n * 10n ** 9n, -4n * 10n ** 9n, -3n * 10n ** 9n]);
+  });
+});
+
+describe('CostSum (exact cost summed as numbers while it fits)', () => {
+  it('the same value, text and rounding as the bigint sum, also past 2^53 (where it moves to bigint)', () => {
+    const term = fc.record({
+      n: fc.oneof(fc.integer({ min: -1_000_000, max: 1_000_000 }), fc.maxSafeInteger(), fc.constantFrom(2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 52, 0)),
+      d: fc.oneof(fc.constantFrom(1, 60_000, 1_000, 3), fc.integer({ min: 1, max: 2 ** 40 })),
+      big: fc.boolean(),
+    });
+    fc.assert(fc.property(fc.array(term, { maxLength: 6 }), fc.integer({ min: 0, max: 10 }), fc.constantFrom(...ROUNDING_MODES), (terms, dec, mode) => {
+      const s: CostSum = { costN: 0, costD: 1, costBig: null };
+      let ref = { n: 0n, d: 1n };
+      for (const t of terms) {
+        if (t.big) sumAddCost(s, { n: BigInt(t.n) * 3n, d: BigInt(t.d) }); else sumAdd(s, t.n, t.d);
+        ref = add(ref, { n: t.big ? BigInt(t.n) * 3n : BigInt(t.n), d: BigInt(t.d) });
+      }
+      const c = sumCost(s);
+      expect(c.n * ref.d).toBe(ref.n * c.d);
+      if (s.costBig === null) expect(Number.isSafeInteger(s.costN) && Number.isSafeInteger(s.costD) && s.costD > 0).toBe(true);
+      expect(sumText(s)).toBe(costTextReference(ref));
+      expect(sumRound(s, dec, mode)).toBe(roundCostReference(ref, dec, mode));
+    }), { numRuns: 5000 });
   });
 });

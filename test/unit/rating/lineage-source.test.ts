@@ -10,17 +10,10 @@ import { type Charge, lineageText, type Udr } from '../../../engine/core/types.t
 import { loadCatalogText } from '../../../engine/rating/catalog.ts';
 import { Rater } from '../../../engine/rating/rater.ts';
 import { UsageLineage } from '../../../engine/rating/steps/lineage.ts';
-import { catalogWith, udr, w2Catalog } from './helpers.ts';
+import { catalogWith, udr, untracedText, w2Catalog } from './helpers.ts';
 
 const T = Date.parse('2025-03-03T07:40:00Z');
 const S = 1000;
-
-/** the traced charge's lineage without its steps, as JSON.stringify writes it */
-function untracedText(c: Charge): string {
-  const o = JSON.parse(lineageText(c)) as Record<string, unknown>;
-  delete o.steps;
-  return JSON.stringify(o);
-}
 
 function compare(text: string, udrs: Udr[]): Charge[] {
   const plain = new Rater(loadCatalogText(text)).rate(udrs);

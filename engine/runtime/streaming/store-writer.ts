@@ -1,0 +1,95 @@
+/**
+ * Streaming rows → ClickHouse, the one place serve inserts them (the sink for what it reads from the topics, the rate
+ * role in `rate.store: direct` for what it rated): one insert per table through the store's own writers
+ * (engine/store/ledger.ts writeBatch, engine/store/finance.ts), each with a deterministic dedup token
+ * `<token>:<table>` (charges of several feeds: `<token>:<feed>:charges`; billing state: `<token>:states` /
+ * `<token>:pools`, the embedded mode's scheme), retried with the same token until ClickHouse acknowledges — a retried or
+ * re-cut-identically batch is dropped by the tables' dedup window (non_replicated_deduplication_window).
+ */
+import type { Charge, Reject, Udr } from '../../core/types.ts';
+import type { StoreClient } from '../../store/client.ts';
+import { type PoolBalance, type ServiceStateChange, writePoolBalances, writeStateChanges } from '../../store/finance.ts';
+import { writeBatch } from '../../store/ledger.ts';
+import type { Logger } from 'pino';
+import type { StreamMetrics } from '../../telemetry/metrics.ts';
+
+export interface StreamRows {
+  udrs: Udr[];
+  /** charges per feed (the ledger's `feed` column) */
+  charges: Map<string, Charge[]>;
+  mediationRejects: Reject[];
+  ratingRejects: Reject[];
+  states: ServiceStateChange[];
+  pools: PoolBalance[];
+}
+
+export const emptyRows = (): StreamRows => ({ udrs: [], charges: new Map(), mediationRejects: [], ratingRejects: [], states: [], pools: [] });
+
+/** rows per table, for metrics */
+export function rowsByTable(r: StreamRows): [string, number][] {
+  let charges = 0;
+  for (const l of r.charges.values()) charges += l.length;
+  return [['udrs', r.udrs.length], ['charges', charges], ['rejects', r.mediationRejects.length + r.ratingRejects.length], ['service_states', r.states.length], ['pool_balances', r.pools.length]];
+}
+
+/**
+ * One insert per non-empty table, all with `token`-derived dedup tokens. `passthrough`: the in-process engine gets the
+ * ledger's TSV bytes as they are (no SQL string built or copied; a server still gets an INSERT command).
+ */
+export async function writeStreamRows(store: StoreClient, r: StreamRows, token: string, passthrough = false): Promise<void> {
+  const jobs: Promise<void>[] = [];
+  if (r.udrs.length || r.mediationRejects.length || r.ratingRejects.length) {
+    jobs.push(writeBatch(store, { udrs: r.udrs, charges: [], mediationRejects: r.mediationRejects, ratingRejects: r.ratingRejects, feed: '' }, token, passthrough));
+  }
+  for (const [feed, charges] of r.charges) {
+    if (charges.length) jobs.push(writeBatch(store, { udrs: [], charges, mediationRejects: [], ratingRejects: [], feed }, r.charges.size === 1 ? token : `${token}:${feed}`, passthrough));
+  }
+  // pool rows keep their order within the insert, so of two balances with the same version (used) the later one wins
+  if (r.states.length) jobs.push(writeStateChanges(store, r.states, `${token}:states`));
+  if (r.pools.length) jobs.push(writePoolBalances(store, r.pools, `${token}:pools`));
+  await Promise.all(jobs);
+}
+
+export interface RetryOptions {
+  insertTimeoutMs: number;
+  retryMaxMs: number;
+  role: string;
+  log: Logger;
+  metrics: StreamMetrics;
+  /** see writeStreamRows */
+  passthrough?: boolean;
+}
+
+/**
+ * Insert until ClickHouse acknowledges (same token every attempt; an insert that does not answer in time is retried).
+ * Returns false when `stillOwned()` turned false before an acknowledgement (the partition moved: its new owner inserts).
+ */
+export async function insertUntilAcked(store: StoreClient, r: StreamRows, token: string, stillOwned: () => boolean, o: RetryOptions): Promise<boolean> {
+  const counts = rowsByTable(r);
+  const main = counts.find(([, n]) => n > 0)?.[0] ?? 'udrs';
+  for (let attempt = 1, delay = 100; ; attempt++, delay = Math.min(delay * 2, o.retryMaxMs)) {
+    if (!stillOwned()) return false;
+    try {
+      const t1 = performance.now();
+      await withTimeout(() => writeStreamRows(store, r, token, o.passthrough), o.insertTimeoutMs);
+      for (const [tb, n] of counts) {
+        if (!n) continue;
+        o.metrics.chInsertSeconds.observe({ table: tb }, (performance.now() - t1) / 1000);
+        o.metrics.chRows.inc({ table: tb }, n);
+      }
+      return true;
+    } catch (err) {
+      const timeout = (err as Error).message.startsWith('insert timed out');
+      o.metrics.chErrors.inc({ table: main, kind: timeout ? 'timeout' : 'error' });
+      if (attempt === 1 || attempt % 10 === 0) o.log.warn({ role: o.role, err: (err as Error).message, token, attempt }, 'ClickHouse insert failed; retrying with the same dedup token');
+      await new Promise((res) => setTimeout(res, delay));
+    }
+  }
+}
+
+function withTimeout(fn: () => Promise<void>, ms: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`insert timed out after ${ms} ms`)), ms);
+    fn().then(() => { clearTimeout(t); resolve(); }, (e: unknown) => { clearTimeout(t); reject(e as Error); });
+  });
+}

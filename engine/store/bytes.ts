@@ -1,0 +1,121 @@
+/**
+ * A growable byte writer over one off-heap Buffer: little-endian integers, ClickHouse varints and UTF-8 text written
+ * in place (no intermediate strings or arrays). Reused between batches with reset(): the buffer is kept.
+ */
+const TWO32 = 2 ** 32;
+
+export class ByteWriter {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(initialBytes = 1 << 12) {
+    this.buf = Buffer.allocUnsafe(Math.max(16, initialBytes));
+  }
+
+  /** make room for `n` more bytes; returns the (possibly new) buffer */
+  room(n: number): Buffer {
+    if (this.pos + n > this.buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+      this.buf.copy(next, 0, 0, this.pos);
+      this.buf = next;
+    }
+    return this.buf;
+  }
+
+  u8(v: number): void {
+    this.room(1)[this.pos++] = v;
+  }
+
+  /** unsigned LEB128 (ClickHouse VarUInt), v < 2^53 */
+  varUInt(v: number): void {
+    const b = this.room(8);
+    let p = this.pos;
+    while (v >= 0x80) {
+      b[p++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    b[p++] = v;
+    this.pos = p;
+  }
+
+  u32(v: number): void {
+    this.room(4).writeUInt32LE(v, this.pos);
+    this.pos += 4;
+  }
+
+  /** a 64-bit integer from a safe JS integer (|v| < 2^53), two's complement for negatives */
+  i64(v: number): void {
+    const b = this.room(8);
+    const hi = Math.floor(v / TWO32);
+    b.writeUInt32LE(v - hi * TWO32, this.pos);
+    b.writeInt32LE(hi, this.pos + 4);
+    this.pos += 8;
+  }
+
+  /** a 128-bit two's complement integer */
+  i128(v: bigint): void {
+    const b = this.room(16);
+    if (v >= -0x8000000000000000n && v < 0x8000000000000000n) {
+      b.writeBigInt64LE(v, this.pos);
+      b.fill(v < 0n ? 0xff : 0, this.pos + 8, this.pos + 16);
+    } else {
+      b.writeBigUInt64LE(BigInt.asUintN(64, v), this.pos);
+      b.writeBigUInt64LE(BigInt.asUintN(64, v >> 64n), this.pos + 8);
+    }
+    this.pos += 16;
+  }
+
+  /** a ClickHouse String: VarUInt byte length, then the UTF-8 bytes */
+  string(s: string): void {
+    const n = s.length;
+    if (n <= 24) {
+      // short ASCII text: a loop beats a call into the UTF-8 encoder; the length is the char count (one byte)
+      const b = this.room(n + 1);
+      let p = this.pos + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[p++] = c;
+      }
+      if (i === n) {
+        b[this.pos] = n;
+        this.pos = p;
+        return;
+      }
+    }
+    this.longString(s);
+  }
+
+  private longString(s: string): void {
+    // the byte length lies in [n, 3n]: write the text after a length of the width n needs, move it if the real length needs another
+    const n = s.length;
+    const b = this.room(n * 3 + 8);
+    const k = varLen(n);
+    const start = this.pos + k;
+    const len = b.write(s, start, 'utf8');
+    const kk = varLen(len);
+    if (kk !== k) b.copyWithin(this.pos + kk, start, start + len);
+    this.varUInt(len);
+    this.pos += len;
+  }
+
+  /** the bytes written so far (a view: write no more into this writer while it is read) */
+  take(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  reset(): void {
+    this.pos = 0;
+  }
+}
+
+/** bytes a VarUInt of `v` takes */
+export function varLen(v: number): number {
+  let k = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    k++;
+  }
+  return k;
+}
