@@ -4,6 +4,8 @@
  *
  *   npx tsx bench/streaming-e2e.ts --records 200000 --processes 1|2 [--partitions 4] [--cpu-prof-dir DIR] [--second-roles mediate]
  *     [--rss-every N]   (RSS of every serve process sampled each N records stored; default records / 10)
+ *   (--cpu-prof-dir, or RATESTREAM_E2E_CPU_PROF_DIR: a V8 CPU profile of each serve process, `node --cpu-prof`;
+ *   split it with `npx tsx bench/profile-split.ts DIR/*.cpuprofile`)
  *   (or bash bench/streaming-e2e.sh, which starts the local services and runs both layouts)
  *
  * Layout: --processes N starts N serve processes; the first runs all roles (mediate, rate, sink: with rate.store auto
@@ -133,7 +135,8 @@ for (let i = 0; i < PROCESSES; i++) {
   const roles = i === 0 ? 'mediate,rate,sink' : args['second-roles']!;
   const port = basePort + i;
   const log = createWriteStream(join(dir, `serve-${i}.log`));
-  const prof = args['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args['cpu-prof-dir'])}`] : [];
+  const profDir = args['cpu-prof-dir'] ?? process.env.RATESTREAM_E2E_CPU_PROF_DIR;
+  const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir)}`] : [];
   const child = spawn(process.execPath, [...prof, BIN, 'serve', '--config', cfg, '--http-port', String(port), '--roles', roles], {
     cwd: ROOT, env: { ...process.env, CLICKHOUSE_URL: '', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -199,6 +202,8 @@ const load1 = loadavg()[0]!;
 const perProcess = await Promise.all(procs.map(async (x, i) => {
   const m = await scrape(x.port);
   return { roles: x.roles, cpuSeconds: +cpu[i]!.toFixed(2), peakRssMiB: rss[i], mediated: metric(m, 'ratestream_records_in_total', 'role="mediate"'), rated: metric(m, 'ratestream_records_in_total', 'role="rate"'),
+    // Kafka transactions per role: fewer, bigger batches = fewer broker round trips per record
+    transactions: { mediate: metric(m, 'ratestream_transactions_committed_total', 'role="mediate"'), rate: metric(m, 'ratestream_transactions_committed_total', 'role="rate"') },
     cpuPerMillionByThread: cpuSplit[i], gcPauseSecondsPerMillion: gcPause[i] };
 }));
 for (const x of procs) x.child.kill('SIGTERM');

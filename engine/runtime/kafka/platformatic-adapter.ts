@@ -52,6 +52,7 @@ import { pino, type Logger } from 'pino';
 import type {
   BatchContext,
   BatchHandler,
+  ConsumedMessage,
   ConsumerGroupMetadata,
   ConsumerOptions,
   EnsureTopicsResult,
@@ -575,7 +576,23 @@ interface PartitionState {
   readyDone: boolean;
   failures: number;
   retryAt: number;
+  /** fetched, not yet handed over (batchMinBytes): delivered together once big or old enough; dropped on seek/pause */
+  held?: HeldBatch;
 }
+
+/** a partition's accumulated fetches (see ConsumerOptions.batchMinBytes) */
+interface HeldBatch {
+  epoch: number;
+  messages: ConsumedMessage[];
+  bytes: number;
+  /** when its first records were fetched (ms) */
+  since: number;
+  highWatermark: string;
+  /** next offset to fetch after them */
+  next: bigint;
+}
+
+type FetchedItem = { state: PartitionState; epoch: number; batch: Parameters<BatchHandler>[0]; next: bigint };
 
 class PlConsumer implements KafkaConsumer {
   private readonly consumer: Consumer;
@@ -590,6 +607,8 @@ class PlConsumer implements KafkaConsumer {
   private readonly sessionTimeoutMs: number;
   private readonly heartbeatIntervalMs: number;
   private readonly rebalanceTimeoutMs: number;
+  private readonly batchMinBytes: number;
+  private readonly batchMaxAgeMs: number;
   private admin?: Admin;
   private pool?: ConnectionPool;
   private topics: string[] = [];
@@ -618,6 +637,8 @@ class PlConsumer implements KafkaConsumer {
     this.sessionTimeoutMs = opts.sessionTimeoutMs ?? 30_000;
     this.heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 3000;
     this.rebalanceTimeoutMs = opts.rebalanceTimeoutMs ?? 60_000;
+    this.batchMinBytes = opts.batchMinBytes ?? 0;
+    this.batchMaxAgeMs = opts.batchMaxAgeMs ?? 500;
     this.consumer = new Consumer({
       ...base,
       groupId: opts.groupId,
@@ -878,7 +899,7 @@ class PlConsumer implements KafkaConsumer {
         await this.idle(100);
         continue;
       }
-      let batches: Array<{ state: PartitionState; epoch: number; batch: Parameters<BatchHandler>[0]; next: bigint }>;
+      let batches: FetchedItem[];
       try {
         batches = await this.fetchOnce(parts);
         errorDelay = 100;
@@ -890,6 +911,7 @@ class PlConsumer implements KafkaConsumer {
         errorDelay = Math.min(errorDelay * 2, 5000);
         continue;
       }
+      if (this.batchMinBytes > 0) batches = this.accumulate(batches);
       // hand the batches to the handler, up to `concurrency` partitions at a time
       const queue = [...batches];
       const worker = async () => {
@@ -901,6 +923,44 @@ class PlConsumer implements KafkaConsumer {
       };
       await Promise.all(Array.from({ length: Math.min(this.concurrency, queue.length) }, worker));
     }
+  }
+
+  /**
+   * batchMinBytes: adds each fetched batch to what its partition holds; hands over the partitions holding at least
+   * batchMinBytes or holding records fetched batchMaxAgeMs ago (also those this fetch brought nothing for).
+   */
+  private accumulate(fetched: FetchedItem[]): FetchedItem[] {
+    const now = Date.now();
+    for (const { state, epoch, batch, next } of fetched) {
+      let h = state.held;
+      if (h && h.epoch !== epoch) h = state.held = undefined; // seeked meanwhile: what it held is stale
+      if (!h) h = state.held = { epoch, messages: [], bytes: 0, since: now, highWatermark: batch.highWatermark, next };
+      for (const m of batch.messages) {
+        h.messages.push(m);
+        h.bytes += m.value === null ? 0 : m.value.length;
+      }
+      h.highWatermark = batch.highWatermark;
+      h.next = next;
+    }
+    const out: FetchedItem[] = [];
+    for (const state of this.parts.values()) {
+      const h = state.held;
+      if (!h || (h.bytes < this.batchMinBytes && now - h.since < this.batchMaxAgeMs)) continue;
+      state.held = undefined;
+      // a position-only advance (aborted records, control markers) with nothing to deliver: an empty batch moves it
+      out.push({ state, epoch: h.epoch, next: h.next, batch: { topic: state.tp.topic, partition: state.tp.partition, highWatermark: h.highWatermark, messages: h.messages } });
+    }
+    return out;
+  }
+
+  /** how long the next fetch may wait at the broker: the fetch linger, less when a held batch comes of age sooner */
+  private fetchWaitMs(): number {
+    let wait = this.maxWaitTimeMs;
+    if (this.batchMinBytes > 0) {
+      const now = Date.now();
+      for (const s of this.parts.values()) if (s.held) wait = Math.min(wait, Math.max(0, s.held.since + this.batchMaxAgeMs - now));
+    }
+    return wait;
   }
 
   private async handleBatch(
@@ -933,7 +993,7 @@ class PlConsumer implements KafkaConsumer {
     if (current()) state.position = next;
   }
 
-  private async fetchOnce(parts: PartitionState[]) {
+  private async fetchOnce(parts: PartitionState[]): Promise<FetchedItem[]> {
     const topics = [...new Set(parts.map((p) => p.tp.topic))];
     const metadata: ClusterMetadata = await this.consumer.metadata({ topics });
     const byLeader = new Map<number, PartitionState[]>();
@@ -955,18 +1015,18 @@ class PlConsumer implements KafkaConsumer {
             topicId,
             partitions: tps.map((p) => ({
               partition: p.tp.partition,
-              fetchOffset: p.position!,
+              fetchOffset: p.held?.next ?? p.position!,
               partitionMaxBytes: this.maxBytesPerPartition,
               currentLeaderEpoch: -1,
               lastFetchedEpoch: -1,
             })),
           };
         });
-        const response = await this.fetchFrom(metadata, node, request);
+        const response = await this.fetchFrom(metadata, node, request, this.fetchWaitMs());
         return { response, idToTopic };
       }),
     );
-    const out: Array<{ state: PartitionState; epoch: number; batch: Parameters<BatchHandler>[0]; next: bigint }> = [];
+    const out: FetchedItem[] = [];
     for (const { response, idToTopic } of results) {
       for (const t of response.responses) {
         const topic = idToTopic.get(t.topicId);
@@ -975,6 +1035,7 @@ class PlConsumer implements KafkaConsumer {
           const state = this.parts.get(tpKey(topic, p.partitionIndex));
           if (!state || state.epoch !== epochs.get(state)) continue;
           if (p.errorCode !== 0) {
+            state.held = undefined; // fetched again from the position
             if (p.errorCode === 1) {
               // OFFSET_OUT_OF_RANGE (retention removed it): restart from the reset policy
               const reset = await this.resetOffsets([state.tp]);
@@ -982,7 +1043,7 @@ class PlConsumer implements KafkaConsumer {
             } else this.consumer.clearMetadata();
             continue;
           }
-          const from = state.position!;
+          const from = state.held?.next ?? state.position!;
           const { messages, next } = p.records
             ? decodeRecordBatches(p.records, p.abortedTransactions, from, this.isolation === FetchIsolationLevels.READ_COMMITTED, DECODE)
             : { messages: [], next: from };
@@ -1000,7 +1061,7 @@ class PlConsumer implements KafkaConsumer {
    * (TypeError in a socket callback) when an abort marker's producer is missing from the aborted list
    * (platformatic/kafka#391); decodeRecordBatches() does that filtering instead.
    */
-  private async fetchFrom(metadata: ClusterMetadata, node: number, topics: FetchRequestTopics): Promise<FetchResponse> {
+  private async fetchFrom(metadata: ClusterMetadata, node: number, topics: FetchRequestTopics, maxWaitMs: number): Promise<FetchResponse> {
     const broker = metadata.brokers.get(node);
     if (!broker) throw new Error(`kafka: broker ${node} unknown`);
     this.pool ??= new ConnectionPool(this.base.clientId, { ...this.base });
@@ -1015,7 +1076,7 @@ class PlConsumer implements KafkaConsumer {
       connection.send(
         1,
         api.version,
-        () => createRequest(this.maxWaitTimeMs, this.minBytes, this.maxBytes, this.isolation, 0, -1, topics as never, [], ''),
+        () => createRequest(maxWaitMs, this.minBytes, this.maxBytes, this.isolation, 0, -1, topics as never, [], ''),
         parseFetchResponse as never,
         true,
         true,
@@ -1027,7 +1088,10 @@ class PlConsumer implements KafkaConsumer {
   pause(partitions: readonly TopicPartition[]): void {
     for (const tp of partitions) {
       const s = this.parts.get(tpKey(tp.topic, tp.partition));
-      if (s) s.paused = true;
+      if (s) {
+        s.paused = true;
+        s.held = undefined; // fetched again from the position once resumed
+      }
     }
   }
 
@@ -1045,6 +1109,7 @@ class PlConsumer implements KafkaConsumer {
     s.position = BigInt(position.offset);
     s.epoch++;
     s.retryAt = 0;
+    s.held = undefined;
   }
 
   async commitOffsets(offsets: readonly TopicPartitionOffset[]): Promise<void> {

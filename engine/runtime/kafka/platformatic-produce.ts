@@ -80,21 +80,42 @@ export class PlatformaticProduceSender {
   async send(records: readonly ProducerRecord[], options: ProduceSendOptions): Promise<RecordMetadata[]> {
     const version = await this.version();
     if (version === undefined) throw new Error('kafka: the broker offers no Produce version ≥ 9');
-    const topics = [...new Set(records.map((r) => r.topic))];
+    const topicSet = new Set<string>();
+    for (const r of records) topicSet.add(r.topic);
+    const topics = [...topicSet];
     let metadata = await this.producer.metadata({ topics });
-    // partition of every record, grouped per topic-partition in input order
-    const groups = new Map<string, PartitionBatch>();
+    // partition of every record, grouped per topic-partition in input order; a key's partition is hashed once per send
+    // (keys repeat: the accounts of a batch), a topic looked up once per run of records of that topic
+    const groups: PartitionBatch[] = [];
+    let topic = '';
+    let count = 0;
+    let byPartition: PartitionBatch[] = [];
+    let partitionOf = new Map<Buffer | string, number>();
+    const perTopic = new Map<string, { count: number; byPartition: PartitionBatch[]; partitionOf: Map<Buffer | string, number> }>();
     for (const r of records) {
-      const count = metadata.topics.get(r.topic)?.partitionsCount;
-      if (!count) throw new Error(`kafka: unknown topic ${r.topic}`);
-      const partition =
-        r.partition !== undefined ? r.partition % count : r.key === null ? 0 : partitionOfKey(typeof r.key === 'string' ? Buffer.from(r.key) : r.key, count);
-      const k = `${r.topic}:${partition}`;
-      let g = groups.get(k);
-      if (!g) groups.set(k, (g = { topic: r.topic, partition, records: [] }));
+      if (r.topic !== topic) {
+        topic = r.topic;
+        let t = perTopic.get(topic);
+        if (!t) {
+          const n = metadata.topics.get(topic)?.partitionsCount;
+          if (!n) throw new Error(`kafka: unknown topic ${topic}`);
+          perTopic.set(topic, (t = { count: n, byPartition: [], partitionOf: new Map() }));
+        }
+        ({ count, byPartition, partitionOf } = t);
+      }
+      let partition: number;
+      if (r.partition !== undefined) partition = r.partition % count;
+      else if (r.key === null) partition = 0;
+      else {
+        const known = partitionOf.get(r.key);
+        if (known !== undefined) partition = known;
+        else partitionOf.set(r.key, (partition = partitionOfKey(typeof r.key === 'string' ? Buffer.from(r.key) : r.key, count)));
+      }
+      let g = byPartition[partition];
+      if (!g) groups.push((g = byPartition[partition] = { topic, partition, records: [] }));
       g.records.push(r);
     }
-    const batches = [...groups.values()];
+    const batches = groups;
     if (options.transaction) {
       const added = batches.map((b) => ({ topic: b.topic, partition: b.partition }));
       await options.transaction.addPartitions(metadata, added as unknown as Parameters<Transaction['addPartitions']>[1]);

@@ -231,6 +231,15 @@ export interface ConsumerOptions {
   maxBytesPerPartition?: number;
   /** How many partitions' batches may be handled at the same time. Default 1. */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Accumulate a partition's fetches into one batch of at least this many value bytes before handing it over, unless
+   * its oldest record was fetched `batchMaxAgeMs` ago (the latency bound): fewer, bigger batches (one transaction
+   * each) when records trickle in. Default 0 = every fetch is a batch. The platformatic adapter honours it; kafkajs
+   * hands over its own fetches (its `minBytes` / `maxWaitTimeMs` still apply).
+   */
+  batchMinBytes?: number;
+  /** the longest a fetched record waits for `batchMinBytes` (default 500 ms) */
+  batchMaxAgeMs?: number;
 }
 
 export interface ConsumedBatch {

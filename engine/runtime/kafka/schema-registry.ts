@@ -12,6 +12,7 @@
  */
 import avro from 'avsc';
 import { CodedError } from '../../core/errors.ts';
+import { AvroBatchEncoder, MAGIC_BYTE, WIRE_HEADER_BYTES } from './avro-batch.ts';
 import type { ForSchemaOptions, Resolver, Schema, Type } from 'avsc';
 import {
   AvroDeserializer,
@@ -22,8 +23,7 @@ import {
   type ClientConfig,
 } from '@confluentinc/schemaregistry';
 
-export const MAGIC_BYTE = 0;
-export const WIRE_HEADER_BYTES = 5;
+export { MAGIC_BYTE, WIRE_HEADER_BYTES } from './avro-batch.ts';
 
 export interface SchemaRegistryOptions {
   /** Base URL of the Confluent-compatible API, e.g. http://127.0.0.1:8081/apis/ccompat/v7 */
@@ -45,6 +45,8 @@ export interface AvroCodec<T> {
   deserialize(bytes: Buffer): Promise<T>;
   /** Hot path: avsc with a cached type. */
   encode(value: T): Buffer;
+  /** Hot path for a batch: every value framed and encoded into ONE Buffer, returned as one view per value (avro-batch.ts). */
+  encodeBatch(values: readonly T[]): Buffer[];
   /** Hot path: writer schema fetched once per id and resolved to this codec's (reader) schema. */
   decode(bytes: Buffer): Promise<T>;
   close(): void;
@@ -156,6 +158,7 @@ export class SchemaRegistry {
       subjectNameStrategy: () => subject,
     });
     const header = wireHeader(schemaId);
+    const batch = new AvroBatchEncoder<T>(type, schemaId);
     const resolvers = new Map<number, Resolver>();
 
     return {
@@ -167,6 +170,7 @@ export class SchemaRegistry {
         const body = type.toBuffer(value);
         return Buffer.concat([header, body], WIRE_HEADER_BYTES + body.length);
       },
+      encodeBatch: (values) => batch.encode(values),
       decode: async (bytes) => {
         const { schemaId: writerId, body } = readWireHeader(bytes);
         if (writerId === schemaId) return type.fromBuffer(body) as T;

@@ -20,7 +20,13 @@ export const spec: SinkSpec<typeof options> = {
   examples: [{ topic: 'udr', what: 'udrs' }, { topic: 'rated', what: 'charges' }],
 };
 
-/** UDRs as messages of the udr topic */
-export function udrRecords(udrs: readonly Udr[], topic: string, encode: (u: Udr) => Buffer, keyOf: (u: Udr) => string): ProducerRecord[] {
-  return udrs.map((u) => ({ topic, key: keyOf(u), value: encode(u) }));
+/**
+ * UDRs as messages of the udr topic: `encodeAll` encodes the whole batch at once (one Buffer, a view per UDR), `keyOf`
+ * gives each UDR's key (a Buffer the caller may reuse across records: keys repeat, their bytes need not).
+ */
+export function udrRecords(udrs: readonly Udr[], topic: string, encodeAll: (u: readonly Udr[]) => Buffer[], keyOf: (u: Udr) => Buffer | string): ProducerRecord[] {
+  const values = encodeAll(udrs);
+  const out: ProducerRecord[] = new Array(udrs.length);
+  for (let i = 0; i < udrs.length; i++) out[i] = { topic, key: keyOf(udrs[i]!), value: values[i]! };
+  return out;
 }

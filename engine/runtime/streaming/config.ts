@@ -151,11 +151,15 @@ export const serveSchema = z
     mediate: z
       .object({
         'max-bytes-per-partition': int(1024, 1 << 30).default(1 << 20),
+        'batch-bytes': int(0, 256 << 20).default(1 << 20)
+          .describe('a raw partition\'s fetches are gathered into one batch (one transaction) of at least this many bytes, or until linger-ms; 0 = every fetch is a batch'),
+        'linger-ms': int(0, 1_000).default(500)
+          .describe('the longest a fetched raw record waits for batch-bytes (the latency bound of a mediate batch, ≤ 1 s)'),
         'hot-reload': bool.default(true).describe('watch the mediation rule files and swap to new rules when they compile'),
         'reload-debounce-ms': int(0, 60_000).default(200),
       })
       .strict()
-      .default({ 'max-bytes-per-partition': 1 << 20, 'hot-reload': true, 'reload-debounce-ms': 200 }),
+      .default({ 'max-bytes-per-partition': 1 << 20, 'batch-bytes': 1 << 20, 'linger-ms': 500, 'hot-reload': true, 'reload-debounce-ms': 200 }),
     rate: z
       .object({
         'dedup-window': int(0, 50_000_000).default(200_000).describe('UDR ids remembered per partition (duplicates across restarts)'),

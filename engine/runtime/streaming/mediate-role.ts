@@ -36,7 +36,12 @@ interface MediatePartition extends TxnPartition {
   binary: boolean;
   /** the persisted dedup window's changelog entries (feeds with `dedup.window`) */
   dedup?: MediationDedupLog;
+  /** the udr topic's key bytes by rating key (keys repeat: each is encoded once, not once per UDR) */
+  keys: Map<string, Buffer>;
 }
+
+/** rating keys whose key bytes a partition keeps (past it the cache starts again: memory stays bounded) */
+const MAX_CACHED_KEYS = 50_000;
 
 /** feeds whose Mediator state is persisted: start/stop pairing, the dedup window */
 const persisted = (p: StreamPipeline) => p.mediation.pairing !== undefined || p.mediation.dedupWindow > 0;
@@ -133,6 +138,12 @@ export class MediateRole extends TxnRole<MediatePartition> {
     return this.ctx.config.mediate['max-bytes-per-partition'];
   }
 
+  /** fewer, bigger transactions when raw records trickle in: batch-bytes per raw partition, at most linger-ms late */
+  protected override batching(): { minBytes: number; maxAgeMs: number } | undefined {
+    const c = this.ctx.config.mediate;
+    return c['batch-bytes'] > 0 ? { minBytes: c['batch-bytes'], maxAgeMs: c['linger-ms'] } : undefined;
+  }
+
   protected async createPartitions(opened: Array<{ tp: TopicPartition; producer: TransactionalProducer; next: bigint; fence: ProducerRecord[] }>): Promise<MediatePartition[]> {
     const parts = opened.map(({ tp, producer, next }): MediatePartition => {
       const pipeline = this.feedByTopic.get(tp.topic);
@@ -140,6 +151,7 @@ export class MediateRole extends TxnRole<MediatePartition> {
         ...tp, producer, next, pipeline,
         driver: pipeline ? new BatchDriver(pipeline, { rate: false }) : undefined,
         binary: pipeline?.mediation.config.parser.type === 'avro',
+        keys: new Map(),
       };
     });
     // pairing state and dedup window: read each changelog partition up to the barrier of its fencing transaction, then restore
@@ -203,7 +215,14 @@ export class MediateRole extends TxnRole<MediatePartition> {
     if (part.dedup && res.dedupAdded?.length) {
       for (const r of part.dedup.append(msgs[0]!.offset, res.dedupAdded, part.pipeline.mediation.dedupWindow)) out.push(r);
     }
-    for (const r of udrRecords(res.udrs, t.udr, (u) => this.ctx.codecs.udr.encode(u), (u) => partitionKey(catalog, u.ratingKey))) out.push(r);
+    // the batch's UDRs encoded into one Buffer (a view per record), keys encoded once per rating key
+    if (part.keys.size > MAX_CACHED_KEYS) part.keys.clear();
+    const keyOf = (u: { ratingKey: string }) => {
+      let k = part.keys.get(u.ratingKey);
+      if (k === undefined) part.keys.set(u.ratingKey, (k = Buffer.from(partitionKey(catalog, u.ratingKey))));
+      return k;
+    };
+    for (const r of udrRecords(res.udrs, t.udr, (us) => this.ctx.codecs.udr.encodeBatch(us), keyOf)) out.push(r);
     // rejects go to dlq.<feed> in the same transaction as the UDRs and the input offsets: exactly once, or not at all
     for (const r of dlqRecords(res.rejects, t.dlq)) out.push(r);
     for (const [reason, n] of res.ignored) m.ignored.inc({ role: 'mediate', feed, reason }, n);

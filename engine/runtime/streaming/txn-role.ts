@@ -36,6 +36,17 @@ export interface TxnOutput {
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
+/**
+ * The messages at or after `next` (records below it were committed already). Offsets ascend within a batch, so
+ * usually the first one decides (one BigInt per batch, not one per record); after a retry the batch is cut once.
+ */
+export function uncommitted(messages: ConsumedMessage[], next: bigint): ConsumedMessage[] {
+  if (next < 0n || messages.length === 0 || BigInt(messages[0]!.offset) >= next) return messages;
+  let i = 1;
+  while (i < messages.length && BigInt(messages[i]!.offset) < next) i++;
+  return messages.slice(i);
+}
+
 export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
   abstract readonly role: 'mediate' | 'rate';
   protected consumer!: KafkaConsumer;
@@ -55,6 +66,10 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
 
   protected abstract inputTopics(): string[];
   protected abstract maxBytesPerPartition(): number;
+  /** gather a partition's fetches into batches of at least `minBytes` or `maxAgeMs` old (none: every fetch is a batch) */
+  protected batching(): { minBytes: number; maxAgeMs: number } | undefined {
+    return undefined;
+  }
   /** records to write in the fencing transaction (e.g. a changelog barrier); none = the fence transaction is aborted */
   protected fenceRecords(_tp: TopicPartition): ProducerRecord[] {
     return [];
@@ -77,6 +92,7 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
 
   async start(): Promise<void> {
     const lg = this.log.child({ role: this.role });
+    const batching = this.batching();
     this.consumer = this.ctx.port.consumer({
       groupId: this.groupId,
       maxBytesPerPartition: this.maxBytesPerPartition(),
@@ -84,6 +100,7 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
       maxWaitTimeMs: this.ctx.config.kafka['fetch-linger-ms'],
       minBytes: this.ctx.config.kafka['fetch-min-bytes'],
       partitionsConsumedConcurrently: 2,
+      ...(batching ? { batchMinBytes: batching.minBytes, batchMaxAgeMs: batching.maxAgeMs } : {}),
       sessionTimeoutMs: this.ctx.config.kafka['session-timeout-ms'],
       heartbeatIntervalMs: Math.max(500, Math.floor(this.ctx.config.kafka['session-timeout-ms'] / 10)),
     });
@@ -165,7 +182,7 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
     if (!part) throw new Error(`${this.role}: batch for unassigned partition ${batch.topic}/${batch.partition}`);
     if (c.isStale()) return;
     const t0 = performance.now();
-    const msgs = part.next < 0n ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= part.next);
+    const msgs = uncommitted(batch.messages, part.next);
     const last = batch.messages[batch.messages.length - 1]!;
     this.ctx.metrics.lag.set({ role: this.role, topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)));
     if (msgs.length === 0) return;
