@@ -452,8 +452,10 @@ describe.each(KAFKA_CLIENTS.map((c) => [c.name, c] as const))('kafka port contra
     }
     await produce(20);
     await committedAll();
+    // a client without KIP-447 (kafkajs) commits through the transaction without its member id, so the new records
+    // can be committed before its next heartbeat learns of the removal: the rejoin follows within a session
+    await expect.poll(() => a.consumer.groupMetadata().memberId, { timeout: 60_000, interval: 250 }).not.toBe(before.memberId);
     const after = a.consumer.groupMetadata();
-    expect(after.memberId).not.toBe(before.memberId);
     expect(after.memberId).not.toBe('');
     if (port.fencesByGeneration) expect(after.generationId).toBeGreaterThan(before.generationId);
     expect(a.consumer.assignment()).toHaveLength(2);
