@@ -38,11 +38,12 @@ export function rowsByTable(r: StreamRows): [string, number][] {
  * One insert per non-empty table, all with `token`-derived dedup tokens. The in-process engine gets UDRs and charges as
  * Native blocks through a file (engine/store/ledger-native.ts writeNative: same `<token>:<table>` tokens as the TSV
  * path) and rejects as TSV — `passthrough`: the ledger's TSV bytes handed over as they are (no SQL string built or
- * copied); a server (CLICKHOUSE_URL) gets TSV INSERT commands for every table.
+ * copied); a server (CLICKHOUSE_URL) gets TSV INSERT commands for every table, and RATESTREAM_INSERT_FORMAT=tsv keeps
+ * the in-process engine on TSV too (as in `run`).
  */
 export async function writeStreamRows(store: StoreClient, r: StreamRows, token: string, passthrough = false): Promise<void> {
   const jobs: Promise<void>[] = [];
-  const native = store.mode === 'embedded';
+  const native = store.mode === 'embedded' && process.env.RATESTREAM_INSERT_FORMAT !== 'tsv';
   if (native) {
     if (r.udrs.length) jobs.push(writeNative(store, 'udrs', udrBlockOf(r.udrs), token));
     if (r.mediationRejects.length || r.ratingRejects.length) {
