@@ -132,6 +132,20 @@ export class ChargeBlock {
   }
 }
 
+/** a Native block of `udrs` (a fresh writer: the block's views stay valid until it is written) */
+export function udrBlockOf(udrs: readonly Udr[]): NativeBlock {
+  const b = new UdrBlock(udrs.length);
+  for (const u of udrs) b.put(u);
+  return b.block.finish();
+}
+
+/** a Native block of `charges` of one feed (as udrBlockOf) */
+export function chargeBlockOf(charges: readonly Charge[], feed: string): NativeBlock {
+  const b = new ChargeBlock(charges.length);
+  for (const c of charges) b.put(c, feed);
+  return b.block.finish();
+}
+
 const INSERTS_DIR = 'ratestream-inserts';
 let fileNo = 0;
 /** insert folders created and cleared of stale files by this process */

@@ -1,7 +1,8 @@
 /**
  * Streaming rows → ClickHouse, the one place serve inserts them (the sink for what it reads from the topics, the rate
  * role in `rate.store: direct` for what it rated): one insert per table through the store's own writers
- * (engine/store/ledger.ts writeBatch, engine/store/finance.ts), each with a deterministic dedup token
+ * (engine/store/ledger-native.ts writeNative for UDRs and charges into the in-process engine, engine/store/ledger.ts
+ * writeBatch for the rest and for servers, engine/store/finance.ts), each with a deterministic dedup token
  * `<token>:<table>` (charges of several feeds: `<token>:<feed>:charges`; billing state: `<token>:states` /
  * `<token>:pools`, the embedded mode's scheme), retried with the same token until ClickHouse acknowledges — a retried or
  * re-cut-identically batch is dropped by the tables' dedup window (non_replicated_deduplication_window).
@@ -10,6 +11,7 @@ import type { Charge, Reject, Udr } from '../../core/types.ts';
 import type { StoreClient } from '../../store/client.ts';
 import { type PoolBalance, type ServiceStateChange, writePoolBalances, writeStateChanges } from '../../store/finance.ts';
 import { writeBatch } from '../../store/ledger.ts';
+import { chargeBlockOf, udrBlockOf, writeNative } from '../../store/ledger-native.ts';
 import type { Logger } from 'pino';
 import type { StreamMetrics } from '../../telemetry/metrics.ts';
 
@@ -33,16 +35,27 @@ export function rowsByTable(r: StreamRows): [string, number][] {
 }
 
 /**
- * One insert per non-empty table, all with `token`-derived dedup tokens. `passthrough`: the in-process engine gets the
- * ledger's TSV bytes as they are (no SQL string built or copied; a server still gets an INSERT command).
+ * One insert per non-empty table, all with `token`-derived dedup tokens. The in-process engine gets UDRs and charges as
+ * Native blocks through a file (engine/store/ledger-native.ts writeNative: same `<token>:<table>` tokens as the TSV
+ * path) and rejects as TSV — `passthrough`: the ledger's TSV bytes handed over as they are (no SQL string built or
+ * copied); a server (CLICKHOUSE_URL) gets TSV INSERT commands for every table, and RATESTREAM_INSERT_FORMAT=tsv keeps
+ * the in-process engine on TSV too (as in `run`).
  */
 export async function writeStreamRows(store: StoreClient, r: StreamRows, token: string, passthrough = false): Promise<void> {
   const jobs: Promise<void>[] = [];
-  if (r.udrs.length || r.mediationRejects.length || r.ratingRejects.length) {
+  const native = store.mode === 'embedded' && process.env.RATESTREAM_INSERT_FORMAT !== 'tsv';
+  if (native) {
+    if (r.udrs.length) jobs.push(writeNative(store, 'udrs', udrBlockOf(r.udrs), token));
+    if (r.mediationRejects.length || r.ratingRejects.length) {
+      jobs.push(writeBatch(store, { udrs: [], charges: [], mediationRejects: r.mediationRejects, ratingRejects: r.ratingRejects, feed: '' }, token, passthrough));
+    }
+  } else if (r.udrs.length || r.mediationRejects.length || r.ratingRejects.length) {
     jobs.push(writeBatch(store, { udrs: r.udrs, charges: [], mediationRejects: r.mediationRejects, ratingRejects: r.ratingRejects, feed: '' }, token, passthrough));
   }
   for (const [feed, charges] of r.charges) {
-    if (charges.length) jobs.push(writeBatch(store, { udrs: [], charges, mediationRejects: [], ratingRejects: [], feed }, r.charges.size === 1 ? token : `${token}:${feed}`, passthrough));
+    if (!charges.length) continue;
+    const t = r.charges.size === 1 ? token : `${token}:${feed}`;
+    jobs.push(native ? writeNative(store, 'charges', chargeBlockOf(charges, feed), t) : writeBatch(store, { udrs: [], charges, mediationRejects: [], ratingRejects: [], feed }, t, passthrough));
   }
   // pool rows keep their order within the insert, so of two balances with the same version (used) the later one wins
   if (r.states.length) jobs.push(writeStateChanges(store, r.states, `${token}:states`));
