@@ -81,18 +81,21 @@ function controlLoop(): { stop(): Promise<number> } {
 }
 
 /** A raw HTTP exchange: sends `head` (and then `feed` chunks while the socket stays writable), returns what came back. */
-function rawRequest(port: number, head: string, feed?: { chunk: Buffer; max: number }): Promise<{ response: string; closedByServer: boolean; sent: number }> {
+function rawRequest(port: number, head: string, feed?: { chunk: Buffer; max: number; blind?: boolean }): Promise<{ response: string; closedByServer: boolean; sent: number; resetSeen: boolean }> {
   return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port });
+    // a blind sender keeps its side open after the server's FIN (as a client busy uploading does)
+    const s = connect({ host: '127.0.0.1', port, allowHalfOpen: feed?.blind === true });
     let response = '';
     let sent = 0;
     let closedByServer = false;
+    let resetSeen = false;
     const timer = setTimeout(() => { s.destroy(); reject(new Error(`no answer; got so far: ${response}`)); }, 30_000);
     s.on('connect', async () => {
       s.write(head);
       if (!feed) return;
       // keep sending chunks (never the terminating one) until the server answers or closes, up to `max` bytes
-      while (!response && !s.destroyed && sent < feed.max) {
+      // (`blind`: a client that does not look at the answer while sending keeps going up to `max`)
+      while ((feed.blind || !response) && !s.destroyed && sent < feed.max) {
         s.write(`${feed.chunk.length.toString(16)}\r\n`);
         s.write(feed.chunk);
         s.write('\r\n');
@@ -102,11 +105,11 @@ function rawRequest(port: number, head: string, feed?: { chunk: Buffer; max: num
     });
     s.on('data', (d) => { response += d.toString(); });
     s.on('end', () => { closedByServer = true; });
-    s.on('error', () => { closedByServer = true; }); // EPIPE / ECONNRESET: the server closed while we were sending
-    s.on('close', () => { clearTimeout(timer); resolve({ response, closedByServer, sent }); });
+    s.on('error', () => { closedByServer = true; resetSeen = true; }); // EPIPE / ECONNRESET: the server closed while we were sending
+    s.on('close', () => { clearTimeout(timer); resolve({ response, closedByServer, sent, resetSeen }); });
     // an answer without closing (keep-alive): done once the JSON body is complete
     const check = setInterval(() => {
-      if (/\r\n\r\n\{.*\}$/s.test(response)) { clearInterval(check); s.destroy(); }
+      if (/\r\n\r\n\{.*\}$/s.test(response) && (!feed?.blind || sent >= feed.max)) { clearInterval(check); s.destroy(); }
     }, 20);
     s.on('close', () => clearInterval(check));
   });
@@ -292,6 +295,13 @@ describe('HTTP ingest hardening', () => {
     expect(chunked.closedByServer).toBe(true);
     expect(chunked.sent).toBeLessThan(16 << 20);
     process.stderr.write(`[ingest-load] chunked body over the 64 KiB limit: 413 after ${chunked.sent} bytes sent\n`);
+
+    // a client still sending after the 413 is not reset: the server reads and drops the rest for a while (lingering
+    // close), so the answer is never wiped by a reset before the client reads it
+    const blind = await rawRequest(port, head(`/v1/ingest/${FEED}`, ['Transfer-Encoding: chunked']), { chunk: Buffer.alloc(16_384, 'x'), max: 1 << 19, blind: true });
+    expect(statusOf(blind.response)).toBe(413);
+    expect(blind.sent).toBe(1 << 19);
+    expect(blind.resetSeen).toBe(false);
 
     // refused from the headers alone (the announced body is never sent)
     const wrongToken = await rawRequest(port, head(`/v1/ingest/${FEED}`, ['Content-Length: 5000'], 'wrong'));

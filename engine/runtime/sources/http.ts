@@ -19,6 +19,7 @@ import { z } from 'zod';
 import type { FeedParser } from '../../mediation/parsers/types.ts';
 import type { StreamMetrics } from '../../telemetry/metrics.ts';
 import type { KafkaProducer, ProducerRecord } from '../kafka/port.ts';
+import { lingerOnClose } from '../streaming/lingering-close.ts';
 import { ingestKey, rawProducerRecords, SOURCE_HEADER } from './kafka.ts';
 import { frameChunks, type SourceBatch, type SourceSpec } from './source.ts';
 
@@ -129,6 +130,10 @@ export function registerIngest(app: FastifyInstance, o: IngestOptions): void {
     return reply.code(e.status).send({ error: e.code, message: e.message });
   };
 
+  // an answer sent before the body was read to its end closes the connection gently (lingering-close.ts)
+  app.addHook('onSend', async (req, reply) => {
+    if (req.url.startsWith('/v1/') && !req.raw.complete && String(reply.getHeader('connection')).toLowerCase() === 'close') lingerOnClose(req.raw.socket);
+  });
   app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/v1/')) return;
     if (!authorised(req.headers.authorization, o.token)) {
