@@ -38,12 +38,18 @@ export type { RatingEvent, ServiceView } from './steps/types.ts';
 /** `\u001f${kind}\u001f${seq}` of the usual kinds and first sequence numbers, written once */
 const ID_SUFFIX = new Map<string, string[]>();
 
+/** the last kind's list (nearly every charge of a batch is of one kind) */
+let lastKind = '';
+let lastList: string[] = [];
+
 function idSuffix(kind: string, seq: number): string {
+  if (kind === lastKind && seq < 8) return (lastList[seq] ??= `\u001f${kind}\u001f${seq}`);
   let list = ID_SUFFIX.get(kind);
   if (!list) {
     list = [];
     if (ID_SUFFIX.size < 64) ID_SUFFIX.set(kind, list);
   }
+  if (ID_SUFFIX.get(kind) === list) { lastKind = kind; lastList = list; }
   return seq < 8 ? (list[seq] ??= `\u001f${kind}\u001f${seq}`) : `\u001f${kind}\u001f${seq}`;
 }
 
