@@ -6,9 +6,10 @@
  */
 import type { Udr } from '../core/types.ts';
 import type { CompiledCatalog, CompiledRate, RateIndex } from './catalog.ts';
+import type { PrefixMatch } from './prefix-trie.ts';
 import { type LocalTime, localTime, newLocalTime } from './windows.ts';
 
-const SCRATCH: { items: number[]; prefix: string }[] = [];
+const SCRATCH: PrefixMatch[] = [];
 
 export class RateSelector {
   private readonly lt: LocalTime = newLocalTime();

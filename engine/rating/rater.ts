@@ -24,6 +24,7 @@ import { type ChargingRun, type CompiledCatalog, type CompiledPlan, type Compile
 import { type Frequency, monthsBetween, type Period, periodOf } from './durations.ts';
 import { CgratesSplitter } from './cgrates-split.ts';
 import { RateSelector } from './rate-select.ts';
+import { RatedCharge } from './rated-charge.ts';
 import { sha1Hex24 } from './sha1-id.ts';
 import { sumAddCost, sumReset } from './rational.ts';
 import { SESSION_ATTR, type SessionPart, sessionPart } from './sessions.ts';
@@ -38,12 +39,18 @@ export type { RatingEvent, ServiceView } from './steps/types.ts';
 /** `\u001f${kind}\u001f${seq}` of the usual kinds and first sequence numbers, written once */
 const ID_SUFFIX = new Map<string, string[]>();
 
+/** the last kind's list (nearly every charge of a batch is of one kind) */
+let lastKind = '';
+let lastList: string[] = [];
+
 function idSuffix(kind: string, seq: number): string {
+  if (kind === lastKind && seq < 8) return (lastList[seq] ??= `\u001f${kind}\u001f${seq}`);
   let list = ID_SUFFIX.get(kind);
   if (!list) {
     list = [];
     if (ID_SUFFIX.size < 64) ID_SUFFIX.set(kind, list);
   }
+  if (ID_SUFFIX.get(kind) === list) { lastKind = kind; lastList = list; }
   return seq < 8 ? (list[seq] ??= `\u001f${kind}\u001f${seq}`) : `\u001f${kind}\u001f${seq}`;
 }
 
@@ -657,11 +664,9 @@ export class Rater implements RatingHost {
   charge(u: Udr, seq: number, plan: string, product: string, rateId: string, matched: string, quantity: number, amount: bigint, lineage: Lineage | string | LineageSource): Charge {
     const kept = typeof lineage === 'string' || lineage instanceof UsageLineage;
     if (this.steps && !kept) (lineage as Lineage).steps = this.stepMark > this.stepHead ? [...this.steps.slice(0, this.stepHead), ...this.steps.slice(this.stepMark)] : [...this.steps];
-    return {
-      id: chargeId(u.id, this.usageKind, seq), udrId: u.id, account: u.account, ratingKey: u.ratingKey, service: u.service, usageClass: u.usageClass,
-      kind: 'usage', product, plan, rateId, matched, quantity, unit: u.unit, amount, currency: this.catalog.currency, eventTime: u.startTime,
-      source: u.source, rulesVersion: u.rulesVersion, catalogVersion: this.catalog.version, lineage: kept ? lineage : JSON.stringify(lineage),
-    };
+    // a class instance, not a literal: see rated-charge.ts (V8 would pretenure the literal's site)
+    return new RatedCharge(chargeId(u.id, this.usageKind, seq), u.id, u.account, u.ratingKey, u.service, u.usageClass, 'usage', product, plan, rateId, matched, quantity,
+      u.unit, amount, this.catalog.currency, u.startTime, u.source, u.rulesVersion, this.catalog.version, kept ? lineage : JSON.stringify(lineage));
   }
 
   cgrates(): CgratesSplitter {

@@ -85,9 +85,12 @@ export interface LocalTime {
 export function localTime(clock: ZoneClock, t: number, out: LocalTime): LocalTime {
   const local = t + clock.offset(t);
   const days = Math.floor(local / DAY);
+  const dayStart = days * DAY;
   out.local = local;
-  out.dayStart = days * DAY;
-  out.tod = local - out.dayStart;
+  out.tod = local - dayStart;
+  // the calendar fields of the day `out` already holds are kept (a scratch object sees the same day again and again)
+  if (out.dayStart === dayStart) return out;
+  out.dayStart = dayStart;
   out.weekday = ((days % 7) + 7 + 3) % 7 + 1;
   // civil from days (H. Hinnant)
   const z = days + 719468;
@@ -102,8 +105,9 @@ export function localTime(clock: ZoneClock, t: number, out: LocalTime): LocalTim
   return out;
 }
 
+/** a LocalTime to pass to localTime (dayStart NaN: no day held yet) */
 export function newLocalTime(): LocalTime {
-  return { local: 0, dayStart: 0, tod: 0, weekday: 1, year: 1970, month: 1, day: 1 };
+  return { local: 0, dayStart: NaN, tod: 0, weekday: 1, year: 1970, month: 1, day: 1 };
 }
 
 export class TimeWindow {

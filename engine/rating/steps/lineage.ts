@@ -134,63 +134,102 @@ interface LineageMore {
 }
 
 /**
+ * What a usage lineage holds beyond the plain case (absent when the charge has one plain segment — the rate's own,
+ * from 0 to the quantity, billing all of it — no written detail, a cost in safe integers and no LineageMore).
+ */
+interface LineageRest {
+  /** a copy of the segments; null: one plain segment, the rate's own from 0 to segTo, billed segBilled */
+  segs: readonly Segment[] | null;
+  segTo: number;
+  segBilled: number;
+  detail: string;
+  /** the exact cost beyond the safe integers (else null: the cost is the lineage's costHi/costLo/costD) */
+  costBig: Cost | null;
+  /** measure, rounding other than the rate's, cap, pool debits, session part: absent when none is there */
+  more: LineageMore | undefined;
+}
+
+/** the rate, matched prefix and plan route (`via`) a usage charge was priced at: one object while they repeat (memoised on the rate) */
+interface RatePoint {
+  readonly rate: CompiledRate;
+  readonly prefix: string;
+  readonly via: string;
+}
+
+function ratePoint(rate: CompiledRate, prefix: string, via: string): RatePoint {
+  const p = rate.memoPoint as RatePoint | undefined;
+  if (p !== undefined && p.prefix === prefix && p.via === via) return p;
+  const q: RatePoint = { rate, prefix, via };
+  rate.memoPoint = q;
+  return q;
+}
+
+/**
  * The lineage of a usage charge as data; `text()` writes JSON.stringify(usageLineage(ctx, costText(cost))) of the
  * measure it was made from. Holds only values that are not changed after the charge is made (the segments and debits
- * are the measure's own objects; costs are immutable), so the text is the same whenever it is written.
+ * are the measure's own objects; costs are immutable), so the text is the same whenever it is written. A plain charge
+ * (nearly all) is one object of nine fields: the batch's charges live until `rate()` returns, so every field is
+ * copied by the young-generation GC of the batch.
  */
 export class UsageLineage implements LineageSource {
   /** fields added after the charge was made (the balance debit's `,"balance":…`), written last */
   tail = '';
 
   constructor(
-    readonly rate: CompiledRate,
-    readonly prefix: string,
-    readonly via: string,
+    /** the rate with its constant text pieces, the prefix and the plan route */
+    readonly at: RatePoint,
     readonly quantity: number,
     readonly billed: number,
-    /** a copy of the segments; null: one plain segment, the rate's own from 0 to segTo, billed segBilled (no object per charge) */
-    readonly segs: readonly Segment[] | null,
-    readonly segTo: number,
-    readonly segBilled: number,
-    readonly detailKind: DetailKind,
-    readonly detail: string,
     /**
-     * the exact cost (rational.ts CostSum) costHi × 2^26 + costLo over costD, or costBig beyond the safe integers: the
-     * numerator in two small integers (each a V8 small integer, so no number object per charge)
+     * the exact cost (rational.ts CostSum) costHi × 2^26 + costLo over costD (unless rest.costBig): the numerator in
+     * two small integers (each a V8 small integer, so no number object per charge)
      */
     readonly costHi: number,
     readonly costLo: number,
     readonly costD: number,
-    readonly costBig: Cost | null,
-    /** measure, rounding other than the rate's, cap, pool debits, session part: absent when none is there */
-    readonly more: LineageMore | undefined,
+    readonly detailKind: DetailKind,
+    /** null: the plain case (see LineageRest) */
+    readonly rest: LineageRest | null,
   ) {}
 
   static of(ctx: MeasureContext): UsageLineage {
     const segs = ctx.segments;
     const first = ctx.first;
-    const plain = !ctx.measure && ctx.rounding === first.rounding && ctx.capped === undefined && ctx.debits.length === 0 && ctx.session === undefined;
+    const plainMore = !ctx.measure && ctx.rounding === first.rounding && ctx.capped === undefined && ctx.debits.length === 0 && ctx.session === undefined;
     const s0 = segs[0];
     const one = segs.length === 1 && s0!.from === 0 && s0!.cost === undefined && s0!.rate === first.id && s0!.window === first.windowId;
-    return new UsageLineage(first, ctx.prefix, ctx.via, ctx.q, ctx.billed, one ? null : segs.length ? copySegments(segs) : NO_SEGMENTS, one ? s0!.to : 0, one ? s0!.billed : 0,
-      ctx.detailKind, ctx.detail, Math.floor(ctx.costN / LO), ctx.costN - Math.floor(ctx.costN / LO) * LO, ctx.costD, ctx.costBig,
-      plain ? undefined : { measure: ctx.measure, rounding: ctx.rounding, capped: ctx.capped, debits: ctx.debits.length ? ctx.debits : undefined, session: ctx.session });
+    const n = ctx.costN;
+    const hi = Math.floor(n / LO);
+    const at = ratePoint(first, ctx.prefix, ctx.via);
+    if (one && plainMore && ctx.costBig === null && ctx.detail === '' && s0!.to === ctx.q && s0!.billed === ctx.billed) {
+      return new UsageLineage(at, ctx.q, ctx.billed, hi, n - hi * LO, ctx.costD, ctx.detailKind, null);
+    }
+    const rest: LineageRest = {
+      segs: one ? null : segs.length ? copySegments(segs) : NO_SEGMENTS, segTo: one ? s0!.to : 0, segBilled: one ? s0!.billed : 0, detail: ctx.detail, costBig: ctx.costBig,
+      more: plainMore ? undefined : { measure: ctx.measure, rounding: ctx.rounding, capped: ctx.capped, debits: ctx.debits.length ? ctx.debits : undefined, session: ctx.session },
+    };
+    return new UsageLineage(at, ctx.q, ctx.billed, hi, n - hi * LO, ctx.costD, ctx.detailKind, rest);
   }
 
   text(): string {
-    const first = this.rate;
-    const rt = rateText(first, this.prefix);
-    const segs = this.segs;
-    const more = this.more;
-    if (this.via !== lastVia) {
-      lastVia = this.via;
-      lastHead = `{"v":1,"via":${jsonString(this.via)}`;
+    const { rate: first, prefix, via } = this.at;
+    const rt = rateText(first, prefix);
+    const rest = this.rest;
+    const segs = rest === null ? null : rest.segs;
+    const segTo = rest === null ? this.quantity : rest.segTo;
+    const segBilled = rest === null ? this.billed : rest.segBilled;
+    const detailText = rest === null ? '' : rest.detail;
+    const costBig = rest === null ? null : rest.costBig;
+    const more = rest === null ? undefined : rest.more;
+    if (via !== lastVia) {
+      lastVia = via;
+      lastHead = `{"v":1,"via":${jsonString(via)}`;
     }
     let s = `${lastHead}${more?.measure ? `,"measure":${jsonString(more.measure)}` : ''},"quantity":${jsonNumber(this.quantity)},"billed":${jsonNumber(this.billed)}${rt.where}`;
-    if (segs === null) { if (first.windowId !== '*any') s += `,"segments":${plainSegmentText(first, this.segTo, this.segBilled)}`; }
+    if (segs === null) { if (first.windowId !== '*any') s += `,"segments":${plainSegmentText(first, segTo, segBilled)}`; }
     else if (segs.length > 1 || segs[0]?.window !== '*any') s += `,"segments":${segmentsText(segs)}`;
-    const detail = segs === null ? plainDetail(this.detailKind, this.detail, this.segTo, this.segBilled, first) : usageDetail(this.detailKind, this.detail, segs, first);
-    s += `${rt.model}${jsonInner(detail)}${rt.fee}${jsonInner(this.costBig === null ? costTextNum(this.costHi * LO + this.costLo, this.costD) : costText(this.costBig))}`;
+    const detail = segs === null ? plainDetail(this.detailKind, detailText, segTo, segBilled, first) : usageDetail(this.detailKind, detailText, segs, first);
+    s += `${rt.model}${jsonInner(detail)}${rt.fee}${jsonInner(costBig === null ? costTextNum(this.costHi * LO + this.costLo, this.costD) : costText(costBig))}`;
     if (!more) return `${s}${rt.rounding}${this.tail}}`;
     s += more.rounding === first.rounding ? rt.rounding : roundingText(more.rounding);
     if (more.capped !== undefined) s += `,"capped":${jsonString(more.capped)}`;

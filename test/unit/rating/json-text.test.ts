@@ -73,4 +73,20 @@ describe('CostSum (exact cost summed as numbers while it fits)', () => {
       expect(sumRound(s, dec, mode)).toBe(roundCostReference(ref, dec, mode));
     }), { numRuns: 5000 });
   });
+  it('rounded amounts from the amount cache are the exact ones: the same quotient at other decimals, colliding slots, negatives', () => {
+    const round = (n: number, d: number, dec: number, mode: (typeof ROUNDING_MODES)[number]) => sumRound({ costN: n, costD: d, costBig: null }, dec, mode);
+    for (const q of [0, 1, 7, 8191, 8192, 8193, 16_384 + 7, -1, -8192, -8193, 123_456_789]) {
+      for (const dec of [0, 2, 4, 10]) {
+        const step = 10 ** (10 - dec);
+        // n / d with d = step × 3: rounds to q exactly (n = q × d), then one just below and above the half
+        for (const n of [q * step * 3, q * step * 3 + 1, q * step * 3 - 1]) {
+          if (!Number.isSafeInteger(n) || !Number.isSafeInteger(step * 3)) continue;
+          for (const mode of ROUNDING_MODES) {
+            expect(round(n, step * 3, dec, mode)).toBe(roundCostReference({ n: BigInt(n), d: BigInt(step * 3) }, dec, mode));
+            expect(round(n, step * 3, dec, mode)).toBe(roundCostReference({ n: BigInt(n), d: BigInt(step * 3) }, dec, mode));
+          }
+        }
+      }
+    }
+  });
 });
