@@ -655,12 +655,13 @@ export class Rater implements RatingHost {
 
   /** a usage charge; a lineage object is serialised here (with the trace steps when explaining), a text or source kept */
   charge(u: Udr, seq: number, plan: string, product: string, rateId: string, matched: string, quantity: number, amount: bigint, lineage: Lineage | string | LineageSource): Charge {
-    const kept = typeof lineage === 'string' || lineage instanceof UsageLineage;
+    // a text, or a source writing it on demand (a usage lineage, a pool debit): kept as it is
+    const kept = typeof lineage === 'string' || lineage instanceof UsageLineage || typeof (lineage as LineageSource).text === 'function';
     if (this.steps && !kept) (lineage as Lineage).steps = this.stepMark > this.stepHead ? [...this.steps.slice(0, this.stepHead), ...this.steps.slice(this.stepMark)] : [...this.steps];
     return {
       id: chargeId(u.id, this.usageKind, seq), udrId: u.id, account: u.account, ratingKey: u.ratingKey, service: u.service, usageClass: u.usageClass,
       kind: 'usage', product, plan, rateId, matched, quantity, unit: u.unit, amount, currency: this.catalog.currency, eventTime: u.startTime,
-      source: u.source, rulesVersion: u.rulesVersion, catalogVersion: this.catalog.version, lineage: kept ? lineage : JSON.stringify(lineage),
+      source: u.source, rulesVersion: u.rulesVersion, catalogVersion: this.catalog.version, lineage: kept ? (lineage as string | LineageSource) : JSON.stringify(lineage),
     };
   }
 
