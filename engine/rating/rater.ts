@@ -32,6 +32,7 @@ import { compileStepPlan, type StepPlan } from './steps/registry.ts';
 import { type Lineage, MeasureContext, type PoolSlot, type RatingEvent, type RatingHost, type ServiceView } from './steps/types.ts';
 import { emptyState, type FirstUseCounter, type RatingState, restoreState, type ServiceStateEntry, type SessionState, type StateArea, type StateChange, stateKey } from './state.ts';
 import { StateTracker } from './state-tracker.ts';
+import { NoteLineage } from './note-lineage.ts';
 
 export type { RatingEvent, ServiceView } from './steps/types.ts';
 
@@ -103,6 +104,14 @@ interface CachedView extends ServiceView {
   /** the service's ids in the change tracker (services/<id>, firstUse/<id>), interned on first change */
   svcId?: number;
   fuId?: number;
+  /**
+   * the last row of the service's timeline (its state from `lastAt` on: the state at any later time without reading
+   * the log), or its only state (-Infinity: no log row); kept in step by the Rater, which writes every log row
+   */
+  lastState: string;
+  lastAt: number;
+  /** its bill-on-first-use counter in the state (the object `state.firstUse[id]`), once read */
+  counter?: FirstUseCounter;
 }
 
 export class Rater implements RatingHost {
@@ -240,7 +249,11 @@ export class Rater implements RatingHost {
     const ref = this.catalog.services.get(id);
     if (!entry && !ref) return undefined;
     const type = entry?.type ?? ref!.type;
-    const v: CachedView = { id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref, pools: undefined, choices: undefined, svcId: undefined, fuId: undefined };
+    const last = entry?.log.length ? entry.log[entry.log.length - 1]! : undefined;
+    const v: CachedView = {
+      id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref, pools: undefined, choices: undefined, svcId: undefined, fuId: undefined,
+      lastState: last ? last.state : entry ? entry.state : ref!.state, lastAt: last ? last.at : -Infinity, counter: undefined,
+    };
     this.views.set(id, v);
     return v;
   }
@@ -251,6 +264,8 @@ export class Rater implements RatingHost {
 
   /** state of the service at time t (timeline lookup: late usage is rated in the state it happened in) */
   private stateAt(v: ServiceView, t: number): string {
+    // at or after the last row of the timeline (the usual case): its state, read from the view
+    if (t >= (v as CachedView).lastAt) return (v as CachedView).lastState;
     const e = v.entry;
     if (!e) return v.ref ? v.ref.state : NEW_STATE;
     const log = e.log;
@@ -265,6 +280,8 @@ export class Rater implements RatingHost {
     this.state.services[v.id] = entry;
     this.indexService(v.id, entry.account);
     v.entry = entry;
+    (v as CachedView).lastState = ref.state;
+    (v as CachedView).lastAt = ref.since;
     return entry;
   }
 
@@ -277,6 +294,8 @@ export class Rater implements RatingHost {
     entry.state = to;
     entry.since = at;
     entry.log.push({ state: to, at, cause });
+    (v as CachedView).lastState = to;
+    (v as CachedView).lastAt = at;
     this.tracker.touchId(((v as CachedView).svcId ??= this.tracker.id('services', v.id)));
     const core = v.typeDef?.states.get(to) ?? 'unknown';
     this.logRows.push({ service: v.id, account: v.account, type: v.type, plan: v.plan, from, to, core, at, cause });
@@ -326,7 +345,7 @@ export class Rater implements RatingHost {
     // entering the waiting state of bill-on-first-use starts a fresh counter
     const fu = v.typeDef.firstUse;
     if (fu && ev.to === fu.from) {
-      this.state.firstUse[v.id] = { total: 0, recent: [] };
+      this.state.firstUse[v.id] = (v as CachedView).counter = { total: 0, recent: [] };
       this.touchFirstUse(v);
     }
   }
@@ -345,7 +364,8 @@ export class Rater implements RatingHost {
       return null;
     }
     if (fu.usageClass && fu.usageClass !== u.usageClass) return `not billed: ${v.id} is ${fu.from} (bill on first use counts ${fu.usageClass} only)`;
-    const c: FirstUseCounter = this.state.firstUse[v.id] ?? (this.state.firstUse[v.id] = { total: 0, recent: [] });
+    const view = v as CachedView;
+    const c: FirstUseCounter = view.counter ?? (view.counter = this.state.firstUse[v.id] ?? (this.state.firstUse[v.id] = { total: 0, recent: [] }));
     this.touchFirstUse(v);
     let counted: number;
     if (fu.window) {
@@ -492,8 +512,8 @@ export class Rater implements RatingHost {
       if (unbilled) {
         if (this.steps) this.step(unbilled);
         charges.push(this.charge(u, 0, svc.plan, cat.plans.get(svc.plan)?.product ?? '', 'first-use', unbilled, u.quantity, 0n,
-          // JSON.stringify({ v: 1, note }) written directly (the object only when tracing adds its steps)
-          this.steps ? { v: 1, note: unbilled } : `{"v":1,"note":${JSON.stringify(unbilled)}}`));
+          // JSON.stringify({ v: 1, note }) written on demand (the object only when tracing adds its steps)
+          this.steps ? { v: 1, note: unbilled } : new NoteLineage(unbilled)));
         return;
       }
       if (core === 'cancelled' || svcState === NEW_STATE) {
@@ -535,6 +555,7 @@ export class Rater implements RatingHost {
     const ctx = this.ctx;
     ctx.charges = charges;
     ctx.seq = 0;
+    let lastSp: StepPlan | undefined;
     for (let mi = 0; mi < measures.length; mi++) {
       const measure = measures[mi]!;
       if (this.steps) this.stepMark = this.steps.length;
@@ -550,7 +571,7 @@ export class Rater implements RatingHost {
         if (this.steps) this.step(`measure ${measure}: quantity ${q}`);
       }
       const ix = this.indexOf(plan, u.usageClass, measure)!;
-      const sp = this.stepPlan(ix);
+      const sp = (lastSp = this.stepPlan(ix));
       ctx.u = u; ctx.measure = measure; ctx.svc = svc; ctx.svcState = svcState; ctx.plan = plan; ctx.via = via; ctx.ix = ix;
       ctx.total = q; ctx.inside = 0; ctx.error = undefined; ctx.feePaid = false;
       if (ctx.debits.length) ctx.debits = [];
@@ -565,8 +586,9 @@ export class Rater implements RatingHost {
     }
     // settle (balance debits): once per UDR, its charges of the primary run, after every measure is priced
     if (this.stateful) {
-      const settle = this.stepPlan(ctx.ix).settle;
-      if (settle.length) { ctx.udrStart = before; for (const st of settle) st.run(ctx); }
+      // the step plan of the last measure (ctx.ix)
+      const settle = lastSp?.settle;
+      if (settle?.length) { ctx.udrStart = before; for (const st of settle) st.run(ctx); }
     }
     // contract counters
     if (this.contractsByAccount.size && this.stateful) this.countContracts(u, charges, before);
