@@ -747,14 +747,33 @@ export class Rater implements RatingHost {
   }
 
   scopeServices(accounts: string[]): ServiceView[] {
-    const set = new Set(accounts);
-    const ids = new Set<string>();
-    for (const a of accounts) for (const s of this.catalog.servicesByAccount.get(a) ?? []) ids.add(s.id);
+    return this.servicesUnder(accounts).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /**
+   * The services under the accounts (catalog and state), each once, in no particular order (pool opening only sums
+   * and tests them). A service of the state is one of its account's; a catalog service that has a state entry too is
+   * listed by the catalog (its entry keeps the catalog account), so it is skipped among the state's.
+   */
+  servicesUnder(accounts: string[]): ServiceView[] {
+    const out: ServiceView[] = [];
+    const set = accounts.length > 1 ? new Set(accounts) : undefined;
+    const inScope = (a: string) => (set ? set.has(a) : a === accounts[0]);
+    for (const a of accounts) {
+      const refs = this.catalog.servicesByAccount.get(a);
+      if (refs) for (const r of refs) { const v = this.serviceView(r.id); if (v) out.push(v); }
+    }
     for (const a of accounts) {
       const own = this.stateServicesOf.get(a);
-      if (own) for (const id of own) if (set.has(this.state.services[id]?.account ?? '')) ids.add(id);
+      if (!own) continue;
+      for (const id of own) {
+        const ref = this.catalog.services.get(id);
+        if (ref && inScope(ref.account)) continue;
+        const v = this.serviceView(id);
+        if (v?.entry && inScope(v.entry.account)) out.push(v);
+      }
     }
-    return [...ids].sort().map((id) => this.serviceView(id)!).filter(Boolean);
+    return out;
   }
 
   coreAt(v: ServiceView, t: number): CoreState | undefined {

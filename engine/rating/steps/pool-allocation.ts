@@ -94,7 +94,8 @@ export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceV
   const key = `${sp.id}|${owner}|${period.key}`;
   let pool = host.state.pools[key];
   if (!pool) {
-    const services = host.scopeServices(host.scopeAccounts(owner, sp.level));
+    // the order of the services does not matter here (sums, a test, a maximum)
+    const services = host.servicesUnder(host.scopeAccounts(owner, sp.level));
     const live = services.filter((s) => host.coreAt(s, t) === 'active');
     if (sp.activation === 'selling' && !live.some((s) => selects(sp.selling, s))) return null;
     let size = sp.size;
