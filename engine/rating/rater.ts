@@ -33,6 +33,7 @@ import { compileStepPlan, type StepPlan } from './steps/registry.ts';
 import { type Lineage, MeasureContext, type PoolSlot, type RatingEvent, type RatingHost, type ServiceView } from './steps/types.ts';
 import { emptyState, type FirstUseCounter, type RatingState, restoreState, type ServiceStateEntry, type SessionState, type StateArea, type StateChange, stateKey } from './state.ts';
 import { StateTracker } from './state-tracker.ts';
+import { NoteLineage } from './note-lineage.ts';
 
 export type { RatingEvent, ServiceView } from './steps/types.ts';
 
@@ -110,6 +111,14 @@ interface CachedView extends ServiceView {
   /** the service's ids in the change tracker (services/<id>, firstUse/<id>), interned on first change */
   svcId?: number;
   fuId?: number;
+  /**
+   * the last row of the service's timeline (its state from `lastAt` on: the state at any later time without reading
+   * the log), or its only state (-Infinity: no log row); kept in step by the Rater, which writes every log row
+   */
+  lastState: string;
+  lastAt: number;
+  /** its bill-on-first-use counter in the state (the object `state.firstUse[id]`), once read */
+  counter?: FirstUseCounter;
 }
 
 export class Rater implements RatingHost {
@@ -247,7 +256,11 @@ export class Rater implements RatingHost {
     const ref = this.catalog.services.get(id);
     if (!entry && !ref) return undefined;
     const type = entry?.type ?? ref!.type;
-    const v: CachedView = { id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref, pools: undefined, choices: undefined, svcId: undefined, fuId: undefined };
+    const last = entry?.log.length ? entry.log[entry.log.length - 1]! : undefined;
+    const v: CachedView = {
+      id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref, pools: undefined, choices: undefined, svcId: undefined, fuId: undefined,
+      lastState: last ? last.state : entry ? entry.state : ref!.state, lastAt: last ? last.at : -Infinity, counter: undefined,
+    };
     this.views.set(id, v);
     return v;
   }
@@ -258,6 +271,8 @@ export class Rater implements RatingHost {
 
   /** state of the service at time t (timeline lookup: late usage is rated in the state it happened in) */
   private stateAt(v: ServiceView, t: number): string {
+    // at or after the last row of the timeline (the usual case): its state, read from the view
+    if (t >= (v as CachedView).lastAt) return (v as CachedView).lastState;
     const e = v.entry;
     if (!e) return v.ref ? v.ref.state : NEW_STATE;
     const log = e.log;
@@ -272,6 +287,8 @@ export class Rater implements RatingHost {
     this.state.services[v.id] = entry;
     this.indexService(v.id, entry.account);
     v.entry = entry;
+    (v as CachedView).lastState = ref.state;
+    (v as CachedView).lastAt = ref.since;
     return entry;
   }
 
@@ -284,6 +301,8 @@ export class Rater implements RatingHost {
     entry.state = to;
     entry.since = at;
     entry.log.push({ state: to, at, cause });
+    (v as CachedView).lastState = to;
+    (v as CachedView).lastAt = at;
     this.tracker.touchId(((v as CachedView).svcId ??= this.tracker.id('services', v.id)));
     const core = v.typeDef?.states.get(to) ?? 'unknown';
     this.logRows.push({ service: v.id, account: v.account, type: v.type, plan: v.plan, from, to, core, at, cause });
@@ -333,7 +352,7 @@ export class Rater implements RatingHost {
     // entering the waiting state of bill-on-first-use starts a fresh counter
     const fu = v.typeDef.firstUse;
     if (fu && ev.to === fu.from) {
-      this.state.firstUse[v.id] = { total: 0, recent: [] };
+      this.state.firstUse[v.id] = (v as CachedView).counter = { total: 0, recent: [] };
       this.touchFirstUse(v);
     }
   }
@@ -352,7 +371,8 @@ export class Rater implements RatingHost {
       return null;
     }
     if (fu.usageClass && fu.usageClass !== u.usageClass) return `not billed: ${v.id} is ${fu.from} (bill on first use counts ${fu.usageClass} only)`;
-    const c: FirstUseCounter = this.state.firstUse[v.id] ?? (this.state.firstUse[v.id] = { total: 0, recent: [] });
+    const view = v as CachedView;
+    const c: FirstUseCounter = view.counter ?? (view.counter = this.state.firstUse[v.id] ?? (this.state.firstUse[v.id] = { total: 0, recent: [] }));
     this.touchFirstUse(v);
     let counted: number;
     if (fu.window) {
@@ -499,8 +519,8 @@ export class Rater implements RatingHost {
       if (unbilled) {
         if (this.steps) this.step(unbilled);
         charges.push(this.charge(u, 0, svc.plan, cat.plans.get(svc.plan)?.product ?? '', 'first-use', unbilled, u.quantity, 0n,
-          // JSON.stringify({ v: 1, note }) written directly (the object only when tracing adds its steps)
-          this.steps ? { v: 1, note: unbilled } : `{"v":1,"note":${JSON.stringify(unbilled)}}`));
+          // JSON.stringify({ v: 1, note }) written on demand (the object only when tracing adds its steps)
+          this.steps ? { v: 1, note: unbilled } : new NoteLineage(unbilled)));
         return;
       }
       if (core === 'cancelled' || svcState === NEW_STATE) {
@@ -542,6 +562,7 @@ export class Rater implements RatingHost {
     const ctx = this.ctx;
     ctx.charges = charges;
     ctx.seq = 0;
+    let lastSp: StepPlan | undefined;
     for (let mi = 0; mi < measures.length; mi++) {
       const measure = measures[mi]!;
       if (this.steps) this.stepMark = this.steps.length;
@@ -557,7 +578,7 @@ export class Rater implements RatingHost {
         if (this.steps) this.step(`measure ${measure}: quantity ${q}`);
       }
       const ix = this.indexOf(plan, u.usageClass, measure)!;
-      const sp = this.stepPlan(ix);
+      const sp = (lastSp = this.stepPlan(ix));
       ctx.u = u; ctx.measure = measure; ctx.svc = svc; ctx.svcState = svcState; ctx.plan = plan; ctx.via = via; ctx.ix = ix;
       ctx.total = q; ctx.inside = 0; ctx.error = undefined; ctx.feePaid = false;
       if (ctx.debits.length) ctx.debits = [];
@@ -572,8 +593,9 @@ export class Rater implements RatingHost {
     }
     // settle (balance debits): once per UDR, its charges of the primary run, after every measure is priced
     if (this.stateful) {
-      const settle = this.stepPlan(ctx.ix).settle;
-      if (settle.length) { ctx.udrStart = before; for (const st of settle) st.run(ctx); }
+      // the step plan of the last measure (ctx.ix)
+      const settle = lastSp?.settle;
+      if (settle?.length) { ctx.udrStart = before; for (const st of settle) st.run(ctx); }
     }
     // contract counters
     if (this.contractsByAccount.size && this.stateful) this.countContracts(u, charges, before);
@@ -662,11 +684,12 @@ export class Rater implements RatingHost {
 
   /** a usage charge; a lineage object is serialised here (with the trace steps when explaining), a text or source kept */
   charge(u: Udr, seq: number, plan: string, product: string, rateId: string, matched: string, quantity: number, amount: bigint, lineage: Lineage | string | LineageSource): Charge {
-    const kept = typeof lineage === 'string' || lineage instanceof UsageLineage;
+    // a text, or a source writing it on demand (a usage lineage, a pool debit): kept as it is
+    const kept = typeof lineage === 'string' || lineage instanceof UsageLineage || typeof (lineage as LineageSource).text === 'function';
     if (this.steps && !kept) (lineage as Lineage).steps = this.stepMark > this.stepHead ? [...this.steps.slice(0, this.stepHead), ...this.steps.slice(this.stepMark)] : [...this.steps];
     // a class instance, not a literal: see rated-charge.ts (V8 would pretenure the literal's site)
     return new RatedCharge(chargeId(u.id, this.usageKind, seq), u.id, u.account, u.ratingKey, u.service, u.usageClass, 'usage', product, plan, rateId, matched, quantity,
-      u.unit, amount, this.catalog.currency, u.startTime, u.source, u.rulesVersion, this.catalog.version, kept ? lineage : JSON.stringify(lineage));
+      u.unit, amount, this.catalog.currency, u.startTime, u.source, u.rulesVersion, this.catalog.version, kept ? (lineage as string | LineageSource) : JSON.stringify(lineage));
   }
 
   cgrates(): CgratesSplitter {
@@ -729,14 +752,33 @@ export class Rater implements RatingHost {
   }
 
   scopeServices(accounts: string[]): ServiceView[] {
-    const set = new Set(accounts);
-    const ids = new Set<string>();
-    for (const a of accounts) for (const s of this.catalog.servicesByAccount.get(a) ?? []) ids.add(s.id);
+    return this.servicesUnder(accounts).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /**
+   * The services under the accounts (catalog and state), each once, in no particular order (pool opening only sums
+   * and tests them). A service of the state is one of its account's; a catalog service that has a state entry too is
+   * listed by the catalog (its entry keeps the catalog account), so it is skipped among the state's.
+   */
+  servicesUnder(accounts: string[]): ServiceView[] {
+    const out: ServiceView[] = [];
+    const set = accounts.length > 1 ? new Set(accounts) : undefined;
+    const inScope = (a: string) => (set ? set.has(a) : a === accounts[0]);
+    for (const a of accounts) {
+      const refs = this.catalog.servicesByAccount.get(a);
+      if (refs) for (const r of refs) { const v = this.serviceView(r.id); if (v) out.push(v); }
+    }
     for (const a of accounts) {
       const own = this.stateServicesOf.get(a);
-      if (own) for (const id of own) if (set.has(this.state.services[id]?.account ?? '')) ids.add(id);
+      if (!own) continue;
+      for (const id of own) {
+        const ref = this.catalog.services.get(id);
+        if (ref && inScope(ref.account)) continue;
+        const v = this.serviceView(id);
+        if (v?.entry && inScope(v.entry.account)) out.push(v);
+      }
     }
-    return [...ids].sort().map((id) => this.serviceView(id)!).filter(Boolean);
+    return out;
   }
 
   coreAt(v: ServiceView, t: number): CoreState | undefined {

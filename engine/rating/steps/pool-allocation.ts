@@ -14,13 +14,59 @@ import { formatMoney } from '../../core/money.ts';
 import { type CompiledSharePlan, rootOf, selects } from '../catalog.ts';
 import type { PrefixTrie } from '../prefix-trie.ts';
 import { roundCost } from '../rational.ts';
-import type { MeasureContext, PoolSlot, RatingHost, RatingStep, ServiceView } from './types.ts';
+import type { LineageSource } from '../../core/types.ts';
+import type { Lineage, MeasureContext, PoolSlot, RatingHost, RatingStep, ServiceView } from './types.ts';
 
 /** one pool debit as the lineage shows it; `covered` / `increment` only with a bundle's increments */
-type PoolDebit = { pool: string; owner: string; period: string; size: number; before: number; after: number; debit: number; covered?: number; increment?: number };
+type PoolDebitJson = { pool: string; owner: string; period: string; size: number; before: number; after: number; debit: number; covered?: number; increment?: number };
+
+/**
+ * One pool debit: the numbers and the pool's texts as they were when it was taken (the slot moves to the next period in
+ * place, so its texts are read here, not later). It is the debit record the lineage shows (`toJSON`: the same object,
+ * key order included, wherever a lineage lists debits) and, for a pool charge, that charge's lineage source: `text()`
+ * writes the charge's lineage JSON when a consumer asks for it (no text per charge while rating).
+ */
+export class PoolDebit implements LineageSource {
+  /** the charge's lineage: its `via` and the share plan's texts (set when the debit is charged) */
+  via = '';
+  tx: PoolTexts | undefined = undefined;
+
+  constructor(
+    /** the slot's constant head `{"pool":…,"owner":…,"period":…,"size":` of the period of the debit */
+    readonly head: string,
+    readonly pool: string,
+    readonly owner: string,
+    readonly period: string,
+    readonly size: number,
+    readonly before: number,
+    readonly after: number,
+    readonly debit: number,
+    /** the usage it covers (with increments: less than or equal to the debit) */
+    readonly covered: number,
+    /** the bundle's increment; 0 = none (then `covered` = `debit` and neither is written) */
+    readonly increment: number,
+  ) {}
+
+  toJSON(): PoolDebitJson {
+    const o: PoolDebitJson = { pool: this.pool, owner: this.owner, period: this.period, size: this.size, before: this.before, after: this.after, debit: this.debit };
+    if (this.increment > 0) { o.covered = this.covered; o.increment = this.increment; }
+    return o;
+  }
+
+  /**
+   * The JSON text of the pool charge's lineage, written from its pieces: the same text as JSON.stringify of
+   * `{ v, via, pool, debits: [d], price, per, connectFee? }` (key order as there; numbers are integers, the strings
+   * quoted by JSON.stringify, the slot's constant part once per period).
+   */
+  text(): string {
+    const tx = this.tx!;
+    const inc = this.increment > 0 ? `,"covered":${this.covered},"increment":${this.increment}` : '';
+    return `{"v":1,"via":${JSON.stringify(this.via)},"pool":${tx.idJson},"debits":[${this.head}${this.size},"before":${this.before},"after":${this.after},"debit":${this.debit}${inc}}],${tx.tailJson}}`;
+  }
+}
 
 /** the usage a debit covers (more than the debit never; less with increments) */
-const coveredBy = (d: PoolDebit) => d.covered ?? d.debit;
+const coveredBy = (d: PoolDebit) => d.covered;
 
 /** the one period of an `unlimited` pool (never resets); its end is the last day a store DateTime64 holds */
 const UNLIMITED = { key: 'unlimited', start: 0, end: Date.UTC(2299, 11, 31) };
@@ -48,7 +94,8 @@ export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceV
   const key = `${sp.id}|${owner}|${period.key}`;
   let pool = host.state.pools[key];
   if (!pool) {
-    const services = host.scopeServices(host.scopeAccounts(owner, sp.level));
+    // the order of the services does not matter here (sums, a test, a maximum)
+    const services = host.servicesUnder(host.scopeAccounts(owner, sp.level));
     const live = services.filter((s) => host.coreAt(s, t) === 'active');
     if (sp.activation === 'selling' && !live.some((s) => selects(sp.selling, s))) return null;
     let size = sp.size;
@@ -88,7 +135,6 @@ function attach(svc: ServiceView, from: PoolSlot | undefined, to: PoolSlot): Poo
 
 /** take from the slot's pool */
 function takeFromPool(host: RatingHost, sp: CompiledSharePlan, slot: PoolSlot, t: number, want: number): PoolDebit {
-  lastSlot = slot;
   const { pool, key, owner, period } = slot;
   const before = pool.used;
   const inc = sp.rate?.increment ?? 0;
@@ -111,23 +157,8 @@ function takeFromPool(host: RatingHost, sp: CompiledSharePlan, slot: PoolSlot, t
       }
     }
   }
-  const lineage: PoolDebit = { pool: key, owner, period: period.key, size: pool.size, before, after: pool.used, debit };
-  if (inc > 0) { lineage.covered = covered; lineage.increment = inc; }
-  return lineage;
-}
-
-/** the slot of the last debit (read by the step right after `debitPool` returns: one synchronous call) */
-let lastSlot: PoolSlot | undefined;
-
-/**
- * The JSON text of a pool charge's lineage, written from its pieces: the same text as JSON.stringify of
- * `{ v, via, pool, debits: [d], price, per, connectFee? }` (key order as there; numbers are integers, the strings
- * quoted by JSON.stringify, the slot's constant part once per period).
- */
-function poolLineageText(via: string, tx: PoolTexts, slot: PoolSlot, d: PoolDebit): string {
-  const head = (slot.json ??= `{"pool":${JSON.stringify(slot.key)},"owner":${JSON.stringify(slot.owner)},"period":${JSON.stringify(slot.period.key)},"size":`);
-  const inc = d.increment !== undefined ? `,"covered":${d.covered!},"increment":${d.increment}` : '';
-  return `{"v":1,"via":${JSON.stringify(via)},"pool":${tx.idJson},"debits":[${head}${d.size},"before":${d.before},"after":${d.after},"debit":${d.debit}${inc}}],${tx.tailJson}}`;
+  const head = (slot.json ??= `{"pool":${JSON.stringify(key)},"owner":${JSON.stringify(owner)},"period":${JSON.stringify(period.key)},"size":`);
+  return new PoolDebit(head, key, owner, period.key, pool.size, before, pool.used, debit, covered, inc > 0 ? inc : 0);
 }
 
 /** per share plan, the texts its pool charges repeat (written once) */
@@ -171,7 +202,7 @@ export const poolAllocation: RatingStep = {
       const want = q - ctx.inside;
       const covered = coveredBy(d);
       ctx.inside += covered;
-      ctx.debits.push(d);
+      ctx.debits.push(d as unknown as Lineage);
       if (d.debit > 0) {
         const fee = sp.rate?.connectFee ?? 0n;
         const tx = textsOf(sp);
@@ -179,11 +210,15 @@ export const poolAllocation: RatingStep = {
         const amt = tx.free ? 0n : roundCost({ n: fee * BigInt(sp.poolPrice.per) + sp.poolPrice.price * BigInt(d.debit), d: BigInt(sp.poolPrice.per) }, cat.rounding.decimals, cat.rounding.mode);
         if (sp.rate) ctx.feePaid = true;
         if (host.tracing()) host.step(`pool ${sp.id} (${d.owner}, ${d.period}): ${d.increment ? `debit ${d.debit} (whole increments of ${d.increment}) for ${covered} of ${want}` : `debit ${d.debit} of ${want}`}, ${d.before} → ${d.after} used of ${d.size}; priced at pool price ${tx.price} per ${sp.poolPrice.per}${fee !== 0n ? ` + connect fee ${tx.fee}` : ''} = ${formatMoney(amt)}`);
-        let lin: Record<string, unknown> | string;
+        let lin: Record<string, unknown> | PoolDebit;
         if (host.tracing()) {
           lin = { v: 1, via: ctx.via, pool: sp.id, debits: [d], price: tx.price, per: sp.poolPrice.per };
           if (sp.rate) lin.connectFee = tx.fee;
-        } else lin = poolLineageText(ctx.via, tx, lastSlot!, d);
+        } else {
+          d.via = ctx.via;
+          d.tx = tx;
+          lin = d;
+        }
         ctx.charges.push(host.charge(u, ctx.seq++, plan.id, plan.product, tx.rateId, `pool ${sp.id} (${sp.level} ${d.owner})`, d.debit, amt, lin));
       }
       if (q - ctx.inside > 0 && sp.overagePrice) {

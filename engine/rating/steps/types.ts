@@ -90,6 +90,8 @@ export interface RatingHost {
   periodFor(freq: Frequency, t: number): Period;
   /** services under the accounts (catalog and state), sorted by id */
   scopeServices(accounts: string[]): ServiceView[];
+  /** the same services in no particular order (cheaper: pool opening only sums and tests them) */
+  servicesUnder(accounts: string[]): ServiceView[];
   scopeAccounts(owner: string, level: 'parent' | 'account'): string[];
   coreAt(v: ServiceView, t: number): CoreState | undefined;
   cgrates(): CgratesSplitter;
