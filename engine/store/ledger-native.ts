@@ -160,8 +160,9 @@ export function insertsDir(s: Pick<StoreClient, 'where'>): string {
 /**
  * Settings of every Native insert. `optimize_on_insert = 0`: the engine does not run the ReplacingMergeTree merge over
  * each inserted block (a row-by-row copy of the whole sorted block that only collapses rows with the same sorting key
- * *within* the insert — ids are unique in a batch, and every ledger query reads `FINAL`, as it must across inserts
- * anyway); measured: the insert's ClickHouse CPU ≈ −35 % (bench/RESULTS.md, session 2026-12-05 embedded-ch).
+ * *within* the insert; such a repeat — the same record twice with dedup off — is collapsed by `FINAL`, which every ledger
+ * read uses, and by merges, as a repeat across two inserts always was); measured: the insert's ClickHouse CPU ≈ −35 %
+ * (bench/RESULTS.md, session 2026-12-05 embedded-ch).
  */
 export const NATIVE_INSERT_SETTINGS = { deduplicate_insert_select: 'force_enable', optimize_on_insert: 0 } as const;
 
