@@ -54,6 +54,19 @@ export class ByteWriter {
 
   /** a 128-bit two's complement integer */
   i128(v: bigint): void {
+    const n = Number(v);
+    // |v| < 2^53 (every everyday amount at 10 decimals up to ≈ 900,000): two 32-bit halves of a number, no bigint
+    // arithmetic (writeBigInt64LE shifts and masks bigints: garbage per value)
+    if (Number.isSafeInteger(n)) {
+      this.room(16);
+      this.i64(n);
+      const b = this.buf;
+      const fill = n < 0 ? 0xffffffff : 0;
+      b.writeUInt32LE(fill, this.pos);
+      b.writeUInt32LE(fill, this.pos + 4);
+      this.pos += 8;
+      return;
+    }
     const b = this.room(16);
     if (v >= -0x8000000000000000n && v < 0x8000000000000000n) {
       b.writeBigInt64LE(v, this.pos);

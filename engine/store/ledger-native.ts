@@ -3,7 +3,8 @@
  * the block is written to `<store>/user_files/ratestream-inserts/<pid>-<n>.native`, then
  * `INSERT INTO t (…) SELECT … FROM file(path, 'Native', structure)` reads it (constant columns as literals) and the
  * file is removed. The insert carries the batch's dedup token (`<token>:<table>`, as the TSV path) with
- * `deduplicate_insert_select = 'force_enable'`, so a retried batch is stored once. Leftover files of a crashed
+ * `deduplicate_insert_select = 'force_enable'`, so a retried batch is stored once (and `optimize_on_insert = 0`: see
+ * NATIVE_INSERT_SETTINGS). Leftover files of a crashed
  * process are removed when the store is opened next (removeStaleInserts).
  *
  * Same stored values as the TSV encoders in ledger.ts (integration test: byte-equal `SELECT … FORMAT TSV`).
@@ -157,6 +158,15 @@ export function insertsDir(s: Pick<StoreClient, 'where'>): string {
 }
 
 /**
+ * Settings of every Native insert. `optimize_on_insert = 0`: the engine does not run the ReplacingMergeTree merge over
+ * each inserted block (a row-by-row copy of the whole sorted block that only collapses rows with the same sorting key
+ * *within* the insert; such a repeat — the same record twice with dedup off — is collapsed by `FINAL`, which every ledger
+ * read uses, and by merges, as a repeat across two inserts always was); measured: the insert's ClickHouse CPU ≈ −35 %
+ * (bench/RESULTS.md, session 2026-12-05 embedded-ch).
+ */
+export const NATIVE_INSERT_SETTINGS = { deduplicate_insert_select: 'force_enable', optimize_on_insert: 0 } as const;
+
+/**
  * Insert one Native block into `name` (in-process engine only) through a file, deduplicated by `token`
  * (`<token>:<name>`, the same token the TSV path uses); an empty block inserts nothing.
  */
@@ -179,7 +189,7 @@ export async function writeNative(s: StoreClient, name: string, b: NativeBlock, 
   try {
     await s.client.command({
       query: `INSERT INTO ${table(s, name)} (${b.columns.join(', ')}) SELECT ${b.select.join(', ')} FROM file(${sqlString(path)}, 'Native', ${sqlString(b.structure)})`,
-      clickhouse_settings: { insert_deduplication_token: `${token}:${name}`, deduplicate_insert_select: 'force_enable' } as never,
+      clickhouse_settings: { ...NATIVE_INSERT_SETTINGS, insert_deduplication_token: `${token}:${name}` } as never,
     });
   } finally {
     await rm(path, { force: true });

@@ -136,6 +136,22 @@ describe('Native inserts into the in-process engine', () => {
     expect(await count('udrs')).toBe(6);
   });
 
+  it('a key repeated inside one insert (optimize_on_insert = 0) is two raw rows, read once with FINAL; parts are Compact', async () => {
+    // the same record twice in one batch (a feed without dedup): kept as sent, collapsed by FINAL as across inserts
+    const n = nativeOf([udr(30), udr(31), udr(30)], [charge(30), charge(31), charge(30)], 'feed-a');
+    await writeNative(viaNative, 'udrs', n.udrs, 'repeat:1');
+    await writeNative(viaNative, 'charges', n.charges, 'repeat:1');
+    const q = async (sql: string) => ((await (await viaNative.client.query({ query: sql, format: 'JSONEachRow' })).json()) as Record<string, string>[]);
+    for (const [t, id] of [['udrs', 'udr_id'], ['charges', 'udr_id']] as const) {
+      const raw = await q(`SELECT count() AS n FROM via_native.${t} WHERE ${id} IN ('U30', 'U31')`);
+      const final = await q(`SELECT count() AS n FROM via_native.${t} FINAL WHERE ${id} IN ('U30', 'U31')`);
+      expect([t, Number(raw[0]!.n), Number(final[0]!.n)]).toEqual([t, 3, 2]);
+    }
+    // migration 009: inserted parts are Compact (one data file), not Wide (files per column)
+    const types = await q("SELECT DISTINCT part_type FROM system.parts WHERE database = 'via_native' AND table IN ('udrs', 'charges') AND active");
+    expect(types.map((r) => r.part_type)).toEqual(['Compact']);
+  });
+
   it('removes insert files left by a process that is gone, and keeps its own', () => {
     const d = insertsDir(viaNative);
     mkdirSync(d, { recursive: true });

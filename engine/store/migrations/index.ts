@@ -10,6 +10,7 @@ import m005 from './005-rating-state.ts';
 import m006 from './006-billing-state-dedup.ts';
 import m007 from './007-charging-runs.ts';
 import m008 from './008-ingest-rated.ts';
+import m009 from './009-compact-ledger-parts.ts';
 
 export interface Migration {
   version: number;
@@ -17,4 +18,4 @@ export interface Migration {
   statements: string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009];

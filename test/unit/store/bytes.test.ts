@@ -41,7 +41,10 @@ describe('ByteWriter', () => {
     const r = w.take();
     const back = [0, 1, 2, 3, 4, 5, 6].map((i) => r.readBigInt64LE(i * 8));
     expect(back).toEqual([0n, 1n, -1n, 2n ** 32n, -(2n ** 32n) - 1n, BigInt(Number.MAX_SAFE_INTEGER), BigInt(Number.MIN_SAFE_INTEGER)]);
-    const big = [0n, -1n, 2n ** 63n, -(2n ** 63n) - 1n, 10n ** 37n, -(10n ** 37n) + 7n];
+    // both paths of i128: |v| < 2^53 (two 32-bit halves of a number) and the bigint path, at and around the bound
+    const S = BigInt(Number.MAX_SAFE_INTEGER);
+    const big = [0n, 1n, -1n, 123_456_789_012n, -123_456_789_012n, 2n ** 32n, -(2n ** 32n), S, -S, S + 1n, -S - 1n, S + 2n, -S - 2n,
+      2n ** 63n - 1n, -(2n ** 63n), 2n ** 63n, -(2n ** 63n) - 1n, 10n ** 37n, -(10n ** 37n) + 7n];
     const w2 = new ByteWriter(4);
     for (const v of big) w2.i128(v);
     const b = w2.take();
