@@ -4,6 +4,8 @@
  *
  *   npx tsx bench/streaming-e2e.ts --records 200000 --processes 1|2 [--partitions 4] [--cpu-prof-dir DIR] [--second-roles mediate]
  *     [--rss-every N]   (RSS of every serve process sampled each N records stored; default records / 10)
+ *     [--threads]       (also CPU-s per million of each thread, by thread id and name)
+ *     [--node-flags "--flag ..."]   (node / V8 flags for the serve processes, e.g. to measure GC settings)
  *   (--cpu-prof-dir, or RATESTREAM_E2E_CPU_PROF_DIR: a V8 CPU profile of each serve process, `node --cpu-prof`;
  *   split it with `npx tsx bench/profile-split.ts DIR/*.cpuprofile`)
  *   (or bash bench/streaming-e2e.sh, which starts the local services and runs both layouts)
@@ -43,7 +45,7 @@ const BIN = join(ROOT, 'engine', 'cli', 'bin.mjs');
 const PIPELINE = join(ROOT, 'pipelines', 'demo-carrier.yaml');
 const { values: args } = parseArgs({ options: {
   records: { type: 'string', default: '200000' }, processes: { type: 'string', default: '1' }, partitions: { type: 'string', default: '4' }, 'cpu-prof-dir': { type: 'string' },
-  'second-roles': { type: 'string', default: 'mediate' }, 'rss-every': { type: 'string' },
+  'second-roles': { type: 'string', default: 'mediate' }, 'rss-every': { type: 'string' }, threads: { type: 'boolean', default: false }, 'node-flags': { type: 'string', default: '' },
 } });
 const RECORDS = Number(args.records);
 const PROCESSES = Number(args.processes);
@@ -73,6 +75,19 @@ function threadCpu(pid: number): Map<string, number> {
       const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
       const group = Number(tid) === pid ? 'js-main' : /^(node|V8 |libuv)/.test(comm) ? 'v8-and-libuv' : 'chdb';
       out.set(group, (out.get(group) ?? 0) + (Number(f[11]) + Number(f[12])) / TICK);
+    } catch { /* the thread ended meanwhile */ }
+  }
+  return out;
+}
+/** utime + stime (seconds) per thread id, with the thread's name (which "node" thread does the work: V8's platform
+ * workers are started with the process, the libuv pool on its first queued work; --threads prints this per thread) */
+function perThreadCpu(pid: number): Map<number, { comm: string; sec: number }> {
+  const out = new Map<number, { comm: string; sec: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), { comm: readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(), sec: (Number(f[11]) + Number(f[12])) / TICK });
     } catch { /* the thread ended meanwhile */ }
   }
   return out;
@@ -137,7 +152,7 @@ for (let i = 0; i < PROCESSES; i++) {
   const log = createWriteStream(join(dir, `serve-${i}.log`));
   const profDir = args['cpu-prof-dir'] ?? process.env.RATESTREAM_E2E_CPU_PROF_DIR;
   const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir)}`] : [];
-  const child = spawn(process.execPath, [...prof, BIN, 'serve', '--config', cfg, '--http-port', String(port), '--roles', roles], {
+  const child = spawn(process.execPath, [...prof, ...args['node-flags']!.split(' ').filter(Boolean), BIN, 'serve', '--config', cfg, '--http-port', String(port), '--roles', roles], {
     cwd: ROOT, env: { ...process.env, CLICKHOUSE_URL: '', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.pipe(log);
@@ -158,6 +173,7 @@ for (const deadline = Date.now() + 60_000; !(await Promise.all(procs.map((x) => 
 const kafkaPid = (() => { try { return Number(readFileSync(join(ROOT, 'deploy/local/.run/kafka.pid'), 'utf8').trim()); } catch { return undefined; } })();
 const cpu0 = procs.map((x) => cpuSeconds(x.child.pid!));
 const threads0 = procs.map((x) => threadCpu(x.child.pid!));
+const tids0 = procs.map((x) => perThreadCpu(x.child.pid!));
 const gc0 = await Promise.all(procs.map(async (x) => gcSeconds(await scrape(x.port))));
 const RSS_EVERY = Number(args['rss-every'] ?? Math.max(1, Math.floor(RECORDS / 10)));
 const rssSamples: { stored: number; rssMiB: number[] }[] = [{ stored: 0, rssMiB: procs.map((x) => statusMiB(x.child.pid!, 'VmRSS')) }];
@@ -197,6 +213,9 @@ const cpuSplit = procs.map((x, i) => {
   const t1 = threadCpu(x.child.pid!);
   return Object.fromEntries([...t1].map(([k, v]) => [k, perM(v - (threads0[i]!.get(k) ?? 0))]));
 });
+// --threads: CPU-s per million of every thread of the run (tid order; threads under 0.05 left out)
+const perTid = procs.map((x, i) => [...perThreadCpu(x.child.pid!)].sort((a, b) => a[0] - b[0])
+  .map(([tid, t]) => ({ tid, comm: t.comm, cpuPerMillion: perM(t.sec - (tids0[i]!.get(tid)?.sec ?? 0)) })).filter((t) => t.cpuPerMillion >= 0.05));
 const gcPause = await Promise.all(procs.map(async (x, i) => perM(gcSeconds(await scrape(x.port)) - gc0[i]!)));
 const load1 = loadavg()[0]!;
 const perProcess = await Promise.all(procs.map(async (x, i) => {
@@ -204,7 +223,7 @@ const perProcess = await Promise.all(procs.map(async (x, i) => {
   return { roles: x.roles, cpuSeconds: +cpu[i]!.toFixed(2), peakRssMiB: rss[i], mediated: metric(m, 'ratestream_records_in_total', 'role="mediate"'), rated: metric(m, 'ratestream_records_in_total', 'role="rate"'),
     // Kafka transactions per role: fewer, bigger batches = fewer broker round trips per record
     transactions: { mediate: metric(m, 'ratestream_transactions_committed_total', 'role="mediate"'), rate: metric(m, 'ratestream_transactions_committed_total', 'role="rate"') },
-    cpuPerMillionByThread: cpuSplit[i], gcPauseSecondsPerMillion: gcPause[i] };
+    cpuPerMillionByThread: cpuSplit[i], gcPauseSecondsPerMillion: gcPause[i], ...(args.threads && { threads: perTid[i] }) };
 }));
 for (const x of procs) x.child.kill('SIGTERM');
 await Promise.all(procs.map((x) => new Promise((r) => (x.child.exitCode !== null ? r(null) : x.child.on('exit', r)))));

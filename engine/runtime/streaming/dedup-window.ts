@@ -4,13 +4,14 @@
  * Ids are kept as 64-bit hashes (11 base64url chars); the window persists to the partition's changelog as one entry
  * per batch (`__dedup/<first offset>`) and evicts whole entries (tombstones) once it holds more than `size` ids.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export const DEDUP_PREFIX = '__dedup/';
 const H = 11;
 
+/** the first 11 base64url chars of the id's SHA-1 (one-shot crypto.hash: no Hash object and digest Buffer per id) */
 export function idHash(id: string): string {
-  return createHash('sha1').update(id).digest('base64url').slice(0, H);
+  return hash('sha1', id, 'base64url').slice(0, H);
 }
 
 export class DedupWindow {
