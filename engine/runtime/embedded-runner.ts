@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import type { LoadedPipeline } from '../pipeline/load.ts';
 import type { StoreClient } from '../store/client.ts';
 import { findCheckpoint, latestRatingState, saveCheckpoint, type FileCounters } from '../store/checkpoints.ts';
+import { insertFormatOf } from '../store/ledger-native.ts';
 import { type EncodedBatch, FileProcessor, type InsertFormat } from './file-processor.ts';
 import { writeEncoded } from './sinks/clickhouse.ts';
 import type { FileDlq } from './sinks/dlq-file.ts';
@@ -59,8 +60,7 @@ export class EmbeddedRunner {
   readonly insertFormat: InsertFormat;
 
   constructor(readonly pipeline: LoadedPipeline, readonly store: StoreClient, readonly dlq?: FileDlq, readonly hooks: RunHooks = {}, readonly options: RunnerOptions = {}) {
-    const asked = options.insertFormat ?? (process.env.RATESTREAM_INSERT_FORMAT === 'tsv' ? 'tsv' : 'native');
-    this.insertFormat = store.mode === 'embedded' ? asked : 'tsv';
+    this.insertFormat = insertFormatOf(store, options.insertFormat);
   }
 
   /** The rating state the last completed file left for this pipeline's catalog (so runs and pipelines continue one state). */

@@ -12,7 +12,7 @@ import { poolBalanceOf, stateRowToStore } from '../billing/rating-adapter.ts';
 import type { FileCounters } from '../store/checkpoints.ts';
 import type { PoolBalance, ServiceStateChange } from '../store/finance.ts';
 import { type EncodedTsv, putCharge, putReject, putUdr } from '../store/ledger.ts';
-import { ChargeBlock, UdrBlock } from '../store/ledger-native.ts';
+import { ChargeBlock, type InsertFormat, UdrBlock } from '../store/ledger-native.ts';
 import type { NativeBlock } from '../store/native.ts';
 import { TsvWriter } from '../store/tsv.ts';
 import { BatchDriver, type StepOutput } from './driver.ts';
@@ -38,7 +38,7 @@ export interface EncodedBatch extends EncodedTsv {
  * How UDR and charge rows are encoded: 'native' (ClickHouse Native blocks, inserted through a file by the in-process
  * engine) or 'tsv' (TabSeparated: a server, or chDB's raw insert). Rejects are always TSV.
  */
-export type InsertFormat = 'native' | 'tsv';
+export type { InsertFormat } from '../store/ledger-native.ts';
 
 /**
  * Inputs smaller than this go in as TSV even when the format is 'native': a Native insert costs a file and an

@@ -147,6 +147,18 @@ export function chargeBlockOf(charges: readonly Charge[], feed: string): NativeB
   return b.block.finish();
 }
 
+/** how UDR and charge rows are inserted: Native blocks (in-process engine) or TSV (servers, rejects) */
+export type InsertFormat = 'native' | 'tsv';
+
+/**
+ * The insert format for `s`, the one rule of every mode: Native into the in-process engine unless the caller or
+ * RATESTREAM_INSERT_FORMAT=tsv asks for TSV; a server (CLICKHOUSE_URL) always gets TSV.
+ */
+export function insertFormatOf(s: Pick<StoreClient, 'mode'>, asked?: InsertFormat): InsertFormat {
+  if (s.mode !== 'embedded') return 'tsv';
+  return asked ?? (process.env.RATESTREAM_INSERT_FORMAT === 'tsv' ? 'tsv' : 'native');
+}
+
 const INSERTS_DIR = 'ratestream-inserts';
 let fileNo = 0;
 /** insert folders created and cleared of stale files by this process */

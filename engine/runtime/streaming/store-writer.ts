@@ -11,7 +11,7 @@ import type { Charge, Reject, Udr } from '../../core/types.ts';
 import type { StoreClient } from '../../store/client.ts';
 import { type PoolBalance, type ServiceStateChange, writePoolBalances, writeStateChanges } from '../../store/finance.ts';
 import { writeBatch } from '../../store/ledger.ts';
-import { chargeBlockOf, udrBlockOf, writeNative } from '../../store/ledger-native.ts';
+import { chargeBlockOf, insertFormatOf, udrBlockOf, writeNative } from '../../store/ledger-native.ts';
 import type { Logger } from 'pino';
 import type { StreamMetrics } from '../../telemetry/metrics.ts';
 
@@ -43,7 +43,7 @@ export function rowsByTable(r: StreamRows): [string, number][] {
  */
 export async function writeStreamRows(store: StoreClient, r: StreamRows, token: string, passthrough = false): Promise<void> {
   const jobs: Promise<void>[] = [];
-  const native = store.mode === 'embedded' && process.env.RATESTREAM_INSERT_FORMAT !== 'tsv';
+  const native = insertFormatOf(store) === 'native';
   if (native) {
     if (r.udrs.length) jobs.push(writeNative(store, 'udrs', udrBlockOf(r.udrs), token));
     if (r.mediationRejects.length || r.ratingRejects.length) {
