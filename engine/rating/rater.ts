@@ -110,6 +110,8 @@ interface PlanChoice {
 /** a service view with the Rater's memo: the service's candidate plans */
 interface CachedView extends ServiceView {
   choices?: readonly PlanChoice[];
+  /** the plan id `choices` was found for (compared on the view itself: no walk through the choice to its plan) */
+  choicesOf?: string;
   /** the service's ids in the change tracker (services/<id>, firstUse/<id>), interned on first change */
   svcId?: number;
   fuId?: number;
@@ -260,7 +262,7 @@ export class Rater implements RatingHost {
     const type = entry?.type ?? ref!.type;
     const last = entry?.log.length ? entry.log[entry.log.length - 1]! : undefined;
     const v: CachedView = {
-      id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref, pools: undefined, choices: undefined, svcId: undefined, fuId: undefined,
+      id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref, pools: undefined, choices: undefined, choicesOf: undefined, svcId: undefined, fuId: undefined,
       lastState: last ? last.state : entry ? entry.state : ref!.state, lastAt: last ? last.at : -Infinity, counter: undefined,
     };
     this.views.set(id, v);
@@ -360,8 +362,8 @@ export class Rater implements RatingHost {
   private firstUse(v: ServiceView, u: Udr, charges: Charge[]): string | null {
     const fu = v.typeDef?.firstUse;
     if (!fu) return null;
-    // the current state without an object per record
-    if (stateNow(v) !== fu.from) return null;
+    // the current state from the view (its last timeline row: the entry's state), without reading the state entry
+    if ((v as CachedView).lastState !== fu.from) return null;
     const since = sinceNow(v);
     if (u.startTime < since) return null;
     if (fu.period && u.startTime >= since + fu.period) {
@@ -401,13 +403,13 @@ export class Rater implements RatingHost {
   plansFor(u: Udr, svc?: ServiceView): readonly PlanChoice[] {
     const cat = this.catalog;
     if (svc) {
-      // one cached answer per service (its plan may change with its state entry)
+      // one cached answer per service and plan (the answer depends on the plan id only: the catalog's plans are fixed)
       const view = svc as CachedView;
-      const hit = view.choices;
-      if (hit && (hit.length ? hit[0]!.plan.id === svc.plan : !cat.plans.has(svc.plan))) return hit;
+      if (view.choicesOf === svc.plan) return view.choices!;
       const p = cat.plans.get(svc.plan);
       const out = p ? [{ plan: p, via: `service ${svc.id}` }] : [];
       view.choices = out;
+      view.choicesOf = svc.plan;
       return out;
     }
     const fixed = !cat.assignments.size && !cat.assignmentPatterns.length;

@@ -17,6 +17,7 @@ import { roundCost } from '../rational.ts';
 import type { LineageSource } from '../../core/types.ts';
 import { PoolValue } from '../state-values.ts';
 import { RatingEventRecord, ThresholdDetail } from '../transition-records.ts';
+import type { PoolState } from '../state.ts';
 import type { Lineage, MeasureContext, PoolSlot, RatingHost, RatingStep, ServiceView } from './types.ts';
 
 /** one pool debit as the lineage shows it; `covered` / `increment` only with a bundle's increments */
@@ -149,7 +150,8 @@ export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceV
     found.id = host.poolId(key);
     found.pool = pool;
     found.texts = undefined;
-  } else byOwner.set(owner, (found = { sp, owner, period, key, id: host.poolId(key), pool, texts: undefined }));
+    found.armed = -1;
+  } else byOwner.set(owner, (found = { sp, owner, period, key, id: host.poolId(key), pool, texts: undefined, armed: -1 }));
   return takeFromPool(host, sp, attach(svc, slot, found), t, want);
 }
 
@@ -177,18 +179,30 @@ function takeFromPool(host: RatingHost, sp: CompiledSharePlan, slot: PoolSlot, t
   } else covered = debit = Math.max(0, Math.min(want, pool.size - pool.used));
   pool.used += debit;
   host.touchId(slot.id);
-  if (pool.size > 0) {
-    for (const th of sp.thresholds) {
-      if (pool.fired.includes(th)) continue;
-      if (pool.used * 100 >= th * pool.size) {
-        pool.fired.push(th);
-        host.emit(new RatingEventRecord('bucket-threshold-reached', key, t, new ThresholdDetail(sp.id, owner, period.key, th, pool.used, pool.size)));
+  if (pool.size > 0 && sp.thresholds.length !== 0) {
+    // no unfired threshold below `armed` (the lowest one): under it, the pool's fired list is not read
+    if (slot.armed < 0) slot.armed = lowestUnfired(sp, pool);
+    if (pool.used * 100 >= slot.armed * pool.size) {
+      for (const th of sp.thresholds) {
+        if (pool.fired.includes(th)) continue;
+        if (pool.used * 100 >= th * pool.size) {
+          pool.fired.push(th);
+          host.emit(new RatingEventRecord('bucket-threshold-reached', key, t, new ThresholdDetail(sp.id, owner, period.key, th, pool.used, pool.size)));
+        }
       }
+      slot.armed = lowestUnfired(sp, pool);
     }
   }
   const per = (slot.texts ??= new PoolPeriodTexts(key, owner, period.key, `{"pool":${JSON.stringify(key)},"owner":${JSON.stringify(owner)},"period":${JSON.stringify(period.key)},"size":`,
     `pool ${sp.id} (${sp.level} ${owner})`));
   return new PoolDebit(per, pool.size, before, pool.used, debit, covered, inc > 0 ? inc : 0);
+}
+
+/** the lowest threshold (percent) the pool has not reported yet; Infinity: none */
+function lowestUnfired(sp: CompiledSharePlan, pool: PoolState): number {
+  let low = Infinity;
+  for (const th of sp.thresholds) if (th < low && !pool.fired.includes(th)) low = th;
+  return low;
 }
 
 /** per share plan, the texts its pool charges repeat (written once) */

@@ -52,6 +52,8 @@ export interface PoolSlot {
   pool: PoolState;
   /** pool-allocation's memo: this pool's texts of the period (written on its first debit; reset with the period) */
   texts: PoolPeriodTexts | undefined;
+  /** pool-allocation's memo: the lowest threshold (percent) the pool has not reported (-1: not read yet; reset with the period) */
+  armed: number;
 }
 
 export interface RatingEvent {
