@@ -15,6 +15,7 @@ import { formatMoney, parseMoney } from '../../core/money.ts';
 import { type Charge, DEFAULT_RUN, lineageText, type Udr } from '../../core/types.ts';
 import type { PoolBalance, ServiceStateChange } from '../../store/finance.ts';
 import type { AvroCodec, SchemaRegistry } from '../kafka/schema-registry.ts';
+import { udrWireFor } from './udr-wire.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const UDR_SCHEMA_FILE = join(ROOT, 'schemas', 'udr.avsc');
@@ -50,7 +51,8 @@ export interface StreamCodecs {
 
 /** Registers the UDR and charge schemas for the given topics and returns hot-path codecs. */
 export async function createCodecs(registry: SchemaRegistry, topics: { udr: string; rated: string }): Promise<StreamCodecs> {
-  const udr = await registry.codec<Udr>(topics.udr, readFileSync(UDR_SCHEMA_FILE, 'utf8'));
+  // the UDR body by hand (udr-wire.ts) while udr.avsc is the schema it was written for
+  const udr = await registry.codec<Udr>(topics.udr, readFileSync(UDR_SCHEMA_FILE, 'utf8'), { body: udrWireFor });
   const ch = await registry.codec<ChargeWire>(topics.rated, readFileSync(CHARGE_SCHEMA_FILE, 'utf8'));
   return {
     udr,
