@@ -13,6 +13,9 @@ function hashOf(s: string): number {
   return h;
 }
 
+/** windows up to this many entries (2^22: ~120 MiB of typed arrays for 20-char ids) are allocated whole on the first growth */
+const FULL_AT_ONCE = 1 << 22;
+
 export class IdWindow {
   /** open addressing: per slot [hash, entry + 1] (0 = empty) */
   private table: Int32Array;
@@ -132,15 +135,18 @@ export class IdWindow {
   }
 
   /**
-   * grow the entry ring and the table, in insertion order (entry i → i): 4× (fewer rehash passes over the table),
-   * but not past the power of two that holds the whole window (then 2×)
+   * grow the entry ring and the table, in insertion order (entry i → i). The first growth goes straight to the power
+   * of two that holds the whole window (up to FULL_AT_ONCE entries), and sizes the character ring for it from the mean
+   * id length seen so far: the window's memory is allocated once, early, instead of doubling (and copying, and leaving
+   * the old arrays to the allocator) all the way to the window — the process's RSS stops growing with the window
+   * (pages are still touched only as ids arrive). A bigger window keeps growing 4× (then 2× to the full size).
    */
   private grow(window: number): void {
     const old = { start: this.start, len: this.len, hash: this.hash, head: this.head };
     const cap = old.start.length;
     let full = 16;
     while (full < window + 1) full *= 2;
-    const n = cap * 4 <= full ? cap * 4 : cap * 2;
+    const n = full <= FULL_AT_ONCE ? full : cap * 4 <= full ? cap * 4 : cap * 2;
     this.start = new Int32Array(n);
     this.len = new Int32Array(n);
     this.hash = new Int32Array(n);
@@ -158,14 +164,22 @@ export class IdWindow {
       this.table[slot * 2 + 1] = i + 1;
     }
     this.head = 0;
+    // characters for n ids of the mean length seen (+25 %), if that is more than the ring has
+    const perId = this.count ? Math.ceil((this.charUsed / this.count) * 1.25) : 16;
+    if (n * perId > this.chars.length) this.resizeChars(n * perId);
   }
 
   /** at least double the character ring (room for `need` more), keeping the characters in order from 0 */
   private growChars(need: number): void {
+    let n = this.chars.length * 2;
+    while (n < this.charUsed + need) n *= 2;
+    this.resizeChars(n);
+  }
+
+  /** a character ring of n (≥ charUsed) characters, keeping the characters in order from 0 */
+  private resizeChars(n: number): void {
     const old = this.chars;
     const cap = old.length;
-    let n = cap * 2;
-    while (n < this.charUsed + need) n *= 2;
     const c = new Uint16Array(n);
     const first = Math.min(this.charUsed, cap - this.charHead);
     c.set(old.subarray(this.charHead, this.charHead + first), 0);
