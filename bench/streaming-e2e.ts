@@ -20,7 +20,8 @@
  *
  * CPU: utime + stime of each serve process from /proc/<pid>/stat, from ready to done (startup excluded), and of the
  * Kafka broker JVM over the same window when its pid file is there; the bench's own producing CPU is reported apart.
- * Peak RSS: VmHWM from /proc/<pid>/status at the end; RSS samples (VmRSS) every --rss-every records stored.
+ * Peak RSS: VmHWM from /proc/<pid>/status at the end; memory samples every --rss-every records stored, from the first record
+ * produced (the produce phase included): VmRSS, and V8 heap used + external memory (prom-client gauges), with their peaks.
  * CPU split per serve process and thread (/proc/<pid>/task/<tid>: js-main = the JS thread; v8-and-libuv = threads named
  * "node" (V8's GC helpers, the libuv pool where chDB runs each query); chdb = the engine's own pools), and the main
  * thread's GC pause time (prom-client's nodejs_gc_duration_seconds from /metrics), ready → done.
@@ -176,7 +177,15 @@ const threads0 = procs.map((x) => threadCpu(x.child.pid!));
 const tids0 = procs.map((x) => perThreadCpu(x.child.pid!));
 const gc0 = await Promise.all(procs.map(async (x) => gcSeconds(await scrape(x.port))));
 const RSS_EVERY = Number(args['rss-every'] ?? Math.max(1, Math.floor(RECORDS / 10)));
-const rssSamples: { stored: number; rssMiB: number[] }[] = [{ stored: 0, rssMiB: procs.map((x) => statusMiB(x.child.pid!, 'VmRSS')) }];
+/** one memory sample per serve process: RSS (/proc VmRSS) and the V8 heap used + external (prom-client's default
+ * gauges, as of the process's last collection) */
+type Mem = { rssMiB: number; heapUsedMiB: number; externalMiB: number };
+const MiB = (b: number) => Math.round(b / 2 ** 20);
+const memOf = async (x: { child: ChildProcess; port: number }): Promise<Mem> => {
+  const m = await scrape(x.port);
+  return { rssMiB: statusMiB(x.child.pid!, 'VmRSS'), heapUsedMiB: MiB(metricSum(m, 'ratestream_nodejs_heap_size_used_bytes')), externalMiB: MiB(metricSum(m, 'ratestream_nodejs_external_memory_bytes')) };
+};
+const memSamples: { stored: number; phase: 'produce' | 'drain'; mem: Mem[] }[] = [{ stored: 0, phase: 'produce', mem: await Promise.all(procs.map(memOf)) }];
 const kafkaCpu0 = kafkaPid && existsSync(`/proc/${kafkaPid}`) ? cpuSeconds(kafkaPid) : undefined;
 const load0 = loadavg()[0]!;
 const self0 = process.cpuUsage();
@@ -186,24 +195,33 @@ const t0 = performance.now();
 const port = createKafkajsPort({ brokers, clientId: 'bench' }, { logger: pino({ level: 'error' }) });
 const producer = port.producer({ idempotent: true });
 await producer.connect();
+let produced: number | undefined;
+let selfCpu: NodeJS.CpuUsage | undefined;
+const sink = procs[0]!;
+// watched from the first record produced: memory samples each RSS_EVERY records stored (the produce phase included),
+// done when ClickHouse acknowledged everything
+const watch = (async () => {
+  for (const deadline = Date.now() + 1_800_000; ;) {
+    const m = await scrape(sink.port);
+    const rows = (t: string) => metric(m, 'ratestream_clickhouse_rows_total', `table="${t}"`);
+    // sampled each RSS_EVERY charges stored (scaled to records)
+    const stored = Math.round((rows('charges') / Math.max(1, want.charges)) * lines.length);
+    if (stored >= memSamples[memSamples.length - 1]!.stored + RSS_EVERY) {
+      memSamples.push({ stored, phase: produced === undefined ? 'produce' : 'drain', mem: await Promise.all(procs.map(memOf)) });
+    }
+    if (rows('charges') >= want.charges && rows('udrs') >= want.udrs && rows('rejects') >= want.rejects) return;
+    if (Date.now() > deadline) throw new Error(`not done: ${rows('charges')}/${want.charges} charges; logs in ${dir}`);
+    await sleep(200);
+  }
+})();
 for (let i = 0; i < lines.length; i += 5000) {
   const chunk: ProducerRecord[] = lines.slice(i, i + 5000).map((l) => ({ topic: `${name}.raw.carrier-cdr`, key: l.key, value: Buffer.from(l.line) }));
   await producer.send(chunk);
 }
 await producer.disconnect();
-const produced = performance.now();
-const selfCpu = process.cpuUsage(self0);
-const sink = procs[0]!;
-for (const deadline = Date.now() + 1_800_000; ;) {
-  const m = await scrape(sink.port);
-  const rows = (t: string) => metric(m, 'ratestream_clickhouse_rows_total', `table="${t}"`);
-  // RSS sampled each RSS_EVERY charges stored (scaled to records)
-  const stored = Math.round((rows('charges') / Math.max(1, want.charges)) * lines.length);
-  if (stored >= rssSamples[rssSamples.length - 1]!.stored + RSS_EVERY) rssSamples.push({ stored, rssMiB: procs.map((x) => statusMiB(x.child.pid!, 'VmRSS')) });
-  if (rows('charges') >= want.charges && rows('udrs') >= want.udrs && rows('rejects') >= want.rejects) break;
-  if (Date.now() > deadline) throw new Error(`not done: ${rows('charges')}/${want.charges} charges; logs in ${dir}`);
-  await sleep(200);
-}
+produced = performance.now();
+selfCpu = process.cpuUsage(self0);
+await watch;
 const seconds = (performance.now() - t0) / 1000;
 const cpu = procs.map((x, i) => cpuSeconds(x.child.pid!) - cpu0[i]!);
 const kafkaCpu = kafkaCpu0 === undefined ? undefined : cpuSeconds(kafkaPid!) - kafkaCpu0;
@@ -234,8 +252,11 @@ const result = {
   wallSeconds: +seconds.toFixed(2), recordsPerSecond: Math.round(lines.length / seconds),
   serveCpuSeconds: +totalCpu.toFixed(2), serveCpuSecondsPerMillion: +((totalCpu / lines.length) * 1e6).toFixed(2),
   kafkaBrokerCpuSeconds: kafkaCpu === undefined ? null : +kafkaCpu.toFixed(2),
-  producerWallSeconds: +((produced - t0) / 1000).toFixed(2), producerCpuSeconds: +((selfCpu.user + selfCpu.system) / 1e6).toFixed(2),
-  peakRssMiB: rss, perProcess, rssSamples, loadAvg1m: { start: +load0.toFixed(2), end: +load1.toFixed(2) }, cpus: cpus().length, node: process.version,
+  producerWallSeconds: +((produced! - t0) / 1000).toFixed(2), producerCpuSeconds: +((selfCpu!.user + selfCpu!.system) / 1e6).toFixed(2),
+  peakRssMiB: rss, perProcess,
+  // memory samples (produce phase included) and their peaks per process
+  rssSamples: memSamples.map((x) => ({ stored: x.stored, phase: x.phase, rssMiB: x.mem.map((y) => y.rssMiB), heapUsedMiB: x.mem.map((y) => y.heapUsedMiB), externalMiB: x.mem.map((y) => y.externalMiB) })),
+  sampledPeakMiB: procs.map((_, i) => ({ rss: Math.max(...memSamples.map((x) => x.mem[i]!.rssMiB)), heapUsed: Math.max(...memSamples.map((x) => x.mem[i]!.heapUsedMiB)), external: Math.max(...memSamples.map((x) => x.mem[i]!.externalMiB)) })), loadAvg1m: { start: +load0.toFixed(2), end: +load1.toFixed(2) }, cpus: cpus().length, node: process.version,
 };
 console.log(JSON.stringify(result));
 rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,19 @@ import type { Type } from 'avsc';
 export const MAGIC_BYTE = 0;
 export const WIRE_HEADER_BYTES = 5;
 
+/**
+ * A hand-written encoder/decoder of one exact schema's Avro body (e.g. engine/runtime/streaming/udr-wire.ts), used
+ * instead of avsc when the codec's schema is the one it was written for: the same bytes both ways.
+ */
+export interface AvroBody<T> {
+  /** an upper bound of the body's size */
+  maxSize(value: T): number;
+  /** writes the body at `pos` (room for maxSize bytes); returns the end; throws on an invalid value */
+  write(value: T, buf: Buffer, pos: number): number;
+  /** reads a body spanning buf[pos, end) exactly; throws `truncated buffer` / `trailing data` as avsc does */
+  read(buf: Buffer, pos: number, end: number): T;
+}
+
 export class AvroBatchEncoder<T> {
   /** bytes per record the last batch needed (the next batch's first guess) */
   private perRecord = 128;
@@ -18,6 +31,7 @@ export class AvroBatchEncoder<T> {
   constructor(
     private readonly type: Type,
     private readonly schemaId: number,
+    private readonly body?: AvroBody<T>,
   ) {}
 
   /** one view per value (header + Avro body), all in one Buffer */
@@ -28,7 +42,16 @@ export class AvroBatchEncoder<T> {
     let buf: Buffer = Buffer.allocUnsafe(Math.max(1024, Math.ceil(n * this.perRecord * 1.25)));
     const ends = new Uint32Array(n);
     let pos = 0;
+    const body = this.body;
     for (let i = 0; i < n; i++) {
+      if (body) {
+        const need = pos + WIRE_HEADER_BYTES + body.maxSize(values[i]!);
+        if (need > buf.length) buf = grow(buf, pos, need);
+        buf[pos] = MAGIC_BYTE;
+        buf.writeUInt32BE(this.schemaId, pos + 1);
+        ends[i] = pos = body.write(values[i]!, buf, pos + WIRE_HEADER_BYTES);
+        continue;
+      }
       for (;;) {
         if (pos + WIRE_HEADER_BYTES <= buf.length) {
           buf[pos] = MAGIC_BYTE;

@@ -12,7 +12,7 @@
  */
 import avro from 'avsc';
 import { CodedError } from '../../core/errors.ts';
-import { AvroBatchEncoder, MAGIC_BYTE, WIRE_HEADER_BYTES } from './avro-batch.ts';
+import { AvroBatchEncoder, type AvroBody, MAGIC_BYTE, WIRE_HEADER_BYTES } from './avro-batch.ts';
 import type { ForSchemaOptions, Resolver, Schema, Type } from 'avsc';
 import {
   AvroDeserializer,
@@ -49,6 +49,11 @@ export interface AvroCodec<T> {
   encodeBatch(values: readonly T[]): Buffer[];
   /** Hot path: writer schema fetched once per id and resolved to this codec's (reader) schema. */
   decode(bytes: Buffer): Promise<T>;
+  /**
+   * Hot path without a promise: the value, when the writer schema is this codec's or one already resolved (a
+   * `decode` of that id happened); else undefined (then `decode`, which fetches it).
+   */
+  decodeSync(bytes: Buffer): T | undefined;
   close(): void;
 }
 
@@ -57,6 +62,8 @@ export interface CodecOptions {
   serdeType?: 'key' | 'value';
   /** ...unless given here. */
   subject?: string;
+  /** a hand-written body codec for this exact schema (undefined: not this schema, avsc then) */
+  body?: (type: Type) => AvroBody<unknown> | undefined;
 }
 
 /** The 5-byte Confluent wire header for a schema id. */
@@ -158,8 +165,16 @@ export class SchemaRegistry {
       subjectNameStrategy: () => subject,
     });
     const header = wireHeader(schemaId);
-    const batch = new AvroBatchEncoder<T>(type, schemaId);
+    const body = options.body?.(type) as AvroBody<T> | undefined;
+    const batch = new AvroBatchEncoder<T>(type, schemaId, body);
     const resolvers = new Map<number, Resolver>();
+    const decodeSync = (bytes: Buffer): T | undefined => {
+      if (bytes.length < WIRE_HEADER_BYTES || bytes[0] !== MAGIC_BYTE) readWireHeader(bytes); // throws
+      const writerId = bytes.readUInt32BE(1);
+      if (writerId === schemaId) return body ? body.read(bytes, WIRE_HEADER_BYTES, bytes.length) : type.fromBuffer(bytes.subarray(WIRE_HEADER_BYTES)) as T;
+      const resolver = resolvers.get(writerId);
+      return resolver ? type.fromBuffer(bytes.subarray(WIRE_HEADER_BYTES), resolver) as T : undefined;
+    };
 
     return {
       subject,
@@ -167,19 +182,26 @@ export class SchemaRegistry {
       serialize: (value) => serializer.serialize(topic, value),
       deserialize: (bytes) => deserializer.deserialize(topic, bytes) as Promise<T>,
       encode: (value) => {
-        const body = type.toBuffer(value);
-        return Buffer.concat([header, body], WIRE_HEADER_BYTES + body.length);
+        if (body) {
+          const b = Buffer.allocUnsafe(WIRE_HEADER_BYTES + body.maxSize(value));
+          header.copy(b, 0);
+          return b.subarray(0, body.write(value, b, WIRE_HEADER_BYTES));
+        }
+        const b = type.toBuffer(value);
+        return Buffer.concat([header, b], WIRE_HEADER_BYTES + b.length);
       },
       encodeBatch: (values) => batch.encode(values),
+      decodeSync,
       decode: async (bytes) => {
-        const { schemaId: writerId, body } = readWireHeader(bytes);
-        if (writerId === schemaId) return type.fromBuffer(body) as T;
+        const v = decodeSync(bytes);
+        if (v !== undefined) return v;
+        const writerId = bytes.readUInt32BE(1);
         let resolver = resolvers.get(writerId);
         if (!resolver) {
           resolver = type.createResolver(await this.typeById(writerId));
           resolvers.set(writerId, resolver);
         }
-        return type.fromBuffer(body, resolver) as T;
+        return type.fromBuffer(bytes.subarray(WIRE_HEADER_BYTES), resolver) as T;
       },
       close: () => {
         serializer.close();

@@ -7,6 +7,16 @@
 import type { Counter, LabelValues } from 'prom-client';
 import type { StreamMetrics } from '../../telemetry/metrics.ts';
 
+function sameLabels(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  let n = 0;
+  for (const k in a) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  for (const _ in b) n--;
+  return n === 0;
+}
+
 /** one counter whose increments wait for the batch's commit */
 export class DeferredCounter<T extends string> {
   private readonly labels: LabelValues<T>[] = [];
@@ -14,6 +24,12 @@ export class DeferredCounter<T extends string> {
   constructor(private readonly target: Counter<T>) {}
   inc(labels: LabelValues<T>, n = 1): void {
     if (n === 0) return;
+    // consecutive increments of the same series (a record at a time, mostly one feed) become one
+    const last = this.labels.length - 1;
+    if (last >= 0 && sameLabels(this.labels[last]!, labels)) {
+      this.values[last]! += n;
+      return;
+    }
     this.labels.push(labels);
     this.values.push(n);
   }

@@ -14,7 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { formatMoney, parseMoney } from '../../core/money.ts';
 import { type Charge, DEFAULT_RUN, lineageText, type Udr } from '../../core/types.ts';
 import type { PoolBalance, ServiceStateChange } from '../../store/finance.ts';
+import type { ConsumedMessage } from '../kafka/port.ts';
 import type { AvroCodec, SchemaRegistry } from '../kafka/schema-registry.ts';
+import { udrWireFor } from './udr-wire.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const UDR_SCHEMA_FILE = join(ROOT, 'schemas', 'udr.avsc');
@@ -50,7 +52,8 @@ export interface StreamCodecs {
 
 /** Registers the UDR and charge schemas for the given topics and returns hot-path codecs. */
 export async function createCodecs(registry: SchemaRegistry, topics: { udr: string; rated: string }): Promise<StreamCodecs> {
-  const udr = await registry.codec<Udr>(topics.udr, readFileSync(UDR_SCHEMA_FILE, 'utf8'));
+  // the UDR body by hand (udr-wire.ts) while udr.avsc is the schema it was written for
+  const udr = await registry.codec<Udr>(topics.udr, readFileSync(UDR_SCHEMA_FILE, 'utf8'), { body: udrWireFor });
   const ch = await registry.codec<ChargeWire>(topics.rated, readFileSync(CHARGE_SCHEMA_FILE, 'utf8'));
   return {
     udr,
@@ -65,6 +68,30 @@ export async function createCodecs(registry: SchemaRegistry, topics: { udr: stri
     },
   };
 }
+
+/**
+ * The UDRs of a batch read from the `udr` topic, index by index (undefined at a service event or a tombstone): decoded
+ * without a promise per record; only a writer schema not seen before is awaited (fetched once from the registry).
+ */
+export async function decodeUdrs(codec: AvroCodec<Udr>, msgs: readonly ConsumedMessage[]): Promise<(Udr | undefined)[]> {
+  const out: (Udr | undefined)[] = new Array(msgs.length);
+  let pending: number[] | undefined;
+  for (let i = 0; i < msgs.length; i++) {
+    const msg = msgs[i]!;
+    if (msg.value === null || isServiceEvent(msg)) {
+      out[i] = undefined;
+      continue;
+    }
+    const u = codec.decodeSync(msg.value);
+    if (u === undefined) (pending ??= []).push(i);
+    out[i] = u;
+  }
+  if (pending) for (const i of pending) out[i] = await codec.decode(msgs[i]!.value!);
+  return out;
+}
+
+/** a service event on the `udr` topic (header `rs-kind: service-event`), not a UDR */
+export const isServiceEvent = (msg: Pick<ConsumedMessage, 'headers'>): boolean => msg.headers[KIND_HEADER]?.toString() === KIND_SERVICE_EVENT;
 
 /** A row of the billing-state topic, decoded. */
 export type BillingStateRow = { kind: 'service-state'; row: ServiceStateChange } | { kind: 'pool-balance'; row: PoolBalance };

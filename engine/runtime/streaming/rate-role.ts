@@ -25,7 +25,7 @@ import { applyChanges, emptyState } from '../../rating/state.ts';
 import type { StoreClient } from '../../store/client.ts';
 import type { PoolBalance } from '../../store/finance.ts';
 import type { ConsumedMessage, ProducerRecord, TopicPartition, TransactionalProducer } from '../kafka/port.ts';
-import { encodePoolBalance, encodeServiceState, KIND_HEADER, KIND_POOL_BALANCE, KIND_SERVICE_EVENT, KIND_SERVICE_STATE } from './codecs.ts';
+import { decodeUdrs, encodePoolBalance, encodeServiceState, KIND_HEADER, KIND_POOL_BALANCE, KIND_SERVICE_STATE } from './codecs.ts';
 import type { RoleContext } from './context.ts';
 import { DEDUP_PREFIX, DedupWindow, idHash } from './dedup-window.ts';
 import { barrierRecord, readUntilBarriers } from './kafka-util.ts';
@@ -216,9 +216,12 @@ export class RateRole extends TxnRole<RatePartition> {
         out.push({ topic: t.ratingState, partition: part.partition, key: `${catName}${SEP}${ch.key}`, value: ch.value === null ? null : Buffer.from(JSON.stringify(ch.value)) });
       }
     };
-    for (const msg of msgs) {
-      const isEvent = msg.headers[KIND_HEADER]?.toString() === KIND_SERVICE_EVENT;
-      if (isEvent) {
+    // every UDR decoded up front: no promise per record (a writer schema not seen yet is the only await)
+    const decoded = await decodeUdrs(codecs.udr, msgs);
+    for (let mi = 0; mi < msgs.length; mi++) {
+      const msg = msgs[mi]!;
+      const u = decoded[mi];
+      if (u === undefined) {
         flushRun();
         const ev = JSON.parse(msg.value!.toString()) as ServiceEvent;
         const h = idHash(`event\u0000${ev.id}`);
@@ -234,7 +237,6 @@ export class RateRole extends TxnRole<RatePartition> {
         applyStateChanges(catName, res);
         continue;
       }
-      const u = await codecs.udr.decode(msg.value!);
       if (direct) rows.udrs.push(u);
       m.recordsIn.inc({ role: 'rate', feed: u.feed });
       const h = idHash(u.id);

@@ -16,7 +16,7 @@
 import type { Reject, Udr } from '../../core/types.ts';
 import type { StoreClient } from '../../store/client.ts';
 import type { BatchContext, ConsumedBatch, KafkaConsumer, TopicPartition } from '../kafka/port.ts';
-import { type BillingStateRow, type ChargeRecord, decodeBillingState, KIND_HEADER, KIND_SERVICE_EVENT } from './codecs.ts';
+import { type BillingStateRow, type ChargeRecord, decodeBillingState, isServiceEvent, KIND_HEADER } from './codecs.ts';
 import type { RoleContext, StreamRole } from './context.ts';
 import { emptyRows, insertUntilAcked, rowsByTable } from './store-writer.ts';
 
@@ -172,7 +172,7 @@ export class SinkRole implements StreamRole {
       const e: Entry = { offset: off };
       if (msg.value !== null) {
         if (b.kind === 'udr') {
-          if (msg.headers[KIND_HEADER]?.toString() !== KIND_SERVICE_EVENT) e.udr = await codecs.udr.decode(msg.value);
+          if (!isServiceEvent(msg)) e.udr = codecs.udr.decodeSync(msg.value) ?? await codecs.udr.decode(msg.value);
         } else if (b.kind === 'charge') e.charge = await codecs.charge.decode(msg.value);
         else if (b.kind === 'state') {
           const st = decodeBillingState(msg.headers[KIND_HEADER]?.toString(), msg.value);

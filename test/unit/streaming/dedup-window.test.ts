@@ -27,3 +27,76 @@ describe('rate dedup window', () => {
     expect(r.ids).toBe(w.ids);
   });
 });
+
+/** the reference: what the window means — the entries in insertion order; an id is known while an entry holds it */
+class SetModel {
+  readonly entries = new Map<string, string[]>();
+  constructor(readonly size: number) {}
+  get ids() {
+    let n = 0;
+    for (const hs of this.entries.values()) n += hs.length;
+    return n;
+  }
+  has(h: string) {
+    for (const hs of this.entries.values()) if (hs.includes(h)) return true;
+    return false;
+  }
+  restore(key: string, value: string | null) {
+    this.entries.delete(key);
+    if (value === null || value === '') return;
+    const hs: string[] = [];
+    for (let i = 0; i + 11 <= value.length; i += 11) hs.push(value.slice(i, i + 11));
+    this.entries.set(key, hs);
+  }
+  add(key: string, hashes: string[]) {
+    if (this.size === 0 || hashes.length === 0) return [];
+    const out: { key: string; value: string | null }[] = [{ key, value: hashes.join('') }];
+    this.restore(key, hashes.join(''));
+    while (this.ids > this.size && this.entries.size > 1) {
+      const [oldest] = this.entries.keys();
+      this.entries.delete(oldest!);
+      out.push({ key: oldest!, value: null });
+    }
+    return out;
+  }
+}
+
+describe('rate dedup window: typed-array ring against a Set-based model', () => {
+  it('random adds, restores (replacing, tombstones) and lookups agree, through ring wrap-around, repacks and growth', () => {
+    let seed = 12345;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const pool = Array.from({ length: 300 }, (_, i) => idHash(`id-${i}`));
+    for (let round = 0; round < 120; round++) {
+      const size = Math.floor(rnd() * 60);
+      const w = new DedupWindow(size, Math.floor(rnd() * 8));
+      const m = new SetModel(size);
+      let next = 0;
+      for (let op = 0; op < 200; op++) {
+        const r = rnd();
+        const batch = Array.from({ length: Math.floor(rnd() * 12) }, () => pool[Math.floor(rnd() * pool.length)]!);
+        if (r < 0.6) {
+          const key = `${DEDUP_PREFIX}${next++}`;
+          expect(w.add(key, batch)).toEqual(m.add(key, batch));
+        } else {
+          // restore: a new key, an existing one replaced, or a tombstone
+          const keys = [...m.entries.keys()];
+          const key = keys.length && rnd() < 0.5 ? keys[Math.floor(rnd() * keys.length)]! : `${DEDUP_PREFIX}${next++}`;
+          const value = rnd() < 0.3 ? null : batch.join('');
+          w.restore(key, value);
+          m.restore(key, value);
+        }
+        expect(w.ids).toBe(m.ids);
+        const probe = Array.from({ length: 40 }, () => pool[Math.floor(rnd() * pool.length)]!);
+        const got = probe.map((h) => w.has(h));
+        const want = probe.map((h) => m.has(h));
+        if (got.join() !== want.join()) expect(got).toEqual(want);
+      }
+      for (const h of pool) expect(w.has(h)).toBe(m.has(h));
+    }
+  });
+
+  it('is sized once for the window plus a batch', () => {
+    expect(new DedupWindow(200_000).capacity).toBe(262_144);
+    expect(new DedupWindow(0).capacity).toBe(16);
+  });
+});
