@@ -4,16 +4,22 @@
  * states (some lines suspended: a rate for suspended lines), bill-on-first-use IoT SIMs (counters until 1 MB, then the
  * activation charge; provisioned by service events), and Zipf-skewed usage (a few lines make most records). Voice is windowed (peak/off-peak).
  * UDRs arrive in time order over one month; each batch is generated before it is timed (only `rate` is timed).
- *   npx tsx bench/rating-stateful.ts [records=1000000] [batch=8192] [subscribers=100000]
+ *   npx tsx bench/rating-stateful.ts [records=1000000] [batch=8192] [subscribers=100000] [--hash]
+ * `--hash`: also print `outputSha256`, a sha256 of everything the timed batches produced (each charge with its lineage
+ * text, state changes, events, timeline rows), hashed outside the timed part — to check a change keeps outputs identical.
  */
+import { createHash } from 'node:crypto';
 import { loadCatalogText } from '../engine/rating/catalog.ts';
 import { Rater, type ServiceEvent } from '../engine/rating/rater.ts';
-import type { Udr } from '../engine/core/types.ts';
+import { lineageText, type Udr } from '../engine/core/types.ts';
 import { rateTimed } from './timed-rate.ts';
 
-const N = Number(process.argv[2] ?? 1_000_000);
-const BATCH = Number(process.argv[3] ?? 8192);
-const SUBS = Number(process.argv[4] ?? 100_000);
+const argv = process.argv.slice(2);
+const HASH = argv.includes('--hash');
+const pos = argv.filter((a) => !a.startsWith('--'));
+const N = Number(pos[0] ?? 1_000_000);
+const BATCH = Number(pos[1] ?? 8192);
+const SUBS = Number(pos[2] ?? 100_000);
 const ACCOUNTS = Math.max(1, Math.floor(SUBS / 5));
 
 function catalogText(): string {
@@ -108,11 +114,20 @@ for (let s = 0; s < SUBS; s++) {
 const provRejects = rater.applyServiceEvents(evs.splice(0)).rejects;
 if (provRejects.length) throw new Error(`provisioning: ${provRejects[0]!.message}`);
 const provisionSeconds = Number(process.hrtime.bigint() - tProv) / 1e9;
-const { charges, rejects, stateChanges, events, cpuUs, wall } = rateTimed(rater, N, BATCH, makeBatch);
+const hash = HASH ? createHash('sha256') : undefined;
+const bigintText = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
+const { charges, rejects, stateChanges, events, cpuUs, wall } = rateTimed(rater, N, BATCH, makeBatch, hash && ((r) => {
+  for (const c of r.charges) hash.update(JSON.stringify({ ...c, lineage: lineageText(c) }, bigintText)).update('\n');
+  for (const x of r.rejects) hash.update(JSON.stringify(x)).update('\n');
+  for (const x of r.stateChanges) hash.update(JSON.stringify(x)).update('\n');
+  for (const x of r.events) hash.update(JSON.stringify(x)).update('\n');
+  for (const x of r.stateLog) hash.update(JSON.stringify(x)).update('\n');
+}));
 const st = rater.state;
 console.log(JSON.stringify({
   records: N, batch: BATCH, subscribers: SUBS, accounts: ACCOUNTS, catalogLoadSeconds: +loadSeconds.toFixed(1), provisionSeconds: +provisionSeconds.toFixed(1), charges, rejects, stateChanges, events,
   pools: Object.keys(st.pools).length, firstUseCounters: Object.keys(st.firstUse).length, servicesInState: Object.keys(st.services).length,
   wallSeconds: +wall.toFixed(2), recordsPerSecond: Math.round(N / wall), cpuSecondsPerMillion: +(cpuUs / 1e6 / (N / 1e6)).toFixed(2),
   peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), node: process.version,
+  ...(hash ? { outputSha256: hash.digest('hex') } : {}),
 }));

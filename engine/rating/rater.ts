@@ -33,6 +33,8 @@ import { compileStepPlan, type StepPlan } from './steps/registry.ts';
 import { type Lineage, MeasureContext, type PoolSlot, type RatingEvent, type RatingHost, type ServiceView } from './steps/types.ts';
 import { emptyState, type FirstUseCounter, type RatingState, restoreState, type ServiceStateEntry, type SessionState, type StateArea, type StateChange, stateKey } from './state.ts';
 import { StateTracker } from './state-tracker.ts';
+import { FirstUseValue, LogEntry, ServiceEntry } from './state-values.ts';
+import { FirstUseActivatedDetail, RatingEventRecord, StateChangedDetail, TimelineRow } from './transition-records.ts';
 import { NoteLineage } from './note-lineage.ts';
 
 export type { RatingEvent, ServiceView } from './steps/types.ts';
@@ -108,6 +110,8 @@ interface PlanChoice {
 /** a service view with the Rater's memo: the service's candidate plans */
 interface CachedView extends ServiceView {
   choices?: readonly PlanChoice[];
+  /** the plan id `choices` was found for (compared on the view itself: no walk through the choice to its plan) */
+  choicesOf?: string;
   /** the service's ids in the change tracker (services/<id>, firstUse/<id>), interned on first change */
   svcId?: number;
   fuId?: number;
@@ -258,7 +262,7 @@ export class Rater implements RatingHost {
     const type = entry?.type ?? ref!.type;
     const last = entry?.log.length ? entry.log[entry.log.length - 1]! : undefined;
     const v: CachedView = {
-      id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref, pools: undefined, choices: undefined, svcId: undefined, fuId: undefined,
+      id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref, pools: undefined, choices: undefined, choicesOf: undefined, svcId: undefined, fuId: undefined,
       lastState: last ? last.state : entry ? entry.state : ref!.state, lastAt: last ? last.at : -Infinity, counter: undefined,
     };
     this.views.set(id, v);
@@ -283,7 +287,7 @@ export class Rater implements RatingHost {
   private ensureEntry(v: ServiceView): ServiceStateEntry {
     if (v.entry) return v.entry;
     const ref = v.ref!;
-    const entry: ServiceStateEntry = { account: ref.account, type: ref.type, plan: ref.plan, state: ref.state, since: ref.since, log: [{ state: ref.state, at: ref.since, cause: 'catalog' }] };
+    const entry: ServiceStateEntry = new ServiceEntry(ref.account, ref.type, ref.plan, ref.state, ref.since, [new LogEntry(ref.state, ref.since, 'catalog')]);
     this.state.services[v.id] = entry;
     this.indexService(v.id, entry.account);
     v.entry = entry;
@@ -300,24 +304,21 @@ export class Rater implements RatingHost {
     if (!entry) return false;
     entry.state = to;
     entry.since = at;
-    entry.log.push({ state: to, at, cause });
+    entry.log.push(new LogEntry(to, at, cause));
     (v as CachedView).lastState = to;
     (v as CachedView).lastAt = at;
     this.tracker.touchId(((v as CachedView).svcId ??= this.tracker.id('services', v.id)));
     const core = v.typeDef?.states.get(to) ?? 'unknown';
-    this.logRows.push({ service: v.id, account: v.account, type: v.type, plan: v.plan, from, to, core, at, cause });
-    this.events.push({ type: 'service-state-changed', key: v.id, at, detail: { from, to, core, cause } });
-    if (why) this.events.push({ type: 'first-use-activated', key: v.id, at, detail: { by: why, from, to } });
+    // rows, events and the charge are class instances, not literals (transition-records.ts, rated-charge.ts)
+    this.logRows.push(new TimelineRow(v.id, v.account, v.type, v.plan, from, to, core, at, cause));
+    this.events.push(new RatingEventRecord('service-state-changed', v.id, at, new StateChangedDetail(from, to, core, cause)));
+    if (why) this.events.push(new RatingEventRecord('first-use-activated', v.id, at, new FirstUseActivatedDetail(why, from, to)));
     if (t.charge !== 0n) {
       const plan = this.catalog.plans.get(v.plan);
-      charges.push({
-        id: chargeId(cause, 'one_time', 0), udrId: cause, account: v.account, ratingKey: this.ratingKeyOf(v.account), service: v.id,
-        usageClass: '', kind: 'one_time', product: plan?.product ?? '', plan: v.plan, rateId: `transition:${from}->${to}`,
-        matched: `${v.type}: ${from} → ${to}${why ? ` (bill on first use: ${why})` : ''}`, quantity: 1, unit: 'event',
-        amount: t.charge, currency: this.catalog.currency, eventTime: at, source: cause, rulesVersion: '',
-        catalogVersion: this.catalog.version,
-        lineage: JSON.stringify({ v: 1, kind: 'transition', service: v.id, type: v.type, from, to, charge: formatMoney(t.charge), at, cause, catalog: this.catalog.version, firstUse: why ?? null }),
-      });
+      charges.push(new RatedCharge(chargeId(cause, 'one_time', 0), cause, v.account, this.ratingKeyOf(v.account), v.id, '', 'one_time', plan?.product ?? '', v.plan,
+        `transition:${from}->${to}`, `${v.type}: ${from} → ${to}${why ? ` (bill on first use: ${why})` : ''}`, 1, 'event', t.charge, this.catalog.currency, at, cause, '',
+        this.catalog.version,
+        JSON.stringify({ v: 1, kind: 'transition', service: v.id, type: v.type, from, to, charge: formatMoney(t.charge), at, cause, catalog: this.catalog.version, firstUse: why ?? null })));
     }
     return true;
   }
@@ -331,7 +332,7 @@ export class Rater implements RatingHost {
       if (!ev.account || !ev.type || !ev.plan) return void rej(`event ${ev.id}: unknown service ${ev.service} (a new service needs account, type and plan)`);
       if (!this.catalog.serviceTypes.has(ev.type)) return void rej(`event ${ev.id}: unknown service type ${ev.type}`);
       if (!this.catalog.plans.has(ev.plan)) return void rej(`event ${ev.id}: unknown plan ${ev.plan}`);
-      this.state.services[ev.service] = { account: ev.account, type: ev.type, plan: ev.plan, state: NEW_STATE, since: at, log: [] };
+      this.state.services[ev.service] = new ServiceEntry(ev.account, ev.type, ev.plan, NEW_STATE, at, []);
       this.views.delete(ev.service);
       this.indexService(ev.service, ev.account);
       v = this.serviceView(ev.service)!;
@@ -352,7 +353,7 @@ export class Rater implements RatingHost {
     // entering the waiting state of bill-on-first-use starts a fresh counter
     const fu = v.typeDef.firstUse;
     if (fu && ev.to === fu.from) {
-      this.state.firstUse[v.id] = (v as CachedView).counter = { total: 0, recent: [] };
+      this.state.firstUse[v.id] = (v as CachedView).counter = new FirstUseValue(0, []);
       this.touchFirstUse(v);
     }
   }
@@ -361,8 +362,8 @@ export class Rater implements RatingHost {
   private firstUse(v: ServiceView, u: Udr, charges: Charge[]): string | null {
     const fu = v.typeDef?.firstUse;
     if (!fu) return null;
-    // the current state without an object per record
-    if (stateNow(v) !== fu.from) return null;
+    // the current state from the view (its last timeline row: the entry's state), without reading the state entry
+    if ((v as CachedView).lastState !== fu.from) return null;
     const since = sinceNow(v);
     if (u.startTime < since) return null;
     if (fu.period && u.startTime >= since + fu.period) {
@@ -372,7 +373,7 @@ export class Rater implements RatingHost {
     }
     if (fu.usageClass && fu.usageClass !== u.usageClass) return `not billed: ${v.id} is ${fu.from} (bill on first use counts ${fu.usageClass} only)`;
     const view = v as CachedView;
-    const c: FirstUseCounter = view.counter ?? (view.counter = this.state.firstUse[v.id] ?? (this.state.firstUse[v.id] = { total: 0, recent: [] }));
+    const c: FirstUseCounter = view.counter ?? (view.counter = this.state.firstUse[v.id] ?? (this.state.firstUse[v.id] = new FirstUseValue(0, [])));
     this.touchFirstUse(v);
     let counted: number;
     if (fu.window) {
@@ -402,13 +403,13 @@ export class Rater implements RatingHost {
   plansFor(u: Udr, svc?: ServiceView): readonly PlanChoice[] {
     const cat = this.catalog;
     if (svc) {
-      // one cached answer per service (its plan may change with its state entry)
+      // one cached answer per service and plan (the answer depends on the plan id only: the catalog's plans are fixed)
       const view = svc as CachedView;
-      const hit = view.choices;
-      if (hit && (hit.length ? hit[0]!.plan.id === svc.plan : !cat.plans.has(svc.plan))) return hit;
+      if (view.choicesOf === svc.plan) return view.choices!;
       const p = cat.plans.get(svc.plan);
       const out = p ? [{ plan: p, via: `service ${svc.id}` }] : [];
       view.choices = out;
+      view.choicesOf = svc.plan;
       return out;
     }
     const fixed = !cat.assignments.size && !cat.assignmentPatterns.length;
@@ -584,7 +585,12 @@ export class Rater implements RatingHost {
       if (ctx.debits.length) ctx.debits = [];
       if (this.stateful) for (const st of sp.allocate) st.run(ctx);
       const rest = q - ctx.inside;
-      if (ctx.inside > 0 && rest === 0) continue;
+      if (ctx.inside > 0 && rest === 0) {
+        // covered by pools: no lineage holds the debit list (a pool charge's lineage is its debit, an overage's a text),
+        // so it is emptied in place for the next measure instead of a new list
+        while (ctx.debits.length !== 0) ctx.debits.pop();
+        continue;
+      }
       if (!this.priceMeasure(ctx, sp, rest)) {
         charges.length = before;
         rejects.push(this.reject(u, ctx.errorReason, `plan ${plan.id}: ${ctx.error}`));

@@ -7,6 +7,7 @@
  * changed key, in the order the keys were first changed, with the value after the batch (null = deleted).
  */
 import { cloneValue, type RatingState, type StateArea, type StateChange } from './state.ts';
+import { StateChangeRecord } from './state-values.ts';
 
 /** the areas whose keys get integer ids (bounded: one per service / pool of the state) */
 export type IndexedArea = 'services' | 'firstUse' | 'pools';
@@ -15,6 +16,8 @@ export class StateTracker {
   private readonly idsOf: Record<IndexedArea, Map<string, number>> = { services: new Map(), firstUse: new Map(), pools: new Map() };
   private readonly areaOf: IndexedArea[] = [];
   private readonly keyOf: string[] = [];
+  /** each id's changelog key `area/key`, written the first time the id is collected (not once per batch) */
+  private readonly textOf: (string | undefined)[] = [];
   /** batch number that last marked each id */
   private marks = new Uint32Array(4096);
   private batch = 1;
@@ -31,6 +34,7 @@ export class StateTracker {
       m.set(key, i);
       this.areaOf.push(area);
       this.keyOf.push(key);
+      this.textOf.push(undefined);
       if (i >= this.marks.length) {
         const g = new Uint32Array(this.marks.length * 2);
         g.set(this.marks);
@@ -69,7 +73,7 @@ export class StateTracker {
       if (typeof d === 'number') {
         area = this.areaOf[d]!;
         key = this.keyOf[d]!;
-        text = `${area}/${key}`;
+        text = this.textOf[d] ??= `${area}/${key}`;
       } else {
         const slash = d.indexOf('/');
         area = d.slice(0, slash) as StateArea;
@@ -77,7 +81,7 @@ export class StateTracker {
         text = d;
       }
       const v = (s[area] as Record<string, unknown> | undefined)?.[key];
-      out[j] = { key: text, value: v === undefined ? null : cloneValue(area, v) };
+      out[j] = new StateChangeRecord(text, v === undefined ? null : cloneValue(area, v));
     }
     this.dirty = [];
     this.texts.clear();

@@ -3,6 +3,8 @@
  * compacted changelog (one record per key) and the embedded runner can persist it. Every mutation is marked in the
  * Rater's change tracker (state-tracker.ts) so a batch reports exactly the keys it changed (`stateChanges`).
  */
+import { copyFirstUse, copyPool, copyServiceEntry } from './state-values.ts';
+
 export interface ServiceLogEntry {
   state: string;
   at: number;
@@ -109,23 +111,15 @@ export function stateKey(area: StateArea, key: string): string {
 
 /**
  * A deep copy of one state value (the batch's changelog must not change with later batches). Written per area: the
- * JSON round trip it replaces was the largest cost of stateful rating. Unknown shapes fall back to the round trip.
+ * JSON round trip it replaces was the largest cost of stateful rating. Unknown shapes fall back to the round trip. The
+ * hot areas' copies are class instances (state-values.ts: not pretenured like a literal's allocation site).
  */
 export function cloneValue(area: StateArea, v: unknown): unknown {
   switch (area) {
     case 'tiers': return v;
-    case 'pools': {
-      const p = v as PoolState;
-      return { size: p.size, used: p.used, start: p.start, end: p.end, fired: p.fired.slice() };
-    }
-    case 'firstUse': {
-      const f = v as FirstUseCounter;
-      return { total: f.total, recent: f.recent.map((r) => [r[0], r[1]]) };
-    }
-    case 'services': {
-      const e = v as ServiceStateEntry;
-      return { account: e.account, type: e.type, plan: e.plan, state: e.state, since: e.since, log: e.log.map((l) => ({ state: l.state, at: l.at, cause: l.cause })) };
-    }
+    case 'pools': return copyPool(v as PoolState);
+    case 'firstUse': return copyFirstUse(v as FirstUseCounter);
+    case 'services': return copyServiceEntry(v as ServiceStateEntry);
     case 'contracts': {
       const c = v as ContractCounters;
       return { spend: c.spend, usage: { ...c.usage }, volume: { ...c.volume } };

@@ -15,16 +15,36 @@ import { type CompiledSharePlan, rootOf, selects } from '../catalog.ts';
 import type { PrefixTrie } from '../prefix-trie.ts';
 import { roundCost } from '../rational.ts';
 import type { LineageSource } from '../../core/types.ts';
+import { PoolValue } from '../state-values.ts';
+import { RatingEventRecord, ThresholdDetail } from '../transition-records.ts';
+import type { PoolState } from '../state.ts';
 import type { Lineage, MeasureContext, PoolSlot, RatingHost, RatingStep, ServiceView } from './types.ts';
 
 /** one pool debit as the lineage shows it; `covered` / `increment` only with a bundle's increments */
 type PoolDebitJson = { pool: string; owner: string; period: string; size: number; before: number; after: number; debit: number; covered?: number; increment?: number };
 
 /**
- * One pool debit: the numbers and the pool's texts as they were when it was taken (the slot moves to the next period in
- * place, so its texts are read here, not later). It is the debit record the lineage shows (`toJSON`: the same object,
- * key order included, wherever a lineage lists debits) and, for a pool charge, that charge's lineage source: `text()`
- * writes the charge's lineage JSON when a consumer asks for it (no text per charge while rating).
+ * The texts of one pool (share plan, owner) in one period, written once per period and shared by the period's debits:
+ * the pool's state key, owner and period key, the constant head of a debit in lineage JSON and the `matched` text of
+ * its charges. A slot moving to the next period gets a new one (debits taken before keep theirs).
+ */
+export class PoolPeriodTexts {
+  constructor(
+    readonly key: string,
+    readonly owner: string,
+    readonly period: string,
+    /** `{"pool":…,"owner":…,"period":…,"size":` */
+    readonly head: string,
+    /** the pool charge's `matched`: `pool <share plan> (<level> <owner>)` */
+    readonly matched: string,
+  ) {}
+}
+
+/**
+ * One pool debit: the numbers, and the pool's texts of the period it was taken in (the slot moves to the next period in
+ * place, so the texts are held here, not read from the slot later). It is the debit record the lineage shows (`toJSON`:
+ * the same object, key order included, wherever a lineage lists debits) and, for a pool charge, that charge's lineage
+ * source: `text()` writes the charge's lineage JSON when a consumer asks for it (no text per charge while rating).
  */
 export class PoolDebit implements LineageSource {
   /** the charge's lineage: its `via` and the share plan's texts (set when the debit is charged) */
@@ -32,11 +52,8 @@ export class PoolDebit implements LineageSource {
   tx: PoolTexts | undefined = undefined;
 
   constructor(
-    /** the slot's constant head `{"pool":…,"owner":…,"period":…,"size":` of the period of the debit */
-    readonly head: string,
-    readonly pool: string,
-    readonly owner: string,
-    readonly period: string,
+    /** the pool's texts of the period of the debit */
+    readonly per: PoolPeriodTexts,
     readonly size: number,
     readonly before: number,
     readonly after: number,
@@ -47,8 +64,21 @@ export class PoolDebit implements LineageSource {
     readonly increment: number,
   ) {}
 
+  get pool(): string {
+    return this.per.key;
+  }
+
+  get owner(): string {
+    return this.per.owner;
+  }
+
+  get period(): string {
+    return this.per.period;
+  }
+
   toJSON(): PoolDebitJson {
-    const o: PoolDebitJson = { pool: this.pool, owner: this.owner, period: this.period, size: this.size, before: this.before, after: this.after, debit: this.debit };
+    const p = this.per;
+    const o: PoolDebitJson = { pool: p.key, owner: p.owner, period: p.period, size: this.size, before: this.before, after: this.after, debit: this.debit };
     if (this.increment > 0) { o.covered = this.covered; o.increment = this.increment; }
     return o;
   }
@@ -61,7 +91,7 @@ export class PoolDebit implements LineageSource {
   text(): string {
     const tx = this.tx!;
     const inc = this.increment > 0 ? `,"covered":${this.covered},"increment":${this.increment}` : '';
-    return `{"v":1,"via":${JSON.stringify(this.via)},"pool":${tx.idJson},"debits":[${this.head}${this.size},"before":${this.before},"after":${this.after},"debit":${this.debit}${inc}}],${tx.tailJson}}`;
+    return `{"v":1,"via":${JSON.stringify(this.via)},"pool":${tx.idJson},"debits":[${this.per.head}${this.size},"before":${this.before},"after":${this.after},"debit":${this.debit}${inc}}],${tx.tailJson}}`;
   }
 }
 
@@ -109,7 +139,7 @@ export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceV
       const c = live.map((s) => sp.contributions.find((x) => selects(x.sel, s))?.amount ?? 0);
       size = c.length ? Math.max(...c) : 0;
     }
-    pool = { size, used: 0, start: period.start, end: period.end, fired: [] };
+    pool = new PoolValue(size, 0, period.start, period.end, []);
     host.state.pools[key] = pool;
     if (host.tracing()) host.step(`pool ${sp.id} opened for ${owner} ${period.key}: size ${size} (${sp.growth}${sp.growth === 'variable' ? `: base ${sp.size} + contributions of ${live.length} active service(s)` : ''})`);
   }
@@ -119,8 +149,9 @@ export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceV
     found.key = key;
     found.id = host.poolId(key);
     found.pool = pool;
-    found.json = undefined;
-  } else byOwner.set(owner, (found = { sp, owner, period, key, id: host.poolId(key), pool, json: undefined }));
+    found.texts = undefined;
+    found.armed = -1;
+  } else byOwner.set(owner, (found = { sp, owner, period, key, id: host.poolId(key), pool, texts: undefined, armed: -1 }));
   return takeFromPool(host, sp, attach(svc, slot, found), t, want);
 }
 
@@ -148,17 +179,30 @@ function takeFromPool(host: RatingHost, sp: CompiledSharePlan, slot: PoolSlot, t
   } else covered = debit = Math.max(0, Math.min(want, pool.size - pool.used));
   pool.used += debit;
   host.touchId(slot.id);
-  if (pool.size > 0) {
-    for (const th of sp.thresholds) {
-      if (pool.fired.includes(th)) continue;
-      if (pool.used * 100 >= th * pool.size) {
-        pool.fired.push(th);
-        host.emit({ type: 'bucket-threshold-reached', key, at: t, detail: { pool: sp.id, owner, period: period.key, percent: th, used: pool.used, size: pool.size } });
+  if (pool.size > 0 && sp.thresholds.length !== 0) {
+    // no unfired threshold below `armed` (the lowest one): under it, the pool's fired list is not read
+    if (slot.armed < 0) slot.armed = lowestUnfired(sp, pool);
+    if (pool.used * 100 >= slot.armed * pool.size) {
+      for (const th of sp.thresholds) {
+        if (pool.fired.includes(th)) continue;
+        if (pool.used * 100 >= th * pool.size) {
+          pool.fired.push(th);
+          host.emit(new RatingEventRecord('bucket-threshold-reached', key, t, new ThresholdDetail(sp.id, owner, period.key, th, pool.used, pool.size)));
+        }
       }
+      slot.armed = lowestUnfired(sp, pool);
     }
   }
-  const head = (slot.json ??= `{"pool":${JSON.stringify(key)},"owner":${JSON.stringify(owner)},"period":${JSON.stringify(period.key)},"size":`);
-  return new PoolDebit(head, key, owner, period.key, pool.size, before, pool.used, debit, covered, inc > 0 ? inc : 0);
+  const per = (slot.texts ??= new PoolPeriodTexts(key, owner, period.key, `{"pool":${JSON.stringify(key)},"owner":${JSON.stringify(owner)},"period":${JSON.stringify(period.key)},"size":`,
+    `pool ${sp.id} (${sp.level} ${owner})`));
+  return new PoolDebit(per, pool.size, before, pool.used, debit, covered, inc > 0 ? inc : 0);
+}
+
+/** the lowest threshold (percent) the pool has not reported yet; Infinity: none */
+function lowestUnfired(sp: CompiledSharePlan, pool: PoolState): number {
+  let low = Infinity;
+  for (const th of sp.thresholds) if (th < low && !pool.fired.includes(th)) low = th;
+  return low;
 }
 
 /** per share plan, the texts its pool charges repeat (written once) */
@@ -219,7 +263,7 @@ export const poolAllocation: RatingStep = {
           d.tx = tx;
           lin = d;
         }
-        ctx.charges.push(host.charge(u, ctx.seq++, plan.id, plan.product, tx.rateId, `pool ${sp.id} (${sp.level} ${d.owner})`, d.debit, amt, lin));
+        ctx.charges.push(host.charge(u, ctx.seq++, plan.id, plan.product, tx.rateId, d.per.matched, d.debit, amt, lin));
       }
       if (q - ctx.inside > 0 && sp.overagePrice) {
         const over = q - ctx.inside;

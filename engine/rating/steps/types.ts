@@ -19,6 +19,7 @@ import type { Frequency, Period } from '../durations.ts';
 import type { RateSelector } from '../rate-select.ts';
 import { type Cost, type CostSum, sumCost, sumSet } from '../rational.ts';
 import type { PoolState, RatingState, ServiceStateEntry } from '../state.ts';
+import type { PoolPeriodTexts } from './pool-allocation.ts';
 
 export const STEP_PHASES = ['allocate', 'usage', 'adjust', 'round', 'emit', 'settle'] as const;
 export type StepPhase = (typeof STEP_PHASES)[number];
@@ -49,8 +50,10 @@ export interface PoolSlot {
   /** the pool's dense id in the Rater's change tracker (its changelog key `pools/<key>`) */
   id: number;
   pool: PoolState;
-  /** pool-allocation's memo: the constant head of this pool's debit in lineage JSON (reset with the period) */
-  json: string | undefined;
+  /** pool-allocation's memo: this pool's texts of the period (written on its first debit; reset with the period) */
+  texts: PoolPeriodTexts | undefined;
+  /** pool-allocation's memo: the lowest threshold (percent) the pool has not reported (-1: not read yet; reset with the period) */
+  armed: number;
 }
 
 export interface RatingEvent {
