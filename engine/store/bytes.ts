@@ -39,7 +39,8 @@ export class ByteWriter {
   }
 
   u32(v: number): void {
-    this.room(4).writeUInt32LE(v, this.pos);
+    const b = this.room(4);
+    put32(b, this.pos, v);
     this.pos += 4;
   }
 
@@ -47,9 +48,10 @@ export class ByteWriter {
   i64(v: number): void {
     const b = this.room(8);
     const hi = Math.floor(v / TWO32);
-    b.writeUInt32LE(v - hi * TWO32, this.pos);
-    b.writeInt32LE(hi, this.pos + 4);
-    this.pos += 8;
+    const p = this.pos;
+    put32(b, p, v - hi * TWO32);
+    put32(b, p + 4, hi);
+    this.pos = p + 8;
   }
 
   /** a 128-bit two's complement integer */
@@ -61,10 +63,10 @@ export class ByteWriter {
       this.room(16);
       this.i64(n);
       const b = this.buf;
-      const fill = n < 0 ? 0xffffffff : 0;
-      b.writeUInt32LE(fill, this.pos);
-      b.writeUInt32LE(fill, this.pos + 4);
-      this.pos += 8;
+      const fill = n < 0 ? 0xff : 0;
+      const p = this.pos;
+      for (let i = 0; i < 8; i++) b[p + i] = fill;
+      this.pos = p + 8;
       return;
     }
     const b = this.room(16);
@@ -121,6 +123,17 @@ export class ByteWriter {
   reset(): void {
     this.pos = 0;
   }
+}
+
+/**
+ * the low 32 bits of integer `v` (unsigned or signed 32-bit range) little-endian at `p`, byte by byte: plain
+ * element stores the JIT inlines (no call into the Buffer method with its checks)
+ */
+function put32(b: Buffer, p: number, v: number): void {
+  b[p] = v & 0xff;
+  b[p + 1] = (v >>> 8) & 0xff;
+  b[p + 2] = (v >>> 16) & 0xff;
+  b[p + 3] = v >>> 24;
 }
 
 /** bytes a VarUInt of `v` takes */
