@@ -2,9 +2,11 @@
  * A growable byte writer over one off-heap Buffer: little-endian integers, ClickHouse varints and UTF-8 text written
  * in place (no intermediate strings or arrays). Reused between batches with reset(): the buffer is kept.
  */
+import type { TextSink } from '../core/types.ts';
+
 const TWO32 = 2 ** 32;
 
-export class ByteWriter {
+export class ByteWriter implements TextSink {
   buf: Buffer;
   pos = 0;
 
@@ -115,6 +117,53 @@ export class ByteWriter {
     this.pos += len;
   }
 
+  /**
+   * a ClickHouse String written in pieces by `src` (text() / int() into this writer): no string of the whole value
+   * is built. Room for a 2-byte length (values under 16 KiB) is left before the text; the text moves if its length
+   * takes another width.
+   */
+  stringFrom(src: { writeTo(out: TextSink): void }): void {
+    this.room(2);
+    const start = this.pos;
+    this.pos = start + 2;
+    src.writeTo(this);
+    const len = this.pos - start - 2;
+    const k = varLen(len);
+    if (k !== 2) {
+      this.room(k);
+      this.buf.copyWithin(start + k, start + 2, start + 2 + len);
+    }
+    this.pos = start;
+    this.varUInt(len);
+    this.pos = start + k + len;
+  }
+
+  /** UTF-8 bytes of `s`, no length (a piece of a stringFrom value) */
+  text(s: string): void {
+    const n = s.length;
+    const b = this.room(n * 3);
+    let p = this.pos;
+    if (n <= 24) {
+      // short text: a loop beats a call into the UTF-8 encoder while it is ASCII
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) {
+          this.pos = p + b.write(s.slice(i), p, 'utf8');
+          return;
+        }
+        b[p++] = c;
+      }
+      this.pos = p;
+      return;
+    }
+    this.pos = p + b.write(s, p, 'utf8');
+  }
+
+  /** the decimal text of a safe integer (`${n}`), no length (a piece of a stringFrom value) */
+  int(n: number): void {
+    this.pos = putDigits(this.room(17), this.pos, n);
+  }
+
   /** the bytes written so far (a view: write no more into this writer while it is read) */
   take(): Buffer {
     return this.buf.subarray(0, this.pos);
@@ -134,6 +183,27 @@ function put32(b: Buffer, p: number, v: number): void {
   b[p + 1] = (v >>> 8) & 0xff;
   b[p + 2] = (v >>> 16) & 0xff;
   b[p + 3] = v >>> 24;
+}
+
+/** `${n}` of a safe integer `n` into `b` at `p` (room for 17 bytes); returns the position after it */
+export function putDigits(b: Uint8Array, p: number, n: number): number {
+  if (n < 0) {
+    b[p++] = 0x2d;
+    n = -n;
+  }
+  if (n < 10) {
+    b[p] = 0x30 + n;
+    return p + 1;
+  }
+  let k = 1;
+  for (let t = n; t >= 10; t = Math.floor(t / 10)) k++;
+  const end = p + k;
+  for (let q = end; q > p;) {
+    const d = Math.floor(n / 10);
+    b[--q] = 0x30 + (n - d * 10);
+    n = d;
+  }
+  return end;
 }
 
 /** bytes a VarUInt of `v` takes */
