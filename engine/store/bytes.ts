@@ -142,13 +142,14 @@ export class ByteWriter implements TextSink {
   text(s: string): void {
     const n = s.length;
     const b = this.room(n * 3);
-    let p = this.pos;
+    const start = this.pos;
     if (n <= 24) {
-      // short text: a loop beats a call into the UTF-8 encoder while it is ASCII
+      // short text: a loop beats a call into the UTF-8 encoder while it is ASCII (else the encoder writes it all)
+      let p = start;
       for (let i = 0; i < n; i++) {
         const c = s.charCodeAt(i);
         if (c >= 0x80) {
-          this.pos = p + b.write(s.slice(i), p, 'utf8');
+          this.pos = start + b.write(s, start, 'utf8');
           return;
         }
         b[p++] = c;
@@ -156,7 +157,7 @@ export class ByteWriter implements TextSink {
       this.pos = p;
       return;
     }
-    this.pos = p + b.write(s, p, 'utf8');
+    this.pos = start + b.write(s, start, 'utf8');
   }
 
   /** the decimal text of a safe integer (`${n}`), no length (a piece of a stringFrom value) */

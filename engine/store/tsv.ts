@@ -89,17 +89,18 @@ export class TsvWriter implements TextSink {
   text(s: string): void {
     const n = s.length;
     const b = this.room(n * 3);
-    let p = this.pos;
+    const start = this.pos;
     if (n > 24) {
       // a long text: one call into the UTF-8 encoder beats a loop per character
-      this.pos = p + b.write(NEEDS.test(s) ? tsvString(s) : s, p, 'utf8');
+      this.pos = start + b.write(NEEDS.test(s) ? tsvString(s) : s, start, 'utf8');
       return;
     }
+    let p = start;
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
       if (c >= 0x80) {
-        // non-ASCII: the rest through the UTF-8 encoder (escapes only concern ASCII, at most 2 bytes each)
-        p += b.write(tsvString(s.slice(i)), p, 'utf8');
+        // non-ASCII: all of it through the UTF-8 encoder (escapes only concern ASCII, at most 2 bytes each)
+        p = start + b.write(NEEDS.test(s) ? tsvString(s) : s, start, 'utf8');
         break;
       }
       const e = ESC_CODE[c]!;

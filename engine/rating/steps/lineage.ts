@@ -82,17 +82,31 @@ interface RateText {
   segment: string;
   /** the rate's plain detail text up to its `to`, JSON-escaped: `<window>:<rate> 0-` */
   detail: string;
+  /** the model's detailPieces, JSON-escaped (null: the model has none) */
+  modelBetween: string | null;
+  modelAfter: string;
 }
 
-let lastVia = '';
-let lastHead = '{"v":1,"via":""';
+/** `{"v":1,"via":…` by plan route (few: one per service or plan) */
+const heads = new Map<string, string>();
+
+function headOf(via: string): string {
+  let h = heads.get(via);
+  if (h === undefined) {
+    if (heads.size >= 4096) heads.clear();
+    h = `{"v":1,"via":${jsonString(via)}`;
+    heads.set(via, h);
+  }
+  return h;
+}
 
 function rateText(first: CompiledRate, prefix: string): RateText {
   let t = first.textMemo as RateText | undefined;
   if (t === undefined) {
     t = { prefix: '', where: '', model: `,"model":${jsonString(first.model.model)},"detail":"`, fee: `","connectFee":${jsonString(first.connectFeeText)},"cost":"`,
       rounding: roundingText(first.rounding), segment: `,"segments":[{"rate":${jsonString(first.id)},"window":${jsonString(first.windowId)},"from":0,"to":`,
-      detail: jsonInner(`${first.windowId}:${first.id} 0-`) };
+      detail: jsonInner(`${first.windowId}:${first.id} 0-`),
+      modelBetween: first.model.detailPieces ? jsonInner(first.model.detailPieces.between) : null, modelAfter: jsonInner(first.model.detailPieces?.after ?? '') };
     first.textMemo = t;
   }
   if (t.prefix !== prefix || !t.where) {
@@ -228,11 +242,7 @@ export class UsageLineage implements LineageSource {
     const detailText = rest === null ? '' : rest.detail;
     const costBig = rest === null ? null : rest.costBig;
     const more = rest === null ? undefined : rest.more;
-    if (via !== lastVia) {
-      lastVia = via;
-      lastHead = `{"v":1,"via":${jsonString(via)}`;
-    }
-    out.text(lastHead);
+    out.text(headOf(via));
     if (more?.measure) out.text(`,"measure":${jsonString(more.measure)}`);
     out.text(',"quantity":');
     putJsonNumber(out, this.quantity);
@@ -256,6 +266,12 @@ export class UsageLineage implements LineageSource {
       putNumber(out, segTo);
       out.text(' billed ');
       putNumber(out, segBilled);
+    } else if (segs === null && this.detailKind === DETAIL_MODEL && rt.modelBetween !== null) {
+      // plainDetail: the model's detailOf(segTo, segBilled) in its pieces
+      putNumber(out, segTo);
+      out.text(rt.modelBetween);
+      putNumber(out, segBilled);
+      out.text(rt.modelAfter);
     } else {
       const detail = segs === null ? plainDetail(this.detailKind, detailText, segTo, segBilled, first) : usageDetail(this.detailKind, detailText, segs, first);
       out.text(jsonInner(detail));
