@@ -10,8 +10,8 @@
  * trace the lineage object gets the steps and is serialised when the charge is made.
  */
 import type { LineageSource, TextSink } from '../../core/types.ts';
-import { jsonInner, jsonNumber, jsonString } from '../json-text.ts';
-import { type Cost, costText, costTextNum, sumText } from '../rational.ts';
+import { jsonInner, jsonNumber, jsonString, StringSink } from '../json-text.ts';
+import { type Cost, costText, sumText, writeCostNum } from '../rational.ts';
 import type { CompiledRate, Rounding } from '../catalog.ts';
 import type { Lineage, MeasureContext, RatingStep, Segment } from './types.ts';
 
@@ -277,7 +277,9 @@ export class UsageLineage implements LineageSource {
       out.text(jsonInner(detail));
     }
     out.text(rt.fee);
-    out.text(jsonInner(costBig === null ? costTextNum(this.costHi * LO + this.costLo, this.costD) : costText(costBig)));
+    // a cost's text is plain JSON (digits, '-', '.', '≈', '…')
+    if (costBig === null) writeCostNum(out, this.costHi * LO + this.costLo, this.costD);
+    else out.text(costText(costBig));
     if (!more) {
       out.text(rt.rounding);
     } else {
@@ -288,17 +290,6 @@ export class UsageLineage implements LineageSource {
     }
     if (this.tail) out.text(this.tail);
     out.text('}');
-  }
-}
-
-/** a TextSink joining the pieces into one string (UsageLineage.text()) */
-class StringSink implements TextSink {
-  s = '';
-  text(s: string): void {
-    this.s += s;
-  }
-  int(n: number): void {
-    this.s += n;
   }
 }
 
