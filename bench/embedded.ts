@@ -4,6 +4,7 @@
  *
  *   npx tsx bench/embedded.ts [--records 300000] [--days 1] [--copies 1] [--feeds DIR] [--threads off|on]
  *                             [--pipeline pipelines/demo-carrier.yaml] [--profile out.cpuprofile]
+ *                             [--heap-profile out.heapprofile]
  *
  * `--records` per day file, `--days` files, `--copies` of each (one run over all of them: 10M records =
  * --records 1000000 --days 2 --copies 5).
@@ -12,7 +13,11 @@
  * records/s (wall), CPU-seconds per million records (user + system of this process from start to done, all threads),
  * the split of that CPU by thread (the JS main thread; chDB's own pools; threads named "node": V8's GC helpers and the libuv pool where chDB runs each query), the main thread's GC
  * pause time, peak RSS, and the RSS after each file (flat memory over a long run). `--profile`: a CPU profile of the
- * main thread over the measured window only.
+ * main thread over the measured window only. `--heap-profile`: a sampling heap profile of the main thread's
+ * allocations over the measured window (what is allocated where, collected or not: open it in Chrome DevTools'
+ * Memory tab; sampled every 32 KiB, so it barely slows the run). `--digest`: after the measured window, each
+ * ledger table's row count and an order-free hash of every stored row (all inserted rows, not FINAL; the columns
+ * filled by now64() left out) — equal digests before and after a change: the same rows stored.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -23,7 +28,7 @@ import { generateDemoFeeds } from '../engine/demo/generate.ts';
 import { loadPipeline } from '../engine/pipeline/load.ts';
 import { EmbeddedRunner } from '../engine/runtime/embedded-runner.ts';
 import { listInputs } from '../engine/runtime/sources/file.ts';
-import { openStore } from '../engine/store/client.ts';
+import { openStore, queryRows, table } from '../engine/store/client.ts';
 import { migrate } from '../engine/store/migrate.ts';
 
 const args = process.argv.slice(2);
@@ -37,6 +42,7 @@ const pipelineFile = resolve(arg('pipeline', 'pipelines/demo-carrier.yaml'));
 const threads = arg('threads', 'off');
 const feeds = arg('feeds', '');
 const profile = arg('profile', '');
+const heapProfile = arg('heap-profile', '');
 const copies = Number(arg('copies', '1'));
 
 /** utime + stime (seconds) per thread of this process, by thread name (/proc/self/task/<tid>/{stat,comm}) */
@@ -87,11 +93,18 @@ const pipeline = loadPipeline(pipelineFile);
 let gcMs = 0;
 const gcObs = new PerformanceObserver((l) => { for (const e of l.getEntries()) gcMs += e.duration; });
 gcObs.observe({ entryTypes: ['gc'] });
-const inspector = profile ? new Session() : undefined;
+const inspector = profile || heapProfile ? new Session() : undefined;
 if (inspector) {
   inspector.connect();
-  await inspector.post('Profiler.enable');
-  await inspector.post('Profiler.start');
+  if (profile) {
+    await inspector.post('Profiler.enable');
+    await inspector.post('Profiler.start');
+  }
+  if (heapProfile) {
+    await inspector.post('HeapProfiler.enable');
+    // every allocation counted, including the ones collected by the young-generation GC (the churn)
+    await inspector.post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  }
 }
 
 const threads0 = threadCpu();
@@ -113,11 +126,26 @@ const wall = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const threads1 = threadCpu();
 if (inspector) {
-  const { profile: p } = await inspector.post('Profiler.stop');
-  writeFileSync(profile, JSON.stringify(p));
+  if (profile) {
+    const { profile: p } = await inspector.post('Profiler.stop');
+    writeFileSync(profile, JSON.stringify(p));
+  }
+  if (heapProfile) {
+    const { profile: p } = await inspector.post('HeapProfiler.stopSampling');
+    writeFileSync(heapProfile, JSON.stringify(p));
+  }
   inspector.disconnect();
 }
 gcObs.disconnect();
+const digest: Record<string, string> = {};
+if (args.includes('--digest')) {
+  for (const t of ['udrs', 'charges', 'rejects', 'service_states', 'pool_balances', 'ingest_files']) {
+    const cols = await queryRows<{ name: string }>(store, `SELECT name FROM system.columns WHERE database = {d:String} AND table = {t:String}
+      AND NOT startsWith(default_expression, 'now64') ORDER BY position`, { d: store.database, t });
+    const [r] = await queryRows<{ n: string; h: string }>(store, `SELECT toString(count()) AS n, toString(sum(cityHash64(${cols.map((c) => `\`${c.name}\``).join(', ')}))) AS h FROM ${table(store, t)}`);
+    digest[t] = `${r!.n}:${r!.h}`;
+  }
+}
 await store.close();
 rmSync(dir, { recursive: true, force: true });
 
@@ -140,5 +168,6 @@ const out = {
   gcPauseSecondsPerMillion: perM(gcMs / 1000),
   peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   rssAfterFileMiB: rssAfterFile,
+  ...(Object.keys(digest).length ? { digest } : {}),
 };
 console.log(JSON.stringify(out));

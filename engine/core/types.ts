@@ -147,6 +147,19 @@ export interface Charge {
 export interface LineageSource {
   /** the lineage JSON text (the same text each call) */
   text(): string;
+  /**
+   * the same text written piece by piece into `out` (a store's row buffer: no string per charge is built), when the
+   * source can; the pieces joined are text() exactly
+   */
+  writeTo?(out: TextSink): void;
+}
+
+/** Where a LineageSource writes its text in pieces: a store encoder's buffer (escaping as its format needs), or a string. */
+export interface TextSink {
+  /** a piece of the text */
+  text(s: string): void;
+  /** a safe integer's decimal text (`${n}`) */
+  int(n: number): void;
 }
 
 /** the lineage JSON text of a charge (written on demand when the charge carries a LineageSource) */

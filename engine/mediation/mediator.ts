@@ -25,6 +25,7 @@ import type { CompiledFieldCounts, CompiledMediation } from './compiler.ts';
 import { decodeMessage } from './parsers/decoder.ts';
 import { ParseError } from './parsers/types.ts';
 import { IdWindow } from './dedup.ts';
+import { MediatedUdr } from './mediated-udr.ts';
 import { FIELD_EMPTY, Scratch } from './program.ts';
 
 export interface MediationBatchResult extends MediationResult {
@@ -194,14 +195,22 @@ export class Mediator {
   mediate(batch: readonly RawRecord[]): MediationBatchResult {
     this.begin();
     const maxBytes = this.rules.parser.maxRecordBytes;
-    for (let i = 0; i < batch.length; i++) {
-      const raw = batch[i]!;
-      try {
-        this.one(raw, maxBytes);
-      } catch (e) {
-        // a bug must not fail the batch: the record is rejected with the error
-        this.reject(raw, 'RULE_ERROR', `internal error: ${(e as Error).message}`);
+    // a record's failure (parse error, expression error) is data — a reject with its message — not an exception to
+    // debug: no stack trace is captured for the errors thrown and caught here (capturing one is the costly part of a throw)
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      for (let i = 0; i < batch.length; i++) {
+        const raw = batch[i]!;
+        try {
+          this.one(raw, maxBytes);
+        } catch (e) {
+          // a bug must not fail the batch: the record is rejected with the error
+          this.reject(raw, 'RULE_ERROR', `internal error: ${(e as Error).message}`);
+        }
       }
+    } finally {
+      Error.stackTraceLimit = limit;
     }
     return this.end();
   }
@@ -501,22 +510,10 @@ export class Mediator {
     if (pair) attrs.stopSource = pair.stop!.raw.source;
     const account = String(v.account);
     const sv = v.service, rk = v.ratingKey, o = v.origin, d = v.destination;
-    this.udrs.push({
-      id,
-      feed: raw.feed,
-      usageClass,
-      account,
-      service: sv == null ? '' : String(sv),
-      ratingKey: rk == null ? account : String(rk),
-      startTime,
-      quantity,
-      unit: String(v.unit),
-      origin: o == null ? '' : String(o),
-      destination: d == null ? '' : String(d),
-      attrs,
-      source: raw.source,
-      rulesVersion: r.version,
-    });
+    this.udrs.push(new MediatedUdr(
+      id, raw.feed, usageClass, account, sv == null ? '' : String(sv), rk == null ? account : String(rk), startTime, quantity,
+      String(v.unit), o == null ? '' : String(o), d == null ? '' : String(d), attrs, raw.source, r.version,
+    ));
     if (partners > 0) this.ignore('paired', partners);
   }
 }

@@ -4,6 +4,19 @@
  * object, its undefined fields, the nested segment array); concatenating known fields is a fraction of that.
  */
 
+import type { TextSink } from '../core/types.ts';
+
+/** a TextSink joining the pieces into one string (a lineage's text(), a cost's text) */
+export class StringSink implements TextSink {
+  s = '';
+  text(s: string): void {
+    this.s += s;
+  }
+  int(n: number): void {
+    this.s += n;
+  }
+}
+
 /** text that JSON writes as is between quotes (no quote, backslash, control char or surrogate) */
 function plain(s: string): boolean {
   for (let i = 0; i < s.length; i++) {

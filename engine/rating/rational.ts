@@ -4,6 +4,8 @@
  * happens only at the explicit points named by the catalog (see rounding in rates, proration, penalties).
  */
 import { divRound, type RoundingMode, SCALE } from '../core/money.ts';
+import type { TextSink } from '../core/types.ts';
+import { StringSink } from './json-text.ts';
 
 export interface Cost {
   n: bigint;
@@ -222,13 +224,6 @@ const MAX_D_NUM = 2 ** 33;
 const SCALE_NUM = 10 ** SCALE;
 const TEXT_UNIT = 1_000_000;
 
-/** text without its trailing zeros */
-function trimZeros(s: string): string {
-  let end = s.length;
-  while (end > 0 && s.charCodeAt(end - 1) === 48) end--;
-  return end === s.length ? s : s.slice(0, end);
-}
-
 /**
  * Decimal text of an exact cost (for lineage): exact when it terminates within 16 places, else marked "≈".
  * With d < 2^33 (nearly all costs) the quotient n / d and remainder are taken once (as numbers when |n| < 2^52, else
@@ -255,16 +250,46 @@ export function costText(a: Cost): string {
 
 /** costText of n / d given as safe integers (d > 0) */
 export function costTextNum(n: number, d: number): string {
-  if (d >= MAX_D_NUM || n >= MAX_SAFE || n <= -MAX_SAFE) return costText({ n: BigInt(n), d: BigInt(d) });
+  const out = new StringSink();
+  writeCostNum(out, n, d);
+  return out.s;
+}
+
+/** costTextNum(n, d) written into `out` (a lineage being written: the digits as numbers, no string per cost) */
+export function writeCostNum(out: TextSink, n: number, d: number): void {
+  if (d >= MAX_D_NUM || n >= MAX_SAFE || n <= -MAX_SAFE) return out.text(costText({ n: BigInt(n), d: BigInt(d) }));
   const a = n < 0 ? -n : n;
   let ip = Math.floor(a / d);
   let r = a - ip * d;
   if (r < 0) { ip--; r += d; } else if (r >= d) { ip++; r -= d; }
-  return costDigits(n < 0, ip, r, d);
+  costDigitsTo(out, n < 0, ip, r, d);
 }
 
 /** text of (ip + r / d) × 10^-10, ip < 2^52 and 0 <= r < d < 2^33 */
 function costDigits(neg: boolean, ip: number, r: number, d: number): string {
+  const out = new StringSink();
+  costDigitsTo(out, neg, ip, r, d);
+  return out.s;
+}
+
+/** '0' × k, k <= 10 */
+const ZEROS = Array.from({ length: 11 }, (_, k) => '0'.repeat(k));
+
+/** decimal digits of 0 < v < 2^53 */
+function digitCount(v: number): number {
+  let k = 1;
+  for (; v >= 10; v = Math.floor(v / 10)) k++;
+  return k;
+}
+
+/** 0 < v without its trailing decimal zeros */
+function dropZeros(v: number): number {
+  for (let q = Math.floor(v / 10); q * 10 === v; q = Math.floor(v / 10)) v = q;
+  return v;
+}
+
+/** costDigits into `out`: `[≈][-]<whole>[.<fraction>][…]` (the fraction zero-padded, its trailing zeros dropped) */
+function costDigitsTo(out: TextSink, neg: boolean, ip: number, r: number, d: number): void {
   // the 6 digits after the 10 of the scale: floor(r × 10^6 / d), r × 10^6 < 2^33 × 10^6 < 2^53
   const r6 = r * TEXT_UNIT;
   let x = Math.floor(r6 / d);
@@ -273,10 +298,25 @@ function costDigits(neg: boolean, ip: number, r: number, d: number): string {
   let whole = Math.floor(ip / SCALE_NUM);
   let f = ip - whole * SCALE_NUM;
   if (f < 0) { whole--; f += SCALE_NUM; } else if (f >= SCALE_NUM) { whole++; f -= SCALE_NUM; }
-  // zero-padded digits: 10^k + v written and its leading 1 dropped
-  const frac = x === 0 ? (f === 0 ? '' : trimZeros(`${f + SCALE_NUM}`.slice(1))) : `${f + SCALE_NUM}`.slice(1) + trimZeros(`${x + TEXT_UNIT}`.slice(1));
-  const s = `${neg ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`;
-  return rx === 0 ? s : `≈${s}…`;
+  if (rx !== 0) out.text('≈');
+  if (neg) out.text('-');
+  out.int(whole);
+  if (x !== 0) {
+    // all 10 digits of f, then x's 6 without trailing zeros
+    out.text('.');
+    if (f === 0) out.text(ZEROS[10]!);
+    else {
+      out.text(ZEROS[10 - digitCount(f)]!);
+      out.int(f);
+    }
+    out.text(ZEROS[6 - digitCount(x)]!);
+    out.int(dropZeros(x));
+  } else if (f !== 0) {
+    out.text('.');
+    out.text(ZEROS[10 - digitCount(f)]!);
+    out.int(dropZeros(f));
+  }
+  if (rx !== 0) out.text('…');
 }
 
 function costTextBig(a: Cost): string {

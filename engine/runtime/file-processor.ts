@@ -49,6 +49,15 @@ export const NATIVE_MIN_BYTES = 4 << 20;
 /** rows gathered per ledger insert: 64k UDRs ≈ 13 MB of UDR TSV + 34 MB of charge TSV */
 export const INSERT_ROWS = 65_536;
 
+/**
+ * Records mediated, rated and encoded at once within a source batch (8192 records by default): a part's UDRs, charges
+ * and lineage are encoded while still in cache and die young (less copied by the young-generation GC). Insert cut
+ * points, dedup tokens and the pool balances are still per source batch, so the output does not depend on it.
+ */
+export const STEP_RECORDS = 2048;
+
+const NO_IGNORED: ReadonlyMap<string, number> = new Map();
+
 /** an insert being gathered: the ledger tables' writers and the structured parts */
 interface Gathering extends Pick<EncodedBatch, 'stateChanges' | 'pools' | 'mediationRejects' | 'ratingRejects'> {
   udrs: TsvWriter;
@@ -93,7 +102,7 @@ export class FileProcessor {
    * UDRs (and rejects) gathered per insert at least (default INSERT_ROWS).
    */
   constructor(readonly pipeline: LoadedPipeline, ratingState?: string, readonly insertRows = INSERT_ROWS, readonly format: InsertFormat = 'tsv',
-    readonly nativeMinBytes = NATIVE_MIN_BYTES) {
+    readonly nativeMinBytes = NATIVE_MIN_BYTES, readonly stepRecords = STEP_RECORDS) {
     this.driver = new BatchDriver(pipeline, { ratingState, batchSize: pipeline.config['batch-size'] });
   }
 
@@ -159,10 +168,23 @@ export class FileProcessor {
       for (const x of out.ratingRejects) putReject(g.rejects, x, 'rating');
       // the service-state timeline and pool balances feed invoices (prorated recurring charges) and billing events
       for (const x of out.rating?.stateLog ?? []) g.stateChanges.push(stateRowToStore(x, catalogVersion));
-      for (const x of poolBalances(p, out.rating?.stateChanges ?? [], out.udrs)) g.pools.push(x);
       for (const x of out.rejects) g.mediationRejects.push(x);
       for (const x of out.ratingRejects) g.ratingRejects.push(x);
     };
+    // pool balances per source batch (as if it were one step): each changed key once, at its last value, as of the
+    // batch's newest UDR
+    const pools = new Map<string, unknown>();
+    let asOf = 0;
+    const track = (out: StepOutput) => {
+      for (const ch of out.rating?.stateChanges ?? []) pools.set(ch.key, ch.value);
+      for (const u of out.udrs) if (u.startTime > asOf) asOf = u.startTime;
+    };
+    const addPools = () => {
+      if (pools.size) for (const x of poolBalances(p, pools, asOf)) acc!.pools.push(x);
+      pools.clear();
+      asOf = 0;
+    };
+    const step = this.stepRecords;
     const full = () => !!acc && udrRows(acc) + acc.rejects.rows >= this.insertRows;
     const source = new FileSource([input], p.mediation.parser, feed, p.config['batch-size'], (n) => {
       bytes += n;
@@ -170,9 +192,22 @@ export class FileProcessor {
     }, stdin);
     let check: FileCheck | undefined;
     for await (const b of source.batches()) {
-      const out = await d.step(b);
+      const recs = b.records;
+      if (recs.length <= step) {
+        const out = await d.step(b);
+        add(out, recs);
+        track(out);
+      } else {
+        // the source batch in parts (the first carries its framer counts and unit end)
+        for (let i = 0; i < recs.length; i += step) {
+          const part = recs.slice(i, i + step);
+          const out = await d.step(i === 0 ? { ...b, records: part } : { records: part, ignored: NO_IGNORED as Map<string, number> });
+          add(out, part);
+          track(out);
+        }
+      }
+      addPools();
       if (b.unitEnd?.check) check = b.unitEnd.check;
-      add(out, b.records);
       if (full()) await send();
     }
     await send();
@@ -180,6 +215,8 @@ export class FileProcessor {
       const f = await d.flush();
       if (f.udrs.length || f.rejects.length) {
         add(f, []);
+        track(f);
+        addPools();
         await send('end-of-input');
       }
     }
@@ -201,13 +238,12 @@ function udrRows(g: Gathering): number {
   return g.native ? g.native.udrs.block.rows : g.udrs.rows;
 }
 
-function poolBalances(p: LoadedPipeline, changes: readonly { key: string; value: unknown }[], udrs: readonly { startTime: number }[]): PoolBalance[] {
-  if (!p.catalog || !changes.length) return [];
-  let asOf = 0;
-  for (const u of udrs) if (u.startTime > asOf) asOf = u.startTime;
+/** the pool balances among a batch's state changes (key → value), as of `asOf` */
+function poolBalances(p: LoadedPipeline, changes: ReadonlyMap<string, unknown>, asOf: number): PoolBalance[] {
+  if (!p.catalog || !changes.size) return [];
   const out: PoolBalance[] = [];
-  for (const ch of changes) {
-    const b = poolBalanceOf(p.catalog, ch.key, ch.value, asOf);
+  for (const [key, value] of changes) {
+    const b = poolBalanceOf(p.catalog, key, value, asOf);
     if (b) out.push(b);
   }
   return out;

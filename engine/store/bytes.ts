@@ -2,9 +2,11 @@
  * A growable byte writer over one off-heap Buffer: little-endian integers, ClickHouse varints and UTF-8 text written
  * in place (no intermediate strings or arrays). Reused between batches with reset(): the buffer is kept.
  */
+import type { TextSink } from '../core/types.ts';
+
 const TWO32 = 2 ** 32;
 
-export class ByteWriter {
+export class ByteWriter implements TextSink {
   buf: Buffer;
   pos = 0;
 
@@ -39,7 +41,8 @@ export class ByteWriter {
   }
 
   u32(v: number): void {
-    this.room(4).writeUInt32LE(v, this.pos);
+    const b = this.room(4);
+    put32(b, this.pos, v);
     this.pos += 4;
   }
 
@@ -47,9 +50,10 @@ export class ByteWriter {
   i64(v: number): void {
     const b = this.room(8);
     const hi = Math.floor(v / TWO32);
-    b.writeUInt32LE(v - hi * TWO32, this.pos);
-    b.writeInt32LE(hi, this.pos + 4);
-    this.pos += 8;
+    const p = this.pos;
+    put32(b, p, v - hi * TWO32);
+    put32(b, p + 4, hi);
+    this.pos = p + 8;
   }
 
   /** a 128-bit two's complement integer */
@@ -61,10 +65,10 @@ export class ByteWriter {
       this.room(16);
       this.i64(n);
       const b = this.buf;
-      const fill = n < 0 ? 0xffffffff : 0;
-      b.writeUInt32LE(fill, this.pos);
-      b.writeUInt32LE(fill, this.pos + 4);
-      this.pos += 8;
+      const fill = n < 0 ? 0xff : 0;
+      const p = this.pos;
+      for (let i = 0; i < 8; i++) b[p + i] = fill;
+      this.pos = p + 8;
       return;
     }
     const b = this.room(16);
@@ -113,6 +117,54 @@ export class ByteWriter {
     this.pos += len;
   }
 
+  /**
+   * a ClickHouse String written in pieces by `src` (text() / int() into this writer): no string of the whole value
+   * is built. Room for a 2-byte length (values under 16 KiB) is left before the text; the text moves if its length
+   * takes another width.
+   */
+  stringFrom(src: { writeTo(out: TextSink): void }): void {
+    this.room(2);
+    const start = this.pos;
+    this.pos = start + 2;
+    src.writeTo(this);
+    const len = this.pos - start - 2;
+    const k = varLen(len);
+    if (k !== 2) {
+      this.room(k);
+      this.buf.copyWithin(start + k, start + 2, start + 2 + len);
+    }
+    this.pos = start;
+    this.varUInt(len);
+    this.pos = start + k + len;
+  }
+
+  /** UTF-8 bytes of `s`, no length (a piece of a stringFrom value) */
+  text(s: string): void {
+    const n = s.length;
+    const b = this.room(n * 3);
+    const start = this.pos;
+    if (n <= 24) {
+      // short text: a loop beats a call into the UTF-8 encoder while it is ASCII (else the encoder writes it all)
+      let p = start;
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) {
+          this.pos = start + b.write(s, start, 'utf8');
+          return;
+        }
+        b[p++] = c;
+      }
+      this.pos = p;
+      return;
+    }
+    this.pos = start + b.write(s, start, 'utf8');
+  }
+
+  /** the decimal text of a safe integer (`${n}`), no length (a piece of a stringFrom value) */
+  int(n: number): void {
+    this.pos = putDigits(this.room(17), this.pos, n);
+  }
+
   /** the bytes written so far (a view: write no more into this writer while it is read) */
   take(): Buffer {
     return this.buf.subarray(0, this.pos);
@@ -121,6 +173,38 @@ export class ByteWriter {
   reset(): void {
     this.pos = 0;
   }
+}
+
+/**
+ * the low 32 bits of integer `v` (unsigned or signed 32-bit range) little-endian at `p`, byte by byte: plain
+ * element stores the JIT inlines (no call into the Buffer method with its checks)
+ */
+function put32(b: Buffer, p: number, v: number): void {
+  b[p] = v & 0xff;
+  b[p + 1] = (v >>> 8) & 0xff;
+  b[p + 2] = (v >>> 16) & 0xff;
+  b[p + 3] = v >>> 24;
+}
+
+/** `${n}` of a safe integer `n` into `b` at `p` (room for 17 bytes); returns the position after it */
+export function putDigits(b: Uint8Array, p: number, n: number): number {
+  if (n < 0) {
+    b[p++] = 0x2d;
+    n = -n;
+  }
+  if (n < 10) {
+    b[p] = 0x30 + n;
+    return p + 1;
+  }
+  let k = 1;
+  for (let t = n; t >= 10; t = Math.floor(t / 10)) k++;
+  const end = p + k;
+  for (let q = end; q > p;) {
+    const d = Math.floor(n / 10);
+    b[--q] = 0x30 + (n - d * 10);
+    n = d;
+  }
+  return end;
 }
 
 /** bytes a VarUInt of `v` takes */

@@ -12,7 +12,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Charge, DEFAULT_RUN, lineageText, type Udr } from '../core/types.ts';
+import { type Charge, DEFAULT_RUN, type Udr } from '../core/types.ts';
 import { SCALE } from '../core/money.ts';
 import { table, type StoreClient } from './client.ts';
 import {
@@ -88,7 +88,8 @@ export class ChargeBlock {
   private readonly source = new StringColumn('source');
   private readonly rulesVersion = new StringColumn('rules_version');
   private readonly catalogVersion = new StringColumn('catalog_version');
-  private readonly lineage = new StringColumn('lineage', { bytesPerRow: 320 });
+  /** always in the file: its values are written by each charge's lineage source, never compared */
+  private readonly lineage = new StringColumn('lineage', { bytesPerRow: 320, constant: false });
   private readonly feed = new StringColumn('feed');
   private readonly run = new StringColumn('run');
   private readonly billable = new BoolColumn('billable');
@@ -125,7 +126,7 @@ export class ChargeBlock {
     this.source.put(c.source);
     this.rulesVersion.put(c.rulesVersion);
     this.catalogVersion.put(c.catalogVersion);
-    this.lineage.put(lineageText(c));
+    this.lineage.putText(c.lineage);
     this.feed.put(feed);
     this.run.put(c.run ?? DEFAULT_RUN);
     this.billable.put(c.billable !== false);

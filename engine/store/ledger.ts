@@ -4,7 +4,7 @@
  * ReplacingMergeTree on the record/charge id, so a replayed record never counts twice in FINAL queries and views.
  */
 import { formatMoney } from '../core/money.ts';
-import { type Charge, DEFAULT_RUN, lineageText, type Reject, type Udr } from '../core/types.ts';
+import { type Charge, DEFAULT_RUN, type Reject, type Udr } from '../core/types.ts';
 import { ident, table, type StoreClient } from './client.ts';
 import { tsvMap, tsvTime, TsvWriter } from './tsv.ts';
 
@@ -23,7 +23,7 @@ export function putUdr(w: TsvWriter, u: Udr): void {
 export function putCharge(w: TsvWriter, c: Charge, feed: string, version = 1): void {
   w.raw(c.id).raw(String(version)).str(c.udrId).str(c.account).str(c.ratingKey).str(c.service).str(c.usageClass).raw(c.kind).str(c.product)
     .str(c.plan).str(c.rateId).str(c.matched).raw(String(c.quantity)).str(c.unit).raw(formatMoney(c.amount)).raw(c.currency)
-    .raw(tsvTime(c.eventTime)).str(c.source).str(c.rulesVersion).str(c.catalogVersion).str(lineageText(c)).str(feed).str(c.run ?? DEFAULT_RUN)
+    .raw(tsvTime(c.eventTime)).str(c.source).str(c.rulesVersion).str(c.catalogVersion).strOf(c.lineage).str(feed).str(c.run ?? DEFAULT_RUN)
     .raw(c.billable === false ? 'false' : 'true').row();
 }
 

@@ -11,6 +11,7 @@
  * goes into the SELECT as a literal. Columns built with `constant: false` are always written (a block keeps at least
  * one column in the file).
  */
+import type { LineageSource } from '../core/types.ts';
 import { ByteWriter } from './bytes.ts';
 
 /** one block ready to insert: file bytes (in parts, written in order), the file's structure and the SELECT list */
@@ -125,6 +126,15 @@ export class StringColumn extends NativeColumn<string> {
     if (k < 0) return;
     for (let i = 0; i < k; i++) this.w.string(this.c.first as string);
     this.w.string(v);
+  }
+  /**
+   * a value given as text or as a source that writes it in pieces (a charge's lineage): in a column built with
+   * `constant: false` the source writes straight into the buffer (no string of the value); else its text is put
+   */
+  putText(v: string | LineageSource): void {
+    if (typeof v === 'string') this.put(v);
+    else if (v.writeTo === undefined || this.c.allowed) this.put(v.text());
+    else this.w.stringFrom(v as Required<LineageSource>);
   }
   protected lit(v: string): string {
     return sqlString(v);

@@ -2,6 +2,9 @@
  * TabSeparated encoding for bulk inserts (the fastest path into the in-process engine: an INSERT … FORMAT
  * TabSeparated command carrying the rows). Money goes in as exact decimal text.
  */
+import type { LineageSource, TextSink } from '../core/types.ts';
+import { putDigits } from './bytes.ts';
+
 const ESC: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0', '\b': '\\b', '\f': '\\f' };
 const NEEDS = /[\\\t\n\r\0\b\f]/;
 const NEEDS_G = /[\\\t\n\r\0\b\f]/g;
@@ -44,7 +47,7 @@ for (const [c, e] of Object.entries(ESC)) ESC_CODE[c.charCodeAt(0)] = e.charCode
  * TabSeparated rows written straight into a growing Buffer — the same text as tsvString/tsvTime/tsvMap joined by
  * tabs, without building a string per row (no rope to flatten, no garbage per field; the bytes live off the JS heap).
  */
-export class TsvWriter {
+export class TsvWriter implements TextSink {
   private buf: Buffer;
   private pos = 0;
   /** rows ended by row() */
@@ -65,21 +68,39 @@ export class TsvWriter {
 
   /** a string field, escaped as tsvString */
   str(s: string): this {
+    this.text(s);
+    this.room(1)[this.pos++] = 0x09;
+    return this;
+  }
+
+  /**
+   * a string field given as text or as a source that writes it in pieces (a charge's lineage: straight into the
+   * buffer, escaped piece by piece — the same bytes, no string of the value)
+   */
+  strOf(v: string | LineageSource): this {
+    if (typeof v === 'string') return this.str(v);
+    if (v.writeTo === undefined) return this.str(v.text());
+    v.writeTo(this);
+    this.room(1)[this.pos++] = 0x09;
+    return this;
+  }
+
+  /** a piece of a string field, escaped as tsvString (no tab after it) */
+  text(s: string): void {
     const n = s.length;
-    const b = this.room(n * 3 + 1);
-    let p = this.pos;
+    const b = this.room(n * 3);
+    const start = this.pos;
     if (n > 24) {
       // a long text: one call into the UTF-8 encoder beats a loop per character
-      p += b.write(NEEDS.test(s) ? tsvString(s) : s, p, 'utf8');
-      b[p++] = 0x09;
-      this.pos = p;
-      return this;
+      this.pos = start + b.write(NEEDS.test(s) ? tsvString(s) : s, start, 'utf8');
+      return;
     }
+    let p = start;
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
       if (c >= 0x80) {
-        // non-ASCII: the rest through the UTF-8 encoder (escapes only concern ASCII, at most 2 bytes each)
-        p += b.write(tsvString(s.slice(i)), p, 'utf8');
+        // non-ASCII: all of it through the UTF-8 encoder (escapes only concern ASCII, at most 2 bytes each)
+        p = start + b.write(NEEDS.test(s) ? tsvString(s) : s, start, 'utf8');
         break;
       }
       const e = ESC_CODE[c]!;
@@ -88,9 +109,12 @@ export class TsvWriter {
         b[p++] = e;
       } else b[p++] = c;
     }
-    b[p++] = 0x09;
     this.pos = p;
-    return this;
+  }
+
+  /** a piece of a string field: the decimal text of a safe integer */
+  int(n: number): void {
+    this.pos = putDigits(this.room(17), this.pos, n);
   }
 
   /** text known to need no escaping (numbers, enum values, tsvTime/tsvMap output) */

@@ -116,6 +116,7 @@ export const spec: PriceModelSpec<typeof fields> = {
         return { cost: sumCost(acc), billed: acc.units, detail: `${q} → billed ${acc.units} (${text})` };
       },
       detailOf: (q, billed) => `${q} → billed ${billed} (${text})`,
+      detailPieces: { between: ' → billed ', after: ` (${text})` },
       describe: () => `per-unit ${text}`,
     };
   },

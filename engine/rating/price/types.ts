@@ -32,6 +32,11 @@ export interface PriceModel {
   price(q: number, prior: number): { cost: Cost; billed: number; detail: string };
   /** the `detail` price(q) gives when it bills `billed` (per-unit: a text written only when a lineage is) */
   detailOf?(q: number, billed: number): string;
+  /**
+   * detailOf(q, billed) as constant pieces around the numbers: `${q}${between}${billed}${after}` (the lineage is then
+   * written without building the text)
+   */
+  readonly detailPieces?: { readonly between: string; readonly after: string };
   /** short human description for explain / docs */
   describe(): string;
 }

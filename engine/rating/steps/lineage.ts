@@ -9,9 +9,9 @@
  * stdout sink, explain), byte for byte the text JSON.stringify(usageLineage(…)) gives (a test compares them). With a
  * trace the lineage object gets the steps and is serialised when the charge is made.
  */
-import type { LineageSource } from '../../core/types.ts';
-import { jsonInner, jsonNumber, jsonString } from '../json-text.ts';
-import { type Cost, costText, costTextNum, sumText } from '../rational.ts';
+import type { LineageSource, TextSink } from '../../core/types.ts';
+import { jsonInner, jsonNumber, jsonString, StringSink } from '../json-text.ts';
+import { type Cost, costText, sumText, writeCostNum } from '../rational.ts';
 import type { CompiledRate, Rounding } from '../catalog.ts';
 import type { Lineage, MeasureContext, RatingStep, Segment } from './types.ts';
 
@@ -67,11 +67,6 @@ function segmentsText(segs: readonly Segment[]): string {
   return `${s}]`;
 }
 
-/** segmentsText of the one plain segment */
-function plainSegmentText(rate: CompiledRate, to: number, billed: number): string {
-  return `[{"rate":${jsonString(rate.id)},"window":${jsonString(rate.windowId)},"from":0,"to":${jsonNumber(to)},"billed":${jsonNumber(billed)}}]`;
-}
-
 /** the constant pieces of a rate's lineage text (`where` for the prefix it was last written at) */
 interface RateText {
   prefix: string;
@@ -83,16 +78,35 @@ interface RateText {
   fee: string;
   /** `","rounding":…` of the rate's own rounding (closing the cost) */
   rounding: string;
+  /** `,"segments":[{"rate":…,"window":…,"from":0,"to":` of the rate's one plain segment (its `to` next) */
+  segment: string;
+  /** the rate's plain detail text up to its `to`, JSON-escaped: `<window>:<rate> 0-` */
+  detail: string;
+  /** the model's detailPieces, JSON-escaped (null: the model has none) */
+  modelBetween: string | null;
+  modelAfter: string;
 }
 
-let lastVia = '';
-let lastHead = '{"v":1,"via":""';
+/** `{"v":1,"via":…` by plan route (few: one per service or plan) */
+const heads = new Map<string, string>();
+
+function headOf(via: string): string {
+  let h = heads.get(via);
+  if (h === undefined) {
+    if (heads.size >= 4096) heads.clear();
+    h = `{"v":1,"via":${jsonString(via)}`;
+    heads.set(via, h);
+  }
+  return h;
+}
 
 function rateText(first: CompiledRate, prefix: string): RateText {
   let t = first.textMemo as RateText | undefined;
   if (t === undefined) {
     t = { prefix: '', where: '', model: `,"model":${jsonString(first.model.model)},"detail":"`, fee: `","connectFee":${jsonString(first.connectFeeText)},"cost":"`,
-      rounding: roundingText(first.rounding) };
+      rounding: roundingText(first.rounding), segment: `,"segments":[{"rate":${jsonString(first.id)},"window":${jsonString(first.windowId)},"from":0,"to":`,
+      detail: jsonInner(`${first.windowId}:${first.id} 0-`),
+      modelBetween: first.model.detailPieces ? jsonInner(first.model.detailPieces.between) : null, modelAfter: jsonInner(first.model.detailPieces?.after ?? '') };
     first.textMemo = t;
   }
   if (t.prefix !== prefix || !t.where) {
@@ -212,6 +226,13 @@ export class UsageLineage implements LineageSource {
   }
 
   text(): string {
+    const out = new StringSink();
+    this.writeTo(out);
+    return out.s;
+  }
+
+  /** the lineage text in pieces: constant pieces of the rate, numbers as digits (see LineageSource.writeTo) */
+  writeTo(out: TextSink): void {
     const { rate: first, prefix, via } = this.at;
     const rt = rateText(first, prefix);
     const rest = this.rest;
@@ -221,22 +242,67 @@ export class UsageLineage implements LineageSource {
     const detailText = rest === null ? '' : rest.detail;
     const costBig = rest === null ? null : rest.costBig;
     const more = rest === null ? undefined : rest.more;
-    if (via !== lastVia) {
-      lastVia = via;
-      lastHead = `{"v":1,"via":${jsonString(via)}`;
+    out.text(headOf(via));
+    if (more?.measure) out.text(`,"measure":${jsonString(more.measure)}`);
+    out.text(',"quantity":');
+    putJsonNumber(out, this.quantity);
+    out.text(',"billed":');
+    putJsonNumber(out, this.billed);
+    out.text(rt.where);
+    if (segs === null) {
+      if (first.windowId !== '*any') {
+        // segmentsText of the one plain segment, the rate's own from 0 to segTo
+        out.text(rt.segment);
+        putJsonNumber(out, segTo);
+        out.text(',"billed":');
+        putJsonNumber(out, segBilled);
+        out.text('}]');
+      }
+    } else if (segs.length > 1 || segs[0]?.window !== '*any') out.text(`,"segments":${segmentsText(segs)}`);
+    out.text(rt.model);
+    if (segs === null && this.detailKind === DETAIL_SEGMENTS) {
+      // plainDetail: `<window>:<rate> 0-<to> billed <billed>`
+      out.text(rt.detail);
+      putNumber(out, segTo);
+      out.text(' billed ');
+      putNumber(out, segBilled);
+    } else if (segs === null && this.detailKind === DETAIL_MODEL && rt.modelBetween !== null) {
+      // plainDetail: the model's detailOf(segTo, segBilled) in its pieces
+      putNumber(out, segTo);
+      out.text(rt.modelBetween);
+      putNumber(out, segBilled);
+      out.text(rt.modelAfter);
+    } else {
+      const detail = segs === null ? plainDetail(this.detailKind, detailText, segTo, segBilled, first) : usageDetail(this.detailKind, detailText, segs, first);
+      out.text(jsonInner(detail));
     }
-    let s = `${lastHead}${more?.measure ? `,"measure":${jsonString(more.measure)}` : ''},"quantity":${jsonNumber(this.quantity)},"billed":${jsonNumber(this.billed)}${rt.where}`;
-    if (segs === null) { if (first.windowId !== '*any') s += `,"segments":${plainSegmentText(first, segTo, segBilled)}`; }
-    else if (segs.length > 1 || segs[0]?.window !== '*any') s += `,"segments":${segmentsText(segs)}`;
-    const detail = segs === null ? plainDetail(this.detailKind, detailText, segTo, segBilled, first) : usageDetail(this.detailKind, detailText, segs, first);
-    s += `${rt.model}${jsonInner(detail)}${rt.fee}${jsonInner(costBig === null ? costTextNum(this.costHi * LO + this.costLo, this.costD) : costText(costBig))}`;
-    if (!more) return `${s}${rt.rounding}${this.tail}}`;
-    s += more.rounding === first.rounding ? rt.rounding : roundingText(more.rounding);
-    if (more.capped !== undefined) s += `,"capped":${jsonString(more.capped)}`;
-    if (more.debits) s += `,"debits":${JSON.stringify(more.debits)}`;
-    if (more.session !== undefined) s += `,"session":${JSON.stringify(more.session)}`;
-    return `${s}${this.tail}}`;
+    out.text(rt.fee);
+    // a cost's text is plain JSON (digits, '-', '.', '≈', '…')
+    if (costBig === null) writeCostNum(out, this.costHi * LO + this.costLo, this.costD);
+    else out.text(costText(costBig));
+    if (!more) {
+      out.text(rt.rounding);
+    } else {
+      out.text(more.rounding === first.rounding ? rt.rounding : roundingText(more.rounding));
+      if (more.capped !== undefined) out.text(`,"capped":${jsonString(more.capped)}`);
+      if (more.debits) out.text(`,"debits":${JSON.stringify(more.debits)}`);
+      if (more.session !== undefined) out.text(`,"session":${JSON.stringify(more.session)}`);
+    }
+    if (this.tail) out.text(this.tail);
+    out.text('}');
   }
+}
+
+/** jsonNumber(n) into `out` */
+function putJsonNumber(out: TextSink, n: number): void {
+  if (Number.isSafeInteger(n)) out.int(n);
+  else out.text(jsonNumber(n));
+}
+
+/** `${n}` into `out` */
+function putNumber(out: TextSink, n: number): void {
+  if (Number.isSafeInteger(n)) out.int(n);
+  else out.text(`${n}`);
 }
 
 export const lineage: RatingStep = {

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { jsonInner, jsonNumber, jsonString } from '../../../engine/rating/json-text.ts';
 import { ROUNDING_MODES } from '../../../engine/core/money.ts';
-import { add, costText, costTextReference, type CostSum, roundCost, roundCostReference, sumAdd, sumAddCost, sumCost, sumRound, sumText } from '../../../engine/rating/rational.ts';
+import { add, costText, costTextNum, costTextReference, type CostSum, roundCost, roundCostReference, sumAdd, sumAddCost, sumCost, sumRound, sumText } from '../../../engine/rating/rational.ts';
 
 describe('lineage JSON text', () => {
   it('jsonString = JSON.stringify for any string (quotes, backslashes, control chars, lone surrogates, non-ASCII)', () => {
@@ -29,6 +29,15 @@ describe('costText', () => {
     const small = fc.bigInt({ min: -(2n ** 52n), max: 2n ** 52n });
     const den = fc.oneof(fc.bigInt({ min: 1n, max: 100_000n }), fc.bigInt({ min: 1n, max: 2n ** 34n }));
     fc.assert(fc.property(fc.oneof(small, big), den, (n, d) => costText({ n, d }) === costTextReference({ n, d })), { numRuns: 5000 });
+  });
+
+  it('costTextNum (safe integers, the lineage writer path) writes the same text as the bigint reference', () => {
+    for (const n of [0, 1, -1, 2 ** 52 - 1, -(2 ** 52 - 1), 2 ** 52, 10 ** 10, 10 ** 9, 999_999_999_999, 123_456_789, 100_000_000_000_000]) {
+      for (const d of [1, 3, 7, 60_000, 1_000_000, 2 ** 33 - 1, 2 ** 33, 2 ** 32 + 15]) expect(costTextNum(n, d)).toBe(costTextReference({ n: BigInt(n), d: BigInt(d) }));
+    }
+    const n = fc.oneof(fc.integer({ min: -1_000_000_000, max: 1_000_000_000 }), fc.maxSafeInteger().map((v) => v - 2 ** 52), fc.integer({ min: -50, max: 50 }).map((v) => v * 10 ** 8));
+    const d = fc.oneof(fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 1, max: 2 ** 34 }), fc.constantFrom(1, 10, 1000, 60_000, 1_000_000));
+    fc.assert(fc.property(n, d, (a, b) => costTextNum(a, b) === costTextReference({ n: BigInt(a), d: BigInt(b) })), { numRuns: 5000 });
   });
 });
 

@@ -6,7 +6,10 @@
  * fee, own rounding, max-cost cap, measures, partial records, and balance debits appended after the charge is made.
  */
 import { describe, expect, it } from 'vitest';
-import { type Charge, lineageText, type Udr } from '../../../engine/core/types.ts';
+import { type Charge, type LineageSource, lineageText, type TextSink, type Udr } from '../../../engine/core/types.ts';
+import { ByteWriter } from '../../../engine/store/bytes.ts';
+import { TsvWriter } from '../../../engine/store/tsv.ts';
+import { NoteLineage } from '../../../engine/rating/note-lineage.ts';
 import { loadCatalogText } from '../../../engine/rating/catalog.ts';
 import { Rater } from '../../../engine/rating/rater.ts';
 import { UsageLineage } from '../../../engine/rating/steps/lineage.ts';
@@ -24,8 +27,25 @@ function compare(text: string, udrs: Udr[]): Charge[] {
     const t = lineageText(c);
     expect(t).toBe(untracedText(traced.charges[i]!));
     expect(lineageText(c)).toBe(t);
+    if (typeof c.lineage !== 'string') expectWritten(c.lineage, t);
   });
   return plain.charges;
+}
+
+/** the source written in pieces into the store's writers = its text written whole */
+function expectWritten(src: LineageSource, text: string): void {
+  expect(src.writeTo).toBeDefined();
+  const pieces: string[] = [];
+  src.writeTo!({ text: (s) => pieces.push(s), int: (n) => pieces.push(`${n}`) });
+  expect(pieces.join('')).toBe(text);
+  const a = new ByteWriter(16);
+  a.stringFrom(src as Required<LineageSource>);
+  const b = new ByteWriter(16);
+  b.string(text);
+  expect(Buffer.from(a.take())).toEqual(Buffer.from(b.take()));
+  const ta = new TsvWriter(16).strOf(src);
+  const tb = new TsvWriter(16).str(text);
+  expect(ta.toString()).toBe(tb.toString());
 }
 
 const calls = (n: number, step: number, extra: Partial<Udr> = {}) =>
@@ -69,5 +89,35 @@ describe('lineage written on demand = the lineage object as JSON', () => {
     expect(l.some((x) => x.measure === 'minutes')).toBe(true);
     expect(l.filter((x) => x.balance).length).toBeGreaterThan(0);
     expect(l.some((x) => x.balance?.status === 'exhausted')).toBe(true);
+  });
+});
+
+describe('lineage written in pieces into the store writers', () => {
+  /** a source writing `parts` (strings, or numbers as int()) */
+  const source = (parts: (string | number)[]): Required<LineageSource> => ({
+    text: () => parts.join(''),
+    writeTo: (out: TextSink) => { for (const p of parts) if (typeof p === 'number') out.int(p); else out.text(p); },
+  });
+
+  it('Native String: the length takes 1, 2 or 3 bytes (the text moves), after other values', () => {
+    const long = 'x'.repeat(20_000);
+    for (const parts of [[], ['{}'], ['{"a":', 12, ',"b":', -7, ',"c":', 0, ',"d":', 2 ** 53 - 1, '}'], ['é→', 'ü'.repeat(100), 'z'.repeat(30)], [long, 5, long], ['a\tb\n"c"\\']]) {
+      const src = source(parts);
+      const a = new ByteWriter(8);
+      a.string('before');
+      a.stringFrom(src);
+      a.string('after');
+      const b = new ByteWriter(8);
+      b.string('before');
+      b.string(src.text());
+      b.string('after');
+      expect(Buffer.from(a.take())).toEqual(Buffer.from(b.take()));
+      // TSV: escaped piece by piece = escaped whole
+      expect(new TsvWriter(8).strOf(src).str('z').toString()).toBe(new TsvWriter(8).str(src.text()).str('z').toString());
+    }
+  });
+
+  it('a note lineage writes its text', () => {
+    expectWritten(new NoteLineage('not billed yet: "first use"\t→'), new NoteLineage('not billed yet: "first use"\t→').text());
   });
 });
