@@ -1,42 +1,96 @@
 /**
- * The in-run dedup window: the most recent distinct record ids, oldest evicted first. Behaves exactly like an
+ * The in-run dedup window: the most recent distinct record ids, oldest evicted first. Behaves like an
  * insertion-ordered Set<string> used as `if (!set.has(id)) { set.add(id); if (set.size > window) delete oldest }`,
- * but keeps the ids' characters in one typed-array ring instead of a million string objects: no per-id heap object
- * to promote and trace, and one probe into an open-addressing table (linear probing, backward-shift deletion) per
- * record instead of the generic hash-set path.
+ * but keeps a 96-bit hash of each id in typed arrays instead of the id: no per-id heap object to promote and trace,
+ * no characters kept (≈ 28 bytes per id: 12 of hash in the FIFO ring, 16 of open-addressing table at load ≤ 0.5,
+ * instead of ≈ 60–90 with the characters), and one probe into the table (linear probing, backward-shift deletion)
+ * per record.
+ *
+ * Exactness: two different ids are taken for the same one only when all 96 bits of their hashes agree. With
+ * well-mixed hashes (three independent 32-bit lanes, each finished with murmur3's avalanche) the chance that a new id
+ * is a false duplicate of one of the W ids in the window is about W / 2^96 — for W = 1,000,000 about 1.3e-23 per
+ * record, i.e. one expected false duplicate in ~10^23 records (a billion records a day for 10^14 days). The hash is
+ * not cryptographic: ids crafted to collide could be found; whoever crafts ids can re-send a real one anyway.
+ * The persisted form (the streaming mediate role's changelog) keeps the ids; a restore hashes them again.
  */
 
-/** FNV-1a over UTF-16 code units */
-function hashOf(s: string): number {
-  let h = 0x811c9dc5 | 0;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h;
+/** lanes B and C of the last `hash96` (lane A is its return value): module state, no object per id */
+let laneB = 0;
+let laneC = 0;
+
+/** murmur3's 32-bit finaliser (avalanche) */
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/**
+ * 96 bits of hash over the id's UTF-16 code units, two per 32-bit word: lane A is murmur3_32's block step, B and C
+ * xxHash32's round (with other primes and rotations); each lane gets the length and the finaliser. Returns lane A
+ * (the table's home slot and first check word) and leaves B and C in `laneB` / `laneC`.
+ */
+function hash96(s: string): number {
+  const n = s.length;
+  let a = 0x3c6ef372 ^ n;
+  let b = 0x9747b28c ^ n;
+  let c = 0x2545f491 ^ n;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const k = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16);
+    let k1 = Math.imul(k, 0xcc9e2d51);
+    k1 = Math.imul((k1 << 15) | (k1 >>> 17), 0x1b873593);
+    a ^= k1;
+    a = (Math.imul((a << 13) | (a >>> 19), 5) + 0xe6546b64) | 0;
+    b = (b + Math.imul(k, 0x85ebca77)) | 0;
+    b = Math.imul((b << 13) | (b >>> 19), 0x9e3779b1);
+    c = (c + Math.imul(k, 0x27d4eb2f)) | 0;
+    c = Math.imul((c << 17) | (c >>> 15), 0x165667b1);
+  }
+  if (i < n) {
+    const k = s.charCodeAt(i);
+    let k1 = Math.imul(k, 0xcc9e2d51);
+    k1 = Math.imul((k1 << 15) | (k1 >>> 17), 0x1b873593);
+    a ^= k1;
+    b = (b + Math.imul(k, 0x85ebca77)) | 0;
+    b = Math.imul((b << 13) | (b >>> 19), 0x9e3779b1);
+    c = (c + Math.imul(k, 0x27d4eb2f)) | 0;
+    c = Math.imul((c << 17) | (c >>> 15), 0x165667b1);
+  }
+  laneB = fmix(b ^ n);
+  laneC = fmix(c ^ n);
+  return fmix(a ^ n);
+}
+
+/** ring entries from which the window grows 2× instead of 4× */
+const GROW_2X = 65_536;
+
+/** the three lanes of an id's hash (tests) */
+export function hash96Lanes(s: string): [number, number, number] {
+  const a = hash96(s);
+  return [a, laneB, laneC];
 }
 
 export class IdWindow {
-  /** open addressing: per slot [hash, entry + 1] (0 = empty) */
+  /** open addressing: per slot [lane A, entry + 1] (0 = empty); 2 slots per entry: load factor ≤ 0.5 */
   private table: Int32Array;
   private mask: number;
-  /** entries in a FIFO ring: where the id's characters start in `chars`, its length, its hash */
-  private start: Int32Array;
-  private len: Int32Array;
-  private hash: Int32Array;
+  /** entries in a FIFO ring (insertion order): 3 hash lanes (A, B, C) per entry */
+  private ring: Int32Array;
+  /** entry slots of the ring */
+  private cap: number;
   private head = 0; // oldest entry
   private count = 0;
-  /** characters of the ids, a ring in insertion order (eviction frees from the tail) */
-  private chars: Uint16Array;
-  private charHead = 0; // start of the oldest entry's characters
-  private charUsed = 0;
 
   constructor(initialEntries = 1024) {
     let n = 16;
     while (n < initialEntries) n <<= 1;
-    this.start = new Int32Array(n);
-    this.len = new Int32Array(n);
-    this.hash = new Int32Array(n);
-    this.table = new Int32Array(n * 4); // 2 slots per entry: load factor ≤ 0.5
+    this.cap = n;
+    this.ring = new Int32Array(n * 3);
+    this.table = new Int32Array(n * 4);
     this.mask = n * 2 - 1;
-    this.chars = new Uint16Array(n * 16);
   }
 
   get size(): number {
@@ -48,55 +102,37 @@ export class IdWindow {
    * (size ≥ `window` before adding), the oldest id is evicted, keeping the size at the window.
    */
   add(id: string, window: number): boolean {
-    const h = hashOf(id);
+    const h = hash96(id);
+    const hb = laneB;
+    const hc = laneC;
     const t = this.table;
+    const r = this.ring;
     const mask = this.mask;
     let slot = h & mask;
     while (true) {
       const e1 = t[slot * 2 + 1]!;
       if (e1 === 0) break;
-      if (t[slot * 2] === h && this.equals(e1 - 1, id)) return false;
+      if (t[slot * 2] === h) {
+        const k = (e1 - 1) * 3;
+        if (r[k + 1] === hb && r[k + 2] === hc) return false;
+      }
       slot = (slot + 1) & mask;
     }
     const before = this.count;
-    if (before === this.start.length) {
+    if (before === this.cap) {
       this.grow(window);
       return this.add(id, window);
     }
-    // characters at the head of the char ring
-    const n = id.length;
-    if (this.charUsed + n > this.chars.length) this.growChars(n);
-    const cap = this.chars.length;
-    let at = this.charHead + this.charUsed;
-    if (at >= cap) at -= cap;
-    const c = this.chars;
-    for (let i = 0, p = at; i < n; i++) {
-      c[p] = id.charCodeAt(i);
-      if (++p === cap) p = 0;
-    }
-    this.charUsed += n;
     let e = this.head + before;
-    if (e >= this.start.length) e -= this.start.length;
-    this.start[e] = at;
-    this.len[e] = n;
-    this.hash[e] = h;
+    if (e >= this.cap) e -= this.cap;
+    const k = e * 3;
+    r[k] = h;
+    r[k + 1] = hb;
+    r[k + 2] = hc;
     t[slot * 2] = h;
     t[slot * 2 + 1] = e + 1;
     this.count = before + 1;
     if (before >= window) this.evictOldest();
-    return true;
-  }
-
-  private equals(e: number, id: string): boolean {
-    const n = this.len[e]!;
-    if (n !== id.length) return false;
-    const c = this.chars;
-    const cap = c.length;
-    let p = this.start[e]!;
-    for (let i = 0; i < n; i++) {
-      if (c[p] !== id.charCodeAt(i)) return false;
-      if (++p === cap) p = 0;
-    }
     return true;
   }
 
@@ -105,7 +141,7 @@ export class IdWindow {
     const t = this.table;
     const mask = this.mask;
     // find the entry's slot
-    let slot = this.hash[e]! & mask;
+    let slot = this.ring[e * 3]! & mask;
     while (t[slot * 2 + 1] !== e + 1) slot = (slot + 1) & mask;
     // backward-shift deletion: move later entries of the probe run into the hole
     let hole = slot;
@@ -124,70 +160,37 @@ export class IdWindow {
     }
     t[hole * 2] = 0;
     t[hole * 2 + 1] = 0;
-    this.charHead += this.len[e]!;
-    if (this.charHead >= this.chars.length) this.charHead -= this.chars.length;
-    this.charUsed -= this.len[e]!;
-    this.head = e + 1 === this.start.length ? 0 : e + 1;
+    this.head = e + 1 === this.cap ? 0 : e + 1;
     this.count--;
   }
 
   /**
-   * grow the entry ring and the table, in insertion order (entry i → i): 4× (fewer rehash passes over the table),
-   * but not past the power of two that holds the whole window (then 2×). The table stays about the size of what it
+   * grow the entry ring and the table, in insertion order (entry i → i): 4× while small (fewer rehash passes), 2×
+   * from GROW_2X entries on (memory follows the ids held: a window that is not full yet takes at most twice what it
+   * holds), never past the power of two that holds the whole window. The table stays about the size of what it
    * holds (a window allocated whole at the start made every probe of a small run a cache miss: measured, slower).
-   * The character ring is sized with it from the mean id length seen (+25 %) instead of doubling past it.
    */
   private grow(window: number): void {
-    const old = { start: this.start, len: this.len, hash: this.hash, head: this.head };
-    const cap = old.start.length;
+    const old = this.ring;
+    const cap = this.cap;
     let full = 16;
     while (full < window + 1) full *= 2;
-    const n = cap * 4 <= full ? cap * 4 : cap * 2;
-    this.start = new Int32Array(n);
-    this.len = new Int32Array(n);
-    this.hash = new Int32Array(n);
-    this.table = new Int32Array(n * 4);
-    this.mask = n * 2 - 1;
-    for (let i = 0; i < this.count; i++) {
-      let k = old.head + i;
-      if (k >= cap) k -= cap;
-      this.start[i] = old.start[k]!;
-      this.len[i] = old.len[k]!;
-      const h = (this.hash[i] = old.hash[k]!);
-      let slot = h & this.mask;
-      while (this.table[slot * 2 + 1] !== 0) slot = (slot + 1) & this.mask;
-      this.table[slot * 2] = h;
-      this.table[slot * 2 + 1] = i + 1;
-    }
-    this.head = 0;
-    // characters for n ids of the mean length seen (+25 %), if that is more than the ring has
-    const perId = this.count ? Math.ceil((this.charUsed / this.count) * 1.25) : 16;
-    if (n * perId > this.chars.length) this.resizeChars(n * perId);
-  }
-
-  /** at least double the character ring (room for `need` more), keeping the characters in order from 0 */
-  private growChars(need: number): void {
-    let n = this.chars.length * 2;
-    while (n < this.charUsed + need) n *= 2;
-    this.resizeChars(n);
-  }
-
-  /** a character ring of n (≥ charUsed) characters, keeping the characters in order from 0 */
-  private resizeChars(n: number): void {
-    const old = this.chars;
-    const cap = old.length;
-    const c = new Uint16Array(n);
-    const first = Math.min(this.charUsed, cap - this.charHead);
-    c.set(old.subarray(this.charHead, this.charHead + first), 0);
-    if (first < this.charUsed) c.set(old.subarray(0, this.charUsed - first), first);
-    // entry starts move by the same shift as the ring
-    const shift = (s: number) => (s >= this.charHead ? s - this.charHead : s + cap - this.charHead);
+    const n = cap < GROW_2X && cap * 4 <= full ? cap * 4 : cap * 2;
+    const r = (this.ring = new Int32Array(n * 3));
+    const t = (this.table = new Int32Array(n * 4));
+    const mask = (this.mask = n * 2 - 1);
+    this.cap = n;
     for (let i = 0; i < this.count; i++) {
       let k = this.head + i;
-      if (k >= this.start.length) k -= this.start.length;
-      this.start[k] = shift(this.start[k]!);
+      if (k >= cap) k -= cap;
+      const h = (r[i * 3] = old[k * 3]!);
+      r[i * 3 + 1] = old[k * 3 + 1]!;
+      r[i * 3 + 2] = old[k * 3 + 2]!;
+      let slot = h & mask;
+      while (t[slot * 2 + 1] !== 0) slot = (slot + 1) & mask;
+      t[slot * 2] = h;
+      t[slot * 2 + 1] = i + 1;
     }
-    this.chars = c;
-    this.charHead = 0;
+    this.head = 0;
   }
 }
