@@ -57,6 +57,8 @@ function faultOf(text: string | undefined): FramingFault | undefined {
 export function rawBatch(msgs: readonly ConsumedMessage[], at: { topic: string; partition: number }, feed: string, binary: boolean): SourceBatch {
   const records: RawRecord[] = [];
   const ignored = new Map<string, number>();
+  // `topic/partition/` once per batch: one concatenation per record, not a template of four
+  const prefix = `${at.topic}/${at.partition}/`;
   for (const msg of msgs) {
     const ig = header(msg, IGNORED_HEADER);
     if (msg.value === null || msg.value.length === 0) {
@@ -71,7 +73,7 @@ export function rawBatch(msgs: readonly ConsumedMessage[], at: { topic: string; 
       if (!counted) ignored.set('empty', (ignored.get('empty') ?? 0) + 1);
       continue;
     }
-    const source = header(msg, SOURCE_HEADER) ?? `${at.topic}/${at.partition}/${msg.offset}`;
+    const source = header(msg, SOURCE_HEADER) ?? prefix + msg.offset;
     // text feeds: the wire carries UTF-8 text (what the framers of drop-dir / HTTP produce); a value that is not valid
     // UTF-8 (another producer writing the feed's own encoding) goes to the mediator as bytes, which decodes it in the
     // feed's encoding or rejects it as INVALID_ENCODING keeping the bytes — as `run` does, never U+FFFD

@@ -156,7 +156,7 @@ export class RateRole extends TxnRole<RatePartition> {
     // consecutive UDRs of one catalog are rated together; a service event is applied where it stands in the order
     let run: Udr[] = [];
     let runCat: string | undefined;
-    const keys: (Buffer | null)[] = [];
+    let keys: (Buffer | null)[] = [];
     // the batch's latest balance per pool (`<catalog>|pools/<plan>|<owner>|<period>`), written once at the end
     const pools = new Map<string, PoolBalance>();
     const emit = (catName: string, res: RateBatchResult, asOf: number, feedOf: (c: Charge) => string, keyOf: (i: number, c: Charge) => Buffer | string | null) => {
@@ -198,17 +198,31 @@ export class RateRole extends TxnRole<RatePartition> {
       if (!run.length) return;
       const rater = part.raters.get(runCat!)!;
       const udrs = run;
-      const udrKeys = keys.slice();
+      const udrKeys = keys;
       run = [];
-      keys.length = 0;
+      keys = [];
       const res = rater.rate(udrs);
-      // a charge's key is its UDR's key (the charge ids root at the UDR id)
-      const keyByUdr = new Map<string, Buffer | null>();
-      udrs.forEach((u, i) => keyByUdr.set(u.id, udrKeys[i] ?? null));
-      const feedByUdr = new Map(udrs.map((u) => [u.id, u.feed] as const));
       let asOf = 0;
-      for (const u of udrs) if (u.startTime > asOf) asOf = u.startTime;
-      emit(runCat!, res, asOf, (c) => feedByUdr.get(c.udrId) ?? udrs[0]!.feed, (_i, c) => keyByUdr.get(c.udrId) ?? c.ratingKey);
+      let oneFeed: string | undefined = udrs[0]!.feed;
+      for (const u of udrs) {
+        if (u.startTime > asOf) asOf = u.startTime;
+        if (u.feed !== oneFeed) oneFeed = undefined;
+      }
+      // a charge's feed and key are its UDR's (the charge ids root at the UDR id); the maps only when they are asked
+      // for: one feed per run is the rule, and keys only matter for the rated topic
+      let feedByUdr: Map<string, string> | undefined;
+      let keyByUdr: Map<string, Buffer | null> | undefined;
+      const feedOf = oneFeed !== undefined ? () => oneFeed! : (c: Charge) => {
+        feedByUdr ??= new Map(udrs.map((u) => [u.id, u.feed] as const));
+        return feedByUdr.get(c.udrId) ?? udrs[0]!.feed;
+      };
+      emit(runCat!, res, asOf, feedOf, (_i, c) => {
+        if (!keyByUdr) {
+          keyByUdr = new Map();
+          for (let i = 0; i < udrs.length; i++) keyByUdr.set(udrs[i]!.id, udrKeys[i] ?? null);
+        }
+        return keyByUdr.get(c.udrId) ?? c.ratingKey;
+      });
       applyStateChanges(runCat!, res);
     };
     const applyStateChanges = (catName: string, res: RateBatchResult) => {
@@ -218,6 +232,9 @@ export class RateRole extends TxnRole<RatePartition> {
     };
     // every UDR decoded up front: no promise per record (a writer schema not seen yet is the only await)
     const decoded = await decodeUdrs(codecs.udr, msgs);
+    // UDRs in, counted per run of one feed (one increment per batch, mostly), not one labels object per record
+    let inFeed: string | undefined;
+    let inN = 0;
     for (let mi = 0; mi < msgs.length; mi++) {
       const msg = msgs[mi]!;
       const u = decoded[mi];
@@ -238,7 +255,12 @@ export class RateRole extends TxnRole<RatePartition> {
         continue;
       }
       if (direct) rows.udrs.push(u);
-      m.recordsIn.inc({ role: 'rate', feed: u.feed });
+      if (u.feed !== inFeed) {
+        if (inN) m.recordsIn.inc({ role: 'rate', feed: inFeed! }, inN);
+        inFeed = u.feed;
+        inN = 0;
+      }
+      inN++;
       const h = idHash(u.id);
       if (part.dedup.has(h) || batchSeen.has(h)) { m.ignored.inc({ role: 'rate', feed: u.feed, reason: 'duplicate' }); continue; }
       batchSeen.add(h);
@@ -251,6 +273,7 @@ export class RateRole extends TxnRole<RatePartition> {
       keys.push(msg.key);
     }
     flushRun();
+    if (inN) m.recordsIn.inc({ role: 'rate', feed: inFeed! }, inN);
     for (const b of pools.values()) {
       if (direct) rows.pools.push(b);
       else out.push({ topic: t.billingState, key: b.poolId, value: encodePoolBalance(b), headers: { [KIND_HEADER]: KIND_POOL_BALANCE } });
