@@ -31,7 +31,7 @@ import { DEDUP_PREFIX, DedupWindow, idHash } from './dedup-window.ts';
 import { barrierRecord, readUntilBarriers } from './kafka-util.ts';
 import { dlqRecord } from '../sinks/dlq-codec.ts';
 import type { BatchCounts } from './batch-counts.ts';
-import { emptyRows, insertUntilAcked, rowsByTable, sealRows, type StreamRows } from './store-writer.ts';
+import { emptyRows, insertUntilAcked, rowsByTable, type StreamRows } from './store-writer.ts';
 import { TxnRole, type TxnOutput, type TxnPartition } from './txn-role.ts';
 
 /** the end offset an intent metadata announces, when it is at or past the committed offset (else a stale one) */
@@ -285,8 +285,6 @@ export class RateRole extends TxnRole<RatePartition> {
     const dedupRecords = part.dedup.add(dedupKey, hashes);
     for (const d of dedupRecords) out.push({ topic: t.ratingState, partition: part.partition, key: d.key, value: d.value === null ? null : Buffer.from(d.value) });
     if (!direct) return { records: out };
-    // UDRs and charges as Native blocks now: the objects go before the batch waits for its insert and commit
-    sealRows(direct.store, rows);
     const first = msgs[0]!.offset;
     const last = msgs[msgs.length - 1]!.offset;
     return {

@@ -12,7 +12,6 @@ import type { StoreClient } from '../../store/client.ts';
 import { type PoolBalance, type ServiceStateChange, writePoolBalances, writeStateChanges } from '../../store/finance.ts';
 import { writeBatch } from '../../store/ledger.ts';
 import { chargeBlockOf, insertFormatOf, udrBlockOf, writeNative } from '../../store/ledger-native.ts';
-import type { NativeBlock } from '../../store/native.ts';
 import type { Logger } from 'pino';
 import type { StreamMetrics } from '../../telemetry/metrics.ts';
 
@@ -20,11 +19,6 @@ export interface StreamRows {
   udrs: Udr[];
   /** charges per feed (the ledger's `feed` column) */
   charges: Map<string, Charge[]>;
-  /**
-   * the UDRs and the charges per feed as Native blocks built ahead (sealRows: the in-process engine), instead of the
-   * object lists above (then empty)
-   */
-  blocks?: { udrs?: NativeBlock; charges: Map<string, NativeBlock>; /** feeds of `charges` when sealed (the tokens) */ feeds: number };
   mediationRejects: Reject[];
   ratingRejects: Reject[];
   states: ServiceStateChange[];
@@ -37,27 +31,7 @@ export const emptyRows = (): StreamRows => ({ udrs: [], charges: new Map(), medi
 export function rowsByTable(r: StreamRows): [string, number][] {
   let charges = 0;
   for (const l of r.charges.values()) charges += l.length;
-  let udrs = r.udrs.length;
-  if (r.blocks) {
-    udrs += r.blocks.udrs?.rows ?? 0;
-    for (const b of r.blocks.charges.values()) charges += b.rows;
-  }
-  return [['udrs', udrs], ['charges', charges], ['rejects', r.mediationRejects.length + r.ratingRejects.length], ['service_states', r.states.length], ['pool_balances', r.pools.length]];
-}
-
-/**
- * Turns the UDRs and charges into the Native blocks the in-process engine inserts (no-op for a server or
- * RATESTREAM_INSERT_FORMAT=tsv), so the objects can go before the batch waits for its insert and transaction: what is
- * still referenced across those awaits survives the young generation's scavenges and is promoted (then marked and
- * swept by the old generation's GC); the blocks' bytes are off the JS heap. Same rows, same dedup tokens.
- */
-export function sealRows(store: StoreClient, r: StreamRows): void {
-  if (r.blocks || insertFormatOf(store) !== 'native') return;
-  const charges = new Map<string, NativeBlock>();
-  for (const [feed, l] of r.charges) if (l.length) charges.set(feed, chargeBlockOf(l, feed));
-  r.blocks = { charges, feeds: r.charges.size, ...(r.udrs.length ? { udrs: udrBlockOf(r.udrs) } : {}) };
-  r.udrs = [];
-  r.charges = new Map();
+  return [['udrs', r.udrs.length], ['charges', charges], ['rejects', r.mediationRejects.length + r.ratingRejects.length], ['service_states', r.states.length], ['pool_balances', r.pools.length]];
 }
 
 /**
@@ -72,7 +46,6 @@ export async function writeStreamRows(store: StoreClient, r: StreamRows, token: 
   const native = insertFormatOf(store) === 'native';
   if (native) {
     if (r.udrs.length) jobs.push(writeNative(store, 'udrs', udrBlockOf(r.udrs), token));
-    if (r.blocks?.udrs) jobs.push(writeNative(store, 'udrs', r.blocks.udrs, token));
     if (r.mediationRejects.length || r.ratingRejects.length) {
       jobs.push(writeBatch(store, { udrs: [], charges: [], mediationRejects: r.mediationRejects, ratingRejects: r.ratingRejects, feed: '' }, token, passthrough));
     }
@@ -83,10 +56,6 @@ export async function writeStreamRows(store: StoreClient, r: StreamRows, token: 
     if (!charges.length) continue;
     const t = r.charges.size === 1 ? token : `${token}:${feed}`;
     jobs.push(native ? writeNative(store, 'charges', chargeBlockOf(charges, feed), t) : writeBatch(store, { udrs: [], charges, mediationRejects: [], ratingRejects: [], feed }, t, passthrough));
-  }
-  // sealed (sealRows): the same tokens, by the number of feeds the charges had
-  if (r.blocks) {
-    for (const [feed, b] of r.blocks.charges) jobs.push(writeNative(store, 'charges', b, r.blocks.feeds === 1 ? token : `${token}:${feed}`));
   }
   // pool rows keep their order within the insert, so of two balances with the same version (used) the later one wins
   if (r.states.length) jobs.push(writeStateChanges(store, r.states, `${token}:states`));
