@@ -18,6 +18,12 @@
  * Memory tab; sampled every 32 KiB, so it barely slows the run). `--digest`: after the measured window, each
  * ledger table's row count and an order-free hash of every stored row (all inserted rows, not FINAL; the columns
  * filled by now64() left out) — equal digests before and after a change: the same rows stored.
+ * `--mem-trace [MS]` (default every 150 ms): samples this process's memory on a timer — RSS and the high-water mark
+ * (VmHWM, /proc/self/status), V8 heap used, external, arrayBuffers — and the in-process engine's own accounting
+ * (system.metrics MemoryTracking and MergesMutationsMemoryTracking, the running merges from system.merges; one
+ * query at a time, at most every 500 ms), with where the run was (file, bytes into it, phase); prints the sample at
+ * which the high-water mark rose to its final value (the peak's moment) and the largest RSS sample.
+ * `--mem-trace-log FILE`: every sample as a JSON line.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -30,6 +36,7 @@ import { EmbeddedRunner } from '../engine/runtime/embedded-runner.ts';
 import { listInputs } from '../engine/runtime/sources/file.ts';
 import { openStore, queryRows, table } from '../engine/store/client.ts';
 import { migrate } from '../engine/store/migrate.ts';
+import { MemTrace } from './mem-trace.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, d: string) => {
@@ -44,6 +51,9 @@ const feeds = arg('feeds', '');
 const profile = arg('profile', '');
 const heapProfile = arg('heap-profile', '');
 const copies = Number(arg('copies', '1'));
+const memTraceAt = args.indexOf('--mem-trace');
+const memTraceMs = memTraceAt < 0 ? 0 : /^\d+$/.test(args[memTraceAt + 1] ?? '') ? Number(args[memTraceAt + 1]) : 150;
+const memTraceLog = arg('mem-trace-log', '');
 
 /** utime + stime (seconds) per thread of this process, by thread name (/proc/self/task/<tid>/{stat,comm}) */
 function threadCpu(): Map<string, number> {
@@ -110,17 +120,23 @@ if (inspector) {
 const threads0 = threadCpu();
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
-const runner = new EmbeddedRunner(pipeline, store, undefined, {}, { worker: threads === 'on' });
+const trace = memTraceMs ? new MemTrace(store, memTraceMs, memTraceLog) : undefined;
+const hooks = trace ? trace.hooks() : {};
+const runner = new EmbeddedRunner(pipeline, store, undefined, hooks, { worker: threads === 'on' });
 const rssAfterFile: number[] = [];
 const c = { records: 0, udrs: 0, charges: 0, bytes: 0 };
+trace?.start();
 for (let i = 0; i < inputs.length; i++) {
+  trace?.file(i, inputs[i]!.bytes, c.records);
   const r = await runner.runFile(inputs[i]!, undefined, i === inputs.length - 1);
+  trace?.phase('after-file');
   c.records += r.counters.records;
   c.udrs += r.counters.udrs;
   c.charges += r.counters.charges;
   c.bytes += inputs[i]!.bytes;
   rssAfterFile.push(Math.round(process.memoryUsage.rss() / 2 ** 20));
 }
+trace?.phase('close');
 await runner.close();
 const wall = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
@@ -137,6 +153,7 @@ if (inspector) {
   inspector.disconnect();
 }
 gcObs.disconnect();
+trace?.phase('digest');
 const digest: Record<string, string> = {};
 if (args.includes('--digest')) {
   for (const t of ['udrs', 'charges', 'rejects', 'service_states', 'pool_balances', 'ingest_files']) {
@@ -146,6 +163,7 @@ if (args.includes('--digest')) {
     digest[t] = `${r!.n}:${r!.h}`;
   }
 }
+const memTrace = await trace?.stop();
 await store.close();
 rmSync(dir, { recursive: true, force: true });
 
@@ -169,5 +187,6 @@ const out = {
   peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   rssAfterFileMiB: rssAfterFile,
   ...(Object.keys(digest).length ? { digest } : {}),
+  ...(memTrace ? { memTrace } : {}),
 };
 console.log(JSON.stringify(out));
