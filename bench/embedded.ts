@@ -9,10 +9,10 @@
  * `--records` per day file, `--days` files, `--copies` of each (one run over all of them: 10M records =
  * --records 1000000 --days 2 --copies 5).
  * `--feeds DIR`: generate the feed there once and reuse it (generating costs more than running it; `--generate-only`
- * stops after that). Reports
+ * stops after that). The feed is generated in a child process, so the peak RSS reported is the run's. Reports
  * records/s (wall), CPU-seconds per million records (user + system of this process from start to done, all threads),
  * the split of that CPU by thread (the JS main thread; chDB's own pools; threads named "node": V8's GC helpers and the libuv pool where chDB runs each query), the main thread's GC
- * pause time, peak RSS, and the RSS after each file (flat memory over a long run). `--profile`: a CPU profile of the
+ * pause time, peak RSS (of the whole process; `peakRssBeforeRunMiB`: before the measured window), and the RSS after each file (flat memory over a long run). `--profile`: a CPU profile of the
  * main thread over the measured window only. `--heap-profile`: a sampling heap profile of the main thread's
  * allocations over the measured window (what is allocated where, collected or not: open it in Chrome DevTools'
  * Memory tab; sampled every 32 KiB, so it barely slows the run). `--digest`: after the measured window, each
@@ -25,6 +25,7 @@
  * which the high-water mark rose to its final value (the peak's moment) and the largest RSS sample.
  * `--mem-trace-log FILE`: every sample as a JSON line.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -75,20 +76,30 @@ function threadCpu(): Map<string, number> {
 const dir = mkdtempSync(join(tmpdir(), 'rs-bench-embedded-'));
 const feedDir = feeds ? resolve(feeds) : join(dir, 'feeds');
 const marker = join(feedDir, `.generated-${records}x${days}`);
-if (!existsSync(marker)) {
-  rmSync(feedDir, { recursive: true, force: true });
-  mkdirSync(feedDir, { recursive: true });
-  generateDemoFeeds(feedDir, { days, perDay: records });
-  writeFileSync(marker, '');
-}
-// --copies N: each day file N times in all, the copies with other record ids (NW… → NA…, NB…): other content, other
-// UDRs, same shape — a long run without generating it all (the generator costs more than the run)
 const carrierDir = join(feedDir, 'carrier');
-for (const f of readdirSync(carrierDir).filter((n) => n.startsWith('cdr-'))) {
-  for (let k = 1; k < copies; k++) {
-    const copy = join(carrierDir, `copy${k}-${f}`);
-    if (!existsSync(copy)) writeFileSync(copy, readFileSync(join(carrierDir, f), 'utf8').replaceAll(',NW2026', `,N${String.fromCharCode(64 + k)}2026`));
+const dayFiles = () => readdirSync(carrierDir).filter((n) => n.startsWith('cdr-'));
+const feedReady = () => existsSync(marker) && dayFiles().every((f) => Array.from({ length: copies - 1 }, (_, k) => existsSync(join(carrierDir, `copy${k + 1}-${f}`))).every(Boolean));
+if (args.includes('--generate-only')) {
+  if (!existsSync(marker)) {
+    rmSync(feedDir, { recursive: true, force: true });
+    mkdirSync(feedDir, { recursive: true });
+    generateDemoFeeds(feedDir, { days, perDay: records });
+    writeFileSync(marker, '');
   }
+  // --copies N: each day file N times in all, the copies with other record ids (NW… → NA…, NB…): other content, other
+  // UDRs, same shape — a long run without generating it all (the generator costs more than the run)
+  for (const f of dayFiles()) {
+    for (let k = 1; k < copies; k++) {
+      const copy = join(carrierDir, `copy${k}-${f}`);
+      if (!existsSync(copy)) writeFileSync(copy, readFileSync(join(carrierDir, f), 'utf8').replaceAll(',NW2026', `,N${String.fromCharCode(64 + k)}2026`));
+    }
+  }
+} else if (!feedReady()) {
+  // generated in a child process: the generator holds a day's lines as strings (≈ 2.5 GiB of heap for 1M records),
+  // which would otherwise stay in this process's peak RSS (VmHWM) and be reported as the run's
+  const rest = args.filter((a, i) => a !== '--feeds' && args[i - 1] !== '--feeds');
+  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, ...rest, '--feeds', feedDir, '--generate-only'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0 || !feedReady()) throw new Error(`generating the feed in ${feedDir} failed (exit ${r.status})`);
 }
 if (args.includes('--generate-only')) {
   console.log(JSON.stringify({ feeds: feedDir, files: days * copies, recordsPerFile: records }));
@@ -117,6 +128,9 @@ if (inspector) {
   }
 }
 
+// the high-water mark before the measured window (startup, opening the engine): the peak below is the run's only when
+// it is above this
+const peakBeforeRun = Math.round(process.resourceUsage().maxRSS / 1024);
 const threads0 = threadCpu();
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
@@ -185,6 +199,7 @@ const out = {
   cpuSplitPerMillion: split,
   gcPauseSecondsPerMillion: perM(gcMs / 1000),
   peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+  peakRssBeforeRunMiB: peakBeforeRun,
   rssAfterFileMiB: rssAfterFile,
   ...(Object.keys(digest).length ? { digest } : {}),
   ...(memTrace ? { memTrace } : {}),
