@@ -1,6 +1,6 @@
 /**
  * Memory trace of a bench run (bench/embedded.ts `--mem-trace`): a timer samples this process's RSS and high-water
- * mark (/proc/self/status VmRSS, VmHWM), V8's heap used, external and arrayBuffers, and — one query at a time, at
+ * mark (/proc/self/status VmRSS, VmHWM), V8's heap used and total, external and arrayBuffers, and — one query at a time, at
  * most every `chEveryMs` — the in-process ClickHouse engine's own memory accounting (system.metrics MemoryTracking,
  * MergesMutationsMemoryTracking) and its running merges (system.merges), with where the run was: file, bytes read
  * into it, phase. The embedded runner and chDB run in this process, so this process's RSS is the run's.
@@ -29,6 +29,8 @@ export interface MemSample {
   rssMiB: number;
   hwmMiB: number;
   heapUsedMiB: number;
+  /** V8's heap as reserved (used + free space in its pages) */
+  heapTotalMiB: number;
   externalMiB: number;
   arrayBuffersMiB: number;
   file: number;
@@ -102,7 +104,7 @@ export class MemTrace {
     const { rss, hwm } = procStatus();
     const m = process.memoryUsage();
     const s: MemSample = {
-      ms, rssMiB: rss, hwmMiB: hwm, heapUsedMiB: mib(m.heapUsed), externalMiB: mib(m.external), arrayBuffersMiB: mib(m.arrayBuffers),
+      ms, rssMiB: rss, hwmMiB: hwm, heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), externalMiB: mib(m.external), arrayBuffersMiB: mib(m.arrayBuffers),
       file: this.fileNo, fileFraction: this.fileBytes ? +(this.bytesIn / this.fileBytes).toFixed(3) : 0, recordsBefore: this.recordsBefore,
       phase: this.phaseName, ch: this.ch,
     };
