@@ -19,7 +19,7 @@
  * ledger table's row count and an order-free hash of every stored row (all inserted rows, not FINAL; the columns
  * filled by now64() left out) — equal digests before and after a change: the same rows stored.
  * `--mem-trace [MS]` (default every 150 ms): samples this process's memory on a timer — RSS and the high-water mark
- * (VmHWM, /proc/self/status), V8 heap used, external, arrayBuffers — and the in-process engine's own accounting
+ * (VmHWM, /proc/self/status), V8 heap used and total, external, arrayBuffers — and the in-process engine's own accounting
  * (system.metrics MemoryTracking and MergesMutationsMemoryTracking, the running merges from system.merges; one
  * query at a time, at most every 500 ms), with where the run was (file, bytes into it, phase); prints the sample at
  * which the high-water mark rose to its final value (the peak's moment) and the largest RSS sample.
