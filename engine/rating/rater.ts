@@ -39,6 +39,9 @@ import { NoteLineage } from './note-lineage.ts';
 
 export type { RatingEvent, ServiceView } from './steps/types.ts';
 
+/** records per chunk of `rate` whose service views are looked up ahead */
+const AHEAD = 32;
+
 /** `\u001f${kind}\u001f${seq}` of the usual kinds and first sequence numbers, written once */
 const ID_SUFFIX = new Map<string, string[]>();
 
@@ -139,6 +142,8 @@ export class Rater implements RatingHost {
   /** services of the state by account (pool scopes; kept in step with `state.services`, which only the Rater changes once it exists) */
   private readonly stateServicesOf = new Map<string, Set<string>>();
   private readonly views = new Map<string, ServiceView>();
+  /** the cached views of the records of `rate`'s current chunk, looked up ahead */
+  private readonly ahead: (ServiceView | undefined)[] = new Array(AHEAD).fill(undefined);
   private readonly poolSlotMaps = new Map<CompiledSharePlan, Map<string, PoolSlot>>();
   private readonly periodCache = new Map<string, Period>();
   private readonly contractsByAccount = new Map<string, string[]>();
@@ -191,13 +196,35 @@ export class Rater implements RatingHost {
     const charges: Charge[] = [];
     const rejects: Reject[] = [];
     const runs = this.catalog.runs;
-    for (let i = 0; i < udrs.length; i++) {
-      const u = udrs[i]!;
-      try {
-        if (runs.length) this.rateRuns(u, runs, charges, rejects);
-        else this.rateOne(u, charges, rejects);
-      } catch (e) {
-        rejects.push(this.reject(u, 'RATING_ERROR', `rating failed: ${(e as Error).message}`));
+    if (runs.length) {
+      for (let i = 0; i < udrs.length; i++) {
+        const u = udrs[i]!;
+        try {
+          this.rateRuns(u, runs, charges, rejects);
+        } catch (e) {
+          rejects.push(this.reject(u, 'RATING_ERROR', `rating failed: ${(e as Error).message}`));
+        }
+      }
+      return this.finish(charges, rejects);
+    }
+    // in chunks: the service views of a chunk's records are looked up first, in a loop of independent look-ups (the
+    // 100k-entry map's reads are cache misses; one after the other in rateOne they wait in turn, here they overlap)
+    const ahead = this.ahead;
+    for (let i0 = 0; i0 < udrs.length; i0 += AHEAD) {
+      const n = Math.min(AHEAD, udrs.length - i0);
+      for (let j = 0; j < n; j++) {
+        const id = udrs[i0 + j]!.service;
+        ahead[j] = id ? this.views.get(id) : undefined;
+      }
+      for (let j = 0; j < n; j++) {
+        const u = udrs[i0 + j]!;
+        const v = ahead[j];
+        ahead[j] = undefined;
+        try {
+          this.rateOne(u, charges, rejects, v);
+        } catch (e) {
+          rejects.push(this.reject(u, 'RATING_ERROR', `rating failed: ${(e as Error).message}`));
+        }
       }
     }
     return this.finish(charges, rejects);
@@ -504,13 +531,14 @@ export class Rater implements RatingHost {
     return hit;
   }
 
-  private rateOne(u: Udr, charges: Charge[], rejects: Reject[]): void {
+  /** `cached`: the service's cached view if `rate` looked it up ahead (undefined: look it up here) */
+  private rateOne(u: Udr, charges: Charge[], rejects: Reject[], cached?: ServiceView): void {
     const cat = this.catalog;
     this.steps = this.trace ? [] : null;
     this.stepHead = this.stepMark = 0;
     if (this.steps) this.step(`UDR ${u.id}: ${u.usageClass} ${u.quantity} ${u.unit} at ${new Date(u.startTime).toISOString()} account ${u.account}${u.service ? ` service ${u.service}` : ''}${u.destination ? ` → ${u.destination}` : ''}`);
     if (this.steps && this.run) this.step(`charging run ${this.run.name} (${this.run.billable ? 'billable' : 'not billable'})${this.run.rewrites.map((w) => `, ${w.field} = ${w.text}`).join('')}`);
-    const svc = u.service ? this.serviceView(u.service) : undefined;
+    const svc = cached ?? (u.service ? this.serviceView(u.service) : undefined);
     let svcState = '';
     if (svc) {
       const unbilled = this.stateful ? this.firstUse(svc, u, charges) : null;
