@@ -115,6 +115,9 @@ interface CachedView extends ServiceView {
   choices?: readonly PlanChoice[];
   /** the plan id `choices` was found for (compared on the view itself: no walk through the choice to its plan) */
   choicesOf?: string;
+  /** the one plan of `choices` and how it was found (undefined: none, or not looked up yet): read without the list */
+  onePlan?: CompiledPlan;
+  oneVia?: string;
   /** the service's ids in the change tracker (services/<id>, firstUse/<id>), interned on first change */
   svcId?: number;
   fuId?: number;
@@ -161,6 +164,10 @@ export class Rater implements RatingHost {
   private lastIxPlan: CompiledPlan | undefined;
   private lastIxClass = '';
   private lastIx: RateIndex | undefined;
+  /** choosePlan's answer */
+  private chosenPlan: CompiledPlan | undefined;
+  private chosenMeasures: string[] | undefined;
+  private chosenVia = '';
 
   constructor(readonly catalog: CompiledCatalog, state?: RatingState | string, opts: RaterOptions = {}) {
     this.state = state === undefined ? emptyState() : typeof state === 'string' ? restoreState(state) : state;
@@ -289,7 +296,7 @@ export class Rater implements RatingHost {
     const type = entry?.type ?? ref!.type;
     const last = entry?.log.length ? entry.log[entry.log.length - 1]! : undefined;
     const v: CachedView = {
-      id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref, pools: undefined, choices: undefined, choicesOf: undefined, svcId: undefined, fuId: undefined,
+      id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref, pools: undefined, choices: undefined, choicesOf: undefined, onePlan: undefined, oneVia: undefined, svcId: undefined, fuId: undefined,
       lastState: last ? last.state : entry ? entry.state : ref!.state, lastAt: last ? last.at : -Infinity, counter: undefined,
     };
     this.views.set(id, v);
@@ -437,6 +444,8 @@ export class Rater implements RatingHost {
       const out = p ? [{ plan: p, via: `service ${svc.id}` }] : [];
       view.choices = out;
       view.choicesOf = svc.plan;
+      view.onePlan = p;
+      view.oneVia = out.length ? out[0]!.via : undefined;
       return out;
     }
     const fixed = !cat.assignments.size && !cat.assignmentPatterns.length;
@@ -531,6 +540,41 @@ export class Rater implements RatingHost {
     return hit;
   }
 
+  /**
+   * The first candidate plan (plansFor, or the charging run's) that prices the usage class: chosenPlan / chosenMeasures
+   * / chosenVia; false = rejected (the reject pushed).
+   */
+  private choosePlan(u: Udr, svc: ServiceView | undefined, svcState: string, rejects: Reject[]): boolean {
+    let plan: CompiledPlan | undefined;
+    let measures: string[] | undefined;
+    let via = '';
+    const plans = this.run?.plans.length ? this.runChoices(this.run) : this.plansFor(u, svc);
+    if (!plans.length) {
+      rejects.push(this.reject(u, this.catalog.accounts.has(u.account) ? 'NO_RATE' : 'UNKNOWN_ACCOUNT', `no plan for account ${u.account}${u.service ? ` / service ${u.service}` : ''}`));
+      return false;
+    }
+    for (const p of plans) {
+      const ms = p.plan.measures.get(u.usageClass);
+      if (ms) {
+        // with fallbacks, a plan counts only if some rate matches the destination
+        if (plans.length > 1 && !this.anyRate(p.plan, u, ms, svcState)) { if (this.steps) this.step(`plan ${p.plan.id} (${p.via}) has no rate for ${u.destination || 'this usage'}; trying the next`); continue; }
+        plan = p.plan; measures = ms; via = p.via; break;
+      }
+    }
+    if (!plan || !measures) {
+      const names = plans.map((p) => p.plan.id).join(' / ');
+      const priced = plans.some((p) => p.plan.measures.has(u.usageClass));
+      rejects.push(this.reject(u, 'NO_RATE', priced
+        ? `plan ${names} has no ${u.usageClass} rate for destination ${u.destination || '(none)'}`
+        : `plan ${names} has no rate for usage class ${u.usageClass}${u.destination ? ` (destination ${u.destination})` : ''}`));
+      return false;
+    }
+    this.chosenPlan = plan;
+    this.chosenMeasures = measures;
+    this.chosenVia = via;
+    return true;
+  }
+
   /** `cached`: the service's cached view if `rate` looked it up ahead (undefined: look it up here) */
   private rateOne(u: Udr, charges: Charge[], rejects: Reject[], cached?: ServiceView): void {
     const cat = this.catalog;
@@ -560,30 +604,19 @@ export class Rater implements RatingHost {
       rejects.push(this.reject(u, 'UNKNOWN_ACCOUNT', `unknown service ${u.service} and account ${u.account}`));
       return;
     }
-    const plans = this.run?.plans.length ? this.runChoices(this.run) : this.plansFor(u, svc);
-    if (!plans.length) {
-      rejects.push(this.reject(u, cat.accounts.has(u.account) ? 'NO_RATE' : 'UNKNOWN_ACCOUNT', `no plan for account ${u.account}${u.service ? ` / service ${u.service}` : ''}`));
-      return;
-    }
     // the first candidate plan that prices this usage class
     let plan: CompiledPlan | undefined;
     let measures: string[] | undefined;
     let via = '';
-    for (const p of plans) {
-      const ms = p.plan.measures.get(u.usageClass);
-      if (ms) {
-        // with fallbacks, a plan counts only if some rate matches the destination
-        if (plans.length > 1 && !this.anyRate(p.plan, u, ms, svcState)) { if (this.steps) this.step(`plan ${p.plan.id} (${p.via}) has no rate for ${u.destination || 'this usage'}; trying the next`); continue; }
-        plan = p.plan; measures = ms; via = p.via; break;
-      }
+    // the service's one plan, kept on its view (no read of the choice list: its only choice)
+    const view = svc as CachedView | undefined;
+    if (view !== undefined && view.choicesOf === view.plan && view.onePlan !== undefined && !this.run?.plans.length) {
+      measures = view.onePlan.measures.get(u.usageClass);
+      if (measures !== undefined) { plan = view.onePlan; via = view.oneVia!; }
     }
-    if (!plan || !measures) {
-      const names = plans.map((p) => p.plan.id).join(' / ');
-      const priced = plans.some((p) => p.plan.measures.has(u.usageClass));
-      rejects.push(this.reject(u, 'NO_RATE', priced
-        ? `plan ${names} has no ${u.usageClass} rate for destination ${u.destination || '(none)'}`
-        : `plan ${names} has no rate for usage class ${u.usageClass}${u.destination ? ` (destination ${u.destination})` : ''}`));
-      return;
+    if (plan === undefined || measures === undefined) {
+      if (!this.choosePlan(u, svc, svcState, rejects)) return;
+      plan = this.chosenPlan!; measures = this.chosenMeasures!; via = this.chosenVia;
     }
     if (this.steps) this.step(`plan ${plan.id} (product ${plan.product}) via ${via}`);
     const before = charges.length;
