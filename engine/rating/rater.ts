@@ -188,6 +188,7 @@ export class Rater implements RatingHost {
    * probes) calls this afterwards.
    */
   resetCaches(): void {
+    this.tracker.forgetValues();
     this.views.clear();
     this.poolSlotMaps.clear();
   }
@@ -341,7 +342,7 @@ export class Rater implements RatingHost {
     entry.log.push(new LogEntry(to, at, cause));
     (v as CachedView).lastState = to;
     (v as CachedView).lastAt = at;
-    this.tracker.touchId(((v as CachedView).svcId ??= this.tracker.id('services', v.id)));
+    this.tracker.touchId(((v as CachedView).svcId ??= this.tracker.id('services', v.id)), entry);
     const core = v.typeDef?.states.get(to) ?? 'unknown';
     // rows, events and the charge are class instances, not literals (transition-records.ts, rated-charge.ts)
     this.logRows.push(new TimelineRow(v.id, v.account, v.type, v.plan, from, to, core, at, cause));
@@ -778,8 +779,8 @@ export class Rater implements RatingHost {
     return this.tracker.id('pools', key);
   }
 
-  touchId(id: number): void {
-    this.tracker.touchId(id);
+  touchId(id: number, value?: object): void {
+    this.tracker.touchId(id, value);
   }
 
   poolSlots(sp: CompiledSharePlan): Map<string, PoolSlot> {
@@ -789,7 +790,7 @@ export class Rater implements RatingHost {
   }
 
   private touchFirstUse(v: ServiceView): void {
-    this.tracker.touchId(((v as CachedView).fuId ??= this.tracker.id('firstUse', v.id)));
+    this.tracker.touchId(((v as CachedView).fuId ??= this.tracker.id('firstUse', v.id)), (v as CachedView).counter);
   }
 
   emit(e: RatingEvent): void {

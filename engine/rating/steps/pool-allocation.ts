@@ -178,7 +178,7 @@ function takeFromPool(host: RatingHost, sp: CompiledSharePlan, slot: PoolSlot, t
     covered = Math.min(want, debit);
   } else covered = debit = Math.max(0, Math.min(want, pool.size - pool.used));
   pool.used += debit;
-  host.touchId(slot.id);
+  host.touchId(slot.id, pool);
   if (pool.size > 0 && sp.thresholds.length !== 0) {
     // no unfired threshold below `armed` (the lowest one): under it, the pool's fired list is not read
     if (slot.armed < 0) slot.armed = lowestUnfired(sp, pool);

@@ -85,8 +85,8 @@ export interface RatingHost {
   touch(key: string): void;
   /** the dense integer id of a pool's changelog key (interned once: keep it on the slot) */
   poolId(key: string): number;
-  /** mark an interned id changed by this batch (no string per change) */
-  touchId(id: number): void;
+  /** mark an interned id changed by this batch (no string per change); `value`: the key's object in the state now */
+  touchId(id: number, value?: object): void;
   /** pool-allocation's memo: the share plan's current slot per owner (shared by the owner's services) */
   poolSlots(sp: CompiledSharePlan): Map<string, PoolSlot>;
   emit(e: RatingEvent): void;
