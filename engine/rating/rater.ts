@@ -644,15 +644,11 @@ export class Rater implements RatingHost {
       const sp = (lastSp = this.stepPlan(ix));
       ctx.u = u; ctx.measure = measure; ctx.svc = svc; ctx.svcState = svcState; ctx.plan = plan; ctx.via = via; ctx.ix = ix;
       ctx.total = q; ctx.inside = 0; ctx.error = undefined; ctx.feePaid = false;
-      if (ctx.debits.length) ctx.debits = [];
+      while (ctx.debits.length !== 0) ctx.debits.pop();
       if (this.stateful) for (const st of sp.allocate) st.run(ctx);
       const rest = q - ctx.inside;
-      if (ctx.inside > 0 && rest === 0) {
-        // covered by pools: no lineage holds the debit list (a pool charge's lineage is its debit, an overage's a text),
-        // so it is emptied in place for the next measure instead of a new list
-        while (ctx.debits.length !== 0) ctx.debits.pop();
-        continue;
-      }
+      // covered by pools: nothing left to price (the debit list is emptied for the next measure)
+      if (ctx.inside > 0 && rest === 0) continue;
       if (!this.priceMeasure(ctx, sp, rest)) {
         charges.length = before;
         rejects.push(this.reject(u, ctx.errorReason, `plan ${plan.id}: ${ctx.error}`));

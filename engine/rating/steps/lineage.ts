@@ -52,7 +52,7 @@ export function usageLineage(ctx: MeasureContext, cost: string): Lineage {
     v: 1, via: ctx.via, measure: ctx.measure || undefined, quantity: ctx.q, billed: ctx.billed, prefix: ctx.prefix, window: ctx.first.windowId,
     segments: segs.length > 1 || segs[0]?.window !== '*any' ? segs : undefined,
     model: ctx.first.model.model, detail: ctxDetail(ctx), connectFee: ctx.first.connectFeeText, cost,
-    rounding: `${ctx.rounding.mode}/${ctx.rounding.decimals}`, capped: ctx.capped, debits: ctx.debits.length ? ctx.debits : undefined,
+    rounding: `${ctx.rounding.mode}/${ctx.rounding.decimals}`, capped: ctx.capped, debits: ctx.keptDebits(),
     session: ctx.session,
   };
 }
@@ -220,7 +220,7 @@ export class UsageLineage implements LineageSource {
     }
     const rest: LineageRest = {
       segs: one ? null : segs.length ? copySegments(segs) : NO_SEGMENTS, segTo: one ? s0!.to : 0, segBilled: one ? s0!.billed : 0, detail: ctx.detail, costBig: ctx.costBig,
-      more: plainMore ? undefined : { measure: ctx.measure, rounding: ctx.rounding, capped: ctx.capped, debits: ctx.debits.length ? ctx.debits : undefined, session: ctx.session },
+      more: plainMore ? undefined : { measure: ctx.measure, rounding: ctx.rounding, capped: ctx.capped, debits: ctx.keptDebits(), session: ctx.session },
     };
     return new UsageLineage(at, ctx.q, ctx.billed, hi, n - hi * LO, ctx.costD, ctx.detailKind, rest);
   }
