@@ -147,6 +147,8 @@ export class Rater implements RatingHost {
   private readonly views = new Map<string, ServiceView>();
   /** the cached views of the records of `rate`'s current chunk, looked up ahead */
   private readonly ahead: (ServiceView | undefined)[] = new Array(AHEAD).fill(undefined);
+  /** what the look-ahead read of the views (kept only so that the read is not optimised away) */
+  private warm = 0;
   private readonly poolSlotMaps = new Map<CompiledSharePlan, Map<string, PoolSlot>>();
   private readonly periodCache = new Map<string, Period>();
   private readonly contractsByAccount = new Map<string, string[]>();
@@ -220,10 +222,15 @@ export class Rater implements RatingHost {
     const ahead = this.ahead;
     for (let i0 = 0; i0 < udrs.length; i0 += AHEAD) {
       const n = Math.min(AHEAD, udrs.length - i0);
+      let warm = 0;
       for (let j = 0; j < n; j++) {
         const id = udrs[i0 + j]!.service;
-        ahead[j] = id ? this.views.get(id) : undefined;
+        const v = id ? this.views.get(id) : undefined;
+        ahead[j] = v;
+        // and the view's first read (its state fields, read first by rateOne), for the same reason
+        if (v !== undefined) warm += (v as CachedView).lastAt;
       }
+      this.warm = warm;
       for (let j = 0; j < n; j++) {
         const u = udrs[i0 + j]!;
         const v = ahead[j];
