@@ -39,6 +39,9 @@ import { NoteLineage } from './note-lineage.ts';
 
 export type { RatingEvent, ServiceView } from './steps/types.ts';
 
+/** records per chunk of `rate` whose service views are looked up ahead */
+const AHEAD = 32;
+
 /** `\u001f${kind}\u001f${seq}` of the usual kinds and first sequence numbers, written once */
 const ID_SUFFIX = new Map<string, string[]>();
 
@@ -112,6 +115,9 @@ interface CachedView extends ServiceView {
   choices?: readonly PlanChoice[];
   /** the plan id `choices` was found for (compared on the view itself: no walk through the choice to its plan) */
   choicesOf?: string;
+  /** the one plan of `choices` and how it was found (undefined: none, or not looked up yet): read without the list */
+  onePlan?: CompiledPlan;
+  oneVia?: string;
   /** the service's ids in the change tracker (services/<id>, firstUse/<id>), interned on first change */
   svcId?: number;
   fuId?: number;
@@ -139,6 +145,10 @@ export class Rater implements RatingHost {
   /** services of the state by account (pool scopes; kept in step with `state.services`, which only the Rater changes once it exists) */
   private readonly stateServicesOf = new Map<string, Set<string>>();
   private readonly views = new Map<string, ServiceView>();
+  /** the cached views of the records of `rate`'s current chunk, looked up ahead */
+  private readonly ahead: (ServiceView | undefined)[] = new Array(AHEAD).fill(undefined);
+  /** what the look-ahead read of the views (kept only so that the read is not optimised away) */
+  private warm = 0;
   private readonly poolSlotMaps = new Map<CompiledSharePlan, Map<string, PoolSlot>>();
   private readonly periodCache = new Map<string, Period>();
   private readonly contractsByAccount = new Map<string, string[]>();
@@ -156,6 +166,10 @@ export class Rater implements RatingHost {
   private lastIxPlan: CompiledPlan | undefined;
   private lastIxClass = '';
   private lastIx: RateIndex | undefined;
+  /** choosePlan's answer */
+  private chosenPlan: CompiledPlan | undefined;
+  private chosenMeasures: string[] | undefined;
+  private chosenVia = '';
 
   constructor(readonly catalog: CompiledCatalog, state?: RatingState | string, opts: RaterOptions = {}) {
     this.state = state === undefined ? emptyState() : typeof state === 'string' ? restoreState(state) : state;
@@ -176,6 +190,7 @@ export class Rater implements RatingHost {
    * probes) calls this afterwards.
    */
   resetCaches(): void {
+    this.tracker.forgetValues();
     this.views.clear();
     this.poolSlotMaps.clear();
   }
@@ -191,13 +206,40 @@ export class Rater implements RatingHost {
     const charges: Charge[] = [];
     const rejects: Reject[] = [];
     const runs = this.catalog.runs;
-    for (let i = 0; i < udrs.length; i++) {
-      const u = udrs[i]!;
-      try {
-        if (runs.length) this.rateRuns(u, runs, charges, rejects);
-        else this.rateOne(u, charges, rejects);
-      } catch (e) {
-        rejects.push(this.reject(u, 'RATING_ERROR', `rating failed: ${(e as Error).message}`));
+    if (runs.length) {
+      for (let i = 0; i < udrs.length; i++) {
+        const u = udrs[i]!;
+        try {
+          this.rateRuns(u, runs, charges, rejects);
+        } catch (e) {
+          rejects.push(this.reject(u, 'RATING_ERROR', `rating failed: ${(e as Error).message}`));
+        }
+      }
+      return this.finish(charges, rejects);
+    }
+    // in chunks: the service views of a chunk's records are looked up first, in a loop of independent look-ups (the
+    // 100k-entry map's reads are cache misses; one after the other in rateOne they wait in turn, here they overlap)
+    const ahead = this.ahead;
+    for (let i0 = 0; i0 < udrs.length; i0 += AHEAD) {
+      const n = Math.min(AHEAD, udrs.length - i0);
+      let warm = 0;
+      for (let j = 0; j < n; j++) {
+        const id = udrs[i0 + j]!.service;
+        const v = id ? this.views.get(id) : undefined;
+        ahead[j] = v;
+        // and the view's first read (its state fields, read first by rateOne), for the same reason
+        if (v !== undefined) warm += (v as CachedView).lastAt;
+      }
+      this.warm = warm;
+      for (let j = 0; j < n; j++) {
+        const u = udrs[i0 + j]!;
+        const v = ahead[j];
+        ahead[j] = undefined;
+        try {
+          this.rateOne(u, charges, rejects, v);
+        } catch (e) {
+          rejects.push(this.reject(u, 'RATING_ERROR', `rating failed: ${(e as Error).message}`));
+        }
       }
     }
     return this.finish(charges, rejects);
@@ -262,7 +304,7 @@ export class Rater implements RatingHost {
     const type = entry?.type ?? ref!.type;
     const last = entry?.log.length ? entry.log[entry.log.length - 1]! : undefined;
     const v: CachedView = {
-      id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref, pools: undefined, choices: undefined, choicesOf: undefined, svcId: undefined, fuId: undefined,
+      id, account: entry?.account ?? ref!.account, type, plan: entry?.plan ?? ref!.plan, typeDef: this.catalog.serviceTypes.get(type), entry, ref, pools: undefined, choices: undefined, choicesOf: undefined, onePlan: undefined, oneVia: undefined, svcId: undefined, fuId: undefined,
       lastState: last ? last.state : entry ? entry.state : ref!.state, lastAt: last ? last.at : -Infinity, counter: undefined,
     };
     this.views.set(id, v);
@@ -307,7 +349,7 @@ export class Rater implements RatingHost {
     entry.log.push(new LogEntry(to, at, cause));
     (v as CachedView).lastState = to;
     (v as CachedView).lastAt = at;
-    this.tracker.touchId(((v as CachedView).svcId ??= this.tracker.id('services', v.id)));
+    this.tracker.touchId(((v as CachedView).svcId ??= this.tracker.id('services', v.id)), entry);
     const core = v.typeDef?.states.get(to) ?? 'unknown';
     // rows, events and the charge are class instances, not literals (transition-records.ts, rated-charge.ts)
     this.logRows.push(new TimelineRow(v.id, v.account, v.type, v.plan, from, to, core, at, cause));
@@ -410,6 +452,8 @@ export class Rater implements RatingHost {
       const out = p ? [{ plan: p, via: `service ${svc.id}` }] : [];
       view.choices = out;
       view.choicesOf = svc.plan;
+      view.onePlan = p;
+      view.oneVia = out.length ? out[0]!.via : undefined;
       return out;
     }
     const fixed = !cat.assignments.size && !cat.assignmentPatterns.length;
@@ -504,13 +548,49 @@ export class Rater implements RatingHost {
     return hit;
   }
 
-  private rateOne(u: Udr, charges: Charge[], rejects: Reject[]): void {
+  /**
+   * The first candidate plan (plansFor, or the charging run's) that prices the usage class: chosenPlan / chosenMeasures
+   * / chosenVia; false = rejected (the reject pushed).
+   */
+  private choosePlan(u: Udr, svc: ServiceView | undefined, svcState: string, rejects: Reject[]): boolean {
+    let plan: CompiledPlan | undefined;
+    let measures: string[] | undefined;
+    let via = '';
+    const plans = this.run?.plans.length ? this.runChoices(this.run) : this.plansFor(u, svc);
+    if (!plans.length) {
+      rejects.push(this.reject(u, this.catalog.accounts.has(u.account) ? 'NO_RATE' : 'UNKNOWN_ACCOUNT', `no plan for account ${u.account}${u.service ? ` / service ${u.service}` : ''}`));
+      return false;
+    }
+    for (const p of plans) {
+      const ms = p.plan.measures.get(u.usageClass);
+      if (ms) {
+        // with fallbacks, a plan counts only if some rate matches the destination
+        if (plans.length > 1 && !this.anyRate(p.plan, u, ms, svcState)) { if (this.steps) this.step(`plan ${p.plan.id} (${p.via}) has no rate for ${u.destination || 'this usage'}; trying the next`); continue; }
+        plan = p.plan; measures = ms; via = p.via; break;
+      }
+    }
+    if (!plan || !measures) {
+      const names = plans.map((p) => p.plan.id).join(' / ');
+      const priced = plans.some((p) => p.plan.measures.has(u.usageClass));
+      rejects.push(this.reject(u, 'NO_RATE', priced
+        ? `plan ${names} has no ${u.usageClass} rate for destination ${u.destination || '(none)'}`
+        : `plan ${names} has no rate for usage class ${u.usageClass}${u.destination ? ` (destination ${u.destination})` : ''}`));
+      return false;
+    }
+    this.chosenPlan = plan;
+    this.chosenMeasures = measures;
+    this.chosenVia = via;
+    return true;
+  }
+
+  /** `cached`: the service's cached view if `rate` looked it up ahead (undefined: look it up here) */
+  private rateOne(u: Udr, charges: Charge[], rejects: Reject[], cached?: ServiceView): void {
     const cat = this.catalog;
     this.steps = this.trace ? [] : null;
     this.stepHead = this.stepMark = 0;
     if (this.steps) this.step(`UDR ${u.id}: ${u.usageClass} ${u.quantity} ${u.unit} at ${new Date(u.startTime).toISOString()} account ${u.account}${u.service ? ` service ${u.service}` : ''}${u.destination ? ` → ${u.destination}` : ''}`);
     if (this.steps && this.run) this.step(`charging run ${this.run.name} (${this.run.billable ? 'billable' : 'not billable'})${this.run.rewrites.map((w) => `, ${w.field} = ${w.text}`).join('')}`);
-    const svc = u.service ? this.serviceView(u.service) : undefined;
+    const svc = cached ?? (u.service ? this.serviceView(u.service) : undefined);
     let svcState = '';
     if (svc) {
       const unbilled = this.stateful ? this.firstUse(svc, u, charges) : null;
@@ -532,30 +612,19 @@ export class Rater implements RatingHost {
       rejects.push(this.reject(u, 'UNKNOWN_ACCOUNT', `unknown service ${u.service} and account ${u.account}`));
       return;
     }
-    const plans = this.run?.plans.length ? this.runChoices(this.run) : this.plansFor(u, svc);
-    if (!plans.length) {
-      rejects.push(this.reject(u, cat.accounts.has(u.account) ? 'NO_RATE' : 'UNKNOWN_ACCOUNT', `no plan for account ${u.account}${u.service ? ` / service ${u.service}` : ''}`));
-      return;
-    }
     // the first candidate plan that prices this usage class
     let plan: CompiledPlan | undefined;
     let measures: string[] | undefined;
     let via = '';
-    for (const p of plans) {
-      const ms = p.plan.measures.get(u.usageClass);
-      if (ms) {
-        // with fallbacks, a plan counts only if some rate matches the destination
-        if (plans.length > 1 && !this.anyRate(p.plan, u, ms, svcState)) { if (this.steps) this.step(`plan ${p.plan.id} (${p.via}) has no rate for ${u.destination || 'this usage'}; trying the next`); continue; }
-        plan = p.plan; measures = ms; via = p.via; break;
-      }
+    // the service's one plan, kept on its view (no read of the choice list: its only choice)
+    const view = svc as CachedView | undefined;
+    if (view !== undefined && view.choicesOf === view.plan && view.onePlan !== undefined && !this.run?.plans.length) {
+      measures = view.onePlan.measures.get(u.usageClass);
+      if (measures !== undefined) { plan = view.onePlan; via = view.oneVia!; }
     }
-    if (!plan || !measures) {
-      const names = plans.map((p) => p.plan.id).join(' / ');
-      const priced = plans.some((p) => p.plan.measures.has(u.usageClass));
-      rejects.push(this.reject(u, 'NO_RATE', priced
-        ? `plan ${names} has no ${u.usageClass} rate for destination ${u.destination || '(none)'}`
-        : `plan ${names} has no rate for usage class ${u.usageClass}${u.destination ? ` (destination ${u.destination})` : ''}`));
-      return;
+    if (plan === undefined || measures === undefined) {
+      if (!this.choosePlan(u, svc, svcState, rejects)) return;
+      plan = this.chosenPlan!; measures = this.chosenMeasures!; via = this.chosenVia;
     }
     if (this.steps) this.step(`plan ${plan.id} (product ${plan.product}) via ${via}`);
     const before = charges.length;
@@ -582,15 +651,11 @@ export class Rater implements RatingHost {
       const sp = (lastSp = this.stepPlan(ix));
       ctx.u = u; ctx.measure = measure; ctx.svc = svc; ctx.svcState = svcState; ctx.plan = plan; ctx.via = via; ctx.ix = ix;
       ctx.total = q; ctx.inside = 0; ctx.error = undefined; ctx.feePaid = false;
-      if (ctx.debits.length) ctx.debits = [];
+      while (ctx.debits.length !== 0) ctx.debits.pop();
       if (this.stateful) for (const st of sp.allocate) st.run(ctx);
       const rest = q - ctx.inside;
-      if (ctx.inside > 0 && rest === 0) {
-        // covered by pools: no lineage holds the debit list (a pool charge's lineage is its debit, an overage's a text),
-        // so it is emptied in place for the next measure instead of a new list
-        while (ctx.debits.length !== 0) ctx.debits.pop();
-        continue;
-      }
+      // covered by pools: nothing left to price (the debit list is emptied for the next measure)
+      if (ctx.inside > 0 && rest === 0) continue;
       if (!this.priceMeasure(ctx, sp, rest)) {
         charges.length = before;
         rejects.push(this.reject(u, ctx.errorReason, `plan ${plan.id}: ${ctx.error}`));
@@ -717,8 +782,8 @@ export class Rater implements RatingHost {
     return this.tracker.id('pools', key);
   }
 
-  touchId(id: number): void {
-    this.tracker.touchId(id);
+  touchId(id: number, value?: object): void {
+    this.tracker.touchId(id, value);
   }
 
   poolSlots(sp: CompiledSharePlan): Map<string, PoolSlot> {
@@ -728,7 +793,7 @@ export class Rater implements RatingHost {
   }
 
   private touchFirstUse(v: ServiceView): void {
-    this.tracker.touchId(((v as CachedView).fuId ??= this.tracker.id('firstUse', v.id)));
+    this.tracker.touchId(((v as CachedView).fuId ??= this.tracker.id('firstUse', v.id)), (v as CachedView).counter);
   }
 
   emit(e: RatingEvent): void {

@@ -18,6 +18,8 @@ export class StateTracker {
   private readonly keyOf: string[] = [];
   /** each id's changelog key `area/key`, written the first time the id is collected (not once per batch) */
   private readonly textOf: (string | undefined)[] = [];
+  /** each id's value object as of its last touch (undefined: read it from the state) */
+  private valueOf: (object | undefined)[] = [];
   /** batch number that last marked each id */
   private marks = new Uint32Array(4096);
   private batch = 1;
@@ -35,6 +37,7 @@ export class StateTracker {
       this.areaOf.push(area);
       this.keyOf.push(key);
       this.textOf.push(undefined);
+      this.valueOf.push(undefined);
       if (i >= this.marks.length) {
         const g = new Uint32Array(this.marks.length * 2);
         g.set(this.marks);
@@ -44,8 +47,12 @@ export class StateTracker {
     return i;
   }
 
-  /** mark an interned id changed in this batch */
-  touchId(i: number): void {
+  /**
+   * mark an interned id changed in this batch; `value`: the key's value object in the state now (what `collect`
+   * copies, without looking the key up in the state's dictionary; undefined: look it up)
+   */
+  touchId(i: number, value?: object): void {
+    this.valueOf[i] = value;
     if (this.marks[i] === this.batch) return;
     this.marks[i] = this.batch;
     this.dirty.push(i);
@@ -56,6 +63,11 @@ export class StateTracker {
     if (this.texts.has(key)) return;
     this.texts.add(key);
     this.dirty.push(key);
+  }
+
+  /** forget the value objects of the touches (the state was changed from outside: read keys from it) */
+  forgetValues(): void {
+    this.valueOf.fill(undefined);
   }
 
   get size(): number {
@@ -70,17 +82,20 @@ export class StateTracker {
       let area: StateArea;
       let key: string;
       let text: string;
+      let v: unknown;
       if (typeof d === 'number') {
         area = this.areaOf[d]!;
         key = this.keyOf[d]!;
         text = this.textOf[d] ??= `${area}/${key}`;
+        v = this.valueOf[d];
+        this.valueOf[d] = undefined;
       } else {
         const slash = d.indexOf('/');
         area = d.slice(0, slash) as StateArea;
         key = d.slice(slash + 1);
         text = d;
       }
-      const v = (s[area] as Record<string, unknown> | undefined)?.[key];
+      if (v === undefined) v = (s[area] as Record<string, unknown> | undefined)?.[key];
       out[j] = new StateChangeRecord(text, v === undefined ? null : cloneValue(area, v));
     }
     this.dirty = [];

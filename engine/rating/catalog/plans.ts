@@ -106,8 +106,6 @@ export interface CompiledRate {
   /** the lineage step's memo: the prefix this rate last matched at ('' = none yet) and Charge.matched there */
   memoPrefix: string;
   memoMatched: string;
-  /** the lineage step's memo: the (rate, prefix, via) point usage lineages last referred to (rating-time only) */
-  memoPoint?: object;
 }
 
 /** Rates of one plan for one (usage class, measure), with the destination trie. */
@@ -214,7 +212,6 @@ export function compilePlans(c: CompileContext, cond: CompiledConditions): Map<s
           textMemo: undefined,
           memoPrefix: '',
           memoMatched: '',
-          memoPoint: undefined,
         };
         const key = `${rate.usageClass}\u0000${rate.measure}`;
         let ix = index.get(key);

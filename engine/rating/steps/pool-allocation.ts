@@ -50,6 +50,8 @@ export class PoolDebit implements LineageSource {
   /** the charge's lineage: its `via` and the share plan's texts (set when the debit is charged) */
   via = '';
   tx: PoolTexts | undefined = undefined;
+  /** `[this]`, the debit list of a lineage listing this debit alone (MeasureContext.keptDebits), once made */
+  alone: readonly Lineage[] | undefined = undefined;
 
   constructor(
     /** the pool's texts of the period of the debit */
@@ -151,7 +153,8 @@ export function debitPool(host: RatingHost, sp: CompiledSharePlan, svc: ServiceV
     found.pool = pool;
     found.texts = undefined;
     found.armed = -1;
-  } else byOwner.set(owner, (found = { sp, owner, period, key, id: host.poolId(key), pool, texts: undefined, armed: -1 }));
+    found.zero = undefined;
+  } else byOwner.set(owner, (found = { sp, owner, period, key, id: host.poolId(key), pool, texts: undefined, armed: -1, zero: undefined }));
   return takeFromPool(host, sp, attach(svc, slot, found), t, want);
 }
 
@@ -178,7 +181,7 @@ function takeFromPool(host: RatingHost, sp: CompiledSharePlan, slot: PoolSlot, t
     covered = Math.min(want, debit);
   } else covered = debit = Math.max(0, Math.min(want, pool.size - pool.used));
   pool.used += debit;
-  host.touchId(slot.id);
+  host.touchId(slot.id, pool);
   if (pool.size > 0 && sp.thresholds.length !== 0) {
     // no unfired threshold below `armed` (the lowest one): under it, the pool's fired list is not read
     if (slot.armed < 0) slot.armed = lowestUnfired(sp, pool);
@@ -195,7 +198,15 @@ function takeFromPool(host: RatingHost, sp: CompiledSharePlan, slot: PoolSlot, t
   }
   const per = (slot.texts ??= new PoolPeriodTexts(key, owner, period.key, `{"pool":${JSON.stringify(key)},"owner":${JSON.stringify(owner)},"period":${JSON.stringify(period.key)},"size":`,
     `pool ${sp.id} (${sp.level} ${owner})`));
-  return new PoolDebit(per, pool.size, before, pool.used, debit, covered, inc > 0 ? inc : 0);
+  const increment = inc > 0 ? inc : 0;
+  if (debit === 0) {
+    // nothing taken (an exhausted pool: every later record of its owner until the period ends): one debit object
+    // while the numbers repeat — a debit of nothing is never charged (no via / texts set on it), only listed
+    const z = slot.zero;
+    if (z !== undefined && z.per === per && z.size === pool.size && z.before === before && z.covered === covered && z.increment === increment) return z;
+    return (slot.zero = new PoolDebit(per, pool.size, before, before, 0, covered, increment));
+  }
+  return new PoolDebit(per, pool.size, before, pool.used, debit, covered, increment);
 }
 
 /** the lowest threshold (percent) the pool has not reported yet; Infinity: none */
@@ -270,7 +281,7 @@ export const poolAllocation: RatingStep = {
         const amt = roundCost({ n: sp.overagePrice.price * BigInt(over), d: BigInt(sp.overagePrice.per) }, cat.rounding.decimals, cat.rounding.mode);
         if (host.tracing()) host.step(`overage beyond pool ${sp.id}: ${over} at ${formatMoney(sp.overagePrice.price)} per ${sp.overagePrice.per} = ${formatMoney(amt)}`);
         ctx.charges.push(host.charge(u, ctx.seq++, plan.id, plan.product, `overage:${sp.id}`, `beyond pool ${sp.id}`, over, amt,
-          { v: 1, via: ctx.via, pool: sp.id, debits: ctx.debits, price: formatMoney(sp.overagePrice.price), per: sp.overagePrice.per, overage: over }));
+          { v: 1, via: ctx.via, pool: sp.id, debits: ctx.keptDebits(), price: formatMoney(sp.overagePrice.price), per: sp.overagePrice.per, overage: over }));
         ctx.inside = q;
       }
     }

@@ -19,7 +19,7 @@ import type { Frequency, Period } from '../durations.ts';
 import type { RateSelector } from '../rate-select.ts';
 import { type Cost, type CostSum, sumCost, sumSet } from '../rational.ts';
 import type { PoolState, RatingState, ServiceStateEntry } from '../state.ts';
-import type { PoolPeriodTexts } from './pool-allocation.ts';
+import type { PoolDebit, PoolPeriodTexts } from './pool-allocation.ts';
 
 export const STEP_PHASES = ['allocate', 'usage', 'adjust', 'round', 'emit', 'settle'] as const;
 export type StepPhase = (typeof STEP_PHASES)[number];
@@ -54,6 +54,8 @@ export interface PoolSlot {
   texts: PoolPeriodTexts | undefined;
   /** pool-allocation's memo: the lowest threshold (percent) the pool has not reported (-1: not read yet; reset with the period) */
   armed: number;
+  /** pool-allocation's memo: the last debit of nothing taken (reused while the pool's numbers are those) */
+  zero: PoolDebit | undefined;
 }
 
 export interface RatingEvent {
@@ -85,8 +87,8 @@ export interface RatingHost {
   touch(key: string): void;
   /** the dense integer id of a pool's changelog key (interned once: keep it on the slot) */
   poolId(key: string): number;
-  /** mark an interned id changed by this batch (no string per change) */
-  touchId(id: number): void;
+  /** mark an interned id changed by this batch (no string per change); `value`: the key's object in the state now */
+  touchId(id: number, value?: object): void;
   /** pool-allocation's memo: the share plan's current slot per owner (shared by the owner's services) */
   poolSlots(sp: CompiledSharePlan): Map<string, PoolSlot>;
   emit(e: RatingEvent): void;
@@ -124,7 +126,11 @@ export class MeasureContext implements CostSum {
   total = 0;
   /** quantity taken by pools (allocate phase) */
   inside = 0;
-  debits: Lineage[] = [];
+  /**
+   * the measure's pool debits: a list the context keeps and reuses (emptied in place for the next measure); a
+   * lineage that keeps them takes `keptDebits()`
+   */
+  readonly debits: Lineage[] = [];
   /** a bundle with its own rating charged its connect fee for this call (the rate adds none) */
   feePaid = false;
   /** quantity left to price (total - inside) */
@@ -166,6 +172,20 @@ export class MeasureContext implements CostSum {
     if (s === undefined) this.segPool.push((s = { rate, window, from, to, billed }));
     else { s.rate = rate; s.window = window; s.from = from; s.to = to; s.billed = billed; }
     segs.push(s);
+  }
+
+  /**
+   * The measure's debits as a list a lineage may keep (the context's own list is reused): a debit alone is listed by
+   * the list it keeps of itself (one per debit: a pool's shared zero debit lists all its uses with one); undefined: none.
+   */
+  keptDebits(): readonly Lineage[] | undefined {
+    const l = this.debits;
+    if (l.length === 0) return undefined;
+    if (l.length === 1) {
+      const d = l[0] as { alone?: readonly Lineage[] };
+      if ('alone' in d) return (d.alone ??= [d as Lineage]);
+    }
+    return l.slice();
   }
 
   /** the exact cost as a Cost (a new object while it is held as numbers) */
