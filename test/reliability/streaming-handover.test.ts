@@ -31,7 +31,12 @@ describe('streaming: two processes share partitions, one leaves mid-run', () => 
     const exhaustedAt = new Map<string, number>();
     const core = await coreRunPools(PIPELINE, lines, exhaustedAt);
     const embedded = embeddedRun(PIPELINE, join(dir, 'in', 'carrier'), join(dir, 'emb'));
-    const cfg = writeServeConfig(join(dir, 'serve.yaml'), { name, prefix, pipelines: [PIPELINE], partitions: 4, dataDir: join(dir, 'db'), extra: ['kafka: { session-timeout-ms: 6000 }'] });
+    const cfg = writeServeConfig(join(dir, 'serve.yaml'), { name, prefix, pipelines: [PIPELINE], partitions: 4, dataDir: join(dir, 'db'), extra: [
+      'kafka: { session-timeout-ms: 6000 }',
+      // small rate fetches (a few hundred UDRs per batch): a's first batch must not be a whole partition's backlog, or
+      // the handover comes after most pools already ran out (the faster the engine, the later it would come)
+      'rate: { max-bytes-per-partition: 65536 }',
+    ] });
     const sink = await spawnServe(cfg, { roles: 'sink', port: freePort(), log: join(dir, 'sink.log') });
     procs.push(sink);
     const a = await spawnServe(cfg, { roles: 'mediate,rate', port: freePort(), log: join(dir, 'a.log') });
