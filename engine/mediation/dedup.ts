@@ -14,6 +14,8 @@
  * The persisted form (the streaming mediate role's changelog) keeps the ids; a restore hashes them again.
  */
 
+import { HashRing } from '../core/hash-ring.ts';
+
 /** lanes B and C of the last `hash96` (lane A is its return value): module state, no object per id */
 let laneB = 0;
 let laneC = 0;
@@ -74,23 +76,15 @@ export function hash96Lanes(s: string): [number, number, number] {
 }
 
 export class IdWindow {
-  /** open addressing: per slot [lane A, entry + 1] (0 = empty); 2 slots per entry: load factor ≤ 0.5 */
-  private table: Int32Array;
-  private mask: number;
-  /** entries in a FIFO ring (insertion order): 3 hash lanes (A, B, C) per entry */
-  private ring: Int32Array;
-  /** entry slots of the ring */
-  private cap: number;
+  /** the ring (FIFO, insertion order) of the ids' hashes and its table */
+  private idx: HashRing;
   private head = 0; // oldest entry
   private count = 0;
 
   constructor(initialEntries = 1024) {
     let n = 16;
     while (n < initialEntries) n <<= 1;
-    this.cap = n;
-    this.ring = new Int32Array(n * 3);
-    this.table = new Int32Array(n * 4);
-    this.mask = n * 2 - 1;
+    this.idx = new HashRing(n);
   }
 
   get size(): number {
@@ -105,32 +99,14 @@ export class IdWindow {
     const h = hash96(id);
     const hb = laneB;
     const hc = laneC;
-    const t = this.table;
-    const r = this.ring;
-    const mask = this.mask;
-    let slot = h & mask;
-    while (true) {
-      const e1 = t[slot * 2 + 1]!;
-      if (e1 === 0) break;
-      if (t[slot * 2] === h) {
-        const k = (e1 - 1) * 3;
-        if (r[k + 1] === hb && r[k + 2] === hc) return false;
-      }
-      slot = (slot + 1) & mask;
-    }
+    if (this.count === this.idx.cap) this.grow(window);
+    const idx = this.idx;
+    const found = idx.find(h, hb, hc);
+    if (found >= 0) return false;
     const before = this.count;
-    if (before === this.cap) {
-      this.grow(window);
-      return this.add(id, window);
-    }
     let e = this.head + before;
-    if (e >= this.cap) e -= this.cap;
-    const k = e * 3;
-    r[k] = h;
-    r[k + 1] = hb;
-    r[k + 2] = hc;
-    t[slot * 2] = h;
-    t[slot * 2 + 1] = e + 1;
+    if (e >= idx.cap) e -= idx.cap;
+    idx.insertAt(~found, e, h, hb, hc);
     this.count = before + 1;
     if (before >= window) this.evictOldest();
     return true;
@@ -138,58 +114,27 @@ export class IdWindow {
 
   private evictOldest(): void {
     const e = this.head;
-    const t = this.table;
-    const mask = this.mask;
-    // find the entry's slot
-    let slot = this.ring[e * 3]! & mask;
-    while (t[slot * 2 + 1] !== e + 1) slot = (slot + 1) & mask;
-    // backward-shift deletion: move later entries of the probe run into the hole
-    let hole = slot;
-    let j = slot;
-    while (true) {
-      j = (j + 1) & mask;
-      const e1 = t[j * 2 + 1]!;
-      if (e1 === 0) break;
-      const home = t[j * 2]! & mask;
-      // the entry at j may move to the hole when its home is not in (hole, j] (cyclically)
-      if (hole <= j ? home <= hole || home > j : home <= hole && home > j) {
-        t[hole * 2] = t[j * 2]!;
-        t[hole * 2 + 1] = e1;
-        hole = j;
-      }
-    }
-    t[hole * 2] = 0;
-    t[hole * 2 + 1] = 0;
-    this.head = e + 1 === this.cap ? 0 : e + 1;
+    this.idx.unlink(e);
+    this.head = e + 1 === this.idx.cap ? 0 : e + 1;
     this.count--;
   }
 
   /**
-   * grow the entry ring and the table, in insertion order (entry i → i): 4× while small (fewer rehash passes), 2×
+   * grow the ring and the table, in insertion order (entry i → i): 4× while small (fewer rehash passes), 2×
    * from GROW_2X entries on (memory follows the ids held: a window that is not full yet takes at most twice what it
    * holds), never past the power of two that holds the whole window. The table stays about the size of what it
    * holds (a window allocated whole at the start made every probe of a small run a cache miss: measured, slower).
    */
   private grow(window: number): void {
-    const old = this.ring;
-    const cap = this.cap;
+    const old = this.idx;
+    const cap = old.cap;
     let full = 16;
     while (full < window + 1) full *= 2;
-    const n = cap < GROW_2X && cap * 4 <= full ? cap * 4 : cap * 2;
-    const r = (this.ring = new Int32Array(n * 3));
-    const t = (this.table = new Int32Array(n * 4));
-    const mask = (this.mask = n * 2 - 1);
-    this.cap = n;
+    const idx = (this.idx = new HashRing(cap < GROW_2X && cap * 4 <= full ? cap * 4 : cap * 2));
     for (let i = 0; i < this.count; i++) {
       let k = this.head + i;
       if (k >= cap) k -= cap;
-      const h = (r[i * 3] = old[k * 3]!);
-      r[i * 3 + 1] = old[k * 3 + 1]!;
-      r[i * 3 + 2] = old[k * 3 + 2]!;
-      let slot = h & mask;
-      while (t[slot * 2 + 1] !== 0) slot = (slot + 1) & mask;
-      t[slot * 2] = h;
-      t[slot * 2 + 1] = i + 1;
+      idx.copyFrom(old, k, i);
     }
     this.head = 0;
   }
