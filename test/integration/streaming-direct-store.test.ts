@@ -11,6 +11,9 @@
  *    source coordinates), pool balances too;
  *  - no physical duplicate: count() without FINAL equals the FINAL count for charges, UDRs and rejects;
  *  - nothing went to the rated or billing-state topics (the rated topic is an optional output now).
+ * Run twice: with the mediate and rate roles apart (UDRs through the udr topic), and fused (`rate.with-mediation`: a
+ * raw partition's UDRs whose rating key hashes to it are rated in its mediation transaction; the raw lines are keyed
+ * by the account-tree root, lines without a calling number go unkeyed and their UDRs through the udr topic).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,9 +31,12 @@ const REJECTS_SQL = 'SELECT stage, reason, count() AS n FROM rejects FINAL GROUP
 const RAW_SQL = 'SELECT (SELECT count() FROM charges) AS charges, (SELECT count() FROM udrs) AS udrs, (SELECT count() FROM rejects) AS rejects';
 const FINAL_SQL = 'SELECT (SELECT count() FROM charges FINAL) AS charges, (SELECT count() FROM udrs FINAL) AS udrs, (SELECT count() FROM rejects FINAL) AS rejects';
 
-describe('streaming: rate.store direct — the rate role stores into ClickHouse, exactly once', () => {
+describe.each([
+  { mode: 'separate roles', withMediation: false },
+  { mode: 'fused (rate.with-mediation)', withMediation: true },
+])('streaming: rate.store direct — the rate role stores into ClickHouse, exactly once ($mode)', ({ withMediation }) => {
   const dir = mkdtempSync(join(tmpdir(), 'rs-direct-'));
-  const name = uniqueName('sdirect');
+  const name = uniqueName(withMediation ? 'sfused' : 'sdirect');
   const prefix = `${name}.`;
   let serve: ServeProcess | undefined;
   afterAll(async () => {
@@ -39,11 +45,15 @@ describe('streaming: rate.store direct — the rate role stores into ClickHouse,
   });
 
   it('equals the embedded run; a kill -9 between insert and commit duplicates nothing', async () => {
-    const { lines } = demoCarrierInput(join(dir, 'in'), 2, 4000);
+    const input = demoCarrierInput(join(dir, 'in'), 2, 4000);
+    // fused: a third of the accounts keyed "wrongly" (their root plus a suffix: all their lines still in one raw
+    // partition, in order), so the UDRs of those whose suffixed key hashes to another partition take the udr topic
+    const misroute = (k: string) => [...k].reduce((n, c) => n + c.charCodeAt(0), 0) % 3 === 0;
+    const lines = withMediation ? input.lines.map((l) => (l.key !== null && misroute(l.key) ? { ...l, key: `${l.key}~` } : l)) : input.lines;
     const embedded = embeddedRun(PIPELINE, join(dir, 'in', 'carrier'), join(dir, 'emb'));
     const cfg = writeServeConfig(join(dir, 'serve.yaml'), {
       name, prefix, pipelines: [PIPELINE], partitions: 3, dataDir: join(dir, 'db'),
-      extra: ['rate: { max-bytes-per-partition: 16384 }', 'mediate: { max-bytes-per-partition: 16384 }', 'kafka: { session-timeout-ms: 6000 }'],
+      extra: [`rate: { max-bytes-per-partition: 16384, with-mediation: ${withMediation} }`, 'mediate: { max-bytes-per-partition: 16384 }', 'kafka: { session-timeout-ms: 6000 }'],
     });
     const log = join(dir, 'serve.log');
     const kafka = kafkaPort();
@@ -60,7 +70,7 @@ describe('streaming: rate.store direct — the rate role stores into ClickHouse,
     await waitReady(serve.port);
     for (let i = half; i < lines.length; i += 250) await produceLines(kafka, `${prefix}raw.carrier-cdr-pooled`, lines.slice(i, i + 250));
     try {
-      await expect.poll(() => caughtUp(kafka, name, prefix, ['carrier-cdr-pooled']), { timeout: 180_000, interval: 500 }).toBe(true);
+      await expect.poll(() => caughtUp(kafka, name, prefix, ['carrier-cdr-pooled'], 1500, undefined, 'direct', withMediation), { timeout: 180_000, interval: 500 }).toBe(true);
     } catch (e) {
       throw new Error(`${(e as Error).message}\n${logTail(log)}`);
     }
@@ -96,6 +106,16 @@ describe('streaming: rate.store direct — the rate role stores into ClickHouse,
         const ends = await admin.endOffsets(`${prefix}${t}`);
         expect(ends.every((o) => o.offset === '0'), t).toBe(true);
       }
+      // fused: the UDRs of keyed lines were rated where they were mediated; the unkeyed lines' UDRs whose key hashes to
+      // another partition (and transaction markers) went through the udr topic. Apart: every UDR did.
+      const viaTopic = (await admin.endOffsets(`${prefix}udr`)).reduce((n, o) => n + Number(o.offset), 0);
+      const udrs = Number(fin!.udrs);
+      process.stderr.write(`[direct-store] udr topic offsets ${viaTopic} for ${udrs} UDRs\n`);
+      if (withMediation) {
+        expect(viaTopic).toBeGreaterThan(udrs / 20);
+        expect(viaTopic).toBeLessThan(udrs / 2);
+      }
+      else expect(viaTopic).toBeGreaterThanOrEqual(udrs);
     } finally {
       await admin.disconnect();
     }

@@ -266,14 +266,15 @@ export async function expectedCounts(db: string): Promise<{ charges: number; udr
  * roles store (`direct`: the sink group reads only the mediation DLQs; `topics`: also udr, rated, billing-state, dlq.rating).
  */
 export async function caughtUp(port: KafkaPort, name: string, prefix: string, feeds: string[], settleMs = 1500,
-  roles: readonly ('mediate' | 'rate' | 'sink')[] = ['mediate', 'rate', 'sink'], rateStore: 'direct' | 'topics' = 'direct'): Promise<boolean> {
+  roles: readonly ('mediate' | 'rate' | 'sink')[] = ['mediate', 'rate', 'sink'], rateStore: 'direct' | 'topics' = 'direct', withMediation = false): Promise<boolean> {
   const admin = port.admin();
   await admin.connect();
   try {
     const all: [string, string, boolean][] = [
       ...feeds.map((f) => [`${name}.mediate`, `${prefix}raw.${f}`, false] as [string, string, boolean]),
       [`${name}.mediate`, `${prefix}service-events-in`, false],
-      [`${name}.rate`, `${prefix}udr`, true],
+      // rate.with-mediation: the fused stage commits the udr offsets in the mediate group
+      [withMediation ? `${name}.mediate` : `${name}.rate`, `${prefix}udr`, true],
       // rate.store direct (auto, sink and rate in one process): the sink reads the mediation DLQs only
       ...[...(rateStore === 'topics' ? ['udr', 'rated', 'billing-state', 'dlq.rating'] : []), ...feeds.map((f) => `dlq.${f}`), 'dlq.mediation']
         .map((t) => [`${name}.sink`, `${prefix}${t}`, true] as [string, string, boolean]),

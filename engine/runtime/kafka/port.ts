@@ -240,6 +240,8 @@ export interface ConsumerOptions {
   batchMinBytes?: number;
   /** the longest a fetched record waits for `batchMinBytes` (default 500 ms) */
   batchMaxAgeMs?: number;
+  /** partition k of every subscribed topic goes to the same member (the fused stage's slots) */
+  coPartitioned?: boolean;
 }
 
 export interface ConsumedBatch {

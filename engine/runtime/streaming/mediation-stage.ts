@@ -145,10 +145,10 @@ export class MediationStage {
     const byTopic = new Map<string, Map<number, { part: P; reader: PairingStateReader; dedup: MediationDedupLog; barrier: string }>>();
     for (const [i, o] of opened.entries()) {
       const part = parts[i]!;
-      if (!part.pipeline || o.fence.length === 0) continue;
-      const topic = o.fence[0]!.topic;
-      const barrier = this.barriers.get(`${topic}/${o.tp.partition}`);
-      if (barrier === undefined) continue;
+      // the mediation barrier among the partition's fence records (a fused stage adds its rating-state one)
+      const topic = part.pipeline ? o.fence.find((r) => this.barriers.has(`${r.topic}/${o.tp.partition}`))?.topic : undefined;
+      const barrier = topic === undefined ? undefined : this.barriers.get(`${topic}/${o.tp.partition}`);
+      if (topic === undefined || barrier === undefined) continue;
       let m = byTopic.get(topic);
       if (!m) byTopic.set(topic, (m = new Map()));
       m.set(o.tp.partition, { part, reader: new PairingStateReader(o.tp.partition), dedup: new MediationDedupLog(topic, o.tp.partition), barrier });

@@ -18,14 +18,12 @@
  * once (offset-range dedup tokens) — replays of an aborted batch never reach it.
  */
 import type { CompiledCatalog } from '../../rating/catalog.ts';
-import type { ServiceEvent } from '../../rating/rater.ts';
 import type { ConsumedMessage, ProducerRecord, TopicPartition, TransactionalProducer } from '../kafka/port.ts';
-import { decodeUdrs } from './codecs.ts';
 import { DEDUP_PREFIX } from './dedup-window.ts';
 import type { RoleContext } from './context.ts';
 import { barrierRecord } from './kafka-util.ts';
 import type { BatchCounts } from './batch-counts.ts';
-import { cutAtIntent, type DirectStore, intentOf, newRatingSlot, RatingBatch, type RatingSlot, restoreRatingSlots, stateForAccount, storeDirect } from './rating-stage.ts';
+import { cutAtIntent, type DirectStore, intentOf, newRatingSlot, RatingBatch, ratedOutput, rateUdrMessages, type RatingSlot, restoreRatingSlots, stateForAccount } from './rating-stage.ts';
 import { TxnRole, type TxnOutput, type TxnPartition } from './txn-role.ts';
 
 export { RATE_INTENT_PREFIX, type DirectStore } from './rating-stage.ts';
@@ -85,26 +83,11 @@ export class RateRole extends TxnRole<RatePartition> {
   protected async transform(part: RatePartition, msgs: ConsumedMessage[], m: BatchCounts, _b: unknown, stillOwned: () => boolean): Promise<TxnOutput> {
     const out: ProducerRecord[] = [];
     const batch = new RatingBatch(this.ctx, part.slot, this.catalogByFeed, this.direct, m, out);
-    // every UDR decoded up front: no promise per record (a writer schema not seen yet is the only await)
-    const decoded = await decodeUdrs(this.ctx.codecs.udr, msgs);
-    for (let mi = 0; mi < msgs.length; mi++) {
-      const msg = msgs[mi]!;
-      const u = decoded[mi];
-      if (u === undefined) batch.event(JSON.parse(msg.value!.toString()) as ServiceEvent, msg.key);
-      else batch.udr(u, msg.key);
-    }
-    batch.finish(`${DEDUP_PREFIX}${msgs[0]!.offset}`);
-    const direct = this.direct;
-    if (!direct) return { records: out };
-    const range = { first: msgs[0]!.offset, last: msgs[msgs.length - 1]!.offset };
-    return {
-      records: out,
-      beforeCommit: () => storeDirect(this.ctx, direct, part, batch.rows, range, {
-        announce: (offset, metadata) => this.consumer.commitOffsets([{ topic: part.topic, partition: part.partition, offset, metadata }]),
-        stillOwned, log: this.log, role: 'rate',
-      }),
-      onCommitted: () => { part.intentEnd = undefined; },
-    };
+    await rateUdrMessages(this.ctx, batch, msgs, `${DEDUP_PREFIX}${msgs[0]!.offset}`);
+    return ratedOutput(this.ctx, this.direct, part, batch, out, msgs, {
+      announce: (offset, metadata) => this.consumer.commitOffsets([{ topic: part.topic, partition: part.partition, offset, metadata }]),
+      stillOwned, log: this.log, role: 'rate',
+    });
   }
 
   /**

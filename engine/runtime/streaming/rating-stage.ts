@@ -18,7 +18,8 @@ import { applyChanges, emptyState } from '../../rating/state.ts';
 import type { StoreClient } from '../../store/client.ts';
 import type { PoolBalance } from '../../store/finance.ts';
 import type { ConsumedMessage, ProducerRecord } from '../kafka/port.ts';
-import { encodePoolBalance, encodeServiceState, KIND_HEADER, KIND_POOL_BALANCE, KIND_SERVICE_STATE } from './codecs.ts';
+import type { TxnOutput } from './txn-role.ts';
+import { decodeUdrs, encodePoolBalance, encodeServiceState, KIND_HEADER, KIND_POOL_BALANCE, KIND_SERVICE_STATE } from './codecs.ts';
 import type { RoleContext } from './context.ts';
 import { DEDUP_PREFIX, DedupWindow, idHash } from './dedup-window.ts';
 import { readUntilBarriers } from './kafka-util.ts';
@@ -277,6 +278,41 @@ export function cutAtIntent(part: IntentHolder, msgs: ConsumedMessage[], log: Lo
   let i = 0;
   while (i < all.length && BigInt(all[i]!.offset) <= end) i++;
   return i < all.length ? [all.slice(0, i), all.slice(i)] : [all];
+}
+
+/** a batch of the udr topic (UDRs and service events, in order) into `batch`, then its end (`dedupKey`) */
+export async function rateUdrMessages(ctx: RoleContext, batch: RatingBatch, msgs: ConsumedMessage[], dedupKey: string): Promise<void> {
+  // every UDR decoded up front: no promise per record (a writer schema not seen yet is the only await)
+  const decoded = await decodeUdrs(ctx.codecs.udr, msgs);
+  for (let i = 0; i < msgs.length; i++) {
+    const msg = msgs[i]!;
+    const u = decoded[i];
+    if (u === undefined) batch.event(JSON.parse(msg.value!.toString()) as ServiceEvent, msg.key);
+    else batch.udr(u, msg.key);
+  }
+  batch.finish(dedupKey);
+}
+
+/**
+ * What a rated batch's transaction carries: its records and, with a direct store, the insert of its rows before the
+ * commit (storeDirect; the announcement goes to the input partition's committed offset through `announce`).
+ */
+export function ratedOutput(
+  ctx: RoleContext,
+  direct: DirectStore | undefined,
+  part: IntentHolder,
+  batch: RatingBatch,
+  out: ProducerRecord[],
+  msgs: ConsumedMessage[],
+  io: { announce: (offset: string, metadata: string) => Promise<void>; stillOwned: () => boolean; log: Logger; role: string },
+): TxnOutput {
+  if (!direct) return { records: out };
+  const range = { first: msgs[0]!.offset, last: msgs[msgs.length - 1]!.offset };
+  return {
+    records: out,
+    beforeCommit: () => storeDirect(ctx, direct, part, batch.rows, range, io),
+    onCommitted: () => { part.intentEnd = undefined; },
+  };
 }
 
 /** tests only: SIGKILL this process after the n-th acknowledged direct insert, before its transaction commits */

@@ -23,6 +23,7 @@ import { type LoadedServeConfig, rateStoreMode, redactConfig, resolveSecret, typ
 import type { RoleContext, StreamRole } from './context.ts';
 import { DropDirWatcher } from '../sources/drop-dir.ts';
 import { registerIngest } from '../sources/http.ts';
+import { FusedRole } from './fused-role.ts';
 import { MediateRole } from './mediate-role.ts';
 import { loadStreamPipelines } from './pipelines.ts';
 import { RateRole } from './rate-role.ts';
@@ -147,7 +148,7 @@ export class StreamServer {
     // authorize (balances, pools, max cost) from the rate role's live state
     registerAuthorize(this.http, {
       token: ingest ? resolveSecret(ingest.token, dir, 'ingest.token') : undefined,
-      stateFor: (account, catalog) => this.roles.find((r): r is RateRole => r instanceof RateRole)?.stateFor(account, catalog),
+      stateFor: (account, catalog) => this.roles.find((r): r is RateRole | FusedRole => r instanceof RateRole || r instanceof FusedRole)?.stateFor(account, catalog),
     });
     const port = this.over.httpPort ?? c.http.port;
     this.httpAddress = await this.http.listen({ host: c.http.host, port });
@@ -171,10 +172,16 @@ export class StreamServer {
         direct: this.rateStore === 'direct',
       }));
     }
-    if (roles.includes('rate')) {
-      this.roles.push(new RateRole(ctx, this.rateStore === 'direct' ? { store: this.store!, insertTimeoutMs, retryMaxMs: s['retry-max-ms'], ratedTopic: c.rate['rated-topic'] } : undefined));
+    const direct = this.rateStore === 'direct' ? { store: this.store!, insertTimeoutMs, retryMaxMs: s['retry-max-ms'], ratedTopic: c.rate['rated-topic'] } : undefined;
+    if (c.rate['with-mediation']) {
+      if (!roles.includes('mediate') || !roles.includes('rate')) {
+        throw new Error(`rate.with-mediation: true needs both the mediate and the rate role in this process (roles: ${roles.join(', ')}); set rate.with-mediation: false to run them apart`);
+      }
+      this.roles.push(new FusedRole(ctx, direct));
+    } else {
+      if (roles.includes('rate')) this.roles.push(new RateRole(ctx, direct));
+      if (roles.includes('mediate')) this.roles.push(new MediateRole(ctx));
     }
-    if (roles.includes('mediate')) this.roles.push(new MediateRole(ctx));
     // downstream first: the sink is there before the rate role produces, rating before mediation
     for (const r of this.roles) await r.start();
     for (const w of c.watch) {

@@ -13,7 +13,7 @@
  *    commit whose acknowledgement was lost is not applied twice.
  */
 import type { Logger } from 'pino';
-import type { BatchContext, ConsumedBatch, ConsumedMessage, KafkaConsumer, PartitionOffset, ProducerRecord, TopicPartition, TransactionalProducer } from '../kafka/port.ts';
+import type { BatchContext, ConsumedBatch, ConsumedMessage, ConsumerOptions, KafkaConsumer, PartitionOffset, ProducerRecord, TopicPartition, TransactionalProducer } from '../kafka/port.ts';
 import type { RoleContext, StreamRole } from './context.ts';
 import { BatchCounts } from './batch-counts.ts';
 import { sendChunked } from './kafka-util.ts';
@@ -70,6 +70,10 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
   protected batching(): { minBytes: number; maxAgeMs: number } | undefined {
     return undefined;
   }
+  /** further consumer options of the role's group (e.g. a co-partitioned assignment) */
+  protected consumerOptions(): Partial<ConsumerOptions> {
+    return {};
+  }
   /** records to write in the fencing transaction (e.g. a changelog barrier); none = the fence transaction is aborted */
   protected fenceRecords(_tp: TopicPartition): ProducerRecord[] {
     return [];
@@ -82,6 +86,22 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
    */
   protected abstract transform(part: P, messages: ConsumedMessage[], counts: BatchCounts, batch: ConsumedBatch, stillOwned: () => boolean): Promise<TxnOutput>;
   protected dropPartition(_part: P): void {}
+  /**
+   * true when input partitions share in-memory state (the fused stage: a raw partition and the udr partition of the
+   * same number rate into one slot): fence records are written after every partition of an assignment is fenced, a
+   * failed batch rebuilds every partition of its state (`stateGroup`), and batches of one state run one at a time
+   */
+  protected sharesState(): boolean {
+    return false;
+  }
+  /** the open input partitions whose state a batch of `part` touches (itself included) */
+  protected stateGroup(part: P): TopicPartition[] {
+    return [{ topic: part.topic, partition: part.partition }];
+  }
+  /** batches of partitions that share state run one after another: the key of that state */
+  protected stateKey(_part: P): string | undefined {
+    return undefined;
+  }
   /**
    * the batches to process now, in order, from the fetched messages (default: all of them as one); a role that must
    * cut its batches at given offsets (the rate role after a restart) may hold messages back until the next fetch
@@ -101,6 +121,7 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
       minBytes: this.ctx.config.kafka['fetch-min-bytes'],
       partitionsConsumedConcurrently: 2,
       ...(batching ? { batchMinBytes: batching.minBytes, batchMaxAgeMs: batching.maxAgeMs } : {}),
+      ...this.consumerOptions(),
       sessionTimeoutMs: this.ctx.config.kafka['session-timeout-ms'],
       heartbeatIntervalMs: Math.max(500, Math.floor(this.ctx.config.kafka['session-timeout-ms'] / 10)),
     });
@@ -130,18 +151,30 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
     this.opening++;
     const t0 = performance.now();
     try {
-      const opened = await Promise.all(tps.map(async (tp) => {
+      // initialising each transactional id fences its previous owner and settles its open transaction; the fence
+      // records (changelog barriers) are written only once every partition of the call is fenced: a state shared by
+      // several input partitions (the fused stage's slot) sees no commit of a previous owner after its barrier
+      const fenced = await Promise.all(tps.map(async (tp) => {
         const producer = this.ctx.port.transactionalProducer({ transactionalId: `${this.ctx.name}.${this.role}.${tp.topic}.${tp.partition}`, transactionTimeoutMs: 60_000 });
         await producer.connect();
-        // initialising the transactional id fences the previous owner and settles its open transaction
-        const tx = await producer.begin();
         const fence = this.fenceRecords(tp);
-        if (fence.length) {
+        const tx = await producer.begin();
+        if (fence.length && !this.sharesState()) {
           await tx.send(fence);
           await tx.commit();
         } else await tx.abort();
         return { tp, producer, fence };
       }));
+      const opened = this.sharesState()
+        ? await Promise.all(fenced.map(async (o) => {
+          if (o.fence.length) {
+            const tx = await o.producer.begin();
+            await tx.send(o.fence);
+            await tx.commit();
+          }
+          return o;
+        }))
+        : fenced;
       // committed offsets are read after the fence: they include everything the previous owner committed
       const byTopic = new Map<string, Map<number, PartitionOffset>>();
       for (const t of new Set(tps.map((x) => x.topic))) {
@@ -176,7 +209,22 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
     if (tps.length) this.log.info({ role: this.role, partitions: tps.map((t) => `${t.topic}/${t.partition}`), why }, 'partitions released');
   }
 
-  private async handle(batch: ConsumedBatch, c: BatchContext): Promise<void> {
+  /** per shared state: the tail of the chain of its batches */
+  private readonly locks = new Map<string, Promise<void>>();
+
+  private handle(batch: ConsumedBatch, c: BatchContext): Promise<void> {
+    const part = this.parts.get(key(batch.topic, batch.partition));
+    const sk = part && this.stateKey(part);
+    if (sk === undefined) return this.handleBatch(batch, c);
+    const prev = this.locks.get(sk) ?? Promise.resolve();
+    const run = prev.then(() => this.handleBatch(batch, c));
+    const tail = run.then(() => undefined, () => undefined);
+    this.locks.set(sk, tail);
+    void tail.then(() => { if (this.locks.get(sk) === tail) this.locks.delete(sk); });
+    return run;
+  }
+
+  private async handleBatch(batch: ConsumedBatch, c: BatchContext): Promise<void> {
     const k = key(batch.topic, batch.partition);
     const part = this.parts.get(k);
     if (!part) throw new Error(`${this.role}: batch for unassigned partition ${batch.topic}/${batch.partition}`);
@@ -213,9 +261,12 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
       this.log.warn({ role: this.role, err, topic: batch.topic, partition: batch.partition }, 'transaction failed: rebuilding the partition and retrying the batch');
       if (tx?.isActive()) await tx.abort().catch(() => undefined);
       // in-memory state may hold the failed batch: rebuild it exactly as on assignment (fence, restore, committed offset)
-      await this.close([{ topic: batch.topic, partition: batch.partition }], 'transaction failed');
-      if (!this.stopping && this.consumer.assignment().some((t) => t.topic === batch.topic && t.partition === batch.partition)) {
-        await this.open([{ topic: batch.topic, partition: batch.partition }]);
+      const group = this.stateGroup(part);
+      await this.close(group, 'transaction failed');
+      if (!this.stopping) {
+        const assigned = this.consumer.assignment();
+        const again = group.filter((g) => assigned.some((t) => t.topic === g.topic && t.partition === g.partition));
+        if (again.length) await this.open(again);
       }
       throw err;
     }
