@@ -7,7 +7,7 @@
  *     [--threads]       (also CPU-s per million of each thread, by thread id and name)
  *     [--node-flags "--flag ..."]   (node / V8 flags for the serve processes, e.g. to measure GC settings)
  *     [--with-mediation]   (the fused stage, rate.with-mediation: a raw partition's UDRs whose key hashes to it are rated
- *                          in its mediation transaction; a second process then runs mediate,rate with rate.store: topics)
+ *                          in its mediation transaction; it stores directly, so with the in-process ClickHouse: --processes 1)
  *   (--cpu-prof-dir, or RATESTREAM_E2E_CPU_PROF_DIR: a V8 CPU profile of each serve process, `node --cpu-prof`;
  *   split it with `npx tsx bench/profile-split.ts DIR/*.cpuprofile`)
  *   (or bash bench/streaming-e2e.sh, which starts the local services and runs both layouts)
@@ -147,14 +147,13 @@ const cfg = join(dir, 'serve.yaml');
 writeFileSync(cfg, [
   'kind: serve', `name: ${name}`, 'pipelines:', `  - ${PIPELINE}`, `topics: { prefix: "${name}.", partitions: ${PARTITIONS} }`,
   `clickhouse: { data-dir: ${join(dir, 'db')} }`, 'http: { host: 127.0.0.1, port: 0 }',
-  // the fused stage: every process runs mediate + rate; with a second process (which cannot reach the first one's
-  // in-process ClickHouse) the rated rows go through the topics to the sink in the first
-  ...(args['with-mediation'] ? [`rate: { with-mediation: true${PROCESSES > 1 ? ', store: topics' : ''} }`] : []),
+  // the fused stage (it stores directly: with the in-process ClickHouse, one process)
+  ...(args['with-mediation'] ? ['rate: { with-mediation: true }'] : []),
 ].join('\n'));
 const basePort = 19_000 + Math.floor(Math.random() * 10_000);
 const procs: { child: ChildProcess; port: number; roles: string }[] = [];
 for (let i = 0; i < PROCESSES; i++) {
-  const roles = i === 0 ? 'mediate,rate,sink' : args['with-mediation'] && args['second-roles'] === 'mediate' ? 'mediate,rate' : args['second-roles']!;
+  const roles = i === 0 ? 'mediate,rate,sink' : args['second-roles']!;
   const port = basePort + i;
   const log = createWriteStream(join(dir, `serve-${i}.log`));
   const profDir = args['cpu-prof-dir'] ?? process.env.RATESTREAM_E2E_CPU_PROF_DIR;

@@ -24,13 +24,14 @@ import { createCodecs } from '../../engine/runtime/streaming/codecs.ts';
 import { loadServeConfig } from '../../engine/runtime/streaming/config.ts';
 import { StreamServer } from '../../engine/runtime/streaming/serve.ts';
 import { streamTopics } from '../../engine/runtime/streaming/topics.ts';
+import { queryRows } from '../../engine/store/client.ts';
 import { StreamMetrics } from '../../engine/telemetry/metrics.ts';
 import { schemaRegistryUrl } from '../setup/env.ts';
 import { caughtUp, produceLines, queryDb, readToEnd, ROOT, scrape, sleep, writeServeConfig } from './streaming-helpers.ts';
 
 const BIN = join(ROOT, 'engine', 'cli', 'bin.mjs');
 
-export type Mode = 'dry-run' | 'run' | 'serve:raw-topic' | 'serve:drop-dir' | 'serve:http';
+export type Mode = 'dry-run' | 'run' | 'serve:raw-topic' | 'serve:fused' | 'serve:drop-dir' | 'serve:http';
 
 /** How a case's files go over HTTP ingest: the file's text as the body, or (JSON documents) an array of them. */
 export type HttpBody = 'text/csv' | 'text/plain' | 'json-array';
@@ -221,6 +222,11 @@ export interface ParityServeOptions {
   dir: string;
   name: string;
   pipelines: readonly string[];
+  /**
+   * the fused stage (`rate.with-mediation`): roles mediate + rate + sink with the direct store (its own in-process
+   * ClickHouse), charges also to the rated topic; UDR ids are read from the store (none goes through the udr topic)
+   */
+  fused?: boolean;
   /** drop directory per feed (serve watches them) */
   watch?: Map<string, string>;
   /** ingest bearer token (serve takes HTTP ingest) */
@@ -251,8 +257,11 @@ export class ParityServe {
       extra.push('watch:');
       for (const [feed, d] of this.o.watch) extra.push(`  - { dir: ${JSON.stringify(d)}, feed: ${feed}, poll-ms: 100 }`);
     }
-    const file = writeServeConfig(join(this.o.dir, `${this.o.name}.serve.yaml`), { name: this.o.name, prefix: this.prefix, pipelines: [...this.o.pipelines], partitions: 1, extra });
-    this.server = new StreamServer(loadServeConfig(file), { roles: ['mediate', 'rate'], log: pino({ level: 'error' }), metrics: this.metrics });
+    if (this.o.fused) extra.push('rate: { with-mediation: true, store: direct, rated-topic: true }');
+    const file = writeServeConfig(join(this.o.dir, `${this.o.name}.serve.yaml`), {
+      name: this.o.name, prefix: this.prefix, pipelines: [...this.o.pipelines], partitions: 1, extra, ...(this.o.fused && { dataDir: join(this.o.dir, `${this.o.name}.db`) }),
+    });
+    this.server = new StreamServer(loadServeConfig(file), { roles: this.o.fused ? ['mediate', 'rate', 'sink'] : ['mediate', 'rate'], log: pino({ level: 'error' }), metrics: this.metrics });
     await this.server.start();
     for (const deadline = Date.now() + 90_000; !this.server.ready().ready; await sleep(100)) {
       if (Date.now() > deadline) throw new Error(`serve ${this.o.name} not ready in 90 s: ${JSON.stringify(this.server.ready().detail)}`);
@@ -293,7 +302,7 @@ export class ParityServe {
   /** waits until the mediate and rate groups committed everything their inputs hold */
   async settle(timeoutMs = 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!(await caughtUp(this.port, this.o.name, this.prefix, this.feeds, 1000, ['mediate', 'rate']))) {
+    while (!(await caughtUp(this.port, this.o.name, this.prefix, this.feeds, 1000, ['mediate', 'rate'], 'direct', this.o.fused))) {
       if (Date.now() > deadline) throw new Error(`serve ${this.o.name}: the mediate/rate groups did not catch up in ${timeoutMs} ms`);
       await sleep(300);
     }
@@ -319,6 +328,9 @@ export class ParityServe {
       const reason = /reason="([^"]*)"/.exec(k)?.[1];
       if (feed && reason) bump(of(feed).ignored, reason, v);
     }
+    // fused: every UDR is in the store (rated in place, or through the udr topic by the same process)
+    const stored = this.o.fused ? await queryRows<{ id: string; feed: string }>(this.server.store!, 'SELECT id, feed FROM udrs FINAL') : [];
+    for (const u of stored) of(u.feed).udrs.push(u.id);
     await this.stop();
     const registry = new SchemaRegistry({ url: schemaRegistryUrl() });
     const dlqWithoutReason = new Map<string, number>();
@@ -326,7 +338,7 @@ export class ParityServe {
       const codecs = await createCodecs(registry, { udr: this.topics.udr, rated: this.topics.rated });
       const dlqTopics = [...this.feeds.map((f) => this.topics.dlq(f)), this.topics.dlqRating];
       const [udrs, rated, ...dlqs] = await Promise.all([this.topics.udr, this.topics.rated, ...dlqTopics].map((t) => readToEnd(this.port, t, 1)));
-      for (const { message } of udrs!) {
+      for (const { message } of this.o.fused ? [] : udrs!) {
         if (message.headers['rs-kind'] !== undefined) continue; // service events share the topic
         const u = await codecs.udr.decode(message.value!);
         of(u.feed).udrs.push(u.id);

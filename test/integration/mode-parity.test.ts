@@ -5,8 +5,9 @@
  * (order aside).
  *
  * Modes: `dry-run` (CLI; rates unless --no-rate), `run` (CLI, embedded chDB store), and `serve` over the real Kafka
- * and schema registry in three ways in: records produced straight onto raw.<feed>, the watched drop directory, and
- * HTTP ingest. Not every input exists in every way:
+ * and schema registry in three ways in: records produced straight onto raw.<feed> (by the mediate and rate roles
+ * apart, and by the fused stage, `rate.with-mediation`, which stores into its own in-process ClickHouse), the watched
+ * drop directory, and HTTP ingest. Not every input exists in every way:
  * - raw topic: a gateway publishes records, so the raw-topic input is what the feed's own framer cuts from the files
  *   (Avro: the wire bytes of each base64 line). Lines the framer consumes (CSV header, comments, fixed-width header
  *   and trailer) are no records: the raw-topic mode is expected to count them nowhere (the framer's own counts are
@@ -89,7 +90,9 @@ const CASES: ParityCase[] = [
     design: { udrs: 3, rejects: { PARSE_ERROR: 3, INVALID_FIELD: 1 }, ignored: {}, charges: 0 } },
 ];
 
-const modesOf = (c: ParityCase): Mode[] => ['dry-run', 'run', ...(c.noRaw ? [] : ['serve:raw-topic' as const]), 'serve:drop-dir', ...(c.http ? ['serve:http' as const] : [])];
+const modesOf = (c: ParityCase): Mode[] => ['dry-run', 'run', ...(c.noRaw ? [] : ['serve:raw-topic' as const, 'serve:fused' as const]), 'serve:drop-dir', ...(c.http ? ['serve:http' as const] : [])];
+/** the modes whose input is the raw topic (the framer's records) */
+const rawTopicMode = (m: Mode) => m === 'serve:raw-topic' || m === 'serve:fused';
 const isAvro = (c: ParityCase) => c.pipeline.includes('iot-sessions-avro');
 const sortedEntries = (m: Record<string, number>) => Object.entries(m).filter(([, n]) => n !== 0).sort(([a], [b]) => a.localeCompare(b));
 
@@ -153,6 +156,7 @@ describe('mode parity: one input through dry-run, run, serve (raw topic, drop di
       }
       const ways: [Mode, ParityServe][] = [
         ['serve:raw-topic', new ParityServe(kafka, { dir, name: uniqueName(`parity-${g}-raw`), pipelines })],
+        ['serve:fused', new ParityServe(kafka, { dir, name: uniqueName(`parity-${g}-fused`), pipelines, fused: true })],
         ['serve:drop-dir', new ParityServe(kafka, { dir, name: uniqueName(`parity-${g}-drop`), pipelines, watch })],
         ...(cases.some((c) => c.http) ? [['serve:http', new ParityServe(kafka, { dir, name: uniqueName(`parity-${g}-http`), pipelines, token: newToken() })] as [Mode, ParityServe]] : []),
       ];
@@ -204,8 +208,10 @@ describe('mode parity: one input through dry-run, run, serve (raw topic, drop di
       framing.set(name, records.framing);
       if (!c.noRaw) {
         if (records.failedChecks.length) fail(name, 'serve:raw-topic', `the case has failing file checks but no noRaw: ${records.failedChecks.join('; ')}`);
-        const raw = serveOf.get(`${c.group}/serve:raw-topic`);
-        if (raw) await attempt(name, 'serve:raw-topic', 'produce', () => raw.produceRaw(feed, records.values));
+        for (const mode of ['serve:raw-topic', 'serve:fused'] as const) {
+          const raw = serveOf.get(`${c.group}/${mode}`);
+          if (raw) await attempt(name, mode, 'produce', () => raw.produceRaw(feed, records.values));
+        }
       }
       if (serveOf.has(`${c.group}/serve:drop-dir`)) ParityServe.drop(dropDirs.get(name)!, files);
       const http = serveOf.get(`${c.group}/serve:http`);
@@ -304,10 +310,10 @@ describe('mode parity: one input through dry-run, run, serve (raw topic, drop di
             }
             if (mode === 'dry-run' && numberAmounts.get(name)) problems.push(`dry-run: ${numberAmounts.get(name)} charge amount(s) printed as JSON numbers (floats), not exact decimal strings`);
             if (mode === 'run' && run.charges.length !== c.design.charges) problems.push(`run charges: the fixture is written for ${c.design.charges}, got ${run.charges.length}`);
-            const mediation = mode === 'serve:raw-topic' ? withoutFraming(dry, framing.get(name) ?? {}) : dry;
+            const mediation = rawTopicMode(mode) ? withoutFraming(dry, framing.get(name) ?? {}) : dry;
             const expected: ModeResult = { udrs: mediation.udrs, rejects: mediation.rejects, ignored: mediation.ignored, charges: run.charges };
             const consumed = Object.entries(framing.get(name) ?? {}).map(([k, n]) => `${k}=${n}`).join(', ');
-            const mediationFrom = mode === 'serve:raw-topic' && consumed ? `dry-run less the lines its framer consumes: ${consumed}` : 'dry-run';
+            const mediationFrom = rawTopicMode(mode) && consumed ? `dry-run less the lines its framer consumes: ${consumed}` : 'dry-run';
             const found = divergences(mode, expected, got, { mediation: mediationFrom, charges: 'run' });
             problems.push(...found);
             // a reference that is itself off the fixture design makes the others look wrong: say so

@@ -2,8 +2,9 @@
  * Done-when 2: `kill -9` of the serving process three times mid-run, restarted each time on the same store and
  * group: 0 missing, 0 duplicate charges, the same totals and charges as the embedded `run`, and pool balances (the
  * rating-state changelog) equal to one uninterrupted run — with the pooled catalog, where rating depends on state.
+ * Twice: the mediate and rate roles apart, and fused (`rate.with-mediation`).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,19 +19,24 @@ const DAYS = Number(process.env.RATESTREAM_KILL_DAYS ?? 4);
 const PER_DAY = Number(process.env.RATESTREAM_KILL_PER_DAY ?? 10_000);
 const KILLS = 3;
 
-describe('streaming: kill -9 three times mid-run', () => {
+describe.each([
+  { mode: 'separate roles', withMediation: false },
+  { mode: 'fused (rate.with-mediation)', withMediation: true },
+])('streaming: kill -9 three times mid-run ($mode)', ({ withMediation }) => {
   const dir = mkdtempSync(join(tmpdir(), 'rs-kill-'));
-  const name = uniqueName('skill');
+  const name = uniqueName(withMediation ? 'skillf' : 'skill');
   const prefix = `${name}.`;
   let serve: ServeProcess | undefined;
   afterAll(async () => {
     if (serve) await stopServe(serve, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('no missing or duplicate charge, same totals, same pool balances', async () => {
     const { lines } = demoCarrierInput(join(dir, 'in'), DAYS, PER_DAY);
     const embedded = embeddedRun(PIPELINE, join(dir, 'in', 'carrier'), join(dir, 'emb'));
-    const cfg = writeServeConfig(join(dir, 'serve.yaml'), { name, prefix, pipelines: [PIPELINE], partitions: 3, dataDir: join(dir, 'db'), extra: ['sink: { batch-rows: 2000, linger-ms: 200 }', 'kafka: { session-timeout-ms: 6000 }'] });
+    const cfg = writeServeConfig(join(dir, 'serve.yaml'), { name, prefix, pipelines: [PIPELINE], partitions: 3, dataDir: join(dir, 'db'), extra: ['sink: { batch-rows: 2000, linger-ms: 200 }', 'kafka: { session-timeout-ms: 6000 }', `rate: { with-mediation: ${withMediation} }`] });
+    const upToDate = () => caughtUp(kafka, name, prefix, ['carrier-cdr-pooled'], 1500, undefined, 'direct', withMediation);
     const log = join(dir, 'serve.log');
     const kafka = kafkaPort();
     serve = await spawnServe(cfg, { port: freePort(), log });
@@ -41,15 +47,15 @@ describe('streaming: kill -9 three times mid-run', () => {
       // let it work: some rows acknowledged by ClickHouse in this life, then a little more, then kill -9
       const port = serve.port;
       // (a life that starts with the input already done has nothing to store: then kill it all the same)
-      await expect.poll(async () => metric(await scrape(port), 'ratestream_clickhouse_rows_total', { table: 'charges' }) > 0 || (await caughtUp(kafka, name, prefix, ['carrier-cdr-pooled'])), { timeout: 60_000, interval: 100 }).toBe(true);
+      await expect.poll(async () => metric(await scrape(port), 'ratestream_clickhouse_rows_total', { table: 'charges' }) > 0 || (await upToDate()), { timeout: 60_000, interval: 100 }).toBe(true);
       await sleep(100 + 100 * k); // short: the direct store finishes this input in a few lives
-      const done = await caughtUp(kafka, name, prefix, ['carrier-cdr-pooled']);
+      const done = await upToDate();
       process.stderr.write(`[streaming-kill] kill -9 #${k} (caught up already: ${done})\n`);
       await stopServe(serve, 'SIGKILL');
       serve = await spawnServe(cfg, { port: freePort(), log });
     }
     try {
-      await expect.poll(() => caughtUp(kafka, name, prefix, ['carrier-cdr-pooled']), { timeout: 180_000, interval: 1000 }).toBe(true);
+      await expect.poll(upToDate, { timeout: 180_000, interval: 1000 }).toBe(true);
     } catch (e) {
       throw new Error(`${(e as Error).message}\n${logTail(log)}`);
     }

@@ -177,6 +177,11 @@ export class StreamServer {
       if (!roles.includes('mediate') || !roles.includes('rate')) {
         throw new Error(`rate.with-mediation: true needs both the mediate and the rate role in this process (roles: ${roles.join(', ')}); set rate.with-mediation: false to run them apart`);
       }
+      // UDRs rated in place never reach the udr topic, which is where a sink reads them in rate.store: topics
+      if (!direct) {
+        throw new Error('rate.with-mediation: true needs rate.store: direct (a ClickHouse server in clickhouse.url / CLICKHOUSE_URL, or the sink role in this '
+          + 'process); with rate.store: topics set rate.with-mediation: false');
+      }
       this.roles.push(new FusedRole(ctx, direct));
     } else {
       if (roles.includes('rate')) this.roles.push(new RateRole(ctx, direct));
