@@ -329,7 +329,7 @@ export class ParityServe {
       if (feed && reason) bump(of(feed).ignored, reason, v);
     }
     // fused: every UDR is in the store (rated in place, or through the udr topic by the same process)
-    const stored = this.o.fused ? await queryRows<{ id: string; feed: string }>(this.server.store!, 'SELECT id, feed FROM udrs FINAL') : [];
+    const stored = this.o.fused ? await queryRows<{ id: string; feed: string }>(this.server.store!, 'SELECT udr_id AS id, feed FROM udrs FINAL') : [];
     for (const u of stored) of(u.feed).udrs.push(u.id);
     await this.stop();
     const registry = new SchemaRegistry({ url: schemaRegistryUrl() });
