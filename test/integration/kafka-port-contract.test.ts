@@ -72,6 +72,11 @@ async function readAll(port: KafkaPort, topic: string, count: number, isolation:
   }
 }
 
+/** a member's partitions of one topic, ascending */
+const partitionsOf = (c: KafkaConsumer, topic: string) => c.assignment().filter((x) => x.topic === topic).map((x) => x.partition).sort((x, y) => x - y);
+/** orders members as the co-partitioning assignment does: by member id */
+const byMemberId = (x: { consumer: KafkaConsumer }, y: { consumer: KafkaConsumer }) => (x.consumer.groupMetadata().memberId < y.consumer.groupMetadata().memberId ? -1 : 1);
+
 const values = (ms: readonly ConsumedMessage[]) => ms.map((m) => m.value?.toString() ?? null);
 const next = (m: ConsumedMessage) => (BigInt(m.offset) + 1n).toString();
 
@@ -465,6 +470,7 @@ describe.each(KAFKA_CLIENTS.map((c) => [c.name, c] as const))('kafka port contra
     const out = await readAll(port, output, 40);
     expect(values(out).map(Number).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i));
   });
+
   it('coPartitioned: partition k of both topics on one member (sorted member ids, slot k to member k % 2), all 8 covered once; a member with another assignor is refused; the leaver\'s slots go to the other', async () => {
     const A = await topic('copart-a', 4);
     const B = await topic('copart-b', 4);
@@ -474,24 +480,23 @@ describe.each(KAFKA_CLIENTS.map((c) => [c.name, c] as const))('kafka port contra
     // two records on every partition of both topics
     await producer.send([A, B].flatMap((t) => Array.from({ length: 8 }, (_, i) => ({ topic: t, partition: i % 4, key: `k${i}`, value: Buffer.from(`${t}:${i}`) }))));
     const options: ConsumerOptions = { groupId, coPartitioned: true, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500, rebalanceTimeoutMs: 20_000 };
-    const parts = (c: KafkaConsumer, t: string) => c.assignment().filter((x) => x.topic === t).map((x) => x.partition).sort((x, y) => x - y);
 
     const a = await member(port, [A, B], options);
     await a.until(() => a.consumer.assignment().length === 8 && a.got.length >= 16);
     const b = await member(port, [A, B], options);
     const split = () => {
       const all = [a, b].flatMap((m) => m.consumer.assignment().map((x) => `${x.topic}/${x.partition}`));
-      return parts(a.consumer, A).length > 0 && parts(b.consumer, A).length > 0 && all.length === 8 && new Set(all).size === 8;
+      return partitionsOf(a.consumer, A).length > 0 && partitionsOf(b.consumer, A).length > 0 && all.length === 8 && new Set(all).size === 8;
     };
     await a.until(split, 90_000);
-    for (const m of [a, b]) expect(parts(m.consumer, A)).toEqual(parts(m.consumer, B));
-    const [first, second] = [a, b].sort((x, y) => (x.consumer.groupMetadata().memberId < y.consumer.groupMetadata().memberId ? -1 : 1));
-    expect(parts(first!.consumer, A)).toEqual([0, 2]);
-    expect(parts(second!.consumer, A)).toEqual([1, 3]);
+    for (const m of [a, b]) expect(partitionsOf(m.consumer, A)).toEqual(partitionsOf(m.consumer, B));
+    const [first, second] = [a, b].sort(byMemberId);
+    expect(partitionsOf(first!.consumer, A)).toEqual([0, 2]);
+    expect(partitionsOf(second!.consumer, A)).toEqual([1, 3]);
     // batches from both topics reach the new member, only from its own partitions (it starts from the beginning: nothing committed)
     await b.until(() => b.got.length >= 8);
     expect(new Set(b.got.map((g) => g.topic))).toEqual(new Set([A, B]));
-    for (const g of b.got) expect(parts(b.consumer, g.topic)).toContain(g.partition);
+    for (const g of b.got) expect(partitionsOf(b.consumer, g.topic)).toContain(g.partition);
 
     // a member asking for the default assignor: the broker finds no protocol in common (INCONSISTENT_GROUP_PROTOCOL)
     const plain = port.consumer({ groupId, maxWaitTimeMs: 200, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500, rebalanceTimeoutMs: 20_000 });
@@ -507,8 +512,8 @@ describe.each(KAFKA_CLIENTS.map((c) => [c.name, c] as const))('kafka port contra
 
     await b.consumer.disconnect();
     await a.until(() => a.consumer.assignment().length === 8, 90_000);
-    expect(parts(a.consumer, A)).toEqual([0, 1, 2, 3]);
-    expect(parts(a.consumer, B)).toEqual([0, 1, 2, 3]);
+    expect(partitionsOf(a.consumer, A)).toEqual([0, 1, 2, 3]);
+    expect(partitionsOf(a.consumer, B)).toEqual([0, 1, 2, 3]);
     await a.consumer.disconnect();
     await producer.disconnect();
   });
@@ -554,17 +559,16 @@ describe('kafka port contract: a co-partitioned group may mix the clients (same 
     const groupId = uniqueName('g-copart-mixed');
     const options: ConsumerOptions = { groupId, coPartitioned: true, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500, rebalanceTimeoutMs: 20_000 };
     const members: Array<Awaited<ReturnType<typeof member>>> = [];
-    const parts = (c: KafkaConsumer, t: string) => c.assignment().filter((x) => x.topic === t).map((x) => x.partition).sort((x, y) => x - y);
     try {
       members.push(await member(ports[0]!, [A, B], options));
       await members[0]!.until(() => members[0]!.consumer.assignment().length === 8, 90_000); // 3 + 5
       members.push(await member(ports[1]!, [A, B], options));
       await members[0]!.until(() => {
         const all = members.flatMap((m) => m.consumer.assignment().map((x) => `${x.topic}/${x.partition}`));
-        return members.every((m) => parts(m.consumer, A).length > 0) && all.length === 8 && new Set(all).size === 8;
+        return members.every((m) => partitionsOf(m.consumer, A).length > 0) && all.length === 8 && new Set(all).size === 8;
       }, 90_000);
-      const sorted = [...members].sort((x, y) => (x.consumer.groupMetadata().memberId < y.consumer.groupMetadata().memberId ? -1 : 1));
-      expect(sorted.map((m) => [parts(m.consumer, A), parts(m.consumer, B)])).toEqual([
+      const sorted = [...members].sort(byMemberId);
+      expect(sorted.map((m) => [partitionsOf(m.consumer, A), partitionsOf(m.consumer, B)])).toEqual([
         [
           [0, 2],
           [0, 2, 4],
