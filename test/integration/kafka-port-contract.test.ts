@@ -4,7 +4,8 @@
  * several aborts by one producer, invisible to read_committed), consume→produce→commit with the offsets sent to the
  * transaction, pause/resume, seek from an assignment listener, and a rebalance between two members that keeps
  * exactly-once output, and a member the broker forgot (removed from the group: UNKNOWN_MEMBER_ID) rejoining under a
- * new member id with exactly-once output. Both clients put a key on the same partition (Java murmur2), so they can share topics.
+ * new member id with exactly-once output, and the co-partitioned assignment (`coPartitioned`: partition k of every
+ * subscribed topic on one member; a member with the default assignor refused by the group). Both clients put a key on the same partition (Java murmur2), so they can share topics.
  * (Supersedes the former kafka-smoke test, which ran the same checks on kafkajs only.)
  */
 import { Admin } from '@platformatic/kafka';
@@ -29,7 +30,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type Got = ConsumedMessage & TopicPartition;
 
 /** A running group member that records what it receives; `until` waits for a condition on the records. */
-async function member(port: KafkaPort, topic: string, options: ConsumerOptions, onBatch?: (batch: ConsumedBatch, consumer: KafkaConsumer) => Promise<void>) {
+async function member(port: KafkaPort, topic: string | readonly string[], options: ConsumerOptions, onBatch?: (batch: ConsumedBatch, consumer: KafkaConsumer) => Promise<void>) {
   const consumer = port.consumer({ maxWaitTimeMs: 200, ...options });
   const got: Got[] = [];
   const assigned: TopicPartition[] = [];
@@ -43,7 +44,7 @@ async function member(port: KafkaPort, topic: string, options: ConsumerOptions, 
     revoked.push(...tps);
   });
   await consumer.connect();
-  await consumer.subscribe([topic]);
+  await consumer.subscribe(typeof topic === 'string' ? [topic] : topic);
   await consumer.run(async (batch) => {
     if (assigned.length === 0) batchesBeforeAssigned++;
     await onBatch?.(batch, consumer);
@@ -70,6 +71,11 @@ async function readAll(port: KafkaPort, topic: string, count: number, isolation:
     await m.consumer.disconnect();
   }
 }
+
+/** a member's partitions of one topic, ascending */
+const partitionsOf = (c: KafkaConsumer, topic: string) => c.assignment().filter((x) => x.topic === topic).map((x) => x.partition).sort((x, y) => x - y);
+/** orders members as the co-partitioning assignment does: by member id */
+const byMemberId = (x: { consumer: KafkaConsumer }, y: { consumer: KafkaConsumer }) => (x.consumer.groupMetadata().memberId < y.consumer.groupMetadata().memberId ? -1 : 1);
 
 const values = (ms: readonly ConsumedMessage[]) => ms.map((m) => m.value?.toString() ?? null);
 const next = (m: ConsumedMessage) => (BigInt(m.offset) + 1n).toString();
@@ -464,6 +470,53 @@ describe.each(KAFKA_CLIENTS.map((c) => [c.name, c] as const))('kafka port contra
     const out = await readAll(port, output, 40);
     expect(values(out).map(Number).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i));
   });
+
+  it('coPartitioned: partition k of both topics on one member (sorted member ids, slot k to member k % 2), all 8 covered once; a member with another assignor is refused; the leaver\'s slots go to the other', async () => {
+    const A = await topic('copart-a', 4);
+    const B = await topic('copart-b', 4);
+    const groupId = uniqueName('g-copart');
+    const producer = port.producer();
+    await producer.connect();
+    // two records on every partition of both topics
+    await producer.send([A, B].flatMap((t) => Array.from({ length: 8 }, (_, i) => ({ topic: t, partition: i % 4, key: `k${i}`, value: Buffer.from(`${t}:${i}`) }))));
+    const options: ConsumerOptions = { groupId, coPartitioned: true, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500, rebalanceTimeoutMs: 20_000 };
+
+    const a = await member(port, [A, B], options);
+    await a.until(() => a.consumer.assignment().length === 8 && a.got.length >= 16);
+    const b = await member(port, [A, B], options);
+    const split = () => {
+      const all = [a, b].flatMap((m) => m.consumer.assignment().map((x) => `${x.topic}/${x.partition}`));
+      return partitionsOf(a.consumer, A).length > 0 && partitionsOf(b.consumer, A).length > 0 && all.length === 8 && new Set(all).size === 8;
+    };
+    await a.until(split, 90_000);
+    for (const m of [a, b]) expect(partitionsOf(m.consumer, A)).toEqual(partitionsOf(m.consumer, B));
+    const [first, second] = [a, b].sort(byMemberId);
+    expect(partitionsOf(first!.consumer, A)).toEqual([0, 2]);
+    expect(partitionsOf(second!.consumer, A)).toEqual([1, 3]);
+    // batches from both topics reach the new member, only from its own partitions (it starts from the beginning: nothing committed)
+    await b.until(() => b.got.length >= 8);
+    expect(new Set(b.got.map((g) => g.topic))).toEqual(new Set([A, B]));
+    for (const g of b.got) expect(partitionsOf(b.consumer, g.topic)).toContain(g.partition);
+
+    // a member asking for the default assignor: the broker finds no protocol in common (INCONSISTENT_GROUP_PROTOCOL)
+    const plain = port.consumer({ groupId, maxWaitTimeMs: 200, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500, rebalanceTimeoutMs: 20_000 });
+    const crashes: Error[] = [];
+    plain.onCrash((err) => crashes.push(err));
+    await plain.connect();
+    await plain.subscribe([A, B]);
+    await plain.run(async () => undefined);
+    await expect.poll(() => crashes.map((e) => `${e.message} ${JSON.stringify(e)}`).join('\n'), { timeout: 60_000, interval: 250 }).toMatch(/INCONSISTENT_GROUP_PROTOCOL|protocols are incompatible/);
+    expect(plain.assignment()).toEqual([]);
+    await plain.disconnect();
+    expect(split()).toBe(true);
+
+    await b.consumer.disconnect();
+    await a.until(() => a.consumer.assignment().length === 8, 90_000);
+    expect(partitionsOf(a.consumer, A)).toEqual([0, 1, 2, 3]);
+    expect(partitionsOf(a.consumer, B)).toEqual([0, 1, 2, 3]);
+    await a.consumer.disconnect();
+    await producer.disconnect();
+  });
 });
 
 describe('kafka port contract: the clients agree on key → partition (Java murmur2)', () => {
@@ -487,5 +540,45 @@ describe('kafka port contract: the clients agree on key → partition (Java murm
     }
     expect(placement[0]!.size).toBe(keys.length);
     for (const p of placement.slice(1)) expect(Object.fromEntries(p)).toEqual(Object.fromEntries(placement[0]!));
+  });
+});
+
+describe('kafka port contract: a co-partitioned group may mix the clients (same protocol name and subscription layout)', () => {
+  it.each([
+    ['kafkajs', 'platformatic'],
+    ['platformatic', 'kafkajs'],
+  ])('a %s member (the leader: it joined first) and a %s member split two topics of 3 and 5 partitions co-partitioned', async (firstName, secondName) => {
+    const specs = [firstName, secondName].map((n) => KAFKA_CLIENTS.find((c) => c.name === n)!);
+    const ports = await Promise.all(specs.map((spec) => spec.create({ brokers: kafkaBrokers(), clientId: `contract-copart-mixed-${spec.name}` }, { logger })));
+    const admin = ports[0]!.admin();
+    await admin.connect();
+    const A = uniqueName('contract-copart-mixed-a');
+    const B = uniqueName('contract-copart-mixed-b');
+    // uneven, odd counts: a round robin over all topic-partitions would not keep them together
+    await admin.ensureTopics([{ topic: A, partitions: 3 }, { topic: B, partitions: 5 }]);
+    const groupId = uniqueName('g-copart-mixed');
+    const options: ConsumerOptions = { groupId, coPartitioned: true, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500, rebalanceTimeoutMs: 20_000 };
+    const members: Array<Awaited<ReturnType<typeof member>>> = [];
+    try {
+      members.push(await member(ports[0]!, [A, B], options));
+      await members[0]!.until(() => members[0]!.consumer.assignment().length === 8, 90_000); // 3 + 5
+      members.push(await member(ports[1]!, [A, B], options));
+      await members[0]!.until(() => {
+        const all = members.flatMap((m) => m.consumer.assignment().map((x) => `${x.topic}/${x.partition}`));
+        return members.every((m) => partitionsOf(m.consumer, A).length > 0) && all.length === 8 && new Set(all).size === 8;
+      }, 90_000);
+      const sorted = [...members].sort(byMemberId);
+      expect(sorted.map((m) => [partitionsOf(m.consumer, A), partitionsOf(m.consumer, B)])).toEqual([
+        [
+          [0, 2],
+          [0, 2, 4],
+        ],
+        [[1], [1, 3]],
+      ]);
+    } finally {
+      for (const m of members) await m.consumer.disconnect();
+      await admin.deleteTopics([A, B]).catch(() => undefined);
+      await admin.disconnect();
+    }
   });
 });

@@ -6,7 +6,7 @@
  * - TxnOffsetCommit without consumer-generation fencing (no KIP-447): use one transactional id per input partition;
  * - its idempotent/transactional producers retry forever by default (kafkajs sets retries = MAX_SAFE_INTEGER).
  */
-import { CompressionTypes, Kafka, Partitioners, logLevel } from 'kafkajs';
+import { AssignerProtocol, CompressionTypes, Kafka, Partitioners, logLevel } from 'kafkajs';
 import type {
   Admin,
   Consumer,
@@ -16,6 +16,7 @@ import type {
   KafkaMessage,
   LogEntry,
   Message,
+  PartitionAssigner,
   Producer,
   RecordMetadata as KjsRecordMetadata,
   SASLOptions,
@@ -48,6 +49,7 @@ import type {
   TransactionalProducer,
   TransactionalProducerOptions,
 } from './port.ts';
+import { CO_PARTITION_PROTOCOL, CO_PARTITION_VERSION, coPartitionAssign } from './co-partition.ts';
 import { retrying as retryWhile } from './retry.ts';
 
 export interface KafkajsPortDeps {
@@ -177,6 +179,40 @@ const kjsRetriable = (err: unknown) => (err as { retriable?: boolean }).retriabl
 const retrying = <T>(fn: () => Promise<T>, timeoutMs?: number) => retryWhile(fn, kjsRetriable, timeoutMs);
 
 const compression = (c: SendOptions['compression']) => (c === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None);
+
+/**
+ * ConsumerOptions.coPartitioned on kafkajs: a custom partition assigner named `rs-copartition` (its name is the group
+ * protocol sent in JoinGroup). The leader decodes every member's subscription and loads the metadata of all their
+ * topics (kafkajs' leader knows only its own subscription's) before planning.
+ */
+function coPartitionAssigner(logger: Logger): PartitionAssigner {
+  return ({ cluster, groupId }) => ({
+    name: CO_PARTITION_PROTOCOL,
+    version: CO_PARTITION_VERSION,
+    async assign({ members }) {
+      const subscriptions = members.map((m) => ({ memberId: m.memberId, topics: AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.topics ?? [] }));
+      await cluster.addMultipleTargetTopics([...new Set(subscriptions.flatMap((s) => s.topics))]);
+      const plan = coPartitionAssign(subscriptions, (topic) => cluster.findTopicPartitionMetadata(topic).length);
+      if (plan.unassigned.length > 0) {
+        logger.warn({ group: groupId, unassigned: plan.unassigned }, 'co-partitioned group: members subscribe different topics; partitions left unassigned');
+      }
+      return plan.members.map(({ memberId, assignment }) => ({
+        memberId,
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({
+          version: CO_PARTITION_VERSION,
+          assignment: Object.fromEntries(assignment),
+          userData: Buffer.alloc(0),
+        }),
+      }));
+    },
+    protocol({ topics }) {
+      return {
+        name: CO_PARTITION_PROTOCOL,
+        metadata: AssignerProtocol.MemberMetadata.encode({ version: CO_PARTITION_VERSION, topics, userData: Buffer.alloc(0) }),
+      };
+    },
+  });
+}
 
 // ------------------------------------------------------------------------------------------------------------------
 // admin
@@ -395,6 +431,7 @@ class KjsConsumer implements KafkaConsumer {
       ...(opts.minBytes !== undefined && { minBytes: opts.minBytes }),
       ...(opts.maxBytes !== undefined && { maxBytes: opts.maxBytes }),
       ...(opts.maxBytesPerPartition !== undefined && { maxBytesPerPartition: opts.maxBytesPerPartition }),
+      ...(opts.coPartitioned && { partitionAssigners: [coPartitionAssigner(logger)] }),
     });
     // kafkajs emits GROUP_JOIN synchronously inside joinAndSync, before it fetches: the ready promises of newly
     // assigned partitions exist before any of their batches can reach eachBatch.

@@ -12,8 +12,9 @@
  *   transaction is INVALID_TXN_STATE).
  * - TxnOffsetCommit carries the consumer's generation and member id when sendOffsets() is given groupMetadata()
  *   (KIP-447): a member rebalanced out cannot commit its input offsets any more, whatever its transactional id.
- * - Consumer: the library's group membership (join/sync/heartbeat, eager rebalancing, roundrobin assignment), but our
- *   own fetch loop sending Fetch requests on its own connections: the library's message stream has no per-partition
+ * - Consumer: the library's group membership (join/sync/heartbeat, eager rebalancing, roundrobin assignment, or our
+ *   co-partitioning one under its own protocol name with `coPartitioned`), but our own fetch loop sending Fetch
+ *   requests on its own connections: the library's message stream has no per-partition
  *   pause, seek or batches, and its Consumer.fetch() crashes the process on some read_committed responses (#391).
  *   read_committed records of aborted transactions are dropped here with the standard algorithm (1.35's own filter
  *   keys aborted ranges by producer id only, so it also misses all but the last aborted transaction of a producer in
@@ -45,6 +46,7 @@ import type {
   ClusterMetadata,
   Connection,
   GroupAssignment,
+  GroupPartitionsAssigner,
   MessageToProduce,
   ProduceResult,
 } from '@platformatic/kafka';
@@ -74,6 +76,7 @@ import type {
   TransactionalProducer,
   TransactionalProducerOptions,
 } from './port.ts';
+import { CO_PARTITION_PROTOCOL, CO_PARTITION_VERSION, coPartitionAssign } from './co-partition.ts';
 import { PlatformaticProduceSender } from './platformatic-produce.ts';
 import { decodeRecordBatches } from './record-batch.ts';
 import { retrying as retryWhile } from './retry.ts';
@@ -594,6 +597,28 @@ interface HeldBatch {
 
 type FetchedItem = { state: PartitionState; epoch: number; batch: Parameters<BatchHandler>[0]; next: bigint };
 
+/**
+ * ConsumerOptions.coPartitioned on platformatic: the consumer's `partitionAssigner`, with the group protocol named
+ * `rs-copartition` through the consumer's `protocols` option (the name sent in JoinGroup). The leader calls it with every
+ * member's decoded subscription and the metadata of all their topics. (A group of one member never reaches it: the
+ * library then assigns every partition of the member's topics itself, which is the same plan.)
+ */
+function coPartitionAssigner(groupId: string, logger: Logger): GroupPartitionsAssigner {
+  return (_current, members, _leaderTopics, metadata) => {
+    const plan = coPartitionAssign(
+      [...members.values()].map((m) => ({ memberId: m.memberId, topics: m.topics ?? [] })),
+      (topic) => metadata.topics.get(topic)?.partitionsCount,
+    );
+    if (plan.unassigned.length > 0) {
+      logger.warn({ group: groupId, unassigned: plan.unassigned }, 'co-partitioned group: members subscribe different topics; partitions left unassigned');
+    }
+    return plan.members.map(({ memberId, assignment }) => ({
+      memberId,
+      assignments: new Map([...assignment].map(([topic, partitions]) => [topic, { topic, partitions }])),
+    }));
+  };
+}
+
 class PlConsumer implements KafkaConsumer {
   private readonly consumer: Consumer;
   private readonly groupId: string;
@@ -650,6 +675,10 @@ class PlConsumer implements KafkaConsumer {
       maxWaitTime: this.maxWaitTimeMs,
       minBytes: this.minBytes,
       maxBytes: this.maxBytes,
+      ...(opts.coPartitioned && {
+        protocols: [{ name: CO_PARTITION_PROTOCOL, version: CO_PARTITION_VERSION }],
+        partitionAssigner: coPartitionAssigner(opts.groupId, logger),
+      }),
     });
     this.consumer.on('consumer:group:join', (p) => this.onJoin(p.memberId, p.assignments ?? []));
     // a failed rejoin (after the library's retries) is reported as 'error': without a listener it would throw

@@ -240,7 +240,20 @@ export interface ConsumerOptions {
   batchMinBytes?: number;
   /** the longest a fetched record waits for `batchMinBytes` (default 500 ms) */
   batchMaxAgeMs?: number;
-  /** partition k of every subscribed topic goes to the same member (the fused stage's slots) */
+  /**
+   * Co-partitioned assignment (default false: the client's round robin over all topic-partitions). When true, the
+   * group assigns partition k of every subscribed topic to the same member: members sorted by member id, slot k
+   * (partition k of each topic) goes to sorted[k % members], which gets partition k of every topic it subscribed that
+   * has one (co-partition.ts; meant for topics with equal partition counts, e.g. a stage whose per-partition state is
+   * shared by several inputs keyed alike). A topic partition whose slot owner did not subscribe that topic stays
+   * unassigned (logged as a warning) until the members' subscriptions agree.
+   *
+   * The group protocol (assignor) name is `rs-copartition` on both clients, so kafkajs and platformatic members can
+   * share such a group. Every member of a group must use the same setting: the broker refuses a JoinGroup whose
+   * protocols have none in common with the group's (INCONSISTENT_GROUP_PROTOCOL), so a member with the default
+   * assignor cannot join a co-partitioned group (nor the reverse) and silently split the slots; it fails to join and
+   * is reported through onCrash while the group is not empty.
+   */
   coPartitioned?: boolean;
 }
 
