@@ -5,8 +5,11 @@
  * no record lost, no duplicate, and no allowance spent twice (pool debits equal one uninterrupted run).
  * Pools near exhaustion: the pooled catalog's contributions ×3 (scaledPoolsPipeline), so the pools run out one after
  * the other while the records are rated, several of them only after the handover.
+ * Fused (`rate.with-mediation`): the two processes run the one stage (co-partitioned group: raw.<feed> k, udr k and
+ * service-events-in k move together) and store directly; with the in-process engine each has its own data dir (a
+ * ClickHouse server would be shared), so the ledger is the union of the two: every charge once across both.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,13 +19,20 @@ import {
   scrape, type ServeProcess, spawnServe, stopServe, SUMMARY_SQL, waitReady, writeServeConfig,
 } from '../integration/streaming-helpers.ts';
 
-describe('streaming: two processes share partitions, one leaves mid-run', () => {
+/** every charge of a ledger: id = amount (exact text), sorted */
+const chargeList = async (db: string) => (await queryDb<{ c: string }>(db, 'SELECT concat(charge_id, \'=\', toString(amount)) AS c FROM charges FINAL ORDER BY c')).map((r) => r.c);
+
+describe.each([
+  { mode: 'separate roles', fused: false },
+  { mode: 'fused (rate.with-mediation)', fused: true },
+])('streaming: two processes share partitions, one leaves mid-run ($mode)', ({ fused }) => {
   const dir = mkdtempSync(join(tmpdir(), 'rs-handover-'));
-  const name = uniqueName('shand');
+  const name = uniqueName(fused ? 'shandf' : 'shand');
   const prefix = `${name}.`;
   const procs: ServeProcess[] = [];
   afterAll(async () => {
     for (const p of procs) await stopServe(p, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('hands partitions and state over with no loss and no allowance spent twice', { timeout: 240_000 }, async () => {
@@ -31,23 +41,26 @@ describe('streaming: two processes share partitions, one leaves mid-run', () => 
     const exhaustedAt = new Map<string, number>();
     const core = await coreRunPools(PIPELINE, lines, exhaustedAt);
     const embedded = embeddedRun(PIPELINE, join(dir, 'in', 'carrier'), join(dir, 'emb'));
-    const cfg = writeServeConfig(join(dir, 'serve.yaml'), { name, prefix, pipelines: [PIPELINE], partitions: 4, dataDir: join(dir, 'db'), extra: [
+    const config = (db: string) => writeServeConfig(join(dir, `serve-${db}.yaml`), { name, prefix, pipelines: [PIPELINE], partitions: 4, dataDir: join(dir, db), extra: [
       'kafka: { session-timeout-ms: 6000 }',
-      // small rate fetches (a few hundred UDRs per batch): a's first batch must not be a whole partition's backlog, or
+      // small fetches (a few hundred records per batch): a's first batch must not be a whole partition's backlog, or
       // the handover comes after most pools already ran out (the faster the engine, the later it would come)
-      'rate: { max-bytes-per-partition: 65536 }',
+      `rate: { max-bytes-per-partition: 65536${fused ? ', with-mediation: true' : ''} }`,
+      ...(fused ? ['mediate: { max-bytes-per-partition: 65536, batch-bytes: 65536 }'] : []),
     ] });
-    const sink = await spawnServe(cfg, { roles: 'sink', port: freePort(), log: join(dir, 'sink.log') });
-    procs.push(sink);
-    const a = await spawnServe(cfg, { roles: 'mediate,rate', port: freePort(), log: join(dir, 'a.log') });
+    // separate: a and b mediate and rate, a third process sinks; fused: a and b run the stage and store, each in its own dir
+    const sink = fused ? undefined : await spawnServe(config('db'), { roles: 'sink', port: freePort(), log: join(dir, 'sink.log') });
+    if (sink) procs.push(sink);
+    const a = await spawnServe(config(fused ? 'db-a' : 'db'), { roles: fused ? 'mediate,rate,sink' : 'mediate,rate', port: freePort(), log: join(dir, 'a.log') });
     procs.push(a);
-    const b = await spawnServe(cfg, { roles: 'mediate,rate', port: freePort(), log: join(dir, 'b.log') });
+    const b = await spawnServe(config(fused ? 'db-b' : 'db'), { roles: fused ? 'mediate,rate,sink' : 'mediate,rate', port: freePort(), log: join(dir, 'b.log') });
     procs.push(b);
-    await Promise.all([waitReady(sink.port), waitReady(a.port), waitReady(b.port)]);
-    // both members own partitions of the udr topic
+    await Promise.all([...(sink ? [waitReady(sink.port)] : []), waitReady(a.port), waitReady(b.port)]);
+    // both members own partitions of the udr topic (fused: of the stage's inputs — co-partitioned, 3 topics × 4)
+    const role = fused ? 'mediate' : 'rate';
     await expect.poll(async () => {
       const [ma, mb] = await Promise.all([scrape(a.port), scrape(b.port)]);
-      return metric(ma, 'ratestream_assigned_partitions', { role: 'rate' }) > 0 && metric(mb, 'ratestream_assigned_partitions', { role: 'rate' }) > 0;
+      return metric(ma, 'ratestream_assigned_partitions', { role }) > 0 && metric(mb, 'ratestream_assigned_partitions', { role }) > 0;
     }, { timeout: 60_000, interval: 200 }).toBe(true);
 
     const kafka = kafkaPort();
@@ -58,27 +71,38 @@ describe('streaming: two processes share partitions, one leaves mid-run', () => 
     const ratedByA = metric(ma, 'ratestream_records_in_total', { role: 'rate' });
     const ratedAtHandover = ratedByA + metric(mb, 'ratestream_records_in_total', { role: 'rate' });
     expect(await stopServe(a)).toBe(0);
-    await expect.poll(async () => metric(await scrape(b.port), 'ratestream_assigned_partitions', { role: 'rate' }), { timeout: 60_000, interval: 200 }).toBe(4);
+    await expect.poll(async () => metric(await scrape(b.port), 'ratestream_assigned_partitions', { role }), { timeout: 60_000, interval: 200 }).toBe(fused ? 12 : 4);
     try {
-      await expect.poll(() => caughtUp(kafka, name, prefix, ['carrier-cdr-pooled'], 1500, undefined, 'topics'), { timeout: 180_000, interval: 1000 }).toBe(true);
+      await expect.poll(() => caughtUp(kafka, name, prefix, ['carrier-cdr-pooled'], 1500, undefined, fused ? 'direct' : 'topics', fused), { timeout: 180_000, interval: 1000 }).toBe(true);
     } catch (e) {
       throw new Error(`${(e as Error).message}\n${logTail(join(dir, 'b.log'))}`);
     }
     const ratedByB = metric(await scrape(b.port), 'ratestream_records_in_total', { role: 'rate' });
     process.stderr.write(`[handover] UDRs rated by a before it left: ${ratedByA}, by b: ${ratedByB}\n`);
     expect(await stopServe(b)).toBe(0);
-    expect(await stopServe(sink)).toBe(0);
+    if (sink) expect(await stopServe(sink)).toBe(0);
     await embedded;
 
-    const db = join(dir, 'db');
     const emb = join(dir, 'emb');
-    const [s] = await queryDb(db, SUMMARY_SQL.charges);
-    const [e] = await queryDb(emb, SUMMARY_SQL.charges);
-    process.stderr.write(`[handover] streaming ${JSON.stringify(s)}\n[handover] embedded  ${JSON.stringify(e)}\n`);
-    expect(s).toEqual(e);
-    const [raw] = await queryDb(db, SUMMARY_SQL.rawRows);
-    expect(Number(raw!.raw_rows)).toBe(Number(s!.final_rows));
-    expect(await queryDb(db, SUMMARY_SQL.pools)).toEqual(await queryDb(emb, SUMMARY_SQL.pools));
+    if (!fused) {
+      const db = join(dir, 'db');
+      const [s] = await queryDb(db, SUMMARY_SQL.charges);
+      const [e] = await queryDb(emb, SUMMARY_SQL.charges);
+      process.stderr.write(`[handover] streaming ${JSON.stringify(s)}\n[handover] embedded  ${JSON.stringify(e)}\n`);
+      expect(s).toEqual(e);
+      const [raw] = await queryDb(db, SUMMARY_SQL.rawRows);
+      expect(Number(raw!.raw_rows)).toBe(Number(s!.final_rows));
+      expect(await queryDb(db, SUMMARY_SQL.pools)).toEqual(await queryDb(emb, SUMMARY_SQL.pools));
+    } else {
+      // the union of a's and b's ledgers = the embedded run's, every charge in exactly one of them, stored once
+      const [ca, cb, ce] = await Promise.all([chargeList(join(dir, 'db-a')), chargeList(join(dir, 'db-b')), chargeList(emb)]);
+      process.stderr.write(`[handover] charges stored by a: ${ca.length}, by b: ${cb.length}, embedded: ${ce.length}\n`);
+      expect(ca.length).toBeGreaterThan(0);
+      expect(cb.length).toBeGreaterThan(0);
+      expect([...ca, ...cb].sort()).toEqual(ce);
+      const raw = await Promise.all(['db-a', 'db-b'].map(async (d) => Number((await queryDb<{ raw_rows: string }>(join(dir, d), SUMMARY_SQL.rawRows))[0]!.raw_rows)));
+      expect(raw[0]! + raw[1]!).toBe(ce.length);
+    }
     const pools = await changelogPools(kafka, prefix, 4);
     expect(pools).toEqual(core);
     for (const p of Object.values(pools) as { used: number; size: number }[]) expect(p.used).toBeLessThanOrEqual(p.size);
