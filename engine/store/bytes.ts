@@ -6,6 +6,12 @@ import type { TextSink } from '../core/types.ts';
 
 const TWO32 = 2 ** 32;
 
+/**
+ * UTF-8 bytes of `s` at `at` (room checked by the caller): Buffer's own utf8Write, without the argument checks and
+ * encoding lookup of `Buffer#write` (its JS wrapper cost more than the encoding itself for short strings)
+ */
+const utf8 = (b: Buffer, s: string, at: number): number => (b as Buffer & { utf8Write(s: string, at: number, max: number): number }).utf8Write(s, at, b.length - at);
+
 export class ByteWriter implements TextSink {
   buf: Buffer;
   pos = 0;
@@ -110,7 +116,7 @@ export class ByteWriter implements TextSink {
     const b = this.room(n * 3 + 8);
     const k = varLen(n);
     const start = this.pos + k;
-    const len = b.write(s, start, 'utf8');
+    const len = utf8(b, s, start);
     const kk = varLen(len);
     if (kk !== k) b.copyWithin(this.pos + kk, start, start + len);
     this.varUInt(len);
@@ -149,7 +155,7 @@ export class ByteWriter implements TextSink {
       for (let i = 0; i < n; i++) {
         const c = s.charCodeAt(i);
         if (c >= 0x80) {
-          this.pos = start + b.write(s, start, 'utf8');
+          this.pos = start + utf8(b, s, start);
           return;
         }
         b[p++] = c;
@@ -157,7 +163,7 @@ export class ByteWriter implements TextSink {
       this.pos = p;
       return;
     }
-    this.pos = start + b.write(s, start, 'utf8');
+    this.pos = start + utf8(b, s, start);
   }
 
   /** the decimal text of a safe integer (`${n}`), no length (a piece of a stringFrom value) */
