@@ -227,8 +227,9 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
   private async handleBatch(batch: ConsumedBatch, c: BatchContext): Promise<void> {
     const k = key(batch.topic, batch.partition);
     const part = this.parts.get(k);
-    if (!part) throw new Error(`${this.role}: batch for unassigned partition ${batch.topic}/${batch.partition}`);
+    // a batch that waited behind its slot's lock while the partition was revoked or seeked: dropped, as any stale batch
     if (c.isStale()) return;
+    if (!part) throw new Error(`${this.role}: batch for unassigned partition ${batch.topic}/${batch.partition}`);
     const t0 = performance.now();
     const msgs = uncommitted(batch.messages, part.next);
     const last = batch.messages[batch.messages.length - 1]!;
