@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end streaming bench (raw topic → mediate → rate → sink → ClickHouse engine) with one and with two serve
-# processes; starts (or reuses) the local Kafka broker + schema registry and holds a lease on them while it runs.
+# processes, then one process with the fused stage (rate.with-mediation); starts (or reuses) the local Kafka broker +
+# schema registry and holds a lease on them while it runs.
 # Usage: bash bench/streaming-e2e.sh [records=200000] [partitions=4]      Results: one JSON line per layout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,3 +14,4 @@ export KAFKA_BROKERS SCHEMA_REGISTRY_URL
 for n in 1 2; do
   npx tsx bench/streaming-e2e.ts --records "$RECORDS" --processes "$n" --partitions "$PARTITIONS"
 done
+npx tsx bench/streaming-e2e.ts --records "$RECORDS" --processes 1 --partitions "$PARTITIONS" --with-mediation

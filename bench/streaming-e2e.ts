@@ -10,7 +10,7 @@
  *                          in its mediation transaction; it stores directly, so with the in-process ClickHouse: --processes 1)
  *   (--cpu-prof-dir, or RATESTREAM_E2E_CPU_PROF_DIR: a V8 CPU profile of each serve process, `node --cpu-prof`;
  *   split it with `npx tsx bench/profile-split.ts DIR/*.cpuprofile`)
- *   (or bash bench/streaming-e2e.sh, which starts the local services and runs both layouts)
+ *   (or bash bench/streaming-e2e.sh, which starts the local services and runs the three layouts)
  *
  * Layout: --processes N starts N serve processes; the first runs all roles (mediate, rate, sink: with rate.store auto
  * the rate role stores straight into the in-process ClickHouse engine, whose data dir belongs to this one process), the
@@ -253,7 +253,7 @@ await Promise.all(procs.map((x) => new Promise((r) => (x.child.exitCode !== null
 
 const totalCpu = cpu.reduce((a, b) => a + b, 0);
 const result = {
-  records: lines.length, processes: PROCESSES, partitions: PARTITIONS, ...want,
+  records: lines.length, processes: PROCESSES, partitions: PARTITIONS, withMediation: args['with-mediation'], ...want,
   wallSeconds: +seconds.toFixed(2), recordsPerSecond: Math.round(lines.length / seconds),
   serveCpuSeconds: +totalCpu.toFixed(2), serveCpuSecondsPerMillion: +((totalCpu / lines.length) * 1e6).toFixed(2),
   kafkaBrokerCpuSeconds: kafkaCpu === undefined ? null : +kafkaCpu.toFixed(2),
