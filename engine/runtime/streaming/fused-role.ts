@@ -105,8 +105,8 @@ export class FusedRole extends TxnRole<FusedPartition> {
     return true;
   }
 
-  protected override stateKey(part: FusedPartition): string | undefined {
-    return part.kind === 'events' ? undefined : String(part.partition);
+  protected override stateKey(tp: TopicPartition): string | undefined {
+    return this.kindOf(tp.topic) === 'events' ? undefined : String(tp.partition);
   }
 
   protected override stateGroup(part: FusedPartition): TopicPartition[] {

@@ -98,8 +98,9 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
   protected stateGroup(part: P): TopicPartition[] {
     return [{ topic: part.topic, partition: part.partition }];
   }
-  /** batches of partitions that share state run one after another: the key of that state */
-  protected stateKey(_part: P): string | undefined {
+  /** batches of partitions that share state run one after another: the key of that state (by topic-partition: known
+   * while the partition is being rebuilt too) */
+  protected stateKey(_tp: TopicPartition): string | undefined {
     return undefined;
   }
   /**
@@ -213,8 +214,7 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
   private readonly locks = new Map<string, Promise<void>>();
 
   private handle(batch: ConsumedBatch, c: BatchContext): Promise<void> {
-    const part = this.parts.get(key(batch.topic, batch.partition));
-    const sk = part && this.stateKey(part);
+    const sk = this.stateKey({ topic: batch.topic, partition: batch.partition });
     if (sk === undefined) return this.handleBatch(batch, c);
     const prev = this.locks.get(sk) ?? Promise.resolve();
     const run = prev.then(() => this.handleBatch(batch, c));
