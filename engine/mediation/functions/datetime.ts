@@ -2,7 +2,10 @@
  * Date/time normalisation to epoch milliseconds (UTC) with explicit formats and time zones (luxon).
  * Hot path: when format and zone are literals and the format is made of fixed-width numeric tokens (yyyy MM dd HH
  * mm ss SSS and separators, including 'sql'), the text is read by position and the zone offset is cached per local
- * hour; any other input falls back to luxon, so results are identical.
+ * hour; any other input falls back to luxon, so results are identical. A local day whose offset is the same at 00:00,
+ * 12:00 and 23:59:59.999 is taken to have no transition (tzdb has no day with two transitions that cancel out): its
+ * 24 hours are cached at once from three zone look-ups (a feed spread over many days — a backfill — misses once per
+ * day, not twice per hour); a day with a transition is cached hour by hour, as before.
  */
 import { DateTime, FixedOffsetZone, IANAZone } from 'luxon';
 import type { Expr } from '../../expr/ast.ts';
@@ -45,6 +48,8 @@ interface FastTime {
   lits: [number, number][];
   zone: string;
   fixedOffset: number | undefined; // minutes, when the zone is fixed
+  /** the IANA zone (when not fixed) */
+  iana: IANAZone | undefined;
   cache: Map<number, number>;
   /** in front of `cache`: a direct-mapped copy (local hour & HOT_MASK → hour, offset); HOT_EMPTY = none */
   hotHour: Int32Array;
@@ -92,7 +97,7 @@ export function compileFastTime(format: string, zone: string): FastTime | undefi
     else if (!IANAZone.isValidZone(zone)) return undefined;
   }
   return {
-    len: fmt.length, parts, lits, zone, fixedOffset, cache: new Map(),
+    len: fmt.length, parts, lits, zone, fixedOffset, cache: new Map(), iana: fixedOffset === undefined ? IANAZone.create(zone) : undefined,
     hotHour: new Int32Array(HOT_SIZE).fill(HOT_EMPTY),
     hotOff: new Int32Array(HOT_SIZE),
     pSlot: Int32Array.from(parts, (p) => SLOTS.indexOf(p[0])),
@@ -114,6 +119,32 @@ function daysFromCivil(y: number, M: number, d: number): number {
 }
 
 const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** the zone's offset (minutes) at a local time, as luxon's fixOffset finds it; NaN when the local time is in a gap */
+function offsetAtLocal(z: IANAZone, local: number): number {
+  const o1 = z.offset(local);
+  const o2 = z.offset(local - o1 * 60_000);
+  if (o1 === o2) return o1;
+  const o3 = z.offset(local - o2 * 60_000);
+  return o2 === o3 ? o2 : NaN;
+}
+
+/**
+ * A local day (`day0`: its 00:00 as local epoch ms) with one offset all day — the same at 00:00, 12:00 and
+ * 23:59:59.999 — gets its 24 hours cached; returns that offset, or undefined for a day with a transition.
+ */
+function dayOffset(p: FastTime, day0: number, hourKey: number, hot: number): number | undefined {
+  const z = p.iana;
+  if (!z || !z.isValid) return undefined;
+  const o = offsetAtLocal(z, day0);
+  if (o !== o || o !== (o | 0) || offsetAtLocal(z, day0 + 43_200_000) !== o || offsetAtLocal(z, day0 + 86_399_999) !== o) return undefined;
+  if (p.cache.size > 50_000) p.cache.clear();
+  const h0 = Math.floor(day0 / 3_600_000);
+  for (let h = h0; h < h0 + 24; h++) p.cache.set(h, o);
+  p.hotHour[hot] = hourKey;
+  p.hotOff[hot] = o;
+  return o;
+}
 
 /** epoch ms, or NaN when the text does not fit the pattern exactly (the caller falls back to luxon) */
 export function fastTime(p: FastTime, s: string): number {
@@ -153,13 +184,15 @@ export function fastTime(p: FastTime, s: string): number {
       p.hotHour[hot] = hourKey;
       p.hotOff[hot] = off;
     }
+    if (off === undefined && y >= 100) off = dayOffset(p, daysFromCivil(y, M, d) * 86_400_000, hourKey, hot);
     if (off === undefined) {
       const dt = DateTime.fromObject({ year: y, month: M, day: d, hour: H }, { zone: p.zone });
       if (!dt.isValid) return NaN;
-      // only cache when the offset is the same over the whole local hour (no transition inside it)
+      // only cache when the offset is the same over the whole local hour (no transition inside it; the hour starts
+      // at :00 — not in a half-hour gap such as Lord Howe's, which luxon moves to :30)
       const end = DateTime.fromObject({ year: y, month: M, day: d, hour: H, minute: 59, second: 59 }, { zone: p.zone });
       off = dt.offset;
-      if (end.isValid && end.offset === off && dt.hour === H) {
+      if (end.isValid && end.offset === off && dt.hour === H && dt.minute === 0) {
         if (p.cache.size > 50_000) p.cache.clear();
         p.cache.set(hourKey, off);
       } else return NaN;

@@ -35,6 +35,27 @@ describe('time() fast path agrees with luxon', () => {
       else expect(fast).toBe(slow);
     });
   }
+  it('agrees with luxon at every hour of two years (DST days included), in zones with and without transitions', () => {
+    for (const z of ['Europe/Amsterdam', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kolkata', 'America/Santiago']) {
+      const p = compileFastTime('yyyy-MM-dd HH:mm:ss', z)!;
+      const bad: string[] = [];
+      // days in random order (the day cache and the hour cache both get exercised, transition days among them)
+      const days = Array.from({ length: 731 }, (_, i) => i).sort((a, b) => ((a * 7919) % 731) - ((b * 7919) % 731));
+      for (const i of days) {
+        const day = new Date(Date.UTC(2023, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
+        for (let h = 0; h < 24; h++) {
+          for (const m of ['00:00', '30:17', '59:59']) {
+            const s = `${day} ${String(h).padStart(2, '0')}:${m}`;
+            const fast = fastTime(p, s);
+            if (Number.isNaN(fast)) continue; // fell back to luxon: the function's answer is luxon's
+            const slow = parseTime(s, 'yyyy-MM-dd HH:mm:ss', z);
+            if (fast !== slow) bad.push(`${z} ${s}: ${fast} vs ${slow}`);
+          }
+        }
+      }
+      expect(bad.slice(0, 5)).toEqual([]);
+    }
+  });
   it('rejects impossible dates through the fallback', () => {
     const t = compileExpr("time('20230229120000', 'yyyyMMddHHmmss')", ctx);
     expect(() => t([], Object.create(null))).toThrow(/does not match/);
