@@ -15,9 +15,6 @@ const BASE = 10;
 const m: Migration = {
   version: 10,
   name: 'ledger merge base',
-  statements: [
-    `ALTER TABLE {db}.udrs MODIFY SETTING merge_selector_base = ${BASE}`,
-    `ALTER TABLE {db}.charges MODIFY SETTING merge_selector_base = ${BASE}`,
-  ],
+  statements: ['udrs', 'charges'].map((t) => `ALTER TABLE {db}.${t} MODIFY SETTING merge_selector_base = ${BASE}`),
 };
 export default m;
