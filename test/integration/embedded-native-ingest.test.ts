@@ -150,6 +150,9 @@ describe('Native inserts into the in-process engine', () => {
     // migration 009: inserted parts are Compact (one data file), not Wide (files per column)
     const types = await q("SELECT DISTINCT part_type FROM system.parts WHERE database = 'via_native' AND table IN ('udrs', 'charges') AND active");
     expect(types.map((r) => r.part_type)).toEqual(['Compact']);
+    // migration 010: the ledger tables merge parts in larger ranges (merge_selector_base 10, ClickHouse's default 5)
+    const base = await q("SELECT name, extract(engine_full, 'merge_selector_base = (\\d+)') AS b FROM system.tables WHERE database = 'via_native' AND name IN ('udrs', 'charges') ORDER BY name");
+    expect(base).toEqual([{ name: 'charges', b: '10' }, { name: 'udrs', b: '10' }]);
   });
 
   it('removes insert files left by a process that is gone, and keeps its own', () => {

@@ -11,6 +11,7 @@ import m006 from './006-billing-state-dedup.ts';
 import m007 from './007-charging-runs.ts';
 import m008 from './008-ingest-rated.ts';
 import m009 from './009-compact-ledger-parts.ts';
+import m010 from './010-ledger-merge-base.ts';
 
 export interface Migration {
   version: number;
@@ -18,4 +19,4 @@ export interface Migration {
   statements: string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010];
