@@ -18,14 +18,14 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConsumedMessage, KafkaPort, KafkaTransaction, ProducerRecord, TransactionalProducer } from '../../engine/runtime/kafka/port.ts';
+import type { ConsumedMessage, KafkaPort } from '../../engine/runtime/kafka/port.ts';
 import { loadServeConfig } from '../../engine/runtime/streaming/config.ts';
 import { StreamServer } from '../../engine/runtime/streaming/serve.ts';
 import { queryRows } from '../../engine/store/client.ts';
 import { createLogger } from '../../engine/telemetry/logger.ts';
 import { StreamMetrics } from '../../engine/telemetry/metrics.ts';
 import { kafkaBrokers, schemaRegistryUrl, uniqueName } from '../setup/env.ts';
-import { kafkaPort, metric, ROOT, sleep } from './streaming-helpers.ts';
+import { failFirstCommit, kafkaPort, metric, ROOT, sleep } from './streaming-helpers.ts';
 
 const run = promisify(execFile);
 
@@ -54,44 +54,10 @@ describe('serve: Kafka DLQ in the transaction; hot reload of mediation rules', (
   const logs: string[] = [];
   const metrics = new StreamMetrics({ defaultMetrics: false });
   let server: StreamServer;
-  let injected = 0;
   const kafka = kafkaPort();
-
   /** Fails the first commit of a mediate transaction that carries a DLQ record: aborts it, then throws. */
-  const wrapPort = (port: KafkaPort): KafkaPort => ({
-    ...port,
-    transactionalProducer: (opts) => {
-      const p = port.transactionalProducer(opts);
-      const wrapped: TransactionalProducer = {
-        transactionalId: p.transactionalId,
-        connect: () => p.connect(),
-        disconnect: () => p.disconnect(),
-        begin: async () => {
-          const tx = await p.begin();
-          let dlq = false;
-          const t: KafkaTransaction = {
-            send: async (records: readonly ProducerRecord[]) => {
-              if (records.some((r) => r.topic === `${prefix}dlq.carrier-cdr`)) dlq = true;
-              return tx.send(records);
-            },
-            sendOffsets: (g, o) => tx.sendOffsets(g, o),
-            commit: async () => {
-              if (dlq && injected === 0) {
-                injected++;
-                await tx.abort();
-                throw new Error('injected failure: commit lost after the DLQ record was sent');
-              }
-              return tx.commit();
-            },
-            abort: () => tx.abort(),
-            isActive: () => tx.isActive(),
-          };
-          return t;
-        },
-      };
-      return wrapped;
-    },
-  });
+  const fault = failFirstCommit((_id, records) => records.some((r) => r.topic === `${prefix}dlq.carrier-cdr`), 'commit lost after the DLQ record was sent');
+  const wrapPort = fault.wrapPort;
 
   beforeAll(async () => {
     mkdirSync(join(dir, 'rules'));
@@ -128,7 +94,7 @@ describe('serve: Kafka DLQ in the transaction; hot reload of mediation rules', (
     await produce([line('D1', 10), line('D2', 11), '6,BAD1,VOICE', line('D3', 12)]);
     await expect.poll(() => count('SELECT count() AS n FROM charges FINAL'), { timeout: 60_000, interval: 200 }).toBe(3);
     await expect.poll(() => count('SELECT count() AS n FROM rejects'), { timeout: 30_000, interval: 200 }).toBe(1);
-    expect(injected).toBe(1);
+    expect(fault.injected()).toBe(1);
     expect(metric(new Map(Object.entries(await counters())), 'ratestream_transaction_aborts_total', { role: 'mediate', reason: 'error' })).toBe(1);
 
     const topic = `${prefix}dlq.carrier-cdr`;

@@ -10,13 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { KafkaPort, KafkaTransaction, ProducerRecord, TransactionalProducer } from '../../engine/runtime/kafka/port.ts';
 import { loadServeConfig } from '../../engine/runtime/streaming/config.ts';
 import { StreamServer } from '../../engine/runtime/streaming/serve.ts';
 import { StreamMetrics } from '../../engine/telemetry/metrics.ts';
 import { uniqueName } from '../setup/env.ts';
 import {
-  caughtUp, changelogPools, coreRunPools, demoCarrierInput, embeddedRun, kafkaPort, produceLines, queryDb, SUMMARY_SQL, writeServeConfig,
+  caughtUp, changelogPools, coreRunPools, demoCarrierInput, embeddedRun, failFirstCommit, kafkaPort, produceLines, queryDb, SUMMARY_SQL, writeServeConfig,
 } from './streaming-helpers.ts';
 
 const PIPELINE = 'pipelines/demo-carrier-pooled.yaml';
@@ -38,43 +37,9 @@ describe('fused stage: a transaction that fails after its direct insert', () => 
       name, prefix, pipelines: [PIPELINE], partitions: 2, dataDir: join(dir, 'db'),
       extra: ['rate: { with-mediation: true }', 'mediate: { max-bytes-per-partition: 16384, batch-bytes: 16384 }'],
     });
-    let injected = 0;
     // the first commit of a raw-partition transaction carrying rating state: aborted, then reported as failed
-    const wrapPort = (port: KafkaPort): KafkaPort => ({
-      ...port,
-      transactionalProducer: (opts) => {
-        const p = port.transactionalProducer(opts);
-        const raw = opts.transactionalId.includes('.raw.');
-        const wrapped: TransactionalProducer = {
-          transactionalId: p.transactionalId,
-          connect: () => p.connect(),
-          disconnect: () => p.disconnect(),
-          begin: async () => {
-            const tx = await p.begin();
-            let rated = false;
-            const t: KafkaTransaction = {
-              send: async (records: readonly ProducerRecord[]) => {
-                if (raw && records.some((r) => r.topic === `${prefix}rating-state` && r.key !== '__barrier')) rated = true;
-                return tx.send(records);
-              },
-              sendOffsets: (g, o) => tx.sendOffsets(g, o),
-              commit: async () => {
-                if (rated && injected === 0) {
-                  injected++;
-                  await tx.abort();
-                  throw new Error('injected failure: the commit after the direct insert is lost');
-                }
-                return tx.commit();
-              },
-              abort: () => tx.abort(),
-              isActive: () => tx.isActive(),
-            };
-            return t;
-          },
-        };
-        return wrapped;
-      },
-    });
+    const { wrapPort, injected } = failFirstCommit((id, records) => id.includes('.raw.') && records.some((r) => r.topic === `${prefix}rating-state` && r.key !== '__barrier'),
+      'the commit after the direct insert is lost');
     const metrics = new StreamMetrics({ defaultMetrics: false });
     server = new StreamServer(loadServeConfig(cfg), { log: pino({ level: 'error' }), metrics, wrapPort });
     await server.start();
@@ -85,7 +50,7 @@ describe('fused stage: a transaction that fails after its direct insert', () => 
     await server.stop();
     server = undefined;
     await embedded;
-    expect(injected).toBe(1);
+    expect(injected()).toBe(1);
     expect(aborts?.trim().endsWith(' 1')).toBe(true);
 
     const db = join(dir, 'db');

@@ -15,7 +15,7 @@ import { loadPipeline } from '../../engine/pipeline/load.ts';
 import { Rater } from '../../engine/rating/rater.ts';
 import { loadCatalogFile, rootOf } from '../../engine/rating/catalog.ts';
 import { createKafkajsPort } from '../../engine/runtime/kafka/kafkajs-adapter.ts';
-import type { ConsumedMessage, KafkaPort, ProducerRecord } from '../../engine/runtime/kafka/port.ts';
+import type { ConsumedMessage, KafkaPort, KafkaTransaction, ProducerRecord, TransactionalProducer } from '../../engine/runtime/kafka/port.ts';
 import { readUntilBarriers, barrierRecord } from '../../engine/runtime/streaming/kafka-util.ts';
 import { metricSum, scrapeMetrics } from '../../engine/telemetry/prom-text.ts';
 import { kafkaBrokers, schemaRegistryUrl } from '../setup/env.ts';
@@ -382,3 +382,47 @@ export function scaledPoolsPipeline(dir: string, factor: number): string {
   return file;
 }
 
+
+/**
+ * Fault injection for serve's transactions (StreamServer's `wrapPort`): the first commit of a transaction in which
+ * `marks(transactionalId, records)` was true for some send is aborted and reported as failed (`message`); every other
+ * transaction goes through. `injected()` counts the failures made.
+ */
+export function failFirstCommit(marks: (transactionalId: string, records: readonly ProducerRecord[]) => boolean, message: string): { wrapPort: (port: KafkaPort) => KafkaPort; injected: () => number } {
+  let injected = 0;
+  const wrapPort = (port: KafkaPort): KafkaPort => ({
+    ...port,
+    transactionalProducer: (opts) => {
+      const p = port.transactionalProducer(opts);
+      const wrapped: TransactionalProducer = {
+        transactionalId: p.transactionalId,
+        connect: () => p.connect(),
+        disconnect: () => p.disconnect(),
+        begin: async () => {
+          const tx = await p.begin();
+          let marked = false;
+          const t: KafkaTransaction = {
+            send: async (records: readonly ProducerRecord[]) => {
+              if (marks(opts.transactionalId, records)) marked = true;
+              return tx.send(records);
+            },
+            sendOffsets: (g, o) => tx.sendOffsets(g, o),
+            commit: async () => {
+              if (marked && injected === 0) {
+                injected++;
+                await tx.abort();
+                throw new Error(`injected failure: ${message}`);
+              }
+              return tx.commit();
+            },
+            abort: () => tx.abort(),
+            isActive: () => tx.isActive(),
+          };
+          return t;
+        },
+      };
+      return wrapped;
+    },
+  });
+  return { wrapPort, injected: () => injected };
+}
