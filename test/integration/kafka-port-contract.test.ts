@@ -5,7 +5,8 @@
  * transaction, pause/resume, seek from an assignment listener, and a rebalance between two members that keeps
  * exactly-once output, and a member the broker forgot (removed from the group: UNKNOWN_MEMBER_ID) rejoining under a
  * new member id with exactly-once output, and the co-partitioned assignment (`coPartitioned`: partition k of every
- * subscribed topic on one member; a member with the default assignor refused by the group). Both clients put a key on the same partition (Java murmur2), so they can share topics.
+ * subscribed topic on one member; a member with the default assignor refused by the group), and describeGroup (state,
+ * protocol, members). Both clients put a key on the same partition (Java murmur2), so they can share topics.
  * (Supersedes the former kafka-smoke test, which ran the same checks on kafkajs only.)
  */
 import { Admin } from '@platformatic/kafka';
@@ -469,6 +470,30 @@ describe.each(KAFKA_CLIENTS.map((c) => [c.name, c] as const))('kafka port contra
     await producer.disconnect();
     const out = await readAll(port, output, 40);
     expect(values(out).map(Number).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+
+  it('describeGroup: a missing group is Dead with no members; a running group Stable with its members and protocol (rs-copartition when coPartitioned); Empty once they left', async () => {
+    const t = await topic('describe', 2);
+    const none = uniqueName('g-describe-none');
+    expect(await admin.describeGroup(none)).toEqual({ groupId: none, state: 'Dead', members: 0 });
+    const copart = uniqueName('g-describe-copart');
+    const plain = uniqueName('g-describe-plain');
+    const timing = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500, rebalanceTimeoutMs: 20_000 };
+    const a = await member(port, t, { groupId: copart, coPartitioned: true, ...timing });
+    const b = await member(port, t, { groupId: plain, ...timing });
+    try {
+      await a.until(() => a.consumer.assignment().length === 2 && b.consumer.assignment().length === 2, 60_000);
+      await expect.poll(() => admin.describeGroup(copart), { timeout: 30_000, interval: 250 }).toEqual({ groupId: copart, state: 'Stable', protocol: 'rs-copartition', members: 1 });
+      const p = await admin.describeGroup(plain);
+      expect(p).toMatchObject({ groupId: plain, state: 'Stable', members: 1 });
+      expect(p.protocol).toEqual(expect.any(String));
+      expect(p.protocol).not.toBe('rs-copartition');
+    } finally {
+      await a.consumer.disconnect();
+      await b.consumer.disconnect();
+    }
+    // leaving (LeaveGroup on disconnect): no members, and no protocol outside Stable
+    await expect.poll(() => admin.describeGroup(copart), { timeout: 30_000, interval: 250 }).toEqual({ groupId: copart, state: 'Empty', members: 0 });
   });
 
   it('coPartitioned: partition k of both topics on one member (sorted member ids, slot k to member k % 2), all 8 covered once; a member with another assignor is refused; the leaver\'s slots go to the other', async () => {

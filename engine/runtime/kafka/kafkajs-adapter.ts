@@ -29,6 +29,7 @@ import type {
   ConsumerGroupMetadata,
   ConsumerOptions,
   EnsureTopicsResult,
+  GroupDescription,
   KafkaAdmin,
   KafkaConnectionOptions,
   KafkaConsumer,
@@ -50,6 +51,7 @@ import type {
   TransactionalProducerOptions,
 } from './port.ts';
 import { CO_PARTITION_PROTOCOL, CO_PARTITION_VERSION, coPartitionAssign } from './co-partition.ts';
+import { groupState } from './group-state.ts';
 import { retrying as retryWhile } from './retry.ts';
 
 export interface KafkajsPortDeps {
@@ -285,6 +287,13 @@ class KjsAdmin implements KafkaAdmin {
     return (t?.partitions ?? [])
       .map((p) => ({ partition: p.partition, offset: p.offset, ...(p.metadata ? { metadata: p.metadata } : {}) }))
       .sort((a, b) => a.partition - b.partition);
+  }
+
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    const res = await retrying(() => this.admin.describeGroups([groupId]));
+    const g = res.groups.find((x) => x.groupId === groupId);
+    const state = groupState(g?.state ?? 'Dead');
+    return { groupId, state, ...(state === 'Stable' && g?.protocol && { protocol: g.protocol }), members: g?.members.length ?? 0 };
   }
 
   disconnect(): Promise<void> {

@@ -58,6 +58,7 @@ import type {
   ConsumerGroupMetadata,
   ConsumerOptions,
   EnsureTopicsResult,
+  GroupDescription,
   KafkaAdmin,
   KafkaConnectionOptions,
   KafkaConsumer,
@@ -77,6 +78,7 @@ import type {
   TransactionalProducerOptions,
 } from './port.ts';
 import { CO_PARTITION_PROTOCOL, CO_PARTITION_VERSION, coPartitionAssign } from './co-partition.ts';
+import { groupState } from './group-state.ts';
 import { PlatformaticProduceSender } from './platformatic-produce.ts';
 import { decodeRecordBatches } from './record-batch.ts';
 import { retrying as retryWhile } from './retry.ts';
@@ -314,6 +316,14 @@ class PlAdmin implements KafkaAdmin {
       const p = byPartition.get(partition);
       return { partition, offset: p ? p.committedOffset.toString() : '-1', ...(p?.metadata ? { metadata: p.metadata } : {}) };
     });
+  }
+
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    // the library upper-cases the broker's state name (STABLE, PREPARINGREBALANCE, …); a missing group is Dead
+    const res = await retrying(() => this.admin.describeGroups({ groups: [groupId] }));
+    const g = res.get(groupId);
+    const state = groupState(g?.state ?? 'Dead');
+    return { groupId, state, ...(state === 'Stable' && g?.protocol && { protocol: g.protocol }), members: g?.members.size ?? 0 };
   }
 
   disconnect(): Promise<void> {

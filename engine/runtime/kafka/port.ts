@@ -129,6 +129,22 @@ export interface EnsureTopicsResult {
   existing: string[];
 }
 
+/** A consumer group's state as the broker names it (classic group protocol); 'Unknown' for anything else. */
+export type GroupState = 'Stable' | 'PreparingRebalance' | 'CompletingRebalance' | 'Empty' | 'Dead' | 'Unknown';
+
+export interface GroupDescription {
+  groupId: string;
+  /** 'Dead' for a group that does not exist (or no longer does) */
+  state: GroupState;
+  /**
+   * The group's assignor (protocol) name, e.g. `rs-copartition` (co-partition.ts) or kafkajs' `RoundRobinAssigner`;
+   * the broker tells it only while the group is Stable (absent otherwise).
+   */
+  protocol?: string;
+  /** live members (a killed process's member stays until its session times out) */
+  members: number;
+}
+
 export interface KafkaAdmin {
   connect(): Promise<void>;
   /**
@@ -142,6 +158,8 @@ export interface KafkaAdmin {
   endOffsets(topic: string): Promise<PartitionOffset[]>;
   /** Committed offsets of a group for a topic; '-1' where nothing is committed. */
   committedOffsets(groupId: string, topic: string): Promise<PartitionOffset[]>;
+  /** A consumer group's state, protocol and member count (DescribeGroups); a group that does not exist is 'Dead' with no members. */
+  describeGroup(groupId: string): Promise<GroupDescription>;
   disconnect(): Promise<void>;
 }
 

@@ -169,14 +169,17 @@ export const serveSchema = z
             + 'topics: to the rated / dlq.rating / billing-state topics, stored by the sink; auto: direct when this process runs both rate and sink '
             + 'or clickhouse.url / CLICKHOUSE_URL is set. Every process of a deployment must resolve to the same mode'),
         'rated-topic': bool.default(false).describe('direct mode: also produce the charges to the rated topic (for other consumers)'),
-        'with-mediation': bool.default(false)
-          .describe('rate a raw partition\'s UDRs in its mediation transaction when their rating key hashes to that partition (raw topics keyed by '
-            + 'the rating key\'s account, as the demo gateway does): no udr-topic round trip for them; the others, and service events, still go '
-            + 'through the udr topic. Needs the mediate and rate roles in every process, equal partition counts, and every process of a '
-            + 'deployment set alike'),
+        'with-mediation': z.union([z.literal('auto'), bool]).default('auto')
+          .describe('the fused stage: mediate and rate in one consumer group (<name>.mediate, co-partitioned) and one transaction per input '
+            + 'partition; a raw partition\'s UDRs whose rating key hashes to that partition (raw topics keyed by the rating key\'s account, as '
+            + 'the demo gateway does) are rated in their mediation transaction, with no udr-topic round trip; the others, and service events, '
+            + 'still go through the udr topic. auto (default): fused when this process runs both the mediate and rate roles, rate.store '
+            + 'resolves to direct and the raw topics have as many partitions as the udr topic, the roles apart otherwise (logged); '
+            + 'true: fused, refusing to start when a condition fails; false: the roles apart. Every process of a deployment must run the '
+            + 'same layout: a process refuses to start while another runs the other one'),
       })
       .strict()
-      .default({ 'dedup-window': 200_000, 'max-bytes-per-partition': 4 << 20, store: 'auto', 'rated-topic': false, 'with-mediation': false }),
+      .default({ 'dedup-window': 200_000, 'max-bytes-per-partition': 4 << 20, store: 'auto', 'rated-topic': false, 'with-mediation': 'auto' }),
     sink: z
       .object({
         'batch-rows': int(1, 10_000_000).default(20_000),

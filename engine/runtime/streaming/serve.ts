@@ -24,6 +24,8 @@ import type { RoleContext, StreamRole } from './context.ts';
 import { DropDirWatcher } from '../sources/drop-dir.ts';
 import { registerIngest } from '../sources/http.ts';
 import { FusedRole } from './fused-role.ts';
+import { guardLayout } from './layout-guard.ts';
+import { mediationLayout } from './mediation-layout.ts';
 import { MediateRole } from './mediate-role.ts';
 import { loadStreamPipelines } from './pipelines.ts';
 import { RateRole } from './rate-role.ts';
@@ -80,6 +82,8 @@ export class StreamServer {
   store?: StoreClient;
   /** where this process's rate role (or, for a sink, the deployment's rate roles) stores rated rows */
   rateStore: 'direct' | 'topics' = 'topics';
+  /** this process runs the fused stage (rate.with-mediation resolved: mediation-layout.ts) */
+  fused = false;
   private ownStore = false;
   private registry?: SchemaRegistry;
   private producer?: KafkaProducer;
@@ -173,17 +177,19 @@ export class StreamServer {
       }));
     }
     const direct = this.rateStore === 'direct' ? { store: this.store!, insertTimeoutMs, retryMaxMs: s['retry-max-ms'], ratedTopic: c.rate['rated-topic'] } : undefined;
-    if (c.rate['with-mediation']) {
-      if (!roles.includes('mediate') || !roles.includes('rate')) {
-        throw new Error(`rate.with-mediation: true needs both the mediate and the rate role in this process (roles: ${roles.join(', ')}); set rate.with-mediation: false to run them apart`);
-      }
-      // UDRs rated in place never reach the udr topic, which is where a sink reads them in rate.store: topics
-      if (!direct) {
-        throw new Error('rate.with-mediation: true needs rate.store: direct (a ClickHouse server in clickhouse.url / CLICKHOUSE_URL, or the sink role in this '
-          + 'process); with rate.store: topics set rate.with-mediation: false');
-      }
-      this.roles.push(new FusedRole(ctx, direct));
-    } else {
+    const layout = await mediationLayout({
+      setting: c.rate['with-mediation'], roles, rateStore: this.rateStore,
+      partitions: async () => ({
+        raw: await Promise.all(feeds.map(async (f) => ({ topic: topics.raw(f), partitions: (await this.admin.endOffsets(topics.raw(f))).length }))),
+        udr: { topic: topics.udr, partitions: (await this.admin.endOffsets(topics.udr)).length },
+      }),
+    });
+    this.fused = layout.fused;
+    if (roles.includes('mediate') || roles.includes('rate')) this.log.info({ fused: layout.fused, roles }, layout.why);
+    // one layout per deployment: a fused stage beside a rate role apart would rate the udr topic's UDRs twice
+    await guardLayout({ admin: this.admin, name: c.name, fused: layout.fused, roles, sessionTimeoutMs: c.kafka['session-timeout-ms'], log: this.log });
+    if (layout.fused) this.roles.push(new FusedRole(ctx, direct));
+    else {
       if (roles.includes('rate')) this.roles.push(new RateRole(ctx, direct));
       if (roles.includes('mediate')) this.roles.push(new MediateRole(ctx));
     }
@@ -197,7 +203,7 @@ export class StreamServer {
       this.watchers.push(watcher);
     }
     this.started = true;
-    this.log.info({ roles: this.roles.map((r) => r.role), rateStore: this.rateStore }, 'serving');
+    this.log.info({ roles: this.roles.map((r) => r.role), rateStore: this.rateStore, fused: this.fused }, 'serving');
   }
 
   stop(): Promise<void> {

@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { rateStoreMode, serveSchema } from '../../../engine/runtime/streaming/config.ts';
 
 describe('rate.store', () => {
-  it('defaults to auto with 4 MiB rate fetches, no rated topic in direct mode, mediate and rate apart', () => {
+  it('defaults to auto with 4 MiB rate fetches, no rated topic in direct mode, with-mediation auto', () => {
     const c = serveSchema.parse({ kind: 'serve', pipelines: ['p.yaml'] });
-    expect(c.rate).toEqual({ 'dedup-window': 200_000, 'max-bytes-per-partition': 4 << 20, store: 'auto', 'rated-topic': false, 'with-mediation': false });
+    expect(c.rate).toEqual({ 'dedup-window': 200_000, 'max-bytes-per-partition': 4 << 20, store: 'auto', 'rated-topic': false, 'with-mediation': 'auto' });
   });
 
   it('auto: direct with rate and sink in one process or a ClickHouse server; topics otherwise', () => {
