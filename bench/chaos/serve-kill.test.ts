@@ -41,7 +41,8 @@ describe('chaos: kill -9 of serve processes', () => {
   const prefix = `${name}.`;
   const cfg = writeServeConfig(join(dir, 'serve.yaml'), {
     name, prefix, pipelines: [PIPELINE], partitions: PARTITIONS, dataDir: join(dir, 'db'),
-    extra: ['kafka: { session-timeout-ms: 6000 }', 'sink: { linger-ms: 200 }'],
+    // the roles apart in both layouts (A alone would not run the fused stage: one layout per deployment)
+    extra: ['kafka: { session-timeout-ms: 6000 }', 'sink: { linger-ms: 200 }', 'rate: { with-mediation: false }'],
   });
   const members = new ServeMembers(cfg, dir, { solo: undefined, A: 'mediate,rate', B: undefined });
   afterAll(async () => {

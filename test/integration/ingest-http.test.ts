@@ -57,6 +57,7 @@ describe('HTTP ingest and service events into a running serve', () => {
       `topics: { prefix: "${prefix}", partitions: 2 }`, 'clickhouse: { data-dir: data }', 'sink: { linger-ms: 100 }',
       'http: { host: 127.0.0.1, port: 0 }',
       'ingest: { token-file: token, max-body-bytes: 4096, max-records: 20 }',
+      'rate: { with-mediation: false }', // rateSeen counts the rate role's records
     ].join('\n'));
     process.env.KAFKA_BROKERS = kafkaBrokers().join(',');
     process.env.SCHEMA_REGISTRY_URL = schemaRegistryUrl();

@@ -223,8 +223,9 @@ export interface ParityServeOptions {
   name: string;
   pipelines: readonly string[];
   /**
-   * the fused stage (`rate.with-mediation`): roles mediate + rate + sink with the direct store (its own in-process
-   * ClickHouse), charges also to the rated topic; UDR ids are read from the store (none goes through the udr topic)
+   * the fused stage (`rate.with-mediation`, by default: auto picks it for roles mediate + rate + sink with the direct
+   * store — its own in-process ClickHouse), charges also to the rated topic; UDR ids are read from the store (none goes
+   * through the udr topic). Without it: roles mediate + rate, the rate store on the topics, so auto runs them apart
    */
   fused?: boolean;
   /** drop directory per feed (serve watches them) */
@@ -257,12 +258,14 @@ export class ParityServe {
       extra.push('watch:');
       for (const [feed, d] of this.o.watch) extra.push(`  - { dir: ${JSON.stringify(d)}, feed: ${feed}, poll-ms: 100 }`);
     }
-    if (this.o.fused) extra.push('rate: { with-mediation: true, store: direct, rated-topic: true }');
+    // the fused stage is serve's default (rate.with-mediation: auto) with mediate, rate and sink in one process
+    if (this.o.fused) extra.push('rate: { store: direct, rated-topic: true }');
     const file = writeServeConfig(join(this.o.dir, `${this.o.name}.serve.yaml`), {
       name: this.o.name, prefix: this.prefix, pipelines: [...this.o.pipelines], partitions: 1, extra, ...(this.o.fused && { dataDir: join(this.o.dir, `${this.o.name}.db`) }),
     });
     this.server = new StreamServer(loadServeConfig(file), { roles: this.o.fused ? ['mediate', 'rate', 'sink'] : ['mediate', 'rate'], log: pino({ level: 'error' }), metrics: this.metrics });
     await this.server.start();
+    if (this.server.fused !== !!this.o.fused) throw new Error(`serve ${this.o.name}: rate.with-mediation auto ran ${this.server.fused ? 'the fused stage' : 'the roles apart'}, not what this mode means`);
     for (const deadline = Date.now() + 90_000; !this.server.ready().ready; await sleep(100)) {
       if (Date.now() > deadline) throw new Error(`serve ${this.o.name} not ready in 90 s: ${JSON.stringify(this.server.ready().detail)}`);
     }

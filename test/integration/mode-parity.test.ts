@@ -6,7 +6,8 @@
  *
  * Modes: `dry-run` (CLI; rates unless --no-rate), `run` (CLI, embedded chDB store), and `serve` over the real Kafka
  * and schema registry in three ways in: records produced straight onto raw.<feed> (by the mediate and rate roles
- * apart, and by the fused stage, `rate.with-mediation`, which stores into its own in-process ClickHouse), the watched
+ * apart, and by the fused stage — serve's default, rate.with-mediation: auto, with mediate, rate and sink in one process —
+ * which stores into its own in-process ClickHouse), the watched
  * drop directory, and HTTP ingest. Not every input exists in every way:
  * - raw topic: a gateway publishes records, so the raw-topic input is what the feed's own framer cuts from the files
  *   (Avro: the wire bytes of each base64 line). Lines the framer consumes (CSV header, comments, fixed-width header

@@ -29,7 +29,9 @@ describe('streaming: 100k records, one serve process', () => {
     expect(lines.length).toBeGreaterThanOrEqual(DAYS * PER_DAY);
     const embedded = embeddedRun('pipelines/demo-carrier.yaml', join(dir, 'in', 'carrier'), join(dir, 'emb'));
 
-    const cfg = writeServeConfig(join(dir, 'serve.yaml'), { name, prefix: `${name}.`, pipelines: ['pipelines/demo-carrier.yaml'], partitions: 4, dataDir: join(dir, 'db') });
+    const cfg = writeServeConfig(join(dir, 'serve.yaml'), { name, prefix: `${name}.`, pipelines: ['pipelines/demo-carrier.yaml'], partitions: 4, dataDir: join(dir, 'db'),
+      // the roles apart (raw → udr → rated), not the fused stage serve runs by default
+      extra: ['rate: { with-mediation: false }'] });
     const port = freePort();
     serve = await spawnServe(cfg, { port, log: join(dir, 'serve.log') });
     // done-when 5: not ready before the partitions are assigned and the state restored

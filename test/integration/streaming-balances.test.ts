@@ -64,7 +64,7 @@ describe('streaming: money balances restored from the changelog across a kill -9
 
     const cfg = writeServeConfig(join(dir, 'serve.yaml'), {
       name, prefix, pipelines: [pipeline], partitions: 3, dataDir: join(dir, 'db'),
-      extra: ['sink: { batch-rows: 200, linger-ms: 50 }', 'rate: { max-bytes-per-partition: 16384 }', 'mediate: { max-bytes-per-partition: 16384 }'],
+      extra: ['sink: { batch-rows: 200, linger-ms: 50 }', 'rate: { max-bytes-per-partition: 16384, with-mediation: false }', 'mediate: { max-bytes-per-partition: 16384 }'],
     });
     const log = join(dir, 'serve.log');
     let port = freePort();

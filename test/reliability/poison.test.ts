@@ -114,7 +114,7 @@ describe('chaos: poison records through serve', () => {
     writeFileSync(join(dir, 'good', 'iot', 'sessions.avro64'), `${avroMixed.filter((x) => !x.bad).map((x) => x.bytes.toString('base64')).join('\n')}\n`);
     const embeddedIot = embeddedRun(IOT_PIPELINE, join(dir, 'good', 'iot'), join(dir, 'emb-iot'));
 
-    const cfg = writeServeConfig(join(dir, 'serve.yaml'), { name, prefix, pipelines: ['pipelines/demo-carrier.yaml', IOT_PIPELINE], partitions: PARTITIONS, dataDir: join(dir, 'db'), extra: ['sink: { linger-ms: 200 }'] });
+    const cfg = writeServeConfig(join(dir, 'serve.yaml'), { name, prefix, pipelines: ['pipelines/demo-carrier.yaml', IOT_PIPELINE], partitions: PARTITIONS, dataDir: join(dir, 'db'), extra: ['sink: { linger-ms: 200 }', 'rate: { with-mediation: false }'] });
     const port = freePort();
     const log = join(dir, 'serve.log');
     serve = await spawnServe(cfg, { port, log });

@@ -45,7 +45,7 @@ describe.each([
       'kafka: { session-timeout-ms: 6000 }',
       // small fetches (a few hundred records per batch): a's first batch must not be a whole partition's backlog, or
       // the handover comes after most pools already ran out (the faster the engine, the later it would come)
-      `rate: { max-bytes-per-partition: 65536${fused ? ', with-mediation: true' : ''} }`,
+      `rate: { max-bytes-per-partition: 65536, with-mediation: ${fused} }`,
       ...(fused ? ['mediate: { max-bytes-per-partition: 65536, batch-bytes: 65536 }'] : []),
     ] });
     // separate: a and b mediate and rate, a third process sinks; fused: a and b run the stage and store, each in its own dir

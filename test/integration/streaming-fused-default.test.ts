@@ -1,0 +1,119 @@
+/**
+ * The fused stage is serve's default layout (rate.with-mediation: auto, mediation-layout.ts), and one layout runs per
+ * deployment (layout-guard.ts). `serve` child processes on real Kafka, the demo carrier feed keyed by the rating key's
+ * account root:
+ *  1. all roles, no rate section: the fused stage runs (log line, group `<name>.mediate` Stable with the
+ *     co-partitioning protocol, no `<name>.rate` group) and its charges and UDRs equal the embedded run's; a process
+ *     with the rate role alone (roles apart: the store on the topics) joining it refuses to start, naming the fused
+ *     group and the fix;
+ *  2. all roles with rate.store: topics: auto falls back to the roles apart and says why (the rate group consumes udr,
+ *     the mediate group uses the client's default assignor), charges equal the embedded run's; a process with all roles
+ *     and the direct store (auto: fused) joining it refuses to start, naming `<name>.rate`.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { uniqueName } from '../setup/env.ts';
+import {
+  caughtUp, demoCarrierInput, embeddedRun, freePort, kafkaPort, logTail, produceLines, queryDb, type ServeProcess, spawnServe, stopServe,
+  SUMMARY_SQL, waitReady, writeServeConfig,
+} from './streaming-helpers.ts';
+
+const PIPELINE = 'pipelines/demo-carrier.yaml';
+const FEED = 'carrier-cdr';
+
+describe('serve: rate.with-mediation auto', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rs-fused-default-'));
+  const procs: ServeProcess[] = [];
+  const kafka = kafkaPort();
+  let input: ReturnType<typeof demoCarrierInput>;
+  let embedded: Promise<string>;
+  afterAll(async () => {
+    for (const p of procs) await stopServe(p, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const describeGroup = async (group: string) => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      return await admin.describeGroup(group);
+    } finally {
+      await admin.disconnect();
+    }
+  };
+
+  /** one serve with all roles; its charges and UDRs must equal the embedded run's */
+  const runAll = async (name: string, extra: string[], store: 'direct' | 'topics', fused: boolean) => {
+    const prefix = `${name}.`;
+    const cfg = writeServeConfig(join(dir, `${name}.yaml`), { name, prefix, pipelines: [PIPELINE], partitions: 2, dataDir: join(dir, `${name}-db`), extra: ['kafka: { session-timeout-ms: 6000 }', 'sink: { linger-ms: 100 }', ...extra] });
+    const log = join(dir, `${name}.log`);
+    const serve = await spawnServe(cfg, { port: freePort(), log });
+    procs.push(serve);
+    await waitReady(serve.port);
+    await produceLines(kafka, `${prefix}raw.${FEED}`, input.lines);
+    try {
+      await expect.poll(() => caughtUp(kafka, name, prefix, [FEED], 1500, undefined, store, fused), { timeout: 180_000, interval: 500 }).toBe(true);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${logTail(log)}`);
+    }
+    return { name, prefix, cfg, log, serve };
+  };
+
+  const expectEmbedded = async (db: string) => {
+    await embedded;
+    const [s] = await queryDb(db, SUMMARY_SQL.charges);
+    const [e] = await queryDb(join(dir, 'emb'), SUMMARY_SQL.charges);
+    expect(Number(e!.ids)).toBeGreaterThan(500);
+    expect(s).toEqual(e);
+    expect(await queryDb(db, SUMMARY_SQL.udrs)).toEqual(await queryDb(join(dir, 'emb'), SUMMARY_SQL.udrs));
+  };
+
+  /** a serve that must refuse to start (the layout guard waits out session timeout + 3 s first) */
+  const refused = async (cfg: string, roles: string | undefined, log: string) => {
+    const p = await spawnServe(cfg, { port: freePort(), log, ...(roles && { roles }) });
+    procs.push(p);
+    const code = await Promise.race([p.exited, new Promise((r) => setTimeout(() => r('timeout'), 60_000))]);
+    expect(code, logTail(log)).not.toBe(0);
+    expect(code, logTail(log)).not.toBe('timeout');
+    return readFileSync(log, 'utf8');
+  };
+
+  it('all roles in one process and the default config: the fused stage, the embedded run\'s charges; a rate role apart beside it refuses', { timeout: 300_000 }, async () => {
+    input = demoCarrierInput(join(dir, 'in'), 1, 3000);
+    embedded = embeddedRun(PIPELINE, join(dir, 'in', 'carrier'), join(dir, 'emb'));
+    const { name, cfg, log, serve } = await runAll(uniqueName('sfdef'), [], 'direct', true);
+    const text = readFileSync(log, 'utf8');
+    expect(text).toContain('rate.with-mediation auto: fused');
+    expect(await describeGroup(`${name}.mediate`)).toEqual({ groupId: `${name}.mediate`, state: 'Stable', protocol: 'rs-copartition', members: 1 });
+    expect(await describeGroup(`${name}.rate`)).toMatchObject({ state: 'Dead', members: 0 });
+
+    // the rate role apart (no sink: rate.store topics) would rate the udr topic's UDRs a second time
+    const other = await refused(cfg, 'rate', join(dir, `${name}-rate.log`));
+    expect(other).toContain(`group ${name}.mediate runs the fused stage (protocol rs-copartition, 1 live member(s)`);
+    expect(other).toContain('Set rate.with-mediation alike in every process');
+    expect(await describeGroup(`${name}.rate`)).toMatchObject({ members: 0 });
+
+    expect(await stopServe(serve)).toBe(0);
+    await expectEmbedded(join(dir, `${name}-db`));
+  });
+
+  it('rate.store: topics: auto runs the roles apart and says why, the embedded run\'s charges; a fused process beside them refuses', { timeout: 300_000 }, async () => {
+    const { name, prefix, log, serve } = await runAll(uniqueName('sfapart'), ['rate: { store: topics }'], 'topics', false);
+    expect(readFileSync(log, 'utf8')).toContain('rate.with-mediation auto: roles apart because rate.store resolves to topics');
+    const mediate = await describeGroup(`${name}.mediate`);
+    expect(mediate).toMatchObject({ state: 'Stable', members: 1 });
+    expect(mediate.protocol).not.toBe('rs-copartition');
+    expect(await describeGroup(`${name}.rate`)).toMatchObject({ state: 'Stable', members: 1 });
+
+    // the same deployment, a process whose auto resolves to the fused stage (all roles, the direct store)
+    const fusedCfg = writeServeConfig(join(dir, `${name}-fused.yaml`), { name, prefix, pipelines: [PIPELINE], partitions: 2, dataDir: join(dir, `${name}-fused-db`), extra: ['kafka: { session-timeout-ms: 6000 }'] });
+    const other = await refused(fusedCfg, undefined, join(dir, `${name}-fused.log`));
+    expect(other).toContain('rate.with-mediation auto: fused');
+    expect(other).toContain(`group ${name}.rate still has 1 live member(s) after 9000 ms: another process runs the rate role apart`);
+
+    expect(await stopServe(serve)).toBe(0);
+    await expectEmbedded(join(dir, `${name}-db`));
+  });
+});
