@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# End-to-end streaming bench (raw topic → mediate → rate → sink → ClickHouse engine) with one and with two serve
-# processes, then one process with the fused stage (rate.with-mediation); starts (or reuses) the local Kafka broker +
-# schema registry and holds a lease on them while it runs.
+# End-to-end streaming bench (raw topic → mediate → rate → sink → ClickHouse engine): serve's default layout (the fused
+# stage, rate.with-mediation auto, with the mediate, rate and sink roles in each process) with one and with two serve
+# processes, then one process with the roles apart (--roles-apart: mediate → udr topic → rate); starts (or reuses) the
+# local Kafka broker + schema registry and holds a lease on them while it runs.
 # Usage: bash bench/streaming-e2e.sh [records=200000] [partitions=4]      Results: one JSON line per layout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,4 +15,4 @@ export KAFKA_BROKERS SCHEMA_REGISTRY_URL
 for n in 1 2; do
   npx tsx bench/streaming-e2e.ts --records "$RECORDS" --processes "$n" --partitions "$PARTITIONS"
 done
-npx tsx bench/streaming-e2e.ts --records "$RECORDS" --processes 1 --partitions "$PARTITIONS" --with-mediation
+npx tsx bench/streaming-e2e.ts --records "$RECORDS" --processes 1 --partitions "$PARTITIONS" --roles-apart

@@ -2,20 +2,24 @@
  * End-to-end streaming bench: raw.<feed> → mediate → udr → rate → rated → sink → ClickHouse (in-process engine), through
  * `ratestream serve` child processes on the local Kafka broker + schema registry.
  *
- *   npx tsx bench/streaming-e2e.ts --records 200000 --processes 1|2 [--partitions 4] [--cpu-prof-dir DIR] [--second-roles mediate]
+ *   npx tsx bench/streaming-e2e.ts --records 200000 --processes 1|2 [--partitions 4] [--cpu-prof-dir DIR] [--second-roles ROLES]
  *     [--rss-every N]   (RSS of every serve process sampled each N records stored; default records / 10)
  *     [--threads]       (also CPU-s per million of each thread, by thread id and name)
  *     [--node-flags "--flag ..."]   (node / V8 flags for the serve processes, e.g. to measure GC settings)
- *     [--with-mediation]   (the fused stage, rate.with-mediation: a raw partition's UDRs whose key hashes to it are rated
- *                          in its mediation transaction; it stores directly, so with the in-process ClickHouse: --processes 1)
+ *     [--roles-apart]      (rate.with-mediation: false — the mediate and rate roles apart, UDRs through the udr topic)
+ *     [--with-mediation]   (rate.with-mediation: true — the fused stage, refusing to start where it cannot run; without
+ *                          either flag serve's default, auto, runs it: every process here has the mediate, rate and sink roles)
  *   (--cpu-prof-dir, or RATESTREAM_E2E_CPU_PROF_DIR: a V8 CPU profile of each serve process, `node --cpu-prof`;
  *   split it with `npx tsx bench/profile-split.ts DIR/*.cpuprofile`)
  *   (or bash bench/streaming-e2e.sh, which starts the local services and runs the three layouts)
  *
  * Layout: --processes N starts N serve processes; the first runs all roles (mediate, rate, sink: with rate.store auto
- * the rate role stores straight into the in-process ClickHouse engine, whose data dir belongs to this one process), the
- * others `--second-roles` (default `mediate`: with the in-process engine only the sink's process can store directly;
- * `mediate,rate` needs rate.store topics everywhere or a ClickHouse server). All processes are started and
+ * the rate role stores straight into the in-process ClickHouse engine, whose data dir belongs to this one process). The
+ * others run `--second-roles`, by default: serve's default layout (the fused stage: mediate, rate and sink in each
+ * process, mediate + rate as one stage in one co-partitioned group) — all roles too, each process with its own
+ * in-process engine (data dir), the ledger being the union of theirs; with --roles-apart `mediate` (with the
+ * in-process engine only the sink's process can store directly; `mediate,rate` needs rate.store topics everywhere or a
+ * ClickHouse server). One layout per deployment: a process of the other layout refuses to start. All processes are started and
  * ready (partitions assigned, state restored) before the clock starts; then the bench produces the demo carrier CDRs
  * (keyed by rating key, as a gateway would) and the clock stops when ClickHouse acknowledged every UDR, charge and
  * reject (the counts come from running the same core over the same lines in this process first).
@@ -48,9 +52,13 @@ const BIN = join(ROOT, 'engine', 'cli', 'bin.mjs');
 const PIPELINE = join(ROOT, 'pipelines', 'demo-carrier.yaml');
 const { values: args } = parseArgs({ options: {
   records: { type: 'string', default: '200000' }, processes: { type: 'string', default: '1' }, partitions: { type: 'string', default: '4' }, 'cpu-prof-dir': { type: 'string' },
-  'second-roles': { type: 'string', default: 'mediate' }, 'rss-every': { type: 'string' }, threads: { type: 'boolean', default: false }, 'node-flags': { type: 'string', default: '' },
-  'with-mediation': { type: 'boolean', default: false },
+  'second-roles': { type: 'string' }, 'rss-every': { type: 'string' }, threads: { type: 'boolean', default: false }, 'node-flags': { type: 'string', default: '' },
+  'with-mediation': { type: 'boolean', default: false }, 'roles-apart': { type: 'boolean', default: false },
 } });
+if (args['with-mediation'] && args['roles-apart']) throw new Error('--with-mediation and --roles-apart exclude each other');
+/** rate.with-mediation as configured: the flag, or serve's default */
+const WITH_MEDIATION = args['with-mediation'] ? 'true' : args['roles-apart'] ? 'false' : 'auto';
+const SECOND_ROLES = args['second-roles'] ?? (args['roles-apart'] ? 'mediate' : 'mediate,rate,sink');
 const RECORDS = Number(args.records);
 const PROCESSES = Number(args.processes);
 const PARTITIONS = Number(args.partitions);
@@ -143,17 +151,22 @@ for (let i = 0; i < lines.length; i += 8192) {
 
 // ---------------------------------------------------------------------------------------------------------- serve
 const name = `e2e-${Date.now().toString(36)}`;
-const cfg = join(dir, 'serve.yaml');
-writeFileSync(cfg, [
-  'kind: serve', `name: ${name}`, 'pipelines:', `  - ${PIPELINE}`, `topics: { prefix: "${name}.", partitions: ${PARTITIONS} }`,
-  `clickhouse: { data-dir: ${join(dir, 'db')} }`, 'http: { host: 127.0.0.1, port: 0 }',
-  // the fused stage (it stores directly: with the in-process ClickHouse, one process)
-  ...(args['with-mediation'] ? ['rate: { with-mediation: true }'] : []),
-].join('\n'));
+/** process i's config: its own in-process engine data dir (one process per data dir: each sink its own ledger) */
+const configOf = (i: number) => {
+  const cfg = join(dir, `serve-${i}.yaml`);
+  writeFileSync(cfg, [
+    'kind: serve', `name: ${name}`, 'pipelines:', `  - ${PIPELINE}`, `topics: { prefix: "${name}.", partitions: ${PARTITIONS} }`,
+    `clickhouse: { data-dir: ${join(dir, `db-${i}`)} }`, 'http: { host: 127.0.0.1, port: 0 }',
+    // auto (serve's default) unless a flag says: fused (it stores directly) or the roles apart
+    ...(WITH_MEDIATION === 'auto' ? [] : [`rate: { with-mediation: ${WITH_MEDIATION} }`]),
+  ].join('\n'));
+  return cfg;
+};
 const basePort = 19_000 + Math.floor(Math.random() * 10_000);
 const procs: { child: ChildProcess; port: number; roles: string }[] = [];
 for (let i = 0; i < PROCESSES; i++) {
-  const roles = i === 0 ? 'mediate,rate,sink' : args['second-roles']!;
+  const roles = i === 0 ? 'mediate,rate,sink' : SECOND_ROLES;
+  const cfg = configOf(i);
   const port = basePort + i;
   const log = createWriteStream(join(dir, `serve-${i}.log`));
   const profDir = args['cpu-prof-dir'] ?? process.env.RATESTREAM_E2E_CPU_PROF_DIR;
@@ -176,6 +189,12 @@ for (const deadline = Date.now() + 60_000; !(await Promise.all(procs.map((x) => 
   if (Date.now() > deadline) throw new Error('serve not ready after settling');
   await sleep(100);
 }
+// the layout serve picked: the fused stage reports the mediate and sink roles, no rate role (readyz detail)
+const rolesOf = async (port: number) => Object.keys(((await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { roles?: Record<string, boolean> }).roles ?? {});
+const layouts = await Promise.all(procs.map(async (x) => {
+  const r = await rolesOf(x.port);
+  return r.includes('mediate') && !r.includes('rate') && x.roles.includes('rate') ? 'fused' : 'apart';
+}));
 const kafkaPid = (() => { try { return Number(readFileSync(join(ROOT, 'deploy/local/.run/kafka.pid'), 'utf8').trim()); } catch { return undefined; } })();
 const cpu0 = procs.map((x) => cpuSeconds(x.child.pid!));
 const threads0 = procs.map((x) => threadCpu(x.child.pid!));
@@ -202,13 +221,13 @@ const producer = port.producer({ idempotent: true });
 await producer.connect();
 let produced: number | undefined;
 let selfCpu: NodeJS.CpuUsage | undefined;
-const sink = procs[0]!;
+const sinks = procs.filter((x) => x.roles.split(',').includes('sink'));
 // watched from the first record produced: memory samples each RSS_EVERY records stored (the produce phase included),
-// done when ClickHouse acknowledged everything
+// done when ClickHouse acknowledged everything (summed over the sinks' processes: each has its own ledger)
 const watch = (async () => {
   for (const deadline = Date.now() + 1_800_000; ;) {
-    const m = await scrape(sink.port);
-    const rows = (t: string) => metric(m, 'ratestream_clickhouse_rows_total', `table="${t}"`);
+    const ms = await Promise.all(sinks.map((x) => scrape(x.port)));
+    const rows = (t: string) => ms.reduce((n, m) => n + metric(m, 'ratestream_clickhouse_rows_total', `table="${t}"`), 0);
     // sampled each RSS_EVERY charges stored (scaled to records)
     const stored = Math.round((rows('charges') / Math.max(1, want.charges)) * lines.length);
     if (stored >= memSamples[memSamples.length - 1]!.stored + RSS_EVERY) {
@@ -253,7 +272,7 @@ await Promise.all(procs.map((x) => new Promise((r) => (x.child.exitCode !== null
 
 const totalCpu = cpu.reduce((a, b) => a + b, 0);
 const result = {
-  records: lines.length, processes: PROCESSES, partitions: PARTITIONS, withMediation: args['with-mediation'], ...want,
+  records: lines.length, processes: PROCESSES, partitions: PARTITIONS, withMediation: WITH_MEDIATION, layout: layouts, ...want,
   wallSeconds: +seconds.toFixed(2), recordsPerSecond: Math.round(lines.length / seconds),
   serveCpuSeconds: +totalCpu.toFixed(2), serveCpuSecondsPerMillion: +((totalCpu / lines.length) * 1e6).toFixed(2),
   kafkaBrokerCpuSeconds: kafkaCpu === undefined ? null : +kafkaCpu.toFixed(2),
