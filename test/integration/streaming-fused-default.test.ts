@@ -8,7 +8,11 @@
  *     group and the fix;
  *  2. all roles with rate.store: topics: auto falls back to the roles apart and says why (the rate group consumes udr,
  *     the mediate group uses the client's default assignor), charges equal the embedded run's; a process with all roles
- *     and the direct store (auto: fused) joining it refuses to start, naming `<name>.rate`.
+ *     and the direct store (auto: fused) joining it refuses to start, naming `<name>.rate`;
+ *  3. one deployment switched fused → roles apart → fused (stopped in between, same data dir), a third of the input
+ *     each time: each layout's udr consumer continues from the other group's committed udr offsets (log lines), the
+ *     rate role apart rates exactly the UDRs its mediate role produced (none of the fused stage's again), and the
+ *     ledger equals the embedded run with no physical duplicate.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +20,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../setup/env.ts';
 import {
-  caughtUp, demoCarrierInput, embeddedRun, freePort, kafkaPort, logTail, produceLines, queryDb, type ServeProcess, spawnServe, stopServe,
+  caughtUp, demoCarrierInput, embeddedRun, freePort, kafkaPort, logTail, metric, produceLines, queryDb, scrape, type ServeProcess, spawnServe, stopServe,
   SUMMARY_SQL, waitReady, writeServeConfig,
 } from './streaming-helpers.ts';
 
@@ -115,5 +119,53 @@ describe('serve: rate.with-mediation auto', () => {
 
     expect(await stopServe(serve)).toBe(0);
     await expectEmbedded(join(dir, `${name}-db`));
+  });
+
+  it('switching layouts (fused → apart → fused): each continues from the other\'s udr offsets, nothing rated twice', { timeout: 400_000 }, async () => {
+    const name = uniqueName('sfswitch');
+    const prefix = `${name}.`;
+    const db = join(dir, `${name}-db`);
+    const { lines } = demoCarrierInput(join(dir, 'in3'), 3, 1500);
+    const emb = join(dir, 'emb3');
+    const embedded3 = embeddedRun(PIPELINE, join(dir, 'in3', 'carrier'), emb);
+    const third = Math.ceil(lines.length / 3);
+    const phase = async (i: number, withMediation: 'auto' | 'false') => {
+      const cfg = writeServeConfig(join(dir, `${name}-${i}.yaml`), { name, prefix, pipelines: [PIPELINE], partitions: 2, dataDir: db,
+        extra: ['kafka: { session-timeout-ms: 6000 }', 'sink: { linger-ms: 100 }', ...(withMediation === 'auto' ? [] : [`rate: { with-mediation: ${withMediation} }`])] });
+      const log = join(dir, `${name}-${i}.log`);
+      const serve = await spawnServe(cfg, { port: freePort(), log });
+      procs.push(serve);
+      await waitReady(serve.port);
+      await produceLines(kafka, `${prefix}raw.${FEED}`, lines.slice(i * third, (i + 1) * third));
+      const fused = withMediation === 'auto';
+      try {
+        await expect.poll(() => caughtUp(kafka, name, prefix, [FEED], 1500, undefined, 'direct', fused), { timeout: 180_000, interval: 500 }).toBe(true);
+      } catch (e) {
+        throw new Error(`${(e as Error).message}\n${logTail(log)}`);
+      }
+      const m = await scrape(serve.port);
+      expect(await stopServe(serve)).toBe(0);
+      return { text: readFileSync(log, 'utf8'), m };
+    };
+    const one = await phase(0, 'auto');
+    expect(one.text).toContain('rate.with-mediation auto: fused');
+    const two = await phase(1, 'false');
+    expect(two.text).toContain('udr partition continues from the fused stage');
+    // the rate role apart read only what its mediate role produced: not the fused stage's udr records again
+    const mediatedToUdr = metric(two.m, 'ratestream_records_out_total', { role: 'mediate', topic: `${prefix}udr` });
+    expect(mediatedToUdr).toBeGreaterThan(500);
+    expect(metric(two.m, 'ratestream_records_in_total', { role: 'rate' })).toBe(mediatedToUdr);
+    const three = await phase(2, 'auto');
+    expect(three.text).toContain('udr partition continues from the rate group');
+
+    await embedded3;
+    const [s] = await queryDb(db, SUMMARY_SQL.charges);
+    const [e] = await queryDb(emb, SUMMARY_SQL.charges);
+    expect(s).toEqual(e);
+    expect(await queryDb(db, SUMMARY_SQL.udrs)).toEqual(await queryDb(emb, SUMMARY_SQL.udrs));
+    const both = 'SELECT (SELECT count() FROM charges) AS charges, (SELECT count() FROM udrs) AS udrs';
+    const [raw] = await queryDb(db, both);
+    const [fin] = await queryDb(db, both.replaceAll('FROM charges', 'FROM charges FINAL').replaceAll('FROM udrs', 'FROM udrs FINAL'));
+    expect(raw).toEqual(fin);
   });
 });

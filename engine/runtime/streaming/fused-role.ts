@@ -1,7 +1,9 @@
 /**
- * The fused stage (`rate.with-mediation: true`): the mediate and rate roles in one consumer group and one transaction
- * per input partition, for deployments whose raw topics are keyed by the rating key's account (the demo gateway, and
- * any gateway that keys by subscriber): a UDR mediated from raw partition k whose key also hashes to k is rated right
+ * The fused stage (`rate.with-mediation`: serve's default `auto` runs it when the process has both the mediate and the
+ * rate role, rate.store resolves to direct and the raw topics are partitioned like udr — mediation-layout.ts; `true`
+ * insists on it): the mediate and rate roles in one consumer group and one transaction per input partition, for
+ * deployments whose raw topics are keyed by the rating key's account (the demo gateway, and any gateway that keys by
+ * subscriber): a UDR mediated from raw partition k whose key also hashes to k is rated right
  * there — no Avro encode, udr-topic produce, fetch, decode and second transaction for it.
  *
  * Inputs, one consumer group (`<name>.mediate`) with a co-partitioned assignment (partition k of every input topic
@@ -18,8 +20,10 @@
  * input partition; udr inputs keep the rate role's dedup keys, raw inputs use `__dedup/<topic>@<offset>`.
  *
  * Every process of a deployment must run it alike (like `rate.store`): a separate rate role elsewhere would own the
- * same rating-state partitions. The udr offsets are committed in the `<name>.mediate` group; when it has none for a
- * udr partition yet (a deployment switched to the fused stage), the rate group's committed offset is taken.
+ * same rating-state partitions and rate the udr topic a second time; serve refuses to start a process of the other
+ * layout while one runs (layout-guard.ts). The udr offsets are committed in the `<name>.mediate` group; when the rate
+ * group committed a udr partition further (a deployment switched to the fused stage, or back to it), its committed
+ * offset is taken — and the rate role takes this group's the other way round.
  */
 import type { Udr } from '../../core/types.ts';
 import type { CompiledCatalog } from '../../rating/catalog.ts';
@@ -127,8 +131,9 @@ export class FusedRole extends TxnRole<FusedPartition> {
 
   protected async createPartitions(opened: Array<{ tp: TopicPartition; producer: TransactionalProducer; next: bigint; metadata?: string; fence: ProducerRecord[] }>): Promise<FusedPartition[]> {
     const udr = this.ctx.topics.udr;
-    // a udr partition without an offset in this group: a deployment that ran the rate role before — start where it stopped
-    const fromRate = opened.some((o) => o.tp.topic === udr && o.next < 0n)
+    // a udr partition the rate group committed further than this group (or this group has none yet): the deployment ran
+    // the rate role apart since — start where it stopped (the layouts never run side by side: layout-guard.ts)
+    const fromRate = opened.some((o) => o.tp.topic === udr)
       ? new Map((await this.ctx.admin.committedOffsets(`${this.ctx.name}.rate`, udr)).map((o) => [o.partition, o] as const))
       : undefined;
     const fresh = new Map<number, RatingSlot>();
@@ -138,8 +143,8 @@ export class FusedRole extends TxnRole<FusedPartition> {
       const kind = this.kindOf(o.tp.topic);
       let next = o.next;
       let metadata = o.metadata;
-      const prior = kind === 'udr' && next < 0n ? fromRate?.get(o.tp.partition) : undefined;
-      if (prior && prior.offset !== '-1') {
+      const prior = kind === 'udr' ? fromRate?.get(o.tp.partition) : undefined;
+      if (prior && prior.offset !== '-1' && BigInt(prior.offset) > next) {
         next = BigInt(prior.offset);
         metadata = prior.metadata;
         this.consumer.seek({ ...o.tp, offset: prior.offset });

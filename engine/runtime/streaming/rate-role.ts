@@ -12,6 +12,10 @@
  * assignment the fencing transaction writes a barrier to that changelog partition; the state is rebuilt by reading
  * the partition up to the barrier, i.e. exactly what the previous owner committed.
  *
+ * Switching from the fused stage (fused-role.ts) to the roles apart: a udr partition whose offset the fused stage's
+ * group committed further than the rate group continues from there (with its intent metadata), as the fused stage
+ * does the other way round.
+ *
  * Billing state: every service-state log row of the batch (as the embedded mode writes it: stateRowToStore) and, per
  * pool the batch touched, one pool-balance row (poolBalanceOf: version = used; as-of = the latest usage time among the
  * UDRs rated with it in this batch) go to `billing-state` in the same transaction, so the sink writes them exactly
@@ -63,7 +67,19 @@ export class RateRole extends TxnRole<RatePartition> {
   protected async createPartitions(opened: Array<{ tp: TopicPartition; producer: TransactionalProducer; next: bigint; metadata?: string }>): Promise<RatePartition[]> {
     const parts = new Map<number, RatePartition>();
     const barriers = new Map<number, string>();
-    for (const { tp, producer, next, metadata } of opened) {
+    // a udr partition the fused stage (group <name>.mediate) committed further than this group: the deployment ran the
+    // fused stage since this group last did — start where it stopped (the layouts never run side by side: layout-guard.ts)
+    const fused = new Map((await this.ctx.admin.committedOffsets(`${this.ctx.name}.mediate`, this.ctx.topics.udr)).map((o) => [o.partition, o] as const));
+    for (const o of opened) {
+      const { tp, producer } = o;
+      let { next, metadata } = o;
+      const later = fused.get(tp.partition);
+      if (later && later.offset !== '-1' && BigInt(later.offset) > next) {
+        next = BigInt(later.offset);
+        metadata = later.metadata;
+        this.consumer.seek({ ...tp, offset: later.offset });
+        this.log.info({ role: 'rate', partition: `${tp.topic}/${tp.partition}`, offset: later.offset }, 'udr partition continues from the fused stage\'s committed offset (group ' + `${this.ctx.name}.mediate)`);
+      }
       const intentEnd = intentOf(metadata, next);
       if (intentEnd !== undefined && !this.direct) {
         this.log.error({ role: 'rate', partition: tp.partition, metadata }, 'a rate process with rate.store: direct owned this partition; every process of a deployment must use the same rate.store');
