@@ -18,6 +18,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { partitionOfKey } from '../../engine/runtime/kafka/record-batch.ts';
 import { uniqueName } from '../setup/env.ts';
 import {
   caughtUp, demoCarrierInput, embeddedRun, freePort, kafkaPort, logTail, metric, produceLines, queryDb, scrape, type ServeProcess, spawnServe, stopServe,
@@ -125,7 +126,22 @@ describe('serve: rate.with-mediation auto', () => {
     const name = uniqueName('sfswitch');
     const prefix = `${name}.`;
     const db = join(dir, `${name}-db`);
-    const { lines } = demoCarrierInput(join(dir, 'in3'), 3, 1500);
+    // a third of the accounts keyed "wrongly": root + a suffix that puts their lines (all in one raw partition, in
+    // order) on the other partition than their UDRs' — the fused stage sends those through the udr topic and commits
+    // udr offsets too
+    const away = new Map<string, string>();
+    const awayKey = (k: string) => {
+      let a = away.get(k);
+      if (a === undefined) {
+        a = k;
+        if (away.size % 3 === 0) {
+          for (let i = 0; partitionOfKey(Buffer.from(a), 2) === partitionOfKey(Buffer.from(k), 2); i++) a = `${k}~${i}`;
+        }
+        away.set(k, a);
+      }
+      return a;
+    };
+    const lines = demoCarrierInput(join(dir, 'in3'), 3, 1500).lines.map((l) => (l.key === null ? l : { ...l, key: awayKey(l.key) }));
     const emb = join(dir, 'emb3');
     const embedded3 = embeddedRun(PIPELINE, join(dir, 'in3', 'carrier'), emb);
     const third = Math.ceil(lines.length / 3);
@@ -149,6 +165,7 @@ describe('serve: rate.with-mediation auto', () => {
     };
     const one = await phase(0, 'auto');
     expect(one.text).toContain('rate.with-mediation auto: fused');
+    expect(metric(one.m, 'ratestream_records_out_total', { topic: `${prefix}udr` })).toBeGreaterThan(50);
     const two = await phase(1, 'false');
     expect(two.text).toContain('udr partition continues from the fused stage');
     // the rate role apart read only what its mediate role produced: not the fused stage's udr records again
