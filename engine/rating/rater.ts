@@ -25,7 +25,7 @@ import { type Frequency, monthsBetween, type Period, periodOf } from './duration
 import { CgratesSplitter } from './cgrates-split.ts';
 import { RateSelector } from './rate-select.ts';
 import { RatedCharge } from './rated-charge.ts';
-import { sha1Hex24 } from './sha1-id.ts';
+import { sha1Head } from './sha1-id.ts';
 import { sumAddCost, sumReset } from './rational.ts';
 import { SESSION_ATTR, type SessionPart, sessionPart } from './sessions.ts';
 import { UsageLineage } from './steps/lineage.ts';
@@ -62,7 +62,7 @@ function idSuffix(kind: string, seq: number): string {
 
 /** Deterministic charge id: sha1 of UDR id, kind and sequence, its first 24 hex digits (sha1-id.ts: the same ids as crypto). */
 export function chargeId(udrId: string, kind: string, seq: number): string {
-  return sha1Hex24(udrId, idSuffix(kind, seq));
+  return sha1Head(udrId, idSuffix(kind, seq), 24);
 }
 
 /** A service-state event from provisioning / CRM (also an input of the rating core). */

@@ -1,40 +1,57 @@
 /**
- * The first 12 bytes of SHA-1 (FIPS 180-4) of `a + b`, as 24 lowercase hex digits: the same text as
- * `crypto.hash('sha1', a + b).slice(0, 24)`. Computed here for ASCII input of one block (≤ 55 characters: the UTF-8
- * bytes are the char codes), so a charge id needs no joined input string, no native call and no 40-digit text it is
- * sliced from (one 24-char string is made); longer input or any other character goes to node:crypto.
+ * SHA-1 (FIPS 180-4) of `a + b` for the per-record ids of the rating path: charge ids (`sha1Head(…, 24)`: the same
+ * text as `crypto.hash('sha1', a + b).slice(0, 24)`) and the rate dedup window's id hashes (`sha1Words`: the digest's
+ * words, from which dedup-window.ts takes the 66 bits it keeps). Computed here for ASCII input of one block (≤ 55
+ * characters: the UTF-8 bytes are the char codes) over one reused Int32Array — no joined input string, no native call,
+ * no Hash object or digest Buffer per record; longer input or any other character goes to node:crypto (same digest:
+ * test/unit/rating/sha1-id.test.ts compares both over random ASCII and non-ASCII strings and the block edges).
  *
  * The 80 rounds are written out: the 16 message words live in locals w0…w15 (the
  * schedule overwrites them in place, word t in w(t mod 16)) and the five working variables change roles from round to
  * round instead of moving (round t writes the one that is E in the textbook loop, and rotates the one that is B). That
  * keeps every value in a register or stack slot — no typed-array load and bounds check per word — and makes a charge
- * id ≈ 35 % cheaper than the loop over an Int32Array(80) it replaces (same digits: test/unit/rating/sha1-id.test.ts).
+ * id ≈ 35 % cheaper than the loop over an Int32Array(80) it replaces.
  */
 import { hash } from 'node:crypto';
 
 /** the message block, filled from the two strings (then read into locals) */
 const W = new Int32Array(16);
+/** the digest of the last sha1Words / sha1Head: five big-endian 32-bit words (as int32) */
+const OUT = new Int32Array(5);
 const HEX_CODE = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
-export function sha1Hex24(a: string, b: string): string {
+/** loads `a + b` as one padded block into W; false when it is not ASCII of ≤ 55 characters (then: node:crypto) */
+function load(a: string, b: string): boolean {
   const la = a.length;
   const len = la + b.length;
-  if (len > 55) return hash('sha1', a + b).slice(0, 24);
+  if (len > 55) return false;
   const w = W;
   w.fill(0);
   // one 64-byte block: message, 0x80, zeros, the bit length in the last word
   for (let i = 0; i < la; i++) {
     const c = a.charCodeAt(i);
-    if (c > 127) return hash('sha1', a + b).slice(0, 24);
+    if (c > 127) return false;
     w[i >> 2] |= c << (24 - ((i & 3) << 3));
   }
   for (let i = la; i < len; i++) {
     const c = b.charCodeAt(i - la);
-    if (c > 127) return hash('sha1', a + b).slice(0, 24);
+    if (c > 127) return false;
     w[i >> 2] |= c << (24 - ((i & 3) << 3));
   }
   w[len >> 2] |= 0x80 << (24 - ((len & 3) << 3));
   w[15] = len * 8;
+  return true;
+}
+
+/** the digest of `a + b` from node:crypto into OUT */
+function viaCrypto(a: string, b: string): void {
+  const d = hash('sha1', a + b, 'buffer') as unknown as Buffer;
+  for (let i = 0; i < 5; i++) OUT[i] = d.readInt32BE(i * 4);
+}
+
+/** the 80 rounds over the block in W; the digest into OUT */
+function block(): void {
+  const w = W;
   let w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!, w4 = w[4]!, w5 = w[5]!, w6 = w[6]!, w7 = w[7]!;
   let w8 = w[8]!, w9 = w[9]!, w10 = w[10]!, w11 = w[11]!, w12 = w[12]!, w13 = w[13]!, w14 = w[14]!, w15 = w[15]!;
   let A = 0x67452301, B = 0xefcdab89 | 0, C = 0x98badcfe | 0, D = 0x10325476, E = 0xc3d2e1f0 | 0, x = 0;
@@ -182,11 +199,42 @@ export function sha1Hex24(a: string, b: string): string {
   B = (((C << 5) | (C >>> 27)) + (D ^ E ^ A) + B + w14 + (0xca62c1d6 | 0)) | 0; D = (D << 30) | (D >>> 2);
   x = w12 ^ w7 ^ w1 ^ w15; w15 = (x << 1) | (x >>> 31);
   A = (((B << 5) | (B >>> 27)) + (C ^ D ^ E) + A + w15 + (0xca62c1d6 | 0)) | 0; C = (C << 30) | (C >>> 2);
-  const h0 = (0x67452301 + A) | 0, h1 = ((0xefcdab89 | 0) + B) | 0, h2 = ((0x98badcfe | 0) + C) | 0;
+  OUT[0] = (0x67452301 + A) | 0;
+  OUT[1] = ((0xefcdab89 | 0) + B) | 0;
+  OUT[2] = ((0x98badcfe | 0) + C) | 0;
+  OUT[3] = (0x10325476 + D) | 0;
+  OUT[4] = ((0xc3d2e1f0 | 0) + E) | 0;
+}
+
+/**
+ * The SHA-1 digest of `a + b` as five 32-bit words (big-endian, as int32). The array is shared and overwritten by the
+ * next call: read it before hashing again.
+ */
+export function sha1Words(a: string, b: string): Int32Array {
+  if (load(a, b)) block();
+  else viaCrypto(a, b);
+  return OUT;
+}
+
+/** the first `n` (≤ 40) lowercase hex digits of the SHA-1 of `a + b`: `crypto.hash('sha1', a + b).slice(0, n)` */
+export function sha1Head(a: string, b: string, n: number): string {
+  const o = sha1Words(a, b);
   const q = HEX_CODE;
-  return String.fromCharCode(
-    q[(h0 >>> 28) & 15]!, q[(h0 >>> 24) & 15]!, q[(h0 >>> 20) & 15]!, q[(h0 >>> 16) & 15]!, q[(h0 >>> 12) & 15]!, q[(h0 >>> 8) & 15]!, q[(h0 >>> 4) & 15]!, q[(h0 >>> 0) & 15]!,
-    q[(h1 >>> 28) & 15]!, q[(h1 >>> 24) & 15]!, q[(h1 >>> 20) & 15]!, q[(h1 >>> 16) & 15]!, q[(h1 >>> 12) & 15]!, q[(h1 >>> 8) & 15]!, q[(h1 >>> 4) & 15]!, q[(h1 >>> 0) & 15]!,
-    q[(h2 >>> 28) & 15]!, q[(h2 >>> 24) & 15]!, q[(h2 >>> 20) & 15]!, q[(h2 >>> 16) & 15]!, q[(h2 >>> 12) & 15]!, q[(h2 >>> 8) & 15]!, q[(h2 >>> 4) & 15]!, q[(h2 >>> 0) & 15]!,
-  );
+  if (n === 24) {
+    // the charge id: one call, no intermediate strings
+    const h0 = o[0]!, h1 = o[1]!, h2 = o[2]!;
+    return String.fromCharCode(
+      q[(h0 >>> 28) & 15]!, q[(h0 >>> 24) & 15]!, q[(h0 >>> 20) & 15]!, q[(h0 >>> 16) & 15]!, q[(h0 >>> 12) & 15]!, q[(h0 >>> 8) & 15]!, q[(h0 >>> 4) & 15]!, q[h0 & 15]!,
+      q[(h1 >>> 28) & 15]!, q[(h1 >>> 24) & 15]!, q[(h1 >>> 20) & 15]!, q[(h1 >>> 16) & 15]!, q[(h1 >>> 12) & 15]!, q[(h1 >>> 8) & 15]!, q[(h1 >>> 4) & 15]!, q[h1 & 15]!,
+      q[(h2 >>> 28) & 15]!, q[(h2 >>> 24) & 15]!, q[(h2 >>> 20) & 15]!, q[(h2 >>> 16) & 15]!, q[(h2 >>> 12) & 15]!, q[(h2 >>> 8) & 15]!, q[(h2 >>> 4) & 15]!, q[h2 & 15]!,
+    );
+  }
+  let s = '';
+  for (let i = 0; i < n && i < 40; i++) s += String.fromCharCode(q[(o[i >> 3]! >>> (28 - ((i & 7) << 2))) & 15]!);
+  return s;
+}
+
+/** the charge id digits: sha1Head(a, b, 24) */
+export function sha1Hex24(a: string, b: string): string {
+  return sha1Head(a, b, 24);
 }

@@ -72,12 +72,22 @@ interface RateText {
   prefix: string;
   /** `,"prefix":…,"window":…` */
   where: string;
+  /** where + segment (the plain segment's opening, for the prefix it was last written at) */
+  whereSeg: string;
   /** `,"model":…,"detail":"` (the detail's opening quote) */
   model: string;
   /** `","connectFee":…,"cost":"` (closing the detail, opening the cost) */
   fee: string;
   /** `","rounding":…` of the rate's own rounding (closing the cost) */
   rounding: string;
+  /** rounding + `}`: the end of a lineage without more fields */
+  roundingEnd: string;
+  /** `}]` + model (closing the plain segment, opening the detail) */
+  segEndModel: string;
+  /** `}]` + model + detail (…and the plain detail text up to its `to`) */
+  segEndModelDetail: string;
+  /** model + detail (no segments written: the rate's window is `*any`) */
+  modelDetail: string;
   /** `,"segments":[{"rate":…,"window":…,"from":0,"to":` of the rate's one plain segment (its `to` next) */
   segment: string;
   /** the rate's plain detail text up to its `to`, JSON-escaped: `<window>:<rate> 0-` */
@@ -87,15 +97,20 @@ interface RateText {
   modelAfter: string;
 }
 
-/** `{"v":1,"via":…` by plan route (few: one per service or plan) */
-const heads = new Map<string, string>();
-
+/** `{"v":1,"via":…` */
 function headOf(via: string): string {
-  let h = heads.get(via);
+  return `{"v":1,"via":${jsonString(via)}`;
+}
+
+/** `{"v":1,"via":…,"quantity":` by plan route (few: one per service or plan) */
+const headsQ = new Map<string, string>();
+
+function headQOf(via: string): string {
+  let h = headsQ.get(via);
   if (h === undefined) {
-    if (heads.size >= 4096) heads.clear();
-    h = `{"v":1,"via":${jsonString(via)}`;
-    heads.set(via, h);
+    if (headsQ.size >= 4096) headsQ.clear();
+    h = `${headOf(via)},"quantity":`;
+    headsQ.set(via, h);
   }
   return h;
 }
@@ -103,15 +118,20 @@ function headOf(via: string): string {
 function rateText(first: CompiledRate, prefix: string): RateText {
   let t = first.textMemo as RateText | undefined;
   if (t === undefined) {
-    t = { prefix: '', where: '', model: `,"model":${jsonString(first.model.model)},"detail":"`, fee: `","connectFee":${jsonString(first.connectFeeText)},"cost":"`,
-      rounding: roundingText(first.rounding), segment: `,"segments":[{"rate":${jsonString(first.id)},"window":${jsonString(first.windowId)},"from":0,"to":`,
-      detail: jsonInner(`${first.windowId}:${first.id} 0-`),
+    const model = `,"model":${jsonString(first.model.model)},"detail":"`;
+    const rounding = roundingText(first.rounding);
+    const detail = jsonInner(`${first.windowId}:${first.id} 0-`);
+    t = { prefix: '', where: '', whereSeg: '', model, fee: `","connectFee":${jsonString(first.connectFeeText)},"cost":"`,
+      rounding, roundingEnd: `${rounding}}`, segEndModel: `}]${model}`, segEndModelDetail: `}]${model}${detail}`, modelDetail: `${model}${detail}`,
+      segment: `,"segments":[{"rate":${jsonString(first.id)},"window":${jsonString(first.windowId)},"from":0,"to":`,
+      detail,
       modelBetween: first.model.detailPieces ? jsonInner(first.model.detailPieces.between) : null, modelAfter: jsonInner(first.model.detailPieces?.after ?? '') };
     first.textMemo = t;
   }
   if (t.prefix !== prefix || !t.where) {
     t.prefix = prefix;
     t.where = `,"prefix":${jsonString(prefix)},"window":${jsonString(first.windowId)}`;
+    t.whereSeg = `${t.where}${t.segment}`;
   }
   return t;
 }
@@ -232,27 +252,27 @@ export class UsageLineage implements LineageSource {
     const detailText = rest === null ? '' : rest.detail;
     const costBig = rest === null ? null : rest.costBig;
     const more = rest === null ? undefined : rest.more;
-    out.text(headOf(via));
-    if (more?.measure) out.text(`,"measure":${jsonString(more.measure)}`);
-    out.text(',"quantity":');
+    // the constant pieces are joined where no number sits between them (fewer, longer writes; the same text)
+    if (more?.measure) out.text(`${headOf(via)},"measure":${jsonString(more.measure)},"quantity":`);
+    else out.text(headQOf(via));
     putJsonNumber(out, this.quantity);
     out.text(',"billed":');
     putJsonNumber(out, this.billed);
-    out.text(rt.where);
-    if (segs === null) {
-      if (first.windowId !== '*any') {
-        // segmentsText of the one plain segment, the rate's own from 0 to segTo
-        out.text(rt.segment);
-        putJsonNumber(out, segTo);
-        out.text(',"billed":');
-        putJsonNumber(out, segBilled);
-        out.text('}]');
-      }
-    } else if (segs.length > 1 || segs[0]?.window !== '*any') out.text(`,"segments":${segmentsText(segs)}`);
-    out.text(rt.model);
-    if (segs === null && this.detailKind === DETAIL_SEGMENTS) {
-      // plainDetail: `<window>:<rate> 0-<to> billed <billed>`
-      out.text(rt.detail);
+    const plainSegs = segs === null && this.detailKind === DETAIL_SEGMENTS;
+    if (segs === null && first.windowId !== '*any') {
+      // segmentsText of the one plain segment, the rate's own from 0 to segTo
+      out.text(rt.whereSeg);
+      putJsonNumber(out, segTo);
+      out.text(',"billed":');
+      putJsonNumber(out, segBilled);
+      out.text(plainSegs ? rt.segEndModelDetail : rt.segEndModel);
+    } else {
+      out.text(rt.where);
+      if (segs !== null && (segs.length > 1 || segs[0]?.window !== '*any')) out.text(`,"segments":${segmentsText(segs)}`);
+      out.text(plainSegs ? rt.modelDetail : rt.model);
+    }
+    if (plainSegs) {
+      // plainDetail: `<window>:<rate> 0-<to> billed <billed>` (its opening written above)
       putNumber(out, segTo);
       out.text(' billed ');
       putNumber(out, segBilled);
@@ -271,6 +291,10 @@ export class UsageLineage implements LineageSource {
     if (costBig === null) writeCostNum(out, this.costHi * LO + this.costLo, this.costD);
     else out.text(costText(costBig));
     if (!more) {
+      if (!this.tail) {
+        out.text(rt.roundingEnd);
+        return;
+      }
       out.text(rt.rounding);
     } else {
       out.text(more.rounding === first.rounding ? rt.rounding : roundingText(more.rounding));

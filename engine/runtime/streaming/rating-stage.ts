@@ -21,7 +21,7 @@ import type { ConsumedMessage, ProducerRecord } from '../kafka/port.ts';
 import type { TxnOutput } from './txn-role.ts';
 import { decodeUdrs, encodePoolBalance, encodeServiceState, KIND_HEADER, KIND_POOL_BALANCE, KIND_SERVICE_STATE } from './codecs.ts';
 import type { RoleContext } from './context.ts';
-import { DEDUP_PREFIX, DedupWindow, idHash } from './dedup-window.ts';
+import { DEDUP_PREFIX, DedupWindow } from './dedup-window.ts';
 import { readUntilBarriers } from './kafka-util.ts';
 import { dlqRecord } from '../sinks/dlq-codec.ts';
 import type { BatchCounts } from './batch-counts.ts';
@@ -104,8 +104,6 @@ function catalogForEvent(slot: RatingSlot, ev: ServiceEvent): string {
  */
 export class RatingBatch {
   readonly rows: StreamRows = emptyRows();
-  private readonly hashes: string[] = [];
-  private readonly batchSeen = new Set<string>();
   private run: Udr[] = [];
   private runCat: string | undefined;
   private keys: (Buffer | null)[] = [];
@@ -122,7 +120,11 @@ export class RatingBatch {
     private readonly direct: DirectStore | undefined,
     private readonly m: BatchCounts,
     private readonly out: ProducerRecord[],
-  ) {}
+  ) {
+    // the batch's ids are admitted to the slot's window as pending until finish commits them: nothing left over from
+    // a batch that threw (its slot is rebuilt anyway)
+    slot.dedup.discard();
+  }
 
   /** a UDR to rate (`key`: its Kafka key when it came from the udr topic, for the rated topic) */
   udr(u: Udr, key: Buffer | null): void {
@@ -133,10 +135,7 @@ export class RatingBatch {
       this.inN = 0;
     }
     this.inN++;
-    const h = idHash(u.id);
-    if (this.slot.dedup.has(h) || this.batchSeen.has(h)) { this.m.ignored.inc({ role: 'rate', feed: u.feed, reason: 'duplicate' }); return; }
-    this.batchSeen.add(h);
-    this.hashes.push(h);
+    if (!this.slot.dedup.admitId('', u.id)) { this.m.ignored.inc({ role: 'rate', feed: u.feed, reason: 'duplicate' }); return; }
     const cat = this.catalogByFeed.get(u.feed);
     if (!cat) { this.m.ignored.inc({ role: 'rate', feed: u.feed, reason: 'no-catalog' }); return; }
     if (this.runCat !== cat.name) this.flushRun();
@@ -148,10 +147,7 @@ export class RatingBatch {
   /** a service event, applied after the UDRs before it */
   event(ev: ServiceEvent, key: Buffer | null): void {
     this.flushRun();
-    const h = idHash(`event\u0000${ev.id}`);
-    if (this.slot.dedup.has(h) || this.batchSeen.has(h)) { this.m.ignored.inc({ role: 'rate', feed: 'service-events', reason: 'duplicate' }); return; }
-    this.batchSeen.add(h);
-    this.hashes.push(h);
+    if (!this.slot.dedup.admitId('event\u0000', ev.id)) { this.m.ignored.inc({ role: 'rate', feed: 'service-events', reason: 'duplicate' }); return; }
     this.m.recordsIn.inc({ role: 'rate', feed: 'service-events' });
     const catName = catalogForEvent(this.slot, ev);
     const res = this.slot.raters.get(catName)!.applyServiceEvent(ev);
@@ -171,7 +167,7 @@ export class RatingBatch {
       else this.out.push({ topic: t.billingState, key: b.poolId, value: encodePoolBalance(b), headers: { [KIND_HEADER]: KIND_POOL_BALANCE } });
     }
     if (this.pools.size) this.m.recordsOut.inc({ role: 'rate', topic: t.billingState }, this.pools.size);
-    for (const d of this.slot.dedup.add(dedupKey, this.hashes)) this.out.push({ topic: t.ratingState, partition: this.slot.partition, key: d.key, value: d.value === null ? null : Buffer.from(d.value) });
+    for (const d of this.slot.dedup.commit(dedupKey)) this.out.push({ topic: t.ratingState, partition: this.slot.partition, key: d.key, value: d.value });
   }
 
   private flushRun(): void {

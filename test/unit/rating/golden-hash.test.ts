@@ -14,11 +14,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lineageText, type Udr } from '../../../engine/core/types.ts';
+import { lineageText } from '../../../engine/core/types.ts';
 import { importCgrates } from '../../../engine/rating/cgrates-import.ts';
 import { type CompiledCatalog, loadCatalogFile, loadCatalogText } from '../../../engine/rating/catalog.ts';
 import { Rater } from '../../../engine/rating/rater.ts';
-import { w2Catalog } from './helpers.ts';
+import { generateUdrs, w2Catalog } from './helpers.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const GOLDEN = resolve(import.meta.dirname, 'golden-hashes.json');
@@ -45,50 +45,6 @@ const CASES: Case[] = [
 function importedTutorial(dir: string): CompiledCatalog {
   const out = mkdtempSync(join(tmpdir(), 'golden-cg-'));
   return loadCatalogFile(importCgrates(join(TP, dir), out).catalogFile);
-}
-
-/** deterministic UDRs for a catalog: its accounts, services, usage classes/units/measures and destination prefixes */
-export function generateUdrs(cat: CompiledCatalog, from: string, days: number, n: number): Udr[] {
-  let seed = 0x2545f491;
-  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 0x1_0000_0000);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-  const kinds = new Map<string, { usageClass: string; unit: string; measures: string[] }>();
-  const prefixes = new Set<string>(['+31', '+44', '1002', '49']);
-  for (const p of cat.plans.values()) for (const [, ix] of p.index) for (const r of ix.rates) {
-    const k = `${r.usageClass}|${r.unit}`;
-    const e = kinds.get(k) ?? { usageClass: r.usageClass, unit: r.measure ? 'event' : r.unit, measures: [] };
-    if (r.measure && !e.measures.includes(r.measure)) e.measures.push(r.measure);
-    kinds.set(k, e);
-    for (const pf of r.prefixes) prefixes.add(pf);
-  }
-  for (const sp of cat.sharePlans) kinds.set(`${sp.bucketClass}|${sp.unit}`, kinds.get(`${sp.bucketClass}|${sp.unit}`) ?? { usageClass: sp.bucketClass, unit: sp.unit, measures: [] });
-  const kindList = [...kinds.values()].sort((a, b) => `${a.usageClass}|${a.unit}`.localeCompare(`${b.usageClass}|${b.unit}`));
-  const prefixList = [...prefixes].sort();
-  const services = [...cat.services.values()].sort((a, b) => a.id.localeCompare(b.id));
-  const accounts = new Set<string>([...cat.accounts.keys(), ...cat.assignments.keys(), ...cat.assignmentPatterns.map((p) => `${p.prefix}9999`), 'nobody']);
-  const accountList = [...accounts].sort();
-  const t0 = Date.parse(from);
-  const span = Math.max(1, Math.floor(days * 86_400_000));
-  const out: Udr[] = [];
-  for (let i = 0; i < n; i++) {
-    const k = pick(kindList);
-    const svc = services.length && rnd() < 0.7 ? pick(services) : undefined;
-    const account = svc ? svc.account : pick(accountList);
-    // a third of the calls start just before an hour boundary (window changes are mostly on the hour)
-    let start = t0 + Math.floor(rnd() * span);
-    if (rnd() < 0.33) start = Math.ceil(start / 3_600_000) * 3_600_000 - Math.floor(rnd() * 900_000);
-    const unit = k.unit;
-    const quantity = unit === 'ms' ? (rnd() < 0.05 ? 0 : Math.floor(rnd() * 1_500_000))
-      : unit === 'byte' ? Math.floor(rnd() * 5_000_000) : 1 + Math.floor(rnd() * 4);
-    const attrs: Record<string, string> = {};
-    for (const m of k.measures) attrs[m] = String(Math.floor(rnd() * 5000));
-    if (rnd() < 0.2) attrs.country = pick(['NL', 'DE', 'US']);
-    if (rnd() < 0.2) attrs.roaming = 'true';
-    const destination = rnd() < 0.9 ? `${pick(prefixList)}${Math.floor(rnd() * 1e6)}` : '';
-    out.push({ id: `g${i}`, feed: 'golden', usageClass: k.usageClass, account, service: svc?.id ?? '', ratingKey: account, startTime: start, quantity, unit,
-      origin: '', destination, attrs, source: `golden:${i}`, rulesVersion: 'g' });
-  }
-  return out;
 }
 
 const h = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);

@@ -100,3 +100,91 @@ describe('rate dedup window: typed-array ring against a Set-based model', () => 
     expect(new DedupWindow(0).capacity).toBe(16);
   });
 });
+
+describe('rate dedup window: admitId / commit / discard (the rating path)', () => {
+  /** the previous per-UDR path: idHash, has || batch Set, then add(key, hashes) */
+  class OldPath {
+    readonly w: DedupWindow;
+    seen = new Set<string>();
+    hashes: string[] = [];
+    constructor(size: number, slack: number) { this.w = new DedupWindow(size, slack); }
+    admitId(prefix: string, id: string) {
+      const h = idHash(prefix + id);
+      if (this.w.has(h) || this.seen.has(h)) return false;
+      this.seen.add(h);
+      this.hashes.push(h);
+      return true;
+    }
+    commit(key: string) {
+      const out = this.w.add(key, this.hashes);
+      this.discard();
+      return out;
+    }
+    discard() { this.seen = new Set(); this.hashes = []; }
+  }
+
+  it('admits, commits and writes the changelog byte for byte as the previous path (ASCII, non-ASCII and long ids)', () => {
+    let seed = 777;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const pool = [
+      ...Array.from({ length: 200 }, (_, i) => `cdr-${i}`), ...Array.from({ length: 20 }, (_, i) => `dä€😀-${i}`), ...Array.from({ length: 20 }, (_, i) => `${'y'.repeat(50 + i)}`),
+      ...Array.from({ length: 10 }, (_, i) => `${'z'.repeat(120)}${i}`), '',
+    ];
+    for (let round = 0; round < 80; round++) {
+      const size = Math.floor(rnd() * 80);
+      const slack = Math.floor(rnd() * 8);
+      const w = new DedupWindow(size, slack);
+      const old = new OldPath(size, slack);
+      const log = new Map<string, string | null>();
+      let next = 0;
+      for (let op = 0; op < 150; op++) {
+        const n = Math.floor(rnd() * 20);
+        for (let i = 0; i < n; i++) {
+          const id = pool[Math.floor(rnd() * pool.length)]!;
+          const prefix = rnd() < 0.2 ? 'event\u0000' : '';
+          expect(w.admitId(prefix, id)).toBe(old.admitId(prefix, id));
+          if (rnd() < 0.05) expect(w.admit(idHash(prefix + id))).toBe(false);
+        }
+        if (rnd() < 0.15) {
+          w.discard();
+          old.discard();
+        } else {
+          const key = `${DEDUP_PREFIX}${rnd() < 0.1 && next ? Math.floor(rnd() * next) : next++}`;
+          const got = w.commit(key).map((r) => ({ key: r.key, value: r.value === null ? null : r.value.toString('latin1') }));
+          const want = old.commit(key);
+          expect(got).toEqual(want);
+          for (const r of got) log.set(r.key, r.value);
+        }
+        expect(w.ids).toBe(old.w.ids);
+      }
+      // a window restored from what the new path wrote knows what the old one knows
+      const r = new DedupWindow(size, slack);
+      for (const [k, v] of log) r.restore(k, v);
+      for (const id of pool) for (const prefix of ['', 'event\u0000']) expect(r.has(idHash(prefix + id))).toBe(old.w.has(idHash(prefix + id)));
+      expect(r.ids).toBe(old.w.ids);
+    }
+  });
+
+  it('a discarded batch leaves nothing behind; a duplicate inside the pending batch is caught', () => {
+    const w = new DedupWindow(100, 0);
+    expect(w.admitId('', 'a')).toBe(true);
+    expect(w.admitId('', 'a')).toBe(false);
+    w.discard();
+    expect(w.has(idHash('a'))).toBe(false);
+    expect(w.commit(`${DEDUP_PREFIX}0`)).toEqual([]);
+    // more pending ids than the ring holds: it grows, the pending batch moves along
+    for (let i = 0; i < 1000; i++) expect(w.admitId('', `id-${i}`)).toBe(true);
+    for (let i = 0; i < 1000; i++) expect(w.admitId('', `id-${i}`)).toBe(false);
+    const [rec] = w.commit(`${DEDUP_PREFIX}1`);
+    expect(rec!.value!.toString('latin1')).toBe(Array.from({ length: 1000 }, (_, i) => idHash(`id-${i}`)).join(''));
+    expect(w.ids).toBe(1000);
+  });
+
+  it('a window of size 0 dedups within the batch only and writes nothing', () => {
+    const w = new DedupWindow(0);
+    expect(w.admitId('', 'a')).toBe(true);
+    expect(w.admitId('', 'a')).toBe(false);
+    expect(w.commit(`${DEDUP_PREFIX}0`)).toEqual([]);
+    expect(w.admitId('', 'a')).toBe(true);
+  });
+});
