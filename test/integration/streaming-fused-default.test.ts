@@ -8,7 +8,8 @@
  *     group and the fix;
  *  2. all roles with rate.store: topics: auto falls back to the roles apart and says why (the rate group consumes udr,
  *     the mediate group uses the client's default assignor), charges equal the embedded run's; a process with all roles
- *     and the direct store (auto: fused) joining it refuses to start, naming `<name>.rate`;
+ *     and the direct store joining it under auto follows the running layout (roles apart: `<name>.rate` has a live
+ *     member), and under with-mediation: true refuses to start, naming `<name>.rate`;
  *  3. one deployment switched fused → roles apart → fused (stopped in between, same data dir), a third of the input
  *     each time: each layout's udr consumer continues from the other group's committed udr offsets (log lines), the
  *     rate role apart rates exactly the UDRs its mediate role produced (none of the fused stage's again), and the
@@ -104,7 +105,7 @@ describe('serve: rate.with-mediation auto', () => {
     await expectEmbedded(join(dir, `${name}-db`));
   });
 
-  it('rate.store: topics: auto runs the roles apart and says why, the embedded run\'s charges; a fused process beside them refuses', { timeout: 300_000 }, async () => {
+  it('rate.store: topics: auto runs the roles apart and says why, the embedded run\'s charges; an auto process beside them joins the roles apart, with-mediation: true refuses', { timeout: 300_000 }, async () => {
     const { name, prefix, log, serve } = await runAll(uniqueName('sfapart'), ['rate: { store: topics }'], 'topics', false);
     expect(readFileSync(log, 'utf8')).toContain('rate.with-mediation auto: roles apart because rate.store resolves to topics');
     const mediate = await describeGroup(`${name}.mediate`);
@@ -113,9 +114,18 @@ describe('serve: rate.with-mediation auto', () => {
     expect(await describeGroup(`${name}.rate`)).toMatchObject({ state: 'Stable', members: 1 });
 
     // the same deployment, a process whose auto resolves to the fused stage (all roles, the direct store)
-    const fusedCfg = writeServeConfig(join(dir, `${name}-fused.yaml`), { name, prefix, pipelines: [PIPELINE], partitions: 2, dataDir: join(dir, `${name}-fused-db`), extra: ['kafka: { session-timeout-ms: 6000 }'] });
+    // auto joins the running layout (the rate group has a live member): the roles apart, nothing new to rate
+    const autoCfg = writeServeConfig(join(dir, `${name}-auto.yaml`), { name, prefix, pipelines: [PIPELINE], partitions: 2, dataDir: join(dir, `${name}-auto-db`), extra: ['kafka: { session-timeout-ms: 6000 }'] });
+    const autoLog = join(dir, `${name}-auto.log`);
+    const auto = await spawnServe(autoCfg, { port: freePort(), log: autoLog });
+    procs.push(auto);
+    await waitReady(auto.port);
+    expect(readFileSync(autoLog, 'utf8')).toContain(`rate.with-mediation auto: roles apart because group ${name}.rate has 1 live member(s)`);
+    expect(await stopServe(auto)).toBe(0);
+    // with-mediation: true insists on the fused stage: the layout guard refuses it
+    const fusedCfg = writeServeConfig(join(dir, `${name}-fused.yaml`), { name, prefix, pipelines: [PIPELINE], partitions: 2, dataDir: join(dir, `${name}-fused-db`), extra: ['kafka: { session-timeout-ms: 6000 }', 'rate: { with-mediation: true }'] });
     const other = await refused(fusedCfg, undefined, join(dir, `${name}-fused.log`));
-    expect(other).toContain('rate.with-mediation auto: fused');
+    expect(other).toContain('rate.with-mediation: true');
     expect(other).toContain(`group ${name}.rate still has 1 live member(s) after 9000 ms: another process runs the rate role apart`);
 
     expect(await stopServe(serve)).toBe(0);

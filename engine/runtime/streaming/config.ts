@@ -174,7 +174,8 @@ export const serveSchema = z
             + 'partition; a raw partition\'s UDRs whose rating key hashes to that partition (raw topics keyed by the rating key\'s account, as '
             + 'the demo gateway does) are rated in their mediation transaction, with no udr-topic round trip; the others, and service events, '
             + 'still go through the udr topic. auto (default): fused when this process runs both the mediate and rate roles, rate.store '
-            + 'resolves to direct and the raw topics have as many partitions as the udr topic, the roles apart otherwise (logged); '
+            + 'resolves to direct, the raw topics have as many partitions as the udr topic and no rate role runs apart (<name>.rate has no '
+            + 'live members: auto follows the running layout), the roles apart otherwise (logged); '
             + 'true: fused, refusing to start when a condition fails; false: the roles apart. Every process of a deployment must run the '
             + 'same layout: a process refuses to start while another runs the other one'),
       })

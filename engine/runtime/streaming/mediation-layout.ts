@@ -7,6 +7,11 @@
  * topic with the udr topic's partition count (raw partition k is rated in slot k). `auto` (the default) runs it when
  * all three hold and the roles apart otherwise, saying why; `true` refuses to start when one fails (the message says
  * what to change); `false` runs the roles apart.
+ *
+ * (4) auto also follows a deployment that is running: when the rate role's group (`<name>.rate`) has live members, a
+ * rate role runs apart somewhere (or was just killed and lingers), so auto runs the roles apart too instead of a fused
+ * stage the layout guard would refuse — a rolling update of a deployment that ran the roles apart keeps running rather
+ * than crash-looping. Such a deployment becomes fused once all its processes are stopped and started again.
  */
 import type { Role } from './config.ts';
 
@@ -23,6 +28,8 @@ export interface MediationLayoutInput {
    * topics are read from Kafka then).
    */
   partitions: () => Promise<{ raw: ReadonlyArray<{ topic: string; partitions: number }>; udr: { topic: string; partitions: number } }>;
+  /** auto only, asked last: the rate role's group (`<name>.rate`) and its live members now */
+  rateGroup?: () => Promise<{ group: string; members: number }>;
 }
 
 export interface MediationLayout {
@@ -54,6 +61,13 @@ export async function mediationLayout(i: MediationLayoutInput): Promise<Mediatio
     return apart(`${odd.topic} has ${odd.partitions} partitions and ${udr.topic} ${udr.partitions} (the fused stage rates raw partition k in slot k)`,
       `rate.with-mediation needs ${odd.topic} and ${udr.topic} to have the same number of partitions (${odd.partitions} and ${udr.partitions}): `
         + 'a raw partition is rated in the slot of the same number. Repartition the topics, or set rate.with-mediation: false');
+  }
+  if (!strict && i.rateGroup) {
+    const g = await i.rateGroup();
+    if (g.members > 0) {
+      return { fused: false, why: `rate.with-mediation auto: roles apart because group ${g.group} has ${g.members} live member(s): the deployment runs the rate role `
+        + 'apart (auto joins the running layout; to move it to the fused stage, stop every process and start them again)' };
+    }
   }
   return {
     fused: true,

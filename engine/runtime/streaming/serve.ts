@@ -183,6 +183,7 @@ export class StreamServer {
         raw: await Promise.all(feeds.map(async (f) => ({ topic: topics.raw(f), partitions: (await this.admin.endOffsets(topics.raw(f))).length }))),
         udr: { topic: topics.udr, partitions: (await this.admin.endOffsets(topics.udr)).length },
       }),
+      rateGroup: async () => ({ group: `${c.name}.rate`, members: (await this.admin.describeGroup(`${c.name}.rate`)).members }),
     });
     this.fused = layout.fused;
     if (roles.includes('mediate') || roles.includes('rate')) this.log.info({ fused: layout.fused, roles }, layout.why);

@@ -59,6 +59,18 @@ describe('mediationLayout', () => {
     expect((await layout('auto', ALL, 'direct', [12])).fused).toBe(false);
   });
 
+  it('auto: the roles apart when the rate role\'s group has live members (a deployment running apart), asked last; true does not ask', async () => {
+    const asked: string[] = [];
+    const rateGroup = (members: number) => async () => { asked.push(`rate group ${members}`); return { group: 'd.rate', members }; };
+    const apart = await mediationLayout({ setting: 'auto', roles: ALL, rateStore: 'direct', partitions: counts([6]), rateGroup: rateGroup(2) });
+    expect(apart).toEqual({ fused: false, why: expect.stringMatching(/^rate.with-mediation auto: roles apart because group d.rate has 2 live member\(s\)/) });
+    expect((await mediationLayout({ setting: 'auto', roles: ALL, rateStore: 'direct', partitions: counts([6]), rateGroup: rateGroup(0) })).fused).toBe(true);
+    // not asked when an earlier condition already decides, nor under true (the layout guard refuses there)
+    expect((await mediationLayout({ setting: 'auto', roles: ALL, rateStore: 'topics', partitions: counts([6]), rateGroup: rateGroup(1) })).fused).toBe(false);
+    expect((await mediationLayout({ setting: true, roles: ALL, rateStore: 'direct', partitions: counts([6]), rateGroup: rateGroup(1) })).fused).toBe(true);
+    expect(asked).toEqual(['rate group 2', 'rate group 0']);
+  });
+
   it('true: fused when every condition holds, else today\'s errors that say what to change', async () => {
     expect(await layout(true, ALL, 'direct')).toEqual({ fused: true, why: 'rate.with-mediation: true' });
     await expect(layout(true, ['mediate', 'sink'], 'direct')).rejects.toThrow(/needs both the mediate and the rate role in this process \(roles: mediate, sink\); set rate.with-mediation: false/);
