@@ -233,8 +233,3 @@ export function sha1Head(a: string, b: string, n: number): string {
   for (let i = 0; i < n && i < 40; i++) s += String.fromCharCode(q[(o[i >> 3]! >>> (28 - ((i & 7) << 2))) & 15]!);
   return s;
 }
-
-/** the charge id digits: sha1Head(a, b, 24) */
-export function sha1Hex24(a: string, b: string): string {
-  return sha1Head(a, b, 24);
-}

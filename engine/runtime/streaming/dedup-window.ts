@@ -90,11 +90,6 @@ export class DedupWindow {
     return this.admitWords(h0 >>> 2, ((h0 & 3) << 28) | (h1 >>> 4), ((h1 & 15) << 2) | (h2 >>> 30));
   }
 
-  /** admitId for a hash already made (idHash) */
-  admit(h: string): boolean {
-    return this.admitWords(wordA(h, 0), wordB(h, 0), v6(h, H - 1));
-  }
-
   private admitWords(a: number, b: number, c: number): boolean {
     let slot = this.idx.find(a, b, c);
     if (slot >= 0) return false;
