@@ -141,15 +141,9 @@ export class FusedRole extends TxnRole<FusedPartition> {
     const parts = await this.stage.open(opened, (i, m): FusedPartition => {
       const o = opened[i]!;
       const kind = this.kindOf(o.tp.topic);
-      let next = o.next;
-      let metadata = o.metadata;
-      const prior = kind === 'udr' ? fromRate?.get(o.tp.partition) : undefined;
-      if (prior && prior.offset !== '-1' && BigInt(prior.offset) > next) {
-        next = BigInt(prior.offset);
-        metadata = prior.metadata;
-        this.consumer.seek({ ...o.tp, offset: prior.offset });
-        this.log.info({ role: 'mediate', partition: `${udr}/${o.tp.partition}`, offset: prior.offset }, 'udr partition continues from the rate group\'s committed offset');
-      }
+      const { next, metadata } = kind === 'udr'
+        ? this.continueFromOther(fromRate, 'the rate group', `${this.ctx.name}.rate`, o.tp, o.next, o.metadata)
+        : o;
       let slot: RatingSlot | undefined;
       if (kind !== 'events') {
         if (this.slots.has(o.tp.partition) && !fresh.has(o.tp.partition)) {

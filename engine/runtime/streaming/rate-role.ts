@@ -69,17 +69,11 @@ export class RateRole extends TxnRole<RatePartition> {
     const barriers = new Map<number, string>();
     // a udr partition the fused stage (group <name>.mediate) committed further than this group: the deployment ran the
     // fused stage since this group last did — start where it stopped (the layouts never run side by side: layout-guard.ts)
-    const fused = new Map((await this.ctx.admin.committedOffsets(`${this.ctx.name}.mediate`, this.ctx.topics.udr)).map((o) => [o.partition, o] as const));
+    const fusedGroup = `${this.ctx.name}.mediate`;
+    const fused = new Map((await this.ctx.admin.committedOffsets(fusedGroup, this.ctx.topics.udr)).map((o) => [o.partition, o] as const));
     for (const o of opened) {
       const { tp, producer } = o;
-      let { next, metadata } = o;
-      const later = fused.get(tp.partition);
-      if (later && later.offset !== '-1' && BigInt(later.offset) > next) {
-        next = BigInt(later.offset);
-        metadata = later.metadata;
-        this.consumer.seek({ ...tp, offset: later.offset });
-        this.log.info({ role: 'rate', partition: `${tp.topic}/${tp.partition}`, offset: later.offset }, 'udr partition continues from the fused stage\'s committed offset (group ' + `${this.ctx.name}.mediate)`);
-      }
+      const { next, metadata } = this.continueFromOther(fused, 'the fused stage', fusedGroup, tp, o.next, o.metadata);
       const intentEnd = intentOf(metadata, next);
       if (intentEnd !== undefined && !this.direct) {
         this.log.error({ role: 'rate', partition: tp.partition, metadata }, 'a rate process with rate.store: direct owned this partition; every process of a deployment must use the same rate.store');

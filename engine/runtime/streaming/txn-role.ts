@@ -86,6 +86,19 @@ export abstract class TxnRole<P extends TxnPartition> implements StreamRole {
    */
   protected abstract transform(part: P, messages: ConsumedMessage[], counts: BatchCounts, batch: ConsumedBatch, stillOwned: () => boolean): Promise<TxnOutput>;
   protected dropPartition(_part: P): void {}
+
+  /**
+   * Switching layouts (layout-guard.ts: they never run side by side): where the other layout's udr consumer group
+   * (`otherGroup`, its committed offsets of the udr topic in `other`) got further on partition `tp` than this group's
+   * `next`, continue from there — seek, and its offset and intent metadata; else `next` and `metadata` as they are.
+   */
+  protected continueFromOther(other: ReadonlyMap<number, PartitionOffset> | undefined, label: string, otherGroup: string, tp: TopicPartition, next: bigint, metadata: string | undefined): { next: bigint; metadata?: string } {
+    const later = other?.get(tp.partition);
+    if (!later || later.offset === '-1' || BigInt(later.offset) <= next) return { next, metadata };
+    this.consumer.seek({ ...tp, offset: later.offset });
+    this.log.info({ role: this.role, partition: `${tp.topic}/${tp.partition}`, offset: later.offset }, `udr partition continues from ${label}'s committed offset (group ${otherGroup})`);
+    return { next: BigInt(later.offset), metadata: later.metadata };
+  }
   /**
    * true when input partitions share in-memory state (the fused stage: a raw partition and the udr partition of the
    * same number rate into one slot): fence records are written after every partition of an assignment is fenced, a
