@@ -12,19 +12,29 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SERVICES_SH = join(ROOT, 'deploy', 'local', 'services.sh');
 
-/** Runs services.sh; its progress (stderr) goes to ours, its stdout is returned. */
+/**
+ * Runs services.sh; its progress (stderr) goes to ours and its stdout is returned. On failure the error carries the
+ * last lines of its stderr, so a test report that shows only the failure still says why (e.g. the broker's log tail).
+ */
 export function runServices(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     // the services outlive a test run and share leases across runs: they keep the machine's temporary folder, not the
     // run's own (test/setup/temp-root.ts)
     const env = { ...process.env, TMPDIR: process.env.RATESTREAM_HOST_TMPDIR ?? process.env.TMPDIR ?? '' };
-    const child = spawn('bash', [SERVICES_SH, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('bash', [SERVICES_SH, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      process.stderr.write(d);
+      err = (err + d.toString()).slice(-16_384);
+    });
     child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`deploy/local/services.sh ${args.join(' ')} failed (exit ${code}); see its output above`)),
-    );
+    child.on('close', (code) => {
+      if (code === 0) return resolve(out);
+      const tail = err.trimEnd().split('\n').slice(-25).join('\n');
+      reject(new Error(`deploy/local/services.sh ${args.join(' ')} failed (exit ${code}); its last output:\n${tail}`));
+    });
   });
 }
 
@@ -60,7 +70,16 @@ export async function startSecuredKafka(): Promise<SecuredKafka> {
   const keep = process.env.RATESTREAM_KEEP_SERVICES === '1';
   const lease = String(process.pid);
   const up = keep ? ['secure', 'up'] : ['secure', 'up', '--lease', lease];
-  const env = parseServicesEnv(await runServices(up));
+  let printed: string;
+  try {
+    printed = await runServices(up);
+  } catch (e) {
+    // A failed start leaves nothing running that it started (services.sh's own rule), so one more try is safe. It covers
+    // a start-up lost to a loaded machine (the suite runs it beside two busy workers); a second failure is reported.
+    process.stderr.write(`[services] secured broker did not start (${(e as Error).message.split('\n')[0]}); trying once more\n`);
+    printed = await runServices(up);
+  }
+  const env = parseServicesEnv(printed);
   const need = (k: string) => {
     const v = env[k];
     if (!v) throw new Error(`services.sh secure up printed no ${k}`);
