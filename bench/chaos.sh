@@ -64,7 +64,7 @@ for s in "${SCENARIOS[@]}"; do
               RATESTREAM_POISON_GOOD=100000 RATESTREAM_POISON_BAD=10000 RATESTREAM_POISON_DUPLICATES=1000 RATESTREAM_POISON_SEED="$SEED" \
               RATESTREAM_POISON_AVRO_GOOD=10000 RATESTREAM_POISON_AVRO_BAD=1000 ;;
     # 1. 1,000,000 demo records (pooled pipeline), 20 kill -9 at seeded moments: 10 of an all-roles serve, then 10 of
-    #    member A (mediate,rate) or B (all roles) of a two-process layout; each restarted
+    #    member A (mediate) or B (all roles) of a two-process layout; each restarted
     kill) run_test kill kill bench/chaos/serve-kill.test.ts RATESTREAM_CHAOS_KILL_RECORDS="${RATESTREAM_CHAOS_KILL_RECORDS:-1000000}" \
               RATESTREAM_CHAOS_KILLS=20 RATESTREAM_CHAOS_SEED="$SEED" ;;
     # 2. kill -9 of a (separate) broker mid-run, back after 20 s; 100,000 demo records

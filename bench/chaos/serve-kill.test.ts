@@ -3,9 +3,10 @@
  * rating depends on the share-plan pools) through `serve`, with RATESTREAM_CHAOS_KILLS [20] `kill -9` of engine
  * processes at seeded random moments (RATESTREAM_CHAOS_SEED), each restarted on the same store and group:
  *   - kills 1 … n/2, one-process layout: `serve` with all roles (mediate, rate and sink die together);
- *   - kills n/2+1 … n, two-process layout: member A `--roles mediate,rate` and member B with all roles (two members of
- *     the mediate and rate groups, the sink only in B: the embedded ClickHouse belongs to one process); each kill
- *     picks A or B.
+ *   - kills n/2+1 … n, two-process layout: member A `--roles mediate` and member B with all roles (two members of the
+ *     mediate group; the rate role and the sink only in B: the embedded ClickHouse belongs to one process, and a rate
+ *     role stores directly only beside it — a `mediate,rate` A would resolve rate.store to topics and its charges would
+ *     reach no sink, README "Where rated rows go"); each kill picks A or B.
  * A kill comes once the mediate group has committed a seeded fraction (3–80 %) of the input records (rate and sink
  * work behind it), plus a seeded 0–1.5 s. (A first clock, charges the sinks reported per life, lost counts when a
  * scrape failed under load and stalled a 500k run before kill 19 with everything done.)
@@ -44,7 +45,7 @@ describe('chaos: kill -9 of serve processes', () => {
     // the roles apart in both layouts (A alone would not run the fused stage: one layout per deployment)
     extra: ['kafka: { session-timeout-ms: 6000 }', 'sink: { linger-ms: 200 }', 'rate: { with-mediation: false }'],
   });
-  const members = new ServeMembers(cfg, dir, { solo: undefined, A: 'mediate,rate', B: undefined });
+  const members = new ServeMembers(cfg, dir, { solo: undefined, A: 'mediate', B: undefined });
   afterAll(async () => {
     await members.killAll();
     rmSync(dir, { recursive: true, force: true });
@@ -73,7 +74,7 @@ describe('chaos: kill -9 of serve processes', () => {
       const progress = await mediated();
       const charges = await members.metric('ratestream_clickhouse_rows_total', { table: 'charges' });
       await members.kill(slot);
-      kills.push(`${slot === 'A' ? 'A:mediate,rate' : `${slot}:mediate,rate,sink`}@${Math.round((progress / lines.length) * 100)}%`);
+      kills.push(`${slot === 'A' ? 'A:mediate' : `${slot}:mediate,rate,sink`}@${Math.round((progress / lines.length) * 100)}%`);
       process.stderr.write(`[kill] kill -9 #${k + 1} of ${slot} at ${progress} records mediated, ${charges} charges stored in this life of the sink (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
       if (!two && k + 1 === Math.floor(KILLS / 2)) {
         // the layout changes: the all-roles process comes back as B, and A joins beside it
