@@ -5,7 +5,7 @@
  * sees them (its own dedup counts 0), and every record has exactly one UDR and one charge. The ids were in the
  * `mediation-state.carrier-cdr` changelog (dedup/<partition>/… keys).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -54,6 +54,8 @@ describe('streaming: the mediation dedup window persists with its partition', ()
     await poll(async () => metric(await scrape(s1.port), 'ratestream_records_out_total', { role: 'rate', topic: `${prefix}rated` }) >= N);
     const m1 = await scrape(s1.port);
     expect(metric(m1, 'ratestream_records_out_total', { role: 'mediate', topic: `${prefix}udr` })).toBe(N);
+    // mediate + rate without the sink: rate.store auto resolves to topics, and serve says what that asks of the deployment
+    expect(readFileSync(log, 'utf8')).toMatch(/rate\.store auto resolved to topics here.*run this one with --roles mediate instead/);
     await stopServe(s1, 'SIGKILL');
     serve = undefined;
     const state = await readChangelog(kafka, `${prefix}mediation-state.${FEED}`, PARTITIONS);

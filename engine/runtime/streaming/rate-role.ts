@@ -76,7 +76,9 @@ export class RateRole extends TxnRole<RatePartition> {
       const { next, metadata } = this.continueFromOther(fused, 'the fused stage', fusedGroup, tp, o.next, o.metadata);
       const intentEnd = intentOf(metadata, next);
       if (intentEnd !== undefined && !this.direct) {
-        this.log.error({ role: 'rate', partition: tp.partition, metadata }, 'a rate process with rate.store: direct owned this partition; every process of a deployment must use the same rate.store');
+        this.log.error({ role: 'rate', partition: tp.partition, metadata }, 'a rate process with rate.store: direct owned this partition; every process of a deployment must use the same rate.store. '
+          + 'This one uses topics: the charges it rates go to the rated topic, which a sink beside a direct rate role does not read. '
+          + 'Set rate.store: topics in every process, or run this process without the rate role (--roles mediate: the rate role stays beside the sink)');
       }
       parts.set(tp.partition, { ...tp, producer, next, slot: newRatingSlot(this.ctx, tp.partition), held: [],
         ...(this.direct && intentEnd !== undefined && { intentEnd }) });

@@ -160,6 +160,13 @@ export class StreamServer {
 
     const chUrl = resolveSecret(c.clickhouse.url, dir, 'clickhouse.url');
     this.rateStore = rateStoreMode(c.rate.store, roles, !!(chUrl ?? process.env.CLICKHOUSE_URL));
+    if (c.rate.store === 'auto' && this.rateStore === 'topics' && roles.includes('rate')) {
+      // the one mixed deployment auto can make by itself: this rate role beside a rate+sink process that stores directly
+      this.log.warn({ roles }, 'rate.store auto resolved to topics here (the rate role without the sink, no ClickHouse server): '
+        + 'the charges this process rates go to the rated topic, so the deployment\'s sink must run with rate.store: topics too. '
+        + 'If a process with the rate role and the sink (in-process engine) runs beside this one, run this one with --roles mediate instead, '
+        + 'or set rate.store: topics in every process');
+    }
     const s = { ...c.sink, ...this.over.sink };
     const insertTimeoutMs = this.over.sink?.insertTimeoutMs ?? c.clickhouse['insert-timeout-ms'];
     if (roles.includes('sink') || (roles.includes('rate') && this.rateStore === 'direct')) {
