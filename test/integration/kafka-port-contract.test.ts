@@ -472,7 +472,7 @@ describe.each(KAFKA_CLIENTS.map((c) => [c.name, c] as const))('kafka port contra
     expect(values(out).map(Number).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i));
   });
 
-  it('describeGroup: a missing group is Dead with no members; a running group Stable with its members and protocol (rs-copartition when coPartitioned); Empty once they left', async () => {
+  it('describeGroup: a missing group is Dead with no members; a running group Stable with its members, their topics and protocol (rs-copartition when coPartitioned); Empty once they left', async () => {
     const t = await topic('describe', 2);
     const none = uniqueName('g-describe-none');
     expect(await admin.describeGroup(none)).toEqual({ groupId: none, state: 'Dead', members: 0 });
@@ -483,9 +483,10 @@ describe.each(KAFKA_CLIENTS.map((c) => [c.name, c] as const))('kafka port contra
     const b = await member(port, t, { groupId: plain, ...timing });
     try {
       await a.until(() => a.consumer.assignment().length === 2 && b.consumer.assignment().length === 2, 60_000);
-      await expect.poll(() => admin.describeGroup(copart), { timeout: 30_000, interval: 250 }).toEqual({ groupId: copart, state: 'Stable', protocol: 'rs-copartition', members: 1 });
+      await expect.poll(() => admin.describeGroup(copart), { timeout: 30_000, interval: 250 }).toEqual({ groupId: copart, state: 'Stable', protocol: 'rs-copartition', members: 1, memberTopics: [[t]] });
       const p = await admin.describeGroup(plain);
-      expect(p).toMatchObject({ groupId: plain, state: 'Stable', members: 1 });
+      // each member's subscribed topics, from its join metadata (the store guard reads the sink group's)
+      expect(p).toMatchObject({ groupId: plain, state: 'Stable', members: 1, memberTopics: [[t]] });
       expect(p.protocol).toEqual(expect.any(String));
       expect(p.protocol).not.toBe('rs-copartition');
     } finally {

@@ -10,7 +10,10 @@
  *     the mediate group uses the client's default assignor), charges equal the embedded run's; a process with all roles
  *     and the direct store joining it under auto follows the running layout (roles apart: `<name>.rate` has a live
  *     member), and under with-mediation: true refuses to start, naming `<name>.rate`;
- *  3. one deployment switched fused → roles apart → fused (stopped in between, same data dir), a third of the input
+ *  3. one rate.store per deployment (store-guard.ts): beside an all-roles process on the in-process
+ *     engine (roles apart, rate.store direct: its sink reads the DLQs only), a `--roles mediate,rate` member (auto →
+ *     topics) refuses to start, naming the sink group and the fix; a `--roles mediate` member joins;
+ *  4. one deployment switched fused → roles apart → fused (stopped in between, same data dir), a third of the input
  *     each time: each layout's udr consumer continues from the other group's committed udr offsets (log lines), the
  *     rate role apart rates exactly the UDRs its mediate role produced (none of the fused stage's again), and the
  *     ledger equals the embedded run with no physical duplicate.
@@ -92,7 +95,7 @@ describe('serve: rate.with-mediation auto', () => {
     const { name, cfg, log, serve } = await runAll(uniqueName('sfdef'), [], 'direct', true);
     const text = readFileSync(log, 'utf8');
     expect(text).toContain('rate.with-mediation auto: fused');
-    expect(await describeGroup(`${name}.mediate`)).toEqual({ groupId: `${name}.mediate`, state: 'Stable', protocol: 'rs-copartition', members: 1 });
+    expect(await describeGroup(`${name}.mediate`)).toMatchObject({ groupId: `${name}.mediate`, state: 'Stable', protocol: 'rs-copartition', members: 1 });
     expect(await describeGroup(`${name}.rate`)).toMatchObject({ state: 'Dead', members: 0 });
 
     // the rate role apart (no sink: rate.store topics) would rate the udr topic's UDRs a second time
@@ -130,6 +133,32 @@ describe('serve: rate.with-mediation auto', () => {
 
     expect(await stopServe(serve)).toBe(0);
     await expectEmbedded(join(dir, `${name}-db`));
+  });
+
+  it('one rate.store per deployment: beside an all-roles process on the in-process engine, a mediate,rate member refuses (its charges would reach no sink); a mediate member joins', { timeout: 300_000 }, async () => {
+    const name = uniqueName('sfstore');
+    const prefix = `${name}.`;
+    const extra = ['kafka: { session-timeout-ms: 6000 }', 'rate: { with-mediation: false }'];
+    const cfg = writeServeConfig(join(dir, `${name}.yaml`), { name, prefix, pipelines: [PIPELINE], partitions: 2, dataDir: join(dir, `${name}-db`), extra });
+    const main = await spawnServe(cfg, { port: freePort(), log: join(dir, `${name}.log`) });
+    procs.push(main);
+    await waitReady(main.port);
+    // the all-roles process stores directly: its sink reads the DLQs only (subscriptions from the group's join metadata)
+    const sink = await describeGroup(`${name}.sink`);
+    expect(sink).toMatchObject({ members: 1 });
+    expect(sink.memberTopics![0]).not.toContain(`${prefix}rated`);
+
+    // `--roles mediate,rate` resolves rate.store auto to topics: the store guard refuses after waiting out lingering members
+    const other = await refused(cfg, 'mediate,rate', join(dir, `${name}-mr.log`));
+    expect(other).toContain(`group ${name}.sink has 1 live member(s) after 9000 ms that do not read ${prefix}rated`);
+    expect(other).toContain('run this process with --roles mediate');
+    // the README's second member: mediate only, the rate role stays beside the sink
+    const second = await spawnServe(cfg, { port: freePort(), log: join(dir, `${name}-m.log`), roles: 'mediate' });
+    procs.push(second);
+    await waitReady(second.port);
+    expect(await describeGroup(`${name}.mediate`)).toMatchObject({ members: 2 });
+    expect(await stopServe(second)).toBe(0);
+    expect(await stopServe(main)).toBe(0);
   });
 
   it('switching layouts (fused → apart → fused): each continues from the other\'s udr offsets, nothing rated twice', { timeout: 400_000 }, async () => {

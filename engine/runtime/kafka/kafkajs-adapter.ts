@@ -293,7 +293,11 @@ class KjsAdmin implements KafkaAdmin {
     const res = await retrying(() => this.admin.describeGroups([groupId]));
     const g = res.groups.find((x) => x.groupId === groupId);
     const state = groupState(g?.state ?? 'Dead');
-    return { groupId, state, ...(state === 'Stable' && g?.protocol && { protocol: g.protocol }), members: g?.members.length ?? 0 };
+    const members = g?.members ?? [];
+    return {
+      groupId, state, ...(state === 'Stable' && g?.protocol && { protocol: g.protocol }), members: members.length,
+      ...(members.length && { memberTopics: members.map((m) => memberTopicsOf(m.memberMetadata)) }),
+    };
   }
 
   disconnect(): Promise<void> {
@@ -572,5 +576,15 @@ class KjsConsumer implements KafkaConsumer {
     await this.consumer.disconnect();
     this.revokeAll();
     await this.listenerChain;
+  }
+}
+
+/** the topics in a member's consumer-protocol metadata (empty when it does not decode, e.g. another protocol's) */
+function memberTopicsOf(metadata: Buffer | undefined): string[] {
+  if (!metadata?.length) return [];
+  try {
+    return AssignerProtocol.MemberMetadata.decode(metadata)?.topics ?? [];
+  } catch {
+    return [];
   }
 }

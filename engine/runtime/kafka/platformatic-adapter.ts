@@ -323,7 +323,11 @@ class PlAdmin implements KafkaAdmin {
     const res = await retrying(() => this.admin.describeGroups({ groups: [groupId] }));
     const g = res.get(groupId);
     const state = groupState(g?.state ?? 'Dead');
-    return { groupId, state, ...(state === 'Stable' && g?.protocol && { protocol: g.protocol }), members: g?.members.size ?? 0 };
+    const members = [...(g?.members.values() ?? [])];
+    return {
+      groupId, state, ...(state === 'Stable' && g?.protocol && { protocol: g.protocol }), members: members.length,
+      ...(members.length && { memberTopics: members.map((m) => m.metadata?.topics ?? []) }),
+    };
   }
 
   disconnect(): Promise<void> {

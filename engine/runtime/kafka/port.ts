@@ -143,6 +143,11 @@ export interface GroupDescription {
   protocol?: string;
   /** live members (a killed process's member stays until its session times out) */
   members: number;
+  /**
+   * the topics each live member subscribed, from its JoinGroup metadata (the consumer protocol's topic list; empty for
+   * a member whose metadata does not decode); absent when the group has no members
+   */
+  memberTopics?: string[][];
 }
 
 export interface KafkaAdmin {

@@ -13,11 +13,12 @@
  * `<name>.mediate` group, INCONSISTENT_GROUP_PROTOCOL, but not a rate role).
  */
 import { CO_PARTITION_PROTOCOL } from '../kafka/co-partition.ts';
-import type { GroupDescription, KafkaAdmin } from '../kafka/port.ts';
+import type { GroupDescription } from '../kafka/port.ts';
 import type { Role } from './config.ts';
+import { type GroupVerdict, type GroupWaitOptions, waitForGroup } from './group-wait.ts';
 
 /** what the other layout's group says: nothing there, the other layout runs, or cannot tell yet (rebalancing) */
-export type LayoutVerdict = 'clear' | 'conflict' | 'unsure';
+export type LayoutVerdict = GroupVerdict;
 
 /** The group a process of this layout must find without the other layout's members. */
 export function otherLayoutGroup(name: string, fused: boolean): string {
@@ -34,47 +35,21 @@ export function layoutVerdict(fused: boolean, other: GroupDescription): LayoutVe
   return other.protocol === CO_PARTITION_PROTOCOL ? 'conflict' : 'clear';
 }
 
-export interface LayoutGuardOptions {
-  admin: Pick<KafkaAdmin, 'describeGroup'>;
+export interface LayoutGuardOptions extends GroupWaitOptions {
   /** serve's `name` (the groups' prefix) */
   name: string;
   /** this process runs the fused stage */
   fused: boolean;
   /** this process's roles */
   roles: readonly Role[];
-  /** kafka.session-timeout-ms: how long a killed member lingers */
-  sessionTimeoutMs: number;
-  log: { info: (o: object, msg: string) => void; warn: (o: object, msg: string) => void };
-  /** default 1000 */
-  pollMs?: number;
-  /** tests: a fake clock */
-  now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Resolves when this process may start its roles; throws (saying what to change) when the other layout runs. */
 export async function guardLayout(o: LayoutGuardOptions): Promise<void> {
   if (!o.fused && !o.roles.includes('mediate') && !o.roles.includes('rate')) return; // a sink or ingest-only process
-  const now = o.now ?? Date.now;
-  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const pollMs = o.pollMs ?? 1000;
   const group = otherLayoutGroup(o.name, o.fused);
-  const waitMs = o.sessionTimeoutMs + 3000;
-  const deadline = now() + waitMs;
-  let other = await o.admin.describeGroup(group);
-  let verdict = layoutVerdict(o.fused, other);
+  const { other, verdict, waitMs } = await waitForGroup(o, 'layout guard', group, (g) => layoutVerdict(o.fused, g));
   if (verdict === 'clear') return;
-  o.log.info({ group, state: other.state, members: other.members, waitMs },
-    `layout guard: group ${group} has ${other.members} member(s); waiting up to ${waitMs} ms for them to leave (a killed process's members linger until their session times out)`);
-  while (now() < deadline) {
-    await sleep(Math.min(pollMs, Math.max(0, deadline - now())));
-    other = await o.admin.describeGroup(group);
-    verdict = layoutVerdict(o.fused, other);
-    if (verdict === 'clear') {
-      o.log.info({ group, state: other.state, members: other.members }, `layout guard: group ${group} is clear`);
-      return;
-    }
-  }
   const fix = 'Set rate.with-mediation alike in every process of the deployment (false everywhere runs the roles apart; auto or true '
     + 'everywhere runs the fused stage, which needs the mediate, rate and sink roles — or a ClickHouse server — in every process), '
     + 'or stop the other processes first';

@@ -25,6 +25,7 @@ import { DropDirWatcher } from '../sources/drop-dir.ts';
 import { registerIngest } from '../sources/http.ts';
 import { FusedRole } from './fused-role.ts';
 import { guardLayout } from './layout-guard.ts';
+import { guardRateStore } from './store-guard.ts';
 import { mediationLayout } from './mediation-layout.ts';
 import { MediateRole } from './mediate-role.ts';
 import { loadStreamPipelines } from './pipelines.ts';
@@ -196,6 +197,8 @@ export class StreamServer {
     if (roles.includes('mediate') || roles.includes('rate')) this.log.info({ fused: layout.fused, roles }, layout.why);
     // one layout per deployment: a fused stage beside a rate role apart would rate the udr topic's UDRs twice
     await guardLayout({ admin: this.admin, name: c.name, fused: layout.fused, roles, sessionTimeoutMs: c.kafka['session-timeout-ms'], log: this.log });
+    // one rate.store per deployment: a topics-mode rate role beside a direct-storing sink would rate charges no sink stores
+    await guardRateStore({ admin: this.admin, name: c.name, rated: topics.rated, roles, rateStore: this.rateStore, sessionTimeoutMs: c.kafka['session-timeout-ms'], log: this.log });
     if (layout.fused) this.roles.push(new FusedRole(ctx, direct));
     else {
       if (roles.includes('rate')) this.roles.push(new RateRole(ctx, direct));
