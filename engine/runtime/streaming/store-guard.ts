@@ -14,12 +14,16 @@ import type { GroupDescription } from '../kafka/port.ts';
 import type { Role } from './config.ts';
 import { type GroupVerdict, type GroupWaitOptions, waitForGroup } from './group-wait.ts';
 
+/** sink members that do not read the rated topic (a member with no decodable subscription says nothing either way) */
+function directSinks(rated: string, sink: GroupDescription): number {
+  return (sink.memberTopics ?? []).filter((topics) => topics.length > 0 && !topics.includes(rated)).length;
+}
+
 /** The pure decision: `sink` is the description of `<name>.sink`, `rated` the rated topic's name. */
 export function storeVerdict(rated: string, sink: GroupDescription): GroupVerdict {
   if (sink.members === 0) return 'clear';
   if (!sink.memberTopics) return 'unsure';
-  // a member with no decodable subscription says nothing either way
-  return sink.memberTopics.some((topics) => topics.length > 0 && !topics.includes(rated)) ? 'conflict' : 'clear';
+  return directSinks(rated, sink) > 0 ? 'conflict' : 'clear';
 }
 
 export interface StoreGuardOptions extends GroupWaitOptions {
@@ -39,7 +43,7 @@ export async function guardRateStore(o: StoreGuardOptions): Promise<void> {
   const group = `${o.name}.sink`;
   const { other, verdict, waitMs } = await waitForGroup(o, 'store guard', group, (g) => storeVerdict(o.rated, g));
   if (verdict === 'conflict') {
-    const direct = other.memberTopics!.filter((t) => t.length > 0 && !t.includes(o.rated)).length;
+    const direct = directSinks(o.rated, other);
     throw new Error(`rate.store: this process's rate role resolved to topics (its charges go to ${o.rated} for a sink to store), but group ${group} has `
       + `${direct} live member(s) after ${waitMs} ms that do not read ${o.rated}: a process there rates with rate.store: direct and its sink stores only `
       + 'what its own rate role rated — the charges rated here would reach no store. With the in-process engine run this process with --roles mediate '
