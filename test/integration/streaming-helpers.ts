@@ -72,7 +72,11 @@ export async function spawnServe(config: string, opts: { roles?: string; port: n
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`serve exited with ${child.exitCode ?? child.signalCode}; see ${opts.log}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      // the log's tail in the error: a report that shows only the failure (CI's excerpt) still says why
+      await sleep(300); // its last output still flowing through the pipe into the log
+      throw new Error(`serve exited with ${child.exitCode ?? child.signalCode}; see ${opts.log}; its last lines:\n${logTail(opts.log, 15)}`);
+    }
     try {
       await fetch(`http://127.0.0.1:${opts.port}/healthz`, { signal: AbortSignal.timeout(5000) });
       break;
