@@ -25,7 +25,8 @@ import { DEDUP_PREFIX, DedupWindow } from './dedup-window.ts';
 import { readUntilBarriers } from './kafka-util.ts';
 import { dlqRecord } from '../sinks/dlq-codec.ts';
 import type { BatchCounts } from './batch-counts.ts';
-import { emptyRows, insertUntilAcked, rowsByTable, type StreamRows } from './store-writer.ts';
+import { emptyRows, insertUntilAcked, NativeRows, rowsByTable, type StreamRows } from './store-writer.ts';
+import { insertFormatOf } from '../../store/ledger-native.ts';
 
 /** committed-offset metadata of a rating group in direct mode: the batch [offset, end] is being stored */
 export const RATE_INTENT_PREFIX = 'rs-rate-end:';
@@ -54,7 +55,16 @@ export interface RatingSlot {
   partition: number;
   raters: Map<string, Rater>;
   dedup: DedupWindow;
+  /** direct store into the in-process engine: the Native blocks of its last committed batch, for the next one */
+  spare?: NativeRows;
 }
+
+/**
+ * UDRs rated per Rater call: a batch is rated in parts of this many (as the embedded run's steps, file-processor.ts),
+ * and each part's charges go into the batch's Native blocks at once, so they die young instead of waiting for the
+ * insert. Rating is the same in parts as whole (the embedded run's parity tests); state changes are merged per batch.
+ */
+export const RATE_STEP = 2048;
 
 export function newRatingSlot(ctx: RoleContext, partition: number): RatingSlot {
   return { partition, raters: new Map(), dedup: new DedupWindow(ctx.config.rate['dedup-window']) };
@@ -107,6 +117,11 @@ export class RatingBatch {
   private run: Udr[] = [];
   private runCat: string | undefined;
   private keys: (Buffer | null)[] = [];
+  /** the batch's rating-state changes, the last value per key (written at the end: parts of a run change a key once) */
+  private readonly changes = new Map<string, Buffer | null>();
+  /** the run's state changes so far (key → last value) and its newest UDR: its pool balances are taken at its end */
+  private readonly runChanges = new Map<string, unknown>();
+  private runAsOf = 0;
   /** the batch's latest balance per pool (`<catalog>|pools/<plan>|<owner>|<period>`), written once at the end */
   private readonly pools = new Map<string, PoolBalance>();
   /** UDRs in, counted per run of one feed (one increment per batch, mostly), not one labels object per record */
@@ -120,15 +135,29 @@ export class RatingBatch {
     private readonly direct: DirectStore | undefined,
     private readonly m: BatchCounts,
     private readonly out: ProducerRecord[],
+    /** UDRs per Rater call (tests: Infinity rates each run whole) */
+    private readonly step = RATE_STEP,
   ) {
     // the batch's ids are admitted to the slot's window as pending until finish commits them: nothing left over from
     // a batch that threw (its slot is rebuilt anyway)
     slot.dedup.discard();
+    if (direct && insertFormatOf(direct.store) === 'native') {
+      const n = slot.spare ?? new NativeRows();
+      slot.spare = undefined;
+      n.reset();
+      this.rows.native = n;
+    }
+  }
+
+  /** after the batch's transaction committed: its Native blocks (written) serve the slot's next batch */
+  release(): void {
+    if (this.rows.native) this.slot.spare = this.rows.native;
   }
 
   /** a UDR to rate (`key`: its Kafka key when it came from the udr topic, for the rated topic) */
   udr(u: Udr, key: Buffer | null): void {
-    if (this.direct) this.rows.udrs.push(u);
+    if (this.rows.native) this.rows.native.udrs.put(u);
+    else if (this.direct) this.rows.udrs.push(u);
     if (u.feed !== this.inFeed) {
       if (this.inN) this.m.recordsIn.inc({ role: 'rate', feed: this.inFeed! }, this.inN);
       this.inFeed = u.feed;
@@ -142,6 +171,7 @@ export class RatingBatch {
     this.runCat = cat.name;
     this.run.push(u);
     this.keys.push(key);
+    if (this.run.length >= this.step) this.flushRun(true);
   }
 
   /** a service event, applied after the UDRs before it */
@@ -152,8 +182,9 @@ export class RatingBatch {
     const catName = catalogForEvent(this.slot, ev);
     const res = this.slot.raters.get(catName)!.applyServiceEvent(ev);
     const at = typeof ev.at === 'number' ? ev.at : Date.parse(ev.at);
-    this.emit(catName, res, Number.isFinite(at) ? at : 0, () => 'service-events', () => key);
+    this.emit(catName, res, () => 'service-events', () => key);
     this.stateChanges(catName, res);
+    this.poolBalances(catName, res.stateChanges.map((ch) => [ch.key, ch.value] as const), Number.isFinite(at) ? at : 0);
   }
 
   /** the end of the batch: the last run, pool balances, the dedup entry and its evictions */
@@ -167,11 +198,21 @@ export class RatingBatch {
       else this.out.push({ topic: t.billingState, key: b.poolId, value: encodePoolBalance(b), headers: { [KIND_HEADER]: KIND_POOL_BALANCE } });
     }
     if (this.pools.size) this.m.recordsOut.inc({ role: 'rate', topic: t.billingState }, this.pools.size);
+    for (const [key, value] of this.changes) this.out.push({ topic: t.ratingState, partition: this.slot.partition, key, value });
+    this.changes.clear();
     for (const d of this.slot.dedup.commit(dedupKey)) this.out.push({ topic: t.ratingState, partition: this.slot.partition, key: d.key, value: d.value });
   }
 
-  private flushRun(): void {
-    if (!this.run.length) return;
+  /** rate the run's UDRs so far; `part`: the run goes on (its pool balances wait for its end, as of its newest UDR) */
+  private flushRun(part = false): void {
+    if (this.run.length) this.rateRun();
+    if (part || !this.runChanges.size) return;
+    this.poolBalances(this.runCat!, this.runChanges, this.runAsOf);
+    this.runChanges.clear();
+    this.runAsOf = 0;
+  }
+
+  private rateRun(): void {
     const catName = this.runCat!;
     const rater = this.slot.raters.get(catName)!;
     const udrs = this.run;
@@ -179,12 +220,13 @@ export class RatingBatch {
     this.run = [];
     this.keys = [];
     const res = rater.rate(udrs);
-    let asOf = 0;
+    let asOf = this.runAsOf;
     let oneFeed: string | undefined = udrs[0]!.feed;
     for (const u of udrs) {
       if (u.startTime > asOf) asOf = u.startTime;
       if (u.feed !== oneFeed) oneFeed = undefined;
     }
+    this.runAsOf = asOf;
     // a charge's feed and key are its UDR's (the charge ids root at the UDR id); the maps only when they are asked
     // for: one feed per run is the rule, and keys only matter for the rated topic
     let feedByUdr: Map<string, string> | undefined;
@@ -193,7 +235,7 @@ export class RatingBatch {
       feedByUdr ??= new Map(udrs.map((u) => [u.id, u.feed] as const));
       return feedByUdr.get(c.udrId) ?? udrs[0]!.feed;
     };
-    this.emit(catName, res, asOf, feedOf, (c) => {
+    this.emit(catName, res, feedOf, (c) => {
       if (!keyByUdr) {
         keyByUdr = new Map();
         for (let i = 0; i < udrs.length; i++) keyByUdr.set(udrs[i]!.id, udrKeys[i] ?? null);
@@ -201,28 +243,31 @@ export class RatingBatch {
       return keyByUdr.get(c.udrId) ?? c.ratingKey;
     });
     this.stateChanges(catName, res);
+    for (const ch of res.stateChanges) this.runChanges.set(ch.key, ch.value);
   }
 
   private stateChanges(catName: string, res: RateBatchResult): void {
-    const t = this.ctx.topics;
     for (const ch of res.stateChanges) {
-      this.out.push({ topic: t.ratingState, partition: this.slot.partition, key: `${catName}${SEP}${ch.key}`, value: ch.value === null ? null : Buffer.from(JSON.stringify(ch.value)) });
+      const key = `${catName}${SEP}${ch.key}`;
+      // a key changed again keeps its place (the order in which keys first changed, as one Rater call over the run gives)
+      this.changes.set(key, ch.value === null ? null : Buffer.from(JSON.stringify(ch.value)));
     }
   }
 
-  private emit(catName: string, res: RateBatchResult, asOf: number, feedOf: (c: Charge) => string, keyOf: (c: Charge) => Buffer | string | null): void {
+  private emit(catName: string, res: RateBatchResult, feedOf: (c: Charge) => string, keyOf: (c: Charge) => Buffer | string | null): void {
     const { direct, rows, out, m } = this;
     const t = this.ctx.topics;
     const codecs = this.ctx.codecs;
-    if (direct) {
+    if (rows.native) for (const c of res.charges) rows.native.charge(c, feedOf(c));
+    else if (direct) {
       for (const c of res.charges) {
         const f = feedOf(c);
         const l = rows.charges.get(f);
         if (l) l.push(c);
         else rows.charges.set(f, [c]);
       }
-      for (const r of res.rejects) rows.ratingRejects.push(r);
     }
+    if (direct) for (const r of res.rejects) rows.ratingRejects.push(r);
     if (!direct || direct.ratedTopic) for (const c of res.charges) out.push({ topic: t.rated, key: keyOf(c), value: codecs.charge.encode({ ...c, feed: feedOf(c) }) });
     for (const r of res.rejects) {
       // the DLQ topic keeps the reject for replay tools in both modes (in direct mode the sink does not store it)
@@ -239,10 +284,15 @@ export class RatingBatch {
       else out.push({ topic: t.billingState, key: r.service, value: encodeServiceState(row), headers: { [KIND_HEADER]: KIND_SERVICE_STATE } });
     }
     if (res.stateLog.length) m.recordsOut.inc({ role: 'rate', topic: t.billingState }, res.stateLog.length);
-    for (const ch of res.stateChanges) {
-      const b = poolBalanceOf(catalog, ch.key, ch.value, asOf);
+  }
+
+  /** the pool balances among state changes (key → value), as of `asOf`: the batch keeps each pool's latest */
+  private poolBalances(catName: string, changes: Iterable<readonly [string, unknown]>, asOf: number): void {
+    const catalog = this.slot.raters.get(catName)!.catalog;
+    for (const [key, value] of changes) {
+      const b = poolBalanceOf(catalog, key, value, asOf);
       if (!b) continue;
-      const k = `${catName}${SEP}${ch.key}`;
+      const k = `${catName}${SEP}${key}`;
       const prev = this.pools.get(k);
       if (prev && prev.asOf > b.asOf) b.asOf = prev.asOf;
       this.pools.set(k, b);
@@ -307,7 +357,10 @@ export function ratedOutput(
   return {
     records: out,
     beforeCommit: () => storeDirect(ctx, direct, part, batch.rows, range, io),
-    onCommitted: () => { part.intentEnd = undefined; },
+    onCommitted: () => {
+      part.intentEnd = undefined;
+      batch.release();
+    },
   };
 }
 

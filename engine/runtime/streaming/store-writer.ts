@@ -11,7 +11,7 @@ import type { Charge, Reject, Udr } from '../../core/types.ts';
 import type { StoreClient } from '../../store/client.ts';
 import { type PoolBalance, type ServiceStateChange, writePoolBalances, writeStateChanges } from '../../store/finance.ts';
 import { writeBatch } from '../../store/ledger.ts';
-import { chargeBlockOf, insertFormatOf, udrBlockOf, writeNative } from '../../store/ledger-native.ts';
+import { ChargeBlock, chargeBlockOf, insertFormatOf, UdrBlock, udrBlockOf, writeNative } from '../../store/ledger-native.ts';
 import type { Logger } from 'pino';
 import type { StreamMetrics } from '../../telemetry/metrics.ts';
 
@@ -19,6 +19,11 @@ export interface StreamRows {
   udrs: Udr[];
   /** charges per feed (the ledger's `feed` column) */
   charges: Map<string, Charge[]>;
+  /**
+   * UDRs and charges already written into Native blocks as they were rated (the rate stage with the in-process engine:
+   * no object of a batch waits for its insert); stored after `udrs` and `charges`, which then stay empty
+   */
+  native?: NativeRows;
   mediationRejects: Reject[];
   ratingRejects: Reject[];
   states: ServiceStateChange[];
@@ -27,11 +32,43 @@ export interface StreamRows {
 
 export const emptyRows = (): StreamRows => ({ udrs: [], charges: new Map(), mediationRejects: [], ratingRejects: [], states: [], pools: [] });
 
+/**
+ * A batch's UDR and charge rows as Native blocks, gathered row by row (the embedded run's way, file-processor.ts):
+ * one charge block per feed. Reused from batch to batch (`reset`): its buffers keep their size, so a batch allocates
+ * no column memory once they have grown.
+ */
+export class NativeRows {
+  readonly udrs = new UdrBlock();
+  private readonly byFeed = new Map<string, ChargeBlock>();
+
+  charge(c: Charge, feed: string): void {
+    let b = this.byFeed.get(feed);
+    if (!b) this.byFeed.set(feed, (b = new ChargeBlock()));
+    b.put(c, feed);
+  }
+
+  /** the feeds with charges in this batch, and their blocks */
+  charges(): [string, ChargeBlock][] {
+    return [...this.byFeed].filter(([, b]) => b.block.rows > 0);
+  }
+
+  chargeRows(): number {
+    let n = 0;
+    for (const b of this.byFeed.values()) n += b.block.rows;
+    return n;
+  }
+
+  reset(): void {
+    this.udrs.block.reset();
+    for (const b of this.byFeed.values()) b.block.reset();
+  }
+}
+
 /** rows per table, for metrics */
 export function rowsByTable(r: StreamRows): [string, number][] {
-  let charges = 0;
+  let charges = r.native?.chargeRows() ?? 0;
   for (const l of r.charges.values()) charges += l.length;
-  return [['udrs', r.udrs.length], ['charges', charges], ['rejects', r.mediationRejects.length + r.ratingRejects.length], ['service_states', r.states.length], ['pool_balances', r.pools.length]];
+  return [['udrs', r.udrs.length + (r.native?.udrs.block.rows ?? 0)], ['charges', charges], ['rejects', r.mediationRejects.length + r.ratingRejects.length], ['service_states', r.states.length], ['pool_balances', r.pools.length]];
 }
 
 /**
@@ -44,14 +81,18 @@ export function rowsByTable(r: StreamRows): [string, number][] {
 export async function writeStreamRows(store: StoreClient, r: StreamRows, token: string, passthrough = false): Promise<void> {
   const jobs: Promise<void>[] = [];
   const native = insertFormatOf(store) === 'native';
-  if (native) {
-    if (r.udrs.length) jobs.push(writeNative(store, 'udrs', udrBlockOf(r.udrs), token));
-    if (r.mediationRejects.length || r.ratingRejects.length) {
-      jobs.push(writeBatch(store, { udrs: [], charges: [], mediationRejects: r.mediationRejects, ratingRejects: r.ratingRejects, feed: '' }, token, passthrough));
-    }
-  } else if (r.udrs.length || r.mediationRejects.length || r.ratingRejects.length) {
-    jobs.push(writeBatch(store, { udrs: r.udrs, charges: [], mediationRejects: r.mediationRejects, ratingRejects: r.ratingRejects, feed: '' }, token, passthrough));
+  if (r.native && !native) throw new Error('Native rows need the in-process engine with Native inserts');
+  if (r.native && (r.udrs.length || r.charges.size)) throw new Error('a batch gathers its UDRs and charges either as Native blocks or as rows, not both');
+  const udrsAsRows = native ? [] : r.udrs;
+  if (udrsAsRows.length || r.mediationRejects.length || r.ratingRejects.length) {
+    jobs.push(writeBatch(store, { udrs: udrsAsRows, charges: [], mediationRejects: r.mediationRejects, ratingRejects: r.ratingRejects, feed: '' }, token, passthrough));
   }
+  if (r.native) {
+    // gathered as Native blocks while rated: the same tables and tokens as the arrays below
+    if (r.native.udrs.block.rows) jobs.push(writeNative(store, 'udrs', r.native.udrs.block.finish(), token));
+    const byFeed = r.native.charges();
+    for (const [feed, b] of byFeed) jobs.push(writeNative(store, 'charges', b.block.finish(), byFeed.length === 1 ? token : `${token}:${feed}`));
+  } else if (native && r.udrs.length) jobs.push(writeNative(store, 'udrs', udrBlockOf(r.udrs), token));
   for (const [feed, charges] of r.charges) {
     if (!charges.length) continue;
     const t = r.charges.size === 1 ? token : `${token}:${feed}`;
