@@ -149,9 +149,12 @@ export class RatingBatch {
     }
   }
 
-  /** after the batch's transaction committed: its Native blocks (written) serve the slot's next batch */
+  /**
+   * after the batch's transaction committed: its Native blocks (written) serve the slot's next batch — unless an insert
+   * attempt timed out, which may still be reading them
+   */
   release(): void {
-    if (this.rows.native) this.slot.spare = this.rows.native;
+    if (this.rows.native && !this.rows.timedOut) this.slot.spare = this.rows.native;
   }
 
   /** a UDR to rate (`key`: its Kafka key when it came from the udr topic, for the rated topic) */

@@ -24,6 +24,8 @@ export interface StreamRows {
    * no object of a batch waits for its insert); stored after `udrs` and `charges`, which then stay empty
    */
   native?: NativeRows;
+  /** an insert attempt of these rows timed out (it may still be reading their blocks: they are not reused) */
+  timedOut?: boolean;
   mediationRejects: Reject[];
   ratingRejects: Reject[];
   states: ServiceStateChange[];
@@ -134,6 +136,7 @@ export async function insertUntilAcked(store: StoreClient, r: StreamRows, token:
       return true;
     } catch (err) {
       const timeout = (err as Error).message.startsWith('insert timed out');
+      if (timeout) r.timedOut = true;
       o.metrics.chErrors.inc({ table: main, kind: timeout ? 'timeout' : 'error' });
       if (attempt === 1 || attempt % 10 === 0) o.log.warn({ role: o.role, err: (err as Error).message, token, attempt }, 'ClickHouse insert failed; retrying with the same dedup token');
       await new Promise((res) => setTimeout(res, delay));

@@ -76,6 +76,22 @@ async function rateAll(pipelineFile: string, mode: 'embedded' | 'server', step: 
 }
 
 describe('RatingBatch in parts, into reused Native blocks', () => {
+  it('hands its blocks to the slot after the commit, unless an insert attempt timed out (it may still read them)', async () => {
+    const { p } = await mediated('pipelines/demo-carrier.yaml');
+    const ctx = { topics: streamTopics(), metrics: new StreamMetrics(), config: { rate: { 'dedup-window': 10 } } } as unknown as RoleContext;
+    const direct: DirectStore = { store: { mode: 'embedded' } as StoreClient, insertTimeoutMs: 1000, retryMaxMs: 1000, ratedTopic: false };
+    const slot = newRatingSlot(ctx, 0);
+    const first = new RatingBatch(ctx, slot, new Map([[p.feed, p.catalog!]]), direct, new BatchCounts(ctx.metrics), []);
+    first.release();
+    expect(slot.spare).toBe(first.rows.native);
+    const second = new RatingBatch(ctx, slot, new Map([[p.feed, p.catalog!]]), direct, new BatchCounts(ctx.metrics), []);
+    expect(second.rows.native).toBe(first.rows.native); // reused
+    expect(slot.spare).toBeUndefined();
+    second.rows.timedOut = true;
+    second.release();
+    expect(slot.spare).toBeUndefined();
+  });
+
   for (const pipeline of ['pipelines/demo-carrier.yaml', 'pipelines/demo-carrier-pooled.yaml']) {
     it(`gives what whole runs into row arrays give (${pipeline})`, async () => {
       const parts = await rateAll(pipeline, 'embedded', RATE_STEP);
