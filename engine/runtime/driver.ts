@@ -150,25 +150,15 @@ function merge(a: StepOutput, b: StepOutput): StepOutput {
     stateChanges: a.rating.stateChanges.concat(b.rating.stateChanges), events: a.rating.events.concat(b.rating.events),
     stateLog: a.rating.stateLog.concat(b.rating.stateLog),
   } : undefined;
-  const mediation = mergeMediation(a.mediation, b.mediation);
+  const ignored = new Map(a.mediation.ignored);
+  for (const [k, n] of b.mediation.ignored) ignored.set(k, (ignored.get(k) ?? 0) + n);
   return {
-    mediation,
-    udrs: mediation.udrs, rejects: mediation.rejects, rating, charges: rating?.charges ?? NO_CHARGES, ratingRejects: rating?.rejects ?? NO_REJECTS,
-  };
-}
-
-/**
- * Two consecutive mediation results as one: UDRs, rejects, pairing changes (in order: a key changed in both parts
- * appears twice, the later last, as the changelog folds it) and dedup ids concatenated, ignored counts added, the
- * later part's pending count and pairing clock.
- */
-export function mergeMediation(a: MediationBatchResult, b: MediationBatchResult): MediationBatchResult {
-  const ignored = new Map(a.ignored);
-  for (const [k, n] of b.ignored) ignored.set(k, (ignored.get(k) ?? 0) + n);
-  return {
-    udrs: a.udrs.concat(b.udrs), rejects: a.rejects.concat(b.rejects), ignored, pending: b.pending,
-    pairingChanges: a.pairingChanges.concat(b.pairingChanges), pairingClock: b.pairingClock ?? a.pairingClock,
-    ...(a.dedupAdded || b.dedupAdded ? { dedupAdded: (a.dedupAdded ?? []).concat(b.dedupAdded ?? []) } : {}),
+    mediation: {
+      udrs: a.udrs.concat(b.udrs), rejects: a.rejects.concat(b.rejects), ignored, pending: b.mediation.pending,
+      pairingChanges: a.mediation.pairingChanges.concat(b.mediation.pairingChanges), pairingClock: b.mediation.pairingClock ?? a.mediation.pairingClock,
+      ...(a.mediation.dedupAdded || b.mediation.dedupAdded ? { dedupAdded: (a.mediation.dedupAdded ?? []).concat(b.mediation.dedupAdded ?? []) } : {}),
+    },
+    udrs: a.udrs.concat(b.udrs), rejects: a.rejects.concat(b.rejects), rating, charges: rating?.charges ?? NO_CHARGES, ratingRejects: rating?.rejects ?? NO_REJECTS,
   };
 }
 

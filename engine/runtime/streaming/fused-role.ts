@@ -34,7 +34,7 @@ import type { RoleContext } from './context.ts';
 import { DEDUP_PREFIX } from './dedup-window.ts';
 import { barrierRecord } from './kafka-util.ts';
 import { type MediationPart, MediationStage } from './mediation-stage.ts';
-import { cutAtIntent, type DirectStore, intentOf, newRatingSlot, RATE_STEP, RatingBatch, ratedOutput, rateUdrMessages, type RatingSlot, restoreRatingSlots, stateForAccount } from './rating-stage.ts';
+import { cutAtIntent, type DirectStore, intentOf, newRatingSlot, RatingBatch, ratedOutput, rateUdrMessages, type RatingSlot, restoreRatingSlots, stateForAccount } from './rating-stage.ts';
 import { TxnRole, type TxnOutput, type TxnPartition } from './txn-role.ts';
 
 interface FusedPartition extends TxnPartition, MediationPart {
@@ -184,15 +184,12 @@ export class FusedRole extends TxnRole<FusedPartition> {
     const out: ProducerRecord[] = [];
     const batch = new RatingBatch(this.ctx, part.slot!, this.catalogByFeed, this.direct, m, out);
     if (part.kind === 'raw') {
-      // mediated and rated part by part: a part's UDRs and charges are in the batch's Native blocks before the next part
-      // is parsed (no object of the batch waits for its insert)
+      const res = await this.stage.mediate(part, msgs, m, out);
       const away: Udr[] = [];
-      await this.stage.mediate(part, msgs, m, out, (udrs) => {
-        for (const u of udrs) {
-          if (this.isHome(part, u)) batch.udr(u, null);
-          else away.push(u);
-        }
-      }, RATE_STEP);
+      for (const u of res.udrs) {
+        if (this.isHome(part, u)) batch.udr(u, null);
+        else away.push(u);
+      }
       if (away.length) this.stage.udrRecords(part, away, m, out);
       batch.finish(`${DEDUP_PREFIX}${part.topic}@${msgs[0]!.offset}`);
     } else await rateUdrMessages(this.ctx, batch, msgs, `${DEDUP_PREFIX}${msgs[0]!.offset}`);

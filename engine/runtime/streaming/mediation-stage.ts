@@ -12,7 +12,6 @@ import type { Logger } from 'pino';
 import type { Reject, Udr } from '../../core/types.ts';
 import { RuleWatcher } from '../../mediation/hot-reload.ts';
 import { heldRaw, type MediationBatchResult } from '../../mediation/mediator.ts';
-import { mergeMediation } from '../driver.ts';
 import type { ServiceEvent } from '../../rating/rater.ts';
 import type { ConsumedMessage, ProducerRecord, TopicPartition } from '../kafka/port.ts';
 import { KIND_HEADER, KIND_SERVICE_EVENT } from './codecs.ts';
@@ -185,28 +184,16 @@ export class MediationStage {
 
   /**
    * Mediates a raw batch: counts, the Mediator's step (rules reloaded since the last batch are swapped in first), the
-   * pairing and dedup changelog records and the rejects (dlq.<feed>) pushed to `out`. The UDRs are the caller's: in the
-   * result, or — `each` given — handed over part by part (`step` records at a time: the fused stage rates and stores
-   * each part before the next is parsed, so a batch's records die young), the result's `udrs` then empty. The parts'
-   * pairing changes, dedup ids, rejects and ignored counts are gathered as BatchDriver.step gathers its own parts.
+   * pairing and dedup changelog records and the rejects (dlq.<feed>) pushed to `out`. The UDRs are the caller's.
    */
-  async mediate(part: MediationPart, msgs: ConsumedMessage[], m: BatchCounts, out: ProducerRecord[], each?: (udrs: Udr[]) => void, step = Infinity): Promise<MediationBatchResult> {
+  async mediate(part: MediationPart, msgs: ConsumedMessage[], m: BatchCounts, out: ProducerRecord[]): Promise<MediationBatchResult> {
     const { feed } = part.pipeline!;
-    let res: MediationBatchResult | undefined;
-    for (let i = 0; i < msgs.length; i += step) {
-      // the raw wire format back to raw records: origin coordinates, framing faults, the framer's ignored lines
-      const batch = rawBatch(i === 0 && msgs.length <= step ? msgs : msgs.slice(i, i + step), part, feed, part.binary);
-      let framed = 0;
-      for (const [reason, n] of batch.ignored) { framed += n; m.ignored.inc({ role: 'mediate', feed, reason }, n); }
-      m.recordsIn.inc({ role: 'mediate', feed }, batch.records.length + framed);
-      const r = (await part.driver!.step(batch)).mediation;
-      if (each) {
-        each(r.udrs);
-        r.udrs = [];
-      }
-      res = res ? mergeMediation(res, r) : r;
-    }
-    res ??= (await part.driver!.step({ records: [], ignored: new Map() })).mediation;
+    // the raw wire format back to raw records: origin coordinates, framing faults, the framer's ignored lines
+    const batch = rawBatch(msgs, part, feed, part.binary);
+    let framed = 0;
+    for (const [reason, n] of batch.ignored) { framed += n; m.ignored.inc({ role: 'mediate', feed, reason }, n); }
+    m.recordsIn.inc({ role: 'mediate', feed }, batch.records.length + framed);
+    const res = (await part.driver!.step(batch)).mediation;
     const t = this.ctx.topics;
     // pairing state changes: in this transaction, with the UDRs, the rejects and the offsets
     if (res.pairingChanges.length || res.pairingClock !== undefined) {
