@@ -113,9 +113,40 @@ export async function stopServe(p: ServeProcess, signal: NodeJS.Signals = 'SIGTE
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-let nextPort = 18_000 + Math.floor(Math.random() * 20_000);
+/**
+ * An HTTP port for a serve child: below Linux's ephemeral range (32768–60999 by default: a port there can be taken
+ * by any outgoing connection — a Kafka client's socket — between picking it and serve listening, which failed CI
+ * once with EADDRINUSE), in a block of 1000 per vitest worker (workers running in parallel never pick the same one),
+ * skipping ports some socket on this machine already uses (/proc/net/tcp*).
+ */
+const PORT_BLOCK = 20_000 + ((Number(process.env.VITEST_POOL_ID ?? 0) % 12) * 1000);
+let nextPort = Math.floor(Math.random() * 1000);
 export function freePort(): number {
-  return nextPort++;
+  const used = usedTcpPorts();
+  for (let i = 0; i < 1000; i++) {
+    const port = PORT_BLOCK + (nextPort++ % 1000);
+    if (!used.has(port)) return port;
+  }
+  throw new Error(`no free TCP port in ${PORT_BLOCK}–${PORT_BLOCK + 999}`);
+}
+
+/** local ports of every TCP socket on this machine (Linux: /proc/net/tcp and tcp6; elsewhere none known) */
+function usedTcpPorts(): Set<number> {
+  const used = new Set<number>();
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch {
+      continue;
+    }
+    // "  sl  local_address rem_address ...": local_address is HEXIP:HEXPORT
+    for (const line of text.split('\n').slice(1)) {
+      const local = line.trim().split(/\s+/)[1];
+      if (local) used.add(parseInt(local.slice(local.lastIndexOf(':') + 1), 16));
+    }
+  }
+  return used;
 }
 
 /** Demo carrier CDR lines (headers dropped: a gateway sends records) with their Kafka key: the rating key's root. */
