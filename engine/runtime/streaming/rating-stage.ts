@@ -62,7 +62,8 @@ export interface RatingSlot {
 /**
  * UDRs rated per Rater call: a batch is rated in parts of this many (as the embedded run's steps, file-processor.ts),
  * and each part's charges go into the batch's Native blocks at once, so they die young instead of waiting for the
- * insert. Rating is the same in parts as whole (the embedded run's parity tests); state changes are merged per batch.
+ * insert. Rating in parts gives what rating whole gives (test/unit/streaming/rating-batch-parts.test.ts); state changes
+ * are merged per batch.
  */
 export const RATE_STEP = 2048;
 
