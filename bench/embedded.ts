@@ -38,6 +38,7 @@ import { listInputs } from '../engine/runtime/sources/file.ts';
 import { openStore, queryRows, table } from '../engine/store/client.ts';
 import { migrate } from '../engine/store/migrate.ts';
 import { MemTrace } from './mem-trace.ts';
+import { embeddedVerdict } from './targets.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, d: string) => {
@@ -205,3 +206,4 @@ const out = {
   ...(memTrace ? { memTrace } : {}),
 };
 console.log(JSON.stringify(out));
+console.error(embeddedVerdict(out));

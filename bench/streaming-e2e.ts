@@ -6,6 +6,7 @@
  *     [--rss-every N]   (RSS of every serve process sampled each N records stored; default records / 10)
  *     [--threads]       (also CPU-s per million of each thread, by thread id and name)
  *     [--node-flags "--flag ..."]   (node / V8 flags for the serve processes, e.g. to measure GC settings)
+ *     [--producer-client kafkajs|platformatic]   (the bench's own producer; default: the default Kafka client)
  *     [--roles-apart]      (rate.with-mediation: false — the mediate and rate roles apart, UDRs through the udr topic)
  *     [--with-mediation]   (rate.with-mediation: true — the fused stage, refusing to start where it cannot run; without
  *                          either flag serve's default, auto, runs it: every process here has the mediate, rate and sink roles)
@@ -43,9 +44,10 @@ import { Mediator } from '../engine/mediation/mediator.ts';
 import { loadPipeline } from '../engine/pipeline/load.ts';
 import { rootOf } from '../engine/rating/catalog.ts';
 import { Rater } from '../engine/rating/rater.ts';
-import { createKafkajsPort } from '../engine/runtime/kafka/kafkajs-adapter.ts';
-import type { ProducerRecord } from '../engine/runtime/kafka/port.ts';
+import { createKafkaPort, selectKafkaClient } from '../engine/runtime/kafka/client-registry.ts';
+import type { KafkaClientName, ProducerRecord } from '../engine/runtime/kafka/port.ts';
 import { metricSum, scrapeMetrics } from '../engine/telemetry/prom-text.ts';
+import { serveVerdict } from './targets.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'engine', 'cli', 'bin.mjs');
@@ -54,6 +56,7 @@ const { values: args } = parseArgs({ options: {
   records: { type: 'string', default: '200000' }, processes: { type: 'string', default: '1' }, partitions: { type: 'string', default: '4' }, 'cpu-prof-dir': { type: 'string' },
   'second-roles': { type: 'string' }, 'rss-every': { type: 'string' }, threads: { type: 'boolean', default: false }, 'node-flags': { type: 'string', default: '' },
   'with-mediation': { type: 'boolean', default: false }, 'roles-apart': { type: 'boolean', default: false },
+  'producer-client': { type: 'string' },
 } });
 if (args['with-mediation'] && args['roles-apart']) throw new Error('--with-mediation and --roles-apart exclude each other');
 /** rate.with-mediation as configured: the flag, or serve's default */
@@ -216,7 +219,10 @@ const self0 = process.cpuUsage();
 const t0 = performance.now();
 
 // ---------------------------------------------------------------------------------------------------------- run
-const port = createKafkajsPort({ brokers, clientId: 'bench' }, { logger: pino({ level: 'error' }) });
+// the gateway's producer: the default Kafka client (--producer-client or RATESTREAM_KAFKA_CLIENT picks another),
+// idempotent, keyed by rating key; its CPU is reported apart (producerCpuSeconds) but shares the two cores with serve
+const PRODUCER_CLIENT = selectKafkaClient(args['producer-client'] as KafkaClientName | undefined);
+const port = await createKafkaPort({ brokers, clientId: 'bench' }, { logger: pino({ level: 'error' }), client: PRODUCER_CLIENT });
 const producer = port.producer({ idempotent: true });
 await producer.connect();
 let produced: number | undefined;
@@ -276,12 +282,13 @@ const result = {
   wallSeconds: +seconds.toFixed(2), recordsPerSecond: Math.round(lines.length / seconds),
   serveCpuSeconds: +totalCpu.toFixed(2), serveCpuSecondsPerMillion: +((totalCpu / lines.length) * 1e6).toFixed(2),
   kafkaBrokerCpuSeconds: kafkaCpu === undefined ? null : +kafkaCpu.toFixed(2),
-  producerWallSeconds: +((produced! - t0) / 1000).toFixed(2), producerCpuSeconds: +((selfCpu!.user + selfCpu!.system) / 1e6).toFixed(2),
+  producerClient: PRODUCER_CLIENT, producerWallSeconds: +((produced! - t0) / 1000).toFixed(2), producerCpuSeconds: +((selfCpu!.user + selfCpu!.system) / 1e6).toFixed(2),
   peakRssMiB: rss, perProcess,
   // memory samples (produce phase included) and their peaks per process
   rssSamples: memSamples.map((x) => ({ stored: x.stored, phase: x.phase, rssMiB: x.mem.map((y) => y.rssMiB), heapUsedMiB: x.mem.map((y) => y.heapUsedMiB), externalMiB: x.mem.map((y) => y.externalMiB) })),
   sampledPeakMiB: procs.map((_, i) => ({ rss: Math.max(...memSamples.map((x) => x.mem[i]!.rssMiB)), heapUsed: Math.max(...memSamples.map((x) => x.mem[i]!.heapUsedMiB)), external: Math.max(...memSamples.map((x) => x.mem[i]!.externalMiB)) })), loadAvg1m: { start: +load0.toFixed(2), end: +load1.toFixed(2) }, cpus: cpus().length, node: process.version,
 };
 console.log(JSON.stringify(result));
+console.error(serveVerdict(result));
 rmSync(dir, { recursive: true, force: true });
 process.exit(0);

@@ -1,0 +1,104 @@
+/**
+ * Issue #10's targets, and a verdict line per bench run against them (printed on stderr: stdout stays one JSON
+ * line per run). `npx tsx bench/targets.ts FILE` reads JSON lines of bench/streaming-e2e.ts runs (what
+ * `bash bench/streaming-e2e.sh` collects) and adds the scale-out check: two serve processes against one.
+ *
+ * The verdicts only compare the figures of one run with the targets; a claim that a target is met rests on several
+ * interleaved runs (bench/RESULTS.md), as the machine's two cores are shared and noisy.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const TARGETS = {
+  /** `serve`, all roles in one process, demo carrier feed: CPU-s per million records (ready → done), records/s */
+  serve: { cpuPerMillion: 20, recordsPerSecond: 40_000 },
+  /** embedded `run` into the in-process engine, 300k-record bench */
+  embedded: { cpuPerMillion: 12, recordsPerSecond: 80_000 },
+  /** RSS samples within ± this fraction of their median (serve: from 20 % stored; embedded: after each file) */
+  rssBand: 0.1,
+  /** two serve processes: CPU per million at most this fraction above one process's (scale-out adds no overhead per record) */
+  scaleOut: 0.1,
+} as const;
+
+const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
+const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
+
+/** the largest deviations below and above the median of `xs` (fractions), or undefined under 3 samples */
+export function band(xs: readonly number[]): { below: number; above: number; median: number } | undefined {
+  if (xs.length < 3) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  const median = s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return { below: s[0]! / median - 1, above: s[s.length - 1]! / median - 1, median };
+}
+
+function rssLine(samples: readonly number[], what: string): string {
+  const b = band(samples);
+  if (!b) return `RSS ${what}: too few samples for the ± ${TARGETS.rssBand * 100} % check`;
+  const ok = -b.below <= TARGETS.rssBand && b.above <= TARGETS.rssBand;
+  return `RSS ${what} ${pct(b.below)} / ${pct(b.above)} of median ${Math.round(b.median)} MiB (± ${TARGETS.rssBand * 100} %: ${mark(ok)})`;
+}
+
+/** the subset of a bench/streaming-e2e.ts result the verdict reads */
+export interface ServeRun {
+  records: number;
+  processes: number;
+  layout: string[];
+  recordsPerSecond: number;
+  serveCpuSecondsPerMillion: number;
+  peakRssMiB: number[];
+  rssSamples: { stored: number; rssMiB: number[] }[];
+}
+
+export function serveVerdict(r: ServeRun): string {
+  const t = TARGETS.serve;
+  const lines = [
+    `serve ${r.records} records, ${r.processes} process(es), layout ${[...new Set(r.layout)].join('/')}:`,
+    `  ${r.serveCpuSecondsPerMillion} CPU-s per million (≤ ${t.cpuPerMillion}: ${mark(r.serveCpuSecondsPerMillion <= t.cpuPerMillion)}), ` +
+      `${r.recordsPerSecond} records/s (≥ ${t.recordsPerSecond}: ${mark(r.recordsPerSecond >= t.recordsPerSecond)}), peak RSS ${r.peakRssMiB.join(' / ')} MiB`,
+  ];
+  for (let i = 0; i < r.processes; i++) {
+    const late = r.rssSamples.filter((s) => s.stored >= 0.2 * r.records).map((s) => s.rssMiB[i]!);
+    lines.push(`  process ${i + 1}: ${rssLine(late, 'from 20 % stored')}`);
+  }
+  return lines.join('\n');
+}
+
+/** the subset of a bench/embedded.ts result the verdict reads */
+export interface EmbeddedRun {
+  records: number;
+  recordsPerSecond: number;
+  cpuSecondsPerMillion: number;
+  peakRssMiB: number;
+  rssAfterFileMiB: number[];
+}
+
+export function embeddedVerdict(r: EmbeddedRun): string {
+  const t = TARGETS.embedded;
+  return [
+    `embedded ${r.records} records:`,
+    `  ${r.cpuSecondsPerMillion} CPU-s per million (≤ ${t.cpuPerMillion}: ${mark(r.cpuSecondsPerMillion <= t.cpuPerMillion)}), ` +
+      `${r.recordsPerSecond} records/s (≥ ${t.recordsPerSecond}: ${mark(r.recordsPerSecond >= t.recordsPerSecond)}), peak RSS ${r.peakRssMiB} MiB`,
+    `  ${rssLine(r.rssAfterFileMiB, 'after each file')}`,
+  ].join('\n');
+}
+
+/** two processes against one (same records and layout): the CPU per million they add, at most TARGETS.scaleOut */
+export function scaleOutVerdict(runs: readonly ServeRun[]): string | undefined {
+  const one = runs.find((r) => r.processes === 1);
+  const two = runs.find((r) => r.processes === 2 && one && r.records === one.records && r.layout.join() === [one.layout[0], one.layout[0]].join());
+  if (!one || !two) return undefined;
+  const d = two.serveCpuSecondsPerMillion / one.serveCpuSecondsPerMillion - 1;
+  return `scale-out: two processes ${two.serveCpuSecondsPerMillion} vs one ${one.serveCpuSecondsPerMillion} CPU-s per million, ${pct(d)} (overhead ≤ ${TARGETS.scaleOut * 100} %: ${mark(d <= TARGETS.scaleOut)})`;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const file = process.argv[2];
+  if (!file) {
+    console.error('usage: npx tsx bench/targets.ts RESULTS.jsonl   (JSON lines of bench/streaming-e2e.ts runs)');
+    process.exit(2);
+  }
+  const runs = readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as ServeRun);
+  for (const r of runs) console.log(serveVerdict(r));
+  console.log(scaleOutVerdict(runs) ?? 'scale-out: needs a one-process and a two-process run of the same size and layout');
+}

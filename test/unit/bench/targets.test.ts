@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { band, embeddedVerdict, scaleOutVerdict, serveVerdict, type ServeRun } from '../../../bench/targets.ts';
+
+const run = (processes: number, cpu: number, rss: number[][]): ServeRun => ({
+  records: 1000, processes, layout: Array(processes).fill('fused'), recordsPerSecond: 50_000, serveCpuSecondsPerMillion: cpu,
+  peakRssMiB: rss[0]!.map(() => 900), rssSamples: rss.map((r, i) => ({ stored: i * 100, rssMiB: r })),
+});
+
+describe('bench targets (issue #10 verdicts)', () => {
+  it('band: the largest deviations below and above the median', () => {
+    expect(band([100, 90, 110])).toEqual({ below: expect.closeTo(-0.1, 10), above: expect.closeTo(0.1, 10), median: 100 });
+    expect(band([1, 2])).toBeUndefined();
+  });
+
+  it('serve: CPU, records/s and the RSS band from 20 % stored (earlier samples left out)', () => {
+    // samples at 0 and 100 of 1000 are before 20 %: their 400 MiB does not count
+    const v = serveVerdict(run(1, 19.9, [[400], [400], [800], [820], [780], [800]]));
+    expect(v).toContain('19.9 CPU-s per million (≤ 20: met)');
+    expect(v).toContain('50000 records/s (≥ 40000: met)');
+    expect(v).toMatch(/-2\.5 % \/ \+2\.5 % of median 800 MiB \(± 10 %: met\)/);
+    expect(serveVerdict(run(1, 20.1, [[0], [0], [700], [800], [900]]))).toMatch(/≤ 20: NOT met[\s\S]*± 10 %: NOT met/);
+  });
+
+  it('scale-out: two processes may cost at most 10 % more per record than one', () => {
+    const one = run(1, 20, [[1], [1], [1]]);
+    expect(scaleOutVerdict([one, run(2, 21.9, [[1, 1], [1, 1], [1, 1]])])).toContain('+9.5 % (overhead ≤ 10 %: met)');
+    expect(scaleOutVerdict([one, run(2, 22.1, [[1, 1], [1, 1], [1, 1]])])).toContain('NOT met');
+    expect(scaleOutVerdict([one])).toBeUndefined();
+  });
+
+  it('embedded: CPU, records/s and RSS after each file', () => {
+    const v = embeddedVerdict({ records: 300_000, recordsPerSecond: 79_000, cpuSecondsPerMillion: 11.5, peakRssMiB: 700, rssAfterFileMiB: [700, 720, 680] });
+    expect(v).toContain('11.5 CPU-s per million (≤ 12: met)');
+    expect(v).toContain('79000 records/s (≥ 80000: NOT met)');
+    expect(v).toContain('(± 10 %: met)');
+  });
+});
