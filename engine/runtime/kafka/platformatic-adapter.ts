@@ -264,8 +264,10 @@ class PlAdmin implements KafkaAdmin {
       try {
         await this.admin.createTopics({ topics: [s.topic], partitions: s.partitions, replicas: s.replicationFactor ?? -1, configs });
       } catch (err) {
-        // another process may have created it meanwhile; anything else is a real failure
-        if (!(await this.admin.listTopics()).includes(s.topic)) throw described(err);
+        // another process may have created it meanwhile (serve processes started together): the broker says so, or
+        // lists it; anything else is a real failure. A topic still being created may not be listed yet: its leaders
+        // are waited for below.
+        if (!/TOPIC_ALREADY_EXISTS/.test(errorText(err)) && !(await this.admin.listTopics()).includes(s.topic)) throw described(err);
       }
     }
     // new partitions are usable once their leader answers ListOffsets for them
