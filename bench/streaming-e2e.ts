@@ -181,6 +181,9 @@ for (let i = 0; i < PROCESSES; i++) {
   child.stderr!.pipe(log);
   procs.push({ child, port, roles });
 }
+// a run that fails (an error thrown below) leaves no serve process behind: killed outright, as a graceful stop may
+// wait on what failed (its logs stay in the run's folder)
+process.on('exit', () => { for (const x of procs) if (x.child.exitCode === null && x.child.signalCode === null) x.child.kill('SIGKILL'); });
 const ready = async (port: number) => { try { return (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200; } catch { return false; } };
 for (const deadline = Date.now() + 120_000; ;) {
   if ((await Promise.all(procs.map((x) => ready(x.port)))).every(Boolean)) break;
