@@ -165,7 +165,8 @@ const configOf = (i: number) => {
   ].join('\n'));
   return cfg;
 };
-const basePort = 19_000 + Math.floor(Math.random() * 10_000);
+// HTTP ports below the ephemeral range (32768+) and above the secured test broker's 19092–19094
+const basePort = 20_000 + Math.floor(Math.random() * 10_000);
 const procs: { child: ChildProcess; port: number; roles: string }[] = [];
 for (let i = 0; i < PROCESSES; i++) {
   const roles = i === 0 ? 'mediate,rate,sink' : SECOND_ROLES;

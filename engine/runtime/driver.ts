@@ -152,13 +152,16 @@ function merge(a: StepOutput, b: StepOutput): StepOutput {
   } : undefined;
   const ignored = new Map(a.mediation.ignored);
   for (const [k, n] of b.mediation.ignored) ignored.set(k, (ignored.get(k) ?? 0) + n);
+  // one array each, shared by the mediation result and the step output (as step() shares them)
+  const udrs = a.udrs.concat(b.udrs);
+  const rejects = a.rejects.concat(b.rejects);
   return {
     mediation: {
-      udrs: a.udrs.concat(b.udrs), rejects: a.rejects.concat(b.rejects), ignored, pending: b.mediation.pending,
+      udrs, rejects, ignored, pending: b.mediation.pending,
       pairingChanges: a.mediation.pairingChanges.concat(b.mediation.pairingChanges), pairingClock: b.mediation.pairingClock ?? a.mediation.pairingClock,
       ...(a.mediation.dedupAdded || b.mediation.dedupAdded ? { dedupAdded: (a.mediation.dedupAdded ?? []).concat(b.mediation.dedupAdded ?? []) } : {}),
     },
-    udrs: a.udrs.concat(b.udrs), rejects: a.rejects.concat(b.rejects), rating, charges: rating?.charges ?? NO_CHARGES, ratingRejects: rating?.rejects ?? NO_REJECTS,
+    udrs, rejects, rating, charges: rating?.charges ?? NO_CHARGES, ratingRejects: rating?.rejects ?? NO_REJECTS,
   };
 }
 
