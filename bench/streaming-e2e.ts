@@ -6,6 +6,7 @@
  *     [--rss-every N]   (RSS of every serve process sampled each N records stored; default records / 10)
  *     [--threads]       (also CPU-s per million of each thread, by thread id and name)
  *     [--node-flags "--flag ..."]   (node / V8 flags for the serve processes, e.g. to measure GC settings)
+ *     [--config-yaml "key: { ... }"] (more top-level keys of the serve config, e.g. to measure batch sizes)
  *     [--producer-client kafkajs|platformatic]   (the bench's own producer; default: the default Kafka client)
  *     [--roles-apart]      (rate.with-mediation: false — the mediate and rate roles apart, UDRs through the udr topic)
  *     [--with-mediation]   (rate.with-mediation: true — the fused stage, refusing to start where it cannot run; without
@@ -56,7 +57,7 @@ const { values: args } = parseArgs({ options: {
   records: { type: 'string', default: '200000' }, processes: { type: 'string', default: '1' }, partitions: { type: 'string', default: '4' }, 'cpu-prof-dir': { type: 'string' },
   'second-roles': { type: 'string' }, 'rss-every': { type: 'string' }, threads: { type: 'boolean', default: false }, 'node-flags': { type: 'string', default: '' },
   'with-mediation': { type: 'boolean', default: false }, 'roles-apart': { type: 'boolean', default: false },
-  'producer-client': { type: 'string' },
+  'producer-client': { type: 'string' }, 'config-yaml': { type: 'string', default: '' },
 } });
 if (args['with-mediation'] && args['roles-apart']) throw new Error('--with-mediation and --roles-apart exclude each other');
 /** rate.with-mediation as configured: the flag, or serve's default */
@@ -162,6 +163,8 @@ const configOf = (i: number) => {
     `clickhouse: { data-dir: ${join(dir, `db-${i}`)} }`, 'http: { host: 127.0.0.1, port: 0 }',
     // auto (serve's default) unless a flag says: fused (it stores directly) or the roles apart
     ...(WITH_MEDIATION === 'auto' ? [] : [`rate: { with-mediation: ${WITH_MEDIATION} }`]),
+    // --config-yaml: more top-level keys of every process's config (e.g. 'mediate: { batch-bytes: 2097152 }')
+    ...(args['config-yaml'] ? [args['config-yaml']] : []),
   ].join('\n'));
   return cfg;
 };
@@ -210,11 +213,12 @@ const gc0 = await Promise.all(procs.map(async (x) => gcSeconds(await scrape(x.po
 const RSS_EVERY = Number(args['rss-every'] ?? Math.max(1, Math.floor(RECORDS / 10)));
 /** one memory sample per serve process: RSS (/proc VmRSS) and the V8 heap used + external (prom-client's default
  * gauges, as of the process's last collection) */
-type Mem = { rssMiB: number; heapUsedMiB: number; externalMiB: number };
+type Mem = { rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; externalMiB: number };
 const MiB = (b: number) => Math.round(b / 2 ** 20);
 const memOf = async (x: { child: ChildProcess; port: number }): Promise<Mem> => {
   const m = await scrape(x.port);
-  return { rssMiB: statusMiB(x.child.pid!, 'VmRSS'), heapUsedMiB: MiB(metricSum(m, 'ratestream_nodejs_heap_size_used_bytes')), externalMiB: MiB(metricSum(m, 'ratestream_nodejs_external_memory_bytes')) };
+  return { rssMiB: statusMiB(x.child.pid!, 'VmRSS'), heapUsedMiB: MiB(metricSum(m, 'ratestream_nodejs_heap_size_used_bytes')),
+    heapTotalMiB: MiB(metricSum(m, 'ratestream_nodejs_heap_size_total_bytes')), externalMiB: MiB(metricSum(m, 'ratestream_nodejs_external_memory_bytes')) };
 };
 const memSamples: { stored: number; phase: 'produce' | 'drain'; mem: Mem[] }[] = [{ stored: 0, phase: 'produce', mem: await Promise.all(procs.map(memOf)) }];
 const kafkaCpu0 = kafkaPid && existsSync(`/proc/${kafkaPid}`) ? cpuSeconds(kafkaPid) : undefined;
@@ -234,9 +238,17 @@ let selfCpu: NodeJS.CpuUsage | undefined;
 const sinks = procs.filter((x) => x.roles.split(',').includes('sink'));
 // watched from the first record produced: memory samples each RSS_EVERY records stored (the produce phase included),
 // done when ClickHouse acknowledged everything (summed over the sinks' processes: each has its own ledger)
+// per sink process: when its own ledger last grew and its CPU then (the rest of its CPU is spent after its own share
+// was stored, waiting for the other processes: background merges, idle fetches)
+const lastStore = procs.map(() => ({ charges: 0, seconds: 0, cpu: 0 }));
 const watch = (async () => {
   for (const deadline = Date.now() + 1_800_000; ;) {
     const ms = await Promise.all(sinks.map((x) => scrape(x.port)));
+    sinks.forEach((x, j) => {
+      const i = procs.indexOf(x);
+      const c = metric(ms[j]!, 'ratestream_clickhouse_rows_total', 'table="charges"');
+      if (c > lastStore[i]!.charges) lastStore[i] = { charges: c, seconds: (performance.now() - t0) / 1000, cpu: cpuSeconds(x.child.pid!) - cpu0[i]! };
+    });
     const rows = (t: string) => ms.reduce((n, m) => n + metric(m, 'ratestream_clickhouse_rows_total', `table="${t}"`), 0);
     // sampled each RSS_EVERY charges stored (scaled to records)
     const stored = Math.round((rows('charges') / Math.max(1, want.charges)) * lines.length);
@@ -272,7 +284,9 @@ const gcPause = await Promise.all(procs.map(async (x, i) => perM(gcSeconds(await
 const load1 = loadavg()[0]!;
 const perProcess = await Promise.all(procs.map(async (x, i) => {
   const m = await scrape(x.port);
-  return { roles: x.roles, cpuSeconds: +cpu[i]!.toFixed(2), peakRssMiB: rss[i], mediated: metric(m, 'ratestream_records_in_total', 'role="mediate"'), rated: metric(m, 'ratestream_records_in_total', 'role="rate"'),
+  return { roles: x.roles, cpuSeconds: +cpu[i]!.toFixed(2), peakRssMiB: rss[i],
+    // when this process's own ledger last grew (s from the clock start) and its CPU-s from then to done
+    lastStoreSeconds: +lastStore[i]!.seconds.toFixed(2), cpuSecondsAfterLastStore: +(cpu[i]! - lastStore[i]!.cpu).toFixed(2), mediated: metric(m, 'ratestream_records_in_total', 'role="mediate"'), rated: metric(m, 'ratestream_records_in_total', 'role="rate"'),
     // Kafka transactions per role: fewer, bigger batches = fewer broker round trips per record
     transactions: { mediate: metric(m, 'ratestream_transactions_committed_total', 'role="mediate"'), rate: metric(m, 'ratestream_transactions_committed_total', 'role="rate"') },
     cpuPerMillionByThread: cpuSplit[i], gcPauseSecondsPerMillion: gcPause[i], ...(args.threads && { threads: perTid[i] }) };
@@ -289,7 +303,7 @@ const result = {
   producerClient: PRODUCER_CLIENT, producerWallSeconds: +((produced! - t0) / 1000).toFixed(2), producerCpuSeconds: +((selfCpu!.user + selfCpu!.system) / 1e6).toFixed(2),
   peakRssMiB: rss, perProcess,
   // memory samples (produce phase included) and their peaks per process
-  rssSamples: memSamples.map((x) => ({ stored: x.stored, phase: x.phase, rssMiB: x.mem.map((y) => y.rssMiB), heapUsedMiB: x.mem.map((y) => y.heapUsedMiB), externalMiB: x.mem.map((y) => y.externalMiB) })),
+  rssSamples: memSamples.map((x) => ({ stored: x.stored, phase: x.phase, rssMiB: x.mem.map((y) => y.rssMiB), heapUsedMiB: x.mem.map((y) => y.heapUsedMiB), heapTotalMiB: x.mem.map((y) => y.heapTotalMiB), externalMiB: x.mem.map((y) => y.externalMiB) })),
   sampledPeakMiB: procs.map((_, i) => ({ rss: Math.max(...memSamples.map((x) => x.mem[i]!.rssMiB)), heapUsed: Math.max(...memSamples.map((x) => x.mem[i]!.heapUsedMiB)), external: Math.max(...memSamples.map((x) => x.mem[i]!.externalMiB)) })), loadAvg1m: { start: +load0.toFixed(2), end: +load1.toFixed(2) }, cpus: cpus().length, node: process.version,
 };
 console.log(JSON.stringify(result));

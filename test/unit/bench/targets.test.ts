@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { band, embeddedVerdict, scaleOutVerdict, serveVerdict, type ServeRun } from '../../../bench/targets.ts';
+import { band, embeddedVerdict, median, scaleOutVerdict, serveVerdict, type ServeRun } from '../../../bench/targets.ts';
 
 const run = (processes: number, cpu: number, rss: number[][]): ServeRun => ({
   records: 1000, processes, layout: Array(processes).fill('fused'), recordsPerSecond: 50_000, serveCpuSecondsPerMillion: cpu,
@@ -10,6 +10,8 @@ describe('bench targets (issue #10 verdicts)', () => {
   it('band: the largest deviations below and above the median', () => {
     expect(band([100, 90, 110])).toEqual({ below: expect.closeTo(-0.1, 10), above: expect.closeTo(0.1, 10), median: 100 });
     expect(band([1, 2])).toBeUndefined();
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 2, 3])).toBe(2.5);
   });
 
   it('serve: CPU, records/s and the RSS band from 20 % stored (earlier samples left out)', () => {
@@ -26,6 +28,14 @@ describe('bench targets (issue #10 verdicts)', () => {
     expect(scaleOutVerdict([one, run(2, 21.9, [[1, 1], [1, 1], [1, 1]])])).toContain('+9.5 % (overhead ≤ 10 %: met)');
     expect(scaleOutVerdict([one, run(2, 22.1, [[1, 1], [1, 1], [1, 1]])])).toContain('NOT met');
     expect(scaleOutVerdict([one])).toBeUndefined();
+  });
+
+  it('scale-out: interleaved runs (1, 2, 2, 1) compared by their medians; other layouts and sizes left out', () => {
+    const apart = { ...run(1, 40, [[1], [1], [1]]), layout: ['apart'] };
+    const runs = [run(1, 18, [[1]]), run(2, 19, [[1, 1]]), run(2, 21, [[1, 1]]), run(1, 20, [[1]]), apart, { ...run(2, 90, [[1, 1]]), records: 5 }];
+    const v = scaleOutVerdict(runs)!;
+    expect(v).toContain('two processes 19, 21 (median 20) vs one 18, 20 (median 19)');
+    expect(v).toContain('+5.3 % (overhead ≤ 10 %: met)');
   });
 
   it('embedded: CPU, records/s and RSS after each file', () => {
