@@ -23,7 +23,7 @@ import { appendFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median } from './targets.ts';
+import { median, pct } from './targets.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 export const DEFAULT_FIELDS = ['recordsPerSecond', 'serveCpuSecondsPerMillion', 'cpuSecondsPerMillion', 'peakRssMiB', 'wallSeconds'];
@@ -71,8 +71,6 @@ export function summarize(runs: readonly { tree: 'base' | 'head'; result: unknow
 export function order(pairs: number): ('base' | 'head')[] {
   return Array.from({ length: pairs }, (_, i) => (i % 2 ? ['head', 'base'] as const : ['base', 'head'] as const)).flat();
 }
-
-const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
 
 export function report(s: readonly FieldSummary[]): string {
   return s.map((f) => `${f.field}: base ${f.base.join(' ')} (median ${+median(f.base).toFixed(2)}) → head ${f.head.join(' ')} (median ${+median(f.head).toFixed(2)}); ` +

@@ -22,7 +22,8 @@ export const TARGETS = {
 } as const;
 
 const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
-const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
+/** a signed percentage of a fraction (+9.5 %) */
+export const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
 
 /** the median of `xs` (not empty) */
 export function median(xs: readonly number[]): number {
