@@ -52,7 +52,20 @@ export function countIgnored(c: Counters, ignored: ReadonlyMap<string, number> |
 
 export function countUdrs(c: Counters, udrs: readonly Udr[]): void {
   c.udrs += udrs.length;
-  for (const u of udrs) add(c.quantity, u.unit, u.quantity);
+  // summed in a local while the unit stays the same (one store into the counters per run of a unit, not per UDR:
+  // each store of a sum past 2^31 boxed a new number); quantities are safe integers, so any grouping gives the same sum
+  let unit: string | undefined;
+  let sum = 0;
+  for (let i = 0; i < udrs.length; i++) {
+    const u = udrs[i]!;
+    if (u.unit !== unit) {
+      if (unit !== undefined) add(c.quantity, unit, sum);
+      unit = u.unit;
+      sum = 0;
+    }
+    sum += u.quantity;
+  }
+  if (unit !== undefined) add(c.quantity, unit, sum);
 }
 
 export function countRejects(c: Counters, rejects: readonly Reject[], stage: 'mediation' | 'rating'): void {

@@ -154,10 +154,22 @@ export interface LineageSource {
   writeTo?(out: TextSink): void;
 }
 
+/**
+ * A constant piece of text with its UTF-8 bytes, encoded once (a rate's lineage pieces: written for every charge of
+ * the rate, copied as bytes by a byte sink instead of encoded each time).
+ */
+export interface TextPiece {
+  readonly s: string;
+  /** Buffer.from(s): the UTF-8 bytes of `s` */
+  readonly b: Uint8Array;
+}
+
 /** Where a LineageSource writes its text in pieces: a store encoder's buffer (escaping as its format needs), or a string. */
 export interface TextSink {
   /** a piece of the text */
   text(s: string): void;
+  /** a constant piece of the text (the same as text(p.s)) */
+  piece(p: TextPiece): void;
   /** a safe integer's decimal text (`${n}`) */
   int(n: number): void;
 }

@@ -4,7 +4,7 @@
  * object, its undefined fields, the nested segment array); concatenating known fields is a fraction of that.
  */
 
-import type { TextSink } from '../core/types.ts';
+import type { TextPiece, TextSink } from '../core/types.ts';
 
 /** a TextSink joining the pieces into one string (a lineage's text(), a cost's text) */
 export class StringSink implements TextSink {
@@ -12,9 +12,17 @@ export class StringSink implements TextSink {
   text(s: string): void {
     this.s += s;
   }
+  piece(p: TextPiece): void {
+    this.s += p.s;
+  }
   int(n: number): void {
     this.s += n;
   }
+}
+
+/** a TextPiece of `s` (its UTF-8 bytes encoded now, once) */
+export function textPiece(s: string): TextPiece {
+  return { s, b: Buffer.from(s, 'utf8') };
 }
 
 /** text that JSON writes as is between quotes (no quote, backslash, control char or surrogate) */

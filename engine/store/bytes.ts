@@ -2,7 +2,7 @@
  * A growable byte writer over one off-heap Buffer: little-endian integers, ClickHouse varints and UTF-8 text written
  * in place (no intermediate strings or arrays). Reused between batches with reset(): the buffer is kept.
  */
-import type { TextSink } from '../core/types.ts';
+import type { TextPiece, TextSink } from '../core/types.ts';
 
 const TWO32 = 2 ** 32;
 
@@ -164,6 +164,13 @@ export class ByteWriter implements TextSink {
       return;
     }
     this.pos = start + utf8(b, s, start);
+  }
+
+  /** the bytes of a constant piece, no length (a piece of a stringFrom value): a copy, no UTF-8 encoding */
+  piece(p: TextPiece): void {
+    const b = p.b;
+    this.room(b.length).set(b, this.pos);
+    this.pos += b.length;
   }
 
   /** the decimal text of a safe integer (`${n}`), no length (a piece of a stringFrom value) */

@@ -2,7 +2,7 @@
  * TabSeparated encoding for bulk inserts (the fastest path into the in-process engine: an INSERT … FORMAT
  * TabSeparated command carrying the rows). Money goes in as exact decimal text.
  */
-import type { LineageSource, TextSink } from '../core/types.ts';
+import type { LineageSource, TextPiece, TextSink } from '../core/types.ts';
 import { putDigits } from './bytes.ts';
 
 const ESC: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0', '\b': '\\b', '\f': '\\f' };
@@ -110,6 +110,11 @@ export class TsvWriter implements TextSink {
       } else b[p++] = c;
     }
     this.pos = p;
+  }
+
+  /** a constant piece of a string field, escaped as text() */
+  piece(p: TextPiece): void {
+    this.text(p.s);
   }
 
   /** a piece of a string field: the decimal text of a safe integer */

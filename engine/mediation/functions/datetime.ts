@@ -7,7 +7,7 @@
  * 24 hours are cached at once from three zone look-ups (a feed spread over many days — a backfill — misses once per
  * day, not twice per hour); a day with a transition is cached hour by hour, as before.
  */
-import { DateTime, FixedOffsetZone, IANAZone } from 'luxon';
+import { DateTime, FixedOffsetZone, IANAZone, type TokenParser } from 'luxon';
 import type { Expr } from '../../expr/ast.ts';
 import type { FunctionSpec } from '../../expr/compile.ts';
 import { ExprRuntimeError, str, type Value } from '../../expr/runtime.ts';
@@ -33,10 +33,27 @@ export function parseTime(v: Value, format: string, zone: string): number {
     }
     case 'iso': dt = DateTime.fromISO(s, { zone, setZone: true }); break;
     case 'sql': dt = DateTime.fromSQL(s, { zone }); break;
-    default: dt = DateTime.fromFormat(s, format, { zone });
+    default: dt = DateTime.fromFormatParser(s, formatParser(format), { zone });
   }
   if (!dt.isValid) throw new ExprRuntimeError(`${JSON.stringify(s)} does not match time format ${JSON.stringify(format)} (${dt.invalidExplanation ?? dt.invalidReason})`);
   return dt.toMillis();
+}
+
+/**
+ * luxon's parser of a format pattern, built once per pattern: `DateTime.fromFormat` builds it (its regular expression
+ * and token list) on every call, ≈ 75 µs — the cost of each malformed time on the fast path's fallback (bench/RESULTS.md).
+ * Same result as fromFormat (luxon's own fromFormat is buildFormatParser + fromFormatParser with the default locale).
+ */
+const parsers = new Map<string, TokenParser>();
+
+function formatParser(format: string): TokenParser {
+  let p = parsers.get(format);
+  if (p === undefined) {
+    if (parsers.size >= 256) parsers.clear();
+    p = DateTime.buildFormatParser(format);
+    parsers.set(format, p);
+  }
+  return p;
 }
 
 type Slot = 'y' | 'M' | 'd' | 'H' | 'm' | 's' | 'S';

@@ -9,8 +9,8 @@
  * stdout sink, explain), byte for byte the text JSON.stringify(usageLineage(…)) gives (a test compares them). With a
  * trace the lineage object gets the steps and is serialised when the charge is made.
  */
-import type { LineageSource, TextSink } from '../../core/types.ts';
-import { jsonInner, jsonNumber, jsonString, StringSink } from '../json-text.ts';
+import type { LineageSource, TextPiece, TextSink } from '../../core/types.ts';
+import { jsonInner, jsonNumber, jsonString, StringSink, textPiece } from '../json-text.ts';
 import { type Cost, costText, sumText, writeCostNum } from '../rational.ts';
 import type { CompiledRate, Rounding } from '../catalog.ts';
 import type { Lineage, MeasureContext, RatingStep, Segment } from './types.ts';
@@ -67,27 +67,30 @@ function segmentsText(segs: readonly Segment[]): string {
   return `${s}]`;
 }
 
-/** the constant pieces of a rate's lineage text (`where` for the prefix it was last written at) */
+/** the constant pieces of a rate's lineage text, each with its UTF-8 bytes (TextPiece: copied, not encoded, per charge) */
 interface RateText {
+  /** the prefix `where` and `whereSeg` were last looked up for (a one-entry memo in front of `byPrefix`) */
   prefix: string;
   /** `,"prefix":…,"window":…` */
-  where: string;
+  where: TextPiece;
   /** where + segment (the plain segment's opening, for the prefix it was last written at) */
-  whereSeg: string;
+  whereSeg: TextPiece;
+  /** where and whereSeg by prefix (a rate matched at several prefixes: no pieces encoded again per change) */
+  byPrefix: Map<string, [TextPiece, TextPiece]>;
   /** `,"model":…,"detail":"` (the detail's opening quote) */
-  model: string;
+  model: TextPiece;
   /** `","connectFee":…,"cost":"` (closing the detail, opening the cost) */
-  fee: string;
+  fee: TextPiece;
   /** `","rounding":…` of the rate's own rounding (closing the cost) */
-  rounding: string;
+  rounding: TextPiece;
   /** rounding + `}`: the end of a lineage without more fields */
-  roundingEnd: string;
+  roundingEnd: TextPiece;
   /** `}]` + model (closing the plain segment, opening the detail) */
-  segEndModel: string;
+  segEndModel: TextPiece;
   /** `}]` + model + detail (…and the plain detail text up to its `to`) */
-  segEndModelDetail: string;
+  segEndModelDetail: TextPiece;
   /** model + detail (no segments written: the rate's window is `*any`) */
-  modelDetail: string;
+  modelDetail: TextPiece;
   /** `,"segments":[{"rate":…,"window":…,"from":0,"to":` of the rate's one plain segment (its `to` next) */
   segment: string;
   /** the rate's plain detail text up to its `to`, JSON-escaped: `<window>:<rate> 0-` */
@@ -97,23 +100,28 @@ interface RateText {
   modelAfter: string;
 }
 
+const BILLED = textPiece(',"billed":');
+const BILLED_TEXT = textPiece(' billed ');
+
 /** `{"v":1,"via":…` */
 function headOf(via: string): string {
   return `{"v":1,"via":${jsonString(via)}`;
 }
 
 /** `{"v":1,"via":…,"quantity":` by plan route (few: one per service or plan) */
-const headsQ = new Map<string, string>();
+const headsQ = new Map<string, TextPiece>();
 
-function headQOf(via: string): string {
+function headQOf(via: string): TextPiece {
   let h = headsQ.get(via);
   if (h === undefined) {
     if (headsQ.size >= 4096) headsQ.clear();
-    h = `${headOf(via)},"quantity":`;
+    h = textPiece(`${headOf(via)},"quantity":`);
     headsQ.set(via, h);
   }
   return h;
 }
+
+const NO_PIECE = textPiece('');
 
 function rateText(first: CompiledRate, prefix: string): RateText {
   let t = first.textMemo as RateText | undefined;
@@ -121,17 +129,26 @@ function rateText(first: CompiledRate, prefix: string): RateText {
     const model = `,"model":${jsonString(first.model.model)},"detail":"`;
     const rounding = roundingText(first.rounding);
     const detail = jsonInner(`${first.windowId}:${first.id} 0-`);
-    t = { prefix: '', where: '', whereSeg: '', model, fee: `","connectFee":${jsonString(first.connectFeeText)},"cost":"`,
-      rounding, roundingEnd: `${rounding}}`, segEndModel: `}]${model}`, segEndModelDetail: `}]${model}${detail}`, modelDetail: `${model}${detail}`,
+    t = { prefix: '', where: NO_PIECE, whereSeg: NO_PIECE, byPrefix: new Map(), model: textPiece(model),
+      fee: textPiece(`","connectFee":${jsonString(first.connectFeeText)},"cost":"`),
+      rounding: textPiece(rounding), roundingEnd: textPiece(`${rounding}}`), segEndModel: textPiece(`}]${model}`),
+      segEndModelDetail: textPiece(`}]${model}${detail}`), modelDetail: textPiece(`${model}${detail}`),
       segment: `,"segments":[{"rate":${jsonString(first.id)},"window":${jsonString(first.windowId)},"from":0,"to":`,
       detail,
       modelBetween: first.model.detailPieces ? jsonInner(first.model.detailPieces.between) : null, modelAfter: jsonInner(first.model.detailPieces?.after ?? '') };
     first.textMemo = t;
   }
-  if (t.prefix !== prefix || !t.where) {
+  if (t.prefix !== prefix || t.where === NO_PIECE) {
+    let w = t.byPrefix.get(prefix);
+    if (w === undefined) {
+      if (t.byPrefix.size >= 256) t.byPrefix.clear();
+      const where = `,"prefix":${jsonString(prefix)},"window":${jsonString(first.windowId)}`;
+      w = [textPiece(where), textPiece(`${where}${t.segment}`)];
+      t.byPrefix.set(prefix, w);
+    }
     t.prefix = prefix;
-    t.where = `,"prefix":${jsonString(prefix)},"window":${jsonString(first.windowId)}`;
-    t.whereSeg = `${t.where}${t.segment}`;
+    t.where = w[0];
+    t.whereSeg = w[1];
   }
   return t;
 }
@@ -254,27 +271,27 @@ export class UsageLineage implements LineageSource {
     const more = rest === null ? undefined : rest.more;
     // the constant pieces are joined where no number sits between them (fewer, longer writes; the same text)
     if (more?.measure) out.text(`${headOf(via)},"measure":${jsonString(more.measure)},"quantity":`);
-    else out.text(headQOf(via));
+    else out.piece(headQOf(via));
     putJsonNumber(out, this.quantity);
-    out.text(',"billed":');
+    out.piece(BILLED);
     putJsonNumber(out, this.billed);
     const plainSegs = segs === null && this.detailKind === DETAIL_SEGMENTS;
     if (segs === null && first.windowId !== '*any') {
       // segmentsText of the one plain segment, the rate's own from 0 to segTo
-      out.text(rt.whereSeg);
+      out.piece(rt.whereSeg);
       putJsonNumber(out, segTo);
-      out.text(',"billed":');
+      out.piece(BILLED);
       putJsonNumber(out, segBilled);
-      out.text(plainSegs ? rt.segEndModelDetail : rt.segEndModel);
+      out.piece(plainSegs ? rt.segEndModelDetail : rt.segEndModel);
     } else {
-      out.text(rt.where);
+      out.piece(rt.where);
       if (segs !== null && (segs.length > 1 || segs[0]?.window !== '*any')) out.text(`,"segments":${segmentsText(segs)}`);
-      out.text(plainSegs ? rt.modelDetail : rt.model);
+      out.piece(plainSegs ? rt.modelDetail : rt.model);
     }
     if (plainSegs) {
       // plainDetail: `<window>:<rate> 0-<to> billed <billed>` (its opening written above)
       putNumber(out, segTo);
-      out.text(' billed ');
+      out.piece(BILLED_TEXT);
       putNumber(out, segBilled);
     } else if (segs === null && this.detailKind === DETAIL_MODEL && rt.modelBetween !== null) {
       // plainDetail: the model's detailOf(segTo, segBilled) in its pieces
@@ -286,18 +303,19 @@ export class UsageLineage implements LineageSource {
       const detail = segs === null ? plainDetail(this.detailKind, detailText, segTo, segBilled, first) : usageDetail(this.detailKind, detailText, segs, first);
       out.text(jsonInner(detail));
     }
-    out.text(rt.fee);
+    out.piece(rt.fee);
     // a cost's text is plain JSON (digits, '-', '.', '≈', '…')
     if (costBig === null) writeCostNum(out, this.costHi * LO + this.costLo, this.costD);
     else out.text(costText(costBig));
     if (!more) {
       if (!this.tail) {
-        out.text(rt.roundingEnd);
+        out.piece(rt.roundingEnd);
         return;
       }
-      out.text(rt.rounding);
+      out.piece(rt.rounding);
     } else {
-      out.text(more.rounding === first.rounding ? rt.rounding : roundingText(more.rounding));
+      if (more.rounding === first.rounding) out.piece(rt.rounding);
+      else out.text(roundingText(more.rounding));
       if (more.capped !== undefined) out.text(`,"capped":${jsonString(more.capped)}`);
       if (more.debits) out.text(`,"debits":${JSON.stringify(more.debits)}`);
       if (more.session !== undefined) out.text(`,"session":${JSON.stringify(more.session)}`);

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileExpr } from '../../../engine/expr/compile.ts';
 import { FUNCTIONS, FUNCTION_REGISTRY } from '../../../engine/mediation/functions/index.ts';
+import { DateTime } from 'luxon';
 import { compileFastTime, fastTime, parseTime } from '../../../engine/mediation/functions/datetime.ts';
 
 const ctx = { ordinal: true, functions: FUNCTION_REGISTRY, tables: new Map() };
@@ -54,6 +55,24 @@ describe('time() fast path agrees with luxon', () => {
         }
       }
       expect(bad.slice(0, 5)).toEqual([]);
+    }
+  });
+  it('the fallback (a parser built once per pattern) gives luxon fromFormat\'s result and error, also on the second call', () => {
+    const cases: [string, string, string][] = [
+      ['2026-10-01T25:99', 'yyyy-MM-dd HH:mm:ss', 'Europe/Amsterdam'],
+      ['2026-10-01 7:05:09', 'yyyy-MM-dd H:mm:ss', 'UTC'],
+      ['1/2/2026 13:04', 'M/d/yyyy HH:mm', 'America/New_York'],
+      ['03 Feb 2013 19:54', 'dd MMM yyyy HH:mm', 'Europe/Berlin'],
+      ['20230229120000', 'yyyyMMddHHmmss', 'UTC'],
+      ['2026-13-01', 'yyyy-MM-dd', 'UTC'],
+      ['not a time', 'yyyyMMdd', 'UTC+02:00'],
+    ];
+    for (let round = 0; round < 2; round++) {
+      for (const [s, f, z] of cases) {
+        const dt = DateTime.fromFormat(s, f, { zone: z });
+        if (dt.isValid) expect(parseTime(s, f, z)).toBe(dt.toMillis());
+        else expect(() => parseTime(s, f, z)).toThrow(`${JSON.stringify(s)} does not match time format ${JSON.stringify(f)} (${dt.invalidExplanation ?? dt.invalidReason})`);
+      }
     }
   });
   it('rejects impossible dates through the fallback', () => {

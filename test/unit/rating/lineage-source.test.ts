@@ -36,7 +36,11 @@ function compare(text: string, udrs: Udr[]): Charge[] {
 function expectWritten(src: LineageSource, text: string): void {
   expect(src.writeTo).toBeDefined();
   const pieces: string[] = [];
-  src.writeTo!({ text: (s) => pieces.push(s), int: (n) => pieces.push(`${n}`) });
+  src.writeTo!({ text: (s) => pieces.push(s), int: (n) => pieces.push(`${n}`), piece: (p) => {
+    // a piece's bytes are its text's UTF-8 bytes
+    expect(Buffer.from(p.b).toString('utf8')).toBe(p.s);
+    pieces.push(p.s);
+  } });
   expect(pieces.join('')).toBe(text);
   const a = new ByteWriter(16);
   a.stringFrom(src as Required<LineageSource>);
