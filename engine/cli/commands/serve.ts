@@ -1,5 +1,6 @@
 /** `ratestream serve --config FILE`: run the streaming roles (mediate / rate / sink) as Kafka consumer-group members. */
 import type { Command } from 'commander';
+import { applyHeapGrowth } from '../../runtime/heap-growth.ts';
 import { loadServeConfig, ROLES, type Role } from '../../runtime/streaming/config.ts';
 import { StreamServer } from '../../runtime/streaming/serve.ts';
 
@@ -15,6 +16,9 @@ export function register(program: Command): void {
       const roles = flags.roles?.split(',').map((s) => s.trim()).filter(Boolean);
       for (const r of roles ?? []) if (!(ROLES as readonly string[]).includes(r)) throw new Error(`--roles: unknown role ${r} (${ROLES.join(', ')})`);
       const server = new StreamServer(loaded, { roles: roles as Role[] | undefined, httpPort: flags.httpPort === undefined ? undefined : Number(flags.httpPort) });
+      // a process-wide setting: the serve process's entry point owns it (tests run several servers in one process)
+      const heap = applyHeapGrowth(loaded.config.memory['heap-growing-percent']);
+      server.log.info({ heapGrowingPercent: heap.percent, from: heap.source }, 'V8 heap growth');
       let exiting = false;
       const shutdown = (signal: string) => {
         if (exiting) return;
