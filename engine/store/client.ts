@@ -7,6 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { ChdbExtension } from 'chdb/connection';
+import { scopeSettings, SessionSettings, settingDefaults } from './chdb-settings.ts';
 
 export interface StoreOptions {
   /** folder for the in-process engine (default ./data/clickhouse) */
@@ -77,7 +78,8 @@ export async function openStore(opts: StoreOptions = {}): Promise<StoreClient> {
     mkdirSync(dir, { recursive: true });
     const { createChdbConnection } = await import('chdb/connection');
     const connection = createChdbConnection({ path: dir });
-    const client = createClient({ connection } as never);
+    // per-query settings end with their query, as over HTTP (a read-only session refuses every SET: it gets none)
+    const client = createClient({ connection: opts.readonly ? connection : scopeSettings(connection, new SessionSettings(settingDefaults(connection.chdb))) } as never);
     if (create) await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${ident(database)}` });
     else if (!(await databaseExists(client, database))) {
       await client.close();

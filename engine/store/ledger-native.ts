@@ -4,7 +4,7 @@
  * `INSERT INTO t (…) SELECT … FROM file(path, 'Native', structure)` reads it (constant columns as literals) and the
  * file is removed. The insert carries the batch's dedup token (`<token>:<table>`, as the TSV path) with
  * `deduplicate_insert_select = 'force_enable'`, so a retried batch is stored once (and `optimize_on_insert = 0`: see
- * NATIVE_INSERT_SETTINGS). Leftover files of a crashed
+ * LEDGER_INSERT_SETTINGS in ledger.ts). Leftover files of a crashed
  * process are removed when the store is opened next (removeStaleInserts).
  *
  * Same stored values as the TSV encoders in ledger.ts (integration test: byte-equal `SELECT … FORMAT TSV`).
@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { type Charge, DEFAULT_RUN, type Udr } from '../core/types.ts';
 import { SCALE } from '../core/money.ts';
 import { table, type StoreClient } from './client.ts';
+import { LEDGER_INSERT_SETTINGS } from './ledger.ts';
 import {
   BoolColumn, DateTime64Column, DecimalColumn, type NativeBlock, NativeBlockWriter, sqlString, StringColumn, StringMapColumn,
   UInt32Column, UInt64Column,
@@ -171,13 +172,10 @@ export function insertsDir(s: Pick<StoreClient, 'where'>): string {
 }
 
 /**
- * Settings of every Native insert. `optimize_on_insert = 0`: the engine does not run the ReplacingMergeTree merge over
- * each inserted block (a row-by-row copy of the whole sorted block that only collapses rows with the same sorting key
- * *within* the insert; such a repeat — the same record twice with dedup off — is collapsed by `FINAL`, which every ledger
- * read uses, and by merges, as a repeat across two inserts always was); measured: the insert's ClickHouse CPU ≈ −35 %
- * (bench/RESULTS.md, session 2026-12-05 embedded-ch).
+ * Settings of every Native insert: the ledger's (LEDGER_INSERT_SETTINGS in ledger.ts: no merge over the inserted
+ * block), and `deduplicate_insert_select` so that an INSERT … SELECT honours the batch's dedup token.
  */
-export const NATIVE_INSERT_SETTINGS = { deduplicate_insert_select: 'force_enable', optimize_on_insert: 0 } as const;
+export const NATIVE_INSERT_SETTINGS = { ...LEDGER_INSERT_SETTINGS, deduplicate_insert_select: 'force_enable' } as const;
 
 /**
  * Insert one Native block into `name` (in-process engine only) through a file, deduplicated by `token`

@@ -8,6 +8,16 @@ import { type Charge, DEFAULT_RUN, type Reject, type Udr } from '../core/types.t
 import { ident, table, type StoreClient } from './client.ts';
 import { tsvMap, tsvTime, TsvWriter } from './tsv.ts';
 
+/**
+ * Settings of every ledger insert (UDRs, charges, rejects; TSV here, Native in ledger-native.ts). `optimize_on_insert
+ * = 0`: the engine does not run the ReplacingMergeTree merge over each inserted block (a row-by-row copy of the whole
+ * sorted block that only collapses rows with the same sorting key *within* the insert; such a repeat — the same record
+ * twice with dedup off — is collapsed by `FINAL`, which every ledger read uses, and by merges, as a repeat across two
+ * inserts always was); measured on Native inserts: the insert's ClickHouse CPU ≈ −35 % (bench/RESULTS.md, session
+ * 2026-12-05 embedded-ch), and on TSV inserts (session 2026-12-07 tenth).
+ */
+export const LEDGER_INSERT_SETTINGS = { optimize_on_insert: 0 } as const;
+
 const UDR_COLS = ['udr_id', 'feed', 'usage_class', 'account', 'service', 'rating_key', 'start_time', 'quantity', 'unit', 'origin', 'destination', 'attrs', 'source', 'rules_version'];
 /** charges columns in the order chargeRow() writes them */
 export const CHARGE_COLS = ['charge_id', 'version', 'udr_id', 'account', 'rating_key', 'service', 'usage_class', 'kind', 'product', 'plan', 'rate_id', 'matched', 'quantity', 'unit', 'amount', 'currency', 'event_time', 'source', 'rules_version', 'catalog_version', 'lineage', 'feed', 'run', 'billable'];
@@ -70,7 +80,7 @@ export async function writeTsv(s: StoreClient, b: EncodedTsv, token: string, pas
   const raw = passthrough ? s.chdb : undefined;
   const put = (name: string, columns: string[], tsv: Uint8Array) => {
     if (!tsv.length) return;
-    const settings = { insert_deduplication_token: `${token}:${name}` };
+    const settings = { ...LEDGER_INSERT_SETTINGS, insert_deduplication_token: `${token}:${name}` };
     if (raw) jobs.push(raw.rawInsert({ table: `${s.database}.${ident(name).slice(1, -1)}`, columns, format: 'TabSeparated', values: tsv, settings }));
     else jobs.push(s.client.command({ query: `INSERT INTO ${table(s, name)} (${columns.join(', ')}) FORMAT TabSeparated\n${Buffer.from(tsv.buffer, tsv.byteOffset, tsv.byteLength).toString('utf8')}`, clickhouse_settings: settings }));
   };

@@ -155,6 +155,20 @@ describe('Native inserts into the in-process engine', () => {
     expect(base).toEqual([{ name: 'charges', b: '10' }, { name: 'udrs', b: '10' }]);
   });
 
+  it('the TSV path too (raw passthrough and INSERT command): a key repeated inside one insert is two raw rows, read once with FINAL', async () => {
+    const q = async (sql: string) => ((await (await viaTsv.client.query({ query: sql, format: 'JSONEachRow' })).json()) as Record<string, string>[]);
+    for (const [passthrough, a, b] of [[true, 40, 41], [false, 50, 51]] as const) {
+      await writeBatch(viaTsv, { udrs: [udr(a), udr(b), udr(a)], charges: [charge(a), charge(b), charge(a)], mediationRejects: [], ratingRejects: [], feed: 'feed-a' },
+        `repeat-tsv:${a}`, passthrough);
+      for (const t of ['udrs', 'charges']) {
+        const where = `WHERE udr_id IN ('U${a}', 'U${b}')`;
+        const raw = await q(`SELECT count() AS n FROM via_tsv.${t} ${where}`);
+        const final = await q(`SELECT count() AS n FROM via_tsv.${t} FINAL ${where}`);
+        expect([t, passthrough, Number(raw[0]!.n), Number(final[0]!.n)]).toEqual([t, passthrough, 3, 2]);
+      }
+    }
+  });
+
   it('removes insert files left by a process that is gone, and keeps its own', () => {
     const d = insertsDir(viaNative);
     mkdirSync(d, { recursive: true });
