@@ -35,6 +35,12 @@ export class SessionSettings {
     }
   }
 
+  /** a session-level setting (SET once for the whole session): calls that change it set it back to `value` */
+  async keep(name: string, value: string): Promise<void> {
+    await this.ready;
+    this.defaults.set(name, value);
+  }
+
   async for(given: Settings | undefined): Promise<Settings | undefined> {
     await this.ready;
     const fresh = given ? Object.keys(given).filter((k) => given[k] !== undefined && !this.defaults.has(k)) : [];

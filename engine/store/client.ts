@@ -79,7 +79,8 @@ export async function openStore(opts: StoreOptions = {}): Promise<StoreClient> {
     const { createChdbConnection } = await import('chdb/connection');
     const connection = createChdbConnection({ path: dir });
     // per-query settings end with their query, as over HTTP (a read-only session refuses every SET: it gets none)
-    const client = createClient({ connection: opts.readonly ? connection : scopeSettings(connection, new SessionSettings(settingDefaults(connection.chdb))) } as never);
+    const scoped = opts.readonly ? undefined : new SessionSettings(settingDefaults(connection.chdb));
+    const client = createClient({ connection: scoped ? scopeSettings(connection, scoped) : connection } as never);
     if (create) await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${ident(database)}` });
     else if (!(await databaseExists(client, database))) {
       await client.close();
@@ -88,7 +89,10 @@ export async function openStore(opts: StoreOptions = {}): Promise<StoreClient> {
     // the chDB session keeps its current database: `FROM charges` works in `ratestream query`
     await client.command({ query: `USE ${ident(database)}` });
     // session settings, then read-only for the rest of the session (SET statements, so `readonly` is the last one)
-    for (const [k, v] of Object.entries(opts.settings ?? {})) await client.command({ query: `SET ${ident(k).slice(1, -1)} = ${typeof v === 'number' ? v : `'${v.replace(/'/g, "''")}'`}` });
+    for (const [k, v] of Object.entries(opts.settings ?? {})) {
+      await client.command({ query: `SET ${ident(k).slice(1, -1)} = ${typeof v === 'number' ? v : `'${v.replace(/'/g, "''")}'`}` });
+      await scoped?.keep(k, String(v));
+    }
     if (opts.readonly) await client.command({ query: 'SET readonly = 1' });
     entry = { client, chdb: connection.chdb, refs: 0, readonly: !!opts.readonly };
     embedded.set(dir, entry);

@@ -64,6 +64,15 @@ describe('per-query settings on the in-process engine', () => {
     expect(await setting('max_threads')).not.toBe('1');
   });
 
+  it('a session-level setting of the store comes back after a call changes it', async () => {
+    // the store reopened with a session setting (as `ratestream query` opens it, there read-only)
+    await s.close();
+    s = await openStore({ dbDir: dir, database: 'settings_t', create: false, settings: { max_threads: 1 } });
+    expect(await setting('max_threads')).toBe('1');
+    await s.client.query({ query: 'SELECT 1', format: 'JSONEachRow', clickhouse_settings: { max_threads: 2 } }).then((r) => r.json());
+    expect(await setting('max_threads')).toBe('1');
+  });
+
   it('resets only what a call does not give', async () => {
     const known = new SessionSettings(async (names) => new Map(names.filter((n) => n !== 'http_only').map((n) => [n, `default-${n}`])), ['a', 'b', 'http_only']);
     expect(await known.for({ a: 'mine' })).toEqual({ b: 'default-b', a: 'mine' });
