@@ -19,6 +19,8 @@ type Lookup = (names: readonly string[]) => Promise<Map<string, string>>;
 export class SessionSettings {
   /** setting → its engine default, for every setting a call may have changed */
   private readonly defaults = new Map<string, string>();
+  /** names that are no engine setting (HTTP-only ones the connection drops): not looked up again */
+  private readonly absent = new Set<string>();
   /** the known settings' defaults, learned once */
   private readonly ready: Promise<void>;
 
@@ -32,6 +34,7 @@ export class SessionSettings {
       const d = found.get(n);
       // not an engine setting (an HTTP-only one the connection drops): nothing to reset
       if (d !== undefined) this.defaults.set(n, d);
+      else this.absent.add(n);
     }
   }
 
@@ -43,7 +46,7 @@ export class SessionSettings {
 
   async for(given: Settings | undefined): Promise<Settings | undefined> {
     await this.ready;
-    const fresh = given ? Object.keys(given).filter((k) => given[k] !== undefined && !this.defaults.has(k)) : [];
+    const fresh = given ? Object.keys(given).filter((k) => given[k] !== undefined && !this.defaults.has(k) && !this.absent.has(k)) : [];
     // a setting first seen: its default is learned before the call, so the next call without it resets it
     if (fresh.length) await this.learn(fresh);
     if (!this.defaults.size) return given;

@@ -74,10 +74,18 @@ describe('per-query settings on the in-process engine', () => {
   });
 
   it('resets only what a call does not give', async () => {
-    const known = new SessionSettings(async (names) => new Map(names.filter((n) => n !== 'http_only').map((n) => [n, `default-${n}`])), ['a', 'b', 'http_only']);
+    const asked: string[] = [];
+    const known = new SessionSettings(async (names) => {
+      asked.push(...names);
+      return new Map(names.filter((n) => !n.startsWith('http_')).map((n) => [n, `default-${n}`]));
+    }, ['a', 'b', 'http_only']);
     expect(await known.for({ a: 'mine' })).toEqual({ b: 'default-b', a: 'mine' });
     expect(await known.for(undefined)).toEqual({ a: 'default-a', b: 'default-b' });
     expect(await known.for({ c: 1 })).toEqual({ a: 'default-a', b: 'default-b', c: 1 });
     expect(await known.for({})).toEqual({ a: 'default-a', b: 'default-b', c: 'default-c' });
+    // a name the engine does not know is passed as given and looked up once
+    expect(await known.for({ http_x: 1 })).toEqual({ a: 'default-a', b: 'default-b', c: 'default-c', http_x: 1 });
+    await known.for({ http_x: 1 });
+    expect(asked).toEqual(['a', 'b', 'http_only', 'c', 'http_x']);
   });
 });
