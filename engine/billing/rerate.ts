@@ -18,7 +18,7 @@ import { type CompiledCatalog, loadCatalogFile } from '../rating/catalog.ts';
 import { Rater } from '../rating/rater.ts';
 import { table, type StoreClient } from '../store/client.ts';
 import { chargesInWindow, type LedgerCharge, type RerateDiffRow, udrsInWindow, writeRerateDiffs } from '../store/finance.ts';
-import { CHARGE_COLS, chargeRow } from '../store/ledger.ts';
+import { CHARGE_COLS, chargeRow, LEDGER_INSERT_SETTINGS } from '../store/ledger.ts';
 import { insertTsv } from '../store/tsv.ts';
 import { parsePeriod } from './period.ts';
 import { catalogNameOf, catalogPath, pipelineCatalogs } from './pipeline-catalogs.ts';
@@ -130,7 +130,7 @@ export async function rerate(st: StoreClient, opts: RerateOptions): Promise<Rera
     const BATCH = 50_000;
     for (let i = 0; i < writes.length; i += BATCH) {
       const rows = writes.slice(i, i + BATCH).map((x) => chargeRow(x.charge, x.feed, x.version));
-      await st.client.command({ query: insertTsv(table(st, 'charges'), CHARGE_COLS, rows), clickhouse_settings: { insert_deduplication_token: `${token}:${i}` } });
+      await st.client.command({ query: insertTsv(table(st, 'charges'), CHARGE_COLS, rows), clickhouse_settings: { ...LEDGER_INSERT_SETTINGS, insert_deduplication_token: `${token}:${i}` } });
     }
     await writeRerateDiffs(st, diffs, `${token}:diffs`);
   }
