@@ -8,8 +8,8 @@
  * deployments.
  *
  * V8 reads the flag at each GC's limit computation, so setting it at start-up takes effect like the command-line flag
- * (test/unit/runtime/heap-growth.test.ts). An explicit `--heap-growing-percent` on the command line or in NODE_OPTIONS
- * wins.
+ * (test/unit/runtime/heap-growth.test.ts). An explicit `--heap-growing-percent` on the node command line wins (Node
+ * refuses it in NODE_OPTIONS).
  */
 import { setFlagsFromString } from 'node:v8';
 
@@ -34,10 +34,10 @@ export function heapGrowthFlag(args: readonly string[]): number | undefined {
 
 /**
  * Sets V8's heap growing percent to `percent` (0: leave V8's own factor), unless the process was started with the
- * flag (`execArgv`, NODE_OPTIONS).
+ * flag (`execArgv`).
  */
-export function applyHeapGrowth(percent: number, execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): HeapGrowth {
-  const given = heapGrowthFlag(execArgv) ?? heapGrowthFlag(nodeOptions.split(/\s+/).filter(Boolean));
+export function applyHeapGrowth(percent: number, execArgv: readonly string[] = process.execArgv): HeapGrowth {
+  const given = heapGrowthFlag(execArgv);
   if (given !== undefined) return { percent: given, source: 'command line' };
   if (!(percent > 0)) return { percent: 0, source: 'v8 default' };
   setFlagsFromString(`${HEAP_FLAG}=${Math.round(percent)}`);

@@ -15,7 +15,7 @@ const MODULE = fileURLToPath(new URL('../../../engine/runtime/heap-growth.ts', i
 function peakHeapMiB(percent: number): number {
   const script = `
     const { applyHeapGrowth } = await import(${JSON.stringify(MODULE)});
-    const got = applyHeapGrowth(${percent}, [], '');
+    const got = applyHeapGrowth(${percent}, []);
     if (got.percent !== ${percent} || got.source !== 'config') throw new Error('not applied: ' + JSON.stringify(got));
     const live = [];
     let peak = 0;
@@ -39,9 +39,9 @@ describe('V8 heap growth (serve memory.heap-growing-percent)', () => {
   });
 
   it('leaves a command-line flag and a 0 setting alone', () => {
-    expect(applyHeapGrowth(20, ['--heap-growing-percent=60'], '')).toEqual({ percent: 60, source: 'command line' });
-    expect(applyHeapGrowth(20, [], '--max-old-space-size=900 --heap-growing-percent=45')).toEqual({ percent: 45, source: 'command line' });
-    expect(applyHeapGrowth(0, [], '')).toEqual({ percent: 0, source: 'v8 default' });
+    expect(applyHeapGrowth(20, ['--heap-growing-percent=60'])).toEqual({ percent: 60, source: 'command line' });
+    expect(applyHeapGrowth(20, ['--max-old-space-size=900', '--heap-growing-percent', '45'])).toEqual({ percent: 45, source: 'command line' });
+    expect(applyHeapGrowth(0, [])).toEqual({ percent: 0, source: 'v8 default' });
   });
 
   it("defaults to V8's own factor in the serve config and refuses out-of-range values", () => {
