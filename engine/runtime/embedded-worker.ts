@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadRuntimePipeline } from './driver.ts';
 import { type EncodedBatch, FileProcessor, type InsertFormat } from './file-processor.ts';
-import type { NativeBlock } from '../store/native.ts';
+import type { PartitionBlock } from '../store/month-split.ts';
 import type { InputFile } from './sources/file.ts';
 
 export interface WorkerInit {
@@ -21,7 +21,7 @@ export interface WorkerInit {
 const port = parentPort!;
 
 /** a Native block whose parts (views into reused writers) are copied into one buffer, to be transferred */
-function oneCopy(b: NativeBlock, transfer: ArrayBuffer[]): NativeBlock {
+function oneCopy(b: PartitionBlock, transfer: ArrayBuffer[]): PartitionBlock {
   let n = 0;
   for (const p of b.parts) n += p.byteLength;
   const one = new Uint8Array(n);
@@ -47,7 +47,7 @@ try {
     const charges = new Uint8Array(batch.charges);
     const rejects = new Uint8Array(batch.rejects);
     const transfer = [udrs.buffer, charges.buffer, rejects.buffer];
-    const native = batch.native && { udrs: oneCopy(batch.native.udrs, transfer), charges: oneCopy(batch.native.charges, transfer) };
+    const native = batch.native && { udrs: batch.native.udrs.map((b) => oneCopy(b, transfer)), charges: batch.native.charges.map((b) => oneCopy(b, transfer)) };
     port.postMessage({ type: 'batch', batch: { ...batch, udrs, charges, rejects, native } }, transfer);
     while (unacked >= MAX_UNACKED) await new Promise<void>((r) => (wake = r));
   };

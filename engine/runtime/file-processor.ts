@@ -13,7 +13,7 @@ import type { FileCounters } from '../store/checkpoints.ts';
 import type { PoolBalance, ServiceStateChange } from '../store/finance.ts';
 import { type EncodedTsv, putCharge, putReject, putUdr } from '../store/ledger.ts';
 import { ChargeBlock, type InsertFormat, UdrBlock } from '../store/ledger-native.ts';
-import type { NativeBlock } from '../store/native.ts';
+import type { PartitionBlock } from '../store/month-split.ts';
 import { TsvWriter } from '../store/tsv.ts';
 import { BatchDriver, type StepOutput } from './driver.ts';
 import { FileSource, type InputFile } from './sources/file.ts';
@@ -31,7 +31,7 @@ export interface EncodedBatch extends EncodedTsv {
   mediationRejects: Reject[];
   ratingRejects: Reject[];
   /** format 'native': the UDRs and charges as Native blocks (their TSV bytes are then empty) */
-  native?: { udrs: NativeBlock; charges: NativeBlock };
+  native?: { udrs: PartitionBlock[]; charges: PartitionBlock[] };
 }
 
 /**
@@ -78,8 +78,8 @@ function gathering(insertRows: number, format: InsertFormat, reuse?: Gathering):
   reuse.udrs.reset();
   reuse.charges.reset();
   reuse.rejects.reset();
-  reuse.native?.udrs.block.reset();
-  reuse.native?.charges.block.reset();
+  reuse.native?.udrs.reset();
+  reuse.native?.charges.reset();
   return { ...reuse, stateChanges: [], pools: [], mediationRejects: [], ratingRejects: [] };
 }
 
@@ -142,7 +142,7 @@ export class FileProcessor {
         stdinHash!.update(bh);
         token = `${name}:stdin:${bh}`;
       }
-      const native = g.native ? { udrs: g.native.udrs.block.finish(), charges: g.native.charges.block.finish() } : undefined;
+      const native = g.native ? { udrs: g.native.udrs.finish(), charges: g.native.charges.finish() } : undefined;
       await emit({
         token, udrs: g.udrs.take(), charges: g.charges.take(), rejects: g.rejects.take(), rows: udrRows(g) + g.rejects.rows,
         stateChanges: g.stateChanges, pools: g.pools, mediationRejects: g.mediationRejects, ratingRejects: g.ratingRejects, native,
@@ -235,7 +235,7 @@ export class FileProcessor {
 
 /** UDR rows gathered */
 function udrRows(g: Gathering): number {
-  return g.native ? g.native.udrs.block.rows : g.udrs.rows;
+  return g.native ? g.native.udrs.rows : g.udrs.rows;
 }
 
 /** the pool balances among a batch's state changes (key → value), as of `asOf` */

@@ -16,13 +16,14 @@ import { type Charge, DEFAULT_RUN, type Udr } from '../core/types.ts';
 import { SCALE } from '../core/money.ts';
 import { table, type StoreClient } from './client.ts';
 import { LEDGER_INSERT_SETTINGS } from './ledger.ts';
+import { MonthSplit, type PartitionBlock } from './month-split.ts';
 import {
   BoolColumn, DateTime64Column, DecimalColumn, type NativeBlock, NativeBlockWriter, sqlString, StringColumn, StringMapColumn,
   UInt32Column, UInt64Column,
 } from './native.ts';
 
 /** UDR rows into a Native block (columns as ledger.ts's UDR_COLS) */
-export class UdrBlock {
+class UdrColumns {
   private readonly id = new StringColumn('udr_id', { constant: false });
   private readonly feed = new StringColumn('feed');
   private readonly usageClass = new StringColumn('usage_class');
@@ -68,7 +69,7 @@ export class UdrBlock {
 }
 
 /** charge rows into a Native block (columns as ledger.ts's CHARGE_COLS) */
-export class ChargeBlock {
+class ChargeColumns {
   private readonly id = new StringColumn('charge_id', { constant: false });
   private readonly version = new UInt32Column('version');
   private readonly udrId = new StringColumn('udr_id');
@@ -135,18 +136,44 @@ export class ChargeBlock {
   }
 }
 
-/** a Native block of `udrs` (a fresh writer: the block's views stay valid until it is written) */
-export function udrBlockOf(udrs: readonly Udr[]): NativeBlock {
-  const b = new UdrBlock(udrs.length);
-  for (const u of udrs) b.put(u);
-  return b.block.finish();
+/**
+ * UDR rows into Native blocks, one per month partition of `start_time` (engine/store/month-split.ts): `put` rows, then
+ * `finish()` the blocks for one insert and `reset()` once it is written (the buffers are kept for the next one).
+ */
+export class UdrBlock extends MonthSplit<UdrColumns> {
+  /** `rows`: rows expected per insert (sizes the buffers once) */
+  constructor(rows?: number) {
+    super((n) => new UdrColumns(n), rows);
+  }
+
+  put(u: Udr): void {
+    this.at(u.startTime).put(u);
+  }
 }
 
-/** a Native block of `charges` of one feed (as udrBlockOf) */
-export function chargeBlockOf(charges: readonly Charge[], feed: string): NativeBlock {
+/** charge rows into Native blocks, one per month partition of `event_time` (as UdrBlock) */
+export class ChargeBlock extends MonthSplit<ChargeColumns> {
+  constructor(rows?: number) {
+    super((n) => new ChargeColumns(n), rows);
+  }
+
+  put(c: Charge, feed: string, version = 1): void {
+    this.at(c.eventTime).put(c, feed, version);
+  }
+}
+
+/** the Native blocks of `udrs` (fresh writers: the blocks' views stay valid until they are written) */
+export function udrBlockOf(udrs: readonly Udr[]): PartitionBlock[] {
+  const b = new UdrBlock(udrs.length);
+  for (const u of udrs) b.put(u);
+  return b.finish();
+}
+
+/** the Native blocks of `charges` of one feed (as udrBlockOf) */
+export function chargeBlockOf(charges: readonly Charge[], feed: string): PartitionBlock[] {
   const b = new ChargeBlock(charges.length);
   for (const c of charges) b.put(c, feed);
-  return b.block.finish();
+  return b.finish();
 }
 
 /** how UDR and charge rows are inserted: Native blocks (in-process engine) or TSV (servers, rejects) */
@@ -178,11 +205,17 @@ export function insertsDir(s: Pick<StoreClient, 'where'>): string {
 export const NATIVE_INSERT_SETTINGS = { ...LEDGER_INSERT_SETTINGS, deduplicate_insert_select: 'force_enable' } as const;
 
 /**
- * Insert one Native block into `name` (in-process engine only) through a file, deduplicated by `token`
- * (`<token>:<name>`, the same token the TSV path uses); an empty block inserts nothing.
+ * Insert the Native blocks of one batch into `name` (in-process engine only), each through a file and deduplicated by
+ * its token: `<token>:<table>` (the same token the TSV path uses) for a batch of one block, `<token>:<table>:<yyyymm>`
+ * per month when a batch spans months. The months go in one after the other, so that one insert's working memory is
+ * freed before the next (engine/store/month-split.ts). Empty blocks insert nothing.
  */
-export async function writeNative(s: StoreClient, name: string, b: NativeBlock, token: string): Promise<void> {
-  if (!b.rows) return;
+export async function writeNative(s: StoreClient, name: string, blocks: readonly PartitionBlock[], token: string): Promise<void> {
+  const list = blocks.filter((b) => b.rows);
+  for (const b of list) await insertBlock(s, name, b, list.length === 1 ? `${token}:${name}` : `${token}:${name}:${b.partition}`);
+}
+
+async function insertBlock(s: StoreClient, name: string, b: NativeBlock, token: string): Promise<void> {
   if (s.mode !== 'embedded') throw new Error('Native file inserts need the in-process engine');
   const dir = insertsDir(s);
   if (!prepared.has(dir)) {
@@ -200,7 +233,7 @@ export async function writeNative(s: StoreClient, name: string, b: NativeBlock, 
   try {
     await s.client.command({
       query: `INSERT INTO ${table(s, name)} (${b.columns.join(', ')}) SELECT ${b.select.join(', ')} FROM file(${sqlString(path)}, 'Native', ${sqlString(b.structure)})`,
-      clickhouse_settings: { ...NATIVE_INSERT_SETTINGS, insert_deduplication_token: `${token}:${name}` } as never,
+      clickhouse_settings: { ...NATIVE_INSERT_SETTINGS, insert_deduplication_token: token } as never,
     });
   } finally {
     await rm(path, { force: true });

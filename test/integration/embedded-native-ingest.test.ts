@@ -70,7 +70,7 @@ function nativeOf(udrs: readonly Udr[], charges: readonly Charge[], feed: string
   const c = new ChargeBlock();
   for (const x of udrs) u.put(x);
   for (const x of charges) c.put(x, feed);
-  return { udrs: u.block.finish(), charges: c.block.finish() };
+  return { udrs: u.finish(), charges: c.finish() };
 }
 
 describe('Native inserts into the in-process engine', () => {
@@ -106,7 +106,9 @@ describe('Native inserts into the in-process engine', () => {
   });
 
   it('keeps constant columns as literals, and a column that changes mid-block in the file', () => {
-    const n = nativeOf([udr(10), udr(11), udr(12, { rulesVersion: 'r2' })], [charge(10), charge(11)], 'feed-a');
+    const all = nativeOf([udr(10), udr(11), udr(12, { rulesVersion: 'r2' })], [charge(10), charge(11)], 'feed-a');
+    expect([all.udrs.length, all.charges.length]).toEqual([1, 1]);
+    const n = { udrs: all.udrs[0]!, charges: all.charges[0]! };
     expect(n.udrs.structure).not.toMatch(/\bfeed String/);
     expect(n.udrs.select).toContain("'feed-a' AS feed");
     expect(n.udrs.structure).toMatch(/rules_version String/);
@@ -134,6 +136,33 @@ describe('Native inserts into the in-process engine', () => {
     const n = nativeOf(udrs, charges, 'feed-a');
     await writeNative(viaNative, 'udrs', n.udrs, 'retry:8');
     expect(await count('udrs')).toBe(6);
+  });
+
+  it('a batch spanning months goes in one insert per month partition, each with its own token; a retry stores it once', async () => {
+    // the last millisecond of September and the first of October (UTC), interleaved as late records arrive
+    const sep = Date.UTC(2026, 8, 30, 23, 59, 59, 999);
+    const oct = Date.UTC(2026, 9, 1);
+    const udrs = [udr(70, { startTime: oct }), udr(71, { startTime: sep }), udr(72, { startTime: oct + 5 }), udr(73, { startTime: sep - 5 })];
+    const charges = udrs.map((u, i) => charge(70 + i, { eventTime: u.startTime }));
+    const q = async (sql: string) => ((await (await viaNative.client.query({ query: sql, format: 'JSONEachRow' })).json()) as Record<string, string>[]);
+    const ids = "('U70','U71','U72','U73')";
+    for (let k = 0; k < 2; k++) {
+      const n = nativeOf(udrs, charges, 'feed-a');
+      expect([n.udrs.map((b) => [b.partition, b.rows]), n.charges.map((b) => [b.partition, b.rows])])
+        .toEqual([[['202609', 2], ['202610', 2]], [['202609', 2], ['202610', 2]]]);
+      await writeNative(viaNative, 'udrs', n.udrs, 'months:1');
+      await writeNative(viaNative, 'charges', n.charges, 'months:1');
+    }
+    // no FINAL: every row once (a token shared by the months would have dropped October as a duplicate of September)
+    for (const [t, col] of [['udrs', 'start_time'], ['charges', 'event_time']] as const) {
+      const rows = await q(`SELECT udr_id, toYYYYMM(${col}) AS m, _partition_id AS p FROM via_native.${t} WHERE udr_id IN ${ids} ORDER BY udr_id`);
+      expect(rows.map((r) => [r.udr_id, String(r.m), r.p])).toEqual([['U70', '202610', '202610'], ['U71', '202609', '202609'], ['U72', '202610', '202610'], ['U73', '202609', '202609']]);
+    }
+    // and the same rows as the TSV path gives them
+    await writeBatch(viaTsv, { udrs, charges, mediationRejects: [], ratingRejects: [], feed: 'feed-a' }, 'months:1');
+    const pick = (sql: string) => sql.replace('ORDER BY', `WHERE udr_id IN ${ids} ORDER BY`);
+    expect(await tsv(viaNative, pick(UDR_SELECT))).toBe(await tsv(viaTsv, pick(UDR_SELECT)));
+    expect(await tsv(viaNative, pick(CHARGE_SELECT))).toBe(await tsv(viaTsv, pick(CHARGE_SELECT)));
   });
 
   it('a key repeated inside one insert (optimize_on_insert = 0) is two raw rows, read once with FINAL; parts are Compact', async () => {

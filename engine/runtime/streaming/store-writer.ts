@@ -51,18 +51,18 @@ export class NativeRows {
 
   /** the feeds with charges in this batch, and their blocks */
   charges(): [string, ChargeBlock][] {
-    return [...this.byFeed].filter(([, b]) => b.block.rows > 0);
+    return [...this.byFeed].filter(([, b]) => b.rows > 0);
   }
 
   chargeRows(): number {
     let n = 0;
-    for (const b of this.byFeed.values()) n += b.block.rows;
+    for (const b of this.byFeed.values()) n += b.rows;
     return n;
   }
 
   reset(): void {
-    this.udrs.block.reset();
-    for (const b of this.byFeed.values()) b.block.reset();
+    this.udrs.reset();
+    for (const b of this.byFeed.values()) b.reset();
   }
 }
 
@@ -70,7 +70,7 @@ export class NativeRows {
 export function rowsByTable(r: StreamRows): [string, number][] {
   let charges = r.native?.chargeRows() ?? 0;
   for (const l of r.charges.values()) charges += l.length;
-  return [['udrs', r.udrs.length + (r.native?.udrs.block.rows ?? 0)], ['charges', charges], ['rejects', r.mediationRejects.length + r.ratingRejects.length], ['service_states', r.states.length], ['pool_balances', r.pools.length]];
+  return [['udrs', r.udrs.length + (r.native?.udrs.rows ?? 0)], ['charges', charges], ['rejects', r.mediationRejects.length + r.ratingRejects.length], ['service_states', r.states.length], ['pool_balances', r.pools.length]];
 }
 
 /**
@@ -91,9 +91,9 @@ export async function writeStreamRows(store: StoreClient, r: StreamRows, token: 
   }
   if (r.native) {
     // gathered as Native blocks while rated: the same tables and tokens as the arrays below
-    if (r.native.udrs.block.rows) jobs.push(writeNative(store, 'udrs', r.native.udrs.block.finish(), token));
+    if (r.native.udrs.rows) jobs.push(writeNative(store, 'udrs', r.native.udrs.finish(), token));
     const byFeed = r.native.charges();
-    for (const [feed, b] of byFeed) jobs.push(writeNative(store, 'charges', b.block.finish(), byFeed.length === 1 ? token : `${token}:${feed}`));
+    for (const [feed, b] of byFeed) jobs.push(writeNative(store, 'charges', b.finish(), byFeed.length === 1 ? token : `${token}:${feed}`));
   } else if (native && r.udrs.length) jobs.push(writeNative(store, 'udrs', udrBlockOf(r.udrs), token));
   for (const [feed, charges] of r.charges) {
     if (!charges.length) continue;

@@ -25,7 +25,7 @@ async function run(pipelineFile: string, format: InsertFormat, stepRecords: numb
   const emit = async (b: EncodedBatch) => {
     batches.push({
       token: b.token, rows: b.rows, udrs: copy(b.udrs), charges: copy(b.charges), rejects: copy(b.rejects),
-      native: b.native && { udrs: b.native.udrs.parts.map(copy).join('|'), charges: b.native.charges.parts.map(copy).join('|'), selectU: b.native.udrs.select, selectC: b.native.charges.select },
+      native: b.native && { udrs: b.native.udrs.map((x) => [x.partition, x.parts.map(copy).join('|'), x.select]), charges: b.native.charges.map((x) => [x.partition, x.parts.map(copy).join('|'), x.select]) },
       stateChanges: b.stateChanges, pools: b.pools, mediationRejects: b.mediationRejects, ratingRejects: b.ratingRejects,
     });
   };

@@ -22,7 +22,7 @@ import { newRatingSlot, RATE_STEP, RatingBatch, type DirectStore } from '../../.
 import { streamTopics } from '../../../engine/runtime/streaming/topics.ts';
 import type { ProducerRecord } from '../../../engine/runtime/kafka/port.ts';
 import { chargeBlockOf, udrBlockOf } from '../../../engine/store/ledger-native.ts';
-import type { NativeBlock } from '../../../engine/store/native.ts';
+import type { PartitionBlock } from '../../../engine/store/month-split.ts';
 import type { StoreClient } from '../../../engine/store/client.ts';
 import { StreamMetrics } from '../../../engine/telemetry/metrics.ts';
 
@@ -41,7 +41,7 @@ async function mediated(pipelineFile: string) {
   return { p, udrs };
 }
 
-const bytes = (b: NativeBlock) => Buffer.concat(b.parts).toString('base64') + b.select.join(',');
+const bytes = (bs: readonly PartitionBlock[]) => bs.map((b) => `${b.partition}:${Buffer.concat(b.parts).toString('base64')}${b.select.join(',')}`);
 const record = (r: ProducerRecord) => ({ topic: r.topic, partition: r.partition, key: String(r.key), value: r.value === null ? null : Buffer.from(r.value as Buffer).toString('base64') });
 
 /** the demo UDRs through one slot in batches of `perBatch`: what each batch gives */
@@ -64,9 +64,9 @@ async function rateAll(pipelineFile: string, mode: 'embedded' | 'server', step: 
     for (const u of udrs.slice(i, i + perBatch)) batch.udr(u, null);
     batch.finish(`__dedup/${i}`);
     const r = batch.rows;
-    const charges = r.native ? r.native.charges().map(([feed, b]) => [feed, bytes(b.block.finish())]) : [...r.charges].map(([feed, cs]) => [feed, bytes(chargeBlockOf(cs, feed))]);
+    const charges = r.native ? r.native.charges().map(([feed, b]) => [feed, bytes(b.finish())]) : [...r.charges].map(([feed, cs]) => [feed, bytes(chargeBlockOf(cs, feed))]);
     batches.push({
-      udrs: r.native ? bytes(r.native.udrs.block.finish()) : bytes(udrBlockOf(r.udrs)),
+      udrs: r.native ? bytes(r.native.udrs.finish()) : bytes(udrBlockOf(r.udrs)),
       charges, pools: r.pools, states: r.states, rejects: r.ratingRejects,
       records: out.map(record),
     });
