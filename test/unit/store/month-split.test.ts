@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Charge } from '../../../engine/core/types.ts';
 import { ChargeBlock } from '../../../engine/store/ledger-native.ts';
-import { KEEP_IDLE, MonthSplit } from '../../../engine/store/month-split.ts';
+import { MonthSplit } from '../../../engine/store/month-split.ts';
 import { NativeBlockWriter, StringColumn } from '../../../engine/store/native.ts';
 
 /** one String column per month, remembering what it was given */
@@ -56,7 +56,7 @@ describe('MonthSplit', () => {
     }));
   });
 
-  it('reset empties the months; a month idle for more than KEEP_IDLE resets is dropped, not one idle once', () => {
+  it('reset empties the months it used and drops the ones it did not', () => {
     const made: Probe[] = [];
     const s = new MonthSplit((rows) => {
       const p = new Probe();
@@ -69,27 +69,14 @@ describe('MonthSplit', () => {
     s.finish();
     s.reset();
     expect(s.rows).toBe(0);
-    // October only, for KEEP_IDLE inserts: September's columns are kept (a batch without a September row is no reason
-    // to grow its buffers again)
-    for (let i = 0; i < KEEP_IDLE; i++) {
-      s.at(Date.UTC(2026, 9, 2)).put('c');
-      expect(s.finish().map((b) => [b.partition, b.rows])).toEqual([['202610', 1]]);
-      s.reset();
-    }
-    s.at(Date.UTC(2026, 8, 3)).put('d');
+    // October again: its columns are reused, September's are kept one more insert (used in the last one)
+    s.at(Date.UTC(2026, 9, 2)).put('c');
     expect(made).toHaveLength(2);
-    expect(made[0]!.values).toEqual(['a', 'd']);
-    s.finish();
+    expect(s.finish().map((b) => [b.partition, b.rows])).toEqual([['202610', 1]]);
     s.reset();
-    // then idle once more than KEEP_IDLE: dropped, and a late September row gets fresh columns
-    for (let i = 0; i <= KEEP_IDLE; i++) {
-      s.at(Date.UTC(2026, 9, 4)).put('e');
-      s.finish();
-      s.reset();
-    }
-    s.at(Date.UTC(2026, 8, 5)).put('f');
+    // September gathered nothing in that insert: dropped, so a September row now gets fresh columns
+    s.at(Date.UTC(2026, 8, 3)).put('d');
     expect(made).toHaveLength(3);
-    expect(made[2]!.values).toEqual(['f']);
     expect(s.finish().map((b) => [b.partition, b.rows])).toEqual([['202609', 1]]);
   });
 
