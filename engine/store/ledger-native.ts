@@ -1,8 +1,9 @@
 /**
- * The ledger's UDR and charge rows as ClickHouse Native blocks, and their insert into the in-process engine:
- * the block is written to `<store>/user_files/ratestream-inserts/<pid>-<n>.native`, then
- * `INSERT INTO t (…) SELECT … FROM file(path, 'Native', structure)` reads it (constant columns as literals) and the
- * file is removed. The insert carries the batch's dedup token (`<token>:<table>`, as the TSV path) with
+ * The ledger's UDR and charge rows as ClickHouse Native blocks, one per month partition (month-split.ts), and their
+ * insert into the in-process engine: each block is written to `<store>/user_files/ratestream-inserts/<pid>-<n>.native`,
+ * then `INSERT INTO t (…) SELECT … FROM file(path, 'Native', structure)` reads it (constant columns as literals) and the
+ * file is removed. The insert carries the batch's dedup token (`<token>:<table>`, as the TSV path; `…:<yyyymm>` per
+ * month when the batch spans months) with
  * `deduplicate_insert_select = 'force_enable'`, so a retried batch is stored once (and `optimize_on_insert = 0`: see
  * LEDGER_INSERT_SETTINGS in ledger.ts). Leftover files of a crashed
  * process are removed when the store is opened next (removeStaleInserts).

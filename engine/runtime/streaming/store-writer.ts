@@ -3,7 +3,8 @@
  * role in `rate.store: direct` for what it rated): one insert per table through the store's own writers
  * (engine/store/ledger-native.ts writeNative for UDRs and charges into the in-process engine, engine/store/ledger.ts
  * writeBatch for the rest and for servers, engine/store/finance.ts), each with a deterministic dedup token
- * `<token>:<table>` (charges of several feeds: `<token>:<feed>:charges`; billing state: `<token>:states` /
+ * `<token>:<table>` (Native blocks of a batch that spans months: `<token>:<table>:<yyyymm>`; charges of several feeds:
+ * `<token>:<feed>:charges`; billing state: `<token>:states` /
  * `<token>:pools`, the embedded mode's scheme), retried with the same token until ClickHouse acknowledges — a retried or
  * re-cut-identically batch is dropped by the tables' dedup window (non_replicated_deduplication_window).
  */
