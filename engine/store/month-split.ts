@@ -8,13 +8,6 @@
  * at every month boundary and whenever late records of the previous month arrive (in every demo batch too: the demo
  * day starts in September in UTC).
  *
- * A month's columns are kept from insert to insert (reset empties them, the buffers keep their size). A new month takes
- * over the columns of a month that has no rows in the insert being gathered, rather than growing its own from a few KiB
- * by doubling: at each month change the buffers would otherwise be grown again, from 4 KiB to the batch's size, every
- * step a new Buffer and the old one garbage until V8's next full GC (measured in serve: ≈ 740 MiB of such garbage over
- * a 2M-record run through seven months, bench/RESULTS.md). Besides the months of the last insert, at most one idle
- * month's columns are kept (`SPARE_MONTHS`): enough for a stream whose batches span a month boundary now and then.
- *
  * Which month a row goes to only matters for memory: a row put in another month's block (a time ClickHouse maps to
  * another partition than this code, e.g. outside DateTime64's range) is still stored right, ClickHouse scatters it.
  */
@@ -29,9 +22,6 @@ export interface BlockColumns {
 export interface PartitionBlock extends NativeBlock {
   partition: string;
 }
-
-/** idle months' columns kept by reset for the next new month (see the header) */
-export const SPARE_MONTHS = 1;
 
 export class MonthSplit<C extends BlockColumns> {
   private readonly byMonth = new Map<number, C>();
@@ -54,24 +44,11 @@ export class MonthSplit<C extends BlockColumns> {
     const m = d.getUTCMonth();
     const key = y * 100 + m + 1;
     let c = this.byMonth.get(key);
-    if (!c) this.byMonth.set(key, (c = this.takeIdle() ?? this.make(this.byMonth.size ? undefined : this.rowsHint)));
+    if (!c) this.byMonth.set(key, (c = this.make(this.byMonth.size ? undefined : this.rowsHint)));
     this.cur = c;
     this.lo = Date.UTC(y, m, 1);
     this.hi = Date.UTC(y, m + 1, 1);
     return c;
-  }
-
-  /** the columns of a month with no rows in this insert, taken from it (they keep their size), if there is one */
-  private takeIdle(): C | undefined {
-    for (const [k, c] of this.byMonth) {
-      if (c.block.rows === 0) {
-        this.byMonth.delete(k);
-        // empty already, unless a row was cut short by an error in its put: emptied again
-        c.block.reset();
-        return c;
-      }
-    }
-    return undefined;
   }
 
   get rows(): number {
@@ -88,16 +65,14 @@ export class MonthSplit<C extends BlockColumns> {
   }
 
   /**
-   * empty every month for the next insert; of the months that gathered no rows since the last reset, `SPARE_MONTHS`
-   * are kept for a new month to take over, the others dropped, their buffers freed. (Keeping every idle month's columns
-   * for later batches was measured: serve's bench feed runs through seven months in 2M records, and the kept buffers
-   * added up to ≈ 300 MiB of external memory.)
+   * empty every month for the next insert; a month that gathered no rows since the last reset is dropped, its buffers
+   * freed. (Keeping idle months' columns for later batches was measured: serve's bench feed runs through seven months
+   * in 2M records, and the kept buffers added up to ≈ 300 MiB of external memory.)
    */
   reset(): void {
-    let spare = 0;
     for (const [k, c] of this.byMonth) {
       if (c.block.rows) c.block.reset();
-      else if (++spare > SPARE_MONTHS) this.byMonth.delete(k);
+      else this.byMonth.delete(k);
     }
     this.cur = undefined;
     this.lo = 1;

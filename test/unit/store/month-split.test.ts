@@ -1,7 +1,6 @@
 /**
  * MonthSplit (engine/store/month-split.ts): rows go to the block of their UTC month (the ledger's partitions), the
- * blocks come out oldest first, a new month takes over the columns of a month idle in the insert, and at most one idle
- * month's columns are kept past a reset.
+ * blocks come out oldest first, and a month that gathered nothing since the last reset is dropped.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -57,7 +56,7 @@ describe('MonthSplit', () => {
     }));
   });
 
-  it('reset empties the months it used; a new month takes over an idle month\'s columns; one idle month is kept', () => {
+  it('reset empties the months it used and drops the ones it did not', () => {
     const made: Probe[] = [];
     const s = new MonthSplit((rows) => {
       const p = new Probe();
@@ -65,61 +64,20 @@ describe('MonthSplit', () => {
       made.push(p);
       return p;
     }, 100);
-    const month = (m: number, d = 2) => Date.UTC(2026, m, d);
-    s.at(month(8, 30)).put('a');
-    s.at(month(9, 1)).put('b');
+    s.at(Date.UTC(2026, 8, 30)).put('a');
+    s.at(Date.UTC(2026, 9, 1)).put('b');
     s.finish();
     s.reset();
     expect(s.rows).toBe(0);
-    // October again: its columns are reused; September's stay (used in the last insert)
-    s.at(month(9)).put('c');
+    // October again: its columns are reused, September's are kept one more insert (used in the last one)
+    s.at(Date.UTC(2026, 9, 2)).put('c');
     expect(made).toHaveLength(2);
     expect(s.finish().map((b) => [b.partition, b.rows])).toEqual([['202610', 1]]);
     s.reset();
-    // September gathered nothing in that insert: kept as the spare, and November takes its columns over
-    const sept = made[0]!;
-    expect(s.at(month(10))).toBe(sept);
-    s.at(month(10)).put('d');
-    expect(made).toHaveLength(2);
-    expect(s.finish().map((b) => [b.partition, b.rows])).toEqual([['202611', 1]]);
-    s.reset();
-    // three months in one insert, then one: two months are idle at the reset, one is kept, one dropped
-    for (const m of [0, 1, 2]) s.at(Date.UTC(2027, m, 2)).put(String(m));
+    // September gathered nothing in that insert: dropped, so a September row now gets fresh columns
+    s.at(Date.UTC(2026, 8, 3)).put('d');
     expect(made).toHaveLength(3);
-    s.reset();
-    s.at(Date.UTC(2027, 3, 2)).put('apr');
-    s.reset();
-    // the months of the last insert (April: one set) and one spare: a fourth month needs new columns again
-    for (const m of [4, 5, 6]) s.at(Date.UTC(2027, m, 2)).put(String(m));
-    expect(made).toHaveLength(4);
-    expect(s.finish().map((b) => [b.partition, b.rows])).toEqual([['202705', 1], ['202706', 1], ['202707', 1]]);
-  });
-
-  it('a month that takes over columns writes the same block as fresh columns', () => {
-    const charge = (eventTime: number, i: number): Charge => ({
-      id: `C${i}`, udrId: `U${i}`, account: `a${i % 3}`, ratingKey: 'a', service: '', usageClass: 'voice', kind: 'usage', product: 'p', plan: 'b',
-      rateId: 'r', matched: '*any', quantity: i, unit: 'ms', amount: BigInt(i * 7), currency: 'EUR', eventTime, source: `f:${i}`, rulesVersion: 'r1',
-      catalogVersion: 'c1', lineage: `{"i":${i}}`,
-    });
-    const bytes = (b: { parts: Uint8Array[] }) => Buffer.concat(b.parts.map((p) => Buffer.from(p)));
-    const reused = new ChargeBlock();
-    // September, with different values (a long lineage, other accounts), then an insert of October only
-    for (let i = 0; i < 50; i++) reused.put({ ...charge(Date.UTC(2026, 8, 3), i), lineage: 'x'.repeat(500), account: 'other' }, 'feed');
-    reused.finish();
-    reused.reset();
-    for (let i = 0; i < 5; i++) reused.put(charge(Date.UTC(2026, 9, 3), i), 'feed');
-    reused.finish();
-    reused.reset();
-    // November takes September's columns
-    const fresh = new ChargeBlock();
-    for (let i = 0; i < 20; i++) {
-      reused.put(charge(Date.UTC(2026, 10, 3), i), 'feed');
-      fresh.put(charge(Date.UTC(2026, 10, 3), i), 'feed');
-    }
-    const [a] = reused.finish();
-    const [b] = fresh.finish();
-    expect(a!.partition).toBe('202611');
-    expect({ ...a, parts: bytes(a!) }).toEqual({ ...b, parts: bytes(b!) });
+    expect(s.finish().map((b) => [b.partition, b.rows])).toEqual([['202609', 1]]);
   });
 
   it('an invalid time still gets a block (ClickHouse places its row)', () => {
