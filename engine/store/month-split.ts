@@ -3,8 +3,9 @@
  * `PARTITION BY toYYYYMM(<time>)` (UTC), and each month's rows go into their own Native block, inserted on their own
  * (engine/store/ledger-native.ts writeNative). ClickHouse makes one part per partition either way, but an insert whose
  * block spans two months is first scattered into a copy per partition: measured on the in-process engine, 23k demo
- * charges spanning two months need ≈ 44 MiB of working memory to insert, the same rows as a September block and an
- * October block inserted one after the other at most 27 MiB, for the same CPU (bench/RESULTS.md). Batches span months
+ * charges spanning two months need ≈ 45 MiB of working memory to insert, the same rows as a September block and an
+ * October block inserted one after the other at most 29 MiB, for slightly less CPU (`npx tsx bench/insert-memory.ts`,
+ * bench/RESULTS.md). Batches span months
  * at every month boundary and whenever late records of the previous month arrive (in every demo batch too: the demo
  * day starts in September in UTC).
  *
@@ -67,7 +68,8 @@ export class MonthSplit<C extends BlockColumns> {
   /**
    * empty every month for the next insert; a month that gathered no rows since the last reset is dropped, its buffers
    * freed. (Keeping idle months' columns for later batches was measured: serve's bench feed runs through seven months
-   * in 2M records, and the kept buffers added up to ≈ 300 MiB of external memory.)
+   * in 2M records, and the kept buffers added up to ≈ 300 MiB of external memory. Handing an idle month's columns to
+   * the next new month was measured too: less garbage, but V8's full GCs then came later and serve's peak RSS rose 9 %.)
    */
   reset(): void {
     for (const [k, c] of this.byMonth) {
