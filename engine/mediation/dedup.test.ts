@@ -30,6 +30,7 @@ describe('IdWindow behaves like the insertion-ordered Set it replaces', () => {
       const universe = 1 + Math.floor(rnd() * (rnd() < 0.5 ? 50 : 10_000));
       for (let i = 0; i < 5000 && !mismatch; i++) {
         if (rnd() < 0.002) window = 1 + Math.floor(rnd() * 2000);
+        if (rnd() < 0.001) w.reserve(window);
         const k = Math.floor(rnd() * universe);
         const id = rnd() < 0.03 ? '' : rnd() < 0.1 ? `é${k}\u{1F600}`.repeat(1 + (k % 5)) : `R${k}`;
         const want = ref(id);
@@ -47,6 +48,27 @@ describe('IdWindow behaves like the insertion-ordered Set it replaces', () => {
       }
     }
     expect(mismatch).toBe('');
+  });
+});
+
+describe('IdWindow.reserve', () => {
+  it('sizes the window once for the whole window: it never grows after, and keeps what it held', () => {
+    const w = new IdWindow(16);
+    for (let i = 0; i < 300; i++) w.add(`R${i}`, 1000);
+    expect(w.capacity).toBe(1024); // grown 4× at a time from 16: 16, 64, 256, 1024
+    const v = new IdWindow(16);
+    for (let i = 0; i < 300; i++) v.add(`R${i}`, 5000);
+    v.reserve(5000);
+    expect(v.capacity).toBe(8192); // the power of two above 5000 (the count passes the window by one)
+    for (let i = 0; i < 300; i++) expect(v.add(`R${i}`, 5000)).toBe(false); // the ids held before are still there
+    for (let i = 300; i < 20_000; i++) v.add(`R${i}`, 5000);
+    expect(v.capacity).toBe(8192);
+    expect(v.size).toBe(5000);
+    expect(v.add('R19999', 5000)).toBe(false); // the newest 5000 are kept
+    expect(v.add('R14999', 5000)).toBe(true); // evicted
+    const z = new IdWindow(16);
+    z.reserve(0); // no dedup: nothing allocated
+    expect(z.capacity).toBe(16);
   });
 });
 

@@ -69,6 +69,14 @@ function hash96(s: string): number {
 /** ring entries from which the window grows 2× instead of 4× */
 const GROW_2X = 65_536;
 
+/** ring entries that hold a full window: the power of two above `window` (the count passes it by one before the
+ * oldest is evicted) */
+function fullCap(window: number): number {
+  let full = 16;
+  while (full < window + 1) full *= 2;
+  return full;
+}
+
 /** the three lanes of an id's hash (tests) */
 export function hash96Lanes(s: string): [number, number, number] {
   const a = hash96(s);
@@ -89,6 +97,11 @@ export class IdWindow {
 
   get size(): number {
     return this.count;
+  }
+
+  /** ids the window holds before it must grow */
+  get capacity(): number {
+    return this.idx.cap;
   }
 
   /**
@@ -112,6 +125,18 @@ export class IdWindow {
     return true;
   }
 
+  /**
+   * Sizes the window once for `window` ids (the power of two the full window needs; one rehash of what it holds), so
+   * it never grows again: what a long-running role calls when it takes a partition (the rate role's DedupWindow is
+   * sized the same way). The table is touched at random from the first ids on, the ring as it fills; without this the
+   * window grows 2× at a time and each step leaves the old arrays as garbage (serve 2M: ~100 MiB).
+   */
+  reserve(window: number): void {
+    if (window <= 0) return;
+    const full = fullCap(window);
+    if (this.idx.cap < full) this.rehash(full);
+  }
+
   private evictOldest(): void {
     const e = this.head;
     this.idx.unlink(e);
@@ -126,14 +151,18 @@ export class IdWindow {
    * holds (a window allocated whole at the start made every probe of a small run a cache miss: measured, slower).
    */
   private grow(window: number): void {
+    const cap = this.idx.cap;
+    this.rehash(cap < GROW_2X && cap * 4 <= fullCap(window) ? cap * 4 : cap * 2);
+  }
+
+  /** a new ring of `cap` entries and its table, holding the ids in insertion order (entry i → i) */
+  private rehash(cap: number): void {
     const old = this.idx;
-    const cap = old.cap;
-    let full = 16;
-    while (full < window + 1) full *= 2;
-    const idx = (this.idx = new HashRing(cap < GROW_2X && cap * 4 <= full ? cap * 4 : cap * 2));
+    const oldCap = old.cap;
+    const idx = (this.idx = new HashRing(cap));
     for (let i = 0; i < this.count; i++) {
       let k = this.head + i;
-      if (k >= cap) k -= cap;
+      if (k >= oldCap) k -= oldCap;
       idx.copyFrom(old, k, i);
     }
     this.head = 0;

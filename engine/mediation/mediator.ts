@@ -261,6 +261,12 @@ export class Mediator {
     }
   }
 
+  /** Sizes the dedup window for the whole `dedup.window` now (a long-running role taking a partition), so it never
+   * grows while the partition runs: memory stays flat and no regrown arrays are left behind. */
+  reserveDedup(): void {
+    this.seen.reserve(this.rules.dedupWindow);
+  }
+
   /** Puts persisted dedup ids back into the window, oldest first (the window keeps the newest `dedup.window`). */
   restoreDedup(ids: Iterable<string>): void {
     const w = this.rules.dedupWindow;

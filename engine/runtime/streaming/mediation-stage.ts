@@ -166,6 +166,7 @@ export class MediationStage {
         if (part.pipeline!.mediation.dedupWindow > 0) {
           const mediator = part.driver!.mediator;
           mediator.trackDedup = true;
+          mediator.reserveDedup();
           mediator.restoreDedup(dedup.takeIds());
           part.dedup = dedup;
           if (dedup.ids) this.log.info({ role: 'mediate', partition: `${part.topic}/${part.partition}`, ids: mediator.dedupSize }, 'dedup window restored');
