@@ -129,7 +129,8 @@ export class IdWindow {
    * Sizes the window once for `window` ids (the power of two the full window needs; one rehash of what it holds), so
    * it never grows again: what a long-running role calls when it takes a partition (the rate role's DedupWindow is
    * sized the same way). The table is touched at random from the first ids on, the ring as it fills; without this the
-   * window grows 2× at a time and each step leaves the old arrays as garbage (serve 2M: ~100 MiB).
+   * window grows 2× at a time and each step leaves the old arrays as garbage (serve, 2M records over 4 partitions at a
+   * 1M-id window: ≈ 70 MiB grown through the run; bench/RESULTS.md, thirteenth session).
    */
   reserve(window: number): void {
     if (window <= 0) return;
