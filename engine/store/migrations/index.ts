@@ -12,6 +12,7 @@ import m007 from './007-charging-runs.ts';
 import m008 from './008-ingest-rated.ts';
 import m009 from './009-compact-ledger-parts.ts';
 import m010 from './010-ledger-merge-base.ts';
+import m011 from './011-wide-merged-ledger-parts.ts';
 
 export interface Migration {
   version: number;
@@ -19,4 +20,4 @@ export interface Migration {
   statements: string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011];
