@@ -5,6 +5,13 @@
  * home slot and is kept in the table, so a probe that misses never reads the ring. No object per id: typed arrays
  * only. Which ring entry holds what, and when entries are evicted, is the windows' business.
  */
+/** the smallest power of two ≥ n, at least 16: ring sizes of both windows */
+export function pow2(n: number): number {
+  let p = 16;
+  while (p < n) p *= 2;
+  return p;
+}
+
 export class HashRing {
   /** 3 words per entry */
   readonly ring: Int32Array;

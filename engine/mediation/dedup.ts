@@ -14,7 +14,7 @@
  * The persisted form (the streaming mediate role's changelog) keeps the ids; a restore hashes them again.
  */
 
-import { HashRing } from '../core/hash-ring.ts';
+import { HashRing, pow2 } from '../core/hash-ring.ts';
 
 /** lanes B and C of the last `hash96` (lane A is its return value): module state, no object per id */
 let laneB = 0;
@@ -72,9 +72,7 @@ const GROW_2X = 65_536;
 /** ring entries that hold a full window: the power of two above `window` (the count passes it by one before the
  * oldest is evicted) */
 function fullCap(window: number): number {
-  let full = 16;
-  while (full < window + 1) full *= 2;
-  return full;
+  return pow2(window + 1);
 }
 
 /** the three lanes of an id's hash (tests) */
@@ -90,9 +88,7 @@ export class IdWindow {
   private count = 0;
 
   constructor(initialEntries = 1024) {
-    let n = 16;
-    while (n < initialEntries) n <<= 1;
-    this.idx = new HashRing(n);
+    this.idx = new HashRing(pow2(initialEntries));
   }
 
   get size(): number {

@@ -18,7 +18,7 @@
  * `discard()` drops it.
  */
 import { hash } from 'node:crypto';
-import { HashRing } from '../../core/hash-ring.ts';
+import { HashRing, pow2 } from '../../core/hash-ring.ts';
 import { sha1Words } from '../../rating/sha1-id.ts';
 
 export const DEDUP_PREFIX = '__dedup/';
@@ -42,12 +42,6 @@ const wordB = (s: string, o: number) => (v6(s, o + 5) << 24) | (v6(s, o + 6) << 
 /** room for one batch above the window before the ring must grow (a batch can push the count past `size` until the
  * oldest entries are evicted) */
 const BATCH_SLACK = 32_768;
-
-const pow2 = (n: number) => {
-  let p = 16;
-  while (p < n) p *= 2;
-  return p;
-};
 
 /** a changelog record of the window: an entry (the ids' hashes as base64url text) or a tombstone */
 export interface DedupRecord {
