@@ -37,6 +37,7 @@ import { EmbeddedRunner } from '../engine/runtime/embedded-runner.ts';
 import { listInputs } from '../engine/runtime/sources/file.ts';
 import { openStore, queryRows, table } from '../engine/store/client.ts';
 import { migrate } from '../engine/store/migrate.ts';
+import { machineProbe } from './machine-probe.ts';
 import { MemTrace } from './mem-trace.ts';
 import { embeddedVerdict } from './targets.ts';
 
@@ -129,6 +130,8 @@ if (inspector) {
   }
 }
 
+// the machine's core speed right before the measured window (bench/machine-probe.ts; again right after it)
+const probeBefore = machineProbe().cpuMs;
 // the high-water mark before the measured window (startup, opening the engine): the peak below is the run's only when
 // it is above this
 const peakBeforeRun = Math.round(process.resourceUsage().maxRSS / 1024);
@@ -156,6 +159,7 @@ await runner.close();
 const wall = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const threads1 = threadCpu();
+const probeAfter = machineProbe().cpuMs;
 if (inspector) {
   if (profile) {
     const { profile: p } = await inspector.post('Profiler.stop');
@@ -202,6 +206,7 @@ const out = {
   peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   peakRssBeforeRunMiB: peakBeforeRun,
   rssAfterFileMiB: rssAfterFile,
+  machineProbeCpuMs: [probeBefore, probeAfter],
   ...(Object.keys(digest).length ? { digest } : {}),
   ...(memTrace ? { memTrace } : {}),
 };

@@ -48,6 +48,7 @@ import { Rater } from '../engine/rating/rater.ts';
 import { createKafkaPort, selectKafkaClient } from '../engine/runtime/kafka/client-registry.ts';
 import type { KafkaClientName, ProducerRecord } from '../engine/runtime/kafka/port.ts';
 import { metricSum, scrapeMetrics } from '../engine/telemetry/prom-text.ts';
+import { machineProbe } from './machine-probe.ts';
 import { serveVerdict } from './targets.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -223,6 +224,8 @@ const memOf = async (x: { child: ChildProcess; port: number }): Promise<Mem> => 
 const memSamples: { stored: number; phase: 'produce' | 'drain'; mem: Mem[] }[] = [{ stored: 0, phase: 'produce', mem: await Promise.all(procs.map(memOf)) }];
 const kafkaCpu0 = kafkaPid && existsSync(`/proc/${kafkaPid}`) ? cpuSeconds(kafkaPid) : undefined;
 const load0 = loadavg()[0]!;
+// the core's speed before the run (bench/machine-probe.ts; serve is ready and idle), and after it below
+const probeBefore = machineProbe().cpuMs;
 const self0 = process.cpuUsage();
 const t0 = performance.now();
 
@@ -293,6 +296,7 @@ const perProcess = await Promise.all(procs.map(async (x, i) => {
 }));
 for (const x of procs) x.child.kill('SIGTERM');
 await Promise.all(procs.map((x) => new Promise((r) => (x.child.exitCode !== null ? r(null) : x.child.on('exit', r)))));
+const probeAfter = machineProbe().cpuMs;
 
 const totalCpu = cpu.reduce((a, b) => a + b, 0);
 const result = {
@@ -304,7 +308,7 @@ const result = {
   peakRssMiB: rss, perProcess,
   // memory samples (produce phase included) and their peaks per process
   rssSamples: memSamples.map((x) => ({ stored: x.stored, phase: x.phase, rssMiB: x.mem.map((y) => y.rssMiB), heapUsedMiB: x.mem.map((y) => y.heapUsedMiB), heapTotalMiB: x.mem.map((y) => y.heapTotalMiB), externalMiB: x.mem.map((y) => y.externalMiB) })),
-  sampledPeakMiB: procs.map((_, i) => ({ rss: Math.max(...memSamples.map((x) => x.mem[i]!.rssMiB)), heapUsed: Math.max(...memSamples.map((x) => x.mem[i]!.heapUsedMiB)), external: Math.max(...memSamples.map((x) => x.mem[i]!.externalMiB)) })), loadAvg1m: { start: +load0.toFixed(2), end: +load1.toFixed(2) }, cpus: cpus().length, node: process.version,
+  sampledPeakMiB: procs.map((_, i) => ({ rss: Math.max(...memSamples.map((x) => x.mem[i]!.rssMiB)), heapUsed: Math.max(...memSamples.map((x) => x.mem[i]!.heapUsedMiB)), external: Math.max(...memSamples.map((x) => x.mem[i]!.externalMiB)) })), loadAvg1m: { start: +load0.toFixed(2), end: +load1.toFixed(2) }, machineProbeCpuMs: [probeBefore, probeAfter], cpus: cpus().length, node: process.version,
 };
 console.log(JSON.stringify(result));
 console.error(serveVerdict(result));

@@ -54,6 +54,8 @@ export interface ServeRun {
   serveCpuSecondsPerMillion: number;
   peakRssMiB: number[];
   rssSamples: { stored: number; rssMiB: number[] }[];
+  /** bench/machine-probe.ts before and after the run */
+  machineProbeCpuMs?: number[];
 }
 
 export function serveVerdict(r: ServeRun): string {
@@ -67,7 +69,13 @@ export function serveVerdict(r: ServeRun): string {
     const late = r.rssSamples.filter((s) => s.stored >= 0.2 * r.records).map((s) => s.rssMiB[i]!);
     lines.push(`  process ${i + 1}: ${rssLine(late, 'from 20 % stored')}`);
   }
+  if (r.machineProbeCpuMs) lines.push(probeLine(r.machineProbeCpuMs));
   return lines.join('\n');
+}
+
+/** bench/machine-probe.ts's figures of a run */
+function probeLine(ms: readonly number[]): string {
+  return `  machine probe ${ms.join(' / ')} CPU-ms before / after (the same work every run: higher = a slower, busier host)`;
 }
 
 /** the subset of a bench/embedded.ts result the verdict reads */
@@ -77,6 +85,8 @@ export interface EmbeddedRun {
   cpuSecondsPerMillion: number;
   peakRssMiB: number;
   rssAfterFileMiB: number[];
+  /** bench/machine-probe.ts before and after the run: the core's speed at the time (CPU ms, lower is faster) */
+  machineProbeCpuMs?: number[];
 }
 
 export function embeddedVerdict(r: EmbeddedRun): string {
@@ -86,6 +96,7 @@ export function embeddedVerdict(r: EmbeddedRun): string {
     `  ${r.cpuSecondsPerMillion} CPU-s per million (≤ ${t.cpuPerMillion}: ${mark(r.cpuSecondsPerMillion <= t.cpuPerMillion)}), ` +
       `${r.recordsPerSecond} records/s (≥ ${t.recordsPerSecond}: ${mark(r.recordsPerSecond >= t.recordsPerSecond)}), peak RSS ${r.peakRssMiB} MiB`,
     `  ${rssLine(r.rssAfterFileMiB, 'after each file')}`,
+    ...(r.machineProbeCpuMs ? [probeLine(r.machineProbeCpuMs)] : []),
   ].join('\n');
 }
 

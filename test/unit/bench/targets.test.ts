@@ -43,5 +43,12 @@ describe('bench targets (issue #10 verdicts)', () => {
     expect(v).toContain('11.5 CPU-s per million (≤ 12: met)');
     expect(v).toContain('79000 records/s (≥ 80000: NOT met)');
     expect(v).toContain('(± 10 %: met)');
+    expect(v).not.toContain('machine probe');
+  });
+
+  it('both verdicts print the machine probe of the run when it was taken', () => {
+    const e = embeddedVerdict({ records: 300_000, recordsPerSecond: 90_000, cpuSecondsPerMillion: 12, peakRssMiB: 700, rssAfterFileMiB: [700], machineProbeCpuMs: [91.2, 104.5] });
+    expect(e).toContain('machine probe 91.2 / 104.5 CPU-ms before / after');
+    expect(serveVerdict({ ...run(1, 15, [[1], [1], [1]]), machineProbeCpuMs: [90, 95] })).toContain('machine probe 90 / 95 CPU-ms');
   });
 });
