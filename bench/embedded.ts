@@ -24,6 +24,8 @@
  * query at a time, at most every 500 ms), with where the run was (file, bytes into it, phase); prints the sample at
  * which the high-water mark rose to its final value (the peak's moment) and the largest RSS sample.
  * `--mem-trace-log FILE`: every sample as a JSON line.
+ * `machineProbeCpuMs`: bench/machine-probe.ts's fixed work timed before and after the measured window (outside it) —
+ * how fast the shared cores were at the time (higher: a busier host).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -112,6 +114,9 @@ const inputs = listInputs(carrierDir).filter((i) => copies > 1 || !i.name.includ
 const store = await openStore({ dbDir: join(dir, 'ch') });
 await migrate(store);
 const pipeline = loadPipeline(pipelineFile);
+// the machine's core speed right before the measured window (bench/machine-probe.ts; again after it), before the GC
+// observer and the profilers start: the probe's work is in no figure of the run
+const probeBefore = machineProbe().cpuMs;
 
 let gcMs = 0;
 const gcObs = new PerformanceObserver((l) => { for (const e of l.getEntries()) gcMs += e.duration; });
@@ -130,8 +135,6 @@ if (inspector) {
   }
 }
 
-// the machine's core speed right before the measured window (bench/machine-probe.ts; again right after it)
-const probeBefore = machineProbe().cpuMs;
 // the high-water mark before the measured window (startup, opening the engine): the peak below is the run's only when
 // it is above this
 const peakBeforeRun = Math.round(process.resourceUsage().maxRSS / 1024);
@@ -159,7 +162,6 @@ await runner.close();
 const wall = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const threads1 = threadCpu();
-const probeAfter = machineProbe().cpuMs;
 if (inspector) {
   if (profile) {
     const { profile: p } = await inspector.post('Profiler.stop');
@@ -172,6 +174,7 @@ if (inspector) {
   inspector.disconnect();
 }
 gcObs.disconnect();
+const probeAfter = machineProbe().cpuMs;
 trace?.phase('digest');
 const digest: Record<string, string> = {};
 if (args.includes('--digest')) {

@@ -46,8 +46,8 @@ function pass(input: readonly string[], types: Map<string, number>): number {
 }
 
 /**
- * CPU milliseconds (user + system of this process) of the fixed work: warm-up passes (the JIT settles), then ROUNDS passes. Other
- * threads of the process count too, so call it while the engine is idle (before or after a run).
+ * CPU milliseconds (user + system of this process) of the fixed work: warm-up passes (the JIT settles), then ROUNDS
+ * passes. Other threads of the process count too, so call it while the engine is idle (before or after a run).
  */
 export function machineProbe(): { cpuMs: number; checksum: number } {
   const input = lines();

@@ -33,6 +33,8 @@
  * CPU split per serve process and thread (/proc/<pid>/task/<tid>: js-main = the JS thread; v8-and-libuv = threads named
  * "node" (V8's GC helpers, the libuv pool where chDB runs each query); chdb = the engine's own pools), and the main
  * thread's GC pause time (prom-client's nodejs_gc_duration_seconds from /metrics), ready → done.
+ * `machineProbeCpuMs`: bench/machine-probe.ts's fixed work timed in this process before the clock starts (serve ready
+ * and idle) and after the serve processes exit — how fast the shared cores were at the time (higher: a busier host).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
