@@ -95,9 +95,12 @@ interface RateText {
   segment: string;
   /** the rate's plain detail text up to its `to`, JSON-escaped: `<window>:<rate> 0-` */
   detail: string;
-  /** the model's detailPieces, JSON-escaped (null: the model has none) */
-  modelBetween: string | null;
-  modelAfter: string;
+  /**
+   * the model's detailPieces, JSON-escaped, as pieces (null: the model has none): copied as bytes per charge, not
+   * encoded (they hold non-ASCII text, e.g. " → billed ", and the rate's terms)
+   */
+  modelBetween: TextPiece | null;
+  modelAfter: TextPiece;
 }
 
 const BILLED = textPiece(',"billed":');
@@ -135,7 +138,7 @@ function rateText(first: CompiledRate, prefix: string): RateText {
       segEndModelDetail: textPiece(`}]${model}${detail}`), modelDetail: textPiece(`${model}${detail}`),
       segment: `,"segments":[{"rate":${jsonString(first.id)},"window":${jsonString(first.windowId)},"from":0,"to":`,
       detail,
-      modelBetween: first.model.detailPieces ? jsonInner(first.model.detailPieces.between) : null, modelAfter: jsonInner(first.model.detailPieces?.after ?? '') };
+      modelBetween: first.model.detailPieces ? textPiece(jsonInner(first.model.detailPieces.between)) : null, modelAfter: textPiece(jsonInner(first.model.detailPieces?.after ?? '')) };
     first.textMemo = t;
   }
   if (t.prefix !== prefix || t.where === NO_PIECE) {
@@ -296,9 +299,9 @@ export class UsageLineage implements LineageSource {
     } else if (segs === null && this.detailKind === DETAIL_MODEL && rt.modelBetween !== null) {
       // plainDetail: the model's detailOf(segTo, segBilled) in its pieces
       putNumber(out, segTo);
-      out.text(rt.modelBetween);
+      out.piece(rt.modelBetween);
       putNumber(out, segBilled);
-      out.text(rt.modelAfter);
+      out.piece(rt.modelAfter);
     } else {
       const detail = segs === null ? plainDetail(this.detailKind, detailText, segTo, segBilled, first) : usageDetail(this.detailKind, detailText, segs, first);
       out.text(jsonInner(detail));
