@@ -19,6 +19,7 @@ import { Rater } from '../rating/rater.ts';
 import { table, type StoreClient } from '../store/client.ts';
 import { chargesInWindow, type LedgerCharge, type RerateDiffRow, udrsInWindow, writeRerateDiffs } from '../store/finance.ts';
 import { CHARGE_COLS, chargeRow, LEDGER_INSERT_SETTINGS } from '../store/ledger.ts';
+import { recordRateTerms } from '../store/rate-terms.ts';
 import { insertTsv } from '../store/tsv.ts';
 import { parsePeriod } from './period.ts';
 import { catalogNameOf, catalogPath, pipelineCatalogs } from './pipeline-catalogs.ts';
@@ -75,6 +76,7 @@ export async function rerate(st: StoreClient, opts: RerateOptions): Promise<Rera
   const diffs: RerateDiff[] = [];
   const writes: { charge: Charge; feed: string; version: number }[] = [];
   const catalogs = new Set<string>();
+  const used = new Map<string, CompiledCatalog>();
   const skipped: RerateResult['skipped'] = [];
   const rated: string[] = [];
   let compared = 0;
@@ -85,6 +87,7 @@ export async function rerate(st: StoreClient, opts: RerateOptions): Promise<Rera
       continue;
     }
     catalogs.add(`${catalog.name}@${catalog.version}`);
+    used.set(catalog.version, catalog);
     rated.push(feed);
     const r = new Rater(catalog).rate(list);
     const produced = new Set<string>();
@@ -127,6 +130,8 @@ export async function rerate(st: StoreClient, opts: RerateOptions): Promise<Rera
 
   if (writes.length && !opts.dryRun) {
     const token = `rerate:${period.id}:${createHash('sha256').update(diffs.map((d) => `${d.chargeId}:${d.newVersion}:${d.newAmount}`).join(',')).digest('hex')}`;
+    // the terms of the catalogs' rates: what the new charges' compact lineage leaves out
+    for (const catalog of used.values()) await recordRateTerms(st, catalog);
     const BATCH = 50_000;
     for (let i = 0; i < writes.length; i += BATCH) {
       const rows = writes.slice(i, i + BATCH).map((x) => chargeRow(x.charge, x.feed, x.version));

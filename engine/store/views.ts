@@ -107,3 +107,21 @@ export function ingestReconciliationView(rated: 'charges' | 'rated'): string {
           finished_at
    FROM {db}.ingest_files FINAL`;
 }
+
+/**
+ * Every charge with its lineage and the terms of its rate (migration 012): `model`, `detail`, `connect_fee` and
+ * `rounding` as the lineage holds them, or — a usage charge's compact lineage (version 2) leaves out what its rate
+ * gives — as its rate's terms in `rate_terms` give them (the model's detail of the plain segment: the quantity, the
+ * model's text between, the billed quantity, its text after). `terms`: the rate's price in words.
+ */
+export const CHARGE_LINEAGE_VIEW = `CREATE OR REPLACE VIEW {db}.charge_lineage AS
+   SELECT charge_id, version, kind, account, plan, rate_id, catalog_version, event_time, amount, currency, lineage,
+          compact AND t.model != '' AS with_terms,
+          if(JSONHas(lineage, 'model'), JSONExtractString(lineage, 'model'), if(with_terms, t.model, '')) AS model,
+          if(with_terms, t.terms, '') AS terms,
+          if(JSONHas(lineage, 'detail'), JSONExtractString(lineage, 'detail'),
+             if(with_terms, concat(JSONExtractRaw(lineage, 'quantity'), t.detail_between, JSONExtractRaw(lineage, 'billed'), t.detail_after), '')) AS detail,
+          if(JSONHas(lineage, 'connectFee'), toDecimal128OrZero(JSONExtractString(lineage, 'connectFee'), 10), if(with_terms, t.connect_fee, toDecimal128(0, 10))) AS connect_fee,
+          if(JSONHas(lineage, 'rounding'), JSONExtractString(lineage, 'rounding'), if(with_terms, t.rounding, '')) AS rounding
+   FROM (SELECT *, kind = 'usage' AND JSONExtractUInt(lineage, 'v') = 2 AS compact FROM {db}.charges FINAL) AS c
+   LEFT JOIN (SELECT * FROM {db}.rate_terms FINAL) AS t ON c.catalog_version = t.catalog_version AND c.plan = t.plan AND c.rate_id = t.rate_id`;

@@ -5,6 +5,7 @@ import { lineageText, type Udr } from '../../engine/core/types.ts';
 import { loadCatalogText } from '../../engine/rating/catalog.ts';
 import { authorize } from '../../engine/rating/authorize.ts';
 import { readBalance } from '../../engine/rating/balances.ts';
+import { fullLineageText } from '../../engine/rating/steps/lineage.ts';
 import { Rater } from '../../engine/rating/rater.ts';
 import { w2Catalog } from '../unit/rating/helpers.ts';
 
@@ -154,7 +155,7 @@ accounts:
         expect(parts).toEqual(whole.charges);
         expect(whole.rejects).toEqual([]);
         for (const c of whole.charges) {
-          const l = JSON.parse(lineageText(c)) as { segments?: { from: number; to: number; billed: number; cost?: string }[]; connectFee: string; rounding: string };
+          const l = JSON.parse(fullLineageText(c)) as { segments?: { from: number; to: number; billed: number; cost?: string }[]; connectFee: string; rounding: string };
           const segs = l.segments ?? [];
           if (c.quantity === 0) continue;
           // the parts tile the billed usage from 0 without gap or overlap

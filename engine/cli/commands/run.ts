@@ -16,6 +16,7 @@ import type { StoreClient } from '../../store/client.ts';
 import { addFile, emptyTotals, renderSummary, type Totals } from '../summary.ts';
 import { addStoreOptions, creatingDataDir, openCreatingStore, type StoreFlags } from '../store-options.ts';
 import { noSpaceError } from '../../store/no-space.ts';
+import { recordRateTerms } from '../../store/rate-terms.ts';
 
 export interface RunFlags extends StoreFlags {
   input?: string;
@@ -69,6 +70,8 @@ async function refuseReusedSourceName(store: StoreClient, pipelineName: string, 
 /** Run one pipeline over its input; returns the totals (also used by the demo). */
 export async function runPipeline(pipelineFile: string, flags: RunFlags, store: StoreClient, log: (s: string) => void): Promise<Totals> {
   const pipeline = await loadRuntimePipeline(pipelineFile);
+  // the terms of the catalog's rates, once per version: what the charges' compact lineage leaves out
+  if (pipeline.catalog) await recordRateTerms(store, pipeline.catalog);
   const input = flags.input ?? pipeline.input;
   if (!input) throw new Error(`no input: pass --input PATH (or - for stdin), or set "input:" in ${pipelineFile}`);
   if (flags.sourceName !== undefined && input !== '-') throw new Error('--source-name names stdin input (--input -); files keep their own names');

@@ -5,11 +5,14 @@
  *
  * Without a trace the charge carries a UsageLineage: the numbers of the computation and references to what already
  * exists (the rate with its constant text pieces, the segments, the exact cost, the debits) — no text per charge.
- * Its JSON text is written when a consumer asks for it (`lineageText(charge)`: the ledger row, the rated topic, the
- * stdout sink, explain), byte for byte the text JSON.stringify(usageLineage(…)) gives (a test compares them). With a
- * trace the lineage object gets the steps and is serialised when the charge is made.
+ * Its JSON text is written when a consumer asks for it (`lineageText(charge)`: the ledger row, the rated topic,
+ * authorize) in the compact form (version 2): what the charge's rate gives — its model, connect fee, own rounding, the
+ * one plain segment and the model's detail of it — is left out, as the ledger keeps each rate's terms once per
+ * catalog version (`rate_terms`). `expandUsageLineage` gives the full lineage (version 1) back, byte for byte the text
+ * JSON.stringify(usageLineage(…)) gives (a test compares them). With a trace (explain) the full lineage object gets
+ * the steps and is serialised when the charge is made.
  */
-import type { LineageSource, TextPiece, TextSink } from '../../core/types.ts';
+import { type LineageSource, lineageText, type TextPiece, type TextSink } from '../../core/types.ts';
 import { jsonInner, jsonNumber, jsonString, StringSink, textPiece } from '../json-text.ts';
 import { type Cost, costText, sumText, writeCostNum } from '../rational.ts';
 import type { CompiledRate, Rounding } from '../catalog.ts';
@@ -52,7 +55,7 @@ export function usageLineage(ctx: MeasureContext, cost: string): Lineage {
     v: 1, via: ctx.via, measure: ctx.measure || undefined, quantity: ctx.q, billed: ctx.billed, prefix: ctx.prefix, window: ctx.first.windowId,
     segments: segs.length > 1 || segs[0]?.window !== '*any' ? segs : undefined,
     model: ctx.first.model.model, detail: ctxDetail(ctx), connectFee: ctx.first.connectFeeText, cost,
-    rounding: `${ctx.rounding.mode}/${ctx.rounding.decimals}`, capped: ctx.capped, debits: ctx.keptDebits(),
+    rounding: roundingOf(ctx.rounding), capped: ctx.capped, debits: ctx.keptDebits(),
     session: ctx.session,
   };
 }
@@ -67,34 +70,18 @@ function segmentsText(segs: readonly Segment[]): string {
   return `${s}]`;
 }
 
-/** the constant pieces of a rate's lineage text, each with its UTF-8 bytes (TextPiece: copied, not encoded, per charge) */
+/** the constant pieces of a rate's compact lineage text, each with its UTF-8 bytes (TextPiece: copied, not encoded, per charge) */
 interface RateText {
-  /** the prefix `where` and `whereSeg` were last looked up for (a one-entry memo in front of `byPrefix`) */
+  /** the prefix `where` was last looked up for (a one-entry memo in front of `byPrefix`) */
   prefix: string;
   /** `,"prefix":…,"window":…` */
   where: TextPiece;
-  /** where + segment (the plain segment's opening, for the prefix it was last written at) */
-  whereSeg: TextPiece;
-  /** where and whereSeg by prefix (a rate matched at several prefixes: no pieces encoded again per change) */
-  byPrefix: Map<string, [TextPiece, TextPiece]>;
-  /** `,"model":…,"detail":"` (the detail's opening quote) */
-  model: TextPiece;
-  /** `","connectFee":…,"cost":"` (closing the detail, opening the cost) */
-  fee: TextPiece;
-  /** `","rounding":…` of the rate's own rounding (closing the cost) */
-  rounding: TextPiece;
-  /** rounding + `}`: the end of a lineage without more fields */
-  roundingEnd: TextPiece;
-  /** `}]` + model (closing the plain segment, opening the detail) */
-  segEndModel: TextPiece;
-  /** `}]` + model + detail (…and the plain detail text up to its `to`) */
-  segEndModelDetail: TextPiece;
-  /** model + detail (no segments written: the rate's window is `*any`) */
-  modelDetail: TextPiece;
+  /** where by prefix (a rate matched at several prefixes: no pieces encoded again per change) */
+  byPrefix: Map<string, TextPiece>;
   /** `,"segments":[{"rate":…,"window":…,"from":0,"to":` of the rate's one plain segment (its `to` next) */
-  segment: string;
-  /** the rate's plain detail text up to its `to`, JSON-escaped: `<window>:<rate> 0-` */
-  detail: string;
+  segment: TextPiece;
+  /** `,"detail":"<window>:<rate> 0-`: the plain segment's detail text up to its `to`, JSON-escaped */
+  plainDetail: TextPiece;
   /**
    * the model's detailPieces, JSON-escaped, as pieces (null: the model has none): copied as bytes per charge, not
    * encoded (they hold non-ASCII text, e.g. " → billed ", and the rate's terms)
@@ -105,13 +92,20 @@ interface RateText {
 
 const BILLED = textPiece(',"billed":');
 const BILLED_TEXT = textPiece(' billed ');
+const DETAIL = textPiece(',"detail":"');
+/** closing a detail text, opening the cost */
+const DETAIL_COST = textPiece('","cost":"');
+const COST = textPiece(',"cost":"');
+const SEG_END = textPiece('}]');
+const QUOTE = textPiece('"');
+const QUOTE_END = textPiece('"}');
 
-/** `{"v":1,"via":…` */
+/** `{"v":2,"via":…` */
 function headOf(via: string): string {
-  return `{"v":1,"via":${jsonString(via)}`;
+  return `{"v":2,"via":${jsonString(via)}`;
 }
 
-/** `{"v":1,"via":…,"quantity":` by plan route (few: one per service or plan) */
+/** `{"v":2,"via":…,"quantity":` by plan route (few: one per service or plan) */
 const headsQ = new Map<string, TextPiece>();
 
 function headQOf(via: string): TextPiece {
@@ -129,15 +123,9 @@ const NO_PIECE = textPiece('');
 function rateText(first: CompiledRate, prefix: string): RateText {
   let t = first.textMemo as RateText | undefined;
   if (t === undefined) {
-    const model = `,"model":${jsonString(first.model.model)},"detail":"`;
-    const rounding = roundingText(first.rounding);
-    const detail = jsonInner(`${first.windowId}:${first.id} 0-`);
-    t = { prefix: '', where: NO_PIECE, whereSeg: NO_PIECE, byPrefix: new Map(), model: textPiece(model),
-      fee: textPiece(`","connectFee":${jsonString(first.connectFeeText)},"cost":"`),
-      rounding: textPiece(rounding), roundingEnd: textPiece(`${rounding}}`), segEndModel: textPiece(`}]${model}`),
-      segEndModelDetail: textPiece(`}]${model}${detail}`), modelDetail: textPiece(`${model}${detail}`),
-      segment: `,"segments":[{"rate":${jsonString(first.id)},"window":${jsonString(first.windowId)},"from":0,"to":`,
-      detail,
+    t = { prefix: '', where: NO_PIECE, byPrefix: new Map(),
+      segment: textPiece(`,"segments":[{"rate":${jsonString(first.id)},"window":${jsonString(first.windowId)},"from":0,"to":`),
+      plainDetail: textPiece(`,"detail":"${jsonInner(`${first.windowId}:${first.id} 0-`)}`),
       modelBetween: first.model.detailPieces ? textPiece(jsonInner(first.model.detailPieces.between)) : null, modelAfter: textPiece(jsonInner(first.model.detailPieces?.after ?? '')) };
     first.textMemo = t;
   }
@@ -145,13 +133,11 @@ function rateText(first: CompiledRate, prefix: string): RateText {
     let w = t.byPrefix.get(prefix);
     if (w === undefined) {
       if (t.byPrefix.size >= 256) t.byPrefix.clear();
-      const where = `,"prefix":${jsonString(prefix)},"window":${jsonString(first.windowId)}`;
-      w = [textPiece(where), textPiece(`${where}${t.segment}`)];
+      w = textPiece(`,"prefix":${jsonString(prefix)},"window":${jsonString(first.windowId)}`);
       t.byPrefix.set(prefix, w);
     }
     t.prefix = prefix;
-    t.where = w[0];
-    t.whereSeg = w[1];
+    t.where = w;
   }
   return t;
 }
@@ -161,8 +147,9 @@ function matchedAt(r: CompiledRate, prefix: string): string {
   return (r.memoMatched = prefix !== '*any' ? `${r.matchedText} [prefix ${prefix}]` : r.matchedText);
 }
 
-function roundingText(r: Rounding): string {
-  return `","rounding":${jsonString(`${r.mode}/${r.decimals}`)}`;
+/** a rounding as the lineage names it: `<mode>/<decimals>` */
+export function roundingOf(r: Rounding): string {
+  return `${r.mode}/${r.decimals}`;
 }
 
 const NO_SEGMENTS: readonly Segment[] = [];
@@ -259,66 +246,72 @@ export class UsageLineage implements LineageSource {
     return out.s;
   }
 
-  /** the lineage text in pieces: constant pieces of the rate, numbers as digits (see LineageSource.writeTo) */
+  /**
+   * The compact lineage text in pieces: constant pieces of the rate, numbers as digits (see LineageSource.writeTo).
+   * What the rate's terms give is left out (see expandUsageLineage): the model, the connect fee, the rate's own
+   * rounding, its one plain segment (from 0 to the quantity, billing all billed) and the model's detail of it.
+   */
   writeTo(out: TextSink): void {
     const first = this.rate;
-    const prefix = this.prefix;
-    const via = this.via;
-    const rt = rateText(first, prefix);
+    const rt = rateText(first, this.prefix);
     const rest = this.rest;
     const segs = rest === null ? null : rest.segs;
-    const segTo = rest === null ? this.quantity : rest.segTo;
-    const segBilled = rest === null ? this.billed : rest.segBilled;
-    const detailText = rest === null ? '' : rest.detail;
+    const q = this.quantity;
+    const billed = this.billed;
+    const segTo = rest === null ? q : rest.segTo;
+    const segBilled = rest === null ? billed : rest.segBilled;
     const costBig = rest === null ? null : rest.costBig;
     const more = rest === null ? undefined : rest.more;
-    // the constant pieces are joined where no number sits between them (fewer, longer writes; the same text)
-    if (more?.measure) out.text(`${headOf(via)},"measure":${jsonString(more.measure)},"quantity":`);
-    else out.piece(headQOf(via));
-    putJsonNumber(out, this.quantity);
+    // the plain segment as the rate's terms give it (nothing of it written)
+    const plain = segs === null && segTo === q && segBilled === billed;
+    if (more?.measure) out.text(`${headOf(this.via)},"measure":${jsonString(more.measure)},"quantity":`);
+    else out.piece(headQOf(this.via));
+    putJsonNumber(out, q);
     out.piece(BILLED);
-    putJsonNumber(out, this.billed);
-    const plainSegs = segs === null && this.detailKind === DETAIL_SEGMENTS;
-    if (segs === null && first.windowId !== '*any') {
-      // segmentsText of the one plain segment, the rate's own from 0 to segTo
-      out.piece(rt.whereSeg);
-      putJsonNumber(out, segTo);
-      out.piece(BILLED);
-      putJsonNumber(out, segBilled);
-      out.piece(plainSegs ? rt.segEndModelDetail : rt.segEndModel);
-    } else {
-      out.piece(rt.where);
-      if (segs !== null && (segs.length > 1 || segs[0]?.window !== '*any')) out.text(`,"segments":${segmentsText(segs)}`);
-      out.piece(plainSegs ? rt.modelDetail : rt.model);
-    }
-    if (plainSegs) {
-      // plainDetail: `<window>:<rate> 0-<to> billed <billed>` (its opening written above)
+    putJsonNumber(out, billed);
+    out.piece(rt.where);
+    if (segs === null) {
+      if (!plain && first.windowId !== '*any') {
+        // segmentsText of the one plain segment, the rate's own from 0 to segTo
+        out.piece(rt.segment);
+        putJsonNumber(out, segTo);
+        out.piece(BILLED);
+        putJsonNumber(out, segBilled);
+        out.piece(SEG_END);
+      }
+    } else if (segs.length > 1 || segs[0]?.window !== '*any') out.text(`,"segments":${segmentsText(segs)}`);
+    if (plain && this.detailKind === DETAIL_MODEL) out.piece(COST);
+    else if (segs === null && this.detailKind === DETAIL_SEGMENTS) {
+      // plainDetail: `<window>:<rate> 0-<to> billed <billed>`
+      out.piece(rt.plainDetail);
       putNumber(out, segTo);
       out.piece(BILLED_TEXT);
       putNumber(out, segBilled);
+      out.piece(DETAIL_COST);
     } else if (segs === null && this.detailKind === DETAIL_MODEL && rt.modelBetween !== null) {
       // plainDetail: the model's detailOf(segTo, segBilled) in its pieces
+      out.piece(DETAIL);
       putNumber(out, segTo);
       out.piece(rt.modelBetween);
       putNumber(out, segBilled);
       out.piece(rt.modelAfter);
+      out.piece(DETAIL_COST);
     } else {
-      const detail = segs === null ? plainDetail(this.detailKind, detailText, segTo, segBilled, first) : usageDetail(this.detailKind, detailText, segs, first);
+      const detail = segs === null ? plainDetail(this.detailKind, rest === null ? '' : rest.detail, segTo, segBilled, first) : usageDetail(this.detailKind, rest!.detail, segs, first);
+      out.piece(DETAIL);
       out.text(jsonInner(detail));
+      out.piece(DETAIL_COST);
     }
-    out.piece(rt.fee);
     // a cost's text is plain JSON (digits, '-', '.', '≈', '…')
     if (costBig === null) writeCostNum(out, this.costHi * LO + this.costLo, this.costD);
     else out.text(costText(costBig));
-    if (!more) {
-      if (!this.tail) {
-        out.piece(rt.roundingEnd);
-        return;
-      }
-      out.piece(rt.rounding);
-    } else {
-      if (more.rounding === first.rounding) out.piece(rt.rounding);
-      else out.text(roundingText(more.rounding));
+    if (!more && !this.tail) {
+      out.piece(QUOTE_END);
+      return;
+    }
+    out.piece(QUOTE);
+    if (more) {
+      if (more.rounding !== first.rounding) out.text(`,"rounding":${jsonString(roundingOf(more.rounding))}`);
       if (more.capped !== undefined) out.text(`,"capped":${jsonString(more.capped)}`);
       if (more.debits) out.text(`,"debits":${JSON.stringify(more.debits)}`);
       if (more.session !== undefined) out.text(`,"session":${JSON.stringify(more.session)}`);
@@ -326,6 +319,36 @@ export class UsageLineage implements LineageSource {
     if (this.tail) out.text(this.tail);
     out.text('}');
   }
+}
+
+/**
+ * The full lineage (version 1, as `usageLineage` gives it without trace steps) of a compact one (version 2, the text
+ * UsageLineage writes) and the rate it names — what the compact text leaves out is what `rate`'s terms give:
+ *  - the model, the connect fee, the rate's own rounding (`rounding` is kept when the measure was rounded otherwise);
+ *  - the rate's one plain segment (window ≠ `*any`), from 0 to the quantity billing `billed`;
+ *  - the model's detail of that plain segment (`detail` is kept whenever it says anything else).
+ * Fields come back in the order the full lineage has them. Lineages of other versions are returned as they are.
+ */
+export function expandUsageLineage(l: Lineage, rate: CompiledRate): Lineage {
+  if (l.v !== 2) return l;
+  const { v: _v, via, measure, quantity, billed, prefix, window, segments, detail, cost, rounding, ...more } = l;
+  const q = quantity as number;
+  const b = billed as number;
+  return {
+    v: 1, via, measure, quantity, billed, prefix, window,
+    segments: segments ?? (rate.windowId !== '*any' ? [{ rate: rate.id, window: rate.windowId, from: 0, to: q, billed: b }] : undefined),
+    model: rate.model.model, detail: detail ?? rate.model.detailOf!(q, b), connectFee: rate.connectFeeText, cost,
+    rounding: rounding ?? roundingOf(rate.rounding), ...more,
+  };
+}
+
+/**
+ * A charge's lineage in full: a compact usage lineage (UsageLineage) expanded with its rate's terms, any other
+ * lineage as its text. What `dry-run` prints; the ledger stores the compact text, and the rates' terms in `rate_terms`.
+ */
+export function fullLineageText(c: { lineage: string | LineageSource }): string {
+  const l = c.lineage;
+  return l instanceof UsageLineage ? JSON.stringify(expandUsageLineage(JSON.parse(l.text()) as Lineage, l.rate)) : lineageText(c);
 }
 
 /** jsonNumber(n) into `out` */

@@ -1,11 +1,13 @@
 /**
  * Sink `stdout`: the dry-run output — UDRs, charges and rejects as JSON lines ({"udr":…} / {"charge":…} /
  * {"reject":…}) on stdout, written in blocks (nothing is stored). A charge's amount is exact decimal text, never a
- * JSON number; its lineage is printed as the object it is.
+ * JSON number; its lineage is printed as the object it is, in full (a usage charge's compact lineage expanded with its
+ * rate's terms: model, detail, connect fee, rounding — what the ledger keeps once per rate in `rate_terms`).
  */
 import { z } from 'zod';
 import { formatMoney } from '../../core/money.ts';
-import { type Charge, lineageText, type Reject, type Udr } from '../../core/types.ts';
+import type { Charge, Reject, Udr } from '../../core/types.ts';
+import { fullLineageText } from '../../rating/steps/lineage.ts';
 import type { SinkSpec } from './sink.ts';
 
 const options = z.object({
@@ -36,7 +38,7 @@ export class StdoutSink {
 
   charges(charges: readonly Charge[]): void {
     if (this.o.charges === false) return;
-    for (const c of charges) this.push(JSON.stringify({ charge: { ...c, amount: formatMoney(c.amount), lineage: JSON.parse(lineageText(c)) as unknown } }));
+    for (const c of charges) this.push(JSON.stringify({ charge: { ...c, amount: formatMoney(c.amount), lineage: JSON.parse(fullLineageText(c)) as unknown } }));
   }
 
   /** `stage` marks rejects that are not mediation's (rating rejects carry stage "rating", as in the DLQ) */

@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { openStore, type StoreClient } from '../../store/client.ts';
 import { migrate } from '../../store/migrate.ts';
+import { recordRateTerms } from '../../store/rate-terms.ts';
 import { createOpsServer } from '../../telemetry/http.ts';
 import { createLogger } from '../../telemetry/logger.ts';
 import { StreamMetrics } from '../../telemetry/metrics.ts';
@@ -177,6 +178,8 @@ export class StreamServer {
         this.ownStore = true;
       }
       await migrate(this.store);
+      // the terms of the catalogs' rates, once per version: what the charges' compact lineage leaves out
+      for (const catalog of pipelines.catalogs.values()) await recordRateTerms(this.store, catalog);
     }
     if (roles.includes('sink')) {
       this.roles.push(new SinkRole(ctx, this.store!, {

@@ -4,6 +4,9 @@
  * and window-split cases in both split modes, normal and traced); every charge's amount and lineage is hashed and
  * compared with test/unit/rating/golden-hashes.json, checked in before the rating core was restructured.
  *
+ * The lineage hashed is the full one (a compact usage lineage expanded with its rate's terms, steps/lineage.ts), so the
+ * compact stored form is proven to lose nothing.
+ *
  * Charge ids are hashed separately (one hash over all ids per case), so a deliberate change of the id function shows
  * as an id change only, with amounts and lineage proven unchanged.
  *
@@ -14,10 +17,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lineageText } from '../../../engine/core/types.ts';
 import { importCgrates } from '../../../engine/rating/cgrates-import.ts';
 import { type CompiledCatalog, loadCatalogFile, loadCatalogText } from '../../../engine/rating/catalog.ts';
 import { Rater } from '../../../engine/rating/rater.ts';
+import { fullLineageText } from '../../../engine/rating/steps/lineage.ts';
 import { generateUdrs, w2Catalog } from './helpers.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -65,7 +68,7 @@ export function rateCase(c: Case): Record<string, unknown> {
       const n = perUdr.get(ch.udrId) ?? 0;
       perUdr.set(ch.udrId, n + 1);
       ids.push(ch.id);
-      charges[`${ch.udrId}#${n}`] = `${ch.amount}|${h([ch.kind, ch.account, ch.service, ch.plan, ch.rateId, ch.matched, ch.quantity, ch.unit, lineageText(ch)].join('\u001f'))}`;
+      charges[`${ch.udrId}#${n}`] = `${ch.amount}|${h([ch.kind, ch.account, ch.service, ch.plan, ch.rateId, ch.matched, ch.quantity, ch.unit, fullLineageText(ch)].join('\u001f'))}`;
     }
     for (const r of res.rejects) rejects.push(`${r.source}:${r.reason}`);
   }

@@ -8,7 +8,7 @@ export function udr(p: Partial<Udr> & { id: string }): Udr {
     origin: '', destination: '', attrs: {}, source: `t:${p.id}`, rulesVersion: 'r', ...p };
 }
 
-/** a traced charge's lineage without its steps, as JSON.stringify writes it (what the untraced text must equal) */
+/** a traced charge's lineage without its steps, as JSON.stringify writes it (what the untraced lineage expanded must equal) */
 export function untracedText(c: Charge): string {
   const o = JSON.parse(lineageText(c)) as Record<string, unknown>;
   delete o.steps;

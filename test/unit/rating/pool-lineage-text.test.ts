@@ -1,13 +1,14 @@
 /**
  * A pool charge's lineage is written as JSON text from its pieces (pool-allocation.ts: no object per charge): it must
  * be byte for byte what JSON.stringify writes for the lineage object of the traced path (same fields, same order,
- * without `steps`): a monthly pool moved to the next period, a bundle with its own rate (connect fee, whole
+ * without `steps`; a usage charge's compact lineage expanded with its rate's terms): a monthly pool moved to the next period, a bundle with its own rate (connect fee, whole
  * increments: `covered` / `increment`), ids with every punctuation an id may have, and the `balance` part a debit appends after.
  */
 import { describe, expect, it } from 'vitest';
 import { type Charge, lineageText, type Udr } from '../../../engine/core/types.ts';
 import { loadCatalogText } from '../../../engine/rating/catalog.ts';
 import { Rater } from '../../../engine/rating/rater.ts';
+import { fullLineageText } from '../../../engine/rating/steps/lineage.ts';
 import { catalogWith, udr, untracedText } from './helpers.ts';
 
 const S = 1000;
@@ -19,7 +20,7 @@ function compare(text: string, udrs: Udr[]): Charge[] {
   const traced = new Rater(loadCatalogText(text), undefined, { trace: true }).rate(udrs);
   expect(plain.rejects).toEqual([]);
   expect(plain.charges.map((c) => [c.id, c.amount, c.quantity, c.rateId, c.matched])).toEqual(traced.charges.map((c) => [c.id, c.amount, c.quantity, c.rateId, c.matched]));
-  plain.charges.forEach((c, i) => expect(lineageText(c)).toBe(untracedText(traced.charges[i]!)));
+  plain.charges.forEach((c, i) => expect(fullLineageText(c)).toBe(untracedText(traced.charges[i]!)));
   expect(plain.stateChanges).toEqual(traced.stateChanges);
   return plain.charges;
 }

@@ -12,7 +12,7 @@ import { type Cost, costText } from '../../../engine/rating/rational.ts';
 import { allocation } from '../../../engine/rating/steps/allocation.ts';
 import { connectFee } from '../../../engine/rating/steps/connect-fee.ts';
 import { increments } from '../../../engine/rating/steps/increments.ts';
-import { ctxDetail, lineage } from '../../../engine/rating/steps/lineage.ts';
+import { ctxDetail, fullLineageText, lineage } from '../../../engine/rating/steps/lineage.ts';
 import { minMaxCost } from '../../../engine/rating/steps/min-max-cost.ts';
 import { priceModel } from '../../../engine/rating/steps/price-model.ts';
 import { compileStepPlan, RATING_STEPS, STEP_REGISTRY } from '../../../engine/rating/steps/registry.ts';
@@ -183,14 +183,16 @@ describe('allocation and lineage (emit)', () => {
   it('allocation declines rates without shares', () => {
     expect(allocation.run(prepared(['{ id: r, usage-class: voice, price: "1.00", per: 60s }'], MIN).ctx)).toBe(false);
   });
-  it('lineage: one charge, undefined fields left out, segments only when windowed or split', () => {
+  it('lineage: one charge, compact (what the rate gives left out), undefined fields left out, segments only when windowed or split', () => {
     const { ctx } = prepared(['{ id: r, usage-class: voice, price: "0.60", per: 60s, increments: 60s/60s }'], MIN);
     increments.run(ctx);
     rounding.run(ctx);
     expect(lineage.run(ctx)).toBe(true);
     expect(ctx.charges).toHaveLength(1);
     const l = JSON.parse(lineageText(ctx.charges[0]!));
-    expect(Object.keys(l)).toEqual(['v', 'via', 'quantity', 'billed', 'prefix', 'window', 'model', 'detail', 'connectFee', 'cost', 'rounding']);
+    expect(Object.keys(l)).toEqual(['v', 'via', 'quantity', 'billed', 'prefix', 'window', 'cost']);
+    // in full: the model, its detail, the connect fee and the rounding from the rate's terms
+    expect(Object.keys(JSON.parse(fullLineageText(ctx.charges[0]!)))).toEqual(['v', 'via', 'quantity', 'billed', 'prefix', 'window', 'model', 'detail', 'connectFee', 'cost', 'rounding']);
     expect(ctx.charges[0]!.matched).toBe('*any');
     expect(ctx.seq).toBe(1);
   });
