@@ -19,7 +19,7 @@ import { Rater } from '../rating/rater.ts';
 import { table, type StoreClient } from '../store/client.ts';
 import { chargesInWindow, type LedgerCharge, type RerateDiffRow, udrsInWindow, writeRerateDiffs } from '../store/finance.ts';
 import { CHARGE_COLS, chargeRow, LEDGER_INSERT_SETTINGS } from '../store/ledger.ts';
-import { recordRateTerms } from '../store/rate-terms.ts';
+import { recordRateTerms } from '../rating/rate-terms.ts';
 import { insertTsv } from '../store/tsv.ts';
 import { parsePeriod } from './period.ts';
 import { catalogNameOf, catalogPath, pipelineCatalogs } from './pipeline-catalogs.ts';

@@ -16,7 +16,7 @@ import type { StoreClient } from '../../store/client.ts';
 import { addFile, emptyTotals, renderSummary, type Totals } from '../summary.ts';
 import { addStoreOptions, creatingDataDir, openCreatingStore, type StoreFlags } from '../store-options.ts';
 import { noSpaceError } from '../../store/no-space.ts';
-import { recordRateTerms } from '../../store/rate-terms.ts';
+import { recordRateTerms } from '../../rating/rate-terms.ts';
 
 export interface RunFlags extends StoreFlags {
   input?: string;

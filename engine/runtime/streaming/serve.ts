@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { openStore, type StoreClient } from '../../store/client.ts';
 import { migrate } from '../../store/migrate.ts';
-import { recordRateTerms } from '../../store/rate-terms.ts';
+import { recordRateTerms } from '../../rating/rate-terms.ts';
 import { createOpsServer } from '../../telemetry/http.ts';
 import { createLogger } from '../../telemetry/logger.ts';
 import { StreamMetrics } from '../../telemetry/metrics.ts';

@@ -2,7 +2,7 @@
  * Compact usage lineage (steps/lineage.ts, version 2): a usage charge's lineage no longer repeats what its rate gives
  * — the model, the connect fee, the rate's own rounding, its one plain segment and the model's detail of it. The
  * ledger keeps each rate's terms once per catalog version in `rate_terms` (written when a catalog is used to rate
- * into the store, store/rate-terms.ts), and the view `charge_lineage` shows every charge with the terms of its rate
+ * into the store, rating/rate-terms.ts), and the view `charge_lineage` shows every charge with the terms of its rate
  * beside its lineage: model, detail, connect fee and rounding, whichever the lineage holds itself or the rate gives.
  *
  * Why: the lineage text was ≈ 270 of a charge row's bytes, most of it the same for every charge of a rate; writing,

@@ -4,10 +4,10 @@
  * the connect fee, the rate's own rounding — and the rate's price in words. Written before a catalog rates into the
  * store (`run`, `serve`, `rerate`); the view `charge_lineage` joins them to the charges.
  */
-import type { CompiledCatalog } from '../rating/catalog.ts';
-import { roundingOf } from '../rating/steps/lineage.ts';
-import { table, type StoreClient } from './client.ts';
-import { insertTsv, tsvString } from './tsv.ts';
+import type { CompiledCatalog } from './catalog.ts';
+import { roundingOf } from './steps/lineage.ts';
+import { table, type StoreClient } from '../store/client.ts';
+import { insertTsv, tsvString } from '../store/tsv.ts';
 
 const COLS = ['catalog', 'catalog_version', 'plan', 'rate_id', 'product', 'usage_class', 'unit', 'window', 'model', 'terms', 'detail_between', 'detail_after', 'connect_fee', 'rounding'];
 
