@@ -182,9 +182,9 @@ describe('Native inserts into the in-process engine', () => {
     // migration 010: the ledger tables merge parts in larger ranges (merge_selector_base 10, ClickHouse's default 5)
     const base = await q("SELECT name, extract(engine_full, 'merge_selector_base = (\\d+)') AS b FROM system.tables WHERE database = 'via_native' AND name IN ('udrs', 'charges') ORDER BY name");
     expect(base).toEqual([{ name: 'charges', b: '10' }, { name: 'udrs', b: '10' }]);
-    // migration 011: parts are Wide from 48 MiB (large merges vertical), so inserts of up to 48 MiB stay Compact
+    // migrations 011 and 013: parts are Wide from 24 MiB (large merges vertical), so inserts of up to 24 MiB stay Compact
     const wide = await q("SELECT name, extract(engine_full, 'min_bytes_for_wide_part = (\\d+)') AS w FROM system.tables WHERE database = 'via_native' AND name IN ('udrs', 'charges') ORDER BY name");
-    expect(wide).toEqual([{ name: 'charges', w: String(48 << 20) }, { name: 'udrs', w: String(48 << 20) }]);
+    expect(wide).toEqual([{ name: 'charges', w: String(24 << 20) }, { name: 'udrs', w: String(24 << 20) }]);
   });
 
   it('the TSV path too (raw passthrough and INSERT command): a key repeated inside one insert is two raw rows, read once with FINAL', async () => {

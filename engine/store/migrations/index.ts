@@ -14,6 +14,7 @@ import m009 from './009-compact-ledger-parts.ts';
 import m010 from './010-ledger-merge-base.ts';
 import m011 from './011-wide-merged-ledger-parts.ts';
 import m012 from './012-rate-terms.ts';
+import m013 from './013-wide-merged-parts-24mib.ts';
 
 export interface Migration {
   version: number;
@@ -21,4 +22,4 @@ export interface Migration {
   statements: string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011, m012];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011, m012, m013];
