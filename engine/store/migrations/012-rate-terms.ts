@@ -6,7 +6,7 @@
  * beside its lineage: model, detail, connect fee and rounding, whichever the lineage holds itself or the rate gives.
  *
  * Why: the lineage text was ≈ 270 of a charge row's bytes, most of it the same for every charge of a rate; writing,
- * inserting and merging it cost ≈ 10 % of the embedded run's CPU (bench/RESULTS.md, fifteenth session).
+ * inserting and merging it cost 5–8 % of the embedded run's CPU and ≈ 6 % of serve's (bench/RESULTS.md, fifteenth session).
  */
 import { CHARGE_LINEAGE_VIEW } from '../views.ts';
 import type { Migration } from './index.ts';
