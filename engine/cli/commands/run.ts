@@ -70,8 +70,6 @@ async function refuseReusedSourceName(store: StoreClient, pipelineName: string, 
 /** Run one pipeline over its input; returns the totals (also used by the demo). */
 export async function runPipeline(pipelineFile: string, flags: RunFlags, store: StoreClient, log: (s: string) => void): Promise<Totals> {
   const pipeline = await loadRuntimePipeline(pipelineFile);
-  // the terms of the catalog's rates, once per version: what the charges' compact lineage leaves out
-  if (pipeline.catalog) await recordRateTerms(store, pipeline.catalog);
   const input = flags.input ?? pipeline.input;
   if (!input) throw new Error(`no input: pass --input PATH (or - for stdin), or set "input:" in ${pipelineFile}`);
   if (flags.sourceName !== undefined && input !== '-') throw new Error('--source-name names stdin input (--input -); files keep their own names');
@@ -79,6 +77,8 @@ export async function runPipeline(pipelineFile: string, flags: RunFlags, store: 
     ? [{ name: stdinSourceName(flags.sourceName), path: flags.stdinFile, bytes: statSync(flags.stdinFile).size }]
     : listInputs(input, input === '-' ? stdinSourceName(flags.sourceName) : undefined);
   if (input === '-') await refuseReusedSourceName(store, pipeline.config.name, files[0]!);
+  // the terms of the catalog's rates, once per version: what the charges' compact lineage leaves out
+  if (pipeline.catalog) await recordRateTerms(store, pipeline.catalog);
   const totalBytes = files.reduce((a, f) => a + f.bytes, 0);
   const showBar = flags.progress !== false && process.stderr.isTTY && input !== '-' && totalBytes > 0;
   const bar = showBar ? new SingleBar({ format: ' {bar} {percentage}% | {value}/{total} bytes | {file}', stream: process.stderr, hideCursor: true }, Presets.shades_classic) : undefined;
