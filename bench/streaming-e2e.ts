@@ -8,6 +8,7 @@
  *     [--node-flags "--flag ..."]   (node / V8 flags for the serve processes, e.g. to measure GC settings)
  *     [--config-yaml "key: { ... }"] (more top-level keys of the serve config, e.g. to measure batch sizes)
  *     [--producer-client kafkajs|platformatic]   (the bench's own producer; default: the default Kafka client)
+ *     [--input-cache DIR]  (the records and expected counts made once, reused by later runs of the same tree)
  *     [--roles-apart]      (rate.with-mediation: false — the mediate and rate roles apart, UDRs through the udr topic)
  *     [--with-mediation]   (rate.with-mediation: true — the fused stage, refusing to start where it cannot run; without
  *                          either flag serve's default, auto, runs it: every process here has the mediate, rate and sink roles)
@@ -37,7 +38,7 @@
  * and idle) and after the serve processes exit — how fast the shared cores were at the time (higher: a busier host).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -60,7 +61,7 @@ const { values: args } = parseArgs({ options: {
   records: { type: 'string', default: '200000' }, processes: { type: 'string', default: '1' }, partitions: { type: 'string', default: '4' }, 'cpu-prof-dir': { type: 'string' },
   'second-roles': { type: 'string' }, 'rss-every': { type: 'string' }, threads: { type: 'boolean', default: false }, 'node-flags': { type: 'string', default: '' },
   'with-mediation': { type: 'boolean', default: false }, 'roles-apart': { type: 'boolean', default: false },
-  'producer-client': { type: 'string' }, 'config-yaml': { type: 'string', default: '' },
+  'producer-client': { type: 'string' }, 'config-yaml': { type: 'string', default: '' }, 'input-cache': { type: 'string' },
 } });
 if (args['with-mediation'] && args['roles-apart']) throw new Error('--with-mediation and --roles-apart exclude each other');
 /** rate.with-mediation as configured: the flag, or serve's default */
@@ -126,35 +127,71 @@ const metric = (m: Map<string, number>, name: string, label: string) => {
 };
 
 // ---------------------------------------------------------------------------------------------------------- input
+/** wall seconds of the bench's phases outside the measured window (input, start-up, shutdown): where a run's time goes */
+const phaseT0 = performance.now();
+const phases: Record<string, number> = {};
+const phaseDone = (name: string, since: number) => { phases[name] = +((performance.now() - since) / 1000).toFixed(1); return performance.now(); };
 const dir = mkdtempSync(join(tmpdir(), 'rs-e2e-'));
-const perDay = 10_000;
-const { carrierFiles } = generateDemoFeeds(join(dir, 'in'), { days: Math.ceil(RECORDS / perDay), perDay });
 const p = loadPipeline(PIPELINE);
-const byMsisdn = new Map<string, string>();
-for (const row of readFileSync(join(ROOT, 'rules/demo/msisdn.csv'), 'utf8').trim().split('\n').slice(1)) {
-  const [msisdn, account] = row.split(',');
-  byMsisdn.set(msisdn!, rootOf(p.catalog!, account!));
-}
-const e164 = (s: string) => (s.startsWith('+') ? s : `+31${s.replace(/\s/g, '').slice(1)}`);
-const lines: { key: string | null; line: string }[] = [];
-for (const f of carrierFiles) {
-  for (const line of readFileSync(f, 'utf8').split('\n').slice(1)) {
-    if (!line || lines.length >= RECORDS) continue;
-    const calling = line.split(',')[3] ?? '';
-    lines.push({ key: calling ? (byMsisdn.get(e164(calling)) ?? null) : null, line });
+
+/** the records to produce (keyed by rating key, as a gateway would) and what the store must hold after them */
+interface Input { lines: { key: string | null; line: string }[]; want: { udrs: number; charges: number; rejects: number } }
+
+/** the demo carrier CDRs, keyed, and the expected store counts: the same core over the same lines in this process */
+function makeInput(): Input {
+  const perDay = 10_000;
+  const { carrierFiles } = generateDemoFeeds(join(dir, 'in'), { days: Math.ceil(RECORDS / perDay), perDay });
+  const byMsisdn = new Map<string, string>();
+  for (const row of readFileSync(join(ROOT, 'rules/demo/msisdn.csv'), 'utf8').trim().split('\n').slice(1)) {
+    const [msisdn, account] = row.split(',');
+    byMsisdn.set(msisdn!, rootOf(p.catalog!, account!));
   }
+  const e164 = (s: string) => (s.startsWith('+') ? s : `+31${s.replace(/\s/g, '').slice(1)}`);
+  const lines: Input['lines'] = [];
+  for (const f of carrierFiles) {
+    for (const line of readFileSync(f, 'utf8').split('\n').slice(1)) {
+      if (!line || lines.length >= RECORDS) continue;
+      const calling = line.split(',')[3] ?? '';
+      lines.push({ key: calling ? (byMsisdn.get(e164(calling)) ?? null) : null, line });
+    }
+  }
+  const med = new Mediator(p.mediation);
+  const rater = new Rater(p.catalog!);
+  const want = { udrs: 0, charges: 0, rejects: 0 };
+  for (let i = 0; i < lines.length; i += 8192) {
+    const r = med.mediate(lines.slice(i, i + 8192).map((l, j) => ({ feed: p.config.feed, source: `b:${i + j}`, text: l.line })));
+    const rr = rater.rate(r.udrs);
+    want.udrs += r.udrs.length;
+    want.charges += rr.charges.length;
+    want.rejects += r.rejects.length + rr.rejects.length;
+  }
+  return { lines, want };
 }
-// expected store counts: the same core over the same lines
-const med = new Mediator(p.mediation);
-const rater = new Rater(p.catalog!);
-const want = { udrs: 0, charges: 0, rejects: 0 };
-for (let i = 0; i < lines.length; i += 8192) {
-  const r = med.mediate(lines.slice(i, i + 8192).map((l, j) => ({ feed: p.config.feed, source: `b:${i + j}`, text: l.line })));
-  const rr = rater.rate(r.udrs);
-  want.udrs += r.udrs.length;
-  want.charges += rr.charges.length;
-  want.rejects += r.rejects.length + rr.rejects.length;
+
+/**
+ * --input-cache DIR: the input made once and reused by later runs of the same tree (bash bench/streaming-e2e.sh passes
+ * a folder of its own, removed when it ends). Making it is ≈ 110 s of a 2M run's ≈ 150 s, all before the clock starts.
+ * One JSON line per record, `[key, line]`, then the expected counts as the last line.
+ */
+function cachedInput(cacheDir: string | undefined): Input {
+  if (!cacheDir) return makeInput();
+  const file = join(cacheDir, `carrier-${RECORDS}.jsonl`);
+  if (existsSync(file)) {
+    const rows = readFileSync(file, 'utf8').split('\n');
+    const want = JSON.parse(rows[rows.length - 1]!) as Input['want'];
+    const lines = rows.slice(0, -1).map((r) => { const [key, line] = JSON.parse(r) as [string | null, string]; return { key, line }; });
+    return { lines, want };
+  }
+  const made = makeInput();
+  mkdirSync(cacheDir, { recursive: true });
+  // written whole, then renamed: a run stopped midway leaves no partial cache
+  writeFileSync(`${file}.tmp`, made.lines.map((l) => JSON.stringify([l.key, l.line])).join('\n') + '\n' + JSON.stringify(made.want));
+  renameSync(`${file}.tmp`, file);
+  return made;
 }
+const { lines, want } = cachedInput(args['input-cache']);
+
+const phaseInput = phaseDone('input', phaseT0);
 
 // ---------------------------------------------------------------------------------------------------------- serve
 const name = `e2e-${Date.now().toString(36)}`;
@@ -202,6 +239,7 @@ for (const deadline = Date.now() + 60_000; !(await Promise.all(procs.map((x) => 
   if (Date.now() > deadline) throw new Error('serve not ready after settling');
   await sleep(100);
 }
+phaseDone('startUp', phaseInput);
 // the layout serve picked: the fused stage reports the mediate and sink roles, no rate role (readyz detail)
 const rolesOf = async (port: number) => Object.keys(((await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { roles?: Record<string, boolean> }).roles ?? {});
 const layouts = await Promise.all(procs.map(async (x) => {
@@ -296,8 +334,10 @@ const perProcess = await Promise.all(procs.map(async (x, i) => {
     transactions: { mediate: metric(m, 'ratestream_transactions_committed_total', 'role="mediate"'), rate: metric(m, 'ratestream_transactions_committed_total', 'role="rate"') },
     cpuPerMillionByThread: cpuSplit[i], gcPauseSecondsPerMillion: gcPause[i], ...(args.threads && { threads: perTid[i] }) };
 }));
+const phaseStop = performance.now();
 for (const x of procs) x.child.kill('SIGTERM');
 await Promise.all(procs.map((x) => new Promise((r) => (x.child.exitCode !== null ? r(null) : x.child.on('exit', r)))));
+phaseDone('shutdown', phaseStop);
 const probeAfter = machineProbe().cpuMs;
 
 const totalCpu = cpu.reduce((a, b) => a + b, 0);
@@ -311,6 +351,7 @@ const result = {
   // memory samples (produce phase included) and their peaks per process
   rssSamples: memSamples.map((x) => ({ stored: x.stored, phase: x.phase, rssMiB: x.mem.map((y) => y.rssMiB), heapUsedMiB: x.mem.map((y) => y.heapUsedMiB), heapTotalMiB: x.mem.map((y) => y.heapTotalMiB), externalMiB: x.mem.map((y) => y.externalMiB) })),
   sampledPeakMiB: procs.map((_, i) => ({ rss: Math.max(...memSamples.map((x) => x.mem[i]!.rssMiB)), heapUsed: Math.max(...memSamples.map((x) => x.mem[i]!.heapUsedMiB)), external: Math.max(...memSamples.map((x) => x.mem[i]!.externalMiB)) })), loadAvg1m: { start: +load0.toFixed(2), end: +load1.toFixed(2) }, machineProbeCpuMs: [probeBefore, probeAfter], cpus: cpus().length, node: process.version,
+  benchPhaseSeconds: phases,
 };
 console.log(JSON.stringify(result));
 console.error(serveVerdict(result));

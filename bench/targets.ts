@@ -38,10 +38,13 @@ export function band(xs: readonly number[]): { below: number; above: number; med
   return { below: Math.min(...xs) / m - 1, above: Math.max(...xs) / m - 1, median: m };
 }
 
+/** the samples' band is within ± TARGETS.rssBand of their median */
+const withinBand = (b: { below: number; above: number }) => -b.below <= TARGETS.rssBand && b.above <= TARGETS.rssBand;
+
 function rssLine(samples: readonly number[], what: string): string {
   const b = band(samples);
   if (!b) return `RSS ${what}: too few samples for the ± ${TARGETS.rssBand * 100} % check`;
-  const ok = -b.below <= TARGETS.rssBand && b.above <= TARGETS.rssBand;
+  const ok = withinBand(b);
   return `RSS ${what} ${pct(b.below)} / ${pct(b.above)} of median ${Math.round(b.median)} MiB (± ${TARGETS.rssBand * 100} %: ${mark(ok)})`;
 }
 
@@ -58,6 +61,9 @@ export interface ServeRun {
   machineProbeCpuMs?: number[];
 }
 
+/** process `i`'s RSS samples from 20 % stored: the serve band's samples */
+const bandSamples = (r: ServeRun, i: number) => r.rssSamples.filter((s) => s.stored >= 0.2 * r.records).map((s) => s.rssMiB[i]!);
+
 export function serveVerdict(r: ServeRun): string {
   const t = TARGETS.serve;
   const lines = [
@@ -65,10 +71,7 @@ export function serveVerdict(r: ServeRun): string {
     `  ${r.serveCpuSecondsPerMillion} CPU-s per million (≤ ${t.cpuPerMillion}: ${mark(r.serveCpuSecondsPerMillion <= t.cpuPerMillion)}), ` +
       `${r.recordsPerSecond} records/s (≥ ${t.recordsPerSecond}: ${mark(r.recordsPerSecond >= t.recordsPerSecond)}), peak RSS ${r.peakRssMiB.join(' / ')} MiB`,
   ];
-  for (let i = 0; i < r.processes; i++) {
-    const late = r.rssSamples.filter((s) => s.stored >= 0.2 * r.records).map((s) => s.rssMiB[i]!);
-    lines.push(`  process ${i + 1}: ${rssLine(late, 'from 20 % stored')}`);
-  }
+  for (let i = 0; i < r.processes; i++) lines.push(`  process ${i + 1}: ${rssLine(bandSamples(r, i), 'from 20 % stored')}`);
   if (r.machineProbeCpuMs) lines.push(probeLine(r.machineProbeCpuMs));
   return lines.join('\n');
 }
@@ -104,17 +107,38 @@ export function embeddedVerdict(r: EmbeddedRun): string {
  * two processes against one (same records and the first one-process run's layout): the CPU per million they add, at
  * most TARGETS.scaleOut. Several runs of each (the script interleaves 1, 2, 2, 1) are compared by their medians.
  */
-export function scaleOutVerdict(runs: readonly ServeRun[]): string | undefined {
+/** the runs of `n` processes with the first one-process run's size and layout */
+function runsLikeFirst(runs: readonly ServeRun[], n: number): ServeRun[] {
   const first = runs.find((r) => r.processes === 1);
-  if (!first) return undefined;
-  const cpuOf = (n: number) => runs.filter((r) => r.processes === n && r.records === first.records && r.layout.every((l) => l === first.layout[0]))
-    .map((r) => r.serveCpuSecondsPerMillion);
-  const one = cpuOf(1);
-  const two = cpuOf(2);
+  if (!first) return [];
+  return runs.filter((r) => r.processes === n && r.records === first.records && r.layout.every((l) => l === first.layout[0]));
+}
+
+export function scaleOutVerdict(runs: readonly ServeRun[]): string | undefined {
+  const one = runsLikeFirst(runs, 1).map((r) => r.serveCpuSecondsPerMillion);
+  if (!one.length) return undefined;
+  const two = runsLikeFirst(runs, 2).map((r) => r.serveCpuSecondsPerMillion);
   if (!two.length) return undefined;
   const d = median(two) / median(one) - 1;
   const of = (xs: number[]) => (xs.length > 1 ? `${xs.join(', ')} (median ${+median(xs).toFixed(2)})` : `${xs[0]}`);
   return `scale-out: two processes ${of(two)} vs one ${of(one)} CPU-s per million, ${pct(d)} (overhead ≤ ${TARGETS.scaleOut * 100} %: ${mark(d <= TARGETS.scaleOut)})`;
+}
+
+/**
+ * the one-process runs of the first one-process run's size and layout, together: how many met each serve target, the
+ * median CPU per million, the slowest records/s and the peak RSS range (one run's verdict is one draw of a noisy host)
+ */
+export function oneProcessSummary(runs: readonly ServeRun[]): string | undefined {
+  const one = runsLikeFirst(runs, 1);
+  if (!one.length) return undefined;
+  const t = TARGETS.serve;
+  const cpu = one.map((r) => r.serveCpuSecondsPerMillion);
+  const bandMet = one.filter((r) => { const b = band(bandSamples(r, 0)); return !!b && withinBand(b); }).length;
+  const peaks = one.map((r) => r.peakRssMiB[0]!);
+  return `one process, ${one.length} run(s) of ${one[0]!.records} records: CPU-s per million median ${+median(cpu).toFixed(2)} ` +
+    `(${Math.min(...cpu)}–${Math.max(...cpu)}; ≤ ${t.cpuPerMillion} in ${cpu.filter((c) => c <= t.cpuPerMillion).length} of ${one.length}), ` +
+    `records/s ≥ ${t.recordsPerSecond} in ${one.filter((r) => r.recordsPerSecond >= t.recordsPerSecond).length} of ${one.length}, ` +
+    `RSS band (± ${TARGETS.rssBand * 100} % from 20 % stored) met in ${bandMet} of ${one.length}, peak RSS ${Math.min(...peaks)}–${Math.max(...peaks)} MiB`;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
@@ -125,5 +149,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   }
   const runs = readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as ServeRun);
   for (const r of runs) console.log(serveVerdict(r));
+  console.log(oneProcessSummary(runs) ?? 'one process: no one-process run');
   console.log(scaleOutVerdict(runs) ?? 'scale-out: needs a one-process and a two-process run of the same size and layout');
 }

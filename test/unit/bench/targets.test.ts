@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { band, embeddedVerdict, median, scaleOutVerdict, serveVerdict, type ServeRun } from '../../../bench/targets.ts';
+import { band, embeddedVerdict, median, oneProcessSummary, scaleOutVerdict, serveVerdict, type ServeRun } from '../../../bench/targets.ts';
 
 const run = (processes: number, cpu: number, rss: number[][]): ServeRun => ({
   records: 1000, processes, layout: Array(processes).fill('fused'), recordsPerSecond: 50_000, serveCpuSecondsPerMillion: cpu,
@@ -36,6 +36,17 @@ describe('bench targets (issue #10 verdicts)', () => {
     const v = scaleOutVerdict(runs)!;
     expect(v).toContain('two processes 19, 21 (median 20) vs one 18, 20 (median 19)');
     expect(v).toContain('+5.3 % (overhead ≤ 10 %: met)');
+  });
+
+  it('one process: the runs of the first one-process layout and size summed up (targets met in n of m)', () => {
+    const apart = { ...run(1, 40, [[1], [1], [1]]), layout: ['apart'] };
+    const slow = { ...run(1, 21, [[0], [0], [800], [800], [800]]), recordsPerSecond: 39_000 };
+    const runs = [run(1, 18, [[0], [0], [800], [820], [780]]), run(2, 19, [[1, 1]]), slow, run(1, 19, [[0], [0], [700], [800], [900]]), apart];
+    const v = oneProcessSummary(runs)!;
+    expect(v).toContain('one process, 3 run(s) of 1000 records: CPU-s per million median 19 (18–21; ≤ 20 in 2 of 3)');
+    expect(v).toContain('records/s ≥ 40000 in 2 of 3');
+    expect(v).toContain('met in 2 of 3, peak RSS 900–900 MiB');
+    expect(oneProcessSummary([run(2, 19, [[1, 1]])])).toBeUndefined();
   });
 
   it('embedded: CPU, records/s and RSS after each file', () => {
