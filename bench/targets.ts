@@ -1,7 +1,8 @@
 /**
  * Issue #10's targets, and a verdict line per bench run against them (printed on stderr: stdout stays one JSON
- * line per run). `npx tsx bench/targets.ts FILE` reads JSON lines of bench/streaming-e2e.ts runs (what
- * `bash bench/streaming-e2e.sh` collects) and adds the scale-out check: two serve processes against one.
+ * line per run). `npx tsx bench/targets.ts FILE...` reads JSON lines of bench/streaming-e2e.ts runs (what
+ * `bash bench/streaming-e2e.sh` collects; several files are pooled, e.g. bench/runs/*.jsonl) and adds the one-process
+ * summary and the scale-out check: two serve processes against one.
  *
  * The verdicts only compare the figures of one run with the targets; a claim that a target is met rests on several
  * interleaved runs (bench/RESULTS.md), as the machine's two cores are shared and noisy.
@@ -142,12 +143,12 @@ export function oneProcessSummary(runs: readonly ServeRun[]): string | undefined
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const file = process.argv[2];
-  if (!file) {
-    console.error('usage: npx tsx bench/targets.ts RESULTS.jsonl   (JSON lines of bench/streaming-e2e.ts runs)');
+  const files = process.argv.slice(2);
+  if (!files.length) {
+    console.error('usage: npx tsx bench/targets.ts RESULTS.jsonl...   (JSON lines of bench/streaming-e2e.ts runs; several files are pooled)');
     process.exit(2);
   }
-  const runs = readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as ServeRun);
+  const runs = files.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as ServeRun));
   for (const r of runs) console.log(serveVerdict(r));
   console.log(oneProcessSummary(runs) ?? 'one process: no one-process run');
   console.log(scaleOutVerdict(runs) ?? 'scale-out: needs a one-process and a two-process run of the same size and layout');
