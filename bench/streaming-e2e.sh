@@ -7,11 +7,12 @@
 # Usage: bash bench/streaming-e2e.sh [records=2000000] [partitions=4] [rounds=2]
 # Each round runs one, two, two and one process; the runs share one input (made by the first, --input-cache: making
 # 2M records and their expected counts is ≈ 110 s, before each run's clock starts), so a 2M run takes ≈ 40 s more
-# than its measured window instead of ≈ 2.5 minutes, and the scale-out verdict compares the medians of 4 runs each.
+# than its measured window instead of ≈ 2.5 minutes, and the scale-out verdict rests on 4 pairs of adjacent runs.
 # 2M records by default, ≈ 10 minutes: issue #10's RSS target is over a 2M serve run, and at 200k (≈ 5 s a run) each
 # process's fixed warm-up (JIT compilation, cold first batches, the first merges) weighs ≈ 8–10 CPU-s per million.
 # Results: one JSON line per run on stdout; on stderr each run's figures against issue #10's targets, and at the
-# end two processes against one, by their medians (bench/targets.ts). Single runs on shared cores are noisy.
+# end the one-process runs summed up and two processes against one, by the median change between adjacent runs
+# (bench/targets.ts). Single runs on shared cores are noisy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RECORDS="${1:-2000000}"

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { band, embeddedVerdict, median, oneProcessSummary, scaleOutVerdict, serveVerdict, type ServeRun } from '../../../bench/targets.ts';
+import { band, embeddedVerdict, median, oneProcessSummary, pairedScaleOut, scaleOutVerdict, serveVerdict, type ServeRun } from '../../../bench/targets.ts';
 
 const run = (processes: number, cpu: number, rss: number[][]): ServeRun => ({
   records: 1000, processes, layout: Array(processes).fill('fused'), recordsPerSecond: 50_000, serveCpuSecondsPerMillion: cpu,
@@ -36,6 +36,23 @@ describe('bench targets (issue #10 verdicts)', () => {
     const v = scaleOutVerdict(runs)!;
     expect(v).toContain('two processes 19, 21 (median 20) vs one 18, 20 (median 19)');
     expect(v).toContain('+5.3 % (overhead ≤ 10 %: met)');
+  });
+
+  it('scale-out: decided by the paired changes of adjacent runs, each file paired on its own (host drift between rounds cancels)', () => {
+    // a quiet round, a busy one, and one more quiet one-process run: by the medians two processes look 57.5 % dearer,
+    // pair by pair they cost 5 % more
+    const quiet = [run(1, 10, [[1]]), run(2, 10.5, [[1, 1]])];
+    const busy = [run(2, 21, [[1, 1]]), run(1, 20, [[1]])];
+    expect(pairedScaleOut([...quiet, ...busy]).map((x) => +x.toFixed(3))).toEqual([0.05, 0.05]);
+    const v = scaleOutVerdict([...quiet, ...busy, run(1, 10, [[1]])])!;
+    expect(v).toContain('medians +57.5 %');
+    expect(v).toContain('paired, 2 pair(s) of adjacent runs: +5.0 %, +5.0 %, median +5.0 % (overhead ≤ 10 %: met)');
+    // two files: pairs are not formed across them (the last run of one and the first of the next are apart in time)
+    const files = [[run(1, 10, [[1]]), run(2, 10.2, [[1, 1]]), run(1, 30, [[1]])], [run(2, 33, [[1, 1]]), run(1, 31, [[1]])]];
+    const w = scaleOutVerdict(files.flat(), files)!;
+    expect(w).toContain('2 pair(s) of adjacent runs: +2.0 %, +6.5 %, median +4.2 %');
+    // no pair (only a two-process run after the one-process runs of another size): the medians decide
+    expect(scaleOutVerdict([run(1, 10, [[1]]), run(1, 10, [[1]]), run(2, 12, [[1, 1]])])).toContain(', by the medians +20.0 % (overhead ≤ 10 %: NOT met)');
   });
 
   it('one process: the runs of the first one-process layout and size summed up (targets met in n of m)', () => {
