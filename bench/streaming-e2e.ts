@@ -38,7 +38,7 @@
  * and idle) and after the serve processes exit — how fast the shared cores were at the time (higher: a busier host).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -177,15 +177,28 @@ function cachedInput(cacheDir: string | undefined): Input {
   if (!cacheDir) return makeInput();
   const file = join(cacheDir, `carrier-${RECORDS}.jsonl`);
   if (existsSync(file)) {
-    const rows = readFileSync(file, 'utf8').split('\n');
-    const want = JSON.parse(rows[rows.length - 1]!) as Input['want'];
-    const lines = rows.slice(0, -1).map((r) => { const [key, line] = JSON.parse(r) as [string | null, string]; return { key, line }; });
+    // read as bytes and cut at newlines: a 6M-record input is past V8's longest string
+    const buf = readFileSync(file);
+    const rows: string[] = [];
+    for (let at = 0; at < buf.length;) {
+      const nl = buf.indexOf(0x0a, at);
+      const end = nl < 0 ? buf.length : nl;
+      rows.push(buf.toString('utf8', at, end));
+      at = end + 1;
+    }
+    const want = JSON.parse(rows.pop()!) as Input['want'];
+    const lines = rows.map((r) => { const [key, line] = JSON.parse(r) as [string | null, string]; return { key, line }; });
     return { lines, want };
   }
   const made = makeInput();
   mkdirSync(cacheDir, { recursive: true });
-  // written whole, then renamed: a run stopped midway leaves no partial cache
-  writeFileSync(`${file}.tmp`, made.lines.map((l) => JSON.stringify([l.key, l.line])).join('\n') + '\n' + JSON.stringify(made.want));
+  // written in chunks (no one string of the whole input), whole, then renamed: a run stopped midway leaves no partial cache
+  const fd = openSync(`${file}.tmp`, 'w');
+  for (let i = 0; i < made.lines.length; i += 10_000) {
+    writeSync(fd, made.lines.slice(i, i + 10_000).map((l) => `${JSON.stringify([l.key, l.line])}\n`).join(''));
+  }
+  writeSync(fd, JSON.stringify(made.want));
+  closeSync(fd);
   renameSync(`${file}.tmp`, file);
   return made;
 }
